@@ -1,0 +1,49 @@
+package ppm
+
+import (
+	"math"
+	"testing"
+)
+
+func TestValidate(t *testing.T) {
+	if err := Validate("x", Max); err != nil {
+		t.Fatalf("Max must be accepted: %v", err)
+	}
+	if err := Validate("x", Max+1); err == nil {
+		t.Fatal("Max+1 must be rejected")
+	}
+}
+
+func TestCheckAll(t *testing.T) {
+	err := CheckAll(NonZero, F("a", uint32(1)), F("b", uint64(0)), F("c", uint64(0)))
+	if err == nil || err.Error() != "b must be positive" {
+		t.Fatalf("want the first failing field (b), got %v", err)
+	}
+	if err := CheckAll(Validate, F("a", uint32(Max)), F("b", uint64(0))); err != nil {
+		t.Fatalf("valid fields rejected: %v", err)
+	}
+}
+
+func TestNonZero(t *testing.T) {
+	if err := NonZero("cap", 0); err == nil {
+		t.Fatal("zero must be rejected")
+	}
+	if err := NonZero("cap", 1); err != nil {
+		t.Fatalf("one must be accepted: %v", err)
+	}
+}
+
+func TestMulDiv(t *testing.T) {
+	cases := []struct{ a, b, c, want uint64 }{
+		{500_000, 3, Max, 1},
+		{math.MaxUint64, Max, Max, math.MaxUint64},
+		{math.MaxUint64, 2, 4, math.MaxUint64 / 2},
+		{7, 0, 3, 0},
+		{math.MaxUint64, math.MaxUint64, 1, math.MaxUint64}, // saturates
+	}
+	for _, c := range cases {
+		if got := MulDiv(c.a, c.b, c.c); got != c.want {
+			t.Errorf("MulDiv(%d,%d,%d) = %d, want %d", c.a, c.b, c.c, got, c.want)
+		}
+	}
+}

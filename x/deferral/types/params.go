@@ -1,0 +1,119 @@
+package types
+
+import (
+	"errors"
+	"fmt"
+
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/repshard/repshard/internal/chaincfg"
+	"github.com/repshard/repshard/internal/ppm"
+)
+
+// MaxPerBlockCap bounds every per-block cap so one EndBlock step can never be
+// configured to do unbounded work.
+const MaxPerBlockCap = 10_000
+
+// DefaultParams returns the default x/deferral parameters.
+//
+// As in the seed's isDeferralCandidate, a request is deferred when the
+// requester's reputation is above 0.8 (a trusted requester can wait for the
+// queue; its record is on chain at once), when its shard is more than 75%
+// loaded, or when the whole network is more than 90% loaded.
+func DefaultParams() Params {
+	return Params{
+		DeferReputationThresholdPpm:    800_000,
+		DeferLoadThresholdPpm:          750_000,
+		DeferNetworkThresholdPpm:       900_000,
+		PriorityWeightReputation:       4,
+		PriorityWeightUrgency:          4,
+		PriorityWeightClass:            2,
+		ClassWeightHighPriorityPpm:     1_000_000,
+		ClassWeightLowPriorityPpm:      0,
+		ClassWeightDataIntensivePpm:    500_000,
+		ClassWeightComputeIntensivePpm: 500_000,
+		MaxWaitBlocks:                  50,
+		QueueTtlBlocks:                 500,
+		AssignmentTimeoutBlocks:        20,
+		MaxAttempts:                    3,
+		RetentionBlocks:                1_000,
+		MaxExpirationsPerBlock:         100,
+		MaxAssignmentsPerBlock:         200,
+		DrainLookahead:                 8,
+		MaxPrunesPerBlock:              100,
+		MaxInlinePayloadBytes:          4_096,
+		MaxOpenRequestsPerRequester:    100,
+		MaxComputeUnits:                1_000,
+		PricePerComputeUnit:            sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(1_000)),
+		FailureRefundPpm:               500_000,
+		GasPerRequestRecord:            10_000,
+		GasPerQueueEntry:               5_000,
+		GasPerDrain:                    15_000,
+	}
+}
+
+// Validate rejects parameters the deferral service cannot work with.
+func (p Params) Validate() error {
+	if err := ppm.CheckAll(ppm.Validate,
+		ppm.F("defer_reputation_threshold_ppm", p.DeferReputationThresholdPpm),
+		ppm.F("defer_load_threshold_ppm", p.DeferLoadThresholdPpm),
+		ppm.F("defer_network_threshold_ppm", p.DeferNetworkThresholdPpm),
+		ppm.F("class_weight_high_priority_ppm", p.ClassWeightHighPriorityPpm),
+		ppm.F("class_weight_low_priority_ppm", p.ClassWeightLowPriorityPpm),
+		ppm.F("class_weight_data_intensive_ppm", p.ClassWeightDataIntensivePpm),
+		ppm.F("class_weight_compute_intensive_ppm", p.ClassWeightComputeIntensivePpm),
+		ppm.F("failure_refund_ppm", p.FailureRefundPpm),
+	); err != nil {
+		return err
+	}
+	weights := uint64(p.PriorityWeightReputation) + uint64(p.PriorityWeightUrgency) + uint64(p.PriorityWeightClass)
+	if weights == 0 {
+		return errors.New("at least one priority weight must be positive (all three are zero)")
+	}
+	if weights > ppm.Max {
+		return fmt.Errorf("the priority weights must sum to at most %d, got %d", ppm.Max, weights)
+	}
+	if err := ppm.CheckAll(ppm.NonZero,
+		ppm.F("max_wait_blocks", p.MaxWaitBlocks),
+		ppm.F("queue_ttl_blocks", p.QueueTtlBlocks),
+		ppm.F("assignment_timeout_blocks", p.AssignmentTimeoutBlocks),
+		ppm.F("max_attempts", p.MaxAttempts),
+		ppm.F("retention_blocks", p.RetentionBlocks),
+		ppm.F("max_expirations_per_block", p.MaxExpirationsPerBlock),
+		ppm.F("max_assignments_per_block", p.MaxAssignmentsPerBlock),
+		ppm.F("max_prunes_per_block", p.MaxPrunesPerBlock),
+		ppm.F("max_inline_payload_bytes", p.MaxInlinePayloadBytes),
+		ppm.F("max_open_requests_per_requester", p.MaxOpenRequestsPerRequester),
+		ppm.F("max_compute_units", p.MaxComputeUnits),
+		ppm.F("gas_per_request_record", p.GasPerRequestRecord),
+		ppm.F("gas_per_queue_entry", p.GasPerQueueEntry),
+		ppm.F("gas_per_drain", p.GasPerDrain),
+	); err != nil {
+		return err
+	}
+	if err := ppm.CheckAll(atMostPerBlockCap,
+		ppm.F("max_expirations_per_block", p.MaxExpirationsPerBlock),
+		ppm.F("max_assignments_per_block", p.MaxAssignmentsPerBlock),
+		ppm.F("drain_lookahead", p.DrainLookahead),
+		ppm.F("max_prunes_per_block", p.MaxPrunesPerBlock),
+	); err != nil {
+		return err
+	}
+	if p.QueueTtlBlocks < p.MaxWaitBlocks {
+		return fmt.Errorf("queue_ttl_blocks (%d) must be at least max_wait_blocks (%d), or due requests would expire before their turn",
+			p.QueueTtlBlocks, p.MaxWaitBlocks)
+	}
+	if err := p.PricePerComputeUnit.Validate(); err != nil {
+		return fmt.Errorf("price_per_compute_unit: %w", err)
+	}
+	return nil
+}
+
+func atMostPerBlockCap(name string, v uint64) error {
+	if v > MaxPerBlockCap {
+		return fmt.Errorf("%s must be at most %d, got %d", name, MaxPerBlockCap, v)
+	}
+	return nil
+}

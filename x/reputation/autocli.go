@@ -1,0 +1,33 @@
+package reputation
+
+import (
+	autocliv1 "cosmossdk.io/api/cosmos/autocli/v1"
+
+	"github.com/repshard/repshard/x/reputation/types"
+)
+
+// AutoCLIOptions describes the module's CLI: `repshardd query reputation …`
+// and `repshardd tx reputation …`.
+func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
+	return &autocliv1.ModuleOptions{
+		Query: &autocliv1.ServiceCommandDescriptor{
+			Service: types.Query_serviceDesc.ServiceName,
+			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
+				{RpcMethod: "Params", Use: "params", Short: "Show the x/reputation parameters (factor weights, priors, thresholds)"},
+			},
+		},
+		Tx: &autocliv1.ServiceCommandDescriptor{
+			Service: types.Msg_serviceDesc.ServiceName,
+			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
+				{
+					RpcMethod:      "UpdateParams",
+					Use:            "update-params-proposal [params-json]",
+					Short:          "Submit a governance proposal that replaces the x/reputation parameters",
+					Example:        `repshardd tx reputation update-params-proposal '{"default_score_ppm":500000,...}' --deposit 10000000urep --from alice`,
+					GovProposal:    true,
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},
+				},
+			},
+		},
+	}
+}

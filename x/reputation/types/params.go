@@ -1,0 +1,78 @@
+package types
+
+import (
+	"errors"
+	"fmt"
+
+	sdkmath "cosmossdk.io/math"
+
+	"github.com/repshard/repshard/internal/ppm"
+)
+
+// MaxPowBits is the number of bits of a sha256 digest: no proof of work can
+// have more leading zero bits.
+const MaxPowBits = 256
+
+// DefaultParams returns the default x/reputation parameters: completion
+// weighs most, a new requester starts neutral (0.5) and one outcome moves the
+// completion factor only part of the way thanks to the Beta(2,2) prior.
+func DefaultParams() Params {
+	return Params{
+		DefaultScorePpm:               500_000,
+		WeightCompletion:              4,
+		WeightFrequency:               2,
+		WeightValidation:              2,
+		WeightPeer:                    2,
+		CompletionPriorSuccesses:      2,
+		CompletionPriorFailures:       2,
+		RateHalfLifeBlocks:            100,
+		FreeRequestRate:               20,
+		RateWindowBlocks:              100,
+		FrequencyPenaltyPerRequestPpm: 25_000,
+		PowMinDifficultyBits:          8,
+		PowFullCreditBits:             16,
+		PowCreditEmaWeightPpm:         200_000,
+		StakeReferenceAmount:          sdkmath.NewInt(1_000_000_000), // 1,000 REP
+		PeerNeutralScorePpm:           500_000,
+		InactivityDecayBlocks:         0,
+	}
+}
+
+// Validate rejects parameters the reputation formulas cannot work with.
+func (p Params) Validate() error {
+	if err := ppm.CheckAll(ppm.Validate,
+		ppm.F("default_score_ppm", p.DefaultScorePpm),
+		ppm.F("frequency_penalty_per_request_ppm", p.FrequencyPenaltyPerRequestPpm),
+		ppm.F("pow_credit_ema_weight_ppm", p.PowCreditEmaWeightPpm),
+		ppm.F("peer_neutral_score_ppm", p.PeerNeutralScorePpm),
+	); err != nil {
+		return err
+	}
+	weights := uint64(p.WeightCompletion) + uint64(p.WeightFrequency) + uint64(p.WeightValidation) + uint64(p.WeightPeer)
+	if weights == 0 {
+		return errors.New("at least one factor weight must be positive (all four weights are zero)")
+	}
+	if weights > ppm.Max {
+		return fmt.Errorf("the factor weights must sum to at most %d, got %d", ppm.Max, weights)
+	}
+	if p.CompletionPriorSuccesses == 0 || p.CompletionPriorFailures == 0 {
+		return errors.New("completion_prior_successes and completion_prior_failures must be positive")
+	}
+	if err := ppm.CheckAll(ppm.NonZero,
+		ppm.F("rate_half_life_blocks", p.RateHalfLifeBlocks),
+		ppm.F("rate_window_blocks", p.RateWindowBlocks),
+		ppm.F("pow_credit_ema_weight_ppm", p.PowCreditEmaWeightPpm),
+	); err != nil {
+		return err
+	}
+	if p.PowMinDifficultyBits > MaxPowBits {
+		return fmt.Errorf("pow_min_difficulty_bits must be at most %d, got %d", MaxPowBits, p.PowMinDifficultyBits)
+	}
+	if p.PowFullCreditBits == 0 || uint64(p.PowMinDifficultyBits)+uint64(p.PowFullCreditBits) > MaxPowBits {
+		return fmt.Errorf("pow_full_credit_bits must be positive and pow_min_difficulty_bits + pow_full_credit_bits at most %d", MaxPowBits)
+	}
+	if p.StakeReferenceAmount.IsNil() || !p.StakeReferenceAmount.IsPositive() {
+		return errors.New("stake_reference_amount must be positive")
+	}
+	return nil
+}

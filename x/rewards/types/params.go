@@ -1,0 +1,52 @@
+package types
+
+import (
+	"fmt"
+
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/repshard/repshard/internal/chaincfg"
+	"github.com/repshard/repshard/internal/ppm"
+)
+
+// DefaultParams returns the default x/rewards parameters: 5% of each fee to the
+// community pool, 100-block epochs emitting 1 REP each from the pool, 1% of
+// the bond slashed per expired assignment.
+func DefaultParams() Params {
+	return Params{
+		ProtocolFeeSharePpm:      50_000,
+		EpochLengthBlocks:        100,
+		EpochEmissionFixed:       sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(1_000_000)),
+		EpochEmissionFractionPpm: 0,
+		ComputeUnitPoints:        1_000,
+		DataBytePointsPpm:        1_000,
+		ExpirySlashPpm:           10_000,
+		FailureRateThresholdPpm:  500_000,
+		FailureSlashPpm:          50_000,
+	}
+}
+
+// Validate rejects parameters the rewards accounting cannot work with.
+func (p Params) Validate() error {
+	if err := ppm.CheckAll(ppm.Validate,
+		ppm.F("protocol_fee_share_ppm", p.ProtocolFeeSharePpm),
+		ppm.F("epoch_emission_fraction_ppm", p.EpochEmissionFractionPpm),
+		ppm.F("expiry_slash_ppm", p.ExpirySlashPpm),
+		ppm.F("failure_rate_threshold_ppm", p.FailureRateThresholdPpm),
+		ppm.F("failure_slash_ppm", p.FailureSlashPpm),
+	); err != nil {
+		return err
+	}
+	if err := ppm.NonZero("epoch_length_blocks", p.EpochLengthBlocks); err != nil {
+		return err
+	}
+	if p.ComputeUnitPoints == 0 && p.DataBytePointsPpm == 0 {
+		return fmt.Errorf("compute_unit_points and data_byte_points_ppm cannot both be zero: no contribution would earn points")
+	}
+	if err := p.EpochEmissionFixed.Validate(); err != nil {
+		return fmt.Errorf("epoch_emission_fixed: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,9 @@
+package types
+
+import errorsmod "cosmossdk.io/errors"
+
+// x/shard errors. Codes start at 2; 1 is reserved.
+var (
+	ErrUnauthorized  = errorsmod.Register(ModuleName, 2, "unauthorized: signer is not the module authority")
+	ErrInvalidParams = errorsmod.Register(ModuleName, 3, "invalid params")
+)

@@ -1,0 +1,72 @@
+package types
+
+import (
+	"errors"
+	"fmt"
+
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/repshard/repshard/internal/chaincfg"
+	"github.com/repshard/repshard/internal/ppm"
+)
+
+// DefaultParams returns the default x/shard parameters: a shard splits when its
+// load EMA stays above 80% for 10 blocks and two shards merge below 20%, with
+// between 1 and 8 shards per class.
+func DefaultParams() Params {
+	return Params{
+		MinWorkerBond:                   sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(10_000_000)), // 10 REP
+		UnbondingPeriodBlocks:           100,
+		MaxWorkersPerShard:              64,
+		PreferredReputationThresholdPpm: 700_000,
+		SplitLoadThresholdPpm:           800_000,
+		MergeLoadThresholdPpm:           200_000,
+		SustainBlocks:                   10,
+		MinShardsPerClass:               1,
+		MaxShardsPerClass:               8,
+		SplitCooldownBlocks:             20,
+		LoadEmaWeightPpm:                200_000,
+		MaxMigrationsPerBlock:           50,
+		MaxTopologyChecksPerBlock:       16,
+	}
+}
+
+// Validate rejects parameters the shard logic cannot work with.
+func (p Params) Validate() error {
+	if err := p.MinWorkerBond.Validate(); err != nil {
+		return fmt.Errorf("min_worker_bond: %w", err)
+	}
+	if !p.MinWorkerBond.IsPositive() {
+		return errors.New("min_worker_bond must be positive")
+	}
+	if err := ppm.CheckAll(ppm.Validate,
+		ppm.F("preferred_reputation_threshold_ppm", p.PreferredReputationThresholdPpm),
+		ppm.F("split_load_threshold_ppm", p.SplitLoadThresholdPpm),
+		ppm.F("merge_load_threshold_ppm", p.MergeLoadThresholdPpm),
+		ppm.F("load_ema_weight_ppm", p.LoadEmaWeightPpm),
+	); err != nil {
+		return err
+	}
+	if p.SplitLoadThresholdPpm <= p.MergeLoadThresholdPpm {
+		return fmt.Errorf("split_load_threshold_ppm (%d) must be greater than merge_load_threshold_ppm (%d)",
+			p.SplitLoadThresholdPpm, p.MergeLoadThresholdPpm)
+	}
+	if err := ppm.CheckAll(ppm.NonZero,
+		ppm.F("unbonding_period_blocks", p.UnbondingPeriodBlocks),
+		ppm.F("max_workers_per_shard", p.MaxWorkersPerShard),
+		ppm.F("sustain_blocks", p.SustainBlocks),
+		ppm.F("min_shards_per_class", p.MinShardsPerClass),
+		ppm.F("load_ema_weight_ppm", p.LoadEmaWeightPpm),
+		ppm.F("max_migrations_per_block", p.MaxMigrationsPerBlock),
+		ppm.F("max_topology_checks_per_block", p.MaxTopologyChecksPerBlock),
+	); err != nil {
+		return err
+	}
+	if p.MaxShardsPerClass < p.MinShardsPerClass {
+		return fmt.Errorf("max_shards_per_class (%d) must be at least min_shards_per_class (%d)",
+			p.MaxShardsPerClass, p.MinShardsPerClass)
+	}
+	return nil
+}
