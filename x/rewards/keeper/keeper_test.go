@@ -1,0 +1,211 @@
+package keeper_test
+
+import (
+	"testing"
+
+	"cosmossdk.io/collections"
+	sdkmath "cosmossdk.io/math"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
+
+	"github.com/repshard/repshard/internal/chaincfg"
+	"github.com/repshard/repshard/testutil/keepertest"
+	"github.com/repshard/repshard/x/rewards"
+	"github.com/repshard/repshard/x/rewards/keeper"
+	"github.com/repshard/repshard/x/rewards/types"
+)
+
+type fixture struct {
+	ctx    sdk.Context
+	store  keepertest.Store
+	cdc    codec.Codec
+	keeper keeper.Keeper
+	msgs   types.MsgServer
+	query  types.QueryServer
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	s := keepertest.NewStore(t, types.StoreKey)
+	cdc := moduletestutil.MakeTestEncodingConfig(rewards.AppModule{}).Codec
+	k := keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority())
+	return fixture{ctx: s.Ctx, store: s, cdc: cdc, keeper: k,
+		msgs: keeper.NewMsgServerImpl(k), query: keeper.NewQueryServerImpl(k)}
+}
+
+// withDefaults writes the default genesis so a test starts from known params.
+func (f fixture) withDefaults(t *testing.T) fixture {
+	t.Helper()
+	require.NoError(t, f.keeper.InitGenesis(f.ctx, *types.DefaultGenesis()))
+	return f
+}
+
+// rawParams returns the params bytes exactly as stored under ParamsKey.
+func (f fixture) rawParams() []byte { return f.store.Raw(types.ParamsKey.Bytes()) }
+
+func (f fixture) bytes(p types.Params) []byte { return f.cdc.MustMarshal(&p) }
+
+// changedParams returns valid params that differ from the defaults.
+func changedParams() types.Params {
+	p := types.DefaultParams()
+	p.EpochLengthBlocks = 250
+	p.EpochEmissionFixed = sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(3_000_000))
+	p.ProtocolFeeSharePpm = 100_000
+	return p
+}
+
+// invalidParams returns params that Validate rejects.
+func invalidParams() map[string]types.Params {
+	zeroEpoch := types.DefaultParams()
+	zeroEpoch.EpochLengthBlocks = 0
+	ppmTooBig := changedParams()
+	ppmTooBig.ProtocolFeeSharePpm = 1_000_001
+	noPoints := changedParams()
+	noPoints.ComputeUnitPoints, noPoints.DataBytePointsPpm = 0, 0
+	badCoin := changedParams()
+	badCoin.EpochEmissionFixed = sdk.Coin{Denom: chaincfg.BondDenom, Amount: sdkmath.NewInt(-1)}
+	return map[string]types.Params{
+		"zero epoch length":       zeroEpoch,
+		"ppm above one":           ppmTooBig,
+		"both point weights zero": noPoints,
+		"negative emission":       badCoin,
+		"zero value (all zero)":   {},
+	}
+}
+
+func TestNewKeeperAuthority(t *testing.T) {
+	require.Equal(t, keepertest.Authority(), newFixture(t).keeper.Authority())
+}
+
+func TestNewKeeperPanicsOnInvalidAuthority(t *testing.T) {
+	s := keepertest.NewStore(t, types.StoreKey)
+	cdc := moduletestutil.MakeTestEncodingConfig(rewards.AppModule{}).Codec
+	for name, authority := range keepertest.InvalidAddresses() {
+		t.Run(name, func(t *testing.T) {
+			require.Panics(t, func() {
+				keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), authority)
+			})
+		})
+	}
+}
+
+func TestUpdateParamsByAuthority(t *testing.T) {
+	f := newFixture(t).withDefaults(t)
+	want := changedParams()
+	require.NoError(t, want.Validate())
+	require.NotEqual(t, f.bytes(types.DefaultParams()), f.bytes(want), "test params must differ from the defaults")
+
+	resp, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: keepertest.Authority(), Params: want})
+	require.NoError(t, err)
+	require.NotNil(t, resp)
+
+	got, err := f.keeper.GetParams(f.ctx)
+	require.NoError(t, err)
+	require.Equal(t, f.bytes(want), f.bytes(got))
+	require.Equal(t, f.bytes(want), f.rawParams(), "params must be stored under ParamsKey")
+
+	q, err := f.query.Params(f.ctx, &types.QueryParamsRequest{})
+	require.NoError(t, err)
+	require.Equal(t, f.bytes(want), f.bytes(q.Params))
+}
+
+func TestUpdateParamsRejectsNonAuthority(t *testing.T) {
+	senders := map[string]string{
+		"other account":           keepertest.AccountAddress("someone"),
+		"empty":                   "",
+		"gov with another prefix": keepertest.GovAddressWithPrefix("cosmos"),
+	}
+	for name, sender := range senders {
+		for pname, params := range map[string]types.Params{"valid": changedParams(), "invalid": invalidParams()["ppm above one"]} {
+			t.Run(name+"/"+pname, func(t *testing.T) {
+				f := newFixture(t).withDefaults(t)
+				before := f.rawParams()
+				require.NotEmpty(t, before)
+
+				_, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: sender, Params: params})
+				require.ErrorIs(t, err, types.ErrUnauthorized)
+				require.NotErrorIs(t, err, types.ErrInvalidParams)
+				require.Equal(t, before, f.rawParams(), "params must be byte-identical after a rejected update")
+			})
+		}
+	}
+}
+
+func TestUpdateParamsRejectsInvalidParams(t *testing.T) {
+	for name, params := range invalidParams() {
+		t.Run(name, func(t *testing.T) {
+			require.Error(t, params.Validate())
+			f := newFixture(t).withDefaults(t)
+			before := f.rawParams()
+
+			_, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: keepertest.Authority(), Params: params})
+			require.ErrorIs(t, err, types.ErrInvalidParams)
+			require.NotErrorIs(t, err, types.ErrUnauthorized)
+			require.Equal(t, before, f.rawParams(), "params must be byte-identical after a rejected update")
+		})
+	}
+}
+
+func TestGenesisRoundTrip(t *testing.T) {
+	for name, gs := range map[string]*types.GenesisState{
+		"default": types.DefaultGenesis(),
+		"changed": {Params: changedParams()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			require.NoError(t, f.keeper.InitGenesis(f.ctx, *gs))
+			require.Equal(t, f.bytes(gs.Params), f.rawParams())
+
+			exported, err := f.keeper.ExportGenesis(f.ctx)
+			require.NoError(t, err)
+			require.Equal(t, f.cdc.MustMarshal(gs), f.cdc.MustMarshal(exported))
+
+			// Importing the export into a fresh store gives the same state.
+			g := newFixture(t)
+			require.NoError(t, g.keeper.InitGenesis(g.ctx, *exported))
+			require.Equal(t, f.rawParams(), g.rawParams())
+		})
+	}
+}
+
+func TestInitGenesisRejectsInvalid(t *testing.T) {
+	for name, params := range invalidParams() {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			require.Error(t, f.keeper.InitGenesis(f.ctx, types.GenesisState{Params: params}))
+			require.Nil(t, f.rawParams(), "an invalid genesis must write nothing")
+
+			f = f.withDefaults(t)
+			before := f.rawParams()
+			require.Error(t, f.keeper.InitGenesis(f.ctx, types.GenesisState{Params: params}))
+			require.Equal(t, before, f.rawParams(), "an invalid genesis must not overwrite params")
+		})
+	}
+}
+
+func TestExportGenesisBeforeInit(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.keeper.ExportGenesis(f.ctx)
+	require.ErrorIs(t, err, collections.ErrNotFound)
+}
+
+func TestQueryParams(t *testing.T) {
+	f := newFixture(t)
+
+	_, err := f.query.Params(f.ctx, &types.QueryParamsRequest{})
+	require.Equal(t, codes.Internal, status.Code(err), "params not set yet: %v", err)
+
+	f = f.withDefaults(t)
+	resp, err := f.query.Params(f.ctx, nil)
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "nil request: %v", err)
+	require.Nil(t, resp)
+
+	resp, err = f.query.Params(f.ctx, &types.QueryParamsRequest{})
+	require.NoError(t, err)
+	require.Equal(t, f.bytes(types.DefaultParams()), f.bytes(resp.Params))
+}
