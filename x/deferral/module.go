@@ -30,6 +30,7 @@ var (
 	_ module.HasServices         = AppModule{}
 	_ module.HasConsensusVersion = AppModule{}
 	_ appmodule.AppModule        = AppModule{}
+	_ appmodule.HasEndBlocker    = AppModule{}
 )
 
 // AppModule is the x/deferral module.
@@ -100,6 +101,11 @@ func (am AppModule) InitGenesis(ctx sdk.Context, cdc codec.JSONCodec, bz json.Ra
 	if err := am.keeper.InitGenesis(ctx, gs); err != nil {
 		panic(fmt.Errorf("x/%s genesis: %w", types.ModuleName, err))
 	}
+}
+
+// EndBlock runs the per-block workload steps (see keeper.EndBlocker).
+func (am AppModule) EndBlock(ctx context.Context) error {
+	return am.keeper.EndBlocker(ctx)
 }
 
 // ExportGenesis exports the module state as JSON.

@@ -6,9 +6,11 @@ import (
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
+	"cosmossdk.io/log"
 	storetypes "cosmossdk.io/core/store"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/repshard/repshard/x/deferral/types"
 )
@@ -46,6 +48,10 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, ad
 
 // Authority returns the address allowed to change params.
 func (k Keeper) Authority() string { return k.authority }
+
+func (k Keeper) logger(ctx sdk.Context) log.Logger {
+	return ctx.Logger().With("module", "x/"+types.ModuleName)
+}
 
 // GetParams returns the current params.
 func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {

@@ -1,0 +1,116 @@
+package keeper_test
+
+import (
+	"errors"
+	"testing"
+
+	storetypes "cosmossdk.io/store/types"
+	"github.com/stretchr/testify/require"
+
+	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
+	"github.com/cosmos/cosmos-sdk/runtime"
+	"github.com/cosmos/cosmos-sdk/testutil"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
+
+	"github.com/repshard/repshard/x/deferral"
+	"github.com/repshard/repshard/x/deferral/keeper"
+	"github.com/repshard/repshard/x/deferral/types"
+)
+
+func newEndBlockFixture(t *testing.T) (sdk.Context, keeper.Keeper) {
+	t.Helper()
+	key := storetypes.NewKVStoreKey(types.StoreKey)
+	ctx := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("transient_test")).Ctx
+	encCfg := moduletestutil.MakeTestEncodingConfig(deferral.AppModule{})
+	ac := addresscodec.NewBech32Codec("rep")
+	authority, err := ac.BytesToString(authtypes.NewModuleAddress(govtypes.ModuleName))
+	require.NoError(t, err)
+	k := keeper.NewKeeper(encCfg.Codec, runtime.NewKVStoreService(key), ac, authority)
+	require.NoError(t, k.InitGenesis(ctx, *types.DefaultGenesis()))
+	return ctx, k
+}
+
+func failedItemEvents(ctx sdk.Context) []sdk.Event {
+	var out []sdk.Event
+	for _, e := range ctx.EventManager().Events() {
+		if e.Type == "repshard.deferral.v1.EventEndBlockItemFailed" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// An item that writes state and then fails must leave no trace but the
+// failure event; the next item still runs and commits.
+func TestRunIsolatedRollsBackAFailingItemAlone(t *testing.T) {
+	ctx, k := newEndBlockFixture(t)
+	before, err := k.Params.Get(ctx)
+	require.NoError(t, err)
+
+	ok := k.RunIsolated(ctx, keeper.StepDrainQueues, "request/7", func(c sdk.Context) error {
+		p := before
+		p.MaxAttempts = 99
+		require.NoError(t, k.Params.Set(c, p))
+		c.EventManager().EmitEvent(sdk.NewEvent("should_be_discarded"))
+		return errors.New("worker vanished")
+	})
+	require.False(t, ok)
+	after, err := k.Params.Get(ctx)
+	require.NoError(t, err)
+	require.Equal(t, before, after, "a failed item's writes must be rolled back")
+
+	failed := failedItemEvents(ctx)
+	require.Len(t, failed, 1)
+	attrs := map[string]string{}
+	for _, a := range failed[0].Attributes {
+		attrs[a.Key] = a.Value
+	}
+	require.Equal(t, `"drain_queues"`, attrs["step"])
+	require.Equal(t, `"request/7"`, attrs["item"])
+	require.Equal(t, `"worker vanished"`, attrs["error"])
+	for _, e := range ctx.EventManager().Events() {
+		require.NotEqual(t, "should_be_discarded", e.Type, "a failed item's events must be discarded")
+	}
+
+	ok = k.RunIsolated(ctx, keeper.StepDrainQueues, "request/8", func(c sdk.Context) error {
+		p := before
+		p.MaxAttempts = 5
+		c.EventManager().EmitEvent(sdk.NewEvent("kept"))
+		return k.Params.Set(c, p)
+	})
+	require.True(t, ok)
+	after, err = k.Params.Get(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint32(5), after.MaxAttempts, "a successful item's writes must be committed")
+	require.Equal(t, "kept", ctx.EventManager().Events()[len(ctx.EventManager().Events())-1].Type)
+}
+
+// A panicking item must not halt the chain: it is recovered, rolled back and reported.
+func TestRunIsolatedRecoversAPanic(t *testing.T) {
+	ctx, k := newEndBlockFixture(t)
+	before, err := k.Params.Get(ctx)
+	require.NoError(t, err)
+	require.NotPanics(t, func() {
+		ok := k.RunIsolated(ctx, keeper.StepPruneFinished, "request/1", func(c sdk.Context) error {
+			p := before
+			p.RetentionBlocks = 1
+			require.NoError(t, k.Params.Set(c, p))
+			panic("index corrupted")
+		})
+		require.False(t, ok)
+	})
+	after, err := k.Params.Get(ctx)
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+	require.Len(t, failedItemEvents(ctx), 1)
+}
+
+func TestEndBlockerNeedsParams(t *testing.T) {
+	ctx, k := newEndBlockFixture(t)
+	require.NoError(t, k.EndBlocker(ctx))
+	require.NoError(t, k.Params.Remove(ctx))
+	require.ErrorContains(t, k.EndBlocker(ctx), "read params")
+}
