@@ -51,6 +51,10 @@ func DefaultParams() Params {
 		GasPerRequestRecord:            10_000,
 		GasPerQueueEntry:               5_000,
 		GasPerDrain:                    15_000,
+		UrgencyValueLowPpm:             0,
+		UrgencyValueNormalPpm:          333_333,
+		UrgencyValueHighPpm:            666_666,
+		UrgencyValueCriticalPpm:        1_000_000,
 	}
 }
 
@@ -65,6 +69,10 @@ func (p Params) Validate() error {
 		ppm.F("class_weight_data_intensive_ppm", p.ClassWeightDataIntensivePpm),
 		ppm.F("class_weight_compute_intensive_ppm", p.ClassWeightComputeIntensivePpm),
 		ppm.F("failure_refund_ppm", p.FailureRefundPpm),
+		ppm.F("urgency_value_low_ppm", p.UrgencyValueLowPpm),
+		ppm.F("urgency_value_normal_ppm", p.UrgencyValueNormalPpm),
+		ppm.F("urgency_value_high_ppm", p.UrgencyValueHighPpm),
+		ppm.F("urgency_value_critical_ppm", p.UrgencyValueCriticalPpm),
 	); err != nil {
 		return err
 	}
