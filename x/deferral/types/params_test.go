@@ -57,6 +57,10 @@ var ppmFields = map[string]func(*types.Params, uint32){
 	"class_weight_data_intensive_ppm":    func(p *types.Params, v uint32) { p.ClassWeightDataIntensivePpm = v },
 	"class_weight_compute_intensive_ppm": func(p *types.Params, v uint32) { p.ClassWeightComputeIntensivePpm = v },
 	"failure_refund_ppm":                 func(p *types.Params, v uint32) { p.FailureRefundPpm = v },
+	"urgency_value_low_ppm":              func(p *types.Params, v uint32) { p.UrgencyValueLowPpm = v },
+	"urgency_value_normal_ppm":           func(p *types.Params, v uint32) { p.UrgencyValueNormalPpm = v },
+	"urgency_value_high_ppm":             func(p *types.Params, v uint32) { p.UrgencyValueHighPpm = v },
+	"urgency_value_critical_ppm":         func(p *types.Params, v uint32) { p.UrgencyValueCriticalPpm = v },
 }
 
 // perBlockCaps are the EndBlock work caps that must be at most MaxPerBlockCap.
@@ -118,9 +122,12 @@ func TestParamsValidateRejectsOther(t *testing.T) {
 		{"all priority weights zero", with(func(p *types.Params) {
 			p.PriorityWeightReputation, p.PriorityWeightUrgency, p.PriorityWeightClass = 0, 0, 0
 		}), "priority weight"},
-		{"priority weights sum above one million", with(func(p *types.Params) { p.PriorityWeightUrgency = 1_000_000 }), "priority weights"},
+		{"priority weights sum one above one million", with(func(p *types.Params) {
+			p.PriorityWeightReputation, p.PriorityWeightUrgency, p.PriorityWeightClass = 999_999, 1, 1
+		}), "priority weights"},
 		{"priority weights overflow uint32", with(func(p *types.Params) {
-			p.PriorityWeightReputation, p.PriorityWeightUrgency, p.PriorityWeightClass = math.MaxUint32, math.MaxUint32, 2
+			// In uint32 the sum would wrap around to 1 and pass.
+			p.PriorityWeightReputation, p.PriorityWeightUrgency, p.PriorityWeightClass = math.MaxUint32, 2, 0
 		}), "priority weights"},
 		{"queue ttl below max wait", with(func(p *types.Params) { p.MaxWaitBlocks, p.QueueTtlBlocks = 50, 49 }), "queue_ttl_blocks"},
 		{"price with invalid denom", with(func(p *types.Params) {

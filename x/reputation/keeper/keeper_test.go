@@ -190,6 +190,14 @@ func TestExportGenesisBeforeInit(t *testing.T) {
 	require.ErrorIs(t, err, collections.ErrNotFound)
 }
 
+// TestParamsStoreLayout pins where params live in the store: moving them
+// would silently lose the params of a running chain on upgrade.
+func TestParamsStoreLayout(t *testing.T) {
+	f := newFixture(t).withDefaults(t)
+	require.Equal(t, []byte{0x00}, types.ParamsKey.Bytes())
+	require.Equal(t, f.bytes(types.DefaultParams()), f.store.Raw([]byte{0x00}))
+}
+
 func TestQueryParams(t *testing.T) {
 	f := newFixture(t)
 

@@ -37,9 +37,12 @@ func TestParamsValidateRejects(t *testing.T) {
 		{"all weights zero", with(func(p *types.Params) {
 			p.WeightCompletion, p.WeightFrequency, p.WeightValidation, p.WeightPeer = 0, 0, 0, 0
 		}), "weight"},
-		{"weights sum above one million", with(func(p *types.Params) { p.WeightCompletion = 1_000_000 }), "weights"},
+		{"weights sum one above one million", with(func(p *types.Params) {
+			p.WeightCompletion, p.WeightFrequency, p.WeightValidation, p.WeightPeer = 999_998, 1, 1, 1
+		}), "weights"},
 		{"weights overflow uint32", with(func(p *types.Params) {
-			p.WeightCompletion, p.WeightFrequency, p.WeightValidation, p.WeightPeer = math.MaxUint32, math.MaxUint32, math.MaxUint32, math.MaxUint32
+			// In uint32 the sum would wrap around to 1 and pass.
+			p.WeightCompletion, p.WeightFrequency, p.WeightValidation, p.WeightPeer = math.MaxUint32, 0, 0, 2
 		}), "weights"},
 		{"zero prior successes", with(func(p *types.Params) { p.CompletionPriorSuccesses = 0 }), "completion_prior_successes"},
 		{"zero prior failures", with(func(p *types.Params) { p.CompletionPriorFailures = 0 }), "completion_prior_failures"},
