@@ -4,33 +4,17 @@ import (
 	"errors"
 	"testing"
 
-	storetypes "cosmossdk.io/store/types"
 	"github.com/stretchr/testify/require"
 
-	addresscodec "github.com/cosmos/cosmos-sdk/codec/address"
-	"github.com/cosmos/cosmos-sdk/runtime"
-	"github.com/cosmos/cosmos-sdk/testutil"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
-	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
-	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
-	"github.com/repshard/repshard/x/deferral"
 	"github.com/repshard/repshard/x/deferral/keeper"
-	"github.com/repshard/repshard/x/deferral/types"
 )
 
 func newEndBlockFixture(t *testing.T) (sdk.Context, keeper.Keeper) {
 	t.Helper()
-	key := storetypes.NewKVStoreKey(types.StoreKey)
-	ctx := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("transient_test")).Ctx
-	encCfg := moduletestutil.MakeTestEncodingConfig(deferral.AppModule{})
-	ac := addresscodec.NewBech32Codec("rep")
-	authority, err := ac.BytesToString(authtypes.NewModuleAddress(govtypes.ModuleName))
-	require.NoError(t, err)
-	k := keeper.NewKeeper(encCfg.Codec, runtime.NewKVStoreService(key), ac, authority)
-	require.NoError(t, k.InitGenesis(ctx, *types.DefaultGenesis()))
-	return ctx, k
+	f := newFixture(t).withDefaults(t)
+	return f.ctx, f.keeper
 }
 
 func failedItemEvents(ctx sdk.Context) []sdk.Event {
