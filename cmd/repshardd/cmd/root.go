@@ -95,9 +95,16 @@ func NewRootCmd() *cobra.Command {
 
 	initRootCmd(rootCmd, tempApp.TxConfig(), tempApp.BasicModuleManager, home)
 
+	// AutoCLI needs a client context while the command tree is built, before
+	// --home is parsed: give it the default client config, read with its own
+	// viper so it neither shadows the client.toml of --home nor writes into
+	// the default home.
+	autoCliCtx, err := config.ReadDefaultValuesFromDefaultClientConfig(initClientCtx.WithViper(""))
+	if err != nil {
+		panic(err)
+	}
 	autoCliOpts := tempApp.AutoCliOpts()
-	initClientCtx, _ = config.ReadFromClientConfig(initClientCtx)
-	autoCliOpts.ClientCtx = initClientCtx
+	autoCliOpts.ClientCtx = autoCliCtx
 	if err := autoCliOpts.EnhanceRootCommand(rootCmd); err != nil {
 		panic(err)
 	}
