@@ -94,6 +94,20 @@ func TestNetworkParamsQueriesAndGovernance(t *testing.T) {
 	require.Equal(t, reputationtypes.ErrUnauthorized.ABCICode(), res.Code, res.RawLog)
 	require.Equal(t, reputationtypes.ModuleName, res.Codespace)
 
+	// A proposal carrying invalid params is refused at submission, before any vote.
+	invalid := newParams
+	invalid.WeightCompletion, invalid.WeightFrequency, invalid.WeightValidation, invalid.WeightPeer = 0, 0, 0, 0
+	badProposal, err := govv1.NewMsgSubmitProposal(
+		[]sdk.Msg{&reputationtypes.MsgUpdateParams{Authority: govAddr, Params: invalid}},
+		sdk.NewCoins(sdk.NewCoin(cfg.BondDenom, govv1.DefaultMinDepositTokens)),
+		val.Address.String(), "", "Zero weights", "All weights zero", false,
+	)
+	require.NoError(t, err)
+	res, err = testnetwork.BroadcastAndWait(net, val, badProposal)
+	require.NoError(t, err)
+	require.NotZero(t, res.Code, "a proposal with invalid params must be refused")
+	require.Contains(t, res.RawLog, "at least one factor weight must be positive")
+
 	// Governance may.
 	proposal, err := govv1.NewMsgSubmitProposal(
 		[]sdk.Msg{&reputationtypes.MsgUpdateParams{Authority: govAddr, Params: newParams}},

@@ -111,11 +111,14 @@ func NewRootCmd() *cobra.Command {
 	return rootCmd
 }
 
-// initCometBFTConfig returns CometBFT's defaults with a 1 s block time, which
-// suits the request-queue workload (short deadlines are counted in blocks).
+// initCometBFTConfig returns CometBFT's defaults with a short commit timeout
+// (about one block a second), which suits the request-queue workload: queue
+// waits and deadlines are counted in blocks. It cannot be exactly 1 s, the
+// CometBFT default, because the SDK replaces an unchanged default with 5 s
+// when it writes config.toml.
 func initCometBFTConfig() *cmtcfg.Config {
 	cfg := cmtcfg.DefaultConfig()
-	cfg.Consensus.TimeoutCommit = time.Second
+	cfg.Consensus.TimeoutCommit = defaultTimeoutCommit
 	return cfg
 }
 
@@ -217,6 +220,9 @@ func appExport(
 	}
 	return a.ExportAppStateAndValidators(forZeroHeight, jailAllowedAddrs, modulesToExport)
 }
+
+// defaultTimeoutCommit is the commit timeout a new node writes to config.toml.
+const defaultTimeoutCommit = 900 * time.Millisecond
 
 // defaultMinGasPrices is the app.toml minimum gas price of a new node.
 const defaultMinGasPrices = "0.001" + chaincfg.BondDenom
