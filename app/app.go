@@ -100,7 +100,8 @@ import (
 )
 
 // maccPerms are the module accounts and what each may do with coins.
-// x/shard holds worker bonds; x/rewards holds fee escrow and the reward pool.
+// x/shard holds worker bonds; x/rewards holds the fees of open requests in its
+// escrow account, and worker earnings and the reward pool in its own account.
 var maccPerms = map[string][]string{
 	authtypes.FeeCollectorName:     nil,
 	distrtypes.ModuleName:          nil,
@@ -110,6 +111,7 @@ var maccPerms = map[string][]string{
 	govtypes.ModuleName:            {authtypes.Burner},
 	shardtypes.ModuleName:          nil,
 	rewardstypes.ModuleName:        nil,
+	rewardstypes.EscrowAccountName: nil,
 }
 
 var (
@@ -243,11 +245,13 @@ func New(
 	app.ReputationKeeper = reputationkeeper.NewKeeper(appCodec,
 		runtime.NewKVStoreService(keys[reputationtypes.StoreKey]), accAddrCodec, authority)
 	app.ShardKeeper = shardkeeper.NewKeeper(appCodec,
-		runtime.NewKVStoreService(keys[shardtypes.StoreKey]), accAddrCodec, authority)
+		runtime.NewKVStoreService(keys[shardtypes.StoreKey]), accAddrCodec, authority, app.BankKeeper)
 	app.RewardsKeeper = rewardskeeper.NewKeeper(appCodec,
-		runtime.NewKVStoreService(keys[rewardstypes.StoreKey]), accAddrCodec, authority)
+		runtime.NewKVStoreService(keys[rewardstypes.StoreKey]), accAddrCodec, authority,
+		app.AccountKeeper, app.BankKeeper, app.DistrKeeper, app.ShardKeeper)
 	app.DeferralKeeper = deferralkeeper.NewKeeper(appCodec,
-		runtime.NewKVStoreService(keys[deferraltypes.StoreKey]), accAddrCodec, authority)
+		runtime.NewKVStoreService(keys[deferraltypes.StoreKey]), accAddrCodec, authority,
+		app.ReputationKeeper, app.ShardKeeper, app.RewardsKeeper)
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),

@@ -20,6 +20,9 @@ type Keeper struct {
 	cdc          codec.BinaryCodec
 	storeService storetypes.KVStoreService
 	authority    string
+	reputation   types.ReputationKeeper
+	shards       types.ShardKeeper
+	rewards      types.RewardsKeeper
 
 	Schema collections.Schema
 	Params collections.Item[types.Params]
@@ -27,7 +30,10 @@ type Keeper struct {
 
 // NewKeeper builds the x/deferral keeper. authority is the account allowed
 // to change params (the gov module account); it must be a valid address.
-func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, addressCodec address.Codec, authority string) Keeper {
+func NewKeeper(
+	cdc codec.BinaryCodec, storeService storetypes.KVStoreService, addressCodec address.Codec, authority string,
+	reputation types.ReputationKeeper, shards types.ShardKeeper, rewards types.RewardsKeeper,
+) Keeper {
 	if _, err := addressCodec.StringToBytes(authority); err != nil {
 		panic(fmt.Sprintf("x/%s: invalid authority address %q: %v", types.ModuleName, authority, err))
 	}
@@ -36,6 +42,9 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, ad
 		cdc:          cdc,
 		storeService: storeService,
 		authority:    authority,
+		reputation:   reputation,
+		shards:       shards,
+		rewards:      rewards,
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 	}
 	schema, err := sb.Build()

@@ -33,7 +33,7 @@ func newFixture(t *testing.T) fixture {
 	t.Helper()
 	s := keepertest.NewStore(t, types.StoreKey)
 	cdc := moduletestutil.MakeTestEncodingConfig(deferral.AppModule{}).Codec
-	k := keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority())
+	k := keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority(), nil, nil, nil)
 	return fixture{ctx: s.Ctx, store: s, cdc: cdc, keeper: k,
 		msgs: keeper.NewMsgServerImpl(k), query: keeper.NewQueryServerImpl(k)}
 }
@@ -88,7 +88,7 @@ func TestNewKeeperPanicsOnInvalidAuthority(t *testing.T) {
 	for name, authority := range keepertest.InvalidAddresses() {
 		t.Run(name, func(t *testing.T) {
 			require.Panics(t, func() {
-				keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), authority)
+				keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), authority, nil, nil, nil)
 			})
 		})
 	}

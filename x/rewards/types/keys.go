@@ -7,6 +7,9 @@ const (
 	ModuleName = "rewards"
 	// StoreKey is the KV store key of the module.
 	StoreKey = ModuleName
+	// EscrowAccountName is the module account holding the fees of open
+	// (QUEUED and ASSIGNED) requests; nothing else is ever in it.
+	EscrowAccountName = ModuleName + "_escrow"
 )
 
 // Collection prefixes. Never renumber or reuse a prefix once released.

@@ -18,6 +18,7 @@ type Keeper struct {
 	cdc          codec.BinaryCodec
 	storeService storetypes.KVStoreService
 	authority    string
+	bank         types.BankKeeper
 
 	Schema collections.Schema
 	Params collections.Item[types.Params]
@@ -25,7 +26,7 @@ type Keeper struct {
 
 // NewKeeper builds the x/shard keeper. authority is the account allowed
 // to change params (the gov module account); it must be a valid address.
-func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, addressCodec address.Codec, authority string) Keeper {
+func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, addressCodec address.Codec, authority string, bank types.BankKeeper) Keeper {
 	if _, err := addressCodec.StringToBytes(authority); err != nil {
 		panic(fmt.Sprintf("x/%s: invalid authority address %q: %v", types.ModuleName, authority, err))
 	}
@@ -34,6 +35,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, ad
 		cdc:          cdc,
 		storeService: storeService,
 		authority:    authority,
+		bank:         bank,
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 	}
 	schema, err := sb.Build()

@@ -1,0 +1,63 @@
+package types
+
+import (
+	"context"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	reputationtypes "github.com/repshard/repshard/x/reputation/types"
+	shardtypes "github.com/repshard/repshard/x/shard/types"
+)
+
+// ReputationKeeper is what x/deferral needs of x/reputation.
+type ReputationKeeper interface {
+	// Score returns the requester's score in ppm; the default score when the
+	// requester has no profile.
+	Score(ctx context.Context, requester sdk.AccAddress) (uint32, error)
+	// RecordSubmission creates the profile at the first submission and
+	// updates the request-rate EMA. O(1).
+	RecordSubmission(ctx context.Context, requester sdk.AccAddress) error
+	// RecordOutcome counts a finished request and updates the score. O(1).
+	RecordOutcome(ctx context.Context, requester sdk.AccAddress, outcome reputationtypes.Outcome) error
+}
+
+// ShardKeeper is what x/deferral needs of x/shard.
+type ShardKeeper interface {
+	// Route picks the ACTIVE shard of class for a request (DESIGN.md routing).
+	Route(ctx context.Context, class shardtypes.ShardClass, reputationPpm uint32, requestID uint64) (shardtypes.Shard, error)
+	// GetShard returns a shard by id.
+	GetShard(ctx context.Context, shardID uint64) (shardtypes.Shard, error)
+	// DrainableShardIDs returns the ids of ACTIVE and DRAINING shards, in id
+	// order (bounded by the shard caps of x/shard params).
+	DrainableShardIDs(ctx context.Context) ([]uint64, error)
+	// NetworkLoadPpm is the utilisation across all ACTIVE shards in ppm.
+	NetworkLoadPpm(ctx context.Context) (uint32, error)
+	// FindWorker returns the ACTIVE worker of the shard whose free capacity is
+	// the smallest that still fits units (best fit; ties by address), O(log n).
+	FindWorker(ctx context.Context, shardID, units uint64) (sdk.AccAddress, bool, error)
+	// MaxFreeCapacity returns the largest free capacity of an ACTIVE worker of the shard.
+	MaxFreeCapacity(ctx context.Context, shardID uint64) (uint64, error)
+	// AddInFlight moves units onto a worker of the shard (assignment).
+	AddInFlight(ctx context.Context, shardID uint64, worker sdk.AccAddress, units uint64) error
+	// RemoveInFlight takes units off a worker and counts the outcome on the worker.
+	RemoveInFlight(ctx context.Context, shardID uint64, worker sdk.AccAddress, units uint64, outcome reputationtypes.Outcome) error
+	// AddQueued and RemoveQueued keep the shard's queue counters.
+	AddQueued(ctx context.Context, shardID, units uint64) error
+	RemoveQueued(ctx context.Context, shardID, units uint64) error
+}
+
+// RewardsKeeper is what x/deferral needs of x/rewards.
+type RewardsKeeper interface {
+	// EscrowFee moves the fee from the requester into escrow.
+	EscrowFee(ctx context.Context, requester sdk.AccAddress, fee sdk.Coin) error
+	// Refund returns an escrowed fee to the requester.
+	Refund(ctx context.Context, requester sdk.AccAddress, fee sdk.Coin) error
+	// PayCompletion releases the escrowed fee of a completed request: the
+	// protocol share to the community pool, the rest owed to the worker.
+	PayCompletion(ctx context.Context, worker sdk.AccAddress, fee sdk.Coin, computeUnits, dataBytes uint64) error
+	// SettleFailure splits the escrowed fee of a failed request: refundPpm
+	// back to the requester, the rest owed to the worker for its attempt.
+	SettleFailure(ctx context.Context, requester, worker sdk.AccAddress, fee sdk.Coin, refundPpm uint32) error
+	// PenalizeExpiry slashes the worker's bond for an expired assignment.
+	PenalizeExpiry(ctx context.Context, worker sdk.AccAddress) error
+}

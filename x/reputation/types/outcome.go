@@ -1,0 +1,13 @@
+package types
+
+// Outcome is how a requester's request finished, as x/deferral reports it.
+type Outcome int
+
+const (
+	// OutcomeCompleted: a worker completed the request.
+	OutcomeCompleted Outcome = iota + 1
+	// OutcomeFailed: the worker reported the request failed.
+	OutcomeFailed
+	// OutcomeExpired: the request ran out of attempts or queue time.
+	OutcomeExpired
+)
