@@ -348,8 +348,8 @@ func New(
 		panic(err)
 	}
 	if err := msgservice.ValidateProtoAnnotations(protoFiles); err != nil {
-		// only log: some third-party annotations are not strict
-		logger.Error("proto annotations", "err", err)
+		// a msg without its signer annotation could not be signed: refuse to start
+		panic(fmt.Errorf("proto annotations: %w", err))
 	}
 
 	if loadLatest {

@@ -61,7 +61,7 @@ func TestInvalidGenesisIsRejected(t *testing.T) {
 	genesis[reputationtypes.ModuleName] = a.AppCodec().MustMarshalJSON(bad)
 	require.ErrorContains(t, a.BasicModuleManager.ValidateGenesis(a.AppCodec(), a.TxConfig(), genesis), "weight")
 
-	require.Panics(t, func() {
+	require.PanicsWithError(t, "x/reputation genesis: at least one factor weight must be positive (all four weights are zero)", func() {
 		apptest.New(t, 1, func(g app.GenesisState) {
 			g[reputationtypes.ModuleName] = a.AppCodec().MustMarshalJSON(bad)
 		})

@@ -50,6 +50,9 @@ func NonZero(name string, v uint64) error {
 // never overflows for any uint64 inputs; the result saturates at MaxUint64.
 // It panics when c is zero, like integer division.
 func MulDiv(a, b, c uint64) uint64 {
+	if c == 0 {
+		panic("ppm.MulDiv: division by zero")
+	}
 	hi, lo := bits.Mul64(a, b)
 	if hi >= c {
 		return ^uint64(0)

@@ -47,3 +47,12 @@ func TestMulDiv(t *testing.T) {
 		}
 	}
 }
+
+func TestMulDivByZeroPanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Fatal("MulDiv by zero must panic, not saturate")
+		}
+	}()
+	MulDiv(1, 1, 0)
+}

@@ -65,6 +65,7 @@ func NewRootCmd() *cobra.Command {
 		WithInput(os.Stdin).
 		WithAccountRetriever(authtypes.AccountRetriever{}).
 		WithHomeDir(home).
+		WithChainID(chaincfg.DefaultChainID). // written to a new client.toml; init uses it
 		WithViper("REPSHARD")
 
 	rootCmd := &cobra.Command{
@@ -210,8 +211,6 @@ func appExport(
 	if !ok {
 		return servertypes.ExportedApp{}, errors.New("appOpts is not a viper.Viper")
 	}
-	// export never loads the latest version on its own; it picks the height below
-	viperAppOpts.Set(server.FlagInvCheckPeriod, 1)
 	a := app.New(logger, db, traceStore, height == -1, viperAppOpts)
 	if height != -1 {
 		if err := a.LoadHeight(height); err != nil {
