@@ -14,6 +14,18 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			Service: types.Query_serviceDesc.ServiceName,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "Params", Use: "params", Short: "Show the x/reputation parameters (factor weights, priors, thresholds)"},
+				{
+					RpcMethod: "Profile",
+					Use:       "profile [address]",
+					Short:     "Show a requester's reputation: score, the four factors behind it and the raw counters",
+					Long: "Show a requester's reputation profile as of the latest block. Every score and factor is in ppm " +
+						"(1,000,000 = 1.0): score is the weighted average of completion_ppm, frequency_ppm, validation_ppm " +
+						"and peer_ppm with the governance weights. A requester that never submitted a request has no " +
+						"profile (not found) and the default score of the params.",
+					Example:        "repshardd q reputation profile rep1... -o json",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
+				},
+				{RpcMethod: "Profiles", Use: "profiles", Short: "List all reputation profiles in address order (paginated: --limit, --page-key)"},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{

@@ -14,16 +14,40 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			Service: types.Query_serviceDesc.ServiceName,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "Params", Use: "params", Short: "Show the x/rewards parameters (protocol share, epochs, emission, slashing)"},
+				{
+					RpcMethod: "PendingRewards",
+					Use:       "pending-rewards [address]",
+					Short:     "Show what a worker can claim now: fee earnings, epoch rewards, and the total slashed from its bond",
+					Long: "Show what `repshardd tx rewards claim-rewards` would pay the worker now (total = fees + epoch_rewards), " +
+						"and, for information, the total ever slashed from its bond. Amounts are in urep (1 REP = 1,000,000 urep).",
+					Example:        "repshardd q rewards pending-rewards rep1... -o json",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
+				},
+				{RpcMethod: "Pool", Use: "pool", Short: "Show the undistributed reward pool (slashed bonds and funding)"},
+				{
+					RpcMethod:      "Contribution",
+					Use:            "contribution [address]",
+					Short:          "Show a worker's contribution: processed compute units and data bytes, and the points they earned",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Msg_serviceDesc.ServiceName,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{
+					RpcMethod: "ClaimRewards",
+					Use:       "claim-rewards",
+					Short:     "Pay the --from worker everything it is owed (fee earnings of completed and failed requests)",
+					Long: "Pay the --from worker everything it is owed. A worker owed nothing gets an error " +
+						"(nothing to claim) and pays only the gas. See `repshardd q rewards pending-rewards [address]` first.",
+					Example: "repshardd tx rewards claim-rewards --from worker1",
+				},
+				{
 					RpcMethod:      "UpdateParams",
 					Use:            "update-params-proposal [params-json]",
 					Short:          "Submit a governance proposal that replaces the x/rewards parameters",
-					Example:        `repshardd tx rewards update-params-proposal '{"default_score_ppm":500000,...}' --deposit 10000000urep --from alice`,
+					Example:        `repshardd tx rewards update-params-proposal '{"protocol_fee_share_ppm":50000,...}' --deposit 10000000urep --from alice`,
 					GovProposal:    true,
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},
 				},

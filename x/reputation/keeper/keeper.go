@@ -2,13 +2,16 @@ package keeper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
 	storetypes "cosmossdk.io/core/store"
+	sdkmath "cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/repshard/repshard/x/reputation/types"
 )
@@ -17,10 +20,13 @@ import (
 type Keeper struct {
 	cdc          codec.BinaryCodec
 	storeService storetypes.KVStoreService
+	addressCodec address.Codec
 	authority    string
 
 	Schema collections.Schema
 	Params collections.Item[types.Params]
+	// Profiles: requester → profile, created at the first submission.
+	Profiles collections.Map[sdk.AccAddress, types.Profile]
 }
 
 // NewKeeper builds the x/reputation keeper. authority is the account allowed
@@ -33,8 +39,10 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, ad
 	k := Keeper{
 		cdc:          cdc,
 		storeService: storeService,
+		addressCodec: addressCodec,
 		authority:    authority,
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Profiles:     collections.NewMap(sb, types.ProfilesKey, "profiles", sdk.AccAddressKey, codec.CollValue[types.Profile](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -50,4 +58,166 @@ func (k Keeper) Authority() string { return k.authority }
 // GetParams returns the current params.
 func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
 	return k.Params.Get(ctx)
+}
+
+// Refresh returns p as seen at height with params: the rate EMA decayed to
+// height (not written back), every factor recomputed from the counters and
+// the score filled in. It is what every read and every write goes through,
+// so a params change (weights, priors, rate settings) applies to every
+// profile at once without iterating them. O(1).
+func Refresh(p types.Profile, params types.Params, height int64) types.Profile {
+	elapsed := uint64(0)
+	if height > p.RateUpdatedHeight {
+		elapsed = uint64(height - p.RateUpdatedHeight)
+	}
+	ema := types.DecayRate(p.RateEma, elapsed, params.RateHalfLifeBlocks)
+	p.RequestRate = types.RequestRate(params, ema)
+	p.CompletionPpm = types.CompletionPpm(params, p.Completed, p.Failed, p.Expired)
+	p.FrequencyPpm = types.FrequencyPpm(params, p.RequestRate, p.CompletionPpm)
+	// Until proof of work, stake credit and peer reviews exist these two
+	// factors are neutral.
+	p.ValidationPpm = params.DefaultScorePpm
+	p.PeerPpm = params.PeerNeutralScorePpm
+	p.Score = types.ScorePpm(params, p.CompletionPpm, p.FrequencyPpm, p.ValidationPpm, p.PeerPpm)
+	return p
+}
+
+// stored strips what is computed at read time before a profile is written.
+func stored(p types.Profile) types.Profile {
+	p.Score = 0
+	return p
+}
+
+// GetProfile returns the requester's profile as of the current block, and
+// false when the requester has none.
+func (k Keeper) GetProfile(ctx context.Context, requester sdk.AccAddress) (types.Profile, bool, error) {
+	p, err := k.Profiles.Get(ctx, requester)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.Profile{}, false, nil
+	}
+	if err != nil {
+		return types.Profile{}, false, err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return types.Profile{}, false, err
+	}
+	return Refresh(p, params, sdk.UnwrapSDKContext(ctx).BlockHeight()), true, nil
+}
+
+// Score returns the requester's score in ppm, computed now from its factors
+// with the current weights; default_score_ppm when it has no profile. O(1).
+func (k Keeper) Score(ctx context.Context, requester sdk.AccAddress) (uint32, error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return 0, err
+	}
+	p, err := k.Profiles.Get(ctx, requester)
+	if errors.Is(err, collections.ErrNotFound) {
+		return params.DefaultScorePpm, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return Refresh(p, params, sdk.UnwrapSDKContext(ctx).BlockHeight()).Score, nil
+}
+
+// RecordSubmission creates the requester's profile at its first submission
+// and adds the submission to its request-rate EMA (decayed lazily to the
+// current height first). O(1).
+func (k Keeper) RecordSubmission(ctx context.Context, requester sdk.AccAddress) error {
+	addr, err := k.addressCodec.BytesToString(requester)
+	if err != nil {
+		return types.ErrInvalidAddress.Wrap(err.Error())
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	p, err := k.Profiles.Get(ctx, requester)
+	created := errors.Is(err, collections.ErrNotFound)
+	switch {
+	case created:
+		p = newProfile(addr, height)
+	case err != nil:
+		return err
+	}
+	elapsed := uint64(0)
+	if height > p.RateUpdatedHeight {
+		elapsed = uint64(height - p.RateUpdatedHeight)
+	}
+	p.RateEma = sat(types.DecayRate(p.RateEma, elapsed, params.RateHalfLifeBlocks), oneRequest)
+	p.RateUpdatedHeight = height
+	p.Submitted++
+	p.LastUpdatedHeight = height
+	p = Refresh(p, params, height)
+	if err := k.Profiles.Set(ctx, requester, stored(p)); err != nil {
+		return err
+	}
+	if created {
+		return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventProfileCreated{Address: addr, Score: p.Score})
+	}
+	return nil
+}
+
+// RecordOutcome counts a finished request of the requester and refreshes its
+// factors. O(1). A requester without a profile (none should exist: the
+// profile is created at submission) gets one.
+func (k Keeper) RecordOutcome(ctx context.Context, requester sdk.AccAddress, outcome types.Outcome) error {
+	addr, err := k.addressCodec.BytesToString(requester)
+	if err != nil {
+		return types.ErrInvalidAddress.Wrap(err.Error())
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	p, err := k.Profiles.Get(ctx, requester)
+	switch {
+	case errors.Is(err, collections.ErrNotFound):
+		p = newProfile(addr, height)
+	case err != nil:
+		return err
+	}
+	switch outcome {
+	case types.OutcomeCompleted:
+		p.Completed++
+	case types.OutcomeFailed:
+		p.Failed++
+	case types.OutcomeExpired:
+		p.Expired++
+	default:
+		return types.ErrUnknownOutcome.Wrapf("outcome %d", int(outcome))
+	}
+	p.LastUpdatedHeight = height
+	p = Refresh(p, params, height)
+	if err := k.Profiles.Set(ctx, requester, stored(p)); err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventOutcomeRecorded{
+		Address: addr, Outcome: outcome.String(), Score: p.Score, CompletionPpm: p.CompletionPpm, FrequencyPpm: p.FrequencyPpm,
+	})
+}
+
+// oneRequest is what one submission adds to the rate EMA.
+const oneRequest = 1_000_000
+
+func newProfile(addr string, height int64) types.Profile {
+	return types.Profile{
+		Address:           addr,
+		CreatedHeight:     height,
+		RateUpdatedHeight: height,
+		LastUpdatedHeight: height,
+		PeerRatingSum:     sdkmath.ZeroInt(),
+		PeerRatingWeight:  sdkmath.ZeroInt(),
+	}
+}
+
+func sat(a, b uint64) uint64 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return ^uint64(0)
 }

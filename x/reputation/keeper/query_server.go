@@ -6,6 +6,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
+
 	"github.com/repshard/repshard/x/reputation/types"
 )
 
@@ -26,4 +29,47 @@ func (q queryServer) Params(ctx context.Context, req *types.QueryParamsRequest) 
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &types.QueryParamsResponse{Params: params}, nil
+}
+
+// Profile returns a requester's profile as of the current block.
+func (q queryServer) Profile(ctx context.Context, req *types.QueryProfileRequest) (*types.QueryProfileResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	addr, err := q.addressCodec.StringToBytes(req.Address)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid address %q: %v", req.Address, err)
+	}
+	p, found, err := q.GetProfile(ctx, addr)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	if !found {
+		params, err := q.Keeper.Params.Get(ctx)
+		if err != nil {
+			return nil, status.Error(codes.Internal, err.Error())
+		}
+		return nil, status.Errorf(codes.NotFound, "%s has no reputation profile (no request submitted yet); its score is the default %d ppm",
+			req.Address, params.DefaultScorePpm)
+	}
+	return &types.QueryProfileResponse{Profile: p}, nil
+}
+
+// Profiles returns the profiles in address order, paginated, each as of the
+// current block.
+func (q queryServer) Profiles(ctx context.Context, req *types.QueryProfilesRequest) (*types.QueryProfilesResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	params, err := q.Keeper.Params.Get(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	profiles, page, err := query.CollectionPaginate(ctx, q.Keeper.Profiles, req.Pagination,
+		func(_ sdk.AccAddress, p types.Profile) (types.Profile, error) { return Refresh(p, params, height), nil })
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryProfilesResponse{Profiles: profiles, Pagination: page}, nil
 }

@@ -1,11 +1,44 @@
 package types
 
-// DefaultGenesis returns the genesis state with default params.
+import (
+	"fmt"
+
+	"github.com/repshard/repshard/internal/ppm"
+)
+
+// DefaultGenesis returns the genesis state with default params and no profiles.
 func DefaultGenesis() *GenesisState {
 	return &GenesisState{Params: DefaultParams()}
 }
 
-// Validate checks the genesis state.
+// Validate checks the genesis state: valid params and one profile per
+// address with factors within ppm. Addresses are decoded by InitGenesis with
+// the chain's address codec.
 func (gs GenesisState) Validate() error {
-	return gs.Params.Validate()
+	if err := gs.Params.Validate(); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(gs.Profiles))
+	for _, p := range gs.Profiles {
+		if p.Address == "" {
+			return fmt.Errorf("profile with an empty address")
+		}
+		if seen[p.Address] {
+			return fmt.Errorf("duplicate profile %s", p.Address)
+		}
+		seen[p.Address] = true
+		if err := ppm.CheckAll(ppm.Validate,
+			ppm.F("completion_ppm", p.CompletionPpm), ppm.F("frequency_ppm", p.FrequencyPpm),
+			ppm.F("validation_ppm", p.ValidationPpm), ppm.F("peer_ppm", p.PeerPpm),
+			ppm.F("validation_credit_ppm", p.ValidationCreditPpm)); err != nil {
+			return fmt.Errorf("profile %s: %w", p.Address, err)
+		}
+		if p.Score != 0 {
+			return fmt.Errorf("profile %s: score is computed at read time and must be 0 in genesis", p.Address)
+		}
+		if (!p.PeerRatingSum.IsNil() && p.PeerRatingSum.IsNegative()) || (!p.PeerRatingWeight.IsNil() && p.PeerRatingWeight.IsNegative()) {
+			return fmt.Errorf("profile %s: negative peer rating sum or weight", p.Address)
+		}
+	}
+	return nil
 }

@@ -11,5 +11,6 @@ const (
 
 // Collection prefixes. Never renumber or reuse a prefix once released.
 var (
-	ParamsKey = collections.NewPrefix(0)
+	ParamsKey   = collections.NewPrefix(0)
+	ProfilesKey = collections.NewPrefix(1) // requester → Profile
 )

@@ -11,3 +11,17 @@ const (
 	// OutcomeExpired: the request ran out of attempts or queue time.
 	OutcomeExpired
 )
+
+// String names the outcome as events print it.
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeCompleted:
+		return "completed"
+	case OutcomeFailed:
+		return "failed"
+	case OutcomeExpired:
+		return "expired"
+	default:
+		return "unknown"
+	}
+}

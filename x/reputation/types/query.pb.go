@@ -6,7 +6,8 @@ package types
 import (
 	context "context"
 	fmt "fmt"
-	_ "github.com/cosmos/cosmos-sdk/types/query"
+	_ "github.com/cosmos/cosmos-proto"
+	query "github.com/cosmos/cosmos-sdk/types/query"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
@@ -114,9 +115,203 @@ func (m *QueryParamsResponse) GetParams() Params {
 	return Params{}
 }
 
+// QueryProfileRequest is the request of Query/Profile.
+type QueryProfileRequest struct {
+	// address is the requester's address.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+}
+
+func (m *QueryProfileRequest) Reset()         { *m = QueryProfileRequest{} }
+func (m *QueryProfileRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryProfileRequest) ProtoMessage()    {}
+func (*QueryProfileRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6cf7157b7e64c47c, []int{2}
+}
+func (m *QueryProfileRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryProfileRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryProfileRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryProfileRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryProfileRequest.Merge(m, src)
+}
+func (m *QueryProfileRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryProfileRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryProfileRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryProfileRequest proto.InternalMessageInfo
+
+func (m *QueryProfileRequest) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+// QueryProfileResponse is the response of Query/Profile.
+type QueryProfileResponse struct {
+	// profile has the score and factors as of the height of the query.
+	Profile Profile `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile"`
+}
+
+func (m *QueryProfileResponse) Reset()         { *m = QueryProfileResponse{} }
+func (m *QueryProfileResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryProfileResponse) ProtoMessage()    {}
+func (*QueryProfileResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6cf7157b7e64c47c, []int{3}
+}
+func (m *QueryProfileResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryProfileResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryProfileResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryProfileResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryProfileResponse.Merge(m, src)
+}
+func (m *QueryProfileResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryProfileResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryProfileResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryProfileResponse proto.InternalMessageInfo
+
+func (m *QueryProfileResponse) GetProfile() Profile {
+	if m != nil {
+		return m.Profile
+	}
+	return Profile{}
+}
+
+// QueryProfilesRequest is the request of Query/Profiles.
+type QueryProfilesRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryProfilesRequest) Reset()         { *m = QueryProfilesRequest{} }
+func (m *QueryProfilesRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryProfilesRequest) ProtoMessage()    {}
+func (*QueryProfilesRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6cf7157b7e64c47c, []int{4}
+}
+func (m *QueryProfilesRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryProfilesRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryProfilesRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryProfilesRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryProfilesRequest.Merge(m, src)
+}
+func (m *QueryProfilesRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryProfilesRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryProfilesRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryProfilesRequest proto.InternalMessageInfo
+
+func (m *QueryProfilesRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryProfilesResponse is the response of Query/Profiles.
+type QueryProfilesResponse struct {
+	Profiles   []Profile           `protobuf:"bytes,1,rep,name=profiles,proto3" json:"profiles"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryProfilesResponse) Reset()         { *m = QueryProfilesResponse{} }
+func (m *QueryProfilesResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryProfilesResponse) ProtoMessage()    {}
+func (*QueryProfilesResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6cf7157b7e64c47c, []int{5}
+}
+func (m *QueryProfilesResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryProfilesResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryProfilesResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryProfilesResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryProfilesResponse.Merge(m, src)
+}
+func (m *QueryProfilesResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryProfilesResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryProfilesResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryProfilesResponse proto.InternalMessageInfo
+
+func (m *QueryProfilesResponse) GetProfiles() []Profile {
+	if m != nil {
+		return m.Profiles
+	}
+	return nil
+}
+
+func (m *QueryProfilesResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "repshard.reputation.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "repshard.reputation.v1.QueryParamsResponse")
+	proto.RegisterType((*QueryProfileRequest)(nil), "repshard.reputation.v1.QueryProfileRequest")
+	proto.RegisterType((*QueryProfileResponse)(nil), "repshard.reputation.v1.QueryProfileResponse")
+	proto.RegisterType((*QueryProfilesRequest)(nil), "repshard.reputation.v1.QueryProfilesRequest")
+	proto.RegisterType((*QueryProfilesResponse)(nil), "repshard.reputation.v1.QueryProfilesResponse")
 }
 
 func init() {
@@ -124,26 +319,42 @@ func init() {
 }
 
 var fileDescriptor_6cf7157b7e64c47c = []byte{
-	// 304 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0x2a, 0x4a, 0x2d, 0x28,
-	0xce, 0x48, 0x2c, 0x4a, 0xd1, 0x2f, 0x4a, 0x2d, 0x28, 0x2d, 0x49, 0x2c, 0xc9, 0xcc, 0xcf, 0xd3,
-	0x2f, 0x33, 0xd4, 0x2f, 0x2c, 0x4d, 0x2d, 0xaa, 0xd4, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12,
-	0x83, 0xa9, 0xd1, 0x43, 0xa8, 0xd1, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7,
-	0x07, 0x93, 0x10, 0xa5, 0x52, 0xd2, 0xc9, 0xf9, 0xc5, 0xb9, 0xf9, 0xc5, 0x10, 0xed, 0x68, 0xe6,
-	0x48, 0x89, 0xa4, 0xe7, 0xa7, 0xe7, 0x83, 0x99, 0xfa, 0x20, 0x16, 0x54, 0x54, 0x26, 0x3d, 0x3f,
-	0x3f, 0x3d, 0x27, 0x55, 0x3f, 0xb1, 0x20, 0x53, 0x3f, 0x31, 0x2f, 0x2f, 0x1f, 0x62, 0x7e, 0x31,
-	0x54, 0x56, 0x19, 0x87, 0xfb, 0x0a, 0x12, 0x8b, 0x12, 0x73, 0xa1, 0x8a, 0x94, 0x44, 0xb8, 0x84,
-	0x02, 0x41, 0xf6, 0x04, 0x80, 0x05, 0x83, 0x52, 0x0b, 0x4b, 0x53, 0x8b, 0x4b, 0x94, 0x22, 0xb8,
-	0x84, 0x51, 0x44, 0x8b, 0x0b, 0xf2, 0xf3, 0x8a, 0x53, 0x85, 0x1c, 0xb9, 0xd8, 0x20, 0x9a, 0x25,
-	0x18, 0x15, 0x18, 0x35, 0xb8, 0x8d, 0xe4, 0xf4, 0xb0, 0x7b, 0x4f, 0x0f, 0xa2, 0xcf, 0x89, 0xf3,
-	0xc4, 0x3d, 0x79, 0x86, 0x15, 0xcf, 0x37, 0x68, 0x31, 0x06, 0x41, 0x35, 0x1a, 0xcd, 0x60, 0xe4,
-	0x62, 0x05, 0x1b, 0x2d, 0xd4, 0xc7, 0xc8, 0xc5, 0x06, 0x51, 0x27, 0xa4, 0x85, 0xcb, 0x1c, 0x4c,
-	0xa7, 0x49, 0x69, 0x13, 0xa5, 0x16, 0xe2, 0x60, 0x25, 0xed, 0x0e, 0x90, 0xe5, 0x4d, 0x97, 0x9f,
-	0x4c, 0x66, 0x52, 0x10, 0x92, 0xd3, 0xc7, 0x1b, 0x20, 0x4e, 0x9e, 0x27, 0x1e, 0xc9, 0x31, 0x5e,
-	0x78, 0x24, 0xc7, 0xf8, 0xe0, 0x91, 0x1c, 0xe3, 0x84, 0xc7, 0x72, 0x0c, 0x17, 0x1e, 0xcb, 0x31,
-	0xdc, 0x78, 0x2c, 0xc7, 0x10, 0xa5, 0x9f, 0x9e, 0x59, 0x92, 0x51, 0x9a, 0xa4, 0x97, 0x9c, 0x9f,
-	0x8b, 0x62, 0x06, 0x84, 0x51, 0x81, 0x6c, 0x5c, 0x49, 0x65, 0x41, 0x6a, 0x71, 0x12, 0x1b, 0x38,
-	0x70, 0x8d, 0x01, 0x01, 0x00, 0x00, 0xff, 0xff, 0xed, 0x1b, 0x41, 0x0b, 0x23, 0x02, 0x00, 0x00,
+	// 547 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x94, 0x94, 0xbf, 0x6f, 0xd3, 0x40,
+	0x14, 0xc7, 0x73, 0xad, 0x48, 0xda, 0x63, 0xe2, 0x08, 0xa8, 0x18, 0xe4, 0x46, 0x06, 0x01, 0x4a,
+	0x1b, 0x9f, 0x12, 0x06, 0xe6, 0x46, 0xa8, 0xa8, 0x5b, 0x09, 0x0b, 0x42, 0x08, 0x74, 0x69, 0x0e,
+	0xd7, 0x52, 0xe3, 0x73, 0xef, 0x9c, 0x88, 0x0a, 0xb1, 0x30, 0x31, 0x21, 0x24, 0x24, 0x36, 0xf6,
+	0x8e, 0x0c, 0xfc, 0x11, 0x1d, 0x0b, 0x2c, 0x4c, 0x08, 0x25, 0x48, 0xfc, 0x1b, 0xc8, 0x7e, 0xef,
+	0x1a, 0x1b, 0x48, 0x93, 0x2e, 0x91, 0x7f, 0x7c, 0xbf, 0xdf, 0xf7, 0x79, 0xef, 0x5e, 0x4c, 0x3d,
+	0x2d, 0x63, 0xb3, 0x2b, 0x74, 0x8f, 0x6b, 0x19, 0x0f, 0x12, 0x91, 0x84, 0x2a, 0xe2, 0xc3, 0x26,
+	0xdf, 0x1f, 0x48, 0x7d, 0xe0, 0xc7, 0x5a, 0x25, 0x8a, 0x5d, 0xb6, 0x1a, 0x7f, 0xa2, 0xf1, 0x87,
+	0x4d, 0xe7, 0x82, 0xe8, 0x87, 0x91, 0xe2, 0xd9, 0x2f, 0x48, 0x9d, 0xfa, 0x8e, 0x32, 0x7d, 0x65,
+	0x78, 0x57, 0x18, 0x09, 0x19, 0x7c, 0xd8, 0xec, 0xca, 0x44, 0x34, 0x79, 0x2c, 0x82, 0x30, 0x02,
+	0x2f, 0x68, 0xaf, 0x80, 0xf6, 0x59, 0x76, 0xc7, 0xe1, 0x06, 0x5f, 0x5d, 0xc5, 0x18, 0x9b, 0x90,
+	0xc7, 0x71, 0xaa, 0x81, 0x0a, 0x14, 0x98, 0xd2, 0x2b, 0x7c, 0x7a, 0x2d, 0x50, 0x2a, 0xd8, 0x93,
+	0x5c, 0xc4, 0x21, 0x17, 0x51, 0xa4, 0x00, 0xd3, 0x06, 0x5e, 0x9f, 0xd2, 0x66, 0x2c, 0xb4, 0xe8,
+	0x5b, 0xd1, 0x8d, 0x69, 0x22, 0xad, 0x9e, 0x87, 0x7b, 0x12, 0x54, 0x5e, 0x95, 0xb2, 0x07, 0x29,
+	0xcd, 0x76, 0x66, 0xed, 0xc8, 0xfd, 0x81, 0x34, 0x89, 0xf7, 0x88, 0x5e, 0x2c, 0x3c, 0x35, 0xb1,
+	0x8a, 0x8c, 0x64, 0x1b, 0xb4, 0x0c, 0x25, 0x56, 0x48, 0x8d, 0xdc, 0x3e, 0xdf, 0x72, 0xfd, 0xff,
+	0xcf, 0xd2, 0x07, 0x5f, 0x7b, 0xf9, 0xe8, 0xc7, 0x6a, 0xe9, 0xf0, 0xf7, 0xa7, 0x3a, 0xe9, 0xa0,
+	0xd1, 0xdb, 0xb2, 0xc9, 0x40, 0x81, 0x05, 0x59, 0x8b, 0x56, 0x44, 0xaf, 0xa7, 0xa5, 0x81, 0xe8,
+	0xe5, 0xf6, 0xca, 0xd7, 0xcf, 0x8d, 0x2a, 0x4e, 0x71, 0x03, 0xde, 0x3c, 0x4c, 0x74, 0x18, 0x05,
+	0x1d, 0x2b, 0xf4, 0x9e, 0xd0, 0x6a, 0x31, 0x0a, 0x29, 0xef, 0xd1, 0x0a, 0xf6, 0x88, 0x98, 0xab,
+	0x53, 0x31, 0x41, 0x96, 0xe7, 0xb4, 0x56, 0xef, 0x69, 0x31, 0xdd, 0x8e, 0x86, 0x6d, 0x52, 0x3a,
+	0x39, 0x7b, 0x2c, 0x70, 0xd3, 0x47, 0xd2, 0x74, 0x51, 0x7c, 0x38, 0x5d, 0x5c, 0x14, 0x7f, 0x5b,
+	0x04, 0xb6, 0xcb, 0x4e, 0xce, 0xe9, 0x1d, 0x12, 0x7a, 0xe9, 0xaf, 0x02, 0xc8, 0xbf, 0x49, 0x97,
+	0x10, 0x22, 0x1d, 0xc6, 0xe2, 0x19, 0x1b, 0x38, 0xf1, 0xb2, 0xfb, 0x05, 0xd2, 0x85, 0x8c, 0xf4,
+	0xd6, 0x4c, 0x52, 0x80, 0xc8, 0xa3, 0xb6, 0xbe, 0x2c, 0xd2, 0x73, 0x19, 0x2a, 0x7b, 0x4b, 0x68,
+	0x19, 0xce, 0x96, 0xd5, 0xa7, 0x31, 0xfd, 0xbb, 0x4e, 0xce, 0xda, 0x5c, 0x5a, 0xa8, 0xec, 0xad,
+	0xbd, 0x49, 0xfb, 0x78, 0xfd, 0xed, 0xd7, 0xfb, 0x85, 0x1a, 0x73, 0xf9, 0xa9, 0xab, 0xce, 0x3e,
+	0x12, 0x5a, 0xc1, 0x21, 0xb0, 0x19, 0x55, 0x0a, 0x0b, 0xe7, 0xac, 0xcf, 0x27, 0x46, 0xa6, 0xbb,
+	0x13, 0xa6, 0x75, 0x56, 0xe7, 0xa7, 0xff, 0xb3, 0x0c, 0x7f, 0x89, 0x2b, 0xfa, 0x8a, 0x7d, 0x20,
+	0x74, 0xc9, 0x1e, 0x30, 0x9b, 0xab, 0xe6, 0xc9, 0xd0, 0x1a, 0x73, 0xaa, 0x11, 0xb1, 0x31, 0x41,
+	0xf4, 0x58, 0x6d, 0x16, 0x62, 0x7b, 0xeb, 0x68, 0xe4, 0x92, 0xe3, 0x91, 0x4b, 0x7e, 0x8e, 0x5c,
+	0xf2, 0x6e, 0xec, 0x96, 0x8e, 0xc7, 0x6e, 0xe9, 0xfb, 0xd8, 0x2d, 0x3d, 0xe6, 0x41, 0x98, 0xec,
+	0x0e, 0xba, 0xfe, 0x8e, 0xea, 0x17, 0x52, 0xe0, 0xe2, 0x45, 0x3e, 0x30, 0x39, 0x88, 0xa5, 0xe9,
+	0x96, 0xb3, 0x2f, 0xc9, 0x9d, 0x3f, 0x01, 0x00, 0x00, 0xff, 0xff, 0xec, 0x7c, 0xc1, 0xfd, 0x7d,
+	0x05, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -160,6 +371,12 @@ const _ = grpc.SupportPackageIsVersion4
 type QueryClient interface {
 	// Params returns the module parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
+	// Profile returns a requester's profile: score, the factors behind it and
+	// the raw counters. NotFound when the requester never submitted a request
+	// (its score is then default_score_ppm).
+	Profile(ctx context.Context, in *QueryProfileRequest, opts ...grpc.CallOption) (*QueryProfileResponse, error)
+	// Profiles returns all profiles in address order, paginated.
+	Profiles(ctx context.Context, in *QueryProfilesRequest, opts ...grpc.CallOption) (*QueryProfilesResponse, error)
 }
 
 type queryClient struct {
@@ -179,10 +396,34 @@ func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts .
 	return out, nil
 }
 
+func (c *queryClient) Profile(ctx context.Context, in *QueryProfileRequest, opts ...grpc.CallOption) (*QueryProfileResponse, error) {
+	out := new(QueryProfileResponse)
+	err := c.cc.Invoke(ctx, "/repshard.reputation.v1.Query/Profile", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Profiles(ctx context.Context, in *QueryProfilesRequest, opts ...grpc.CallOption) (*QueryProfilesResponse, error) {
+	out := new(QueryProfilesResponse)
+	err := c.cc.Invoke(ctx, "/repshard.reputation.v1.Query/Profiles", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the module parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
+	// Profile returns a requester's profile: score, the factors behind it and
+	// the raw counters. NotFound when the requester never submitted a request
+	// (its score is then default_score_ppm).
+	Profile(context.Context, *QueryProfileRequest) (*QueryProfileResponse, error)
+	// Profiles returns all profiles in address order, paginated.
+	Profiles(context.Context, *QueryProfilesRequest) (*QueryProfilesResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -191,6 +432,12 @@ type UnimplementedQueryServer struct {
 
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
+}
+func (*UnimplementedQueryServer) Profile(ctx context.Context, req *QueryProfileRequest) (*QueryProfileResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Profile not implemented")
+}
+func (*UnimplementedQueryServer) Profiles(ctx context.Context, req *QueryProfilesRequest) (*QueryProfilesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Profiles not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -215,6 +462,42 @@ func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Profile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryProfileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Profile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.reputation.v1.Query/Profile",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Profile(ctx, req.(*QueryProfileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Profiles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryProfilesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Profiles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.reputation.v1.Query/Profiles",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Profiles(ctx, req.(*QueryProfilesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.reputation.v1.Query",
@@ -223,6 +506,14 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Params",
 			Handler:    _Query_Params_Handler,
+		},
+		{
+			MethodName: "Profile",
+			Handler:    _Query_Profile_Handler,
+		},
+		{
+			MethodName: "Profiles",
+			Handler:    _Query_Profiles_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -285,6 +576,153 @@ func (m *QueryParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryProfileRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryProfileRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryProfileRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryProfileResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryProfileResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryProfileResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Profile.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryProfilesRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryProfilesRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryProfilesRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryProfilesResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryProfilesResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryProfilesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Profiles) > 0 {
+		for iNdEx := len(m.Profiles) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Profiles[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -313,6 +751,62 @@ func (m *QueryParamsResponse) Size() (n int) {
 	_ = l
 	l = m.Params.Size()
 	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryProfileRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryProfileResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Profile.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryProfilesRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryProfilesResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Profiles) > 0 {
+		for _, e := range m.Profiles {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
 	return n
 }
 
@@ -431,6 +925,377 @@ func (m *QueryParamsResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryProfileRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryProfileRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryProfileRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryProfileResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryProfileResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryProfileResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Profile", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Profile.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryProfilesRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryProfilesRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryProfilesRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryProfilesResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryProfilesResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryProfilesResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Profiles", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Profiles = append(m.Profiles, Profile{})
+			if err := m.Profiles[len(m.Profiles)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -2,23 +2,126 @@ package keeper
 
 import (
 	"context"
+	"fmt"
+
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/repshard/repshard/x/rewards/types"
 )
 
-// InitGenesis validates gs and writes it to state.
+// InitGenesis validates gs and writes it to state. TotalOwed is derived from
+// the owed entries. It writes nothing when gs is invalid.
 func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := gs.Validate(); err != nil {
 		return err
 	}
-	return k.Params.Set(ctx, gs.Params)
+	decode := func(s string) (sdk.AccAddress, error) {
+		a, err := k.addressCodec.StringToBytes(s)
+		if err != nil {
+			return nil, fmt.Errorf("invalid worker address %q: %w", s, err)
+		}
+		return a, nil
+	}
+	// Decode every address before the first write.
+	owed := make([]sdk.AccAddress, len(gs.Owed))
+	slashed := make([]sdk.AccAddress, len(gs.Slashed))
+	contrib := make([]sdk.AccAddress, len(gs.Contributions))
+	for i, e := range gs.Owed {
+		a, err := decode(e.Worker)
+		if err != nil {
+			return err
+		}
+		owed[i] = a
+	}
+	for i, e := range gs.Slashed {
+		a, err := decode(e.Worker)
+		if err != nil {
+			return err
+		}
+		slashed[i] = a
+	}
+	for i, c := range gs.Contributions {
+		a, err := decode(c.Worker)
+		if err != nil {
+			return err
+		}
+		contrib[i] = a
+	}
+
+	if err := k.Params.Set(ctx, gs.Params); err != nil {
+		return err
+	}
+	total := sdkmath.ZeroInt()
+	for i, e := range gs.Owed {
+		total = total.Add(e.Amount)
+		if err := k.Owed.Set(ctx, owed[i], e.Amount); err != nil {
+			return err
+		}
+	}
+	if err := k.TotalOwed.Set(ctx, total); err != nil {
+		return err
+	}
+	pool := gs.Pool
+	if pool.IsNil() {
+		pool = sdkmath.ZeroInt()
+	}
+	if err := k.Pool.Set(ctx, pool); err != nil {
+		return err
+	}
+	for i, e := range gs.Slashed {
+		if err := k.Slashed.Set(ctx, slashed[i], e.Amount); err != nil {
+			return err
+		}
+	}
+	for i, c := range gs.Contributions {
+		if err := k.Contributions.Set(ctx, contrib[i], c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// ExportGenesis reads the module state into a genesis state.
+// ExportGenesis reads the module state into a genesis state, in address order.
 func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &types.GenesisState{Params: params}, nil
+	gs := &types.GenesisState{Params: params}
+	if gs.Pool, err = k.GetPool(ctx); err != nil {
+		return nil, err
+	}
+	if gs.Owed, err = k.exportAmounts(ctx, "owed"); err != nil {
+		return nil, err
+	}
+	if gs.Slashed, err = k.exportAmounts(ctx, "slashed"); err != nil {
+		return nil, err
+	}
+	err = k.Contributions.Walk(ctx, nil, func(_ sdk.AccAddress, c types.Contribution) (bool, error) {
+		gs.Contributions = append(gs.Contributions, c)
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return gs, nil
+}
+
+func (k Keeper) exportAmounts(ctx context.Context, which string) ([]types.WorkerAmount, error) {
+	m := k.Owed
+	if which == "slashed" {
+		m = k.Slashed
+	}
+	var out []types.WorkerAmount
+	err := m.Walk(ctx, nil, func(a sdk.AccAddress, v sdkmath.Int) (bool, error) {
+		s, err := k.addressCodec.BytesToString(a)
+		if err != nil {
+			return true, err
+		}
+		out = append(out, types.WorkerAmount{Worker: s, Amount: v})
+		return false, nil
+	})
+	return out, err
 }

@@ -4,6 +4,10 @@ import (
 	"context"
 
 	errorsmod "cosmossdk.io/errors"
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
 	"github.com/repshard/repshard/x/rewards/types"
 )
@@ -27,4 +31,17 @@ func (m msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 		return nil, err
 	}
 	return &types.MsgUpdateParamsResponse{}, nil
+}
+
+// ClaimRewards pays the signing worker everything it is owed.
+func (m msgServer) ClaimRewards(ctx context.Context, msg *types.MsgClaimRewards) (*types.MsgClaimRewardsResponse, error) {
+	worker, err := m.addressCodec.StringToBytes(msg.Worker)
+	if err != nil {
+		return nil, sdkerrors.ErrInvalidAddress.Wrapf("invalid worker address: %s", err)
+	}
+	paid, err := m.Claim(ctx, worker)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgClaimRewardsResponse{Amount: paid, Fees: paid, EpochRewards: sdk.NewCoin(types.Denom, sdkmath.ZeroInt())}, nil
 }

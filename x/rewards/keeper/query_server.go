@@ -3,6 +3,9 @@ package keeper
 import (
 	"context"
 
+	sdkmath "cosmossdk.io/math"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -26,4 +29,66 @@ func (q queryServer) Params(ctx context.Context, req *types.QueryParamsRequest) 
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &types.QueryParamsResponse{Params: params}, nil
+}
+
+func (q queryServer) address(s string) (sdk.AccAddress, error) {
+	addr, err := q.addressCodec.StringToBytes(s)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid address %q: %v", s, err)
+	}
+	return addr, nil
+}
+
+// PendingRewards returns what a worker can claim now, with a breakdown.
+func (q queryServer) PendingRewards(ctx context.Context, req *types.QueryPendingRewardsRequest) (*types.QueryPendingRewardsResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	addr, err := q.address(req.Address)
+	if err != nil {
+		return nil, err
+	}
+	fees, err := q.OwedTo(ctx, addr)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	slashed, err := q.SlashedFrom(ctx, addr)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	epoch := sdkmath.ZeroInt()
+	return &types.QueryPendingRewardsResponse{
+		Total:        sdk.NewCoin(types.Denom, fees.Add(epoch)),
+		Fees:         sdk.NewCoin(types.Denom, fees),
+		EpochRewards: sdk.NewCoin(types.Denom, epoch),
+		Slashed:      sdk.NewCoin(types.Denom, slashed),
+	}, nil
+}
+
+// Pool returns the undistributed reward pool.
+func (q queryServer) Pool(ctx context.Context, req *types.QueryPoolRequest) (*types.QueryPoolResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	pool, err := q.GetPool(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryPoolResponse{Pool: sdk.NewCoin(types.Denom, pool)}, nil
+}
+
+// Contribution returns a worker's cumulative contribution.
+func (q queryServer) Contribution(ctx context.Context, req *types.QueryContributionRequest) (*types.QueryContributionResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	addr, err := q.address(req.Address)
+	if err != nil {
+		return nil, err
+	}
+	c, err := q.GetContribution(ctx, addr)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryContributionResponse{Contribution: c}, nil
 }

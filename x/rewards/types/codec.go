@@ -12,11 +12,12 @@ import (
 // signing (ledger devices).
 func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "repshard/x/rewards/MsgUpdateParams")
+	legacy.RegisterAminoMsg(cdc, &MsgClaimRewards{}, "repshard/x/rewards/MsgClaimRewards")
 	cdc.RegisterConcrete(&Params{}, "repshard/x/rewards/Params", nil)
 }
 
 // RegisterInterfaces registers the module's messages with the interface registry.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
-	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{})
+	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{}, &MsgClaimRewards{})
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -4,6 +4,13 @@ import errorsmod "cosmossdk.io/errors"
 
 // x/rewards errors. Codes start at 2; 1 is reserved.
 var (
-	ErrUnauthorized  = errorsmod.Register(ModuleName, 2, "unauthorized: signer is not the module authority")
-	ErrInvalidParams = errorsmod.Register(ModuleName, 3, "invalid params")
+	ErrUnauthorized      = errorsmod.Register(ModuleName, 2, "unauthorized: signer is not the module authority")
+	ErrInvalidParams     = errorsmod.Register(ModuleName, 3, "invalid params")
+	ErrNothingToClaim    = errorsmod.Register(ModuleName, 4, "nothing to claim")
+	ErrInvalidFee        = errorsmod.Register(ModuleName, 5, "invalid fee")
+	ErrInsufficientFunds = errorsmod.Register(ModuleName, 6, "insufficient funds for the fee")
+	ErrInvalidRefund     = errorsmod.Register(ModuleName, 7, "invalid refund fraction")
+	ErrInvalidSlash      = errorsmod.Register(ModuleName, 8, "invalid slash")
+	ErrInsolvent         = errorsmod.Register(ModuleName, 9, "rewards account cannot cover what it owes")
+	ErrInvalidAddress    = errorsmod.Register(ModuleName, 10, "invalid address")
 )

@@ -4,7 +4,9 @@
 package types
 
 import (
+	cosmossdk_io_math "cosmossdk.io/math"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
@@ -28,6 +30,15 @@ const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 type GenesisState struct {
 	// params are the module parameters.
 	Params Params `protobuf:"bytes,1,opt,name=params,proto3" json:"params"`
+	// owed are the fee earnings owed to workers (held by the rewards account),
+	// one entry per worker, amounts positive.
+	Owed []WorkerAmount `protobuf:"bytes,2,rep,name=owed,proto3" json:"owed"`
+	// pool is the undistributed reward pool (held by the rewards account).
+	Pool cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=pool,proto3,customtype=cosmossdk.io/math.Int" json:"pool"`
+	// contributions are the workers' cumulative contributions.
+	Contributions []Contribution `protobuf:"bytes,4,rep,name=contributions,proto3" json:"contributions"`
+	// slashed are the workers' cumulative slashed amounts.
+	Slashed []WorkerAmount `protobuf:"bytes,5,rep,name=slashed,proto3" json:"slashed"`
 }
 
 func (m *GenesisState) Reset()         { *m = GenesisState{} }
@@ -70,6 +81,27 @@ func (m *GenesisState) GetParams() Params {
 	return Params{}
 }
 
+func (m *GenesisState) GetOwed() []WorkerAmount {
+	if m != nil {
+		return m.Owed
+	}
+	return nil
+}
+
+func (m *GenesisState) GetContributions() []Contribution {
+	if m != nil {
+		return m.Contributions
+	}
+	return nil
+}
+
+func (m *GenesisState) GetSlashed() []WorkerAmount {
+	if m != nil {
+		return m.Slashed
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*GenesisState)(nil), "repshard.rewards.v1.GenesisState")
 }
@@ -77,21 +109,30 @@ func init() {
 func init() { proto.RegisterFile("repshard/rewards/v1/genesis.proto", fileDescriptor_7eb8b1b7d6ba9803) }
 
 var fileDescriptor_7eb8b1b7d6ba9803 = []byte{
-	// 210 bytes of a gzipped FileDescriptorProto
+	// 368 bytes of a gzipped FileDescriptorProto
 	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0x2c, 0x4a, 0x2d, 0x28,
 	0xce, 0x48, 0x2c, 0x4a, 0xd1, 0x2f, 0x4a, 0x2d, 0x4f, 0x2c, 0x4a, 0x29, 0xd6, 0x2f, 0x33, 0xd4,
 	0x4f, 0x4f, 0xcd, 0x4b, 0x2d, 0xce, 0x2c, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x86,
 	0x29, 0xd1, 0x83, 0x2a, 0xd1, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7, 0x07,
-	0x93, 0x10, 0x75, 0x52, 0x22, 0xe9, 0xf9, 0xe9, 0xf9, 0x60, 0xa6, 0x3e, 0x88, 0x05, 0x15, 0x55,
-	0xc0, 0x66, 0x41, 0x41, 0x62, 0x51, 0x62, 0x2e, 0xd4, 0x7c, 0x25, 0x3f, 0x2e, 0x1e, 0x77, 0x88,
-	0x85, 0xc1, 0x25, 0x89, 0x25, 0xa9, 0x42, 0x76, 0x5c, 0x6c, 0x10, 0x79, 0x09, 0x46, 0x05, 0x46,
-	0x0d, 0x6e, 0x23, 0x69, 0x3d, 0x2c, 0x0e, 0xd0, 0x0b, 0x00, 0x2b, 0x71, 0xe2, 0x3c, 0x71, 0x4f,
-	0x9e, 0x61, 0xc5, 0xf3, 0x0d, 0x5a, 0x8c, 0x41, 0x50, 0x5d, 0x4e, 0x6e, 0x27, 0x1e, 0xc9, 0x31,
-	0x5e, 0x78, 0x24, 0xc7, 0xf8, 0xe0, 0x91, 0x1c, 0xe3, 0x84, 0xc7, 0x72, 0x0c, 0x17, 0x1e, 0xcb,
-	0x31, 0xdc, 0x78, 0x2c, 0xc7, 0x10, 0xa5, 0x93, 0x9e, 0x59, 0x92, 0x51, 0x9a, 0xa4, 0x97, 0x9c,
-	0x9f, 0xab, 0x8f, 0xe4, 0x2c, 0x28, 0xa3, 0x02, 0xee, 0xc2, 0x92, 0xca, 0x82, 0xd4, 0xe2, 0x24,
-	0x36, 0xb0, 0xf3, 0x8c, 0x01, 0x01, 0x00, 0x00, 0xff, 0xff, 0x52, 0x7a, 0x55, 0x1a, 0x23, 0x01,
-	0x00, 0x00,
+	0x93, 0x10, 0x75, 0x52, 0x92, 0xc9, 0xf9, 0xc5, 0xb9, 0xf9, 0xc5, 0xf1, 0x60, 0x9e, 0x3e, 0x84,
+	0x03, 0x95, 0x12, 0x49, 0xcf, 0x4f, 0xcf, 0x87, 0x88, 0x83, 0x58, 0x50, 0x51, 0x05, 0x6c, 0x76,
+	0x17, 0x24, 0x16, 0x25, 0xe6, 0xc2, 0xf4, 0xc9, 0x63, 0x53, 0x51, 0x5c, 0x92, 0x58, 0x92, 0x0a,
+	0x51, 0xa0, 0xf4, 0x89, 0x89, 0x8b, 0xc7, 0x1d, 0xe2, 0xda, 0x60, 0x90, 0xb0, 0x90, 0x1d, 0x17,
+	0x1b, 0xc4, 0x04, 0x09, 0x46, 0x05, 0x46, 0x0d, 0x6e, 0x23, 0x69, 0x3d, 0x2c, 0xae, 0xd7, 0x0b,
+	0x00, 0x2b, 0x71, 0xe2, 0x3c, 0x71, 0x4f, 0x9e, 0x61, 0xc5, 0xf3, 0x0d, 0x5a, 0x8c, 0x41, 0x50,
+	0x5d, 0x42, 0x0e, 0x5c, 0x2c, 0xf9, 0xe5, 0xa9, 0x29, 0x12, 0x4c, 0x0a, 0xcc, 0x1a, 0xdc, 0x46,
+	0x8a, 0x58, 0x75, 0x87, 0xe7, 0x17, 0x65, 0xa7, 0x16, 0x39, 0xe6, 0xe6, 0x97, 0xe6, 0x95, 0x20,
+	0x9b, 0x01, 0xd6, 0x29, 0xe4, 0xc2, 0xc5, 0x52, 0x90, 0x9f, 0x9f, 0x23, 0xc1, 0xac, 0xc0, 0xa8,
+	0xc1, 0xe9, 0x64, 0x00, 0x92, 0xbe, 0x75, 0x4f, 0x5e, 0x14, 0x12, 0x1e, 0xc5, 0x29, 0xd9, 0x7a,
+	0x99, 0xf9, 0xfa, 0xb9, 0x89, 0x25, 0x19, 0x7a, 0x9e, 0x79, 0x25, 0x97, 0xb6, 0xe8, 0x72, 0x41,
+	0x03, 0xca, 0x33, 0xaf, 0x04, 0x6a, 0x0a, 0x48, 0xb7, 0x50, 0x10, 0x17, 0x6f, 0x72, 0x7e, 0x5e,
+	0x49, 0x51, 0x66, 0x52, 0x69, 0x49, 0x66, 0x7e, 0x5e, 0xb1, 0x04, 0x0b, 0x1e, 0x07, 0x39, 0x23,
+	0xa9, 0x44, 0x76, 0x10, 0xaa, 0x11, 0x42, 0x6e, 0x5c, 0xec, 0xc5, 0x39, 0x89, 0xc5, 0x19, 0xa9,
+	0x29, 0x12, 0xac, 0x64, 0x78, 0x0f, 0xa6, 0xd9, 0xc9, 0xed, 0xc4, 0x23, 0x39, 0xc6, 0x0b, 0x8f,
+	0xe4, 0x18, 0x1f, 0x3c, 0x92, 0x63, 0x9c, 0xf0, 0x58, 0x8e, 0xe1, 0xc2, 0x63, 0x39, 0x86, 0x1b,
+	0x8f, 0xe5, 0x18, 0xa2, 0x74, 0xd2, 0x33, 0x4b, 0x32, 0x4a, 0x93, 0xf4, 0x92, 0xf3, 0x73, 0xf5,
+	0x91, 0xa2, 0x0e, 0xca, 0xa8, 0x80, 0xc7, 0x62, 0x49, 0x65, 0x41, 0x6a, 0x71, 0x12, 0x1b, 0x38,
+	0x0e, 0x8d, 0x01, 0x01, 0x00, 0x00, 0xff, 0xff, 0x39, 0x79, 0x30, 0x52, 0x84, 0x02, 0x00, 0x00,
 }
 
 func (m *GenesisState) Marshal() (dAtA []byte, err error) {
@@ -114,6 +155,58 @@ func (m *GenesisState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.Slashed) > 0 {
+		for iNdEx := len(m.Slashed) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Slashed[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x2a
+		}
+	}
+	if len(m.Contributions) > 0 {
+		for iNdEx := len(m.Contributions) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Contributions[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x22
+		}
+	}
+	{
+		size := m.Pool.Size()
+		i -= size
+		if _, err := m.Pool.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintGenesis(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if len(m.Owed) > 0 {
+		for iNdEx := len(m.Owed) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Owed[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintGenesis(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
 	{
 		size, err := m.Params.MarshalToSizedBuffer(dAtA[:i])
 		if err != nil {
@@ -146,6 +239,26 @@ func (m *GenesisState) Size() (n int) {
 	_ = l
 	l = m.Params.Size()
 	n += 1 + l + sovGenesis(uint64(l))
+	if len(m.Owed) > 0 {
+		for _, e := range m.Owed {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	l = m.Pool.Size()
+	n += 1 + l + sovGenesis(uint64(l))
+	if len(m.Contributions) > 0 {
+		for _, e := range m.Contributions {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
+	if len(m.Slashed) > 0 {
+		for _, e := range m.Slashed {
+			l = e.Size()
+			n += 1 + l + sovGenesis(uint64(l))
+		}
+	}
 	return n
 }
 
@@ -214,6 +327,142 @@ func (m *GenesisState) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Owed", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Owed = append(m.Owed, WorkerAmount{})
+			if err := m.Owed[len(m.Owed)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pool", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Pool.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Contributions", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Contributions = append(m.Contributions, Contribution{})
+			if err := m.Contributions[len(m.Contributions)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Slashed", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowGenesis
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthGenesis
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Slashed = append(m.Slashed, WorkerAmount{})
+			if err := m.Slashed[len(m.Slashed)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -14,5 +14,10 @@ const (
 
 // Collection prefixes. Never renumber or reuse a prefix once released.
 var (
-	ParamsKey = collections.NewPrefix(0)
+	ParamsKey        = collections.NewPrefix(0)
+	OwedKey          = collections.NewPrefix(1) // worker → fee earnings owed
+	TotalOwedKey     = collections.NewPrefix(2) // Σ OwedKey
+	PoolKey          = collections.NewPrefix(3) // undistributed reward pool
+	ContributionsKey = collections.NewPrefix(4) // worker → cumulative contribution
+	SlashedKey       = collections.NewPrefix(5) // worker → cumulative slashed amount
 )

@@ -6,6 +6,8 @@ package types
 import (
 	context "context"
 	fmt "fmt"
+	_ "github.com/cosmos/cosmos-proto"
+	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/query"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
@@ -114,34 +116,356 @@ func (m *QueryParamsResponse) GetParams() Params {
 	return Params{}
 }
 
+// QueryPendingRewardsRequest is the request of Query/PendingRewards.
+type QueryPendingRewardsRequest struct {
+	// address is the worker's address.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+}
+
+func (m *QueryPendingRewardsRequest) Reset()         { *m = QueryPendingRewardsRequest{} }
+func (m *QueryPendingRewardsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryPendingRewardsRequest) ProtoMessage()    {}
+func (*QueryPendingRewardsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f74c4908c47eb0a8, []int{2}
+}
+func (m *QueryPendingRewardsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPendingRewardsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPendingRewardsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPendingRewardsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPendingRewardsRequest.Merge(m, src)
+}
+func (m *QueryPendingRewardsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPendingRewardsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPendingRewardsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPendingRewardsRequest proto.InternalMessageInfo
+
+func (m *QueryPendingRewardsRequest) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+// QueryPendingRewardsResponse is the response of Query/PendingRewards.
+type QueryPendingRewardsResponse struct {
+	// total is what MsgClaimRewards would pay now: fees + epoch_rewards.
+	Total types.Coin `protobuf:"bytes,1,opt,name=total,proto3" json:"total"`
+	// fees are the fee earnings owed (completed and failed requests).
+	Fees types.Coin `protobuf:"bytes,2,opt,name=fees,proto3" json:"fees"`
+	// epoch_rewards are the reward-pool earnings owed (zero until epochs exist).
+	EpochRewards types.Coin `protobuf:"bytes,3,opt,name=epoch_rewards,json=epochRewards,proto3" json:"epoch_rewards"`
+	// slashed is the total ever slashed from the worker's bond (information;
+	// not deducted from total).
+	Slashed types.Coin `protobuf:"bytes,4,opt,name=slashed,proto3" json:"slashed"`
+}
+
+func (m *QueryPendingRewardsResponse) Reset()         { *m = QueryPendingRewardsResponse{} }
+func (m *QueryPendingRewardsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryPendingRewardsResponse) ProtoMessage()    {}
+func (*QueryPendingRewardsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f74c4908c47eb0a8, []int{3}
+}
+func (m *QueryPendingRewardsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPendingRewardsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPendingRewardsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPendingRewardsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPendingRewardsResponse.Merge(m, src)
+}
+func (m *QueryPendingRewardsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPendingRewardsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPendingRewardsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPendingRewardsResponse proto.InternalMessageInfo
+
+func (m *QueryPendingRewardsResponse) GetTotal() types.Coin {
+	if m != nil {
+		return m.Total
+	}
+	return types.Coin{}
+}
+
+func (m *QueryPendingRewardsResponse) GetFees() types.Coin {
+	if m != nil {
+		return m.Fees
+	}
+	return types.Coin{}
+}
+
+func (m *QueryPendingRewardsResponse) GetEpochRewards() types.Coin {
+	if m != nil {
+		return m.EpochRewards
+	}
+	return types.Coin{}
+}
+
+func (m *QueryPendingRewardsResponse) GetSlashed() types.Coin {
+	if m != nil {
+		return m.Slashed
+	}
+	return types.Coin{}
+}
+
+// QueryPoolRequest is the request of Query/Pool.
+type QueryPoolRequest struct {
+}
+
+func (m *QueryPoolRequest) Reset()         { *m = QueryPoolRequest{} }
+func (m *QueryPoolRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryPoolRequest) ProtoMessage()    {}
+func (*QueryPoolRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f74c4908c47eb0a8, []int{4}
+}
+func (m *QueryPoolRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPoolRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPoolRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPoolRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPoolRequest.Merge(m, src)
+}
+func (m *QueryPoolRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPoolRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPoolRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPoolRequest proto.InternalMessageInfo
+
+// QueryPoolResponse is the response of Query/Pool.
+type QueryPoolResponse struct {
+	// pool is the undistributed reward pool.
+	Pool types.Coin `protobuf:"bytes,1,opt,name=pool,proto3" json:"pool"`
+}
+
+func (m *QueryPoolResponse) Reset()         { *m = QueryPoolResponse{} }
+func (m *QueryPoolResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryPoolResponse) ProtoMessage()    {}
+func (*QueryPoolResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f74c4908c47eb0a8, []int{5}
+}
+func (m *QueryPoolResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryPoolResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryPoolResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryPoolResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryPoolResponse.Merge(m, src)
+}
+func (m *QueryPoolResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryPoolResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryPoolResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryPoolResponse proto.InternalMessageInfo
+
+func (m *QueryPoolResponse) GetPool() types.Coin {
+	if m != nil {
+		return m.Pool
+	}
+	return types.Coin{}
+}
+
+// QueryContributionRequest is the request of Query/Contribution.
+type QueryContributionRequest struct {
+	// address is the worker's address.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+}
+
+func (m *QueryContributionRequest) Reset()         { *m = QueryContributionRequest{} }
+func (m *QueryContributionRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryContributionRequest) ProtoMessage()    {}
+func (*QueryContributionRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f74c4908c47eb0a8, []int{6}
+}
+func (m *QueryContributionRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryContributionRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryContributionRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryContributionRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryContributionRequest.Merge(m, src)
+}
+func (m *QueryContributionRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryContributionRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryContributionRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryContributionRequest proto.InternalMessageInfo
+
+func (m *QueryContributionRequest) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+// QueryContributionResponse is the response of Query/Contribution; a worker
+// that never completed a request has an all-zero contribution.
+type QueryContributionResponse struct {
+	Contribution Contribution `protobuf:"bytes,1,opt,name=contribution,proto3" json:"contribution"`
+}
+
+func (m *QueryContributionResponse) Reset()         { *m = QueryContributionResponse{} }
+func (m *QueryContributionResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryContributionResponse) ProtoMessage()    {}
+func (*QueryContributionResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_f74c4908c47eb0a8, []int{7}
+}
+func (m *QueryContributionResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryContributionResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryContributionResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryContributionResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryContributionResponse.Merge(m, src)
+}
+func (m *QueryContributionResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryContributionResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryContributionResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryContributionResponse proto.InternalMessageInfo
+
+func (m *QueryContributionResponse) GetContribution() Contribution {
+	if m != nil {
+		return m.Contribution
+	}
+	return Contribution{}
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "repshard.rewards.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "repshard.rewards.v1.QueryParamsResponse")
+	proto.RegisterType((*QueryPendingRewardsRequest)(nil), "repshard.rewards.v1.QueryPendingRewardsRequest")
+	proto.RegisterType((*QueryPendingRewardsResponse)(nil), "repshard.rewards.v1.QueryPendingRewardsResponse")
+	proto.RegisterType((*QueryPoolRequest)(nil), "repshard.rewards.v1.QueryPoolRequest")
+	proto.RegisterType((*QueryPoolResponse)(nil), "repshard.rewards.v1.QueryPoolResponse")
+	proto.RegisterType((*QueryContributionRequest)(nil), "repshard.rewards.v1.QueryContributionRequest")
+	proto.RegisterType((*QueryContributionResponse)(nil), "repshard.rewards.v1.QueryContributionResponse")
 }
 
 func init() { proto.RegisterFile("repshard/rewards/v1/query.proto", fileDescriptor_f74c4908c47eb0a8) }
 
 var fileDescriptor_f74c4908c47eb0a8 = []byte{
-	// 304 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x2f, 0x4a, 0x2d, 0x28,
-	0xce, 0x48, 0x2c, 0x4a, 0xd1, 0x2f, 0x4a, 0x2d, 0x4f, 0x2c, 0x4a, 0x29, 0xd6, 0x2f, 0x33, 0xd4,
-	0x2f, 0x2c, 0x4d, 0x2d, 0xaa, 0xd4, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x86, 0x29, 0xd0,
-	0x83, 0x2a, 0xd0, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7, 0x07, 0x93, 0x10,
-	0x75, 0x52, 0xd2, 0xc9, 0xf9, 0xc5, 0xb9, 0xf9, 0xc5, 0x10, 0xbd, 0x68, 0x86, 0x48, 0x89, 0xa4,
-	0xe7, 0xa7, 0xe7, 0x83, 0x99, 0xfa, 0x20, 0x16, 0x54, 0x54, 0x26, 0x3d, 0x3f, 0x3f, 0x3d, 0x27,
-	0x55, 0x3f, 0xb1, 0x20, 0x53, 0x3f, 0x31, 0x2f, 0x2f, 0xbf, 0x24, 0xb1, 0x24, 0x33, 0x3f, 0xaf,
-	0x18, 0x2a, 0xab, 0x80, 0xcd, 0x65, 0x05, 0x89, 0x45, 0x89, 0xb9, 0x50, 0x15, 0x4a, 0x22, 0x5c,
-	0x42, 0x81, 0x20, 0x4b, 0x02, 0xc0, 0x82, 0x41, 0xa9, 0x85, 0xa5, 0xa9, 0xc5, 0x25, 0x4a, 0xa1,
-	0x5c, 0xc2, 0x28, 0xa2, 0xc5, 0x05, 0xf9, 0x79, 0xc5, 0xa9, 0x42, 0x76, 0x5c, 0x6c, 0x10, 0xcd,
-	0x12, 0x8c, 0x0a, 0x8c, 0x1a, 0xdc, 0x46, 0xd2, 0x7a, 0x58, 0x3c, 0xa6, 0x07, 0xd1, 0xe4, 0xc4,
-	0x79, 0xe2, 0x9e, 0x3c, 0xc3, 0x8a, 0xe7, 0x1b, 0xb4, 0x18, 0x83, 0xa0, 0xba, 0x8c, 0xfa, 0x19,
-	0xb9, 0x58, 0xc1, 0xe6, 0x0a, 0xb5, 0x32, 0x72, 0xb1, 0x41, 0xd4, 0x09, 0xa9, 0x63, 0x35, 0x04,
-	0xd3, 0x51, 0x52, 0x1a, 0x84, 0x15, 0x42, 0xdc, 0xa9, 0xa4, 0xd1, 0x01, 0xb2, 0xb6, 0xe9, 0xf2,
-	0x93, 0xc9, 0x4c, 0xb2, 0x42, 0xd2, 0xfa, 0xb8, 0x03, 0xc1, 0xc9, 0xed, 0xc4, 0x23, 0x39, 0xc6,
-	0x0b, 0x8f, 0xe4, 0x18, 0x1f, 0x3c, 0x92, 0x63, 0x9c, 0xf0, 0x58, 0x8e, 0xe1, 0xc2, 0x63, 0x39,
-	0x86, 0x1b, 0x8f, 0xe5, 0x18, 0xa2, 0x74, 0xd2, 0x33, 0x4b, 0x32, 0x4a, 0x93, 0xf4, 0x92, 0xf3,
-	0x73, 0x91, 0x0d, 0x80, 0x32, 0x2a, 0xe0, 0x66, 0x95, 0x54, 0x16, 0xa4, 0x16, 0x27, 0xb1, 0x81,
-	0x43, 0xd3, 0x18, 0x10, 0x00, 0x00, 0xff, 0xff, 0xec, 0xbe, 0x63, 0xbf, 0x0b, 0x02, 0x00, 0x00,
+	// 637 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x54, 0x4f, 0x6b, 0x13, 0x41,
+	0x14, 0xcf, 0xd6, 0xb4, 0xa5, 0x63, 0x15, 0x3b, 0xcd, 0x61, 0xb3, 0xd1, 0x6d, 0x5d, 0x30, 0x06,
+	0x69, 0x67, 0x4c, 0x7a, 0xa9, 0x1e, 0x0a, 0xa6, 0x20, 0x78, 0x50, 0x62, 0xc4, 0x8b, 0x97, 0x32,
+	0xc9, 0x8e, 0x9b, 0x85, 0x64, 0x67, 0xbb, 0x33, 0x89, 0x16, 0xe9, 0x45, 0x10, 0x3c, 0x0a, 0xde,
+	0x3d, 0xe7, 0xe8, 0xc1, 0x0f, 0xd1, 0x63, 0xd1, 0x8b, 0x27, 0x91, 0xa4, 0xe0, 0xd7, 0x90, 0xdd,
+	0x99, 0x35, 0x1b, 0x9d, 0xfe, 0x09, 0x5e, 0xc2, 0xce, 0xcc, 0xef, 0xdf, 0xbc, 0xf7, 0x26, 0x60,
+	0x2d, 0xa2, 0x21, 0xef, 0x90, 0xc8, 0xc5, 0x11, 0x7d, 0x45, 0x22, 0x97, 0xe3, 0x41, 0x15, 0xef,
+	0xf7, 0x69, 0x74, 0x80, 0xc2, 0x88, 0x09, 0x06, 0x57, 0x53, 0x00, 0x52, 0x00, 0x34, 0xa8, 0x5a,
+	0x2b, 0xa4, 0xe7, 0x07, 0x0c, 0x27, 0xbf, 0x12, 0x67, 0xd9, 0x6d, 0xc6, 0x7b, 0x8c, 0xe3, 0x16,
+	0xe1, 0x14, 0x0f, 0xaa, 0x2d, 0x2a, 0x48, 0x15, 0xb7, 0x99, 0x1f, 0xa8, 0xf3, 0xa2, 0x3c, 0xdf,
+	0x4b, 0x56, 0x58, 0x2e, 0xd4, 0x51, 0x49, 0x51, 0x13, 0xdb, 0xbf, 0xfc, 0xad, 0x82, 0xc7, 0x3c,
+	0x26, 0x49, 0xf1, 0x97, 0xda, 0xbd, 0xee, 0x31, 0xe6, 0x75, 0x29, 0x26, 0xa1, 0x8f, 0x49, 0x10,
+	0x30, 0x41, 0x84, 0xcf, 0x82, 0x54, 0x70, 0x5d, 0x77, 0xa9, 0x90, 0x44, 0xa4, 0x97, 0x22, 0xb4,
+	0xd7, 0xe6, 0x82, 0x08, 0x2a, 0x01, 0x4e, 0x01, 0xc0, 0xa7, 0x71, 0x8a, 0x46, 0xc2, 0x6a, 0xd2,
+	0xfd, 0x3e, 0xe5, 0xc2, 0x79, 0x0e, 0x56, 0xa7, 0x76, 0x79, 0xc8, 0x02, 0x4e, 0xe1, 0x0e, 0x58,
+	0x90, 0xea, 0xa6, 0xb1, 0x6e, 0x54, 0x2e, 0xd7, 0x4a, 0x48, 0x53, 0x34, 0x24, 0x49, 0xf5, 0xa5,
+	0xa3, 0x1f, 0x6b, 0xb9, 0xe1, 0xaf, 0xcf, 0x77, 0x8c, 0xa6, 0x62, 0x39, 0x0d, 0x60, 0x49, 0x59,
+	0x1a, 0xb8, 0x7e, 0xe0, 0x35, 0x25, 0x47, 0x99, 0xc2, 0x1a, 0x58, 0x24, 0xae, 0x1b, 0x51, 0x2e,
+	0xe5, 0x97, 0xea, 0xe6, 0xd7, 0x2f, 0x9b, 0x05, 0x55, 0xc1, 0x07, 0xf2, 0xe4, 0x99, 0x88, 0x62,
+	0x62, 0x0a, 0x74, 0x3e, 0xcd, 0x81, 0x92, 0x56, 0x52, 0x25, 0xbe, 0x0f, 0xe6, 0x05, 0x13, 0xa4,
+	0xab, 0x02, 0x17, 0x91, 0x92, 0x8b, 0xbb, 0x87, 0x54, 0xf7, 0xd0, 0x2e, 0xf3, 0x83, 0x6c, 0x5c,
+	0x49, 0x81, 0xdb, 0x20, 0xff, 0x92, 0x52, 0x6e, 0xce, 0xcd, 0x40, 0x4d, 0x18, 0xf0, 0x11, 0xb8,
+	0x42, 0x43, 0xd6, 0xee, 0xec, 0xa9, 0xaa, 0x98, 0x97, 0x66, 0x90, 0x58, 0x4e, 0xa8, 0xea, 0x22,
+	0x70, 0x07, 0x2c, 0xf2, 0x2e, 0xe1, 0x1d, 0xea, 0x9a, 0xf9, 0x19, 0x44, 0x52, 0x92, 0x03, 0xc1,
+	0x35, 0x59, 0x1f, 0xc6, 0xba, 0x69, 0x77, 0x1f, 0x83, 0x95, 0xcc, 0x9e, 0xaa, 0xd4, 0x36, 0xc8,
+	0x87, 0x8c, 0xcd, 0x56, 0xa8, 0x84, 0xe1, 0x3c, 0x01, 0x66, 0x22, 0xb7, 0xcb, 0x02, 0x11, 0xf9,
+	0xad, 0x7e, 0x3c, 0xa1, 0xff, 0xd3, 0xd3, 0x1e, 0x28, 0x6a, 0xf4, 0x54, 0xcc, 0x06, 0x58, 0x6e,
+	0x67, 0xf6, 0x55, 0xdc, 0x9b, 0xda, 0x41, 0xcc, 0x0a, 0x4c, 0x55, 0x38, 0xab, 0x50, 0x3b, 0xc9,
+	0x83, 0xf9, 0xc4, 0x0f, 0xbe, 0x33, 0xc0, 0x82, 0x1c, 0x5e, 0x78, 0x5b, 0x2b, 0xf8, 0xef, 0x4b,
+	0xb1, 0x2a, 0xe7, 0x03, 0x65, 0x72, 0xa7, 0xf2, 0x3e, 0x36, 0x7f, 0xfb, 0xed, 0xe4, 0xe3, 0xdc,
+	0x0d, 0x58, 0xc2, 0xa7, 0x3f, 0x5d, 0x38, 0x34, 0xc0, 0xd5, 0xe9, 0x79, 0x86, 0xf8, 0x0c, 0x1b,
+	0xdd, 0x63, 0xb2, 0xee, 0x5e, 0x9c, 0xa0, 0xf2, 0x6d, 0x4d, 0xf2, 0x55, 0x60, 0x59, 0x9f, 0x4f,
+	0x32, 0xf1, 0x1b, 0xd5, 0xaa, 0x43, 0x78, 0x08, 0xf2, 0xf1, 0x14, 0xc1, 0x5b, 0x67, 0xd8, 0x4d,
+	0x26, 0xcf, 0x2a, 0x9f, 0x07, 0x53, 0x59, 0xca, 0x93, 0x2c, 0x25, 0x58, 0xd4, 0x67, 0x89, 0x6d,
+	0x87, 0x06, 0x58, 0xce, 0x76, 0x19, 0x6e, 0x9e, 0x6e, 0xa0, 0x19, 0x4f, 0x0b, 0x5d, 0x14, 0xae,
+	0x72, 0xdd, 0x9b, 0xe4, 0x42, 0x70, 0x43, 0x9b, 0x2b, 0x3b, 0x5b, 0x7c, 0x52, 0xa9, 0xfa, 0xc3,
+	0xa3, 0x91, 0x6d, 0x1c, 0x8f, 0x6c, 0xe3, 0xe7, 0xc8, 0x36, 0x3e, 0x8c, 0xed, 0xdc, 0xf1, 0xd8,
+	0xce, 0x7d, 0x1f, 0xdb, 0xb9, 0x17, 0x1b, 0x9e, 0x2f, 0x3a, 0xfd, 0x16, 0x6a, 0xb3, 0x5e, 0x56,
+	0x51, 0x7d, 0xbc, 0xfe, 0x23, 0x2e, 0x0e, 0x42, 0xca, 0x5b, 0x0b, 0xc9, 0xff, 0xf6, 0xd6, 0xef,
+	0x00, 0x00, 0x00, 0xff, 0xff, 0x92, 0xf5, 0x3e, 0x1c, 0xd1, 0x06, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -158,6 +482,12 @@ const _ = grpc.SupportPackageIsVersion4
 type QueryClient interface {
 	// Params returns the module parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
+	// PendingRewards returns what a worker can claim now, with a breakdown.
+	PendingRewards(ctx context.Context, in *QueryPendingRewardsRequest, opts ...grpc.CallOption) (*QueryPendingRewardsResponse, error)
+	// Pool returns the undistributed reward pool.
+	Pool(ctx context.Context, in *QueryPoolRequest, opts ...grpc.CallOption) (*QueryPoolResponse, error)
+	// Contribution returns a worker's cumulative contribution points.
+	Contribution(ctx context.Context, in *QueryContributionRequest, opts ...grpc.CallOption) (*QueryContributionResponse, error)
 }
 
 type queryClient struct {
@@ -177,10 +507,43 @@ func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts .
 	return out, nil
 }
 
+func (c *queryClient) PendingRewards(ctx context.Context, in *QueryPendingRewardsRequest, opts ...grpc.CallOption) (*QueryPendingRewardsResponse, error) {
+	out := new(QueryPendingRewardsResponse)
+	err := c.cc.Invoke(ctx, "/repshard.rewards.v1.Query/PendingRewards", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Pool(ctx context.Context, in *QueryPoolRequest, opts ...grpc.CallOption) (*QueryPoolResponse, error) {
+	out := new(QueryPoolResponse)
+	err := c.cc.Invoke(ctx, "/repshard.rewards.v1.Query/Pool", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Contribution(ctx context.Context, in *QueryContributionRequest, opts ...grpc.CallOption) (*QueryContributionResponse, error) {
+	out := new(QueryContributionResponse)
+	err := c.cc.Invoke(ctx, "/repshard.rewards.v1.Query/Contribution", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the module parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
+	// PendingRewards returns what a worker can claim now, with a breakdown.
+	PendingRewards(context.Context, *QueryPendingRewardsRequest) (*QueryPendingRewardsResponse, error)
+	// Pool returns the undistributed reward pool.
+	Pool(context.Context, *QueryPoolRequest) (*QueryPoolResponse, error)
+	// Contribution returns a worker's cumulative contribution points.
+	Contribution(context.Context, *QueryContributionRequest) (*QueryContributionResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -189,6 +552,15 @@ type UnimplementedQueryServer struct {
 
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
+}
+func (*UnimplementedQueryServer) PendingRewards(ctx context.Context, req *QueryPendingRewardsRequest) (*QueryPendingRewardsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PendingRewards not implemented")
+}
+func (*UnimplementedQueryServer) Pool(ctx context.Context, req *QueryPoolRequest) (*QueryPoolResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Pool not implemented")
+}
+func (*UnimplementedQueryServer) Contribution(ctx context.Context, req *QueryContributionRequest) (*QueryContributionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Contribution not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -213,6 +585,60 @@ func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_PendingRewards_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryPendingRewardsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).PendingRewards(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.rewards.v1.Query/PendingRewards",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).PendingRewards(ctx, req.(*QueryPendingRewardsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Pool_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryPoolRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Pool(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.rewards.v1.Query/Pool",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Pool(ctx, req.(*QueryPoolRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Contribution_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryContributionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Contribution(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.rewards.v1.Query/Contribution",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Contribution(ctx, req.(*QueryContributionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.rewards.v1.Query",
@@ -221,6 +647,18 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Params",
 			Handler:    _Query_Params_Handler,
+		},
+		{
+			MethodName: "PendingRewards",
+			Handler:    _Query_PendingRewards_Handler,
+		},
+		{
+			MethodName: "Pool",
+			Handler:    _Query_Pool_Handler,
+		},
+		{
+			MethodName: "Contribution",
+			Handler:    _Query_Contribution_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -283,6 +721,218 @@ func (m *QueryParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryPendingRewardsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPendingRewardsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPendingRewardsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPendingRewardsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPendingRewardsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPendingRewardsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Slashed.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size, err := m.EpochRewards.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size, err := m.Fees.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size, err := m.Total.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPoolRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPoolRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPoolRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryPoolResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryPoolResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryPoolResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Pool.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryContributionRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryContributionRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryContributionRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryContributionResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryContributionResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryContributionResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Contribution.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -310,6 +960,80 @@ func (m *QueryParamsResponse) Size() (n int) {
 	var l int
 	_ = l
 	l = m.Params.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryPendingRewardsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryPendingRewardsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Total.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Fees.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.EpochRewards.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	l = m.Slashed.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryPoolRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *QueryPoolResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Pool.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryContributionRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryContributionResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Contribution.Size()
 	n += 1 + l + sovQuery(uint64(l))
 	return n
 }
@@ -429,6 +1153,568 @@ func (m *QueryParamsResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Params.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPendingRewardsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPendingRewardsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPendingRewardsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPendingRewardsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPendingRewardsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPendingRewardsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Total", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Total.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fees", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fees.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EpochRewards", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.EpochRewards.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Slashed", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Slashed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPoolRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPoolRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPoolRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryPoolResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryPoolResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryPoolResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pool", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Pool.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryContributionRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryContributionRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryContributionRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryContributionResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryContributionResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryContributionResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Contribution", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Contribution.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

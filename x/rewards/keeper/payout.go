@@ -1,0 +1,283 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+	sdkmath "cosmossdk.io/math"
+	"github.com/cosmos/gogoproto/proto"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+
+	"github.com/repshard/repshard/internal/ppm"
+	"github.com/repshard/repshard/x/rewards/types"
+)
+
+func errorsIsNotFound(err error) bool { return errors.Is(err, collections.ErrNotFound) }
+
+// checkFee accepts a non-negative fee in the bond denom.
+func checkFee(fee sdk.Coin) error {
+	if fee.Denom != types.Denom {
+		return types.ErrInvalidFee.Wrapf("fee must be in %s, got %q", types.Denom, fee.Denom)
+	}
+	if fee.Amount.IsNil() || fee.Amount.IsNegative() {
+		return types.ErrInvalidFee.Wrapf("fee must not be negative, got %s", fee.Amount)
+	}
+	return nil
+}
+
+// ppmOf returns ⌊amount·fraction/1e6⌋.
+func ppmOf(amount sdkmath.Int, fraction uint32) sdkmath.Int {
+	return amount.MulRaw(int64(fraction)).QuoRaw(ppm.Max)
+}
+
+func coin(amount sdkmath.Int) sdk.Coin { return sdk.NewCoin(types.Denom, amount) }
+
+func (k Keeper) emit(ctx context.Context, ev proto.Message) error {
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(ev)
+}
+
+func (k Keeper) addrString(addr sdk.AccAddress) (string, error) {
+	s, err := k.addressCodec.BytesToString(addr)
+	if err != nil {
+		return "", types.ErrInvalidAddress.Wrap(err.Error())
+	}
+	return s, nil
+}
+
+// EscrowFee moves fee from the requester into the escrow account. A requester
+// that cannot pay gets ErrInsufficientFunds and nothing moves.
+func (k Keeper) EscrowFee(ctx context.Context, requester sdk.AccAddress, fee sdk.Coin) error {
+	if err := checkFee(fee); err != nil {
+		return err
+	}
+	addr, err := k.addrString(requester)
+	if err != nil {
+		return err
+	}
+	if fee.IsZero() {
+		return nil
+	}
+	if bal := k.bank.GetBalance(ctx, requester, fee.Denom); bal.Amount.LT(fee.Amount) {
+		return types.ErrInsufficientFunds.Wrapf("%s has %s, the fee is %s", addr, bal, fee)
+	}
+	if err := k.bank.SendCoinsFromAccountToModule(ctx, requester, types.EscrowAccountName, sdk.NewCoins(fee)); err != nil {
+		if errors.Is(err, sdkerrors.ErrInsufficientFunds) {
+			return types.ErrInsufficientFunds.Wrap(err.Error())
+		}
+		return err
+	}
+	return k.emit(ctx, &types.EventFeeEscrowed{Requester: addr, Fee: fee})
+}
+
+// Refund returns an escrowed fee to the requester.
+func (k Keeper) Refund(ctx context.Context, requester sdk.AccAddress, fee sdk.Coin) error {
+	if err := checkFee(fee); err != nil {
+		return err
+	}
+	addr, err := k.addrString(requester)
+	if err != nil {
+		return err
+	}
+	if fee.IsZero() {
+		return nil
+	}
+	if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.EscrowAccountName, requester, sdk.NewCoins(fee)); err != nil {
+		return errorsmod.Wrap(err, "refund from escrow")
+	}
+	return k.emit(ctx, &types.EventFeeRefunded{Requester: addr, Amount: fee})
+}
+
+// PayCompletion releases the escrowed fee of a completed request:
+// ⌊fee·protocol_fee_share_ppm/1e6⌋ goes to the community pool (sent by the
+// escrow account), the rest moves to the rewards account and is owed to the
+// worker. The worker also earns contribution points:
+// computeUnits·compute_unit_points + ⌊dataBytes·data_byte_points_ppm/1e6⌋.
+func (k Keeper) PayCompletion(ctx context.Context, worker sdk.AccAddress, fee sdk.Coin, computeUnits, dataBytes uint64) error {
+	if err := checkFee(fee); err != nil {
+		return err
+	}
+	addr, err := k.addrString(worker)
+	if err != nil {
+		return err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	protocol := ppmOf(fee.Amount, params.ProtocolFeeSharePpm)
+	workerShare := fee.Amount.Sub(protocol)
+	if protocol.IsPositive() {
+		if err := k.distr.FundCommunityPool(ctx, sdk.NewCoins(coin(protocol)), k.EscrowAddress()); err != nil {
+			return errorsmod.Wrap(err, "protocol share to the community pool")
+		}
+	}
+	if err := k.owe(ctx, worker, workerShare); err != nil {
+		return err
+	}
+	points, err := k.addContribution(ctx, worker, addr, params, computeUnits, dataBytes)
+	if err != nil {
+		return err
+	}
+	return k.emit(ctx, &types.EventWorkerPaid{
+		Worker: addr, Fee: fee, ProtocolShare: coin(protocol), WorkerShare: coin(workerShare), Points: points,
+	})
+}
+
+// SettleFailure splits the escrowed fee of a failed request:
+// ⌊fee·refundPpm/1e6⌋ back to the requester, the rest owed to the worker.
+func (k Keeper) SettleFailure(ctx context.Context, requester, worker sdk.AccAddress, fee sdk.Coin, refundPpm uint32) error {
+	if err := checkFee(fee); err != nil {
+		return err
+	}
+	if refundPpm > ppm.Max {
+		return types.ErrInvalidRefund.Wrapf("refund must be at most %d ppm, got %d", ppm.Max, refundPpm)
+	}
+	reqAddr, err := k.addrString(requester)
+	if err != nil {
+		return err
+	}
+	workerAddr, err := k.addrString(worker)
+	if err != nil {
+		return err
+	}
+	refund := ppmOf(fee.Amount, refundPpm)
+	workerShare := fee.Amount.Sub(refund)
+	if refund.IsPositive() {
+		if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.EscrowAccountName, requester, sdk.NewCoins(coin(refund))); err != nil {
+			return errorsmod.Wrap(err, "refund from escrow")
+		}
+	}
+	if err := k.owe(ctx, worker, workerShare); err != nil {
+		return err
+	}
+	return k.emit(ctx, &types.EventFailureSettled{
+		Requester: reqAddr, Worker: workerAddr, Fee: fee, Refunded: coin(refund), WorkerShare: coin(workerShare),
+	})
+}
+
+// PenalizeExpiry slashes expiry_slash_ppm of the worker's bond (held by
+// x/shard) into the reward pool.
+func (k Keeper) PenalizeExpiry(ctx context.Context, worker sdk.AccAddress) error {
+	addr, err := k.addrString(worker)
+	if err != nil {
+		return err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if params.ExpirySlashPpm == 0 {
+		return nil
+	}
+	slashed, err := k.shards.SlashBond(ctx, worker, params.ExpirySlashPpm, types.ModuleName)
+	if err != nil {
+		return errorsmod.Wrap(err, "slash worker bond")
+	}
+	if slashed.Amount.IsNil() || slashed.IsZero() {
+		return nil
+	}
+	if slashed.Denom != types.Denom || slashed.Amount.IsNegative() {
+		return types.ErrInvalidSlash.Wrapf("x/shard slashed %s; expected a non-negative amount of %s", slashed, types.Denom)
+	}
+	pool, err := k.GetPool(ctx)
+	if err != nil {
+		return err
+	}
+	if err := k.Pool.Set(ctx, pool.Add(slashed.Amount)); err != nil {
+		return err
+	}
+	total, err := getMapInt(ctx, k.Slashed, worker)
+	if err != nil {
+		return err
+	}
+	if err := k.Slashed.Set(ctx, worker, total.Add(slashed.Amount)); err != nil {
+		return err
+	}
+	return k.emit(ctx, &types.EventBondSlashed{Worker: addr, Amount: slashed, FractionPpm: params.ExpirySlashPpm, Reason: "expiry"})
+}
+
+// owe moves amount from escrow to the rewards account and adds it to what
+// worker is owed (and to the total).
+func (k Keeper) owe(ctx context.Context, worker sdk.AccAddress, amount sdkmath.Int) error {
+	if !amount.IsPositive() {
+		return nil
+	}
+	if err := k.bank.SendCoinsFromModuleToModule(ctx, types.EscrowAccountName, types.ModuleName, sdk.NewCoins(coin(amount))); err != nil {
+		return errorsmod.Wrap(err, "escrow to rewards")
+	}
+	owed, err := getMapInt(ctx, k.Owed, worker)
+	if err != nil {
+		return err
+	}
+	if err := k.Owed.Set(ctx, worker, owed.Add(amount)); err != nil {
+		return err
+	}
+	total, err := k.GetTotalOwed(ctx)
+	if err != nil {
+		return err
+	}
+	return k.TotalOwed.Set(ctx, total.Add(amount))
+}
+
+// addContribution adds the points of one completion to worker's record and
+// returns them.
+func (k Keeper) addContribution(ctx context.Context, worker sdk.AccAddress, addr string, params types.Params, computeUnits, dataBytes uint64) (sdkmath.Int, error) {
+	points := sdkmath.NewIntFromUint64(computeUnits).Mul(sdkmath.NewIntFromUint64(params.ComputeUnitPoints)).
+		Add(sdkmath.NewIntFromUint64(dataBytes).Mul(sdkmath.NewIntFromUint64(params.DataBytePointsPpm)).QuoRaw(ppm.Max))
+	c, err := k.GetContribution(ctx, worker)
+	if err != nil {
+		return sdkmath.Int{}, err
+	}
+	c.Worker = addr
+	c.TotalPoints = c.TotalPoints.Add(points)
+	c.ComputeUnits = saturatingAdd(c.ComputeUnits, computeUnits)
+	c.DataBytes = saturatingAdd(c.DataBytes, dataBytes)
+	c.Completed++
+	c.LastHeight = sdk.UnwrapSDKContext(ctx).BlockHeight()
+	return points, k.Contributions.Set(ctx, worker, c)
+}
+
+func saturatingAdd(a, b uint64) uint64 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return ^uint64(0)
+}
+
+// Claim pays worker everything it is owed and returns the amount. Nothing
+// owed is ErrNothingToClaim, with no state change.
+func (k Keeper) Claim(ctx context.Context, worker sdk.AccAddress) (sdk.Coin, error) {
+	addr, err := k.addrString(worker)
+	if err != nil {
+		return sdk.Coin{}, err
+	}
+	owed, err := getMapInt(ctx, k.Owed, worker)
+	if err != nil {
+		return sdk.Coin{}, err
+	}
+	if !owed.IsPositive() {
+		return sdk.Coin{}, types.ErrNothingToClaim.Wrapf("%s is owed nothing", addr)
+	}
+	total, err := k.GetTotalOwed(ctx)
+	if err != nil {
+		return sdk.Coin{}, err
+	}
+	if total.LT(owed) {
+		return sdk.Coin{}, types.ErrInsolvent.Wrapf("total owed %s is below %s owed to %s", total, owed, addr)
+	}
+	if err := k.Owed.Remove(ctx, worker); err != nil {
+		return sdk.Coin{}, err
+	}
+	if err := k.TotalOwed.Set(ctx, total.Sub(owed)); err != nil {
+		return sdk.Coin{}, err
+	}
+	paid := coin(owed)
+	if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, worker, sdk.NewCoins(paid)); err != nil {
+		return sdk.Coin{}, errorsmod.Wrap(err, "pay worker")
+	}
+	return paid, k.emit(ctx, &types.EventRewardsClaimed{Worker: addr, Amount: paid, Fees: paid, EpochRewards: coin(sdkmath.ZeroInt())})
+}
