@@ -7,23 +7,67 @@ import (
 )
 
 // AutoCLIOptions describes the module's CLI: `repshardd query deferral …`
-// and `repshardd tx deferral …`.
+// and `repshardd tx deferral …`. submit-request is a hand-written command
+// (client/cli) because of its payload flags.
 func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 	return &autocliv1.ModuleOptions{
 		Query: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Query_serviceDesc.ServiceName,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "Params", Use: "params", Short: "Show the x/deferral parameters (deferral thresholds, priority weights, per-block caps, fees)"},
+				{
+					RpcMethod: "Request", Use: "request [request-id]", Short: "Show one request: status, shard, deferral, worker, fee, heights",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}},
+				},
+				{
+					RpcMethod: "RequestsByRequester", Use: "requests-by-requester [address]", Short: "List a requester's requests, oldest first",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "requester"}},
+				},
+				{
+					RpcMethod: "RequestsByWorker", Use: "requests-by-worker [address]", Short: "List a worker's assignments (current and finished), oldest first",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "worker"}},
+				},
+				{
+					RpcMethod: "RequestsByShard", Use: "requests-by-shard [shard-id]", Short: "List the requests routed to a shard, oldest first",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "shard_id"}},
+				},
+				{
+					RpcMethod: "RequestsByStatus", Use: "requests-by-status [status]",
+					Short:          "List the requests with a status: queued, assigned, completed, failed, expired or cancelled",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "status"}},
+				},
+				{
+					RpcMethod: "ShardQueue", Use: "shard-queue [shard-id]", Short: "Show a shard's queue in serving order (due height, then request id)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "shard_id"}},
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
-			Service: types.Msg_serviceDesc.ServiceName,
+			Service:              types.Msg_serviceDesc.ServiceName,
+			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
+				{RpcMethod: "SubmitRequest", Skip: true}, // client/cli: submit-request
+				{
+					RpcMethod: "CompleteRequest", Use: "complete-request [request-id] [result-hash]",
+					Short:          "Report the result of a request assigned to you (--from is the worker); result-hash is the hex sha256 of the result",
+					Example:        "repshardd tx deferral complete-request 42 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 --from worker1",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}, {ProtoField: "result_hash"}},
+				},
+				{
+					RpcMethod: "FailRequest", Use: "fail-request [request-id] [reason]",
+					Short:          "Report that a request assigned to you failed (--from is the worker)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}, {ProtoField: "reason"}},
+				},
+				{
+					RpcMethod: "CancelRequest", Use: "cancel-request [request-id]",
+					Short:          "Cancel your queued request and get its fee back (--from is the requester)",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}},
+				},
 				{
 					RpcMethod:      "UpdateParams",
 					Use:            "update-params-proposal [params-json]",
 					Short:          "Submit a governance proposal that replaces the x/deferral parameters",
-					Example:        `repshardd tx deferral update-params-proposal '{"default_score_ppm":500000,...}' --deposit 10000000urep --from alice`,
+					Example:        `repshardd tx deferral update-params-proposal "$(repshardd q deferral params -o json | jq -c .params)" --deposit 10000000urep --from alice`,
 					GovProposal:    true,
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},
 				},

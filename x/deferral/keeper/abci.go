@@ -3,6 +3,9 @@ package keeper
 import (
 	"context"
 	"fmt"
+	"strconv"
+
+	"cosmossdk.io/collections"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
@@ -33,8 +36,7 @@ type endBlockStep struct {
 //  4. prune finished records past the retention period (cap: max_prunes_per_block).
 //
 // Each step processes its items with RunIsolated, so one failing item is
-// rolled back alone. Until the request lifecycle lands, no request records
-// exist and every step finds nothing due.
+// rolled back alone.
 func (k Keeper) endBlockSteps() []endBlockStep {
 	return []endBlockStep{
 		{StepExpireAssignments, k.expireOverdueAssignments},
@@ -87,14 +89,235 @@ func (k Keeper) RunIsolated(ctx sdk.Context, step, item string, fn func(ctx sdk.
 	return true
 }
 
-// The four steps. Each reads at most its per-block cap of due items through
-// an ordered index and processes them with RunIsolated; the indexes arrive
-// with the request records of the request lifecycle.
+// expireOverdueAssignments is step 1: assignments whose deadline has passed
+// are taken from their worker (who is penalised) and re-queued, or expire
+// once the request has had max_attempts; then queued requests past their
+// time to live expire. Both share max_expirations_per_block.
+func (k Keeper) expireOverdueAssignments(ctx sdk.Context, params types.Params) error {
+	height := uint64(ctx.BlockHeight())
+	budget := uint64(params.MaxExpirationsPerBlock)
+	overdue, err := dueKeys(ctx, k.Deadlines, height, budget)
+	if err != nil {
+		return err
+	}
+	for _, key := range overdue {
+		id := key.K2()
+		k.RunIsolated(ctx, StepExpireAssignments, requestItem(id), func(c sdk.Context) error {
+			return k.expireAssignment(c, params, id)
+		})
+	}
+	stale, err := dueKeys(ctx, k.QueueExpiries, height, budget-uint64(len(overdue)))
+	if err != nil {
+		return err
+	}
+	for _, key := range stale {
+		id := key.K2()
+		k.RunIsolated(ctx, StepExpireAssignments, requestItem(id), func(c sdk.Context) error {
+			return k.expireQueued(c, id)
+		})
+	}
+	return nil
+}
 
-func (k Keeper) expireOverdueAssignments(sdk.Context, types.Params) error { return nil }
+func (k Keeper) expireAssignment(ctx sdk.Context, params types.Params, id uint64) error {
+	req, err := k.GetRequest(ctx, id)
+	if err != nil {
+		return err
+	}
+	if req.Status != types.StatusAssigned || req.DeadlineHeight > ctx.BlockHeight() {
+		return fmt.Errorf("request %d in the deadline index is %s with deadline %d", id, req.Status, req.DeadlineHeight)
+	}
+	worker, err := k.addressCodec.StringToBytes(req.Worker)
+	if err != nil {
+		return err
+	}
+	// The penalty is best effort: a worker without bond left must not keep
+	// the request from moving on.
+	k.RunIsolated(ctx, StepExpireAssignments, requestItem(id)+"/penalty", func(c sdk.Context) error {
+		return k.rewards.PenalizeExpiry(c, worker)
+	})
+	if err := emit(ctx, &types.EventAssignmentExpired{
+		RequestId: id, Worker: req.Worker, DeadlineHeight: req.DeadlineHeight,
+	}); err != nil {
+		return err
+	}
+	if req.Attempts < params.MaxAttempts && ctx.BlockHeight() < req.QueueExpiryHeight {
+		requeued := req
+		requeued.Worker = ""
+		requeued.Deferred = true
+		requeued.DueHeight = ctx.BlockHeight() // it has waited already: serve it first
+		return k.enqueue(ctx, &req, requeued, true)
+	}
+	done, err := k.finish(ctx, req, types.StatusExpired, true)
+	if err != nil {
+		return err
+	}
+	return k.refundExpired(ctx, done, false)
+}
 
-func (k Keeper) drainQueues(sdk.Context, types.Params) error { return nil }
+func (k Keeper) expireQueued(ctx sdk.Context, id uint64) error {
+	req, err := k.GetRequest(ctx, id)
+	if err != nil {
+		return err
+	}
+	if req.Status != types.StatusQueued || req.QueueExpiryHeight > ctx.BlockHeight() {
+		return fmt.Errorf("request %d in the queue-expiry index is %s, expiring at %d", id, req.Status, req.QueueExpiryHeight)
+	}
+	// Waiting too long in the queue is not the requester's doing: no
+	// reputation outcome.
+	done, err := k.finish(ctx, req, types.StatusExpired, false)
+	if err != nil {
+		return err
+	}
+	return k.refundExpired(ctx, done, true)
+}
 
+func (k Keeper) refundExpired(ctx sdk.Context, req types.Request, whileQueued bool) error {
+	requester, err := k.addressCodec.StringToBytes(req.Requester)
+	if err != nil {
+		return err
+	}
+	if err := k.rewards.Refund(ctx, requester, req.Fee); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventRequestExpired{
+		RequestId: req.Id, Worker: req.Worker, Attempts: req.Attempts, WhileQueued: whileQueued,
+	})
+}
+
+// drainQueues is step 2: for each ACTIVE or DRAINING shard, in round-robin
+// order so no shard is starved of the per-block cap, queued requests are
+// assigned in due order to the worker that fits them best.
+func (k Keeper) drainQueues(ctx sdk.Context, params types.Params) error {
+	shardIDs, err := k.shards.DrainableShardIDs(ctx)
+	if err != nil || len(shardIDs) == 0 {
+		return err
+	}
+	cursor, err := k.DrainCursor.Get(ctx)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	start := 0
+	for i, id := range shardIDs {
+		if id >= cursor {
+			start = i
+			break
+		}
+	}
+	budget := uint64(params.MaxAssignmentsPerBlock)
+	for i := 0; i < len(shardIDs) && budget > 0; i++ {
+		assigned, err := k.drainShard(ctx, params, shardIDs[(start+i)%len(shardIDs)], budget)
+		if err != nil {
+			return err
+		}
+		budget -= assigned
+	}
+	// The next block starts from the shard after this block's first.
+	return k.DrainCursor.Set(ctx, shardIDs[(start+1)%len(shardIDs)])
+}
+
+// drainShard assigns up to budget requests of one shard's queue, looking at
+// most drain_lookahead entries past requests that fit no worker.
+func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget uint64) (uint64, error) {
+	free, err := k.shards.MaxFreeCapacity(ctx, shardID)
+	if err != nil || free == 0 {
+		return 0, err
+	}
+	candidates, err := firstKeys(ctx, k.Queue, collectionsShardRange(shardID), budget+uint64(params.DrainLookahead))
+	if err != nil {
+		return 0, err
+	}
+	var assigned, misses uint64
+	for _, key := range candidates {
+		if assigned == budget || misses > uint64(params.DrainLookahead) {
+			break
+		}
+		id := key.K3()
+		req, err := k.GetRequest(ctx, id)
+		if err != nil {
+			return assigned, err
+		}
+		worker, found, err := k.shards.FindWorker(ctx, shardID, req.ComputeUnits)
+		if err != nil {
+			return assigned, err
+		}
+		if !found {
+			misses++
+			continue
+		}
+		if k.RunIsolated(ctx, StepDrainQueues, requestItem(id), func(c sdk.Context) error {
+			return k.assign(c, params, &req, req, worker)
+		}) {
+			assigned++
+		}
+	}
+	return assigned, nil
+}
+
+// updateShardTopology is step 3. Shard load is kept current by x/shard on
+// every change; split and merge arrive with the dynamic-sharding issue.
 func (k Keeper) updateShardTopology(sdk.Context, types.Params) error { return nil }
 
-func (k Keeper) pruneFinishedRecords(sdk.Context, types.Params) error { return nil }
+// pruneFinishedRecords is step 4: records finished more than
+// retention_blocks ago are deleted; their events remain for indexers.
+func (k Keeper) pruneFinishedRecords(ctx sdk.Context, params types.Params) error {
+	height := ctx.BlockHeight() - int64(params.RetentionBlocks)
+	if height < 0 {
+		return nil
+	}
+	old, err := dueKeys(ctx, k.Finished, uint64(height), uint64(params.MaxPrunesPerBlock))
+	if err != nil {
+		return err
+	}
+	for _, key := range old {
+		id := key.K2()
+		k.RunIsolated(ctx, StepPruneFinished, requestItem(id), func(c sdk.Context) error {
+			req, err := k.GetRequest(c, id)
+			if err != nil {
+				return err
+			}
+			if isOpen(req.Status) {
+				return fmt.Errorf("request %d in the finished index is %s", id, req.Status)
+			}
+			if err := k.unindex(c, req); err != nil {
+				return err
+			}
+			if err := k.Requests.Remove(c, id); err != nil {
+				return err
+			}
+			return emit(c, &types.EventRequestPruned{RequestId: id, Status: req.Status})
+		})
+	}
+	return nil
+}
+
+func requestItem(id uint64) string { return "request/" + strconv.FormatUint(id, 10) }
+
+// dueKeys returns up to limit keys (height, id) with height ≤ upTo, in order.
+// Keys are collected before any is changed: no writes with an open iterator.
+func dueKeys(ctx context.Context, set collections.KeySet[collections.Pair[uint64, uint64]], upTo, limit uint64) ([]collections.Pair[uint64, uint64], error) {
+	rng := new(collections.Range[collections.Pair[uint64, uint64]]).
+		EndExclusive(collections.Join(upTo+1, uint64(0)))
+	return firstKeys(ctx, set, rng, limit)
+}
+
+// firstKeys returns up to limit keys of a range, in order.
+func firstKeys[K any](ctx context.Context, set collections.KeySet[K], rng collections.Ranger[K], limit uint64) ([]K, error) {
+	if limit == 0 {
+		return nil, nil
+	}
+	it, err := set.Iterate(ctx, rng)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var keys []K
+	for ; it.Valid() && uint64(len(keys)) < limit; it.Next() {
+		key, err := it.Key()
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
+}

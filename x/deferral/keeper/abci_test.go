@@ -94,7 +94,6 @@ func TestRunIsolatedRecoversAPanic(t *testing.T) {
 
 func TestEndBlockerNeedsParams(t *testing.T) {
 	ctx, k := newEndBlockFixture(t)
-	require.NoError(t, k.EndBlocker(ctx))
 	require.NoError(t, k.Params.Remove(ctx))
 	require.ErrorContains(t, k.EndBlocker(ctx), "read params")
 }

@@ -3,22 +3,61 @@ package keeper
 import (
 	"context"
 
+	sdkmath "cosmossdk.io/math"
+
 	"github.com/repshard/repshard/x/deferral/types"
 )
 
-// InitGenesis validates gs and writes it to state.
+// InitGenesis validates gs and writes it to state. The indexes, queue entries,
+// open counts and the open-fee total are rebuilt from the records; x/shard's
+// and x/rewards' own genesis carry their side of the accounting.
 func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := gs.Validate(); err != nil {
 		return err
 	}
-	return k.Params.Set(ctx, gs.Params)
+	if err := k.Params.Set(ctx, gs.Params); err != nil {
+		return err
+	}
+	if err := k.OpenFees.Set(ctx, sdkmath.ZeroInt()); err != nil {
+		return err
+	}
+	for _, req := range gs.Requests {
+		if err := k.index(ctx, req); err != nil {
+			return err
+		}
+		if err := k.updateOpenCounts(ctx, nil, req); err != nil {
+			return err
+		}
+		if err := k.Requests.Set(ctx, req.Id, req); err != nil {
+			return err
+		}
+	}
+	if err := k.RequestSeq.Set(ctx, gs.NextRequestId); err != nil {
+		return err
+	}
+	return k.DrainCursor.Set(ctx, gs.DrainCursor)
 }
 
-// ExportGenesis reads the module state into a genesis state.
+// ExportGenesis reads the module state into a genesis state (records in id order).
 func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &types.GenesisState{Params: params}, nil
+	var requests []types.Request
+	if err := k.Requests.Walk(ctx, nil, func(_ uint64, r types.Request) (bool, error) {
+		requests = append(requests, r)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	next, err := k.RequestSeq.Peek(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cursor, err := k.DrainCursor.Get(ctx)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	return &types.GenesisState{Params: params, Requests: requests, NextRequestId: next, DrainCursor: cursor}, nil
 }

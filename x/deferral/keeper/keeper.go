@@ -8,6 +8,7 @@ import (
 	"cosmossdk.io/core/address"
 	storetypes "cosmossdk.io/core/store"
 	"cosmossdk.io/log"
+	sdkmath "cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -16,9 +17,13 @@ import (
 )
 
 // Keeper keeps request records and the per-shard queues in consensus state.
+//
+// Every index below is a key set kept in step with Requests by saveRequest;
+// heights are stored as uint64 so keys sort in height order.
 type Keeper struct {
 	cdc          codec.BinaryCodec
 	storeService storetypes.KVStoreService
+	addressCodec address.Codec
 	authority    string
 	reputation   types.ReputationKeeper
 	shards       types.ShardKeeper
@@ -26,6 +31,31 @@ type Keeper struct {
 
 	Schema collections.Schema
 	Params collections.Item[types.Params]
+
+	// Requests are the records, by id; RequestSeq gives the next id.
+	Requests   collections.Map[uint64, types.Request]
+	RequestSeq collections.Sequence
+	// ByRequester, ByWorker, ByShard and ByStatus index the records for queries.
+	ByRequester collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
+	ByWorker    collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
+	ByShard     collections.KeySet[collections.Pair[uint64, uint64]]
+	ByStatus    collections.KeySet[collections.Pair[int32, uint64]]
+	// Queue holds the QUEUED requests as (shard, due height, id): the
+	// per-shard priority queue, earliest due first.
+	Queue collections.KeySet[collections.Triple[uint64, uint64, uint64]]
+	// Deadlines holds the ASSIGNED requests as (deadline height, id).
+	Deadlines collections.KeySet[collections.Pair[uint64, uint64]]
+	// QueueExpiries holds the QUEUED requests as (expiry height, id).
+	QueueExpiries collections.KeySet[collections.Pair[uint64, uint64]]
+	// Finished holds the finished requests as (finish height, id), for pruning.
+	Finished collections.KeySet[collections.Pair[uint64, uint64]]
+	// OpenRequests counts each requester's QUEUED and ASSIGNED requests.
+	OpenRequests collections.Map[sdk.AccAddress, uint64]
+	// OpenFees is the sum of the fees of QUEUED and ASSIGNED requests: what the
+	// x/rewards escrow account must hold.
+	OpenFees collections.Item[sdkmath.Int]
+	// DrainCursor is the shard the next drain starts from (round robin).
+	DrainCursor collections.Item[uint64]
 }
 
 // NewKeeper builds the x/deferral keeper. authority is the account allowed
@@ -38,14 +68,35 @@ func NewKeeper(
 		panic(fmt.Sprintf("x/%s: invalid authority address %q: %v", types.ModuleName, authority, err))
 	}
 	sb := collections.NewSchemaBuilder(storeService)
+	u64pair := collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)
 	k := Keeper{
 		cdc:          cdc,
 		storeService: storeService,
+		addressCodec: addressCodec,
 		authority:    authority,
 		reputation:   reputation,
 		shards:       shards,
 		rewards:      rewards,
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Requests: collections.NewMap(sb, types.RequestsKey, "requests", collections.Uint64Key,
+			codec.CollValue[types.Request](cdc)),
+		RequestSeq: collections.NewSequence(sb, types.RequestSeqKey, "request_seq"),
+		ByRequester: collections.NewKeySet(sb, types.ByRequesterKey, "by_requester",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
+		ByWorker: collections.NewKeySet(sb, types.ByWorkerKey, "by_worker",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
+		ByShard: collections.NewKeySet(sb, types.ByShardKey, "by_shard", u64pair),
+		ByStatus: collections.NewKeySet(sb, types.ByStatusKey, "by_status",
+			collections.PairKeyCodec(collections.Int32Key, collections.Uint64Key)),
+		Queue: collections.NewKeySet(sb, types.QueueKey, "queue",
+			collections.TripleKeyCodec(collections.Uint64Key, collections.Uint64Key, collections.Uint64Key)),
+		Deadlines:     collections.NewKeySet(sb, types.DeadlinesKey, "deadlines", u64pair),
+		QueueExpiries: collections.NewKeySet(sb, types.QueueExpiriesKey, "queue_expiries", u64pair),
+		Finished:      collections.NewKeySet(sb, types.FinishedKey, "finished", u64pair),
+		OpenRequests: collections.NewMap(sb, types.OpenRequestsKey, "open_requests", sdk.AccAddressKey,
+			collections.Uint64Value),
+		OpenFees:    collections.NewItem(sb, types.OpenFeesKey, "open_fees", sdk.IntValue),
+		DrainCursor: collections.NewItem(sb, types.DrainCursorKey, "drain_cursor", collections.Uint64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {

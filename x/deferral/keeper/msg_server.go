@@ -1,11 +1,20 @@
 package keeper
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"unicode/utf8"
 
 	errorsmod "cosmossdk.io/errors"
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
 	"github.com/repshard/repshard/x/deferral/types"
+	reputationtypes "github.com/repshard/repshard/x/reputation/types"
+	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
 type msgServer struct{ Keeper }
@@ -27,4 +36,377 @@ func (m msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 		return nil, err
 	}
 	return &types.MsgUpdateParamsResponse{}, nil
+}
+
+// SubmitRequest is the seed's processRequest: record the request, then either
+// assign it now or defer it into its shard's queue. Every check runs before
+// any write, so a rejected request changes no state and no balance.
+func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequest) (*types.MsgSubmitRequestResponse, error) {
+	ctx := sdk.UnwrapSDKContext(goCtx)
+	requester, err := m.addressCodec.StringToBytes(msg.Requester)
+	if err != nil {
+		return nil, sdkerrors.ErrInvalidAddress.Wrapf("invalid requester address: %s", err)
+	}
+	params, err := m.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fee, payloadHash, dataBytes, err := checkSubmission(params, msg)
+	if err != nil {
+		return nil, err
+	}
+	open, err := m.OpenRequests.Get(ctx, requester)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	if open >= uint64(params.MaxOpenRequestsPerRequester) {
+		return nil, errorsmod.Wrapf(types.ErrTooManyOpen, "%d open requests, the limit is %d", open, params.MaxOpenRequestsPerRequester)
+	}
+
+	// The record and its later drain are paid for now: spam costs what it
+	// makes the chain do.
+	ctx.GasMeter().ConsumeGas(params.GasPerRequestRecord+params.GasPerDrain, "repshard: request record and drain")
+
+	reputation, err := m.reputation.Score(ctx, requester)
+	if err != nil {
+		return nil, err
+	}
+	id, err := m.RequestSeq.Peek(ctx)
+	if err != nil {
+		return nil, err
+	}
+	shard, err := m.shards.Route(ctx, msg.Class, reputation, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.rewards.EscrowFee(ctx, requester, fee); err != nil {
+		return nil, err
+	}
+	if _, err := m.RequestSeq.Next(ctx); err != nil {
+		return nil, err
+	}
+	if err := m.reputation.RecordSubmission(ctx, requester); err != nil {
+		return nil, err
+	}
+
+	height := ctx.BlockHeight()
+	priority := Priority(params, reputation, msg.Class, msg.Urgency)
+	req := types.Request{
+		Id:                id,
+		Requester:         msg.Requester,
+		Class:             msg.Class,
+		Urgency:           msg.Urgency,
+		ComputeUnits:      msg.ComputeUnits,
+		DataBytes:         dataBytes,
+		Payload:           msg.Payload,
+		PayloadHash:       payloadHash,
+		PayloadUri:        msg.PayloadUri,
+		Fee:               fee,
+		ShardId:           shard.Id,
+		PriorityPpm:       priority,
+		SubmitHeight:      height,
+		DueHeight:         DueHeight(params, height, priority),
+		QueueExpiryHeight: height + int64(params.QueueTtlBlocks),
+	}
+	if err := emit(ctx, &types.EventRequestSubmitted{
+		RequestId: id, Requester: msg.Requester, Class: msg.Class, Urgency: msg.Urgency,
+		ShardId: shard.Id, ComputeUnits: msg.ComputeUnits, Fee: fee, ReputationPpm: reputation,
+	}); err != nil {
+		return nil, err
+	}
+
+	reason, err := m.deferralReason(ctx, params, reputation, shard)
+	if err != nil {
+		return nil, err
+	}
+	if reason == types.DeferNone {
+		worker, found, err := m.shards.FindWorker(ctx, shard.Id, msg.ComputeUnits)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			if err := m.assign(ctx, params, nil, req, worker); err != nil {
+				return nil, err
+			}
+			return &types.MsgSubmitRequestResponse{
+				RequestId: id, ShardId: shard.Id, Status: types.StatusAssigned,
+				Worker: worker.String(), EstimatedDueHeight: height, Fee: fee,
+			}, nil
+		}
+		reason = types.DeferNoCapacity
+	}
+
+	ctx.GasMeter().ConsumeGas(params.GasPerQueueEntry, "repshard: queue entry")
+	req.Deferred = true
+	req.DeferReason = reason
+	if err := m.enqueue(ctx, nil, req, false); err != nil {
+		return nil, err
+	}
+	position, capped, err := m.queuePosition(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgSubmitRequestResponse{
+		RequestId: id, ShardId: shard.Id, Status: types.StatusQueued, Deferred: true, DeferReason: reason,
+		QueuePosition: position, QueuePositionCapped: capped, EstimatedDueHeight: req.DueHeight, Fee: fee,
+	}, nil
+}
+
+// checkSubmission validates a submission against params without touching
+// state and returns the fee, the payload hash and the data size.
+func checkSubmission(params types.Params, msg *types.MsgSubmitRequest) (sdk.Coin, []byte, uint64, error) {
+	none := sdk.Coin{}
+	if _, ok := shardtypes.ShardClass_name[int32(msg.Class)]; !ok || msg.Class == shardtypes.ClassUnspecified {
+		return none, nil, 0, errorsmod.Wrapf(types.ErrInvalidClass, "%d; use high-priority, low-priority, data-intensive or compute-intensive", msg.Class)
+	}
+	if _, ok := types.Urgency_name[int32(msg.Urgency)]; !ok || msg.Urgency == types.UrgencyUnspecified {
+		return none, nil, 0, errorsmod.Wrapf(types.ErrInvalidUrgency, "%d; use low, normal, high or critical", msg.Urgency)
+	}
+	if msg.ComputeUnits == 0 || msg.ComputeUnits > params.MaxComputeUnits {
+		return none, nil, 0, errorsmod.Wrapf(types.ErrInvalidUnits, "%d; must be 1..%d", msg.ComputeUnits, params.MaxComputeUnits)
+	}
+	var payloadHash []byte
+	dataBytes := msg.DataBytes
+	switch {
+	case len(msg.Payload) > int(params.MaxInlinePayloadBytes):
+		return none, nil, 0, errorsmod.Wrapf(types.ErrPayloadTooLarge,
+			"%d bytes inline, the limit is %d; hold larger data elsewhere and send its hash and URI", len(msg.Payload), params.MaxInlinePayloadBytes)
+	case len(msg.Payload) > 0:
+		sum := sha256.Sum256(msg.Payload)
+		if len(msg.PayloadHash) > 0 && !bytes.Equal(msg.PayloadHash, sum[:]) {
+			return none, nil, 0, errorsmod.Wrap(types.ErrInvalidPayload, "payload_hash does not match the inline payload")
+		}
+		if msg.DataBytes != 0 && msg.DataBytes != uint64(len(msg.Payload)) {
+			return none, nil, 0, errorsmod.Wrap(types.ErrInvalidPayload, "data_bytes must be empty or the payload size for an inline payload")
+		}
+		payloadHash, dataBytes = sum[:], uint64(len(msg.Payload))
+	case len(msg.PayloadHash) == types.ResultHashBytes:
+		payloadHash = msg.PayloadHash
+	default:
+		return none, nil, 0, errorsmod.Wrap(types.ErrInvalidPayload,
+			"give an inline payload, or the 32-byte sha256 payload_hash of data held elsewhere")
+	}
+	if len(msg.PayloadUri) > types.MaxPayloadURIBytes || !utf8.ValidString(msg.PayloadUri) {
+		return none, nil, 0, errorsmod.Wrapf(types.ErrInvalidPayload, "payload_uri must be UTF-8 of at most %d bytes", types.MaxPayloadURIBytes)
+	}
+	price := params.PricePerComputeUnit
+	fee := sdk.NewCoin(price.Denom, price.Amount.Mul(sdkmath.NewIntFromUint64(msg.ComputeUnits)))
+	if err := msg.MaxFee.Validate(); err != nil {
+		return none, nil, 0, errorsmod.Wrapf(types.ErrMaxFeeTooLow, "invalid max fee: %s", err)
+	}
+	if msg.MaxFee.Denom != fee.Denom || msg.MaxFee.Amount.LT(fee.Amount) {
+		return none, nil, 0, errorsmod.Wrapf(types.ErrMaxFeeTooLow, "max fee %s, the fee is %s (%d units × %s)",
+			msg.MaxFee, fee, msg.ComputeUnits, price)
+	}
+	return fee, payloadHash, dataBytes, nil
+}
+
+// deferralReason is the seed's isDeferralCandidate: defer when the requester's
+// reputation, the shard's load or the network's load is above its threshold.
+func (k Keeper) deferralReason(ctx context.Context, params types.Params, reputation uint32, shard shardtypes.Shard) (types.DeferReason, error) {
+	if reputation > params.DeferReputationThresholdPpm {
+		return types.DeferReputation, nil
+	}
+	if shard.LoadPpm > params.DeferLoadThresholdPpm {
+		return types.DeferShardLoad, nil
+	}
+	network, err := k.shards.NetworkLoadPpm(ctx)
+	if err != nil {
+		return types.DeferNone, err
+	}
+	if network > params.DeferNetworkThresholdPpm {
+		return types.DeferNetworkLoad, nil
+	}
+	return types.DeferNone, nil
+}
+
+// assign gives req to worker with a deadline and emits EventRequestAssigned.
+func (k Keeper) assign(ctx sdk.Context, params types.Params, old *types.Request, req types.Request, worker sdk.AccAddress) error {
+	height := ctx.BlockHeight()
+	req.Status = types.StatusAssigned
+	req.Worker = worker.String()
+	req.AssignedHeight = height
+	req.DeadlineHeight = height + int64(params.AssignmentTimeoutBlocks)
+	req.Attempts++
+	if err := k.saveRequest(ctx, old, req); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventRequestAssigned{
+		RequestId: req.Id, ShardId: req.ShardId, Worker: req.Worker, DeadlineHeight: req.DeadlineHeight,
+		Attempt: req.Attempts, ComputeUnits: req.ComputeUnits, WaitedBlocks: height - req.SubmitHeight,
+	})
+}
+
+// enqueue puts req in its shard's queue and emits EventRequestDeferred.
+func (k Keeper) enqueue(ctx sdk.Context, old *types.Request, req types.Request, requeued bool) error {
+	req.Status = types.StatusQueued
+	if err := k.saveRequest(ctx, old, req); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventRequestDeferred{
+		RequestId: req.Id, ShardId: req.ShardId, Reason: req.DeferReason, PriorityPpm: req.PriorityPpm,
+		DueHeight: req.DueHeight, Requeued: requeued,
+	})
+}
+
+// queuePosition counts the entries ahead of req in its shard's queue, up to
+// QueuePositionScanLimit.
+func (k Keeper) queuePosition(ctx context.Context, req types.Request) (uint64, bool, error) {
+	it, err := k.Queue.Iterate(ctx, collectionsShardRange(req.ShardId))
+	if err != nil {
+		return 0, false, err
+	}
+	defer it.Close()
+	mine := queueKey(req)
+	var ahead uint64
+	for ; it.Valid(); it.Next() {
+		key, err := it.Key()
+		if err != nil {
+			return 0, false, err
+		}
+		if key == mine {
+			return ahead, false, nil
+		}
+		if ahead == types.QueuePositionScanLimit {
+			return ahead, true, nil
+		}
+		ahead++
+	}
+	return ahead, false, nil
+}
+
+// finish moves an open request to a final status and, when countsForRequester,
+// records the outcome on the requester's reputation. It emits nothing; the
+// caller settles the fee and emits the event.
+func (k Keeper) finish(ctx sdk.Context, old types.Request, status types.RequestStatus, countsForRequester bool) (types.Request, error) {
+	req := old
+	req.Status = status
+	req.FinishHeight = ctx.BlockHeight()
+	if err := k.saveRequest(ctx, &old, req); err != nil {
+		return req, err
+	}
+	if !countsForRequester {
+		return req, nil
+	}
+	requester, err := k.addressCodec.StringToBytes(req.Requester)
+	if err != nil {
+		return req, err
+	}
+	switch status {
+	case types.StatusCompleted:
+		return req, k.reputation.RecordOutcome(ctx, requester, reputationtypes.OutcomeCompleted)
+	case types.StatusFailed:
+		return req, k.reputation.RecordOutcome(ctx, requester, reputationtypes.OutcomeFailed)
+	case types.StatusExpired:
+		return req, k.reputation.RecordOutcome(ctx, requester, reputationtypes.OutcomeExpired)
+	}
+	return req, nil
+}
+
+// assignedRequest loads a request a worker reports on and checks the worker
+// may report now.
+func (k Keeper) assignedRequest(ctx sdk.Context, workerAddr string, id uint64) (types.Request, sdk.AccAddress, error) {
+	worker, err := k.addressCodec.StringToBytes(workerAddr)
+	if err != nil {
+		return types.Request{}, nil, sdkerrors.ErrInvalidAddress.Wrapf("invalid worker address: %s", err)
+	}
+	req, err := k.GetRequest(ctx, id)
+	if err != nil {
+		return req, nil, err
+	}
+	if req.Status != types.StatusAssigned {
+		return req, nil, errorsmod.Wrapf(types.ErrRequestNotAssigned, "request %d is %s", id, req.Status)
+	}
+	if req.Worker != workerAddr {
+		return req, nil, errorsmod.Wrapf(types.ErrNotAssignedWorker, "request %d is assigned to %s", id, req.Worker)
+	}
+	if ctx.BlockHeight() > req.DeadlineHeight {
+		return req, nil, errorsmod.Wrapf(types.ErrDeadlinePassed, "deadline was height %d, now %d", req.DeadlineHeight, ctx.BlockHeight())
+	}
+	return req, worker, nil
+}
+
+// CompleteRequest records the worker's result: the fee pays the worker, the
+// requester's reputation counts a completion.
+func (m msgServer) CompleteRequest(goCtx context.Context, msg *types.MsgCompleteRequest) (*types.MsgCompleteRequestResponse, error) {
+	ctx := sdk.UnwrapSDKContext(goCtx)
+	if len(msg.ResultHash) != types.ResultHashBytes {
+		return nil, errorsmod.Wrapf(types.ErrInvalidResultHash, "%d bytes; a sha256 hash has 32", len(msg.ResultHash))
+	}
+	req, worker, err := m.assignedRequest(ctx, msg.Worker, msg.RequestId)
+	if err != nil {
+		return nil, err
+	}
+	req.ResultHash = msg.ResultHash
+	done, err := m.finish(ctx, req, types.StatusCompleted, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.rewards.PayCompletion(ctx, worker, done.Fee, done.ComputeUnits, done.DataBytes); err != nil {
+		return nil, err
+	}
+	return &types.MsgCompleteRequestResponse{}, emit(ctx, &types.EventRequestCompleted{
+		RequestId: done.Id, Worker: msg.Worker, ResultHash: msg.ResultHash,
+	})
+}
+
+// FailRequest records a failure reported by the worker: the fee is split per
+// params and the requester's reputation counts a failure.
+func (m msgServer) FailRequest(goCtx context.Context, msg *types.MsgFailRequest) (*types.MsgFailRequestResponse, error) {
+	ctx := sdk.UnwrapSDKContext(goCtx)
+	if len(msg.Reason) > types.MaxFailureReasonBytes || !utf8.ValidString(msg.Reason) {
+		return nil, errorsmod.Wrapf(types.ErrInvalidReason, "must be UTF-8 of at most %d bytes", types.MaxFailureReasonBytes)
+	}
+	params, err := m.Params.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req, worker, err := m.assignedRequest(ctx, msg.Worker, msg.RequestId)
+	if err != nil {
+		return nil, err
+	}
+	requester, err := m.addressCodec.StringToBytes(req.Requester)
+	if err != nil {
+		return nil, err
+	}
+	req.FailureReason = msg.Reason
+	done, err := m.finish(ctx, req, types.StatusFailed, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.rewards.SettleFailure(ctx, requester, worker, done.Fee, params.FailureRefundPpm); err != nil {
+		return nil, err
+	}
+	return &types.MsgFailRequestResponse{}, emit(ctx, &types.EventRequestFailed{
+		RequestId: done.Id, Worker: msg.Worker, Reason: msg.Reason,
+	})
+}
+
+// CancelRequest cancels a queued request and refunds its fee.
+func (m msgServer) CancelRequest(goCtx context.Context, msg *types.MsgCancelRequest) (*types.MsgCancelRequestResponse, error) {
+	ctx := sdk.UnwrapSDKContext(goCtx)
+	requester, err := m.addressCodec.StringToBytes(msg.Requester)
+	if err != nil {
+		return nil, sdkerrors.ErrInvalidAddress.Wrapf("invalid requester address: %s", err)
+	}
+	req, err := m.GetRequest(ctx, msg.RequestId)
+	if err != nil {
+		return nil, err
+	}
+	if req.Requester != msg.Requester {
+		return nil, errorsmod.Wrapf(types.ErrNotRequester, "request %d belongs to %s", req.Id, req.Requester)
+	}
+	if req.Status != types.StatusQueued {
+		return nil, errorsmod.Wrapf(types.ErrRequestNotQueued, "request %d is %s; only queued requests can be cancelled", req.Id, req.Status)
+	}
+	done, err := m.finish(ctx, req, types.StatusCancelled, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.rewards.Refund(ctx, requester, done.Fee); err != nil {
+		return nil, err
+	}
+	return &types.MsgCancelRequestResponse{}, emit(ctx, &types.EventRequestCancelled{
+		RequestId: done.Id, Requester: msg.Requester,
+	})
 }

@@ -2,9 +2,14 @@ package keeper
 
 import (
 	"context"
+	"errors"
 
+	"cosmossdk.io/collections"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/repshard/repshard/x/deferral/types"
 )
@@ -26,4 +31,97 @@ func (q queryServer) Params(ctx context.Context, req *types.QueryParamsRequest) 
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &types.QueryParamsResponse{Params: params}, nil
+}
+
+// Request returns one request record.
+func (q queryServer) Request(ctx context.Context, req *types.QueryRequestRequest) (*types.QueryRequestResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	r, err := q.Requests.Get(ctx, req.RequestId)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "request %d not found", req.RequestId)
+	}
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryRequestResponse{Request: r}, nil
+}
+
+// RequestsByRequester pages through a requester's requests.
+func (q queryServer) RequestsByRequester(ctx context.Context, req *types.QueryRequestsByRequesterRequest) (*types.QueryRequestsResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	addr, err := q.addressCodec.StringToBytes(req.Requester)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid requester address: %s", err)
+	}
+	return pageByIndex(ctx, q.Keeper, q.ByRequester, req.Pagination, sdk.AccAddress(addr))
+}
+
+// RequestsByWorker pages through the requests assigned to a worker.
+func (q queryServer) RequestsByWorker(ctx context.Context, req *types.QueryRequestsByWorkerRequest) (*types.QueryRequestsResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	addr, err := q.addressCodec.StringToBytes(req.Worker)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid worker address: %s", err)
+	}
+	return pageByIndex(ctx, q.Keeper, q.ByWorker, req.Pagination, sdk.AccAddress(addr))
+}
+
+// RequestsByShard pages through the requests routed to a shard.
+func (q queryServer) RequestsByShard(ctx context.Context, req *types.QueryRequestsByShardRequest) (*types.QueryRequestsResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	return pageByIndex(ctx, q.Keeper, q.ByShard, req.Pagination, req.ShardId)
+}
+
+// RequestsByStatus pages through the requests with a status.
+func (q queryServer) RequestsByStatus(ctx context.Context, req *types.QueryRequestsByStatusRequest) (*types.QueryRequestsResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	if _, ok := types.RequestStatus_name[int32(req.Status)]; !ok || req.Status == types.StatusUnspecified {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid status %d", req.Status)
+	}
+	return pageByIndex(ctx, q.Keeper, q.ByStatus, req.Pagination, int32(req.Status))
+}
+
+// ShardQueue pages through a shard's queue in serving order.
+func (q queryServer) ShardQueue(ctx context.Context, req *types.QueryShardQueueRequest) (*types.QueryShardQueueResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	entries, page, err := query.CollectionPaginate(ctx, q.Queue, req.Pagination,
+		func(key collections.Triple[uint64, uint64, uint64], _ collections.NoValue) (types.QueueEntry, error) {
+			return types.QueueEntry{DueHeight: int64(key.K2()), RequestId: key.K3()}, nil
+		},
+		func(o *query.CollectionsPaginateOptions[collections.Triple[uint64, uint64, uint64]]) {
+			prefix := collections.TriplePrefix[uint64, uint64, uint64](req.ShardId)
+			o.Prefix = &prefix
+		})
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryShardQueueResponse{Entries: entries, Pagination: page}, nil
+}
+
+// pageByIndex pages through one index (reference, id) and loads the records.
+func pageByIndex[R any](
+	ctx context.Context, k Keeper, index collections.KeySet[collections.Pair[R, uint64]],
+	pagination *query.PageRequest, ref R,
+) (*types.QueryRequestsResponse, error) {
+	requests, page, err := query.CollectionPaginate(ctx, index, pagination,
+		func(key collections.Pair[R, uint64], _ collections.NoValue) (types.Request, error) {
+			return k.Requests.Get(ctx, key.K2())
+		},
+		query.WithCollectionPaginationPairPrefix[R, uint64](ref))
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryRequestsResponse{Requests: requests, Pagination: page}, nil
 }

@@ -12,11 +12,16 @@ import (
 // signing (ledger devices).
 func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "repshard/x/deferral/MsgUpdateParams")
+	legacy.RegisterAminoMsg(cdc, &MsgSubmitRequest{}, "repshard/x/deferral/MsgSubmitRequest")
+	legacy.RegisterAminoMsg(cdc, &MsgCompleteRequest{}, "repshard/x/deferral/MsgCompleteRequest")
+	legacy.RegisterAminoMsg(cdc, &MsgFailRequest{}, "repshard/x/deferral/MsgFailRequest")
+	legacy.RegisterAminoMsg(cdc, &MsgCancelRequest{}, "repshard/x/deferral/MsgCancelRequest")
 	cdc.RegisterConcrete(&Params{}, "repshard/x/deferral/Params", nil)
 }
 
 // RegisterInterfaces registers the module's messages with the interface registry.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
-	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{})
+	registry.RegisterImplementations((*sdk.Msg)(nil),
+		&MsgUpdateParams{}, &MsgSubmitRequest{}, &MsgCompleteRequest{}, &MsgFailRequest{}, &MsgCancelRequest{})
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

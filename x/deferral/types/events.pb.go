@@ -5,7 +5,11 @@ package types
 
 import (
 	fmt "fmt"
+	types1 "github.com/cosmos/cosmos-sdk/types"
+	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
+	_ "github.com/cosmos/gogoproto/gogoproto"
 	proto "github.com/cosmos/gogoproto/proto"
+	types "github.com/repshard/repshard/x/shard/types"
 	io "io"
 	math "math"
 	math_bits "math/bits"
@@ -21,6 +25,684 @@ var _ = math.Inf
 // A compilation error at this line likely means your copy of the
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
+
+// EventRequestSubmitted: a request was recorded on chain.
+type EventRequestSubmitted struct {
+	// request_id is the new request.
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// requester submitted it.
+	Requester string `protobuf:"bytes,2,opt,name=requester,proto3" json:"requester,omitempty"`
+	// class is its class.
+	Class types.ShardClass `protobuf:"varint,3,opt,name=class,proto3,enum=repshard.shard.v1.ShardClass" json:"class,omitempty"`
+	// urgency is its urgency.
+	Urgency Urgency `protobuf:"varint,4,opt,name=urgency,proto3,enum=repshard.deferral.v1.Urgency" json:"urgency,omitempty"`
+	// shard_id is the shard it was routed to.
+	ShardId uint64 `protobuf:"varint,5,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	// compute_units it needs.
+	ComputeUnits uint64 `protobuf:"varint,6,opt,name=compute_units,json=computeUnits,proto3" json:"compute_units,omitempty"`
+	// fee escrowed.
+	Fee types1.Coin `protobuf:"bytes,7,opt,name=fee,proto3" json:"fee"`
+	// reputation_ppm of the requester at submission.
+	ReputationPpm uint32 `protobuf:"varint,8,opt,name=reputation_ppm,json=reputationPpm,proto3" json:"reputation_ppm,omitempty"`
+}
+
+func (m *EventRequestSubmitted) Reset()         { *m = EventRequestSubmitted{} }
+func (m *EventRequestSubmitted) String() string { return proto.CompactTextString(m) }
+func (*EventRequestSubmitted) ProtoMessage()    {}
+func (*EventRequestSubmitted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_49f8f7fdf9a62ae5, []int{0}
+}
+func (m *EventRequestSubmitted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventRequestSubmitted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventRequestSubmitted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventRequestSubmitted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventRequestSubmitted.Merge(m, src)
+}
+func (m *EventRequestSubmitted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventRequestSubmitted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventRequestSubmitted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventRequestSubmitted proto.InternalMessageInfo
+
+func (m *EventRequestSubmitted) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *EventRequestSubmitted) GetRequester() string {
+	if m != nil {
+		return m.Requester
+	}
+	return ""
+}
+
+func (m *EventRequestSubmitted) GetClass() types.ShardClass {
+	if m != nil {
+		return m.Class
+	}
+	return types.ClassUnspecified
+}
+
+func (m *EventRequestSubmitted) GetUrgency() Urgency {
+	if m != nil {
+		return m.Urgency
+	}
+	return UrgencyUnspecified
+}
+
+func (m *EventRequestSubmitted) GetShardId() uint64 {
+	if m != nil {
+		return m.ShardId
+	}
+	return 0
+}
+
+func (m *EventRequestSubmitted) GetComputeUnits() uint64 {
+	if m != nil {
+		return m.ComputeUnits
+	}
+	return 0
+}
+
+func (m *EventRequestSubmitted) GetFee() types1.Coin {
+	if m != nil {
+		return m.Fee
+	}
+	return types1.Coin{}
+}
+
+func (m *EventRequestSubmitted) GetReputationPpm() uint32 {
+	if m != nil {
+		return m.ReputationPpm
+	}
+	return 0
+}
+
+// EventRequestDeferred: a request was queued in its shard.
+type EventRequestDeferred struct {
+	// request_id is the request.
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// shard_id is the queue.
+	ShardId uint64 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	// reason it was deferred.
+	Reason DeferReason `protobuf:"varint,3,opt,name=reason,proto3,enum=repshard.deferral.v1.DeferReason" json:"reason,omitempty"`
+	// priority_ppm in the queue.
+	PriorityPpm uint32 `protobuf:"varint,4,opt,name=priority_ppm,json=priorityPpm,proto3" json:"priority_ppm,omitempty"`
+	// due_height is its queue key.
+	DueHeight int64 `protobuf:"varint,5,opt,name=due_height,json=dueHeight,proto3" json:"due_height,omitempty"`
+	// requeued is true when an expired assignment put it back.
+	Requeued bool `protobuf:"varint,6,opt,name=requeued,proto3" json:"requeued,omitempty"`
+}
+
+func (m *EventRequestDeferred) Reset()         { *m = EventRequestDeferred{} }
+func (m *EventRequestDeferred) String() string { return proto.CompactTextString(m) }
+func (*EventRequestDeferred) ProtoMessage()    {}
+func (*EventRequestDeferred) Descriptor() ([]byte, []int) {
+	return fileDescriptor_49f8f7fdf9a62ae5, []int{1}
+}
+func (m *EventRequestDeferred) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventRequestDeferred) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventRequestDeferred.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventRequestDeferred) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventRequestDeferred.Merge(m, src)
+}
+func (m *EventRequestDeferred) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventRequestDeferred) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventRequestDeferred.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventRequestDeferred proto.InternalMessageInfo
+
+func (m *EventRequestDeferred) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *EventRequestDeferred) GetShardId() uint64 {
+	if m != nil {
+		return m.ShardId
+	}
+	return 0
+}
+
+func (m *EventRequestDeferred) GetReason() DeferReason {
+	if m != nil {
+		return m.Reason
+	}
+	return DeferNone
+}
+
+func (m *EventRequestDeferred) GetPriorityPpm() uint32 {
+	if m != nil {
+		return m.PriorityPpm
+	}
+	return 0
+}
+
+func (m *EventRequestDeferred) GetDueHeight() int64 {
+	if m != nil {
+		return m.DueHeight
+	}
+	return 0
+}
+
+func (m *EventRequestDeferred) GetRequeued() bool {
+	if m != nil {
+		return m.Requeued
+	}
+	return false
+}
+
+// EventRequestAssigned: a request was assigned to a worker (at submission or
+// by the EndBlock drain).
+type EventRequestAssigned struct {
+	// request_id is the request.
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// shard_id is the shard.
+	ShardId uint64 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	// worker assigned.
+	Worker string `protobuf:"bytes,3,opt,name=worker,proto3" json:"worker,omitempty"`
+	// deadline_height is the last height the worker may report at.
+	DeadlineHeight int64 `protobuf:"varint,4,opt,name=deadline_height,json=deadlineHeight,proto3" json:"deadline_height,omitempty"`
+	// attempt number (1 for the first assignment).
+	Attempt uint32 `protobuf:"varint,5,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// compute_units of the request.
+	ComputeUnits uint64 `protobuf:"varint,6,opt,name=compute_units,json=computeUnits,proto3" json:"compute_units,omitempty"`
+	// waited_blocks is how long it waited since submission.
+	WaitedBlocks int64 `protobuf:"varint,7,opt,name=waited_blocks,json=waitedBlocks,proto3" json:"waited_blocks,omitempty"`
+}
+
+func (m *EventRequestAssigned) Reset()         { *m = EventRequestAssigned{} }
+func (m *EventRequestAssigned) String() string { return proto.CompactTextString(m) }
+func (*EventRequestAssigned) ProtoMessage()    {}
+func (*EventRequestAssigned) Descriptor() ([]byte, []int) {
+	return fileDescriptor_49f8f7fdf9a62ae5, []int{2}
+}
+func (m *EventRequestAssigned) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventRequestAssigned) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventRequestAssigned.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventRequestAssigned) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventRequestAssigned.Merge(m, src)
+}
+func (m *EventRequestAssigned) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventRequestAssigned) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventRequestAssigned.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventRequestAssigned proto.InternalMessageInfo
+
+func (m *EventRequestAssigned) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *EventRequestAssigned) GetShardId() uint64 {
+	if m != nil {
+		return m.ShardId
+	}
+	return 0
+}
+
+func (m *EventRequestAssigned) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventRequestAssigned) GetDeadlineHeight() int64 {
+	if m != nil {
+		return m.DeadlineHeight
+	}
+	return 0
+}
+
+func (m *EventRequestAssigned) GetAttempt() uint32 {
+	if m != nil {
+		return m.Attempt
+	}
+	return 0
+}
+
+func (m *EventRequestAssigned) GetComputeUnits() uint64 {
+	if m != nil {
+		return m.ComputeUnits
+	}
+	return 0
+}
+
+func (m *EventRequestAssigned) GetWaitedBlocks() int64 {
+	if m != nil {
+		return m.WaitedBlocks
+	}
+	return 0
+}
+
+// EventRequestCompleted: the worker reported a result.
+type EventRequestCompleted struct {
+	// request_id is the request.
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// worker that completed it.
+	Worker string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	// result_hash reported.
+	ResultHash []byte `protobuf:"bytes,3,opt,name=result_hash,json=resultHash,proto3" json:"result_hash,omitempty"`
+}
+
+func (m *EventRequestCompleted) Reset()         { *m = EventRequestCompleted{} }
+func (m *EventRequestCompleted) String() string { return proto.CompactTextString(m) }
+func (*EventRequestCompleted) ProtoMessage()    {}
+func (*EventRequestCompleted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_49f8f7fdf9a62ae5, []int{3}
+}
+func (m *EventRequestCompleted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventRequestCompleted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventRequestCompleted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventRequestCompleted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventRequestCompleted.Merge(m, src)
+}
+func (m *EventRequestCompleted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventRequestCompleted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventRequestCompleted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventRequestCompleted proto.InternalMessageInfo
+
+func (m *EventRequestCompleted) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *EventRequestCompleted) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventRequestCompleted) GetResultHash() []byte {
+	if m != nil {
+		return m.ResultHash
+	}
+	return nil
+}
+
+// EventRequestFailed: the worker reported failure.
+type EventRequestFailed struct {
+	// request_id is the request.
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// worker that reported.
+	Worker string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	// reason given.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (m *EventRequestFailed) Reset()         { *m = EventRequestFailed{} }
+func (m *EventRequestFailed) String() string { return proto.CompactTextString(m) }
+func (*EventRequestFailed) ProtoMessage()    {}
+func (*EventRequestFailed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_49f8f7fdf9a62ae5, []int{4}
+}
+func (m *EventRequestFailed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventRequestFailed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventRequestFailed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventRequestFailed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventRequestFailed.Merge(m, src)
+}
+func (m *EventRequestFailed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventRequestFailed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventRequestFailed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventRequestFailed proto.InternalMessageInfo
+
+func (m *EventRequestFailed) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *EventRequestFailed) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventRequestFailed) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+// EventRequestExpired: a request ran out of attempts or of queue time; its
+// fee was refunded.
+type EventRequestExpired struct {
+	// request_id is the request.
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// worker whose assignment expired last, if any.
+	Worker string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	// attempts made.
+	Attempts uint32 `protobuf:"varint,3,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// while_queued is true when the time to live ran out in the queue.
+	WhileQueued bool `protobuf:"varint,4,opt,name=while_queued,json=whileQueued,proto3" json:"while_queued,omitempty"`
+}
+
+func (m *EventRequestExpired) Reset()         { *m = EventRequestExpired{} }
+func (m *EventRequestExpired) String() string { return proto.CompactTextString(m) }
+func (*EventRequestExpired) ProtoMessage()    {}
+func (*EventRequestExpired) Descriptor() ([]byte, []int) {
+	return fileDescriptor_49f8f7fdf9a62ae5, []int{5}
+}
+func (m *EventRequestExpired) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventRequestExpired) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventRequestExpired.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventRequestExpired) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventRequestExpired.Merge(m, src)
+}
+func (m *EventRequestExpired) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventRequestExpired) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventRequestExpired.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventRequestExpired proto.InternalMessageInfo
+
+func (m *EventRequestExpired) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *EventRequestExpired) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventRequestExpired) GetAttempts() uint32 {
+	if m != nil {
+		return m.Attempts
+	}
+	return 0
+}
+
+func (m *EventRequestExpired) GetWhileQueued() bool {
+	if m != nil {
+		return m.WhileQueued
+	}
+	return false
+}
+
+// EventAssignmentExpired: a worker missed its deadline; it is penalised and
+// the request is re-queued or expires.
+type EventAssignmentExpired struct {
+	// request_id is the request.
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// worker that missed the deadline.
+	Worker string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	// deadline_height it missed.
+	DeadlineHeight int64 `protobuf:"varint,3,opt,name=deadline_height,json=deadlineHeight,proto3" json:"deadline_height,omitempty"`
+}
+
+func (m *EventAssignmentExpired) Reset()         { *m = EventAssignmentExpired{} }
+func (m *EventAssignmentExpired) String() string { return proto.CompactTextString(m) }
+func (*EventAssignmentExpired) ProtoMessage()    {}
+func (*EventAssignmentExpired) Descriptor() ([]byte, []int) {
+	return fileDescriptor_49f8f7fdf9a62ae5, []int{6}
+}
+func (m *EventAssignmentExpired) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventAssignmentExpired) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventAssignmentExpired.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventAssignmentExpired) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventAssignmentExpired.Merge(m, src)
+}
+func (m *EventAssignmentExpired) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventAssignmentExpired) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventAssignmentExpired.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventAssignmentExpired proto.InternalMessageInfo
+
+func (m *EventAssignmentExpired) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *EventAssignmentExpired) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventAssignmentExpired) GetDeadlineHeight() int64 {
+	if m != nil {
+		return m.DeadlineHeight
+	}
+	return 0
+}
+
+// EventRequestCancelled: the requester cancelled a queued request.
+type EventRequestCancelled struct {
+	// request_id is the request.
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// requester that cancelled.
+	Requester string `protobuf:"bytes,2,opt,name=requester,proto3" json:"requester,omitempty"`
+}
+
+func (m *EventRequestCancelled) Reset()         { *m = EventRequestCancelled{} }
+func (m *EventRequestCancelled) String() string { return proto.CompactTextString(m) }
+func (*EventRequestCancelled) ProtoMessage()    {}
+func (*EventRequestCancelled) Descriptor() ([]byte, []int) {
+	return fileDescriptor_49f8f7fdf9a62ae5, []int{7}
+}
+func (m *EventRequestCancelled) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventRequestCancelled) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventRequestCancelled.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventRequestCancelled) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventRequestCancelled.Merge(m, src)
+}
+func (m *EventRequestCancelled) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventRequestCancelled) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventRequestCancelled.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventRequestCancelled proto.InternalMessageInfo
+
+func (m *EventRequestCancelled) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *EventRequestCancelled) GetRequester() string {
+	if m != nil {
+		return m.Requester
+	}
+	return ""
+}
+
+// EventRequestPruned: a finished record was deleted after the retention period.
+type EventRequestPruned struct {
+	// request_id is the request.
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// status it finished with.
+	Status RequestStatus `protobuf:"varint,2,opt,name=status,proto3,enum=repshard.deferral.v1.RequestStatus" json:"status,omitempty"`
+}
+
+func (m *EventRequestPruned) Reset()         { *m = EventRequestPruned{} }
+func (m *EventRequestPruned) String() string { return proto.CompactTextString(m) }
+func (*EventRequestPruned) ProtoMessage()    {}
+func (*EventRequestPruned) Descriptor() ([]byte, []int) {
+	return fileDescriptor_49f8f7fdf9a62ae5, []int{8}
+}
+func (m *EventRequestPruned) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventRequestPruned) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventRequestPruned.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventRequestPruned) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventRequestPruned.Merge(m, src)
+}
+func (m *EventRequestPruned) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventRequestPruned) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventRequestPruned.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventRequestPruned proto.InternalMessageInfo
+
+func (m *EventRequestPruned) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *EventRequestPruned) GetStatus() RequestStatus {
+	if m != nil {
+		return m.Status
+	}
+	return StatusUnspecified
+}
 
 // EventEndBlockItemFailed is emitted when one item of an EndBlock step (an
 // assignment to expire, a request to drain, a record to prune) fails. The
@@ -39,7 +721,7 @@ func (m *EventEndBlockItemFailed) Reset()         { *m = EventEndBlockItemFailed
 func (m *EventEndBlockItemFailed) String() string { return proto.CompactTextString(m) }
 func (*EventEndBlockItemFailed) ProtoMessage()    {}
 func (*EventEndBlockItemFailed) Descriptor() ([]byte, []int) {
-	return fileDescriptor_49f8f7fdf9a62ae5, []int{0}
+	return fileDescriptor_49f8f7fdf9a62ae5, []int{9}
 }
 func (m *EventEndBlockItemFailed) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -90,26 +772,502 @@ func (m *EventEndBlockItemFailed) GetError() string {
 }
 
 func init() {
+	proto.RegisterType((*EventRequestSubmitted)(nil), "repshard.deferral.v1.EventRequestSubmitted")
+	proto.RegisterType((*EventRequestDeferred)(nil), "repshard.deferral.v1.EventRequestDeferred")
+	proto.RegisterType((*EventRequestAssigned)(nil), "repshard.deferral.v1.EventRequestAssigned")
+	proto.RegisterType((*EventRequestCompleted)(nil), "repshard.deferral.v1.EventRequestCompleted")
+	proto.RegisterType((*EventRequestFailed)(nil), "repshard.deferral.v1.EventRequestFailed")
+	proto.RegisterType((*EventRequestExpired)(nil), "repshard.deferral.v1.EventRequestExpired")
+	proto.RegisterType((*EventAssignmentExpired)(nil), "repshard.deferral.v1.EventAssignmentExpired")
+	proto.RegisterType((*EventRequestCancelled)(nil), "repshard.deferral.v1.EventRequestCancelled")
+	proto.RegisterType((*EventRequestPruned)(nil), "repshard.deferral.v1.EventRequestPruned")
 	proto.RegisterType((*EventEndBlockItemFailed)(nil), "repshard.deferral.v1.EventEndBlockItemFailed")
 }
 
 func init() { proto.RegisterFile("repshard/deferral/v1/events.proto", fileDescriptor_49f8f7fdf9a62ae5) }
 
 var fileDescriptor_49f8f7fdf9a62ae5 = []byte{
-	// 195 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0x2c, 0x4a, 0x2d, 0x28,
-	0xce, 0x48, 0x2c, 0x4a, 0xd1, 0x4f, 0x49, 0x4d, 0x4b, 0x2d, 0x2a, 0x4a, 0xcc, 0xd1, 0x2f, 0x33,
-	0xd4, 0x4f, 0x2d, 0x4b, 0xcd, 0x2b, 0x29, 0xd6, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x81,
-	0x29, 0xd1, 0x83, 0x29, 0xd1, 0x2b, 0x33, 0x54, 0x0a, 0xe7, 0x12, 0x77, 0x05, 0xa9, 0x72, 0xcd,
-	0x4b, 0x71, 0xca, 0xc9, 0x4f, 0xce, 0xf6, 0x2c, 0x49, 0xcd, 0x75, 0x4b, 0xcc, 0xcc, 0x49, 0x4d,
-	0x11, 0x12, 0xe2, 0x62, 0x29, 0x2e, 0x49, 0x2d, 0x90, 0x60, 0x54, 0x60, 0xd4, 0xe0, 0x0c, 0x02,
-	0xb3, 0x41, 0x62, 0x99, 0x25, 0xa9, 0xb9, 0x12, 0x4c, 0x10, 0x31, 0x10, 0x5b, 0x48, 0x84, 0x8b,
-	0x35, 0xb5, 0xa8, 0x28, 0xbf, 0x48, 0x82, 0x19, 0x2c, 0x08, 0xe1, 0x38, 0xb9, 0x9f, 0x78, 0x24,
-	0xc7, 0x78, 0xe1, 0x91, 0x1c, 0xe3, 0x83, 0x47, 0x72, 0x8c, 0x13, 0x1e, 0xcb, 0x31, 0x5c, 0x78,
-	0x2c, 0xc7, 0x70, 0xe3, 0xb1, 0x1c, 0x43, 0x94, 0x6e, 0x7a, 0x66, 0x49, 0x46, 0x69, 0x92, 0x5e,
-	0x72, 0x7e, 0xae, 0x3e, 0xdc, 0xd9, 0x70, 0x46, 0x05, 0xc2, 0x07, 0x25, 0x95, 0x05, 0xa9, 0xc5,
-	0x49, 0x6c, 0x60, 0xe7, 0x1b, 0x03, 0x02, 0x00, 0x00, 0xff, 0xff, 0x4b, 0x86, 0x93, 0xa9, 0xe3,
-	0x00, 0x00, 0x00,
+	// 794 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x55, 0x4d, 0x4f, 0xe3, 0x46,
+	0x18, 0x8e, 0x93, 0x90, 0x8f, 0xc9, 0x47, 0x55, 0x37, 0xa5, 0x26, 0x2a, 0x21, 0x18, 0x55, 0x8d,
+	0x2a, 0xd5, 0x56, 0x40, 0x6a, 0x55, 0xf5, 0x54, 0x28, 0x2d, 0xdc, 0xe8, 0x50, 0x54, 0xa9, 0x97,
+	0x68, 0x62, 0xbf, 0xc4, 0x23, 0x6c, 0x8f, 0x3b, 0x33, 0x0e, 0xf0, 0x1b, 0x7a, 0xd9, 0x9f, 0xb1,
+	0xc7, 0xfd, 0x19, 0x1c, 0x39, 0xee, 0x69, 0xb5, 0x0b, 0x87, 0xd5, 0xfe, 0x80, 0xbd, 0xaf, 0x3c,
+	0xb6, 0xf3, 0x81, 0x22, 0x2d, 0x82, 0x8b, 0xf5, 0xbe, 0x8f, 0x9f, 0xf1, 0xfb, 0xbc, 0xef, 0x3c,
+	0xe3, 0x41, 0xdb, 0x1c, 0x22, 0xe1, 0x11, 0xee, 0xda, 0x2e, 0x9c, 0x03, 0xe7, 0xc4, 0xb7, 0xa7,
+	0x43, 0x1b, 0xa6, 0x10, 0x4a, 0x61, 0x45, 0x9c, 0x49, 0xa6, 0x77, 0x72, 0x8a, 0x95, 0x53, 0xac,
+	0xe9, 0xb0, 0xfb, 0x25, 0x09, 0x68, 0xc8, 0x6c, 0xf5, 0x4c, 0x89, 0xdd, 0x9e, 0xc3, 0x44, 0xc0,
+	0x84, 0x3d, 0x26, 0x02, 0xec, 0xe9, 0x70, 0x0c, 0x92, 0x0c, 0x6d, 0x87, 0xd1, 0x30, 0x7b, 0xdf,
+	0x99, 0xb0, 0x09, 0x53, 0xa1, 0x9d, 0x44, 0x19, 0xda, 0x5f, 0xa9, 0x40, 0x5e, 0x47, 0x90, 0x09,
+	0xe8, 0x6e, 0xce, 0x18, 0xe9, 0x73, 0xf9, 0xb5, 0xf9, 0xae, 0x88, 0xbe, 0x3e, 0x4c, 0x04, 0x63,
+	0xf8, 0x2f, 0x06, 0x21, 0x4f, 0xe3, 0x71, 0x40, 0xa5, 0x04, 0x57, 0xdf, 0x44, 0x88, 0xa7, 0xd8,
+	0x88, 0xba, 0x86, 0xd6, 0xd7, 0x06, 0x65, 0x5c, 0xcf, 0x90, 0x63, 0x57, 0xff, 0x16, 0xe5, 0x09,
+	0x70, 0xa3, 0xd8, 0xd7, 0x06, 0x75, 0x3c, 0x07, 0xf4, 0x3d, 0xb4, 0xe6, 0xf8, 0x44, 0x08, 0xa3,
+	0xd4, 0xd7, 0x06, 0xed, 0xdd, 0x4d, 0x6b, 0x36, 0x86, 0xf4, 0x39, 0x1d, 0x5a, 0xa7, 0x49, 0x70,
+	0x90, 0x90, 0x70, 0xca, 0xd5, 0x7f, 0x46, 0xd5, 0x98, 0x4f, 0x20, 0x74, 0xae, 0x8d, 0xf2, 0xc3,
+	0x65, 0x0b, 0xd3, 0xb3, 0xce, 0x52, 0x12, 0xce, 0xd9, 0xfa, 0x06, 0xaa, 0x29, 0x56, 0x22, 0x74,
+	0x4d, 0x09, 0xad, 0xaa, 0xfc, 0xd8, 0xd5, 0x77, 0x50, 0xcb, 0x61, 0x41, 0x14, 0x4b, 0x18, 0xc5,
+	0x21, 0x95, 0xc2, 0xa8, 0xa8, 0xf7, 0xcd, 0x0c, 0x3c, 0x4b, 0x30, 0xfd, 0x27, 0x54, 0x3a, 0x07,
+	0x30, 0xaa, 0x7d, 0x6d, 0xd0, 0xd8, 0xdd, 0xb0, 0xd2, 0x9d, 0xb0, 0x92, 0x9d, 0xb0, 0xb2, 0x9d,
+	0xb0, 0x0e, 0x18, 0x0d, 0xf7, 0xeb, 0x37, 0x6f, 0xb6, 0x0a, 0x2f, 0xdf, 0xbf, 0xfa, 0x41, 0xc3,
+	0xc9, 0x02, 0xfd, 0x3b, 0xd4, 0xe6, 0x10, 0xc5, 0x92, 0x48, 0xca, 0xc2, 0x51, 0x14, 0x05, 0x46,
+	0xad, 0xaf, 0x0d, 0x5a, 0xb8, 0x35, 0x47, 0x4f, 0xa2, 0xc0, 0xfc, 0xa0, 0xa1, 0xce, 0xe2, 0x8c,
+	0x7f, 0x57, 0xbd, 0x7c, 0x7e, 0xc4, 0x8b, 0x6d, 0x15, 0x97, 0xdb, 0xfa, 0x05, 0x55, 0x38, 0x10,
+	0xc1, 0xc2, 0x6c, 0xc0, 0xdb, 0xab, 0x27, 0xa5, 0x2a, 0x61, 0x45, 0xc4, 0xd9, 0x02, 0x7d, 0x1b,
+	0x35, 0x23, 0x4e, 0x19, 0xa7, 0xf2, 0x5a, 0x49, 0x2e, 0x2b, 0xc9, 0x8d, 0x1c, 0x3b, 0x89, 0x82,
+	0x44, 0x97, 0x1b, 0xc3, 0xc8, 0x03, 0x3a, 0xf1, 0xa4, 0x9a, 0x68, 0x09, 0xd7, 0xdd, 0x18, 0x8e,
+	0x14, 0xa0, 0x77, 0x51, 0x4d, 0x89, 0x8c, 0xc1, 0x55, 0xe3, 0xac, 0xe1, 0x59, 0x6e, 0x7e, 0x7c,
+	0xd0, 0xeb, 0x6f, 0x42, 0xd0, 0x49, 0xf8, 0xac, 0x5e, 0xd7, 0x51, 0xe5, 0x92, 0xf1, 0x0b, 0xe0,
+	0xaa, 0xd7, 0x3a, 0xce, 0x32, 0xfd, 0x7b, 0xf4, 0x85, 0x0b, 0xc4, 0xf5, 0x69, 0x38, 0x93, 0x5a,
+	0x56, 0x52, 0xdb, 0x39, 0x9c, 0xe9, 0x35, 0x50, 0x95, 0x48, 0x09, 0x41, 0x94, 0xf6, 0xd2, 0xc2,
+	0x79, 0xfa, 0x38, 0x77, 0xec, 0xa0, 0xd6, 0x25, 0xa1, 0x12, 0xdc, 0xd1, 0xd8, 0x67, 0xce, 0x85,
+	0x50, 0x3e, 0x29, 0xe1, 0x66, 0x0a, 0xee, 0x2b, 0xcc, 0x64, 0xcb, 0xc7, 0xe8, 0x80, 0x05, 0x91,
+	0x0f, 0x8f, 0x38, 0x46, 0xf3, 0xe6, 0x8a, 0x4b, 0xcd, 0x6d, 0xa1, 0x06, 0x07, 0x11, 0xfb, 0x72,
+	0xe4, 0x11, 0xe1, 0xa9, 0xce, 0x9b, 0x18, 0xa5, 0xd0, 0x11, 0x11, 0x9e, 0xe9, 0x20, 0x7d, 0xb1,
+	0xe0, 0x1f, 0x84, 0xfa, 0x4f, 0xaf, 0xb6, 0xbe, 0x64, 0xa7, 0x7a, 0xee, 0x15, 0xf3, 0x7f, 0x0d,
+	0x7d, 0xb5, 0x58, 0xe5, 0xf0, 0x2a, 0xa2, 0xfc, 0xe9, 0x65, 0xba, 0xa8, 0x96, 0x4d, 0x3e, 0xfd,
+	0x31, 0xb4, 0xf0, 0x2c, 0x4f, 0x6c, 0x79, 0xe9, 0x51, 0x1f, 0x46, 0x99, 0xb1, 0xca, 0xca, 0x58,
+	0x0d, 0x85, 0xfd, 0x95, 0x7a, 0xeb, 0x0a, 0xad, 0x2b, 0x31, 0xa9, 0xa7, 0x02, 0x08, 0x9f, 0xab,
+	0x67, 0x85, 0x83, 0x4a, 0xab, 0x1c, 0x64, 0xfe, 0xfd, 0x60, 0x77, 0x49, 0xe8, 0x80, 0xef, 0x3f,
+	0xf3, 0x27, 0x69, 0x46, 0xcb, 0x5b, 0x78, 0xc2, 0xe3, 0x47, 0x1c, 0x94, 0x5f, 0x51, 0x45, 0x48,
+	0x22, 0x63, 0xa1, 0xbe, 0xd7, 0xde, 0xdd, 0x59, 0x7d, 0xf2, 0xf3, 0xdf, 0xb9, 0xa2, 0xe2, 0x6c,
+	0x89, 0xf9, 0x0f, 0xfa, 0x46, 0x55, 0x3c, 0x0c, 0x53, 0xdf, 0x1e, 0x4b, 0x08, 0x32, 0xe7, 0xe8,
+	0xa8, 0x2c, 0x24, 0x44, 0xaa, 0x60, 0x1d, 0xab, 0x38, 0xc1, 0xa8, 0x84, 0x20, 0x53, 0xae, 0x62,
+	0xbd, 0x83, 0xd6, 0x80, 0x73, 0x96, 0x1f, 0xc6, 0x34, 0xd9, 0xff, 0xf3, 0xe6, 0xae, 0xa7, 0xdd,
+	0xde, 0xf5, 0xb4, 0xb7, 0x77, 0x3d, 0xed, 0xc5, 0x7d, 0xaf, 0x70, 0x7b, 0xdf, 0x2b, 0xbc, 0xbe,
+	0xef, 0x15, 0xfe, 0xfd, 0x71, 0x42, 0xa5, 0x17, 0x8f, 0x2d, 0x87, 0x05, 0xf6, 0xec, 0x2a, 0x9a,
+	0x05, 0x57, 0xf3, 0x7b, 0x4b, 0xdd, 0x4a, 0xe3, 0x8a, 0xba, 0x96, 0xf6, 0x3e, 0x05, 0x00, 0x00,
+	0xff, 0xff, 0x2f, 0x2d, 0x73, 0x58, 0x5b, 0x07, 0x00, 0x00,
+}
+
+func (m *EventRequestSubmitted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventRequestSubmitted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventRequestSubmitted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ReputationPpm != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ReputationPpm))
+		i--
+		dAtA[i] = 0x40
+	}
+	{
+		size, err := m.Fee.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	if m.ComputeUnits != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ComputeUnits))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.ShardId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ShardId))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Urgency != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Urgency))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Class != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Class))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Requester) > 0 {
+		i -= len(m.Requester)
+		copy(dAtA[i:], m.Requester)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Requester)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventRequestDeferred) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventRequestDeferred) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventRequestDeferred) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Requeued {
+		i--
+		if m.Requeued {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.DueHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DueHeight))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.PriorityPpm != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PriorityPpm))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Reason != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Reason))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.ShardId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ShardId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventRequestAssigned) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventRequestAssigned) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventRequestAssigned) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.WaitedBlocks != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.WaitedBlocks))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.ComputeUnits != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ComputeUnits))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.Attempt != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Attempt))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.DeadlineHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeadlineHeight))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.ShardId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ShardId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventRequestCompleted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventRequestCompleted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventRequestCompleted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.ResultHash) > 0 {
+		i -= len(m.ResultHash)
+		copy(dAtA[i:], m.ResultHash)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.ResultHash)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventRequestFailed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventRequestFailed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventRequestFailed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventRequestExpired) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventRequestExpired) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventRequestExpired) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.WhileQueued {
+		i--
+		if m.WhileQueued {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Attempts != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Attempts))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventAssignmentExpired) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventAssignmentExpired) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventAssignmentExpired) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.DeadlineHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.DeadlineHeight))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventRequestCancelled) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventRequestCancelled) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventRequestCancelled) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Requester) > 0 {
+		i -= len(m.Requester)
+		copy(dAtA[i:], m.Requester)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Requester)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventRequestPruned) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventRequestPruned) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventRequestPruned) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Status != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Status))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
 }
 
 func (m *EventEndBlockItemFailed) Marshal() (dAtA []byte, err error) {
@@ -167,6 +1325,209 @@ func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	dAtA[offset] = uint8(v)
 	return base
 }
+func (m *EventRequestSubmitted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovEvents(uint64(m.RequestId))
+	}
+	l = len(m.Requester)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Class != 0 {
+		n += 1 + sovEvents(uint64(m.Class))
+	}
+	if m.Urgency != 0 {
+		n += 1 + sovEvents(uint64(m.Urgency))
+	}
+	if m.ShardId != 0 {
+		n += 1 + sovEvents(uint64(m.ShardId))
+	}
+	if m.ComputeUnits != 0 {
+		n += 1 + sovEvents(uint64(m.ComputeUnits))
+	}
+	l = m.Fee.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	if m.ReputationPpm != 0 {
+		n += 1 + sovEvents(uint64(m.ReputationPpm))
+	}
+	return n
+}
+
+func (m *EventRequestDeferred) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovEvents(uint64(m.RequestId))
+	}
+	if m.ShardId != 0 {
+		n += 1 + sovEvents(uint64(m.ShardId))
+	}
+	if m.Reason != 0 {
+		n += 1 + sovEvents(uint64(m.Reason))
+	}
+	if m.PriorityPpm != 0 {
+		n += 1 + sovEvents(uint64(m.PriorityPpm))
+	}
+	if m.DueHeight != 0 {
+		n += 1 + sovEvents(uint64(m.DueHeight))
+	}
+	if m.Requeued {
+		n += 2
+	}
+	return n
+}
+
+func (m *EventRequestAssigned) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovEvents(uint64(m.RequestId))
+	}
+	if m.ShardId != 0 {
+		n += 1 + sovEvents(uint64(m.ShardId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.DeadlineHeight != 0 {
+		n += 1 + sovEvents(uint64(m.DeadlineHeight))
+	}
+	if m.Attempt != 0 {
+		n += 1 + sovEvents(uint64(m.Attempt))
+	}
+	if m.ComputeUnits != 0 {
+		n += 1 + sovEvents(uint64(m.ComputeUnits))
+	}
+	if m.WaitedBlocks != 0 {
+		n += 1 + sovEvents(uint64(m.WaitedBlocks))
+	}
+	return n
+}
+
+func (m *EventRequestCompleted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovEvents(uint64(m.RequestId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.ResultHash)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventRequestFailed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovEvents(uint64(m.RequestId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventRequestExpired) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovEvents(uint64(m.RequestId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Attempts != 0 {
+		n += 1 + sovEvents(uint64(m.Attempts))
+	}
+	if m.WhileQueued {
+		n += 2
+	}
+	return n
+}
+
+func (m *EventAssignmentExpired) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovEvents(uint64(m.RequestId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.DeadlineHeight != 0 {
+		n += 1 + sovEvents(uint64(m.DeadlineHeight))
+	}
+	return n
+}
+
+func (m *EventRequestCancelled) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovEvents(uint64(m.RequestId))
+	}
+	l = len(m.Requester)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventRequestPruned) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovEvents(uint64(m.RequestId))
+	}
+	if m.Status != 0 {
+		n += 1 + sovEvents(uint64(m.Status))
+	}
+	return n
+}
+
 func (m *EventEndBlockItemFailed) Size() (n int) {
 	if m == nil {
 		return 0
@@ -193,6 +1554,1313 @@ func sovEvents(x uint64) (n int) {
 }
 func sozEvents(x uint64) (n int) {
 	return sovEvents(uint64((x << 1) ^ uint64((int64(x) >> 63))))
+}
+func (m *EventRequestSubmitted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventRequestSubmitted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventRequestSubmitted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requester", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Requester = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Class", wireType)
+			}
+			m.Class = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Class |= types.ShardClass(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Urgency", wireType)
+			}
+			m.Urgency = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Urgency |= Urgency(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ShardId", wireType)
+			}
+			m.ShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ComputeUnits", wireType)
+			}
+			m.ComputeUnits = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ComputeUnits |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReputationPpm", wireType)
+			}
+			m.ReputationPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ReputationPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventRequestDeferred) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventRequestDeferred: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventRequestDeferred: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ShardId", wireType)
+			}
+			m.ShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			m.Reason = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Reason |= DeferReason(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PriorityPpm", wireType)
+			}
+			m.PriorityPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PriorityPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DueHeight", wireType)
+			}
+			m.DueHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DueHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requeued", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Requeued = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventRequestAssigned) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventRequestAssigned: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventRequestAssigned: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ShardId", wireType)
+			}
+			m.ShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeadlineHeight", wireType)
+			}
+			m.DeadlineHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeadlineHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Attempt", wireType)
+			}
+			m.Attempt = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Attempt |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ComputeUnits", wireType)
+			}
+			m.ComputeUnits = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ComputeUnits |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WaitedBlocks", wireType)
+			}
+			m.WaitedBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.WaitedBlocks |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventRequestCompleted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventRequestCompleted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventRequestCompleted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResultHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ResultHash = append(m.ResultHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.ResultHash == nil {
+				m.ResultHash = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventRequestFailed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventRequestFailed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventRequestFailed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventRequestExpired) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventRequestExpired: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventRequestExpired: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Attempts", wireType)
+			}
+			m.Attempts = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Attempts |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WhileQueued", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.WhileQueued = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventAssignmentExpired) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventAssignmentExpired: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventAssignmentExpired: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeadlineHeight", wireType)
+			}
+			m.DeadlineHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeadlineHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventRequestCancelled) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventRequestCancelled: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventRequestCancelled: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requester", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Requester = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventRequestPruned) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventRequestPruned: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventRequestPruned: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			m.Status = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Status |= RequestStatus(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
 }
 func (m *EventEndBlockItemFailed) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)

@@ -1,11 +1,76 @@
 package types
 
-// DefaultGenesis returns the genesis state with default params.
+import (
+	"fmt"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	shardtypes "github.com/repshard/repshard/x/shard/types"
+)
+
+// DefaultGenesis returns the genesis state with default params and no requests.
 func DefaultGenesis() *GenesisState {
-	return &GenesisState{Params: DefaultParams()}
+	return &GenesisState{Params: DefaultParams(), NextRequestId: 1}
 }
 
-// Validate checks the genesis state.
+// Validate checks the genesis state: params, and records that are unique,
+// in id order, below next_request_id and internally consistent.
 func (gs GenesisState) Validate() error {
-	return gs.Params.Validate()
+	if err := gs.Params.Validate(); err != nil {
+		return err
+	}
+	if gs.NextRequestId == 0 {
+		return fmt.Errorf("next_request_id must be positive")
+	}
+	var prev uint64
+	for i, r := range gs.Requests {
+		if r.Id == 0 || r.Id <= prev {
+			return fmt.Errorf("request %d (entry %d): ids must be positive, unique and increasing", r.Id, i)
+		}
+		prev = r.Id
+		if r.Id >= gs.NextRequestId {
+			return fmt.Errorf("request %d: id must be below next_request_id %d", r.Id, gs.NextRequestId)
+		}
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("request %d: %w", r.Id, err)
+		}
+	}
+	return nil
+}
+
+// Validate checks a record's own consistency.
+func (r Request) Validate() error {
+	if _, err := sdk.AccAddressFromBech32(r.Requester); err != nil {
+		return fmt.Errorf("invalid requester: %w", err)
+	}
+	if _, ok := shardtypes.ShardClass_name[int32(r.Class)]; !ok || r.Class == shardtypes.ClassUnspecified {
+		return fmt.Errorf("invalid class %d", r.Class)
+	}
+	if _, ok := RequestStatus_name[int32(r.Status)]; !ok || r.Status == StatusUnspecified {
+		return fmt.Errorf("invalid status %d", r.Status)
+	}
+	if r.ComputeUnits == 0 {
+		return fmt.Errorf("compute units must be positive")
+	}
+	if err := r.Fee.Validate(); err != nil {
+		return fmt.Errorf("invalid fee: %w", err)
+	}
+	if r.ShardId == 0 {
+		return fmt.Errorf("shard id must be set")
+	}
+	if r.PriorityPpm > 1_000_000 {
+		return fmt.Errorf("priority %d above 1000000 ppm", r.PriorityPpm)
+	}
+	if r.Worker != "" {
+		if _, err := sdk.AccAddressFromBech32(r.Worker); err != nil {
+			return fmt.Errorf("invalid worker: %w", err)
+		}
+	}
+	if r.Status == StatusAssigned && r.Worker == "" {
+		return fmt.Errorf("an assigned request needs a worker")
+	}
+	if r.DueHeight < 0 || r.DeadlineHeight < 0 || r.QueueExpiryHeight < 0 || r.FinishHeight < 0 {
+		return fmt.Errorf("heights must not be negative")
+	}
+	return nil
 }

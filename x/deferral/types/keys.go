@@ -11,5 +11,31 @@ const (
 
 // Collection prefixes. Never renumber or reuse a prefix once released.
 var (
-	ParamsKey = collections.NewPrefix(0)
+	ParamsKey        = collections.NewPrefix(0)
+	RequestsKey      = collections.NewPrefix(1)
+	RequestSeqKey    = collections.NewPrefix(2)
+	ByRequesterKey   = collections.NewPrefix(3)
+	ByShardKey       = collections.NewPrefix(4)
+	ByStatusKey      = collections.NewPrefix(5)
+	ByWorkerKey      = collections.NewPrefix(6)
+	QueueKey         = collections.NewPrefix(7)
+	DeadlinesKey     = collections.NewPrefix(8)
+	QueueExpiriesKey = collections.NewPrefix(9)
+	FinishedKey      = collections.NewPrefix(10)
+	OpenRequestsKey  = collections.NewPrefix(11)
+	DrainCursorKey   = collections.NewPrefix(12)
+	OpenFeesKey      = collections.NewPrefix(13)
 )
+
+// MaxFailureReasonBytes caps the reason of MsgFailRequest.
+const MaxFailureReasonBytes = 256
+
+// MaxPayloadURIBytes caps the payload URI of MsgSubmitRequest.
+const MaxPayloadURIBytes = 512
+
+// ResultHashBytes is the length of a sha256 result or payload hash.
+const ResultHashBytes = 32
+
+// QueuePositionScanLimit bounds how many queue entries MsgSubmitRequest counts
+// to report a queue position.
+const QueuePositionScanLimit = 64

@@ -6,7 +6,7 @@ package types
 import (
 	context "context"
 	fmt "fmt"
-	_ "github.com/cosmos/cosmos-sdk/types/query"
+	query "github.com/cosmos/cosmos-sdk/types/query"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
@@ -31,6 +31,483 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
+// QueryRequestRequest is the request of Query/Request.
+type QueryRequestRequest struct {
+	// request_id is the request.
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+}
+
+func (m *QueryRequestRequest) Reset()         { *m = QueryRequestRequest{} }
+func (m *QueryRequestRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryRequestRequest) ProtoMessage()    {}
+func (*QueryRequestRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_699e98750310ba08, []int{0}
+}
+func (m *QueryRequestRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRequestRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRequestRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRequestRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRequestRequest.Merge(m, src)
+}
+func (m *QueryRequestRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRequestRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRequestRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRequestRequest proto.InternalMessageInfo
+
+func (m *QueryRequestRequest) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+// QueryRequestResponse is the response of Query/Request.
+type QueryRequestResponse struct {
+	// request is the record.
+	Request Request `protobuf:"bytes,1,opt,name=request,proto3" json:"request"`
+}
+
+func (m *QueryRequestResponse) Reset()         { *m = QueryRequestResponse{} }
+func (m *QueryRequestResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryRequestResponse) ProtoMessage()    {}
+func (*QueryRequestResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_699e98750310ba08, []int{1}
+}
+func (m *QueryRequestResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRequestResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRequestResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRequestResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRequestResponse.Merge(m, src)
+}
+func (m *QueryRequestResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRequestResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRequestResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRequestResponse proto.InternalMessageInfo
+
+func (m *QueryRequestResponse) GetRequest() Request {
+	if m != nil {
+		return m.Request
+	}
+	return Request{}
+}
+
+// QueryRequestsByRequesterRequest is the request of Query/RequestsByRequester.
+type QueryRequestsByRequesterRequest struct {
+	// requester is the account.
+	Requester string `protobuf:"bytes,1,opt,name=requester,proto3" json:"requester,omitempty"`
+	// pagination of the result.
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryRequestsByRequesterRequest) Reset()         { *m = QueryRequestsByRequesterRequest{} }
+func (m *QueryRequestsByRequesterRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryRequestsByRequesterRequest) ProtoMessage()    {}
+func (*QueryRequestsByRequesterRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_699e98750310ba08, []int{2}
+}
+func (m *QueryRequestsByRequesterRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRequestsByRequesterRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRequestsByRequesterRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRequestsByRequesterRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRequestsByRequesterRequest.Merge(m, src)
+}
+func (m *QueryRequestsByRequesterRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRequestsByRequesterRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRequestsByRequesterRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRequestsByRequesterRequest proto.InternalMessageInfo
+
+func (m *QueryRequestsByRequesterRequest) GetRequester() string {
+	if m != nil {
+		return m.Requester
+	}
+	return ""
+}
+
+func (m *QueryRequestsByRequesterRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryRequestsByWorkerRequest is the request of Query/RequestsByWorker.
+type QueryRequestsByWorkerRequest struct {
+	// worker is the account.
+	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	// pagination of the result.
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryRequestsByWorkerRequest) Reset()         { *m = QueryRequestsByWorkerRequest{} }
+func (m *QueryRequestsByWorkerRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryRequestsByWorkerRequest) ProtoMessage()    {}
+func (*QueryRequestsByWorkerRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_699e98750310ba08, []int{3}
+}
+func (m *QueryRequestsByWorkerRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRequestsByWorkerRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRequestsByWorkerRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRequestsByWorkerRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRequestsByWorkerRequest.Merge(m, src)
+}
+func (m *QueryRequestsByWorkerRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRequestsByWorkerRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRequestsByWorkerRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRequestsByWorkerRequest proto.InternalMessageInfo
+
+func (m *QueryRequestsByWorkerRequest) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *QueryRequestsByWorkerRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryRequestsByShardRequest is the request of Query/RequestsByShard.
+type QueryRequestsByShardRequest struct {
+	// shard_id is the shard.
+	ShardId uint64 `protobuf:"varint,1,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	// pagination of the result.
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryRequestsByShardRequest) Reset()         { *m = QueryRequestsByShardRequest{} }
+func (m *QueryRequestsByShardRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryRequestsByShardRequest) ProtoMessage()    {}
+func (*QueryRequestsByShardRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_699e98750310ba08, []int{4}
+}
+func (m *QueryRequestsByShardRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRequestsByShardRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRequestsByShardRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRequestsByShardRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRequestsByShardRequest.Merge(m, src)
+}
+func (m *QueryRequestsByShardRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRequestsByShardRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRequestsByShardRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRequestsByShardRequest proto.InternalMessageInfo
+
+func (m *QueryRequestsByShardRequest) GetShardId() uint64 {
+	if m != nil {
+		return m.ShardId
+	}
+	return 0
+}
+
+func (m *QueryRequestsByShardRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryRequestsByStatusRequest is the request of Query/RequestsByStatus.
+type QueryRequestsByStatusRequest struct {
+	// status is the status.
+	Status RequestStatus `protobuf:"varint,1,opt,name=status,proto3,enum=repshard.deferral.v1.RequestStatus" json:"status,omitempty"`
+	// pagination of the result.
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryRequestsByStatusRequest) Reset()         { *m = QueryRequestsByStatusRequest{} }
+func (m *QueryRequestsByStatusRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryRequestsByStatusRequest) ProtoMessage()    {}
+func (*QueryRequestsByStatusRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_699e98750310ba08, []int{5}
+}
+func (m *QueryRequestsByStatusRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRequestsByStatusRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRequestsByStatusRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRequestsByStatusRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRequestsByStatusRequest.Merge(m, src)
+}
+func (m *QueryRequestsByStatusRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRequestsByStatusRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRequestsByStatusRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRequestsByStatusRequest proto.InternalMessageInfo
+
+func (m *QueryRequestsByStatusRequest) GetStatus() RequestStatus {
+	if m != nil {
+		return m.Status
+	}
+	return StatusUnspecified
+}
+
+func (m *QueryRequestsByStatusRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryRequestsResponse is a page of requests.
+type QueryRequestsResponse struct {
+	// requests of the page.
+	Requests []Request `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests"`
+	// pagination of the next page.
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryRequestsResponse) Reset()         { *m = QueryRequestsResponse{} }
+func (m *QueryRequestsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryRequestsResponse) ProtoMessage()    {}
+func (*QueryRequestsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_699e98750310ba08, []int{6}
+}
+func (m *QueryRequestsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryRequestsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryRequestsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryRequestsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryRequestsResponse.Merge(m, src)
+}
+func (m *QueryRequestsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryRequestsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryRequestsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryRequestsResponse proto.InternalMessageInfo
+
+func (m *QueryRequestsResponse) GetRequests() []Request {
+	if m != nil {
+		return m.Requests
+	}
+	return nil
+}
+
+func (m *QueryRequestsResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryShardQueueRequest is the request of Query/ShardQueue.
+type QueryShardQueueRequest struct {
+	// shard_id is the shard.
+	ShardId uint64 `protobuf:"varint,1,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	// pagination of the result.
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryShardQueueRequest) Reset()         { *m = QueryShardQueueRequest{} }
+func (m *QueryShardQueueRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryShardQueueRequest) ProtoMessage()    {}
+func (*QueryShardQueueRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_699e98750310ba08, []int{7}
+}
+func (m *QueryShardQueueRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryShardQueueRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryShardQueueRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryShardQueueRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryShardQueueRequest.Merge(m, src)
+}
+func (m *QueryShardQueueRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryShardQueueRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryShardQueueRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryShardQueueRequest proto.InternalMessageInfo
+
+func (m *QueryShardQueueRequest) GetShardId() uint64 {
+	if m != nil {
+		return m.ShardId
+	}
+	return 0
+}
+
+func (m *QueryShardQueueRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryShardQueueResponse is a page of a shard's queue, in serving order.
+type QueryShardQueueResponse struct {
+	// entries of the page.
+	Entries []QueueEntry `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries"`
+	// pagination of the next page.
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryShardQueueResponse) Reset()         { *m = QueryShardQueueResponse{} }
+func (m *QueryShardQueueResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryShardQueueResponse) ProtoMessage()    {}
+func (*QueryShardQueueResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_699e98750310ba08, []int{8}
+}
+func (m *QueryShardQueueResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryShardQueueResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryShardQueueResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryShardQueueResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryShardQueueResponse.Merge(m, src)
+}
+func (m *QueryShardQueueResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryShardQueueResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryShardQueueResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryShardQueueResponse proto.InternalMessageInfo
+
+func (m *QueryShardQueueResponse) GetEntries() []QueueEntry {
+	if m != nil {
+		return m.Entries
+	}
+	return nil
+}
+
+func (m *QueryShardQueueResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
 // QueryParamsRequest is the request of Query/Params.
 type QueryParamsRequest struct {
 }
@@ -39,7 +516,7 @@ func (m *QueryParamsRequest) Reset()         { *m = QueryParamsRequest{} }
 func (m *QueryParamsRequest) String() string { return proto.CompactTextString(m) }
 func (*QueryParamsRequest) ProtoMessage()    {}
 func (*QueryParamsRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_699e98750310ba08, []int{0}
+	return fileDescriptor_699e98750310ba08, []int{9}
 }
 func (m *QueryParamsRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -78,7 +555,7 @@ func (m *QueryParamsResponse) Reset()         { *m = QueryParamsResponse{} }
 func (m *QueryParamsResponse) String() string { return proto.CompactTextString(m) }
 func (*QueryParamsResponse) ProtoMessage()    {}
 func (*QueryParamsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_699e98750310ba08, []int{1}
+	return fileDescriptor_699e98750310ba08, []int{10}
 }
 func (m *QueryParamsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -115,6 +592,15 @@ func (m *QueryParamsResponse) GetParams() Params {
 }
 
 func init() {
+	proto.RegisterType((*QueryRequestRequest)(nil), "repshard.deferral.v1.QueryRequestRequest")
+	proto.RegisterType((*QueryRequestResponse)(nil), "repshard.deferral.v1.QueryRequestResponse")
+	proto.RegisterType((*QueryRequestsByRequesterRequest)(nil), "repshard.deferral.v1.QueryRequestsByRequesterRequest")
+	proto.RegisterType((*QueryRequestsByWorkerRequest)(nil), "repshard.deferral.v1.QueryRequestsByWorkerRequest")
+	proto.RegisterType((*QueryRequestsByShardRequest)(nil), "repshard.deferral.v1.QueryRequestsByShardRequest")
+	proto.RegisterType((*QueryRequestsByStatusRequest)(nil), "repshard.deferral.v1.QueryRequestsByStatusRequest")
+	proto.RegisterType((*QueryRequestsResponse)(nil), "repshard.deferral.v1.QueryRequestsResponse")
+	proto.RegisterType((*QueryShardQueueRequest)(nil), "repshard.deferral.v1.QueryShardQueueRequest")
+	proto.RegisterType((*QueryShardQueueResponse)(nil), "repshard.deferral.v1.QueryShardQueueResponse")
 	proto.RegisterType((*QueryParamsRequest)(nil), "repshard.deferral.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "repshard.deferral.v1.QueryParamsResponse")
 }
@@ -122,27 +608,58 @@ func init() {
 func init() { proto.RegisterFile("repshard/deferral/v1/query.proto", fileDescriptor_699e98750310ba08) }
 
 var fileDescriptor_699e98750310ba08 = []byte{
-	// 305 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x52, 0x28, 0x4a, 0x2d, 0x28,
-	0xce, 0x48, 0x2c, 0x4a, 0xd1, 0x4f, 0x49, 0x4d, 0x4b, 0x2d, 0x2a, 0x4a, 0xcc, 0xd1, 0x2f, 0x33,
-	0xd4, 0x2f, 0x2c, 0x4d, 0x2d, 0xaa, 0xd4, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x81, 0xa9,
-	0xd0, 0x83, 0xa9, 0xd0, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7, 0x07, 0x93,
-	0x10, 0x85, 0x52, 0xd2, 0xc9, 0xf9, 0xc5, 0xb9, 0xf9, 0xc5, 0x10, 0xcd, 0x68, 0xa6, 0x48, 0x89,
-	0xa4, 0xe7, 0xa7, 0xe7, 0x83, 0x99, 0xfa, 0x20, 0x16, 0x54, 0x54, 0x26, 0x3d, 0x3f, 0x3f, 0x3d,
-	0x27, 0x55, 0x3f, 0xb1, 0x20, 0x53, 0x3f, 0x31, 0x2f, 0x2f, 0xbf, 0x24, 0xb1, 0x24, 0x33, 0x3f,
-	0xaf, 0x18, 0x2a, 0xab, 0x88, 0xd5, 0x6d, 0x05, 0x89, 0x45, 0x89, 0xb9, 0x50, 0x25, 0x4a, 0x22,
-	0x5c, 0x42, 0x81, 0x20, 0x5b, 0x02, 0xc0, 0x82, 0x41, 0xa9, 0x85, 0xa5, 0xa9, 0xc5, 0x25, 0x4a,
-	0x61, 0x5c, 0xc2, 0x28, 0xa2, 0xc5, 0x05, 0xf9, 0x79, 0xc5, 0xa9, 0x42, 0xf6, 0x5c, 0x6c, 0x10,
-	0xcd, 0x12, 0x8c, 0x0a, 0x8c, 0x1a, 0xdc, 0x46, 0x32, 0x7a, 0xd8, 0xbc, 0xa6, 0x07, 0xd1, 0xe5,
-	0xc4, 0x79, 0xe2, 0x9e, 0x3c, 0xc3, 0x8a, 0xe7, 0x1b, 0xb4, 0x18, 0x83, 0xa0, 0xda, 0x8c, 0x26,
-	0x31, 0x72, 0xb1, 0x82, 0x0d, 0x16, 0xea, 0x60, 0xe4, 0x62, 0x83, 0xa8, 0x13, 0xd2, 0xc0, 0x6e,
-	0x0a, 0xa6, 0xb3, 0xa4, 0x34, 0x89, 0x50, 0x09, 0x71, 0xaa, 0x92, 0x66, 0x07, 0xc8, 0xe2, 0xa6,
-	0xcb, 0x4f, 0x26, 0x33, 0xc9, 0x09, 0xc9, 0xe8, 0xe3, 0x09, 0x08, 0x27, 0xf7, 0x13, 0x8f, 0xe4,
-	0x18, 0x2f, 0x3c, 0x92, 0x63, 0x7c, 0xf0, 0x48, 0x8e, 0x71, 0xc2, 0x63, 0x39, 0x86, 0x0b, 0x8f,
-	0xe5, 0x18, 0x6e, 0x3c, 0x96, 0x63, 0x88, 0xd2, 0x4d, 0xcf, 0x2c, 0xc9, 0x28, 0x4d, 0xd2, 0x4b,
-	0xce, 0xcf, 0x45, 0x98, 0x00, 0x67, 0x54, 0x20, 0x0c, 0x2b, 0xa9, 0x2c, 0x48, 0x2d, 0x4e, 0x62,
-	0x03, 0x07, 0xa9, 0x31, 0x20, 0x00, 0x00, 0xff, 0xff, 0x07, 0xd1, 0xef, 0xa4, 0x13, 0x02, 0x00,
-	0x00,
+	// 807 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x96, 0xcf, 0x6b, 0x13, 0x4d,
+	0x18, 0xc7, 0x33, 0x7d, 0xdf, 0x37, 0x69, 0x9e, 0x17, 0xb4, 0x4e, 0x63, 0xad, 0x69, 0x9a, 0xd6,
+	0x08, 0xda, 0x1f, 0x66, 0xa7, 0x89, 0xd6, 0x16, 0x44, 0x84, 0x60, 0x2d, 0xbd, 0xb5, 0x29, 0x28,
+	0xf4, 0x22, 0x9b, 0x66, 0x4c, 0x83, 0xcd, 0x4e, 0x3a, 0xbb, 0xa9, 0x96, 0x50, 0x11, 0x2f, 0xf6,
+	0x28, 0x78, 0x11, 0x4f, 0x82, 0x20, 0x8a, 0x1e, 0x3c, 0xfa, 0x27, 0xf4, 0x58, 0xf0, 0xe2, 0x49,
+	0xa4, 0x15, 0xfc, 0x37, 0x24, 0xf3, 0x23, 0x9b, 0x4d, 0xd7, 0x74, 0x03, 0xc1, 0x4b, 0x33, 0xfb,
+	0xf4, 0x79, 0xe6, 0xf9, 0xcc, 0x77, 0x66, 0xbf, 0xb3, 0x30, 0xce, 0x69, 0xd5, 0xde, 0x30, 0x79,
+	0x91, 0x14, 0xe9, 0x03, 0xca, 0xb9, 0xb9, 0x49, 0xb6, 0x33, 0x64, 0xab, 0x46, 0xf9, 0x8e, 0x51,
+	0xe5, 0xcc, 0x61, 0x38, 0xa6, 0x33, 0x0c, 0x9d, 0x61, 0x6c, 0x67, 0xe2, 0x67, 0xcc, 0x4a, 0xd9,
+	0x62, 0x44, 0xfc, 0x95, 0x89, 0xf1, 0xa9, 0x75, 0x66, 0x57, 0x98, 0x4d, 0x0a, 0xa6, 0x4d, 0xe5,
+	0x0c, 0x64, 0x3b, 0x53, 0xa0, 0x8e, 0x99, 0x21, 0x55, 0xb3, 0x54, 0xb6, 0x4c, 0xa7, 0xcc, 0x2c,
+	0x95, 0x3b, 0xa2, 0x72, 0x75, 0x5a, 0x6b, 0xc7, 0x78, 0xac, 0xc4, 0x4a, 0x4c, 0x0c, 0x49, 0x63,
+	0xa4, 0xa2, 0x89, 0x12, 0x63, 0xa5, 0x4d, 0x4a, 0xcc, 0x6a, 0x99, 0x98, 0x96, 0xc5, 0x1c, 0x31,
+	0x9f, 0xad, 0xfe, 0x7b, 0xc1, 0x77, 0x1d, 0x55, 0x93, 0x9b, 0x15, 0x9d, 0xe2, 0xbf, 0x54, 0x67,
+	0xa7, 0x4a, 0x55, 0x46, 0xea, 0x1a, 0x0c, 0xae, 0x34, 0x38, 0xf2, 0x74, 0xab, 0x46, 0x6d, 0x47,
+	0xfd, 0xe0, 0x51, 0x00, 0x2e, 0x87, 0xf7, 0xcb, 0xc5, 0x61, 0x34, 0x8e, 0x26, 0xfe, 0xcd, 0x47,
+	0x55, 0x64, 0xa9, 0x98, 0x5a, 0x83, 0x98, 0xb7, 0xca, 0xae, 0x32, 0xcb, 0xa6, 0x38, 0x07, 0x11,
+	0x95, 0x24, 0x6a, 0xfe, 0xcf, 0x8e, 0x1a, 0x7e, 0x52, 0x1a, 0xaa, 0x2e, 0x17, 0xdd, 0xff, 0x3e,
+	0x16, 0x7a, 0xff, 0xeb, 0xf3, 0x14, 0xca, 0xeb, 0xc2, 0xd4, 0x73, 0x04, 0x63, 0xad, 0x93, 0xdb,
+	0x39, 0x3d, 0xa2, 0x5c, 0xe3, 0x25, 0x40, 0xc3, 0x50, 0x2e, 0x3a, 0x45, 0xf3, 0x6e, 0x00, 0xdf,
+	0x01, 0x70, 0xd5, 0x1f, 0xee, 0x13, 0x20, 0x97, 0x0c, 0x29, 0xbf, 0xd1, 0xd8, 0x2a, 0x43, 0x4a,
+	0xaf, 0xb6, 0xca, 0x58, 0x36, 0x4b, 0x54, 0xaf, 0xa4, 0xa5, 0x32, 0xf5, 0x04, 0x12, 0x6d, 0x20,
+	0xf7, 0x18, 0x7f, 0xe8, 0x52, 0x0c, 0x41, 0xf8, 0x91, 0x08, 0x28, 0x04, 0xf5, 0xd4, 0xb3, 0xfe,
+	0x4f, 0x11, 0x8c, 0xb4, 0x01, 0xac, 0x36, 0xa4, 0xd4, 0xfd, 0xcf, 0x43, 0xbf, 0x90, 0xd6, 0xdd,
+	0xa2, 0x88, 0x78, 0x5e, 0x2a, 0xf6, 0x0c, 0xe1, 0x2d, 0x3a, 0xa6, 0xc1, 0xaa, 0x63, 0x3a, 0x35,
+	0x5b, 0x33, 0xdc, 0x80, 0xb0, 0x2d, 0x02, 0x82, 0xe0, 0x54, 0xf6, 0x62, 0xc7, 0x0d, 0x57, 0xb5,
+	0xaa, 0xa4, 0x67, 0x94, 0xef, 0x10, 0x9c, 0xf5, 0x50, 0x36, 0x0f, 0xe4, 0x6d, 0xe8, 0x57, 0xe7,
+	0xa2, 0x01, 0xf8, 0x4f, 0x57, 0x27, 0xb2, 0x59, 0x89, 0x17, 0x7d, 0x38, 0x2f, 0x9f, 0xc8, 0x29,
+	0x11, 0x3c, 0xa0, 0x75, 0x18, 0x12, 0x9c, 0x62, 0x1b, 0x57, 0x6a, 0xb4, 0x46, 0xff, 0xe2, 0x5e,
+	0x7e, 0x40, 0x70, 0xee, 0x58, 0x77, 0xa5, 0xd3, 0x02, 0x44, 0xa8, 0xe5, 0xf0, 0x32, 0xd5, 0x32,
+	0x8d, 0xfb, 0xcb, 0x24, 0xaa, 0x16, 0x2c, 0x87, 0xef, 0x78, 0xde, 0x5d, 0x55, 0xdb, 0x3b, 0xa1,
+	0x62, 0x80, 0x05, 0xea, 0xb2, 0x70, 0x33, 0xb5, 0x9a, 0xd4, 0x5d, 0x65, 0x56, 0x3a, 0xaa, 0xe0,
+	0x6f, 0x41, 0x58, 0xba, 0x9e, 0x32, 0x9d, 0x84, 0x3f, 0xbb, 0xac, 0x6a, 0xe5, 0x56, 0x65, 0xd9,
+	0x57, 0x51, 0xf8, 0x4f, 0x4c, 0x8c, 0xf7, 0x10, 0x84, 0x65, 0x1e, 0x9e, 0xf8, 0xa3, 0x02, 0x6d,
+	0x58, 0xf1, 0xc9, 0x00, 0x99, 0x12, 0x35, 0x35, 0xb9, 0xd7, 0x68, 0xfc, 0xec, 0xeb, 0xcf, 0x97,
+	0x7d, 0x49, 0x9c, 0x20, 0x1d, 0x1c, 0x1c, 0xbf, 0x46, 0x10, 0xd1, 0xa7, 0xa3, 0x53, 0x07, 0xaf,
+	0x73, 0xc7, 0xa7, 0x82, 0xa4, 0x2a, 0x9a, 0x79, 0x97, 0x26, 0x8d, 0xa7, 0xfd, 0x69, 0xf4, 0x4b,
+	0x40, 0xea, 0xee, 0x85, 0xb0, 0x8b, 0xbf, 0x20, 0x18, 0xf4, 0xf1, 0x67, 0x3c, 0x7b, 0x72, 0x77,
+	0x1f, 0x3f, 0x8f, 0x4f, 0x07, 0x28, 0x6b, 0x52, 0xdf, 0x14, 0xc0, 0x73, 0x78, 0xb6, 0x23, 0x30,
+	0xe5, 0x2e, 0x32, 0xe5, 0xbb, 0xcd, 0x75, 0xe0, 0x4f, 0x08, 0x06, 0xda, 0x1d, 0x1d, 0x67, 0x03,
+	0x71, 0x7b, 0xec, 0xbf, 0x3b, 0xe8, 0x39, 0x01, 0x9d, 0xc1, 0xc4, 0x1f, 0x5a, 0xde, 0x1c, 0x36,
+	0xa9, 0xcb, 0x41, 0x0b, 0xee, 0x47, 0x04, 0xa7, 0xdb, 0xfc, 0x1f, 0x67, 0x02, 0xd1, 0xb6, 0xde,
+	0x15, 0xdd, 0xc1, 0xce, 0x0b, 0xd8, 0x2c, 0x9e, 0xf1, 0x87, 0x15, 0x11, 0x9b, 0xd4, 0xb5, 0x61,
+	0x79, 0x69, 0x07, 0xda, 0xaf, 0x8a, 0x80, 0xe2, 0x7a, 0xee, 0x95, 0xee, 0x78, 0xaf, 0x0b, 0xde,
+	0x19, 0x6c, 0x9c, 0x70, 0x84, 0xe5, 0xb5, 0x43, 0xea, 0xf2, 0x77, 0x17, 0xbf, 0x41, 0x00, 0xae,
+	0x19, 0xe2, 0x2b, 0x1d, 0x7a, 0x1e, 0x73, 0xec, 0x78, 0x3a, 0x60, 0xb6, 0x62, 0x9c, 0x15, 0x8c,
+	0x04, 0xa7, 0x83, 0x6a, 0xba, 0xd5, 0x28, 0xcf, 0x2d, 0xee, 0x1f, 0x26, 0xd1, 0xc1, 0x61, 0x12,
+	0xfd, 0x38, 0x4c, 0xa2, 0x17, 0x47, 0xc9, 0xd0, 0xc1, 0x51, 0x32, 0xf4, 0xed, 0x28, 0x19, 0x5a,
+	0x4b, 0x97, 0xca, 0xce, 0x46, 0xad, 0x60, 0xac, 0xb3, 0x8a, 0x3b, 0x65, 0x73, 0xf0, 0xd8, 0x9d,
+	0x5d, 0x7c, 0xee, 0x15, 0xc2, 0xe2, 0x7b, 0xef, 0xea, 0xef, 0x00, 0x00, 0x00, 0xff, 0xff, 0x7f,
+	0x7e, 0x3b, 0x89, 0xfe, 0x0a, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -159,6 +676,19 @@ const _ = grpc.SupportPackageIsVersion4
 type QueryClient interface {
 	// Params returns the module parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
+	// Request returns one request record.
+	Request(ctx context.Context, in *QueryRequestRequest, opts ...grpc.CallOption) (*QueryRequestResponse, error)
+	// RequestsByRequester returns a requester's requests, in id order.
+	RequestsByRequester(ctx context.Context, in *QueryRequestsByRequesterRequest, opts ...grpc.CallOption) (*QueryRequestsResponse, error)
+	// RequestsByWorker returns the requests assigned to a worker (current and
+	// finished, until pruned), in id order.
+	RequestsByWorker(ctx context.Context, in *QueryRequestsByWorkerRequest, opts ...grpc.CallOption) (*QueryRequestsResponse, error)
+	// RequestsByShard returns the requests routed to a shard, in id order.
+	RequestsByShard(ctx context.Context, in *QueryRequestsByShardRequest, opts ...grpc.CallOption) (*QueryRequestsResponse, error)
+	// RequestsByStatus returns the requests with a status, in id order.
+	RequestsByStatus(ctx context.Context, in *QueryRequestsByStatusRequest, opts ...grpc.CallOption) (*QueryRequestsResponse, error)
+	// ShardQueue returns a shard's queue in serving order (due height, then id).
+	ShardQueue(ctx context.Context, in *QueryShardQueueRequest, opts ...grpc.CallOption) (*QueryShardQueueResponse, error)
 }
 
 type queryClient struct {
@@ -178,10 +708,77 @@ func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts .
 	return out, nil
 }
 
+func (c *queryClient) Request(ctx context.Context, in *QueryRequestRequest, opts ...grpc.CallOption) (*QueryRequestResponse, error) {
+	out := new(QueryRequestResponse)
+	err := c.cc.Invoke(ctx, "/repshard.deferral.v1.Query/Request", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) RequestsByRequester(ctx context.Context, in *QueryRequestsByRequesterRequest, opts ...grpc.CallOption) (*QueryRequestsResponse, error) {
+	out := new(QueryRequestsResponse)
+	err := c.cc.Invoke(ctx, "/repshard.deferral.v1.Query/RequestsByRequester", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) RequestsByWorker(ctx context.Context, in *QueryRequestsByWorkerRequest, opts ...grpc.CallOption) (*QueryRequestsResponse, error) {
+	out := new(QueryRequestsResponse)
+	err := c.cc.Invoke(ctx, "/repshard.deferral.v1.Query/RequestsByWorker", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) RequestsByShard(ctx context.Context, in *QueryRequestsByShardRequest, opts ...grpc.CallOption) (*QueryRequestsResponse, error) {
+	out := new(QueryRequestsResponse)
+	err := c.cc.Invoke(ctx, "/repshard.deferral.v1.Query/RequestsByShard", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) RequestsByStatus(ctx context.Context, in *QueryRequestsByStatusRequest, opts ...grpc.CallOption) (*QueryRequestsResponse, error) {
+	out := new(QueryRequestsResponse)
+	err := c.cc.Invoke(ctx, "/repshard.deferral.v1.Query/RequestsByStatus", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) ShardQueue(ctx context.Context, in *QueryShardQueueRequest, opts ...grpc.CallOption) (*QueryShardQueueResponse, error) {
+	out := new(QueryShardQueueResponse)
+	err := c.cc.Invoke(ctx, "/repshard.deferral.v1.Query/ShardQueue", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the module parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
+	// Request returns one request record.
+	Request(context.Context, *QueryRequestRequest) (*QueryRequestResponse, error)
+	// RequestsByRequester returns a requester's requests, in id order.
+	RequestsByRequester(context.Context, *QueryRequestsByRequesterRequest) (*QueryRequestsResponse, error)
+	// RequestsByWorker returns the requests assigned to a worker (current and
+	// finished, until pruned), in id order.
+	RequestsByWorker(context.Context, *QueryRequestsByWorkerRequest) (*QueryRequestsResponse, error)
+	// RequestsByShard returns the requests routed to a shard, in id order.
+	RequestsByShard(context.Context, *QueryRequestsByShardRequest) (*QueryRequestsResponse, error)
+	// RequestsByStatus returns the requests with a status, in id order.
+	RequestsByStatus(context.Context, *QueryRequestsByStatusRequest) (*QueryRequestsResponse, error)
+	// ShardQueue returns a shard's queue in serving order (due height, then id).
+	ShardQueue(context.Context, *QueryShardQueueRequest) (*QueryShardQueueResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -190,6 +787,24 @@ type UnimplementedQueryServer struct {
 
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
+}
+func (*UnimplementedQueryServer) Request(ctx context.Context, req *QueryRequestRequest) (*QueryRequestResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Request not implemented")
+}
+func (*UnimplementedQueryServer) RequestsByRequester(ctx context.Context, req *QueryRequestsByRequesterRequest) (*QueryRequestsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RequestsByRequester not implemented")
+}
+func (*UnimplementedQueryServer) RequestsByWorker(ctx context.Context, req *QueryRequestsByWorkerRequest) (*QueryRequestsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RequestsByWorker not implemented")
+}
+func (*UnimplementedQueryServer) RequestsByShard(ctx context.Context, req *QueryRequestsByShardRequest) (*QueryRequestsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RequestsByShard not implemented")
+}
+func (*UnimplementedQueryServer) RequestsByStatus(ctx context.Context, req *QueryRequestsByStatusRequest) (*QueryRequestsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RequestsByStatus not implemented")
+}
+func (*UnimplementedQueryServer) ShardQueue(ctx context.Context, req *QueryShardQueueRequest) (*QueryShardQueueResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ShardQueue not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -214,6 +829,114 @@ func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Request_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Request(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.deferral.v1.Query/Request",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Request(ctx, req.(*QueryRequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_RequestsByRequester_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryRequestsByRequesterRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).RequestsByRequester(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.deferral.v1.Query/RequestsByRequester",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).RequestsByRequester(ctx, req.(*QueryRequestsByRequesterRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_RequestsByWorker_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryRequestsByWorkerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).RequestsByWorker(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.deferral.v1.Query/RequestsByWorker",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).RequestsByWorker(ctx, req.(*QueryRequestsByWorkerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_RequestsByShard_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryRequestsByShardRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).RequestsByShard(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.deferral.v1.Query/RequestsByShard",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).RequestsByShard(ctx, req.(*QueryRequestsByShardRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_RequestsByStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryRequestsByStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).RequestsByStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.deferral.v1.Query/RequestsByStatus",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).RequestsByStatus(ctx, req.(*QueryRequestsByStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_ShardQueue_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryShardQueueRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).ShardQueue(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.deferral.v1.Query/ShardQueue",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).ShardQueue(ctx, req.(*QueryShardQueueRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.deferral.v1.Query",
@@ -223,9 +946,396 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 			MethodName: "Params",
 			Handler:    _Query_Params_Handler,
 		},
+		{
+			MethodName: "Request",
+			Handler:    _Query_Request_Handler,
+		},
+		{
+			MethodName: "RequestsByRequester",
+			Handler:    _Query_RequestsByRequester_Handler,
+		},
+		{
+			MethodName: "RequestsByWorker",
+			Handler:    _Query_RequestsByWorker_Handler,
+		},
+		{
+			MethodName: "RequestsByShard",
+			Handler:    _Query_RequestsByShard_Handler,
+		},
+		{
+			MethodName: "RequestsByStatus",
+			Handler:    _Query_RequestsByStatus_Handler,
+		},
+		{
+			MethodName: "ShardQueue",
+			Handler:    _Query_ShardQueue_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "repshard/deferral/v1/query.proto",
+}
+
+func (m *QueryRequestRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRequestRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRequestRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryRequestResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRequestResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRequestResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Request.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryRequestsByRequesterRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRequestsByRequesterRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRequestsByRequesterRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Requester) > 0 {
+		i -= len(m.Requester)
+		copy(dAtA[i:], m.Requester)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Requester)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryRequestsByWorkerRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRequestsByWorkerRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRequestsByWorkerRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryRequestsByShardRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRequestsByShardRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRequestsByShardRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.ShardId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.ShardId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryRequestsByStatusRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRequestsByStatusRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRequestsByStatusRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Status != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Status))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryRequestsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryRequestsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryRequestsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Requests) > 0 {
+		for iNdEx := len(m.Requests) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Requests[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryShardQueueRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryShardQueueRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryShardQueueRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.ShardId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.ShardId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryShardQueueResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryShardQueueResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryShardQueueResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Entries) > 0 {
+		for iNdEx := len(m.Entries) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Entries[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
 }
 
 func (m *QueryParamsRequest) Marshal() (dAtA []byte, err error) {
@@ -295,6 +1405,149 @@ func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	dAtA[offset] = uint8(v)
 	return base
 }
+func (m *QueryRequestRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovQuery(uint64(m.RequestId))
+	}
+	return n
+}
+
+func (m *QueryRequestResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Request.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryRequestsByRequesterRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Requester)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryRequestsByWorkerRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryRequestsByShardRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ShardId != 0 {
+		n += 1 + sovQuery(uint64(m.ShardId))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryRequestsByStatusRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Status != 0 {
+		n += 1 + sovQuery(uint64(m.Status))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryRequestsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Requests) > 0 {
+		for _, e := range m.Requests {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryShardQueueRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ShardId != 0 {
+		n += 1 + sovQuery(uint64(m.ShardId))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryShardQueueResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Entries) > 0 {
+		for _, e := range m.Entries {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
 func (m *QueryParamsRequest) Size() (n int) {
 	if m == nil {
 		return 0
@@ -320,6 +1573,949 @@ func sovQuery(x uint64) (n int) {
 }
 func sozQuery(x uint64) (n int) {
 	return sovQuery(uint64((x << 1) ^ uint64((int64(x) >> 63))))
+}
+func (m *QueryRequestRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRequestRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRequestRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryRequestResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRequestResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRequestResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Request", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Request.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryRequestsByRequesterRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRequestsByRequesterRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRequestsByRequesterRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requester", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Requester = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryRequestsByWorkerRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRequestsByWorkerRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRequestsByWorkerRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryRequestsByShardRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRequestsByShardRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRequestsByShardRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ShardId", wireType)
+			}
+			m.ShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryRequestsByStatusRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRequestsByStatusRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRequestsByStatusRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			m.Status = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Status |= RequestStatus(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryRequestsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryRequestsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryRequestsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requests", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Requests = append(m.Requests, Request{})
+			if err := m.Requests[len(m.Requests)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryShardQueueRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryShardQueueRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryShardQueueRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ShardId", wireType)
+			}
+			m.ShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryShardQueueResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryShardQueueResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryShardQueueResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Entries", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Entries = append(m.Entries, QueueEntry{})
+			if err := m.Entries[len(m.Entries)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
 }
 func (m *QueryParamsRequest) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)

@@ -7,11 +7,13 @@ import (
 	context "context"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
+	types1 "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/msgservice"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
 	proto "github.com/cosmos/gogoproto/proto"
+	types "github.com/repshard/repshard/x/shard/types"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -31,6 +33,550 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
+// MsgSubmitRequest submits a request. The request data is either inline
+// (payload, up to max_inline_payload_bytes) or held elsewhere (payload_hash of
+// 32 bytes, payload_uri and data_bytes).
+type MsgSubmitRequest struct {
+	// requester pays the fee and owns the request.
+	Requester string `protobuf:"bytes,1,opt,name=requester,proto3" json:"requester,omitempty"`
+	// class is the kind of request.
+	Class types.ShardClass `protobuf:"varint,2,opt,name=class,proto3,enum=repshard.shard.v1.ShardClass" json:"class,omitempty"`
+	// urgency is how soon the result is needed.
+	Urgency Urgency `protobuf:"varint,3,opt,name=urgency,proto3,enum=repshard.deferral.v1.Urgency" json:"urgency,omitempty"`
+	// compute_units is the compute the request needs (1..max_compute_units).
+	ComputeUnits uint64 `protobuf:"varint,4,opt,name=compute_units,json=computeUnits,proto3" json:"compute_units,omitempty"`
+	// payload is the inline request data.
+	Payload []byte `protobuf:"bytes,5,opt,name=payload,proto3" json:"payload,omitempty"`
+	// payload_hash is the sha256 of data held elsewhere (empty for inline data).
+	PayloadHash []byte `protobuf:"bytes,6,opt,name=payload_hash,json=payloadHash,proto3" json:"payload_hash,omitempty"`
+	// payload_uri locates data held elsewhere.
+	PayloadUri string `protobuf:"bytes,7,opt,name=payload_uri,json=payloadUri,proto3" json:"payload_uri,omitempty"`
+	// data_bytes is the size of data held elsewhere (inline: the payload size).
+	DataBytes uint64 `protobuf:"varint,8,opt,name=data_bytes,json=dataBytes,proto3" json:"data_bytes,omitempty"`
+	// max_fee is the most the requester will pay; the fee taken is
+	// compute_units × price_per_compute_unit.
+	MaxFee types1.Coin `protobuf:"bytes,9,opt,name=max_fee,json=maxFee,proto3" json:"max_fee"`
+}
+
+func (m *MsgSubmitRequest) Reset()         { *m = MsgSubmitRequest{} }
+func (m *MsgSubmitRequest) String() string { return proto.CompactTextString(m) }
+func (*MsgSubmitRequest) ProtoMessage()    {}
+func (*MsgSubmitRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9d3118d96990b21a, []int{0}
+}
+func (m *MsgSubmitRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSubmitRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSubmitRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSubmitRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSubmitRequest.Merge(m, src)
+}
+func (m *MsgSubmitRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSubmitRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSubmitRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSubmitRequest proto.InternalMessageInfo
+
+func (m *MsgSubmitRequest) GetRequester() string {
+	if m != nil {
+		return m.Requester
+	}
+	return ""
+}
+
+func (m *MsgSubmitRequest) GetClass() types.ShardClass {
+	if m != nil {
+		return m.Class
+	}
+	return types.ClassUnspecified
+}
+
+func (m *MsgSubmitRequest) GetUrgency() Urgency {
+	if m != nil {
+		return m.Urgency
+	}
+	return UrgencyUnspecified
+}
+
+func (m *MsgSubmitRequest) GetComputeUnits() uint64 {
+	if m != nil {
+		return m.ComputeUnits
+	}
+	return 0
+}
+
+func (m *MsgSubmitRequest) GetPayload() []byte {
+	if m != nil {
+		return m.Payload
+	}
+	return nil
+}
+
+func (m *MsgSubmitRequest) GetPayloadHash() []byte {
+	if m != nil {
+		return m.PayloadHash
+	}
+	return nil
+}
+
+func (m *MsgSubmitRequest) GetPayloadUri() string {
+	if m != nil {
+		return m.PayloadUri
+	}
+	return ""
+}
+
+func (m *MsgSubmitRequest) GetDataBytes() uint64 {
+	if m != nil {
+		return m.DataBytes
+	}
+	return 0
+}
+
+func (m *MsgSubmitRequest) GetMaxFee() types1.Coin {
+	if m != nil {
+		return m.MaxFee
+	}
+	return types1.Coin{}
+}
+
+// MsgSubmitRequestResponse is the immediate success indication of the seed.
+type MsgSubmitRequestResponse struct {
+	// request_id identifies the request from now on.
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// shard_id is the shard it was routed to.
+	ShardId uint64 `protobuf:"varint,2,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	// status is QUEUED or ASSIGNED.
+	Status RequestStatus `protobuf:"varint,3,opt,name=status,proto3,enum=repshard.deferral.v1.RequestStatus" json:"status,omitempty"`
+	// deferred is true when the request was queued.
+	Deferred bool `protobuf:"varint,4,opt,name=deferred,proto3" json:"deferred,omitempty"`
+	// defer_reason says why it was deferred.
+	DeferReason DeferReason `protobuf:"varint,5,opt,name=defer_reason,json=deferReason,proto3,enum=repshard.deferral.v1.DeferReason" json:"defer_reason,omitempty"`
+	// worker is the assigned worker when not deferred.
+	Worker string `protobuf:"bytes,6,opt,name=worker,proto3" json:"worker,omitempty"`
+	// queue_position counts the requests ahead of it in the shard's queue
+	// (counted up to a bound; see queue_position_capped).
+	QueuePosition uint64 `protobuf:"varint,7,opt,name=queue_position,json=queuePosition,proto3" json:"queue_position,omitempty"`
+	// queue_position_capped is true when more requests are ahead than counted.
+	QueuePositionCapped bool `protobuf:"varint,8,opt,name=queue_position_capped,json=queuePositionCapped,proto3" json:"queue_position_capped,omitempty"`
+	// estimated_due_height is the height by which a queued request is served
+	// once capacity exists.
+	EstimatedDueHeight int64 `protobuf:"varint,9,opt,name=estimated_due_height,json=estimatedDueHeight,proto3" json:"estimated_due_height,omitempty"`
+	// fee is the fee escrowed.
+	Fee types1.Coin `protobuf:"bytes,10,opt,name=fee,proto3" json:"fee"`
+}
+
+func (m *MsgSubmitRequestResponse) Reset()         { *m = MsgSubmitRequestResponse{} }
+func (m *MsgSubmitRequestResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSubmitRequestResponse) ProtoMessage()    {}
+func (*MsgSubmitRequestResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9d3118d96990b21a, []int{1}
+}
+func (m *MsgSubmitRequestResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSubmitRequestResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSubmitRequestResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSubmitRequestResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSubmitRequestResponse.Merge(m, src)
+}
+func (m *MsgSubmitRequestResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSubmitRequestResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSubmitRequestResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSubmitRequestResponse proto.InternalMessageInfo
+
+func (m *MsgSubmitRequestResponse) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *MsgSubmitRequestResponse) GetShardId() uint64 {
+	if m != nil {
+		return m.ShardId
+	}
+	return 0
+}
+
+func (m *MsgSubmitRequestResponse) GetStatus() RequestStatus {
+	if m != nil {
+		return m.Status
+	}
+	return StatusUnspecified
+}
+
+func (m *MsgSubmitRequestResponse) GetDeferred() bool {
+	if m != nil {
+		return m.Deferred
+	}
+	return false
+}
+
+func (m *MsgSubmitRequestResponse) GetDeferReason() DeferReason {
+	if m != nil {
+		return m.DeferReason
+	}
+	return DeferNone
+}
+
+func (m *MsgSubmitRequestResponse) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *MsgSubmitRequestResponse) GetQueuePosition() uint64 {
+	if m != nil {
+		return m.QueuePosition
+	}
+	return 0
+}
+
+func (m *MsgSubmitRequestResponse) GetQueuePositionCapped() bool {
+	if m != nil {
+		return m.QueuePositionCapped
+	}
+	return false
+}
+
+func (m *MsgSubmitRequestResponse) GetEstimatedDueHeight() int64 {
+	if m != nil {
+		return m.EstimatedDueHeight
+	}
+	return 0
+}
+
+func (m *MsgSubmitRequestResponse) GetFee() types1.Coin {
+	if m != nil {
+		return m.Fee
+	}
+	return types1.Coin{}
+}
+
+// MsgCompleteRequest reports the result of an assigned request.
+type MsgCompleteRequest struct {
+	// worker must be the request's assigned worker.
+	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	// request_id is the request.
+	RequestId uint64 `protobuf:"varint,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// result_hash is the sha256 of the result (32 bytes).
+	ResultHash []byte `protobuf:"bytes,3,opt,name=result_hash,json=resultHash,proto3" json:"result_hash,omitempty"`
+}
+
+func (m *MsgCompleteRequest) Reset()         { *m = MsgCompleteRequest{} }
+func (m *MsgCompleteRequest) String() string { return proto.CompactTextString(m) }
+func (*MsgCompleteRequest) ProtoMessage()    {}
+func (*MsgCompleteRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9d3118d96990b21a, []int{2}
+}
+func (m *MsgCompleteRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCompleteRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCompleteRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCompleteRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCompleteRequest.Merge(m, src)
+}
+func (m *MsgCompleteRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCompleteRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCompleteRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCompleteRequest proto.InternalMessageInfo
+
+func (m *MsgCompleteRequest) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *MsgCompleteRequest) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *MsgCompleteRequest) GetResultHash() []byte {
+	if m != nil {
+		return m.ResultHash
+	}
+	return nil
+}
+
+// MsgCompleteRequestResponse is the response to MsgCompleteRequest.
+type MsgCompleteRequestResponse struct {
+}
+
+func (m *MsgCompleteRequestResponse) Reset()         { *m = MsgCompleteRequestResponse{} }
+func (m *MsgCompleteRequestResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCompleteRequestResponse) ProtoMessage()    {}
+func (*MsgCompleteRequestResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9d3118d96990b21a, []int{3}
+}
+func (m *MsgCompleteRequestResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCompleteRequestResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCompleteRequestResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCompleteRequestResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCompleteRequestResponse.Merge(m, src)
+}
+func (m *MsgCompleteRequestResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCompleteRequestResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCompleteRequestResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCompleteRequestResponse proto.InternalMessageInfo
+
+// MsgFailRequest reports that an assigned request failed.
+type MsgFailRequest struct {
+	// worker must be the request's assigned worker.
+	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	// request_id is the request.
+	RequestId uint64 `protobuf:"varint,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// reason says why (up to 256 bytes).
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+}
+
+func (m *MsgFailRequest) Reset()         { *m = MsgFailRequest{} }
+func (m *MsgFailRequest) String() string { return proto.CompactTextString(m) }
+func (*MsgFailRequest) ProtoMessage()    {}
+func (*MsgFailRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9d3118d96990b21a, []int{4}
+}
+func (m *MsgFailRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgFailRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgFailRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgFailRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgFailRequest.Merge(m, src)
+}
+func (m *MsgFailRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgFailRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgFailRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgFailRequest proto.InternalMessageInfo
+
+func (m *MsgFailRequest) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *MsgFailRequest) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *MsgFailRequest) GetReason() string {
+	if m != nil {
+		return m.Reason
+	}
+	return ""
+}
+
+// MsgFailRequestResponse is the response to MsgFailRequest.
+type MsgFailRequestResponse struct {
+}
+
+func (m *MsgFailRequestResponse) Reset()         { *m = MsgFailRequestResponse{} }
+func (m *MsgFailRequestResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgFailRequestResponse) ProtoMessage()    {}
+func (*MsgFailRequestResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9d3118d96990b21a, []int{5}
+}
+func (m *MsgFailRequestResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgFailRequestResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgFailRequestResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgFailRequestResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgFailRequestResponse.Merge(m, src)
+}
+func (m *MsgFailRequestResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgFailRequestResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgFailRequestResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgFailRequestResponse proto.InternalMessageInfo
+
+// MsgCancelRequest cancels a queued request.
+type MsgCancelRequest struct {
+	// requester must be the request's requester.
+	Requester string `protobuf:"bytes,1,opt,name=requester,proto3" json:"requester,omitempty"`
+	// request_id is the request; it must be QUEUED.
+	RequestId uint64 `protobuf:"varint,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+}
+
+func (m *MsgCancelRequest) Reset()         { *m = MsgCancelRequest{} }
+func (m *MsgCancelRequest) String() string { return proto.CompactTextString(m) }
+func (*MsgCancelRequest) ProtoMessage()    {}
+func (*MsgCancelRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9d3118d96990b21a, []int{6}
+}
+func (m *MsgCancelRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCancelRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCancelRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCancelRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCancelRequest.Merge(m, src)
+}
+func (m *MsgCancelRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCancelRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCancelRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCancelRequest proto.InternalMessageInfo
+
+func (m *MsgCancelRequest) GetRequester() string {
+	if m != nil {
+		return m.Requester
+	}
+	return ""
+}
+
+func (m *MsgCancelRequest) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+// MsgCancelRequestResponse is the response to MsgCancelRequest.
+type MsgCancelRequestResponse struct {
+}
+
+func (m *MsgCancelRequestResponse) Reset()         { *m = MsgCancelRequestResponse{} }
+func (m *MsgCancelRequestResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgCancelRequestResponse) ProtoMessage()    {}
+func (*MsgCancelRequestResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9d3118d96990b21a, []int{7}
+}
+func (m *MsgCancelRequestResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgCancelRequestResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgCancelRequestResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgCancelRequestResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgCancelRequestResponse.Merge(m, src)
+}
+func (m *MsgCancelRequestResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgCancelRequestResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgCancelRequestResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgCancelRequestResponse proto.InternalMessageInfo
+
 // MsgUpdateParams replaces all x/deferral parameters.
 type MsgUpdateParams struct {
 	// authority is the governance module account address.
@@ -43,7 +589,7 @@ func (m *MsgUpdateParams) Reset()         { *m = MsgUpdateParams{} }
 func (m *MsgUpdateParams) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParams) ProtoMessage()    {}
 func (*MsgUpdateParams) Descriptor() ([]byte, []int) {
-	return fileDescriptor_9d3118d96990b21a, []int{0}
+	return fileDescriptor_9d3118d96990b21a, []int{8}
 }
 func (m *MsgUpdateParams) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -94,7 +640,7 @@ func (m *MsgUpdateParamsResponse) Reset()         { *m = MsgUpdateParamsResponse
 func (m *MsgUpdateParamsResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParamsResponse) ProtoMessage()    {}
 func (*MsgUpdateParamsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_9d3118d96990b21a, []int{1}
+	return fileDescriptor_9d3118d96990b21a, []int{9}
 }
 func (m *MsgUpdateParamsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -124,6 +670,14 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
 func init() {
+	proto.RegisterType((*MsgSubmitRequest)(nil), "repshard.deferral.v1.MsgSubmitRequest")
+	proto.RegisterType((*MsgSubmitRequestResponse)(nil), "repshard.deferral.v1.MsgSubmitRequestResponse")
+	proto.RegisterType((*MsgCompleteRequest)(nil), "repshard.deferral.v1.MsgCompleteRequest")
+	proto.RegisterType((*MsgCompleteRequestResponse)(nil), "repshard.deferral.v1.MsgCompleteRequestResponse")
+	proto.RegisterType((*MsgFailRequest)(nil), "repshard.deferral.v1.MsgFailRequest")
+	proto.RegisterType((*MsgFailRequestResponse)(nil), "repshard.deferral.v1.MsgFailRequestResponse")
+	proto.RegisterType((*MsgCancelRequest)(nil), "repshard.deferral.v1.MsgCancelRequest")
+	proto.RegisterType((*MsgCancelRequestResponse)(nil), "repshard.deferral.v1.MsgCancelRequestResponse")
 	proto.RegisterType((*MsgUpdateParams)(nil), "repshard.deferral.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "repshard.deferral.v1.MsgUpdateParamsResponse")
 }
@@ -131,29 +685,70 @@ func init() {
 func init() { proto.RegisterFile("repshard/deferral/v1/tx.proto", fileDescriptor_9d3118d96990b21a) }
 
 var fileDescriptor_9d3118d96990b21a = []byte{
-	// 344 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x2d, 0x4a, 0x2d, 0x28,
-	0xce, 0x48, 0x2c, 0x4a, 0xd1, 0x4f, 0x49, 0x4d, 0x4b, 0x2d, 0x2a, 0x4a, 0xcc, 0xd1, 0x2f, 0x33,
-	0xd4, 0x2f, 0xa9, 0xd0, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x81, 0x49, 0xeb, 0xc1, 0xa4,
-	0xf5, 0xca, 0x0c, 0xa5, 0x04, 0x13, 0x73, 0x33, 0xf3, 0xf2, 0xf5, 0xc1, 0x24, 0x44, 0xa1, 0x94,
-	0x78, 0x72, 0x7e, 0x71, 0x6e, 0x7e, 0xb1, 0x7e, 0x6e, 0x71, 0x3a, 0xc8, 0x80, 0xdc, 0xe2, 0x74,
-	0xa8, 0x84, 0x24, 0x44, 0x22, 0x1e, 0xcc, 0xd3, 0x87, 0x70, 0xa0, 0x52, 0x22, 0xe9, 0xf9, 0xe9,
-	0xf9, 0x10, 0x71, 0x10, 0x0b, 0x2a, 0xaa, 0x88, 0xd5, 0x45, 0x05, 0x89, 0x45, 0x89, 0xb9, 0x50,
-	0x8d, 0x4a, 0x87, 0x18, 0xb9, 0xf8, 0x7d, 0x8b, 0xd3, 0x43, 0x0b, 0x52, 0x12, 0x4b, 0x52, 0x03,
-	0xc0, 0x32, 0x42, 0x66, 0x5c, 0x9c, 0x89, 0xa5, 0x25, 0x19, 0xf9, 0x45, 0x99, 0x25, 0x95, 0x12,
-	0x8c, 0x0a, 0x8c, 0x1a, 0x9c, 0x4e, 0x12, 0x97, 0xb6, 0xe8, 0x8a, 0x40, 0x6d, 0x74, 0x4c, 0x49,
-	0x29, 0x4a, 0x2d, 0x2e, 0x0e, 0x2e, 0x29, 0xca, 0xcc, 0x4b, 0x0f, 0x42, 0x28, 0x15, 0xb2, 0xe7,
-	0x62, 0x83, 0x98, 0x2d, 0xc1, 0xa4, 0xc0, 0xa8, 0xc1, 0x6d, 0x24, 0xa3, 0x87, 0xcd, 0xcb, 0x7a,
-	0x10, 0x5b, 0x9c, 0x38, 0x4f, 0xdc, 0x93, 0x67, 0x58, 0xf1, 0x7c, 0x83, 0x16, 0x63, 0x10, 0x54,
-	0x9b, 0x95, 0x59, 0xd3, 0xf3, 0x0d, 0x5a, 0x08, 0x03, 0xbb, 0x9e, 0x6f, 0xd0, 0x52, 0x86, 0x7b,
-	0xa1, 0x02, 0xe1, 0x09, 0x34, 0x07, 0x2b, 0x49, 0x72, 0x89, 0xa3, 0x09, 0x05, 0xa5, 0x16, 0x17,
-	0xe4, 0xe7, 0x15, 0xa7, 0x1a, 0x15, 0x71, 0x31, 0xfb, 0x16, 0xa7, 0x0b, 0xa5, 0x70, 0xf1, 0xa0,
-	0x78, 0x51, 0x15, 0xbb, 0xd3, 0xd0, 0x4c, 0x91, 0xd2, 0x25, 0x4a, 0x19, 0xcc, 0x32, 0x29, 0xd6,
-	0x06, 0x90, 0x77, 0x9c, 0xdc, 0x4f, 0x3c, 0x92, 0x63, 0xbc, 0xf0, 0x48, 0x8e, 0xf1, 0xc1, 0x23,
-	0x39, 0xc6, 0x09, 0x8f, 0xe5, 0x18, 0x2e, 0x3c, 0x96, 0x63, 0xb8, 0xf1, 0x58, 0x8e, 0x21, 0x4a,
-	0x37, 0x3d, 0xb3, 0x24, 0xa3, 0x34, 0x49, 0x2f, 0x39, 0x3f, 0x57, 0x1f, 0xee, 0x31, 0x6c, 0x3e,
-	0x2c, 0xa9, 0x2c, 0x48, 0x2d, 0x4e, 0x62, 0x03, 0xc7, 0x91, 0x31, 0x20, 0x00, 0x00, 0xff, 0xff,
-	0xad, 0x9e, 0xb6, 0x2f, 0x5a, 0x02, 0x00, 0x00,
+	// 1006 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x56, 0xbf, 0x6f, 0xdb, 0x46,
+	0x14, 0x36, 0x2d, 0x5b, 0xb6, 0x9e, 0x64, 0xa7, 0xbd, 0xba, 0x09, 0x4d, 0xc4, 0xb2, 0x2c, 0x27,
+	0x81, 0x60, 0xd4, 0x94, 0xa5, 0x00, 0x0e, 0xe0, 0xa2, 0x28, 0x6a, 0x19, 0x69, 0x32, 0x08, 0x08,
+	0x68, 0x78, 0xe9, 0x42, 0x9c, 0xc4, 0x0b, 0x45, 0x54, 0xfc, 0x11, 0xde, 0xd1, 0xb5, 0xb6, 0xa2,
+	0x63, 0xa7, 0x4e, 0xfd, 0x03, 0x3a, 0x75, 0x29, 0xe0, 0xa1, 0x73, 0x87, 0x4e, 0x19, 0x83, 0x4c,
+	0x9d, 0x8a, 0xc2, 0x1e, 0x0c, 0xf4, 0xaf, 0x28, 0xee, 0x78, 0xa4, 0x44, 0x56, 0x72, 0x15, 0x14,
+	0x59, 0x84, 0x7b, 0xdf, 0xfb, 0xee, 0xee, 0xfd, 0xf8, 0xde, 0x51, 0xb0, 0x15, 0x92, 0x80, 0x0e,
+	0x70, 0x68, 0x35, 0x2d, 0xf2, 0x92, 0x84, 0x21, 0x1e, 0x36, 0xcf, 0x5b, 0x4d, 0x76, 0xa1, 0x07,
+	0xa1, 0xcf, 0x7c, 0xb4, 0x91, 0xb8, 0xf5, 0xc4, 0xad, 0x9f, 0xb7, 0xb4, 0x0f, 0xb1, 0xeb, 0x78,
+	0x7e, 0x53, 0xfc, 0xc6, 0x44, 0xad, 0xda, 0xf7, 0xa9, 0xeb, 0xd3, 0x66, 0x0f, 0x53, 0xd2, 0x3c,
+	0x6f, 0xf5, 0x08, 0xc3, 0xad, 0x66, 0xdf, 0x77, 0x3c, 0xe9, 0xbf, 0x27, 0xfd, 0x2e, 0xb5, 0xf9,
+	0x05, 0x2e, 0xb5, 0xa5, 0x63, 0x33, 0x76, 0x98, 0xc2, 0x6a, 0xc6, 0x86, 0x74, 0x6d, 0xd8, 0xbe,
+	0xed, 0xc7, 0x38, 0x5f, 0x49, 0x74, 0x67, 0x6a, 0xc4, 0x01, 0x0e, 0xb1, 0x9b, 0x6c, 0xac, 0x4d,
+	0x4f, 0x6a, 0x14, 0x90, 0x84, 0x31, 0x4e, 0x3b, 0xfe, 0xcd, 0xba, 0xeb, 0x6f, 0x0b, 0xf0, 0x41,
+	0x97, 0xda, 0xa7, 0x51, 0xcf, 0x75, 0x98, 0x41, 0x5e, 0x45, 0x84, 0x32, 0x74, 0x08, 0xa5, 0x30,
+	0x5e, 0x92, 0x50, 0x55, 0x6a, 0x4a, 0xa3, 0x74, 0xac, 0xbe, 0xfd, 0x75, 0x7f, 0x43, 0xc6, 0xfc,
+	0x85, 0x65, 0x85, 0x84, 0xd2, 0x53, 0x16, 0x3a, 0x9e, 0x6d, 0x8c, 0xa9, 0xe8, 0x31, 0x2c, 0xf7,
+	0x87, 0x98, 0x52, 0x75, 0xb1, 0xa6, 0x34, 0xd6, 0xdb, 0x5b, 0x7a, 0x5a, 0xd3, 0xf8, 0xf7, 0xbc,
+	0xa5, 0x9f, 0xf2, 0x45, 0x87, 0x93, 0x8c, 0x98, 0x8b, 0x9e, 0xc0, 0x4a, 0x14, 0xda, 0xc4, 0xeb,
+	0x8f, 0xd4, 0x42, 0x7e, 0xdb, 0x44, 0x2b, 0xf4, 0xb3, 0x98, 0x64, 0x24, 0x6c, 0xb4, 0x0b, 0x6b,
+	0x7d, 0xdf, 0x0d, 0x22, 0x46, 0xcc, 0xc8, 0x73, 0x18, 0x55, 0x97, 0x6a, 0x4a, 0x63, 0xc9, 0xa8,
+	0x48, 0xf0, 0x8c, 0x63, 0x48, 0x85, 0x95, 0x00, 0x8f, 0x86, 0x3e, 0xb6, 0xd4, 0xe5, 0x9a, 0xd2,
+	0xa8, 0x18, 0x89, 0x89, 0x76, 0xa0, 0x22, 0x97, 0xe6, 0x00, 0xd3, 0x81, 0x5a, 0x14, 0xee, 0xb2,
+	0xc4, 0x9e, 0x61, 0x3a, 0x40, 0xdb, 0x90, 0x98, 0x66, 0x14, 0x3a, 0xea, 0x0a, 0xaf, 0x84, 0x01,
+	0x12, 0x3a, 0x0b, 0x1d, 0xb4, 0x05, 0x60, 0x61, 0x86, 0xcd, 0xde, 0x88, 0x11, 0xaa, 0xae, 0x8a,
+	0xfb, 0x4b, 0x1c, 0x39, 0xe6, 0x00, 0xfa, 0x0c, 0x56, 0x5c, 0x7c, 0x61, 0xbe, 0x24, 0x44, 0x2d,
+	0xd5, 0x94, 0x46, 0xb9, 0xbd, 0xa9, 0xcb, 0x12, 0x72, 0xf1, 0xe8, 0x52, 0x3c, 0x7a, 0xc7, 0x77,
+	0xbc, 0xe3, 0xd2, 0xeb, 0x3f, 0xb7, 0x17, 0x7e, 0xbe, 0xb9, 0xdc, 0x53, 0x8c, 0xa2, 0x8b, 0x2f,
+	0x9e, 0x12, 0x72, 0xf4, 0xe4, 0xbb, 0x9b, 0xcb, 0xbd, 0x71, 0x79, 0xbf, 0xbf, 0xb9, 0xdc, 0x7b,
+	0x90, 0x76, 0xf3, 0x62, 0xdc, 0xf1, 0x7c, 0xff, 0xea, 0x7f, 0x17, 0x40, 0xcd, 0x83, 0x06, 0xa1,
+	0x81, 0xef, 0x51, 0xc2, 0x63, 0x96, 0x47, 0x9a, 0x8e, 0x25, 0xba, 0xbb, 0x94, 0xf6, 0xf0, 0xb9,
+	0x85, 0x36, 0x61, 0x55, 0x5c, 0xc0, 0x9d, 0x8b, 0xc2, 0xb9, 0x22, 0xec, 0xe7, 0x16, 0xfa, 0x14,
+	0x8a, 0x94, 0x61, 0x16, 0x51, 0xd9, 0xa8, 0xdd, 0xe9, 0x8d, 0x92, 0x17, 0x9e, 0x0a, 0xaa, 0x21,
+	0xb7, 0x20, 0x0d, 0x56, 0x63, 0x12, 0xb1, 0x44, 0xa3, 0x56, 0x8d, 0xd4, 0x46, 0x27, 0x50, 0x11,
+	0x6b, 0x33, 0x24, 0x98, 0xfa, 0x9e, 0xe8, 0xd4, 0x7a, 0x7b, 0x67, 0xfa, 0xf1, 0x27, 0x7c, 0x6d,
+	0x08, 0xa2, 0x51, 0xb6, 0xc6, 0x06, 0x3a, 0x80, 0xe2, 0x37, 0x7e, 0xf8, 0x35, 0x09, 0x45, 0x2b,
+	0x6f, 0x93, 0xac, 0xe4, 0xa1, 0x87, 0xb0, 0xfe, 0x2a, 0x22, 0x11, 0x31, 0x03, 0x9f, 0x3a, 0xcc,
+	0xf1, 0x3d, 0xd1, 0xe2, 0x25, 0x63, 0x4d, 0xa0, 0x2f, 0x24, 0x88, 0xda, 0xf0, 0x71, 0x96, 0x66,
+	0xf6, 0x71, 0x10, 0x10, 0x4b, 0x34, 0x7c, 0xd5, 0xf8, 0x28, 0xc3, 0xee, 0x08, 0x17, 0x3a, 0x80,
+	0x0d, 0x42, 0x99, 0xe3, 0x62, 0x46, 0x2c, 0xd3, 0x8a, 0x88, 0x39, 0x20, 0x8e, 0x3d, 0x60, 0x42,
+	0x07, 0x05, 0x03, 0xa5, 0xbe, 0x93, 0x88, 0x3c, 0x13, 0x1e, 0x74, 0x08, 0x05, 0x2e, 0x14, 0x78,
+	0x07, 0xa1, 0xf0, 0x0d, 0xf5, 0xdf, 0x14, 0x40, 0x5d, 0x6a, 0x77, 0x7c, 0x37, 0x18, 0x12, 0x46,
+	0x92, 0x19, 0x1e, 0x57, 0x43, 0x99, 0xb3, 0x1a, 0x59, 0x61, 0x2c, 0xe6, 0x85, 0xb1, 0x0d, 0xe5,
+	0x90, 0xd0, 0x68, 0xc8, 0xe2, 0x71, 0x29, 0x88, 0x71, 0x81, 0x18, 0xe2, 0xd3, 0x72, 0x74, 0xc8,
+	0xe5, 0x2a, 0x0f, 0xe3, 0x5a, 0x7d, 0x34, 0x43, 0xab, 0xb9, 0x48, 0xeb, 0xf7, 0x41, 0xfb, 0x37,
+	0x9a, 0xc8, 0xb5, 0xfe, 0x8b, 0x02, 0xeb, 0x5d, 0x6a, 0x3f, 0xc5, 0xce, 0xf0, 0xbd, 0xa5, 0x76,
+	0x17, 0x8a, 0x52, 0x79, 0x05, 0x31, 0xe2, 0xd2, 0x3a, 0x6a, 0xe7, 0x32, 0xaa, 0xcf, 0xc8, 0x68,
+	0x22, 0xb8, 0xba, 0x0a, 0x77, 0xb3, 0x48, 0x9a, 0xc9, 0x4f, 0x8a, 0x78, 0x6a, 0x3b, 0xd8, 0xeb,
+	0x93, 0xe1, 0xff, 0x7d, 0x6a, 0x6f, 0xcf, 0xe8, 0x5d, 0x9e, 0x8e, 0x4c, 0x3c, 0x75, 0x4d, 0xbc,
+	0x1c, 0x19, 0x2c, 0x4d, 0xe0, 0x77, 0x05, 0xee, 0x74, 0xa9, 0x7d, 0x16, 0x58, 0x98, 0x91, 0x17,
+	0xe2, 0x33, 0xc4, 0xe3, 0xc7, 0x11, 0x1b, 0xf8, 0xa1, 0xc3, 0x46, 0xff, 0x1d, 0x7f, 0x4a, 0x45,
+	0x9f, 0x43, 0x31, 0xfe, 0x90, 0x89, 0xd8, 0xcb, 0xed, 0xfb, 0xd3, 0x87, 0x3d, 0xbe, 0x25, 0xf3,
+	0x38, 0xc6, 0xdb, 0x62, 0xb5, 0x8d, 0x0f, 0xe4, 0x19, 0xee, 0xce, 0xc8, 0x70, 0x32, 0xe0, 0xfa,
+	0x26, 0xdc, 0xcb, 0x41, 0x49, 0x7e, 0xed, 0x1f, 0x97, 0xa0, 0xd0, 0xa5, 0x36, 0xb2, 0xa0, 0x92,
+	0xc9, 0xf1, 0xe1, 0xf4, 0xd8, 0x72, 0xc7, 0x68, 0xfb, 0x73, 0xd1, 0xd2, 0x77, 0xd8, 0x86, 0xb5,
+	0xec, 0x57, 0xf7, 0xd1, 0xcc, 0xfd, 0x19, 0x9e, 0xa6, 0xcf, 0xc7, 0x4b, 0x2f, 0x72, 0xe1, 0x4e,
+	0xfe, 0x71, 0x68, 0xcc, 0x3c, 0x22, 0xc7, 0xd4, 0x0e, 0xe6, 0x65, 0xa6, 0xd7, 0x61, 0x28, 0x4f,
+	0x0e, 0xeb, 0x83, 0x99, 0x07, 0x4c, 0xb0, 0xb4, 0x4f, 0xe6, 0x61, 0x4d, 0x96, 0x2e, 0x3b, 0x45,
+	0xb3, 0x4b, 0x97, 0xe1, 0xdd, 0x52, 0xba, 0xa9, 0x8a, 0xd7, 0x96, 0xbf, 0xe5, 0x9a, 0x3b, 0xfe,
+	0xf2, 0xf5, 0x55, 0x55, 0x79, 0x73, 0x55, 0x55, 0xfe, 0xba, 0xaa, 0x2a, 0x3f, 0x5c, 0x57, 0x17,
+	0xde, 0x5c, 0x57, 0x17, 0xfe, 0xb8, 0xae, 0x2e, 0x7c, 0xb5, 0x6f, 0x3b, 0x6c, 0x10, 0xf5, 0xf4,
+	0xbe, 0xef, 0x36, 0x53, 0xf5, 0x4d, 0x93, 0xa1, 0xf8, 0xcf, 0xd5, 0x2b, 0x8a, 0x3f, 0x5d, 0x8f,
+	0xff, 0x09, 0x00, 0x00, 0xff, 0xff, 0x62, 0xc6, 0x1f, 0xe6, 0x8c, 0x0a, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -171,6 +766,16 @@ type MsgClient interface {
 	// UpdateParams replaces the module parameters. Only the governance module
 	// account may send it.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
+	// SubmitRequest submits a request: the chain records it and either assigns
+	// it to a worker at once or defers it into its shard's priority queue
+	// (the seed's processRequest).
+	SubmitRequest(ctx context.Context, in *MsgSubmitRequest, opts ...grpc.CallOption) (*MsgSubmitRequestResponse, error)
+	// CompleteRequest reports the result of an assigned request (assigned worker only).
+	CompleteRequest(ctx context.Context, in *MsgCompleteRequest, opts ...grpc.CallOption) (*MsgCompleteRequestResponse, error)
+	// FailRequest reports that an assigned request failed (assigned worker only).
+	FailRequest(ctx context.Context, in *MsgFailRequest, opts ...grpc.CallOption) (*MsgFailRequestResponse, error)
+	// CancelRequest cancels a queued request and refunds its fee (requester only).
+	CancelRequest(ctx context.Context, in *MsgCancelRequest, opts ...grpc.CallOption) (*MsgCancelRequestResponse, error)
 }
 
 type msgClient struct {
@@ -190,11 +795,57 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 	return out, nil
 }
 
+func (c *msgClient) SubmitRequest(ctx context.Context, in *MsgSubmitRequest, opts ...grpc.CallOption) (*MsgSubmitRequestResponse, error) {
+	out := new(MsgSubmitRequestResponse)
+	err := c.cc.Invoke(ctx, "/repshard.deferral.v1.Msg/SubmitRequest", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CompleteRequest(ctx context.Context, in *MsgCompleteRequest, opts ...grpc.CallOption) (*MsgCompleteRequestResponse, error) {
+	out := new(MsgCompleteRequestResponse)
+	err := c.cc.Invoke(ctx, "/repshard.deferral.v1.Msg/CompleteRequest", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) FailRequest(ctx context.Context, in *MsgFailRequest, opts ...grpc.CallOption) (*MsgFailRequestResponse, error) {
+	out := new(MsgFailRequestResponse)
+	err := c.cc.Invoke(ctx, "/repshard.deferral.v1.Msg/FailRequest", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) CancelRequest(ctx context.Context, in *MsgCancelRequest, opts ...grpc.CallOption) (*MsgCancelRequestResponse, error) {
+	out := new(MsgCancelRequestResponse)
+	err := c.cc.Invoke(ctx, "/repshard.deferral.v1.Msg/CancelRequest", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UpdateParams replaces the module parameters. Only the governance module
 	// account may send it.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
+	// SubmitRequest submits a request: the chain records it and either assigns
+	// it to a worker at once or defers it into its shard's priority queue
+	// (the seed's processRequest).
+	SubmitRequest(context.Context, *MsgSubmitRequest) (*MsgSubmitRequestResponse, error)
+	// CompleteRequest reports the result of an assigned request (assigned worker only).
+	CompleteRequest(context.Context, *MsgCompleteRequest) (*MsgCompleteRequestResponse, error)
+	// FailRequest reports that an assigned request failed (assigned worker only).
+	FailRequest(context.Context, *MsgFailRequest) (*MsgFailRequestResponse, error)
+	// CancelRequest cancels a queued request and refunds its fee (requester only).
+	CancelRequest(context.Context, *MsgCancelRequest) (*MsgCancelRequestResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -203,6 +854,18 @@ type UnimplementedMsgServer struct {
 
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
+}
+func (*UnimplementedMsgServer) SubmitRequest(ctx context.Context, req *MsgSubmitRequest) (*MsgSubmitRequestResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SubmitRequest not implemented")
+}
+func (*UnimplementedMsgServer) CompleteRequest(ctx context.Context, req *MsgCompleteRequest) (*MsgCompleteRequestResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CompleteRequest not implemented")
+}
+func (*UnimplementedMsgServer) FailRequest(ctx context.Context, req *MsgFailRequest) (*MsgFailRequestResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method FailRequest not implemented")
+}
+func (*UnimplementedMsgServer) CancelRequest(ctx context.Context, req *MsgCancelRequest) (*MsgCancelRequestResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CancelRequest not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -227,6 +890,78 @@ func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_SubmitRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSubmitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).SubmitRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.deferral.v1.Msg/SubmitRequest",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).SubmitRequest(ctx, req.(*MsgSubmitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CompleteRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCompleteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CompleteRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.deferral.v1.Msg/CompleteRequest",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CompleteRequest(ctx, req.(*MsgCompleteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_FailRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgFailRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).FailRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.deferral.v1.Msg/FailRequest",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).FailRequest(ctx, req.(*MsgFailRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_CancelRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgCancelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).CancelRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.deferral.v1.Msg/CancelRequest",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).CancelRequest(ctx, req.(*MsgCancelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.deferral.v1.Msg",
@@ -236,9 +971,384 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
 		},
+		{
+			MethodName: "SubmitRequest",
+			Handler:    _Msg_SubmitRequest_Handler,
+		},
+		{
+			MethodName: "CompleteRequest",
+			Handler:    _Msg_CompleteRequest_Handler,
+		},
+		{
+			MethodName: "FailRequest",
+			Handler:    _Msg_FailRequest_Handler,
+		},
+		{
+			MethodName: "CancelRequest",
+			Handler:    _Msg_CancelRequest_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "repshard/deferral/v1/tx.proto",
+}
+
+func (m *MsgSubmitRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSubmitRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSubmitRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.MaxFee.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x4a
+	if m.DataBytes != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DataBytes))
+		i--
+		dAtA[i] = 0x40
+	}
+	if len(m.PayloadUri) > 0 {
+		i -= len(m.PayloadUri)
+		copy(dAtA[i:], m.PayloadUri)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.PayloadUri)))
+		i--
+		dAtA[i] = 0x3a
+	}
+	if len(m.PayloadHash) > 0 {
+		i -= len(m.PayloadHash)
+		copy(dAtA[i:], m.PayloadHash)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.PayloadHash)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.Payload) > 0 {
+		i -= len(m.Payload)
+		copy(dAtA[i:], m.Payload)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Payload)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.ComputeUnits != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ComputeUnits))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Urgency != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Urgency))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Class != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Class))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Requester) > 0 {
+		i -= len(m.Requester)
+		copy(dAtA[i:], m.Requester)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Requester)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSubmitRequestResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSubmitRequestResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSubmitRequestResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Fee.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x52
+	if m.EstimatedDueHeight != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.EstimatedDueHeight))
+		i--
+		dAtA[i] = 0x48
+	}
+	if m.QueuePositionCapped {
+		i--
+		if m.QueuePositionCapped {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.QueuePosition != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.QueuePosition))
+		i--
+		dAtA[i] = 0x38
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if m.DeferReason != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DeferReason))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Deferred {
+		i--
+		if m.Deferred {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Status != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Status))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.ShardId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ShardId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCompleteRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCompleteRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCompleteRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.ResultHash) > 0 {
+		i -= len(m.ResultHash)
+		copy(dAtA[i:], m.ResultHash)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.ResultHash)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCompleteRequestResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCompleteRequestResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCompleteRequestResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgFailRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgFailRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgFailRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Reason) > 0 {
+		i -= len(m.Reason)
+		copy(dAtA[i:], m.Reason)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Reason)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgFailRequestResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgFailRequestResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgFailRequestResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCancelRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCancelRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCancelRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Requester) > 0 {
+		i -= len(m.Requester)
+		copy(dAtA[i:], m.Requester)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Requester)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgCancelRequestResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgCancelRequestResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgCancelRequestResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
 }
 
 func (m *MsgUpdateParams) Marshal() (dAtA []byte, err error) {
@@ -315,6 +1425,167 @@ func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	dAtA[offset] = uint8(v)
 	return base
 }
+func (m *MsgSubmitRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Requester)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Class != 0 {
+		n += 1 + sovTx(uint64(m.Class))
+	}
+	if m.Urgency != 0 {
+		n += 1 + sovTx(uint64(m.Urgency))
+	}
+	if m.ComputeUnits != 0 {
+		n += 1 + sovTx(uint64(m.ComputeUnits))
+	}
+	l = len(m.Payload)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.PayloadHash)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.PayloadUri)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.DataBytes != 0 {
+		n += 1 + sovTx(uint64(m.DataBytes))
+	}
+	l = m.MaxFee.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgSubmitRequestResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovTx(uint64(m.RequestId))
+	}
+	if m.ShardId != 0 {
+		n += 1 + sovTx(uint64(m.ShardId))
+	}
+	if m.Status != 0 {
+		n += 1 + sovTx(uint64(m.Status))
+	}
+	if m.Deferred {
+		n += 2
+	}
+	if m.DeferReason != 0 {
+		n += 1 + sovTx(uint64(m.DeferReason))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.QueuePosition != 0 {
+		n += 1 + sovTx(uint64(m.QueuePosition))
+	}
+	if m.QueuePositionCapped {
+		n += 2
+	}
+	if m.EstimatedDueHeight != 0 {
+		n += 1 + sovTx(uint64(m.EstimatedDueHeight))
+	}
+	l = m.Fee.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgCompleteRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.RequestId != 0 {
+		n += 1 + sovTx(uint64(m.RequestId))
+	}
+	l = len(m.ResultHash)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgCompleteRequestResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgFailRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.RequestId != 0 {
+		n += 1 + sovTx(uint64(m.RequestId))
+	}
+	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgFailRequestResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgCancelRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Requester)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.RequestId != 0 {
+		n += 1 + sovTx(uint64(m.RequestId))
+	}
+	return n
+}
+
+func (m *MsgCancelRequestResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
 func (m *MsgUpdateParams) Size() (n int) {
 	if m == nil {
 		return 0
@@ -344,6 +1615,1085 @@ func sovTx(x uint64) (n int) {
 }
 func sozTx(x uint64) (n int) {
 	return sovTx(uint64((x << 1) ^ uint64((int64(x) >> 63))))
+}
+func (m *MsgSubmitRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSubmitRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSubmitRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requester", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Requester = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Class", wireType)
+			}
+			m.Class = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Class |= types.ShardClass(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Urgency", wireType)
+			}
+			m.Urgency = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Urgency |= Urgency(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ComputeUnits", wireType)
+			}
+			m.ComputeUnits = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ComputeUnits |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Payload", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Payload = append(m.Payload[:0], dAtA[iNdEx:postIndex]...)
+			if m.Payload == nil {
+				m.Payload = []byte{}
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PayloadHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PayloadHash = append(m.PayloadHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.PayloadHash == nil {
+				m.PayloadHash = []byte{}
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PayloadUri", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PayloadUri = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DataBytes", wireType)
+			}
+			m.DataBytes = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DataBytes |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxFee", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MaxFee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSubmitRequestResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSubmitRequestResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSubmitRequestResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ShardId", wireType)
+			}
+			m.ShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			m.Status = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Status |= RequestStatus(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Deferred", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Deferred = bool(v != 0)
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeferReason", wireType)
+			}
+			m.DeferReason = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeferReason |= DeferReason(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field QueuePosition", wireType)
+			}
+			m.QueuePosition = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.QueuePosition |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field QueuePositionCapped", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.QueuePositionCapped = bool(v != 0)
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EstimatedDueHeight", wireType)
+			}
+			m.EstimatedDueHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EstimatedDueHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Fee", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Fee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCompleteRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCompleteRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCompleteRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResultHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ResultHash = append(m.ResultHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.ResultHash == nil {
+				m.ResultHash = []byte{}
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCompleteRequestResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCompleteRequestResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCompleteRequestResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgFailRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgFailRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgFailRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reason", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgFailRequestResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgFailRequestResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgFailRequestResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCancelRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCancelRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCancelRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requester", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Requester = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgCancelRequestResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgCancelRequestResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgCancelRequestResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
 }
 func (m *MsgUpdateParams) Unmarshal(dAtA []byte) error {
 	l := len(dAtA)
