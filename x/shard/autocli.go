@@ -7,23 +7,76 @@ import (
 )
 
 // AutoCLIOptions describes the module's CLI: `repshardd query shard …`
-// and `repshardd tx shard …`.
+// and `repshardd tx shard …`. register-worker is hand-written
+// (client/cli): its first argument is a comma list of classes, which AutoCLI
+// cannot parse in a non-final position. EnhanceCustomCommand adds the
+// generated tx commands next to it.
 func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 	return &autocliv1.ModuleOptions{
 		Query: &autocliv1.ServiceCommandDescriptor{
 			Service: types.Query_serviceDesc.ServiceName,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "Params", Use: "params", Short: "Show the x/shard parameters (worker bond, routing and split/merge thresholds)"},
+				{
+					RpcMethod: "Shard", Use: "shard [shard-id]",
+					Short:          "Show one shard: class, status, workers, capacity, in-flight and queued units, load",
+					Example:        "repshardd q shard shard 1 -o json",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "shard_id"}},
+				},
+				{
+					RpcMethod: "Shards", Use: "shards",
+					Short:   "List all shards (ACTIVE, DRAINING and RETIRED) in id order",
+					Example: "repshardd q shard shards -o json",
+				},
+				{
+					RpcMethod: "ShardsByClass", Use: "shards-by-class [class]",
+					Short:          "List the ACTIVE shards of a class (SHARD_CLASS_HIGH_PRIORITY, SHARD_CLASS_LOW_PRIORITY, SHARD_CLASS_DATA_INTENSIVE, SHARD_CLASS_COMPUTE_INTENSIVE)",
+					Example:        "repshardd q shard shards-by-class SHARD_CLASS_HIGH_PRIORITY",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "class"}},
+				},
+				{
+					RpcMethod: "Worker", Use: "worker [address]",
+					Short:          "Show a worker: shard, bond, capacity, in-flight units, outcome counts, status",
+					Example:        "repshardd q shard worker rep1... -o json",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
+				},
+				{
+					RpcMethod: "WorkersByShard", Use: "workers [shard-id]",
+					Short:          "List the workers attached to a shard, in address order",
+					Example:        "repshardd q shard workers 1",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "shard_id"}},
+				},
+				{
+					RpcMethod: "NetworkLoad", Use: "network-load",
+					Short: "Show the capacity and load summed over ACTIVE shards, and the network load in ppm",
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
-			Service: types.Msg_serviceDesc.ServiceName,
+			Service:              types.Msg_serviceDesc.ServiceName,
+			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
+				{RpcMethod: "RegisterWorker", Skip: true}, // hand-written: client/cli
+				{
+					RpcMethod: "UpdateWorker", Use: "update-worker [capacity-units] [storage-bytes]",
+					Short: "Change the capacity and storage your worker (--from) offers",
+					Long: "Change the capacity units (concurrent compute, > 0) and storage bytes the --from worker offers. " +
+						"The capacity may not drop below the units currently in flight.",
+					Example:        "repshardd tx shard update-worker 200 2147483648 --from worker1",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "capacity_units"}, {ProtoField: "storage_bytes"}},
+				},
+				{
+					RpcMethod: "UnregisterWorker", Use: "unregister-worker",
+					Short: "Stop taking new work and start unbonding your worker (--from)",
+					Long: "The --from worker takes no new assignments from now on. Its bond is returned " +
+						"unbonding_period_blocks after its last in-flight assignment finishes.",
+					Example: "repshardd tx shard unregister-worker --from worker1",
+				},
 				{
 					RpcMethod:      "UpdateParams",
 					Use:            "update-params-proposal [params-json]",
 					Short:          "Submit a governance proposal that replaces the x/shard parameters",
-					Example:        `repshardd tx shard update-params-proposal '{"default_score_ppm":500000,...}' --deposit 10000000urep --from alice`,
+					Example:        `repshardd tx shard update-params-proposal "$(repshardd q shard params -o json | jq -c .params)" --deposit 10000000urep --from alice`,
 					GovProposal:    true,
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},
 				},

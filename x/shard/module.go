@@ -9,6 +9,7 @@ import (
 
 	"cosmossdk.io/core/appmodule"
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/runtime"
+	"github.com/spf13/cobra"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/codec"
@@ -16,6 +17,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 
+	"github.com/repshard/repshard/x/shard/client/cli"
 	"github.com/repshard/repshard/x/shard/keeper"
 	"github.com/repshard/repshard/x/shard/types"
 )
@@ -29,6 +31,7 @@ var (
 	_ module.HasServices         = AppModule{}
 	_ module.HasConsensusVersion = AppModule{}
 	_ appmodule.AppModule        = AppModule{}
+	_ appmodule.HasEndBlocker    = AppModule{}
 )
 
 // AppModule is the x/shard module.
@@ -108,4 +111,16 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 		panic(fmt.Errorf("x/%s export: %w", types.ModuleName, err))
 	}
 	return cdc.MustMarshalJSON(gs)
+}
+
+// EndBlock returns the bonds of workers whose unbonding period is over
+// (bounded by max_bond_releases_per_block).
+func (am AppModule) EndBlock(ctx context.Context) error {
+	return am.keeper.EndBlocker(ctx)
+}
+
+// GetTxCmd returns `repshardd tx shard` with the hand-written register-worker
+// command; AutoCLI adds the other tx commands to it (EnhanceCustomCommand).
+func (AppModule) GetTxCmd() *cobra.Command {
+	return cli.NewTxCmd()
 }

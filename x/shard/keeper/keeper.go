@@ -9,19 +9,47 @@ import (
 	storetypes "cosmossdk.io/core/store"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/repshard/repshard/x/shard/types"
 )
+
+// FreeKey is a FreeCapacity entry: (shard id, free units, worker address).
+type FreeKey = collections.Triple[uint64, uint64, sdk.AccAddress]
 
 // Keeper keeps workers and the shard topology in consensus state.
 type Keeper struct {
 	cdc          codec.BinaryCodec
 	storeService storetypes.KVStoreService
+	addressCodec address.Codec
 	authority    string
 	bank         types.BankKeeper
 
 	Schema collections.Schema
 	Params collections.Item[types.Params]
+
+	// Shards holds every shard by id (ACTIVE, DRAINING and RETIRED).
+	Shards collections.Map[uint64, types.Shard]
+	// ShardSeq is the id of the next new shard.
+	ShardSeq collections.Sequence
+	// ShardsByClass indexes the ACTIVE shards: (class, shard id).
+	ShardsByClass collections.KeySet[collections.Pair[int32, uint64]]
+	// DrainableShards holds the ids of ACTIVE and DRAINING shards.
+	DrainableShards collections.KeySet[uint64]
+
+	// Workers holds every registered worker (ACTIVE and UNBONDING) by address.
+	Workers collections.Map[sdk.AccAddress, types.Worker]
+	// WorkersByShard indexes the workers attached to a shard: (shard id, address).
+	WorkersByShard collections.KeySet[collections.Pair[uint64, sdk.AccAddress]]
+	// FreeCapacity holds (shard id, free units, address) for every ACTIVE
+	// worker with free units > 0: best fit is the first key at or after
+	// (shard, units), the largest free capacity the last key of the shard.
+	FreeCapacity collections.KeySet[FreeKey]
+	// UnbondingQueue holds (release height, address) of UNBONDING workers
+	// whose bond release is scheduled.
+	UnbondingQueue collections.KeySet[collections.Pair[int64, sdk.AccAddress]]
+	// Totals sums capacity and load units of ACTIVE shards.
+	Totals collections.Item[types.NetworkTotals]
 }
 
 // NewKeeper builds the x/shard keeper. authority is the account allowed
@@ -34,9 +62,26 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, ad
 	k := Keeper{
 		cdc:          cdc,
 		storeService: storeService,
+		addressCodec: addressCodec,
 		authority:    authority,
 		bank:         bank,
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Shards: collections.NewMap(sb, types.ShardsKey, "shards",
+			collections.Uint64Key, codec.CollValue[types.Shard](cdc)),
+		ShardSeq: collections.NewSequence(sb, types.ShardSeqKey, "shard_seq"),
+		ShardsByClass: collections.NewKeySet(sb, types.ShardsByClassKey, "shards_by_class",
+			collections.NamedPairKeyCodec("class", collections.Int32Key, "shard_id", collections.Uint64Key)),
+		DrainableShards: collections.NewKeySet(sb, types.DrainableShardsKey, "drainable_shards", collections.Uint64Key),
+		Workers: collections.NewMap(sb, types.WorkersKey, "workers",
+			sdk.AccAddressKey, codec.CollValue[types.Worker](cdc)),
+		WorkersByShard: collections.NewKeySet(sb, types.WorkersByShardKey, "workers_by_shard",
+			collections.NamedPairKeyCodec("shard_id", collections.Uint64Key, "worker", sdk.AccAddressKey)),
+		FreeCapacity: collections.NewKeySet(sb, types.FreeCapacityKey, "free_capacity",
+			collections.NamedTripleKeyCodec("shard_id", collections.Uint64Key,
+				"free_units", collections.Uint64Key, "worker", sdk.AccAddressKey)),
+		UnbondingQueue: collections.NewKeySet(sb, types.UnbondingQueueKey, "unbonding_queue",
+			collections.NamedPairKeyCodec("release_height", collections.Int64Key, "worker", sdk.AccAddressKey)),
+		Totals: collections.NewItem(sb, types.NetworkTotalsKey, "network_totals", codec.CollValue[types.NetworkTotals](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -154,7 +154,11 @@ func TestUpdateParamsRejectsInvalidParams(t *testing.T) {
 func TestGenesisRoundTrip(t *testing.T) {
 	for name, gs := range map[string]*types.GenesisState{
 		"default": types.DefaultGenesis(),
-		"changed": {Params: changedParams()},
+		"changed": func() *types.GenesisState {
+			gs := types.DefaultGenesis()
+			gs.Params = changedParams()
+			return gs
+		}(),
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t)

@@ -2,9 +2,14 @@ package keeper
 
 import (
 	"context"
+	"errors"
 
+	"cosmossdk.io/collections"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/repshard/repshard/x/shard/types"
 )
@@ -26,4 +31,101 @@ func (q queryServer) Params(ctx context.Context, req *types.QueryParamsRequest) 
 		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &types.QueryParamsResponse{Params: params}, nil
+}
+
+// Shard returns one shard by id.
+func (q queryServer) Shard(ctx context.Context, req *types.QueryShardRequest) (*types.QueryShardResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	s, err := q.Keeper.Shards.Get(ctx, req.ShardId)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "shard %d not found", req.ShardId)
+	}
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryShardResponse{Shard: s}, nil
+}
+
+// Shards returns all shards in id order, paginated.
+func (q queryServer) Shards(ctx context.Context, req *types.QueryShardsRequest) (*types.QueryShardsResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	shards, page, err := query.CollectionPaginate(ctx, q.Keeper.Shards, req.Pagination,
+		func(_ uint64, s types.Shard) (types.Shard, error) { return s, nil })
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryShardsResponse{Shards: shards, Pagination: page}, nil
+}
+
+// ShardsByClass returns the ACTIVE shards of a class in id order, paginated.
+func (q queryServer) ShardsByClass(ctx context.Context, req *types.QueryShardsByClassRequest) (*types.QueryShardsByClassResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	if !req.Class.IsValid() {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid class %s", req.Class)
+	}
+	shards, page, err := query.CollectionPaginate(ctx, q.Keeper.ShardsByClass, req.Pagination,
+		func(key collections.Pair[int32, uint64], _ collections.NoValue) (types.Shard, error) {
+			return q.Keeper.Shards.Get(ctx, key.K2())
+		}, query.WithCollectionPaginationPairPrefix[int32, uint64](int32(req.Class)))
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryShardsByClassResponse{Shards: shards, Pagination: page}, nil
+}
+
+// Worker returns one worker by address.
+func (q queryServer) Worker(ctx context.Context, req *types.QueryWorkerRequest) (*types.QueryWorkerResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	addr, err := q.addressCodec.StringToBytes(req.Address)
+	if err != nil || len(addr) == 0 {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid address %q", req.Address)
+	}
+	w, err := q.Keeper.Workers.Get(ctx, addr)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "worker %s not found", req.Address)
+	}
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryWorkerResponse{Worker: w}, nil
+}
+
+// WorkersByShard returns the workers attached to a shard in address order, paginated.
+func (q queryServer) WorkersByShard(ctx context.Context, req *types.QueryWorkersByShardRequest) (*types.QueryWorkersByShardResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	if has, err := q.Keeper.Shards.Has(ctx, req.ShardId); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	} else if !has {
+		return nil, status.Errorf(codes.NotFound, "shard %d not found", req.ShardId)
+	}
+	workers, page, err := query.CollectionPaginate(ctx, q.Keeper.WorkersByShard, req.Pagination,
+		func(key collections.Pair[uint64, sdk.AccAddress], _ collections.NoValue) (types.Worker, error) {
+			return q.Keeper.Workers.Get(ctx, key.K2())
+		}, query.WithCollectionPaginationPairPrefix[uint64, sdk.AccAddress](req.ShardId))
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryWorkersByShardResponse{Workers: workers, Pagination: page}, nil
+}
+
+// NetworkLoad returns the totals over ACTIVE shards and the network load.
+func (q queryServer) NetworkLoad(ctx context.Context, req *types.QueryNetworkLoadRequest) (*types.QueryNetworkLoadResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	t, err := q.getTotals(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryNetworkLoadResponse{Totals: t, LoadPpm: LoadPpm(t.LoadUnits, t.CapacityUnits)}, nil
 }

@@ -12,11 +12,15 @@ import (
 // signing (ledger devices).
 func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "repshard/x/shard/MsgUpdateParams")
+	legacy.RegisterAminoMsg(cdc, &MsgRegisterWorker{}, "repshard/x/shard/MsgRegisterWorker")
+	legacy.RegisterAminoMsg(cdc, &MsgUpdateWorker{}, "repshard/x/shard/MsgUpdateWorker")
+	legacy.RegisterAminoMsg(cdc, &MsgUnregisterWorker{}, "repshard/x/shard/MsgUnregisterWorker")
 	cdc.RegisterConcrete(&Params{}, "repshard/x/shard/Params", nil)
 }
 
 // RegisterInterfaces registers the module's messages with the interface registry.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
-	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{})
+	registry.RegisterImplementations((*sdk.Msg)(nil),
+		&MsgUpdateParams{}, &MsgRegisterWorker{}, &MsgUpdateWorker{}, &MsgUnregisterWorker{})
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

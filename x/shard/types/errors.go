@@ -2,8 +2,27 @@ package types
 
 import errorsmod "cosmossdk.io/errors"
 
-// x/shard errors. Codes start at 2; 1 is reserved.
+// x/shard errors. Codes start at 2; 1 is reserved. Never renumber.
 var (
-	ErrUnauthorized  = errorsmod.Register(ModuleName, 2, "unauthorized: signer is not the module authority")
-	ErrInvalidParams = errorsmod.Register(ModuleName, 3, "invalid params")
+	ErrUnauthorized          = errorsmod.Register(ModuleName, 2, "unauthorized: signer is not the module authority")
+	ErrInvalidParams         = errorsmod.Register(ModuleName, 3, "invalid params")
+	ErrInvalidClass          = errorsmod.Register(ModuleName, 4, "invalid shard class")
+	ErrInvalidCapacity       = errorsmod.Register(ModuleName, 5, "invalid capacity units")
+	ErrInvalidBond           = errorsmod.Register(ModuleName, 6, "invalid bond")
+	ErrBondTooSmall          = errorsmod.Register(ModuleName, 7, "bond below the minimum worker bond")
+	ErrWorkerExists          = errorsmod.Register(ModuleName, 8, "worker already registered")
+	ErrWorkerNotFound        = errorsmod.Register(ModuleName, 9, "worker not found")
+	ErrWorkerNotActive       = errorsmod.Register(ModuleName, 10, "worker is not active")
+	ErrNoShardAvailable      = errorsmod.Register(ModuleName, 11, "no ACTIVE shard of the worker's classes has room")
+	ErrShardNotFound         = errorsmod.Register(ModuleName, 12, "shard not found")
+	ErrNoActiveShard         = errorsmod.Register(ModuleName, 13, "no ACTIVE shard serves the class")
+	ErrCapacityExceeded      = errorsmod.Register(ModuleName, 14, "in-flight units would exceed the worker's capacity")
+	ErrCapacityBelowInFlight = errorsmod.Register(ModuleName, 15, "capacity below the units in flight")
+	ErrWorkerNotInShard      = errorsmod.Register(ModuleName, 16, "worker is not attached to the shard")
+	ErrInvalidUnits          = errorsmod.Register(ModuleName, 17, "invalid units")
+	ErrCounterUnderflow      = errorsmod.Register(ModuleName, 18, "units to remove exceed the units recorded")
+	ErrInvalidOutcome        = errorsmod.Register(ModuleName, 19, "invalid outcome")
+	ErrInvalidFraction       = errorsmod.Register(ModuleName, 20, "invalid slash fraction")
+	ErrShardNotOpen          = errorsmod.Register(ModuleName, 21, "shard is retired")
+	ErrOverflow              = errorsmod.Register(ModuleName, 22, "counter overflow")
 )

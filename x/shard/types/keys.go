@@ -3,7 +3,8 @@ package types
 import "cosmossdk.io/collections"
 
 const (
-	// ModuleName is the name of the x/shard module.
+	// ModuleName is the name of the x/shard module. Its module account holds
+	// the worker bonds.
 	ModuleName = "shard"
 	// StoreKey is the KV store key of the module.
 	StoreKey = ModuleName
@@ -11,5 +12,25 @@ const (
 
 // Collection prefixes. Never renumber or reuse a prefix once released.
 var (
+	// ParamsKey holds the module params.
 	ParamsKey = collections.NewPrefix(0)
+	// ShardsKey holds Map[shardID]Shard.
+	ShardsKey = collections.NewPrefix(1)
+	// ShardSeqKey holds the next shard id.
+	ShardSeqKey = collections.NewPrefix(2)
+	// ShardsByClassKey holds KeySet[(class, shardID)] of ACTIVE shards.
+	ShardsByClassKey = collections.NewPrefix(3)
+	// DrainableShardsKey holds KeySet[shardID] of ACTIVE and DRAINING shards.
+	DrainableShardsKey = collections.NewPrefix(4)
+	// WorkersKey holds Map[address]Worker.
+	WorkersKey = collections.NewPrefix(5)
+	// WorkersByShardKey holds KeySet[(shardID, address)] of attached workers.
+	WorkersByShardKey = collections.NewPrefix(6)
+	// FreeCapacityKey holds KeySet[(shardID, freeUnits, address)] of ACTIVE
+	// workers with free capacity.
+	FreeCapacityKey = collections.NewPrefix(7)
+	// UnbondingQueueKey holds KeySet[(releaseHeight, address)].
+	UnbondingQueueKey = collections.NewPrefix(8)
+	// NetworkTotalsKey holds the NetworkTotals of ACTIVE shards.
+	NetworkTotalsKey = collections.NewPrefix(9)
 )

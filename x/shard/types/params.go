@@ -30,6 +30,7 @@ func DefaultParams() Params {
 		LoadEmaWeightPpm:                200_000,
 		MaxMigrationsPerBlock:           50,
 		MaxTopologyChecksPerBlock:       16,
+		MaxBondReleasesPerBlock:         50,
 	}
 }
 
@@ -61,6 +62,7 @@ func (p Params) Validate() error {
 		ppm.F("load_ema_weight_ppm", p.LoadEmaWeightPpm),
 		ppm.F("max_migrations_per_block", p.MaxMigrationsPerBlock),
 		ppm.F("max_topology_checks_per_block", p.MaxTopologyChecksPerBlock),
+		ppm.F("max_bond_releases_per_block", p.MaxBondReleasesPerBlock),
 	); err != nil {
 		return err
 	}

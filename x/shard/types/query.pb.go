@@ -6,7 +6,8 @@ package types
 import (
 	context "context"
 	fmt "fmt"
-	_ "github.com/cosmos/cosmos-sdk/types/query"
+	_ "github.com/cosmos/cosmos-proto"
+	query "github.com/cosmos/cosmos-sdk/types/query"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
 	grpc1 "github.com/cosmos/gogoproto/grpc"
@@ -114,34 +115,679 @@ func (m *QueryParamsResponse) GetParams() Params {
 	return Params{}
 }
 
+// QueryShardRequest is the request of Query/Shard.
+type QueryShardRequest struct {
+	// shard_id is the shard's id.
+	ShardId uint64 `protobuf:"varint,1,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+}
+
+func (m *QueryShardRequest) Reset()         { *m = QueryShardRequest{} }
+func (m *QueryShardRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryShardRequest) ProtoMessage()    {}
+func (*QueryShardRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{2}
+}
+func (m *QueryShardRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryShardRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryShardRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryShardRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryShardRequest.Merge(m, src)
+}
+func (m *QueryShardRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryShardRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryShardRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryShardRequest proto.InternalMessageInfo
+
+func (m *QueryShardRequest) GetShardId() uint64 {
+	if m != nil {
+		return m.ShardId
+	}
+	return 0
+}
+
+// QueryShardResponse is the response of Query/Shard.
+type QueryShardResponse struct {
+	// shard is the shard.
+	Shard Shard `protobuf:"bytes,1,opt,name=shard,proto3" json:"shard"`
+}
+
+func (m *QueryShardResponse) Reset()         { *m = QueryShardResponse{} }
+func (m *QueryShardResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryShardResponse) ProtoMessage()    {}
+func (*QueryShardResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{3}
+}
+func (m *QueryShardResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryShardResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryShardResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryShardResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryShardResponse.Merge(m, src)
+}
+func (m *QueryShardResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryShardResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryShardResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryShardResponse proto.InternalMessageInfo
+
+func (m *QueryShardResponse) GetShard() Shard {
+	if m != nil {
+		return m.Shard
+	}
+	return Shard{}
+}
+
+// QueryShardsRequest is the request of Query/Shards.
+type QueryShardsRequest struct {
+	// pagination pages through the shards.
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryShardsRequest) Reset()         { *m = QueryShardsRequest{} }
+func (m *QueryShardsRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryShardsRequest) ProtoMessage()    {}
+func (*QueryShardsRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{4}
+}
+func (m *QueryShardsRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryShardsRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryShardsRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryShardsRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryShardsRequest.Merge(m, src)
+}
+func (m *QueryShardsRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryShardsRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryShardsRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryShardsRequest proto.InternalMessageInfo
+
+func (m *QueryShardsRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryShardsResponse is the response of Query/Shards.
+type QueryShardsResponse struct {
+	// shards are the shards of this page, in id order.
+	Shards []Shard `protobuf:"bytes,1,rep,name=shards,proto3" json:"shards"`
+	// pagination holds the next page key and, if asked, the total.
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryShardsResponse) Reset()         { *m = QueryShardsResponse{} }
+func (m *QueryShardsResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryShardsResponse) ProtoMessage()    {}
+func (*QueryShardsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{5}
+}
+func (m *QueryShardsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryShardsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryShardsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryShardsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryShardsResponse.Merge(m, src)
+}
+func (m *QueryShardsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryShardsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryShardsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryShardsResponse proto.InternalMessageInfo
+
+func (m *QueryShardsResponse) GetShards() []Shard {
+	if m != nil {
+		return m.Shards
+	}
+	return nil
+}
+
+func (m *QueryShardsResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryShardsByClassRequest is the request of Query/ShardsByClass.
+type QueryShardsByClassRequest struct {
+	// class is the shard class; UNSPECIFIED is invalid.
+	Class ShardClass `protobuf:"varint,1,opt,name=class,proto3,enum=repshard.shard.v1.ShardClass" json:"class,omitempty"`
+	// pagination pages through the shards.
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryShardsByClassRequest) Reset()         { *m = QueryShardsByClassRequest{} }
+func (m *QueryShardsByClassRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryShardsByClassRequest) ProtoMessage()    {}
+func (*QueryShardsByClassRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{6}
+}
+func (m *QueryShardsByClassRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryShardsByClassRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryShardsByClassRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryShardsByClassRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryShardsByClassRequest.Merge(m, src)
+}
+func (m *QueryShardsByClassRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryShardsByClassRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryShardsByClassRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryShardsByClassRequest proto.InternalMessageInfo
+
+func (m *QueryShardsByClassRequest) GetClass() ShardClass {
+	if m != nil {
+		return m.Class
+	}
+	return ClassUnspecified
+}
+
+func (m *QueryShardsByClassRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryShardsByClassResponse is the response of Query/ShardsByClass.
+type QueryShardsByClassResponse struct {
+	// shards are the ACTIVE shards of the class on this page, in id order.
+	Shards []Shard `protobuf:"bytes,1,rep,name=shards,proto3" json:"shards"`
+	// pagination holds the next page key and, if asked, the total.
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryShardsByClassResponse) Reset()         { *m = QueryShardsByClassResponse{} }
+func (m *QueryShardsByClassResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryShardsByClassResponse) ProtoMessage()    {}
+func (*QueryShardsByClassResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{7}
+}
+func (m *QueryShardsByClassResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryShardsByClassResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryShardsByClassResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryShardsByClassResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryShardsByClassResponse.Merge(m, src)
+}
+func (m *QueryShardsByClassResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryShardsByClassResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryShardsByClassResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryShardsByClassResponse proto.InternalMessageInfo
+
+func (m *QueryShardsByClassResponse) GetShards() []Shard {
+	if m != nil {
+		return m.Shards
+	}
+	return nil
+}
+
+func (m *QueryShardsByClassResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryWorkerRequest is the request of Query/Worker.
+type QueryWorkerRequest struct {
+	// address is the worker's account address.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+}
+
+func (m *QueryWorkerRequest) Reset()         { *m = QueryWorkerRequest{} }
+func (m *QueryWorkerRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryWorkerRequest) ProtoMessage()    {}
+func (*QueryWorkerRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{8}
+}
+func (m *QueryWorkerRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryWorkerRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryWorkerRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryWorkerRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryWorkerRequest.Merge(m, src)
+}
+func (m *QueryWorkerRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryWorkerRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryWorkerRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryWorkerRequest proto.InternalMessageInfo
+
+func (m *QueryWorkerRequest) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+// QueryWorkerResponse is the response of Query/Worker.
+type QueryWorkerResponse struct {
+	// worker is the worker record.
+	Worker Worker `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker"`
+}
+
+func (m *QueryWorkerResponse) Reset()         { *m = QueryWorkerResponse{} }
+func (m *QueryWorkerResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryWorkerResponse) ProtoMessage()    {}
+func (*QueryWorkerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{9}
+}
+func (m *QueryWorkerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryWorkerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryWorkerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryWorkerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryWorkerResponse.Merge(m, src)
+}
+func (m *QueryWorkerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryWorkerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryWorkerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryWorkerResponse proto.InternalMessageInfo
+
+func (m *QueryWorkerResponse) GetWorker() Worker {
+	if m != nil {
+		return m.Worker
+	}
+	return Worker{}
+}
+
+// QueryWorkersByShardRequest is the request of Query/WorkersByShard.
+type QueryWorkersByShardRequest struct {
+	// shard_id is the shard's id.
+	ShardId uint64 `protobuf:"varint,1,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	// pagination pages through the workers.
+	Pagination *query.PageRequest `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryWorkersByShardRequest) Reset()         { *m = QueryWorkersByShardRequest{} }
+func (m *QueryWorkersByShardRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryWorkersByShardRequest) ProtoMessage()    {}
+func (*QueryWorkersByShardRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{10}
+}
+func (m *QueryWorkersByShardRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryWorkersByShardRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryWorkersByShardRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryWorkersByShardRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryWorkersByShardRequest.Merge(m, src)
+}
+func (m *QueryWorkersByShardRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryWorkersByShardRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryWorkersByShardRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryWorkersByShardRequest proto.InternalMessageInfo
+
+func (m *QueryWorkersByShardRequest) GetShardId() uint64 {
+	if m != nil {
+		return m.ShardId
+	}
+	return 0
+}
+
+func (m *QueryWorkersByShardRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryWorkersByShardResponse is the response of Query/WorkersByShard.
+type QueryWorkersByShardResponse struct {
+	// workers are the shard's workers on this page, in address order.
+	Workers []Worker `protobuf:"bytes,1,rep,name=workers,proto3" json:"workers"`
+	// pagination holds the next page key and, if asked, the total.
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryWorkersByShardResponse) Reset()         { *m = QueryWorkersByShardResponse{} }
+func (m *QueryWorkersByShardResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryWorkersByShardResponse) ProtoMessage()    {}
+func (*QueryWorkersByShardResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{11}
+}
+func (m *QueryWorkersByShardResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryWorkersByShardResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryWorkersByShardResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryWorkersByShardResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryWorkersByShardResponse.Merge(m, src)
+}
+func (m *QueryWorkersByShardResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryWorkersByShardResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryWorkersByShardResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryWorkersByShardResponse proto.InternalMessageInfo
+
+func (m *QueryWorkersByShardResponse) GetWorkers() []Worker {
+	if m != nil {
+		return m.Workers
+	}
+	return nil
+}
+
+func (m *QueryWorkersByShardResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryNetworkLoadRequest is the request of Query/NetworkLoad.
+type QueryNetworkLoadRequest struct {
+}
+
+func (m *QueryNetworkLoadRequest) Reset()         { *m = QueryNetworkLoadRequest{} }
+func (m *QueryNetworkLoadRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryNetworkLoadRequest) ProtoMessage()    {}
+func (*QueryNetworkLoadRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{12}
+}
+func (m *QueryNetworkLoadRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryNetworkLoadRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryNetworkLoadRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryNetworkLoadRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryNetworkLoadRequest.Merge(m, src)
+}
+func (m *QueryNetworkLoadRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryNetworkLoadRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryNetworkLoadRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryNetworkLoadRequest proto.InternalMessageInfo
+
+// QueryNetworkLoadResponse is the response of Query/NetworkLoad.
+type QueryNetworkLoadResponse struct {
+	// totals are the sums over ACTIVE shards.
+	Totals NetworkTotals `protobuf:"bytes,1,opt,name=totals,proto3" json:"totals"`
+	// load_ppm is load_units / capacity_units in ppm, capped at 1_000_000;
+	// 1_000_000 when there is no capacity.
+	LoadPpm uint32 `protobuf:"varint,2,opt,name=load_ppm,json=loadPpm,proto3" json:"load_ppm,omitempty"`
+}
+
+func (m *QueryNetworkLoadResponse) Reset()         { *m = QueryNetworkLoadResponse{} }
+func (m *QueryNetworkLoadResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryNetworkLoadResponse) ProtoMessage()    {}
+func (*QueryNetworkLoadResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{13}
+}
+func (m *QueryNetworkLoadResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryNetworkLoadResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryNetworkLoadResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryNetworkLoadResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryNetworkLoadResponse.Merge(m, src)
+}
+func (m *QueryNetworkLoadResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryNetworkLoadResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryNetworkLoadResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryNetworkLoadResponse proto.InternalMessageInfo
+
+func (m *QueryNetworkLoadResponse) GetTotals() NetworkTotals {
+	if m != nil {
+		return m.Totals
+	}
+	return NetworkTotals{}
+}
+
+func (m *QueryNetworkLoadResponse) GetLoadPpm() uint32 {
+	if m != nil {
+		return m.LoadPpm
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "repshard.shard.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "repshard.shard.v1.QueryParamsResponse")
+	proto.RegisterType((*QueryShardRequest)(nil), "repshard.shard.v1.QueryShardRequest")
+	proto.RegisterType((*QueryShardResponse)(nil), "repshard.shard.v1.QueryShardResponse")
+	proto.RegisterType((*QueryShardsRequest)(nil), "repshard.shard.v1.QueryShardsRequest")
+	proto.RegisterType((*QueryShardsResponse)(nil), "repshard.shard.v1.QueryShardsResponse")
+	proto.RegisterType((*QueryShardsByClassRequest)(nil), "repshard.shard.v1.QueryShardsByClassRequest")
+	proto.RegisterType((*QueryShardsByClassResponse)(nil), "repshard.shard.v1.QueryShardsByClassResponse")
+	proto.RegisterType((*QueryWorkerRequest)(nil), "repshard.shard.v1.QueryWorkerRequest")
+	proto.RegisterType((*QueryWorkerResponse)(nil), "repshard.shard.v1.QueryWorkerResponse")
+	proto.RegisterType((*QueryWorkersByShardRequest)(nil), "repshard.shard.v1.QueryWorkersByShardRequest")
+	proto.RegisterType((*QueryWorkersByShardResponse)(nil), "repshard.shard.v1.QueryWorkersByShardResponse")
+	proto.RegisterType((*QueryNetworkLoadRequest)(nil), "repshard.shard.v1.QueryNetworkLoadRequest")
+	proto.RegisterType((*QueryNetworkLoadResponse)(nil), "repshard.shard.v1.QueryNetworkLoadResponse")
 }
 
 func init() { proto.RegisterFile("repshard/shard/v1/query.proto", fileDescriptor_4b0788e05d4925e9) }
 
 var fileDescriptor_4b0788e05d4925e9 = []byte{
-	// 295 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x2d, 0x4a, 0x2d, 0x28,
-	0xce, 0x48, 0x2c, 0x4a, 0xd1, 0x87, 0x90, 0x65, 0x86, 0xfa, 0x85, 0xa5, 0xa9, 0x45, 0x95, 0x7a,
-	0x05, 0x45, 0xf9, 0x25, 0xf9, 0x42, 0x82, 0x30, 0x69, 0x3d, 0x08, 0x59, 0x66, 0x28, 0x25, 0x98,
-	0x98, 0x9b, 0x99, 0x97, 0xaf, 0x0f, 0x26, 0x21, 0xaa, 0xa4, 0xa4, 0x93, 0xf3, 0x8b, 0x73, 0xf3,
-	0x8b, 0x21, 0x3a, 0xd1, 0x8c, 0x90, 0x12, 0x49, 0xcf, 0x4f, 0xcf, 0x07, 0x33, 0xf5, 0x41, 0x2c,
-	0xa8, 0xa8, 0x4c, 0x7a, 0x7e, 0x7e, 0x7a, 0x4e, 0xaa, 0x7e, 0x62, 0x41, 0xa6, 0x7e, 0x62, 0x5e,
-	0x5e, 0x7e, 0x49, 0x62, 0x49, 0x66, 0x7e, 0x5e, 0x31, 0x54, 0x56, 0x0e, 0xd3, 0x55, 0x05, 0x89,
-	0x45, 0x89, 0xb9, 0x50, 0x79, 0x25, 0x11, 0x2e, 0xa1, 0x40, 0x90, 0x15, 0x01, 0x60, 0xc1, 0xa0,
-	0xd4, 0xc2, 0xd2, 0xd4, 0xe2, 0x12, 0xa5, 0x60, 0x2e, 0x61, 0x14, 0xd1, 0xe2, 0x82, 0xfc, 0xbc,
-	0xe2, 0x54, 0x21, 0x1b, 0x2e, 0x36, 0x88, 0x66, 0x09, 0x46, 0x05, 0x46, 0x0d, 0x6e, 0x23, 0x49,
-	0x3d, 0x0c, 0x4f, 0xe9, 0x41, 0xb4, 0x38, 0x71, 0x9e, 0xb8, 0x27, 0xcf, 0xb0, 0xe2, 0xf9, 0x06,
-	0x2d, 0xc6, 0x20, 0xa8, 0x1e, 0xa3, 0x0e, 0x46, 0x2e, 0x56, 0xb0, 0xa9, 0x42, 0xf5, 0x5c, 0x6c,
-	0x10, 0x65, 0x42, 0xaa, 0x58, 0x4c, 0xc0, 0x74, 0x8f, 0x94, 0x1a, 0x21, 0x65, 0x10, 0x07, 0x2a,
-	0xa9, 0x75, 0x80, 0x6c, 0x6c, 0xba, 0xfc, 0x64, 0x32, 0x93, 0xb4, 0x90, 0xa4, 0x3e, 0x2e, 0xbf,
-	0x3b, 0xb9, 0x9c, 0x78, 0x24, 0xc7, 0x78, 0xe1, 0x91, 0x1c, 0xe3, 0x83, 0x47, 0x72, 0x8c, 0x13,
-	0x1e, 0xcb, 0x31, 0x5c, 0x78, 0x2c, 0xc7, 0x70, 0xe3, 0xb1, 0x1c, 0x43, 0x94, 0x56, 0x7a, 0x66,
-	0x49, 0x46, 0x69, 0x92, 0x5e, 0x72, 0x7e, 0x2e, 0x42, 0x3b, 0x9c, 0x51, 0x01, 0x35, 0xa9, 0xa4,
-	0xb2, 0x20, 0xb5, 0x38, 0x89, 0x0d, 0x1c, 0x84, 0xc6, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0x18,
-	0x81, 0x3c, 0xbb, 0xfa, 0x01, 0x00, 0x00,
+	// 853 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x56, 0xcf, 0x6b, 0x13, 0x5b,
+	0x14, 0xce, 0xed, 0x7b, 0x49, 0x5e, 0x6f, 0x69, 0xa1, 0xf7, 0x15, 0x4c, 0xa6, 0x36, 0x6d, 0x87,
+	0x36, 0x6a, 0xda, 0xce, 0x90, 0xd4, 0x8d, 0x28, 0x82, 0xa9, 0xf8, 0x03, 0x44, 0x6b, 0x2a, 0x08,
+	0x22, 0x84, 0x9b, 0x66, 0x98, 0x06, 0x93, 0xb9, 0xd3, 0x99, 0x69, 0xb5, 0x2d, 0xa5, 0xe0, 0x46,
+	0x71, 0x25, 0xe8, 0x42, 0x70, 0x21, 0x08, 0x8a, 0x4b, 0x17, 0xfe, 0x11, 0x5d, 0x16, 0xdd, 0xb8,
+	0x12, 0x69, 0x05, 0xff, 0x09, 0x17, 0x32, 0xf7, 0x9e, 0xdb, 0x64, 0x9a, 0x49, 0x32, 0x48, 0x17,
+	0x6e, 0x86, 0x99, 0xb9, 0xdf, 0x77, 0xce, 0x77, 0xbe, 0x33, 0xe7, 0x24, 0x78, 0xcc, 0x31, 0x6c,
+	0x77, 0x85, 0x3a, 0x55, 0x5d, 0x5c, 0xd7, 0xf3, 0xfa, 0xea, 0x9a, 0xe1, 0x6c, 0x68, 0xb6, 0xc3,
+	0x3c, 0x46, 0x86, 0xe5, 0xb1, 0x26, 0xae, 0xeb, 0x79, 0x65, 0x98, 0x36, 0x6a, 0x16, 0xd3, 0xf9,
+	0x55, 0xa0, 0x94, 0xdc, 0x32, 0x73, 0x1b, 0xcc, 0xd5, 0x2b, 0xd4, 0x35, 0x04, 0x5d, 0x5f, 0xcf,
+	0x57, 0x0c, 0x8f, 0xe6, 0x75, 0x9b, 0x9a, 0x35, 0x8b, 0x7a, 0x35, 0x66, 0x01, 0x76, 0x14, 0xb0,
+	0x12, 0xd6, 0x9a, 0x4e, 0x49, 0x8b, 0xc3, 0x32, 0x7f, 0xd2, 0xc5, 0x03, 0x1c, 0x8d, 0x98, 0xcc,
+	0x64, 0xe2, 0xbd, 0x7f, 0x07, 0x6f, 0x4f, 0x9a, 0x8c, 0x99, 0x75, 0x43, 0xa7, 0x76, 0x4d, 0xa7,
+	0x96, 0xc5, 0x3c, 0x9e, 0x4a, 0x72, 0x32, 0xed, 0xc5, 0xd9, 0xd4, 0xa1, 0x0d, 0x79, 0x1e, 0x52,
+	0xbc, 0xb7, 0x61, 0x1b, 0x70, 0xac, 0x8e, 0x60, 0x72, 0xdb, 0x17, 0xb7, 0xc8, 0x39, 0x25, 0x63,
+	0x75, 0xcd, 0x70, 0x3d, 0x75, 0x09, 0xff, 0x1f, 0x78, 0xeb, 0xda, 0xcc, 0x72, 0x0d, 0x72, 0x01,
+	0x27, 0x44, 0xec, 0x14, 0x9a, 0x40, 0xa7, 0x07, 0x0a, 0x69, 0xad, 0xcd, 0x3a, 0x4d, 0x50, 0x8a,
+	0xfd, 0xbb, 0xdf, 0xc6, 0x63, 0x1f, 0x7e, 0x7e, 0xcc, 0xa1, 0x12, 0x70, 0x54, 0x0d, 0x0f, 0xf3,
+	0xa0, 0x4b, 0x3e, 0x14, 0x32, 0x91, 0x34, 0xfe, 0x8f, 0x53, 0xcb, 0xb5, 0x2a, 0x0f, 0xfa, 0x6f,
+	0x29, 0xc9, 0x9f, 0xaf, 0x57, 0xd5, 0x5b, 0x20, 0x0d, 0xf0, 0xa0, 0xe1, 0x1c, 0x8e, 0x73, 0x00,
+	0x48, 0x48, 0x85, 0x48, 0xe0, 0x84, 0x56, 0x05, 0x82, 0xa1, 0xde, 0x6f, 0x0d, 0x28, 0x6b, 0x25,
+	0x57, 0x30, 0x6e, 0x36, 0x10, 0xa2, 0x66, 0x35, 0xe8, 0x8b, 0xdf, 0x6d, 0x4d, 0x74, 0x0f, 0xba,
+	0xad, 0x2d, 0x52, 0xd3, 0x00, 0x6e, 0xa9, 0x85, 0xa9, 0xbe, 0x46, 0x60, 0x9a, 0x0c, 0x0f, 0x82,
+	0xcf, 0xe3, 0x04, 0x4f, 0xef, 0x9b, 0xf6, 0x4f, 0x54, 0xc5, 0x40, 0x21, 0x57, 0x03, 0xe2, 0xfa,
+	0xb8, 0xb8, 0x53, 0x3d, 0xc5, 0x89, 0xcc, 0x01, 0x75, 0xaf, 0x10, 0x4e, 0xb7, 0xa8, 0x2b, 0x6e,
+	0x2c, 0xd4, 0xa9, 0x7b, 0xe8, 0xc1, 0x3c, 0x8e, 0x2f, 0xfb, 0xcf, 0xbc, 0xfc, 0xa1, 0xc2, 0x58,
+	0x27, 0x89, 0x82, 0x24, 0xb0, 0x47, 0x8c, 0xeb, 0xfb, 0x63, 0xe3, 0xde, 0x22, 0xac, 0x84, 0x49,
+	0xfb, 0xab, 0xfc, 0xbb, 0x06, 0xdf, 0xce, 0x5d, 0xe6, 0x3c, 0x30, 0x1c, 0xe9, 0x5b, 0x01, 0x27,
+	0x69, 0xb5, 0xea, 0x18, 0xe0, 0x5c, 0x7f, 0x31, 0xf5, 0xf9, 0xd3, 0xdc, 0x08, 0x84, 0xbf, 0x24,
+	0x4e, 0x96, 0x3c, 0xa7, 0x66, 0x99, 0x25, 0x09, 0x3c, 0x9c, 0x2d, 0x19, 0xa9, 0x39, 0x5b, 0x0f,
+	0xf9, 0x9b, 0x2e, 0xb3, 0x25, 0x28, 0x81, 0x3a, 0x05, 0x47, 0xdd, 0x01, 0x0b, 0x05, 0xc2, 0x2d,
+	0x46, 0x1d, 0xb2, 0x63, 0x6b, 0xe2, 0x7b, 0x84, 0x47, 0x43, 0x15, 0x40, 0x79, 0x17, 0x71, 0x52,
+	0x48, 0x95, 0x6d, 0x8c, 0x56, 0x9f, 0x24, 0x1d, 0x5f, 0x23, 0xd3, 0xf8, 0x04, 0xd7, 0x79, 0xd3,
+	0xf0, 0xfc, 0xd8, 0x37, 0x18, 0x95, 0x36, 0xa9, 0x9b, 0x38, 0xd5, 0x7e, 0x04, 0xfa, 0x17, 0x70,
+	0xc2, 0x63, 0x1e, 0xad, 0xcb, 0xd5, 0x37, 0x11, 0x22, 0x1f, 0x78, 0x77, 0x38, 0x2e, 0xd0, 0x25,
+	0x41, 0xf5, 0xfb, 0x50, 0x67, 0xb4, 0x5a, 0xb6, 0xed, 0x06, 0x2f, 0x61, 0xb0, 0x94, 0xf4, 0x9f,
+	0x17, 0xed, 0x46, 0xe1, 0x57, 0x12, 0xc7, 0x79, 0x72, 0xb2, 0x83, 0x13, 0x62, 0x87, 0x92, 0xe9,
+	0x90, 0x1c, 0xed, 0xcb, 0x5a, 0xc9, 0xf6, 0x82, 0x89, 0x12, 0xd4, 0xec, 0x53, 0x5f, 0xcc, 0xe3,
+	0x2f, 0x3f, 0x5e, 0xf4, 0x8d, 0x92, 0xb4, 0xde, 0xe9, 0x77, 0x83, 0x3c, 0x41, 0x38, 0xce, 0x9b,
+	0x47, 0xa6, 0x3a, 0x45, 0x6e, 0xfd, 0xba, 0x94, 0xe9, 0x1e, 0x28, 0x48, 0x9f, 0x6f, 0xa6, 0xcf,
+	0x92, 0xa9, 0x90, 0xf4, 0x62, 0x64, 0xf5, 0x2d, 0xf9, 0xa9, 0x6e, 0x93, 0x4d, 0x9c, 0x10, 0x3b,
+	0x81, 0x74, 0xcf, 0xd1, 0xdb, 0x8a, 0xe0, 0x4e, 0x56, 0x27, 0xbb, 0xb8, 0x00, 0x9b, 0xe3, 0x0d,
+	0xc2, 0x83, 0x81, 0x85, 0x44, 0x66, 0xbb, 0x07, 0x0f, 0xae, 0x54, 0x65, 0x2e, 0x22, 0x5a, 0xba,
+	0xc3, 0x15, 0xcd, 0x90, 0x33, 0x21, 0x8a, 0xf8, 0xba, 0x35, 0x5c, 0x7d, 0x8b, 0xdf, 0x6c, 0x4b,
+	0x85, 0xcf, 0x10, 0x4e, 0x88, 0x89, 0xe9, 0x6c, 0x4f, 0x60, 0x5d, 0x75, 0xb6, 0x27, 0xb8, 0x8b,
+	0x7a, 0xb7, 0x0a, 0xa6, 0x52, 0xdf, 0x82, 0xa5, 0xb6, 0x4d, 0xde, 0x21, 0x3c, 0x14, 0x1c, 0x7d,
+	0x32, 0xd7, 0x3d, 0xdb, 0x91, 0x25, 0xa5, 0x68, 0x51, 0xe1, 0x20, 0xf2, 0x2c, 0xd7, 0xa7, 0x91,
+	0xd9, 0x28, 0x9f, 0x92, 0x54, 0x4c, 0x5e, 0x22, 0x3c, 0xd0, 0x32, 0xdf, 0x24, 0xd7, 0x29, 0x6b,
+	0xfb, 0x7e, 0x50, 0x66, 0x22, 0x61, 0x41, 0xde, 0x6c, 0xd3, 0xc3, 0x49, 0x32, 0x1e, 0xa2, 0xd1,
+	0x12, 0xa4, 0xb2, 0xbf, 0x01, 0x8a, 0x97, 0x77, 0xf7, 0x33, 0x68, 0x6f, 0x3f, 0x83, 0xbe, 0xef,
+	0x67, 0xd0, 0xf3, 0x83, 0x4c, 0x6c, 0xef, 0x20, 0x13, 0xfb, 0x7a, 0x90, 0x89, 0xdd, 0xcb, 0x99,
+	0x35, 0x6f, 0x65, 0xad, 0xa2, 0x2d, 0xb3, 0x46, 0x33, 0xc8, 0xe1, 0xcd, 0x23, 0x88, 0xc7, 0xff,
+	0xd2, 0x55, 0x12, 0xfc, 0x3f, 0xdd, 0xfc, 0xef, 0x00, 0x00, 0x00, 0xff, 0xff, 0x64, 0x38, 0xb2,
+	0x7f, 0xf1, 0x0a, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -158,6 +804,20 @@ const _ = grpc.SupportPackageIsVersion4
 type QueryClient interface {
 	// Params returns the module parameters.
 	Params(ctx context.Context, in *QueryParamsRequest, opts ...grpc.CallOption) (*QueryParamsResponse, error)
+	// Shard returns one shard by id.
+	Shard(ctx context.Context, in *QueryShardRequest, opts ...grpc.CallOption) (*QueryShardResponse, error)
+	// Shards returns all shards (any status) in id order, paginated.
+	Shards(ctx context.Context, in *QueryShardsRequest, opts ...grpc.CallOption) (*QueryShardsResponse, error)
+	// ShardsByClass returns the ACTIVE shards of a class in id order, paginated.
+	ShardsByClass(ctx context.Context, in *QueryShardsByClassRequest, opts ...grpc.CallOption) (*QueryShardsByClassResponse, error)
+	// Worker returns one worker by address.
+	Worker(ctx context.Context, in *QueryWorkerRequest, opts ...grpc.CallOption) (*QueryWorkerResponse, error)
+	// WorkersByShard returns the workers attached to a shard (ACTIVE and
+	// UNBONDING) in address order, paginated.
+	WorkersByShard(ctx context.Context, in *QueryWorkersByShardRequest, opts ...grpc.CallOption) (*QueryWorkersByShardResponse, error)
+	// NetworkLoad returns the totals over all ACTIVE shards and the network
+	// load in ppm.
+	NetworkLoad(ctx context.Context, in *QueryNetworkLoadRequest, opts ...grpc.CallOption) (*QueryNetworkLoadResponse, error)
 }
 
 type queryClient struct {
@@ -177,10 +837,78 @@ func (c *queryClient) Params(ctx context.Context, in *QueryParamsRequest, opts .
 	return out, nil
 }
 
+func (c *queryClient) Shard(ctx context.Context, in *QueryShardRequest, opts ...grpc.CallOption) (*QueryShardResponse, error) {
+	out := new(QueryShardResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Query/Shard", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Shards(ctx context.Context, in *QueryShardsRequest, opts ...grpc.CallOption) (*QueryShardsResponse, error) {
+	out := new(QueryShardsResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Query/Shards", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) ShardsByClass(ctx context.Context, in *QueryShardsByClassRequest, opts ...grpc.CallOption) (*QueryShardsByClassResponse, error) {
+	out := new(QueryShardsByClassResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Query/ShardsByClass", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Worker(ctx context.Context, in *QueryWorkerRequest, opts ...grpc.CallOption) (*QueryWorkerResponse, error) {
+	out := new(QueryWorkerResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Query/Worker", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) WorkersByShard(ctx context.Context, in *QueryWorkersByShardRequest, opts ...grpc.CallOption) (*QueryWorkersByShardResponse, error) {
+	out := new(QueryWorkersByShardResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Query/WorkersByShard", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) NetworkLoad(ctx context.Context, in *QueryNetworkLoadRequest, opts ...grpc.CallOption) (*QueryNetworkLoadResponse, error) {
+	out := new(QueryNetworkLoadResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Query/NetworkLoad", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the module parameters.
 	Params(context.Context, *QueryParamsRequest) (*QueryParamsResponse, error)
+	// Shard returns one shard by id.
+	Shard(context.Context, *QueryShardRequest) (*QueryShardResponse, error)
+	// Shards returns all shards (any status) in id order, paginated.
+	Shards(context.Context, *QueryShardsRequest) (*QueryShardsResponse, error)
+	// ShardsByClass returns the ACTIVE shards of a class in id order, paginated.
+	ShardsByClass(context.Context, *QueryShardsByClassRequest) (*QueryShardsByClassResponse, error)
+	// Worker returns one worker by address.
+	Worker(context.Context, *QueryWorkerRequest) (*QueryWorkerResponse, error)
+	// WorkersByShard returns the workers attached to a shard (ACTIVE and
+	// UNBONDING) in address order, paginated.
+	WorkersByShard(context.Context, *QueryWorkersByShardRequest) (*QueryWorkersByShardResponse, error)
+	// NetworkLoad returns the totals over all ACTIVE shards and the network
+	// load in ppm.
+	NetworkLoad(context.Context, *QueryNetworkLoadRequest) (*QueryNetworkLoadResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -189,6 +917,24 @@ type UnimplementedQueryServer struct {
 
 func (*UnimplementedQueryServer) Params(ctx context.Context, req *QueryParamsRequest) (*QueryParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Params not implemented")
+}
+func (*UnimplementedQueryServer) Shard(ctx context.Context, req *QueryShardRequest) (*QueryShardResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Shard not implemented")
+}
+func (*UnimplementedQueryServer) Shards(ctx context.Context, req *QueryShardsRequest) (*QueryShardsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Shards not implemented")
+}
+func (*UnimplementedQueryServer) ShardsByClass(ctx context.Context, req *QueryShardsByClassRequest) (*QueryShardsByClassResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ShardsByClass not implemented")
+}
+func (*UnimplementedQueryServer) Worker(ctx context.Context, req *QueryWorkerRequest) (*QueryWorkerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Worker not implemented")
+}
+func (*UnimplementedQueryServer) WorkersByShard(ctx context.Context, req *QueryWorkersByShardRequest) (*QueryWorkersByShardResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method WorkersByShard not implemented")
+}
+func (*UnimplementedQueryServer) NetworkLoad(ctx context.Context, req *QueryNetworkLoadRequest) (*QueryNetworkLoadResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method NetworkLoad not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -213,6 +959,114 @@ func _Query_Params_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Shard_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryShardRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Shard(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Query/Shard",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Shard(ctx, req.(*QueryShardRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Shards_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryShardsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Shards(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Query/Shards",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Shards(ctx, req.(*QueryShardsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_ShardsByClass_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryShardsByClassRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).ShardsByClass(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Query/ShardsByClass",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).ShardsByClass(ctx, req.(*QueryShardsByClassRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Worker_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryWorkerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Worker(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Query/Worker",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Worker(ctx, req.(*QueryWorkerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_WorkersByShard_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryWorkersByShardRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).WorkersByShard(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Query/WorkersByShard",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).WorkersByShard(ctx, req.(*QueryWorkersByShardRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_NetworkLoad_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryNetworkLoadRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).NetworkLoad(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Query/NetworkLoad",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).NetworkLoad(ctx, req.(*QueryNetworkLoadRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.shard.v1.Query",
@@ -221,6 +1075,30 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Params",
 			Handler:    _Query_Params_Handler,
+		},
+		{
+			MethodName: "Shard",
+			Handler:    _Query_Shard_Handler,
+		},
+		{
+			MethodName: "Shards",
+			Handler:    _Query_Shards_Handler,
+		},
+		{
+			MethodName: "ShardsByClass",
+			Handler:    _Query_ShardsByClass_Handler,
+		},
+		{
+			MethodName: "Worker",
+			Handler:    _Query_Worker_Handler,
+		},
+		{
+			MethodName: "WorkersByShard",
+			Handler:    _Query_WorkersByShard_Handler,
+		},
+		{
+			MethodName: "NetworkLoad",
+			Handler:    _Query_NetworkLoad_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -283,6 +1161,453 @@ func (m *QueryParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryShardRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryShardRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryShardRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ShardId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.ShardId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryShardResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryShardResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryShardResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Shard.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryShardsRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryShardsRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryShardsRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryShardsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryShardsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryShardsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Shards) > 0 {
+		for iNdEx := len(m.Shards) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Shards[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryShardsByClassRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryShardsByClassRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryShardsByClassRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Class != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.Class))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryShardsByClassResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryShardsByClassResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryShardsByClassResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Shards) > 0 {
+		for iNdEx := len(m.Shards) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Shards[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryWorkerRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryWorkerRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryWorkerRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryWorkerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryWorkerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryWorkerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Worker.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryWorkersByShardRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryWorkersByShardRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryWorkersByShardRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.ShardId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.ShardId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryWorkersByShardResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryWorkersByShardResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryWorkersByShardResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Workers) > 0 {
+		for iNdEx := len(m.Workers) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Workers[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryNetworkLoadRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryNetworkLoadRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryNetworkLoadRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryNetworkLoadResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryNetworkLoadResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryNetworkLoadResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.LoadPpm != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.LoadPpm))
+		i--
+		dAtA[i] = 0x10
+	}
+	{
+		size, err := m.Totals.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -311,6 +1636,178 @@ func (m *QueryParamsResponse) Size() (n int) {
 	_ = l
 	l = m.Params.Size()
 	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryShardRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ShardId != 0 {
+		n += 1 + sovQuery(uint64(m.ShardId))
+	}
+	return n
+}
+
+func (m *QueryShardResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Shard.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryShardsRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryShardsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Shards) > 0 {
+		for _, e := range m.Shards {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryShardsByClassRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Class != 0 {
+		n += 1 + sovQuery(uint64(m.Class))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryShardsByClassResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Shards) > 0 {
+		for _, e := range m.Shards {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryWorkerRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryWorkerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Worker.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryWorkersByShardRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ShardId != 0 {
+		n += 1 + sovQuery(uint64(m.ShardId))
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryWorkersByShardResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Workers) > 0 {
+		for _, e := range m.Workers {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryNetworkLoadRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *QueryNetworkLoadResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Totals.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.LoadPpm != 0 {
+		n += 1 + sovQuery(uint64(m.LoadPpm))
+	}
 	return n
 }
 
@@ -432,6 +1929,1131 @@ func (m *QueryParamsResponse) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryShardRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryShardRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryShardRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ShardId", wireType)
+			}
+			m.ShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryShardResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryShardResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryShardResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Shard", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Shard.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryShardsRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryShardsRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryShardsRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryShardsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryShardsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryShardsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Shards", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Shards = append(m.Shards, Shard{})
+			if err := m.Shards[len(m.Shards)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryShardsByClassRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryShardsByClassRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryShardsByClassRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Class", wireType)
+			}
+			m.Class = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Class |= ShardClass(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryShardsByClassResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryShardsByClassResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryShardsByClassResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Shards", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Shards = append(m.Shards, Shard{})
+			if err := m.Shards[len(m.Shards)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryWorkerRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryWorkerRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryWorkerRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryWorkerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryWorkerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryWorkerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Worker.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryWorkersByShardRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryWorkersByShardRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryWorkersByShardRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ShardId", wireType)
+			}
+			m.ShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryWorkersByShardResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryWorkersByShardResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryWorkersByShardResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Workers", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Workers = append(m.Workers, Worker{})
+			if err := m.Workers[len(m.Workers)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryNetworkLoadRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryNetworkLoadRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryNetworkLoadRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryNetworkLoadResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryNetworkLoadResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryNetworkLoadResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Totals", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Totals.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LoadPpm", wireType)
+			}
+			m.LoadPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LoadPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipQuery(dAtA[iNdEx:])

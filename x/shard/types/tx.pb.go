@@ -7,6 +7,7 @@ import (
 	context "context"
 	fmt "fmt"
 	_ "github.com/cosmos/cosmos-proto"
+	types "github.com/cosmos/cosmos-sdk/types"
 	_ "github.com/cosmos/cosmos-sdk/types/msgservice"
 	_ "github.com/cosmos/cosmos-sdk/types/tx/amino"
 	_ "github.com/cosmos/gogoproto/gogoproto"
@@ -123,36 +124,387 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
+// MsgRegisterWorker registers the signer as a worker.
+type MsgRegisterWorker struct {
+	// worker is the account that registers; it pays the bond.
+	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	// classes are the request classes served: non-empty, no UNSPECIFIED, no duplicates.
+	Classes []ShardClass `protobuf:"varint,2,rep,packed,name=classes,proto3,enum=repshard.shard.v1.ShardClass" json:"classes,omitempty"`
+	// capacity_units is the concurrent compute offered; positive.
+	CapacityUnits uint64 `protobuf:"varint,3,opt,name=capacity_units,json=capacityUnits,proto3" json:"capacity_units,omitempty"`
+	// storage_bytes is the storage offered.
+	StorageBytes uint64 `protobuf:"varint,4,opt,name=storage_bytes,json=storageBytes,proto3" json:"storage_bytes,omitempty"`
+	// bond is escrowed in the x/shard module account: the denom of
+	// min_worker_bond and at least that amount.
+	Bond types.Coin `protobuf:"bytes,5,opt,name=bond,proto3" json:"bond"`
+}
+
+func (m *MsgRegisterWorker) Reset()         { *m = MsgRegisterWorker{} }
+func (m *MsgRegisterWorker) String() string { return proto.CompactTextString(m) }
+func (*MsgRegisterWorker) ProtoMessage()    {}
+func (*MsgRegisterWorker) Descriptor() ([]byte, []int) {
+	return fileDescriptor_04dd186371fb2317, []int{2}
+}
+func (m *MsgRegisterWorker) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRegisterWorker) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRegisterWorker.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRegisterWorker) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRegisterWorker.Merge(m, src)
+}
+func (m *MsgRegisterWorker) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRegisterWorker) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRegisterWorker.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRegisterWorker proto.InternalMessageInfo
+
+func (m *MsgRegisterWorker) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *MsgRegisterWorker) GetClasses() []ShardClass {
+	if m != nil {
+		return m.Classes
+	}
+	return nil
+}
+
+func (m *MsgRegisterWorker) GetCapacityUnits() uint64 {
+	if m != nil {
+		return m.CapacityUnits
+	}
+	return 0
+}
+
+func (m *MsgRegisterWorker) GetStorageBytes() uint64 {
+	if m != nil {
+		return m.StorageBytes
+	}
+	return 0
+}
+
+func (m *MsgRegisterWorker) GetBond() types.Coin {
+	if m != nil {
+		return m.Bond
+	}
+	return types.Coin{}
+}
+
+// MsgRegisterWorkerResponse is the response to MsgRegisterWorker.
+type MsgRegisterWorkerResponse struct {
+	// shard_id is the shard the worker joined.
+	ShardId uint64 `protobuf:"varint,1,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+}
+
+func (m *MsgRegisterWorkerResponse) Reset()         { *m = MsgRegisterWorkerResponse{} }
+func (m *MsgRegisterWorkerResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRegisterWorkerResponse) ProtoMessage()    {}
+func (*MsgRegisterWorkerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_04dd186371fb2317, []int{3}
+}
+func (m *MsgRegisterWorkerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRegisterWorkerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRegisterWorkerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRegisterWorkerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRegisterWorkerResponse.Merge(m, src)
+}
+func (m *MsgRegisterWorkerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRegisterWorkerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRegisterWorkerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRegisterWorkerResponse proto.InternalMessageInfo
+
+func (m *MsgRegisterWorkerResponse) GetShardId() uint64 {
+	if m != nil {
+		return m.ShardId
+	}
+	return 0
+}
+
+// MsgUpdateWorker changes an ACTIVE worker's offer.
+type MsgUpdateWorker struct {
+	// worker is the worker's address.
+	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	// capacity_units is the new capacity: positive and not below the units in flight.
+	CapacityUnits uint64 `protobuf:"varint,2,opt,name=capacity_units,json=capacityUnits,proto3" json:"capacity_units,omitempty"`
+	// storage_bytes is the new storage.
+	StorageBytes uint64 `protobuf:"varint,3,opt,name=storage_bytes,json=storageBytes,proto3" json:"storage_bytes,omitempty"`
+}
+
+func (m *MsgUpdateWorker) Reset()         { *m = MsgUpdateWorker{} }
+func (m *MsgUpdateWorker) String() string { return proto.CompactTextString(m) }
+func (*MsgUpdateWorker) ProtoMessage()    {}
+func (*MsgUpdateWorker) Descriptor() ([]byte, []int) {
+	return fileDescriptor_04dd186371fb2317, []int{4}
+}
+func (m *MsgUpdateWorker) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgUpdateWorker) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgUpdateWorker.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgUpdateWorker) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgUpdateWorker.Merge(m, src)
+}
+func (m *MsgUpdateWorker) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgUpdateWorker) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgUpdateWorker.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgUpdateWorker proto.InternalMessageInfo
+
+func (m *MsgUpdateWorker) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *MsgUpdateWorker) GetCapacityUnits() uint64 {
+	if m != nil {
+		return m.CapacityUnits
+	}
+	return 0
+}
+
+func (m *MsgUpdateWorker) GetStorageBytes() uint64 {
+	if m != nil {
+		return m.StorageBytes
+	}
+	return 0
+}
+
+// MsgUpdateWorkerResponse is the response to MsgUpdateWorker.
+type MsgUpdateWorkerResponse struct {
+}
+
+func (m *MsgUpdateWorkerResponse) Reset()         { *m = MsgUpdateWorkerResponse{} }
+func (m *MsgUpdateWorkerResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgUpdateWorkerResponse) ProtoMessage()    {}
+func (*MsgUpdateWorkerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_04dd186371fb2317, []int{5}
+}
+func (m *MsgUpdateWorkerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgUpdateWorkerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgUpdateWorkerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgUpdateWorkerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgUpdateWorkerResponse.Merge(m, src)
+}
+func (m *MsgUpdateWorkerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgUpdateWorkerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgUpdateWorkerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgUpdateWorkerResponse proto.InternalMessageInfo
+
+// MsgUnregisterWorker starts the signer's unbonding.
+type MsgUnregisterWorker struct {
+	// worker is the worker's address.
+	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+}
+
+func (m *MsgUnregisterWorker) Reset()         { *m = MsgUnregisterWorker{} }
+func (m *MsgUnregisterWorker) String() string { return proto.CompactTextString(m) }
+func (*MsgUnregisterWorker) ProtoMessage()    {}
+func (*MsgUnregisterWorker) Descriptor() ([]byte, []int) {
+	return fileDescriptor_04dd186371fb2317, []int{6}
+}
+func (m *MsgUnregisterWorker) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgUnregisterWorker) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgUnregisterWorker.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgUnregisterWorker) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgUnregisterWorker.Merge(m, src)
+}
+func (m *MsgUnregisterWorker) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgUnregisterWorker) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgUnregisterWorker.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgUnregisterWorker proto.InternalMessageInfo
+
+func (m *MsgUnregisterWorker) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+// MsgUnregisterWorkerResponse is the response to MsgUnregisterWorker.
+type MsgUnregisterWorkerResponse struct {
+	// release_height is when the bond is returned; 0 while work is still in
+	// flight (the unbonding period starts when it finishes).
+	ReleaseHeight int64 `protobuf:"varint,1,opt,name=release_height,json=releaseHeight,proto3" json:"release_height,omitempty"`
+}
+
+func (m *MsgUnregisterWorkerResponse) Reset()         { *m = MsgUnregisterWorkerResponse{} }
+func (m *MsgUnregisterWorkerResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgUnregisterWorkerResponse) ProtoMessage()    {}
+func (*MsgUnregisterWorkerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_04dd186371fb2317, []int{7}
+}
+func (m *MsgUnregisterWorkerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgUnregisterWorkerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgUnregisterWorkerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgUnregisterWorkerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgUnregisterWorkerResponse.Merge(m, src)
+}
+func (m *MsgUnregisterWorkerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgUnregisterWorkerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgUnregisterWorkerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgUnregisterWorkerResponse proto.InternalMessageInfo
+
+func (m *MsgUnregisterWorkerResponse) GetReleaseHeight() int64 {
+	if m != nil {
+		return m.ReleaseHeight
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*MsgUpdateParams)(nil), "repshard.shard.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "repshard.shard.v1.MsgUpdateParamsResponse")
+	proto.RegisterType((*MsgRegisterWorker)(nil), "repshard.shard.v1.MsgRegisterWorker")
+	proto.RegisterType((*MsgRegisterWorkerResponse)(nil), "repshard.shard.v1.MsgRegisterWorkerResponse")
+	proto.RegisterType((*MsgUpdateWorker)(nil), "repshard.shard.v1.MsgUpdateWorker")
+	proto.RegisterType((*MsgUpdateWorkerResponse)(nil), "repshard.shard.v1.MsgUpdateWorkerResponse")
+	proto.RegisterType((*MsgUnregisterWorker)(nil), "repshard.shard.v1.MsgUnregisterWorker")
+	proto.RegisterType((*MsgUnregisterWorkerResponse)(nil), "repshard.shard.v1.MsgUnregisterWorkerResponse")
 }
 
 func init() { proto.RegisterFile("repshard/shard/v1/tx.proto", fileDescriptor_04dd186371fb2317) }
 
 var fileDescriptor_04dd186371fb2317 = []byte{
-	// 335 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x2a, 0x4a, 0x2d, 0x28,
-	0xce, 0x48, 0x2c, 0x4a, 0xd1, 0x87, 0x90, 0x65, 0x86, 0xfa, 0x25, 0x15, 0x7a, 0x05, 0x45, 0xf9,
-	0x25, 0xf9, 0x42, 0x82, 0x30, 0x39, 0x3d, 0x08, 0x59, 0x66, 0x28, 0x25, 0x98, 0x98, 0x9b, 0x99,
-	0x97, 0xaf, 0x0f, 0x26, 0x21, 0xaa, 0xa4, 0xc4, 0x93, 0xf3, 0x8b, 0x73, 0xf3, 0x8b, 0xf5, 0x73,
-	0x8b, 0xd3, 0x41, 0xba, 0x73, 0x8b, 0xd3, 0xa1, 0x12, 0x92, 0x10, 0x89, 0x78, 0x30, 0x4f, 0x1f,
-	0xc2, 0x81, 0x4a, 0x89, 0xa4, 0xe7, 0xa7, 0xe7, 0x43, 0xc4, 0x41, 0x2c, 0xa8, 0xa8, 0x1c, 0xa6,
-	0x5b, 0x0a, 0x12, 0x8b, 0x12, 0x73, 0xa1, 0xba, 0x94, 0xf6, 0x30, 0x72, 0xf1, 0xfb, 0x16, 0xa7,
-	0x87, 0x16, 0xa4, 0x24, 0x96, 0xa4, 0x06, 0x80, 0x65, 0x84, 0xcc, 0xb8, 0x38, 0x13, 0x4b, 0x4b,
-	0x32, 0xf2, 0x8b, 0x32, 0x4b, 0x2a, 0x25, 0x18, 0x15, 0x18, 0x35, 0x38, 0x9d, 0x24, 0x2e, 0x6d,
-	0xd1, 0x15, 0x81, 0x5a, 0xe7, 0x98, 0x92, 0x52, 0x94, 0x5a, 0x5c, 0x1c, 0x5c, 0x52, 0x94, 0x99,
-	0x97, 0x1e, 0x84, 0x50, 0x2a, 0x64, 0xc3, 0xc5, 0x06, 0x31, 0x5b, 0x82, 0x49, 0x81, 0x51, 0x83,
-	0xdb, 0x48, 0x52, 0x0f, 0xc3, 0xb3, 0x7a, 0x10, 0x2b, 0x9c, 0x38, 0x4f, 0xdc, 0x93, 0x67, 0x58,
-	0xf1, 0x7c, 0x83, 0x16, 0x63, 0x10, 0x54, 0x8f, 0x95, 0x71, 0xd3, 0xf3, 0x0d, 0x5a, 0x08, 0xd3,
-	0xba, 0x9e, 0x6f, 0xd0, 0x52, 0x80, 0x3b, 0xbe, 0x02, 0xea, 0x7c, 0x34, 0xa7, 0x2a, 0x49, 0x72,
-	0x89, 0xa3, 0x09, 0x05, 0xa5, 0x16, 0x17, 0xe4, 0xe7, 0x15, 0xa7, 0x1a, 0xe5, 0x70, 0x31, 0xfb,
-	0x16, 0xa7, 0x0b, 0xc5, 0x71, 0xf1, 0xa0, 0x78, 0x4e, 0x09, 0x8b, 0xa3, 0xd0, 0x8c, 0x90, 0xd2,
-	0x22, 0xac, 0x06, 0x66, 0x8d, 0x14, 0x6b, 0x03, 0xc8, 0x17, 0x4e, 0x2e, 0x27, 0x1e, 0xc9, 0x31,
-	0x5e, 0x78, 0x24, 0xc7, 0xf8, 0xe0, 0x91, 0x1c, 0xe3, 0x84, 0xc7, 0x72, 0x0c, 0x17, 0x1e, 0xcb,
-	0x31, 0xdc, 0x78, 0x2c, 0xc7, 0x10, 0xa5, 0x95, 0x9e, 0x59, 0x92, 0x51, 0x9a, 0xa4, 0x97, 0x9c,
-	0x9f, 0xab, 0x0f, 0xf7, 0x0f, 0x86, 0xc7, 0x4a, 0x2a, 0x0b, 0x52, 0x8b, 0x93, 0xd8, 0xc0, 0x91,
-	0x62, 0x0c, 0x08, 0x00, 0x00, 0xff, 0xff, 0xad, 0x59, 0xce, 0xcb, 0x42, 0x02, 0x00, 0x00,
+	// 673 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x54, 0x31, 0x6f, 0xd3, 0x40,
+	0x14, 0x8e, 0x9b, 0xb4, 0xa5, 0x47, 0x1b, 0xa8, 0xa9, 0xd4, 0xc4, 0xa8, 0x26, 0x32, 0x2d, 0x8a,
+	0x22, 0xb0, 0x9b, 0x14, 0x15, 0x14, 0xb1, 0x90, 0x76, 0x80, 0xa1, 0x12, 0x72, 0x55, 0x21, 0x31,
+	0x10, 0x5d, 0xe2, 0x93, 0x63, 0xa8, 0x7d, 0xd6, 0xdd, 0xb5, 0x34, 0x03, 0x12, 0x62, 0x64, 0xe2,
+	0x17, 0x30, 0x33, 0x76, 0x60, 0x60, 0x60, 0x61, 0xeb, 0x58, 0x31, 0x31, 0x21, 0xd4, 0x0e, 0xfd,
+	0x1b, 0xe8, 0xce, 0x67, 0xb7, 0xb1, 0x4d, 0x5b, 0xc1, 0x72, 0xba, 0x7b, 0xef, 0x7b, 0xf7, 0xbe,
+	0xef, 0xf3, 0x3b, 0x03, 0x8d, 0xa0, 0x90, 0x0e, 0x20, 0x71, 0xac, 0x68, 0xdd, 0x6d, 0x5a, 0x6c,
+	0xcf, 0x0c, 0x09, 0x66, 0x58, 0x9d, 0x8d, 0x73, 0x66, 0xb4, 0xee, 0x36, 0xb5, 0x59, 0xe8, 0x7b,
+	0x01, 0xb6, 0xc4, 0x1a, 0xa1, 0xb4, 0xf9, 0x3e, 0xa6, 0x3e, 0xa6, 0x96, 0x4f, 0x5d, 0x5e, 0xed,
+	0x53, 0x57, 0x26, 0xaa, 0x51, 0xa2, 0x2b, 0x4e, 0x56, 0x74, 0x90, 0x29, 0x5d, 0xd6, 0xf4, 0x20,
+	0x45, 0xd6, 0x6e, 0xb3, 0x87, 0x18, 0x6c, 0x5a, 0x7d, 0xec, 0x05, 0x32, 0x3f, 0xe7, 0x62, 0x17,
+	0x47, 0x75, 0x7c, 0x17, 0x57, 0x65, 0xb9, 0x86, 0x90, 0x40, 0x3f, 0xbe, 0x75, 0x21, 0x47, 0xcb,
+	0x30, 0x44, 0x32, 0x6d, 0x7c, 0x53, 0xc0, 0xb5, 0x0d, 0xea, 0x6e, 0x85, 0x0e, 0x64, 0xe8, 0x99,
+	0x28, 0x54, 0x57, 0xc1, 0x14, 0xdc, 0x61, 0x03, 0x4c, 0x3c, 0x36, 0xac, 0x28, 0x35, 0xa5, 0x3e,
+	0xd5, 0xa9, 0xfc, 0xf8, 0x72, 0x6f, 0x4e, 0xb2, 0x7d, 0xec, 0x38, 0x04, 0x51, 0xba, 0xc9, 0x88,
+	0x17, 0xb8, 0xf6, 0x29, 0x54, 0x7d, 0x04, 0x26, 0xa2, 0xd6, 0x95, 0xb1, 0x9a, 0x52, 0xbf, 0xda,
+	0xaa, 0x9a, 0x19, 0xaf, 0xcc, 0xa8, 0x45, 0x67, 0xea, 0xe0, 0xd7, 0xad, 0xc2, 0xe7, 0x93, 0xfd,
+	0x86, 0x62, 0xcb, 0x9a, 0xf6, 0xca, 0xfb, 0x93, 0xfd, 0xc6, 0xe9, 0x6d, 0x1f, 0x4e, 0xf6, 0x1b,
+	0xb5, 0x84, 0xfb, 0x9e, 0x64, 0x9f, 0xa2, 0x6a, 0x54, 0xc1, 0x7c, 0x2a, 0x64, 0x23, 0x1a, 0xe2,
+	0x80, 0x22, 0xe3, 0xeb, 0x18, 0x98, 0xdd, 0xa0, 0xae, 0x8d, 0x5c, 0x8f, 0x32, 0x44, 0x9e, 0x63,
+	0xf2, 0x1a, 0x11, 0x75, 0x19, 0x4c, 0xbc, 0x11, 0xbb, 0x0b, 0x85, 0x49, 0x9c, 0xfa, 0x00, 0x4c,
+	0xf6, 0xb7, 0x21, 0xa5, 0x88, 0xcb, 0x2a, 0xd6, 0xcb, 0xad, 0x85, 0x1c, 0x59, 0x9b, 0x7c, 0xb3,
+	0xc6, 0x61, 0x76, 0x8c, 0x56, 0x97, 0x40, 0xb9, 0x0f, 0x43, 0xd8, 0xf7, 0xd8, 0xb0, 0xbb, 0x13,
+	0x78, 0x8c, 0x56, 0x8a, 0x35, 0xa5, 0x5e, 0xb2, 0x67, 0xe2, 0xe8, 0x16, 0x0f, 0xaa, 0xb7, 0xc1,
+	0x0c, 0x65, 0x98, 0x40, 0x17, 0x75, 0x7b, 0x43, 0x86, 0x68, 0xa5, 0x24, 0x50, 0xd3, 0x32, 0xd8,
+	0xe1, 0x31, 0xf5, 0x21, 0x28, 0xf5, 0x70, 0xe0, 0x54, 0xc6, 0xa5, 0xb1, 0x92, 0x31, 0x1f, 0x15,
+	0x53, 0x8e, 0x8a, 0xb9, 0x86, 0xbd, 0xe0, 0xac, 0xb1, 0xa2, 0xa2, 0xdd, 0xe2, 0xb6, 0x4a, 0x2d,
+	0xdc, 0x53, 0x23, 0xcf, 0xd3, 0x51, 0x93, 0x8c, 0x55, 0x50, 0xcd, 0x04, 0x63, 0x5f, 0xd5, 0x2a,
+	0xb8, 0x22, 0xea, 0xba, 0x9e, 0x23, 0x3c, 0x2c, 0xd9, 0x93, 0xe2, 0xfc, 0xd4, 0x31, 0xbe, 0x9f,
+	0x1d, 0xa6, 0x7f, 0x36, 0x3c, 0xeb, 0xdb, 0xd8, 0xa5, 0x7c, 0x2b, 0x66, 0x7d, 0x6b, 0x2f, 0xa7,
+	0xd4, 0x9f, 0x33, 0x51, 0x52, 0xfb, 0xd9, 0x89, 0x1a, 0x55, 0x6e, 0xbc, 0x05, 0x37, 0x78, 0x2a,
+	0x20, 0xff, 0x39, 0x52, 0xed, 0xfb, 0x29, 0x56, 0x8b, 0xb9, 0xac, 0x52, 0x7d, 0x8c, 0x75, 0x70,
+	0x33, 0x27, 0x9c, 0x7c, 0x97, 0x25, 0x50, 0x26, 0x68, 0x1b, 0x41, 0x8a, 0xba, 0x03, 0xe4, 0xb9,
+	0x03, 0x26, 0xe8, 0x14, 0xed, 0x19, 0x19, 0x7d, 0x22, 0x82, 0xad, 0x4f, 0x45, 0x50, 0xdc, 0xa0,
+	0xae, 0xfa, 0x12, 0x4c, 0x8f, 0x3c, 0x7a, 0x23, 0x67, 0xaa, 0x53, 0x4f, 0x4b, 0x6b, 0x5c, 0x8c,
+	0x49, 0xe8, 0x38, 0xa0, 0x9c, 0x7a, 0x7a, 0x8b, 0xf9, 0xd5, 0xa3, 0x28, 0xed, 0xee, 0x65, 0x50,
+	0x49, 0x97, 0x44, 0x85, 0xec, 0x71, 0xae, 0x0a, 0xd9, 0xa1, 0x71, 0x31, 0x26, 0xb9, 0xff, 0x15,
+	0xb8, 0x9e, 0xf9, 0xde, 0x77, 0xfe, 0x52, 0x9f, 0xc2, 0x69, 0xe6, 0xe5, 0x70, 0x71, 0x2f, 0x6d,
+	0xfc, 0x1d, 0x7f, 0xb6, 0x9d, 0xf5, 0x83, 0x23, 0x5d, 0x39, 0x3c, 0xd2, 0x95, 0xdf, 0x47, 0xba,
+	0xf2, 0xf1, 0x58, 0x2f, 0x1c, 0x1e, 0xeb, 0x85, 0x9f, 0xc7, 0x7a, 0xe1, 0x45, 0xc3, 0xf5, 0xd8,
+	0x60, 0xa7, 0x67, 0xf6, 0xb1, 0x6f, 0x25, 0x13, 0x93, 0x19, 0x1d, 0xf1, 0x77, 0xef, 0x4d, 0x88,
+	0xdf, 0xfb, 0xca, 0x9f, 0x00, 0x00, 0x00, 0xff, 0xff, 0xc2, 0xfc, 0xcd, 0xa2, 0xcb, 0x06, 0x00,
+	0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -170,6 +522,14 @@ type MsgClient interface {
 	// UpdateParams replaces the module parameters. Only the governance module
 	// account may send it.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
+	// RegisterWorker registers the signer as a worker: it escrows the bond and
+	// joins the ACTIVE shard of its classes with the least capacity.
+	RegisterWorker(ctx context.Context, in *MsgRegisterWorker, opts ...grpc.CallOption) (*MsgRegisterWorkerResponse, error)
+	// UpdateWorker changes an ACTIVE worker's capacity and storage.
+	UpdateWorker(ctx context.Context, in *MsgUpdateWorker, opts ...grpc.CallOption) (*MsgUpdateWorkerResponse, error)
+	// UnregisterWorker starts unbonding: the worker takes no new assignments
+	// and its bond is returned unbonding_period_blocks after nothing is in flight.
+	UnregisterWorker(ctx context.Context, in *MsgUnregisterWorker, opts ...grpc.CallOption) (*MsgUnregisterWorkerResponse, error)
 }
 
 type msgClient struct {
@@ -189,11 +549,46 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 	return out, nil
 }
 
+func (c *msgClient) RegisterWorker(ctx context.Context, in *MsgRegisterWorker, opts ...grpc.CallOption) (*MsgRegisterWorkerResponse, error) {
+	out := new(MsgRegisterWorkerResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Msg/RegisterWorker", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) UpdateWorker(ctx context.Context, in *MsgUpdateWorker, opts ...grpc.CallOption) (*MsgUpdateWorkerResponse, error) {
+	out := new(MsgUpdateWorkerResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Msg/UpdateWorker", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) UnregisterWorker(ctx context.Context, in *MsgUnregisterWorker, opts ...grpc.CallOption) (*MsgUnregisterWorkerResponse, error) {
+	out := new(MsgUnregisterWorkerResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Msg/UnregisterWorker", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UpdateParams replaces the module parameters. Only the governance module
 	// account may send it.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
+	// RegisterWorker registers the signer as a worker: it escrows the bond and
+	// joins the ACTIVE shard of its classes with the least capacity.
+	RegisterWorker(context.Context, *MsgRegisterWorker) (*MsgRegisterWorkerResponse, error)
+	// UpdateWorker changes an ACTIVE worker's capacity and storage.
+	UpdateWorker(context.Context, *MsgUpdateWorker) (*MsgUpdateWorkerResponse, error)
+	// UnregisterWorker starts unbonding: the worker takes no new assignments
+	// and its bond is returned unbonding_period_blocks after nothing is in flight.
+	UnregisterWorker(context.Context, *MsgUnregisterWorker) (*MsgUnregisterWorkerResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -202,6 +597,15 @@ type UnimplementedMsgServer struct {
 
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
+}
+func (*UnimplementedMsgServer) RegisterWorker(ctx context.Context, req *MsgRegisterWorker) (*MsgRegisterWorkerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RegisterWorker not implemented")
+}
+func (*UnimplementedMsgServer) UpdateWorker(ctx context.Context, req *MsgUpdateWorker) (*MsgUpdateWorkerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateWorker not implemented")
+}
+func (*UnimplementedMsgServer) UnregisterWorker(ctx context.Context, req *MsgUnregisterWorker) (*MsgUnregisterWorkerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UnregisterWorker not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -226,6 +630,60 @@ func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_RegisterWorker_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRegisterWorker)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RegisterWorker(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Msg/RegisterWorker",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RegisterWorker(ctx, req.(*MsgRegisterWorker))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_UpdateWorker_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgUpdateWorker)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).UpdateWorker(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Msg/UpdateWorker",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).UpdateWorker(ctx, req.(*MsgUpdateWorker))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_UnregisterWorker_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgUnregisterWorker)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).UnregisterWorker(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Msg/UnregisterWorker",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).UnregisterWorker(ctx, req.(*MsgUnregisterWorker))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.shard.v1.Msg",
@@ -234,6 +692,18 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
+		},
+		{
+			MethodName: "RegisterWorker",
+			Handler:    _Msg_RegisterWorker_Handler,
+		},
+		{
+			MethodName: "UpdateWorker",
+			Handler:    _Msg_UpdateWorker_Handler,
+		},
+		{
+			MethodName: "UnregisterWorker",
+			Handler:    _Msg_UnregisterWorker_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -303,6 +773,223 @@ func (m *MsgUpdateParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgRegisterWorker) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRegisterWorker) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRegisterWorker) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Bond.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	if m.StorageBytes != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.StorageBytes))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.CapacityUnits != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.CapacityUnits))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Classes) > 0 {
+		dAtA4 := make([]byte, len(m.Classes)*10)
+		var j3 int
+		for _, num := range m.Classes {
+			for num >= 1<<7 {
+				dAtA4[j3] = uint8(uint64(num)&0x7f | 0x80)
+				num >>= 7
+				j3++
+			}
+			dAtA4[j3] = uint8(num)
+			j3++
+		}
+		i -= j3
+		copy(dAtA[i:], dAtA4[:j3])
+		i = encodeVarintTx(dAtA, i, uint64(j3))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRegisterWorkerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRegisterWorkerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRegisterWorkerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ShardId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ShardId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgUpdateWorker) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgUpdateWorker) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgUpdateWorker) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.StorageBytes != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.StorageBytes))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.CapacityUnits != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.CapacityUnits))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgUpdateWorkerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgUpdateWorkerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgUpdateWorkerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgUnregisterWorker) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgUnregisterWorker) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgUnregisterWorker) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgUnregisterWorkerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgUnregisterWorkerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgUnregisterWorkerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ReleaseHeight != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ReleaseHeight))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -335,6 +1022,99 @@ func (m *MsgUpdateParamsResponse) Size() (n int) {
 	}
 	var l int
 	_ = l
+	return n
+}
+
+func (m *MsgRegisterWorker) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if len(m.Classes) > 0 {
+		l = 0
+		for _, e := range m.Classes {
+			l += sovTx(uint64(e))
+		}
+		n += 1 + sovTx(uint64(l)) + l
+	}
+	if m.CapacityUnits != 0 {
+		n += 1 + sovTx(uint64(m.CapacityUnits))
+	}
+	if m.StorageBytes != 0 {
+		n += 1 + sovTx(uint64(m.StorageBytes))
+	}
+	l = m.Bond.Size()
+	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgRegisterWorkerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ShardId != 0 {
+		n += 1 + sovTx(uint64(m.ShardId))
+	}
+	return n
+}
+
+func (m *MsgUpdateWorker) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.CapacityUnits != 0 {
+		n += 1 + sovTx(uint64(m.CapacityUnits))
+	}
+	if m.StorageBytes != 0 {
+		n += 1 + sovTx(uint64(m.StorageBytes))
+	}
+	return n
+}
+
+func (m *MsgUpdateWorkerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgUnregisterWorker) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgUnregisterWorkerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ReleaseHeight != 0 {
+		n += 1 + sovTx(uint64(m.ReleaseHeight))
+	}
 	return n
 }
 
@@ -488,6 +1268,618 @@ func (m *MsgUpdateParamsResponse) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: MsgUpdateParamsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRegisterWorker) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRegisterWorker: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRegisterWorker: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType == 0 {
+				var v ShardClass
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowTx
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= ShardClass(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				m.Classes = append(m.Classes, v)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowTx
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return ErrInvalidLengthTx
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return ErrInvalidLengthTx
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				if elementCount != 0 && len(m.Classes) == 0 {
+					m.Classes = make([]ShardClass, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v ShardClass
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowTx
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						v |= ShardClass(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					m.Classes = append(m.Classes, v)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field Classes", wireType)
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CapacityUnits", wireType)
+			}
+			m.CapacityUnits = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CapacityUnits |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StorageBytes", wireType)
+			}
+			m.StorageBytes = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StorageBytes |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Bond", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Bond.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRegisterWorkerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRegisterWorkerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRegisterWorkerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ShardId", wireType)
+			}
+			m.ShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgUpdateWorker) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgUpdateWorker: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgUpdateWorker: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CapacityUnits", wireType)
+			}
+			m.CapacityUnits = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CapacityUnits |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StorageBytes", wireType)
+			}
+			m.StorageBytes = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StorageBytes |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgUpdateWorkerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgUpdateWorkerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgUpdateWorkerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgUnregisterWorker) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgUnregisterWorker: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgUnregisterWorker: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgUnregisterWorkerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgUnregisterWorkerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgUnregisterWorkerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReleaseHeight", wireType)
+			}
+			m.ReleaseHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ReleaseHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])

@@ -1,0 +1,97 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/repshard/repshard/x/shard/types"
+)
+
+// EndBlocker returns the bonds of unbonded workers whose release height has
+// come, at most max_bond_releases_per_block per block in (release height,
+// address) order, and deletes their records. Each release runs in its own
+// cached context: one that fails is rolled back alone, rescheduled
+// unbonding_period_blocks later and reported with EventBondReleaseFailed.
+func (k Keeper) EndBlocker(ctx context.Context) error {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	due, err := k.dueReleases(ctx, sdkCtx.BlockHeight(), params.MaxBondReleasesPerBlock)
+	if err != nil {
+		return err
+	}
+	for _, key := range due {
+		addr := key.K2()
+		cacheCtx, write := sdkCtx.CacheContext()
+		if err := k.releaseBond(cacheCtx, addr); err != nil {
+			if err := k.rescheduleRelease(ctx, key, params, err); err != nil {
+				return err
+			}
+			continue
+		}
+		write()
+	}
+	return nil
+}
+
+// dueReleases returns up to limit unbonding-queue keys with a release height
+// at or below height, in order. The iterator is closed before any write.
+func (k Keeper) dueReleases(ctx context.Context, height int64, limit uint32) ([]collections.Pair[int64, sdk.AccAddress], error) {
+	iter, err := k.UnbondingQueue.Iterate(ctx, collections.NewPrefixUntilPairRange[int64, sdk.AccAddress](height))
+	if err != nil {
+		return nil, err
+	}
+	defer iter.Close()
+	var keys []collections.Pair[int64, sdk.AccAddress]
+	for ; iter.Valid() && uint32(len(keys)) < limit; iter.Next() {
+		key, err := iter.Key()
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
+}
+
+// releaseBond pays an unbonded worker's bond back and deletes the worker.
+func (k Keeper) releaseBond(ctx context.Context, addr sdk.AccAddress) error {
+	w, err := k.getWorker(ctx, addr)
+	if err != nil {
+		return err
+	}
+	if w.Bond.IsPositive() {
+		if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, addr, sdk.NewCoins(w.Bond)); err != nil {
+			return err
+		}
+	}
+	if err := k.deleteWorker(ctx, addr, w); err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventBondReturned{
+		Worker: w.Address, ShardId: w.ShardId, Amount: w.Bond,
+	})
+}
+
+// rescheduleRelease moves a release that failed to unbonding_period_blocks
+// later, so it neither blocks the queue nor halts the chain.
+func (k Keeper) rescheduleRelease(ctx context.Context, key collections.Pair[int64, sdk.AccAddress], params types.Params, cause error) error {
+	addr := key.K2()
+	w, err := k.getWorker(ctx, addr)
+	if err != nil || w.ReleaseHeight != key.K1() {
+		// The queue entry points at no worker, or is stale: drop it.
+		return k.UnbondingQueue.Remove(ctx, key)
+	}
+	nw := w
+	nw.ReleaseHeight = releaseHeight(ctx, params)
+	if err := k.setWorker(ctx, addr, &w, nw); err != nil {
+		return err
+	}
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventBondReleaseFailed{
+		Worker: w.Address, Error: cause.Error(), RetryHeight: nw.ReleaseHeight,
+	})
+}

@@ -1,0 +1,228 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/repshard/repshard/internal/ppm"
+	"github.com/repshard/repshard/x/shard/types"
+)
+
+// LoadPpm is used/capacity in ppm, capped at 1_000_000; full load when there
+// is no capacity.
+func LoadPpm(used, capacity uint64) uint32 {
+	if capacity == 0 || used >= capacity {
+		return ppm.Max
+	}
+	return uint32(ppm.MulDiv(used, ppm.Max, capacity))
+}
+
+func addU64(a, b uint64) (uint64, error) {
+	if a > ^uint64(0)-b {
+		return 0, errorsmod.Wrapf(types.ErrOverflow, "%d + %d", a, b)
+	}
+	return a + b, nil
+}
+
+func subU64(a, b uint64, what string) (uint64, error) {
+	if b > a {
+		return 0, errorsmod.Wrapf(types.ErrCounterUnderflow, "%s: %d - %d", what, a, b)
+	}
+	return a - b, nil
+}
+
+// shardLoadUnits is what counts towards a shard's load: in-flight + queued.
+func shardLoadUnits(s types.Shard) (uint64, error) {
+	return addU64(s.InFlightUnits, s.QueuedUnits)
+}
+
+// getShard returns a shard or ErrShardNotFound.
+func (k Keeper) getShard(ctx context.Context, id uint64) (types.Shard, error) {
+	s, err := k.Shards.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return s, errorsmod.Wrapf(types.ErrShardNotFound, "shard %d", id)
+	}
+	return s, err
+}
+
+// getWorker returns a worker or ErrWorkerNotFound.
+func (k Keeper) getWorker(ctx context.Context, addr sdk.AccAddress) (types.Worker, error) {
+	w, err := k.Workers.Get(ctx, addr)
+	if errors.Is(err, collections.ErrNotFound) {
+		return w, errorsmod.Wrapf(types.ErrWorkerNotFound, "worker %s", addr)
+	}
+	return w, err
+}
+
+// getTotals returns the network totals (zero before the first shard).
+func (k Keeper) getTotals(ctx context.Context) (types.NetworkTotals, error) {
+	t, err := k.Totals.Get(ctx)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.NetworkTotals{}, nil
+	}
+	return t, err
+}
+
+// setShard writes after, recomputing its load_ppm, and keeps the class index,
+// the drainable set and the network totals in step with the change from
+// before (nil for a new shard). O(1).
+func (k Keeper) setShard(ctx context.Context, before *types.Shard, after types.Shard) error {
+	used, err := shardLoadUnits(after)
+	if err != nil {
+		return err
+	}
+	after.LoadPpm = LoadPpm(used, after.CapacityUnits)
+
+	wasActive := before != nil && before.Status == types.ShardActive
+	isActive := after.Status == types.ShardActive
+	if wasActive || isActive {
+		totals, err := k.getTotals(ctx)
+		if err != nil {
+			return err
+		}
+		if wasActive {
+			bu, err := shardLoadUnits(*before)
+			if err != nil {
+				return err
+			}
+			if totals.CapacityUnits, err = subU64(totals.CapacityUnits, before.CapacityUnits, "network capacity"); err != nil {
+				return err
+			}
+			if totals.LoadUnits, err = subU64(totals.LoadUnits, bu, "network load"); err != nil {
+				return err
+			}
+		}
+		if isActive {
+			if totals.CapacityUnits, err = addU64(totals.CapacityUnits, after.CapacityUnits); err != nil {
+				return err
+			}
+			if totals.LoadUnits, err = addU64(totals.LoadUnits, used); err != nil {
+				return err
+			}
+		}
+		if err := k.Totals.Set(ctx, totals); err != nil {
+			return err
+		}
+	}
+
+	if before != nil && wasActive && (!isActive || before.Class != after.Class) {
+		if err := k.ShardsByClass.Remove(ctx, collections.Join(int32(before.Class), before.Id)); err != nil {
+			return err
+		}
+	}
+	if isActive {
+		if err := k.ShardsByClass.Set(ctx, collections.Join(int32(after.Class), after.Id)); err != nil {
+			return err
+		}
+	}
+	if after.Status == types.ShardActive || after.Status == types.ShardDraining {
+		if err := k.DrainableShards.Set(ctx, after.Id); err != nil {
+			return err
+		}
+	} else if err := k.DrainableShards.Remove(ctx, after.Id); err != nil {
+		return err
+	}
+	return k.Shards.Set(ctx, after.Id, after)
+}
+
+// freeKey returns the FreeCapacity entry of w, if it has one: only ACTIVE
+// workers with free units are eligible for new work.
+func freeKey(addr sdk.AccAddress, w types.Worker) (FreeKey, bool) {
+	if w.Status != types.WorkerActive || w.InFlightUnits >= w.CapacityUnits {
+		return FreeKey{}, false
+	}
+	return collections.Join3(w.ShardId, w.CapacityUnits-w.InFlightUnits, addr), true
+}
+
+// setWorker writes after and keeps the free-capacity, by-shard and unbonding
+// indexes in step with the change from before (nil for a new worker). O(1).
+func (k Keeper) setWorker(ctx context.Context, addr sdk.AccAddress, before *types.Worker, after types.Worker) error {
+	if before != nil {
+		if key, ok := freeKey(addr, *before); ok {
+			if err := k.FreeCapacity.Remove(ctx, key); err != nil {
+				return err
+			}
+		}
+		if before.ShardId != after.ShardId {
+			if err := k.WorkersByShard.Remove(ctx, collections.Join(before.ShardId, addr)); err != nil {
+				return err
+			}
+		}
+		if before.ReleaseHeight != 0 && before.ReleaseHeight != after.ReleaseHeight {
+			if err := k.UnbondingQueue.Remove(ctx, collections.Join(before.ReleaseHeight, addr)); err != nil {
+				return err
+			}
+		}
+	}
+	if key, ok := freeKey(addr, after); ok {
+		if err := k.FreeCapacity.Set(ctx, key); err != nil {
+			return err
+		}
+	}
+	if err := k.WorkersByShard.Set(ctx, collections.Join(after.ShardId, addr)); err != nil {
+		return err
+	}
+	if after.ReleaseHeight != 0 {
+		if err := k.UnbondingQueue.Set(ctx, collections.Join(after.ReleaseHeight, addr)); err != nil {
+			return err
+		}
+	}
+	return k.Workers.Set(ctx, addr, after)
+}
+
+// deleteWorker removes w and all its index entries.
+func (k Keeper) deleteWorker(ctx context.Context, addr sdk.AccAddress, w types.Worker) error {
+	if key, ok := freeKey(addr, w); ok {
+		if err := k.FreeCapacity.Remove(ctx, key); err != nil {
+			return err
+		}
+	}
+	if err := k.WorkersByShard.Remove(ctx, collections.Join(w.ShardId, addr)); err != nil {
+		return err
+	}
+	if w.ReleaseHeight != 0 {
+		if err := k.UnbondingQueue.Remove(ctx, collections.Join(w.ReleaseHeight, addr)); err != nil {
+			return err
+		}
+	}
+	return k.Workers.Remove(ctx, addr)
+}
+
+// activeShardsOfClass returns the ACTIVE shards of class in id order; at most
+// max_shards_per_class of them.
+func (k Keeper) activeShardsOfClass(ctx context.Context, class types.ShardClass) ([]types.Shard, error) {
+	keys, err := k.activeShardIDsOfClass(ctx, class)
+	if err != nil {
+		return nil, err
+	}
+	shards := make([]types.Shard, 0, len(keys))
+	for _, id := range keys {
+		s, err := k.getShard(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		shards = append(shards, s)
+	}
+	return shards, nil
+}
+
+func (k Keeper) activeShardIDsOfClass(ctx context.Context, class types.ShardClass) ([]uint64, error) {
+	iter, err := k.ShardsByClass.Iterate(ctx, collections.NewPrefixedPairRange[int32, uint64](int32(class)))
+	if err != nil {
+		return nil, err
+	}
+	keys, err := iter.Keys()
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uint64, len(keys))
+	for i, key := range keys {
+		ids[i] = key.K2()
+	}
+	return ids, nil
+}
