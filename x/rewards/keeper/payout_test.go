@@ -21,6 +21,8 @@ import (
 	"github.com/repshard/repshard/testutil/apptest"
 	"github.com/repshard/repshard/testutil/keepertest"
 	"github.com/repshard/repshard/x/rewards/keeper"
+	shardkeeper "github.com/repshard/repshard/x/shard/keeper"
+	shardtypes "github.com/repshard/repshard/x/shard/types"
 	"github.com/repshard/repshard/x/rewards/types"
 )
 
@@ -484,6 +486,44 @@ func TestPenalizeExpiryGrowsThePool(t *testing.T) {
 	require.NoError(t, k.PenalizeExpiry(f.ctx, f.worker))
 	require.Len(t, stub.calls, n)
 	f.requireSolvent()
+}
+
+// TestPenalizeExpiryWithRealShard slashes a worker registered with the real
+// x/shard: the bond shrinks and the slashed coins become pool, exactly.
+func TestPenalizeExpiryWithRealShard(t *testing.T) {
+	f := newAppFixture(t)
+	_, err := shardkeeper.NewMsgServerImpl(f.c.App.ShardKeeper).RegisterWorker(f.ctx, &shardtypes.MsgRegisterWorker{
+		Worker: f.worker.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
+		CapacityUnits: 10, Bond: urep(12_345_678),
+	})
+	require.NoError(t, err)
+	shardAcc := authtypes.NewModuleAddress(shardtypes.ModuleName)
+	s := f.snap()
+	shardBefore := f.bal(shardAcc)
+
+	require.NoError(t, f.k.PenalizeExpiry(f.ctx, f.worker))
+	// ⌊12_345_678·10_000/1e6⌋ = 123_456
+	require.Equal(t, "123456", f.pool().String())
+	require.Equal(t, int64(123_456), f.delta(s, f.rwds))
+	require.Equal(t, "-123456", f.bal(shardAcc).Sub(shardBefore).String())
+	w, err := f.c.App.ShardKeeper.GetWorker(f.ctx, f.worker)
+	require.NoError(t, err)
+	require.Equal(t, urep(12_345_678-123_456), w.Bond)
+	slashed, err := f.k.SlashedFrom(f.ctx, f.worker)
+	require.NoError(t, err)
+	require.Equal(t, "123456", slashed.String())
+	require.Equal(t, s.supply, f.supply())
+	f.requireSolvent()
+
+	// The next slash takes 1% of what is left: ⌊12_222_222·0.01⌋ = 122_222.
+	require.NoError(t, f.k.PenalizeExpiry(f.ctx, f.worker))
+	require.Equal(t, "245678", f.pool().String())
+	f.requireSolvent()
+
+	// A worker x/shard does not know: an error, nothing changes.
+	s = f.snap()
+	require.Error(t, f.k.PenalizeExpiry(f.ctx, f.worker2))
+	require.Equal(t, s, f.snap())
 }
 
 func TestGenesisRoundTripWithState(t *testing.T) {
