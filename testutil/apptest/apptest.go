@@ -39,6 +39,12 @@ type Chain struct {
 	App      *app.App
 	ValSet   *cmttypes.ValidatorSet
 	Accounts []Account
+
+	// pending counts the txs signed per account for the coming block.
+	pending map[string]uint64
+	// BlockEvents are the events of the last block outside its txs
+	// (BeginBlock and EndBlock).
+	BlockEvents []abci.Event
 }
 
 // New returns an app initialised from its default genesis (optionally edited
@@ -110,6 +116,8 @@ func (c *Chain) NextBlock(t testing.TB, txs ...[]byte) []*abci.ExecTxResult {
 	require.NoError(t, err)
 	_, err = c.App.Commit()
 	require.NoError(t, err)
+	c.pending = nil
+	c.BlockEvents = res.Events
 	return res.TxResults
 }
 

@@ -1,0 +1,143 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+
+	"cosmossdk.io/collections"
+	sdkmath "cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/repshard/repshard/internal/chaincfg"
+	deferraltypes "github.com/repshard/repshard/x/deferral/types"
+	shardtypes "github.com/repshard/repshard/x/shard/types"
+)
+
+// CheckInvariants checks DESIGN.md's invariants across the four repshard
+// modules and returns every violation found. It reads whole collections, so
+// it runs in tests and simulations after each block, never inside a block.
+//
+//   - escrow balance = Σ fees of QUEUED and ASSIGNED requests (= x/deferral's open-fee total);
+//   - rewards balance ≥ Σ unclaimed worker earnings + undistributed pool;
+//   - shard bond balance = Σ worker bonds;
+//   - every QUEUED request is in exactly one queue entry, every queue entry points to a QUEUED request;
+//   - shard in-flight units = Σ compute units of its ASSIGNED requests, and likewise per worker;
+//     shard queued units and count = Σ of its QUEUED requests; worker in-flight ≤ capacity;
+//   - the network totals of x/shard = Σ over ACTIVE shards.
+func (app *App) CheckInvariants(ctx sdk.Context) error {
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	type load struct{ inFlight, queuedUnits, queuedCount uint64 }
+	shardLoad := map[uint64]*load{}
+	workerLoad := map[string]uint64{}
+	openFees := sdkmath.ZeroInt()
+	queued := 0
+	err := app.DeferralKeeper.Requests.Walk(ctx, nil, func(id uint64, r deferraltypes.Request) (bool, error) {
+		l := shardLoad[r.ShardId]
+		if l == nil {
+			l = &load{}
+			shardLoad[r.ShardId] = l
+		}
+		switch r.Status {
+		case deferraltypes.StatusQueued:
+			queued++
+			openFees = openFees.Add(r.Fee.Amount)
+			l.queuedUnits += r.ComputeUnits
+			l.queuedCount++
+			has, err := app.DeferralKeeper.Queue.Has(ctx, collections.Join3(r.ShardId, uint64(r.DueHeight), id))
+			if err != nil {
+				return true, err
+			}
+			if !has {
+				fail("queued request %d has no queue entry", id)
+			}
+		case deferraltypes.StatusAssigned:
+			openFees = openFees.Add(r.Fee.Amount)
+			l.inFlight += r.ComputeUnits
+			workerLoad[r.Worker] += r.ComputeUnits
+		}
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	entries := 0
+	err = app.DeferralKeeper.Queue.Walk(ctx, nil, func(key collections.Triple[uint64, uint64, uint64]) (bool, error) {
+		entries++
+		r, err := app.DeferralKeeper.Requests.Get(ctx, key.K3())
+		switch {
+		case err != nil:
+			fail("queue entry %v points to no request: %v", key, err)
+		case r.Status != deferraltypes.StatusQueued || r.ShardId != key.K1() || uint64(r.DueHeight) != key.K2():
+			fail("queue entry %v points to request %d that is %s in shard %d due %d", key, r.Id, r.Status, r.ShardId, r.DueHeight)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	if entries != queued {
+		fail("%d queue entries for %d queued requests", entries, queued)
+	}
+
+	escrow := app.RewardsKeeper.EscrowBalance(ctx)
+	recorded, err := app.DeferralKeeper.OpenFees.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if !escrow.Equal(openFees) || !recorded.Equal(openFees) {
+		fail("escrow balance %s, open-fee total %s, Σ open fees %s", escrow, recorded, openFees)
+	}
+	if err := app.RewardsKeeper.CheckSolvency(ctx); err != nil {
+		errs = append(errs, err)
+	}
+
+	totals := shardtypes.NetworkTotals{}
+	err = app.ShardKeeper.Shards.Walk(ctx, nil, func(id uint64, s shardtypes.Shard) (bool, error) {
+		l := shardLoad[id]
+		if l == nil {
+			l = &load{}
+		}
+		if s.InFlightUnits != l.inFlight || s.QueuedUnits != l.queuedUnits || s.QueuedCount != l.queuedCount {
+			fail("shard %d counts in-flight %d, queued %d units / %d requests; its requests add up to %d, %d / %d",
+				id, s.InFlightUnits, s.QueuedUnits, s.QueuedCount, l.inFlight, l.queuedUnits, l.queuedCount)
+		}
+		if s.Status == shardtypes.ShardActive {
+			totals.CapacityUnits += s.CapacityUnits
+			totals.LoadUnits += s.InFlightUnits + s.QueuedUnits
+		}
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	recordedTotals, err := app.ShardKeeper.Totals.Get(ctx)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return err
+	}
+	if recordedTotals != totals {
+		fail("network totals %+v, Σ active shards %+v", recordedTotals, totals)
+	}
+
+	bonds := sdkmath.ZeroInt()
+	err = app.ShardKeeper.Workers.Walk(ctx, nil, func(addr sdk.AccAddress, w shardtypes.Worker) (bool, error) {
+		bonds = bonds.Add(w.Bond.Amount)
+		if w.InFlightUnits != workerLoad[w.Address] {
+			fail("worker %s counts %d units in flight; its assignments add up to %d", w.Address, w.InFlightUnits, workerLoad[w.Address])
+		}
+		if w.InFlightUnits > w.CapacityUnits {
+			fail("worker %s has %d units in flight over its capacity %d", w.Address, w.InFlightUnits, w.CapacityUnits)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	held := app.BankKeeper.GetBalance(ctx, app.AccountKeeper.GetModuleAddress(shardtypes.ModuleName), chaincfg.BondDenom).Amount
+	if !held.Equal(bonds) {
+		fail("x/shard holds %s of bonds; workers' bonds add up to %s", held, bonds)
+	}
+	return errors.Join(errs...)
+}
