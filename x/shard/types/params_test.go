@@ -52,6 +52,7 @@ func TestParamsValidateRejects(t *testing.T) {
 		{"zero min shards", with(func(p *types.Params) { p.MinShardsPerClass = 0 }), "min_shards_per_class"},
 		{"zero migrations per block", with(func(p *types.Params) { p.MaxMigrationsPerBlock = 0 }), "max_migrations_per_block"},
 		{"zero topology checks per block", with(func(p *types.Params) { p.MaxTopologyChecksPerBlock = 0 }), "max_topology_checks_per_block"},
+		{"zero bond releases per block", with(func(p *types.Params) { p.MaxBondReleasesPerBlock = 0 }), "max_bond_releases_per_block"},
 		{"max shards below min", with(func(p *types.Params) { p.MinShardsPerClass, p.MaxShardsPerClass = 5, 4 }), "max_shards_per_class"},
 		{"zero max shards", with(func(p *types.Params) { p.MaxShardsPerClass = 0 }), "max_shards_per_class"},
 	}

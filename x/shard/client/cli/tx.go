@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -62,7 +63,7 @@ unbonding_period_blocks after your last assignment finishes.`, classes),
 			}
 			msg, err := ParseRegisterWorker(clientCtx.GetFromAddress().String(), args[0], args[1], args[2], cmd)
 			if err != nil {
-				return err
+				return errors.New(err.Error()) // the message alone, without the error's source location
 			}
 			return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
 		},
