@@ -21,9 +21,9 @@ import (
 	"github.com/repshard/repshard/testutil/apptest"
 	"github.com/repshard/repshard/testutil/keepertest"
 	"github.com/repshard/repshard/x/rewards/keeper"
+	"github.com/repshard/repshard/x/rewards/types"
 	shardkeeper "github.com/repshard/repshard/x/shard/keeper"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
-	"github.com/repshard/repshard/x/rewards/types"
 )
 
 // appFixture is a whole in-memory app; every keeper call runs on one context.
