@@ -61,12 +61,9 @@ func (k Keeper) EscrowFee(ctx context.Context, requester sdk.AccAddress, fee sdk
 	if fee.IsZero() {
 		return nil
 	}
-	if bal := k.bank.GetBalance(ctx, requester, fee.Denom); bal.Amount.LT(fee.Amount) {
-		return types.ErrInsufficientFunds.Wrapf("%s has %s, the fee is %s", addr, bal, fee)
-	}
 	if err := k.bank.SendCoinsFromAccountToModule(ctx, requester, types.EscrowAccountName, sdk.NewCoins(fee)); err != nil {
 		if errors.Is(err, sdkerrors.ErrInsufficientFunds) {
-			return types.ErrInsufficientFunds.Wrap(err.Error())
+			return types.ErrInsufficientFunds.Wrapf("%s cannot pay the fee %s: %s", addr, fee, err)
 		}
 		return err
 	}
