@@ -61,6 +61,7 @@ unbonding_period_blocks after your last assignment finishes.`, classes),
 			if err != nil {
 				return err
 			}
+			clientCtx = clientCtx.WithOutput(cmd.OutOrStdout())
 			msg, err := ParseRegisterWorker(clientCtx.GetFromAddress().String(), args[0], args[1], args[2], cmd)
 			if err != nil {
 				return errors.New(err.Error()) // the message alone, without the error's source location
