@@ -81,7 +81,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		g[shardtypes.ModuleName] = mustJSON(t, &shardtypes.GenesisState{Params: s})
 		d := deferraltypes.DefaultParams()
 		d.MaxAttempts = 9
-		g[deferraltypes.ModuleName] = mustJSON(t, &deferraltypes.GenesisState{Params: d})
+		g[deferraltypes.ModuleName] = mustJSON(t, &deferraltypes.GenesisState{Params: d, NextRequestId: 1})
 		w := rewardstypes.DefaultParams()
 		w.EpochLengthBlocks = 77
 		g[rewardstypes.ModuleName] = mustJSON(t, &rewardstypes.GenesisState{Params: w})

@@ -63,15 +63,12 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 		return nil, errorsmod.Wrapf(types.ErrTooManyOpen, "%d open requests, the limit is %d", open, params.MaxOpenRequestsPerRequester)
 	}
 
-	// The record and its later drain are paid for now: spam costs what it
-	// makes the chain do.
-	ctx.GasMeter().ConsumeGas(params.GasPerRequestRecord+params.GasPerDrain, "repshard: request record and drain")
-
 	reputation, err := m.reputation.Score(ctx, requester)
 	if err != nil {
 		return nil, err
 	}
-	id, err := m.RequestSeq.Peek(ctx)
+	// Taking the id now is safe: a failed tx rolls the sequence back too.
+	id, err := m.RequestSeq.Next(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -80,9 +77,6 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 		return nil, err
 	}
 	if err := m.rewards.EscrowFee(ctx, requester, fee); err != nil {
-		return nil, err
-	}
-	if _, err := m.RequestSeq.Next(ctx); err != nil {
 		return nil, err
 	}
 	if err := m.reputation.RecordSubmission(ctx, requester); err != nil {
@@ -136,7 +130,9 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 		reason = types.DeferNoCapacity
 	}
 
-	ctx.GasMeter().ConsumeGas(params.GasPerQueueEntry, "repshard: queue entry")
+	// The drain happens in EndBlock, where gas is not metered: it is paid for
+	// now, so spam costs what it makes the chain do.
+	ctx.GasMeter().ConsumeGas(params.GasPerDrain, "repshard: later drain of a deferred request")
 	req.Deferred = true
 	req.DeferReason = reason
 	if err := m.enqueue(ctx, nil, req, false); err != nil {

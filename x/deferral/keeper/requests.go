@@ -34,13 +34,20 @@ func (k Keeper) GetRequest(ctx context.Context, id uint64) (types.Request, error
 // requester's open count, the open-fee total, and x/shard's queued and
 // in-flight accounting. old is the record as it was (nil for a new one).
 // Every status change goes through here, so the accounting cannot drift.
+// Index entries whose key did not change are left alone (a write costs gas).
 func (k Keeper) saveRequest(ctx context.Context, old *types.Request, req types.Request) error {
+	var before indexKeys
 	if old != nil {
-		if err := k.unindex(ctx, *old); err != nil {
+		var err error
+		if before, err = k.indexKeysOf(*old); err != nil {
 			return err
 		}
 	}
-	if err := k.index(ctx, req); err != nil {
+	after, err := k.indexKeysOf(req)
+	if err != nil {
+		return err
+	}
+	if err := k.applyIndexKeys(ctx, before, after); err != nil {
 		return err
 	}
 	if err := k.updateShardAccounting(ctx, old, req); err != nil {
@@ -52,76 +59,95 @@ func (k Keeper) saveRequest(ctx context.Context, old *types.Request, req types.R
 	return k.Requests.Set(ctx, req.Id, req)
 }
 
-func (k Keeper) index(ctx context.Context, r types.Request) error {
-	requester, err := k.addressCodec.StringToBytes(r.Requester)
-	if err != nil {
-		return err
-	}
-	if err := k.ByRequester.Set(ctx, collections.Join(sdk.AccAddress(requester), r.Id)); err != nil {
-		return err
-	}
-	if err := k.ByShard.Set(ctx, collections.Join(r.ShardId, r.Id)); err != nil {
-		return err
-	}
-	if err := k.ByStatus.Set(ctx, collections.Join(int32(r.Status), r.Id)); err != nil {
-		return err
-	}
-	if r.Worker != "" {
-		worker, err := k.addressCodec.StringToBytes(r.Worker)
-		if err != nil {
-			return err
-		}
-		if err := k.ByWorker.Set(ctx, collections.Join(sdk.AccAddress(worker), r.Id)); err != nil {
-			return err
-		}
-	}
-	switch r.Status {
-	case types.StatusQueued:
-		if err := k.Queue.Set(ctx, queueKey(r)); err != nil {
-			return err
-		}
-		return k.QueueExpiries.Set(ctx, collections.Join(uint64(r.QueueExpiryHeight), r.Id))
-	case types.StatusAssigned:
-		return k.Deadlines.Set(ctx, collections.Join(uint64(r.DeadlineHeight), r.Id))
-	default:
-		return k.Finished.Set(ctx, collections.Join(uint64(r.FinishHeight), r.Id))
-	}
+// indexKeys are the index entries of one record; nil pointers mean "no entry".
+type indexKeys struct {
+	requester, worker *collections.Pair[sdk.AccAddress, uint64]
+	shard             *collections.Pair[uint64, uint64]
+	status            *collections.Pair[int32, uint64]
+	queue             *collections.Triple[uint64, uint64, uint64]
+	queueExpiry       *collections.Pair[uint64, uint64]
+	deadline          *collections.Pair[uint64, uint64]
+	finished          *collections.Pair[uint64, uint64]
 }
 
-func (k Keeper) unindex(ctx context.Context, r types.Request) error {
+func (k Keeper) indexKeysOf(r types.Request) (indexKeys, error) {
 	requester, err := k.addressCodec.StringToBytes(r.Requester)
 	if err != nil {
-		return err
+		return indexKeys{}, err
 	}
-	if err := k.ByRequester.Remove(ctx, collections.Join(sdk.AccAddress(requester), r.Id)); err != nil {
-		return err
-	}
-	if err := k.ByShard.Remove(ctx, collections.Join(r.ShardId, r.Id)); err != nil {
-		return err
-	}
-	if err := k.ByStatus.Remove(ctx, collections.Join(int32(r.Status), r.Id)); err != nil {
-		return err
+	ks := indexKeys{
+		requester: ptr(collections.Join(sdk.AccAddress(requester), r.Id)),
+		shard:     ptr(collections.Join(r.ShardId, r.Id)),
+		status:    ptr(collections.Join(int32(r.Status), r.Id)),
 	}
 	if r.Worker != "" {
 		worker, err := k.addressCodec.StringToBytes(r.Worker)
 		if err != nil {
-			return err
+			return indexKeys{}, err
 		}
-		if err := k.ByWorker.Remove(ctx, collections.Join(sdk.AccAddress(worker), r.Id)); err != nil {
-			return err
-		}
+		ks.worker = ptr(collections.Join(sdk.AccAddress(worker), r.Id))
 	}
 	switch r.Status {
 	case types.StatusQueued:
-		if err := k.Queue.Remove(ctx, queueKey(r)); err != nil {
+		ks.queue = ptr(queueKey(r))
+		ks.queueExpiry = ptr(collections.Join(uint64(r.QueueExpiryHeight), r.Id))
+	case types.StatusAssigned:
+		ks.deadline = ptr(collections.Join(uint64(r.DeadlineHeight), r.Id))
+	default:
+		ks.finished = ptr(collections.Join(uint64(r.FinishHeight), r.Id))
+	}
+	return ks, nil
+}
+
+// applyIndexKeys removes the entries of before that after lacks and adds
+// those of after that before lacks.
+func (k Keeper) applyIndexKeys(ctx context.Context, before, after indexKeys) error {
+	return errors.Join(
+		moveKey(ctx, k.ByRequester, before.requester, after.requester),
+		moveKey(ctx, k.ByWorker, before.worker, after.worker),
+		moveKey(ctx, k.ByShard, before.shard, after.shard),
+		moveKey(ctx, k.ByStatus, before.status, after.status),
+		moveKey(ctx, k.Queue, before.queue, after.queue),
+		moveKey(ctx, k.QueueExpiries, before.queueExpiry, after.queueExpiry),
+		moveKey(ctx, k.Deadlines, before.deadline, after.deadline),
+		moveKey(ctx, k.Finished, before.finished, after.finished),
+	)
+}
+
+// moveKey replaces the entry from with to in set; nothing when they are equal.
+func moveKey[K comparable](ctx context.Context, set collections.KeySet[K], from, to *K) error {
+	if from != nil && to != nil && *from == *to {
+		return nil
+	}
+	if from != nil {
+		if err := set.Remove(ctx, *from); err != nil {
 			return err
 		}
-		return k.QueueExpiries.Remove(ctx, collections.Join(uint64(r.QueueExpiryHeight), r.Id))
-	case types.StatusAssigned:
-		return k.Deadlines.Remove(ctx, collections.Join(uint64(r.DeadlineHeight), r.Id))
-	default:
-		return k.Finished.Remove(ctx, collections.Join(uint64(r.FinishHeight), r.Id))
 	}
+	if to != nil {
+		return set.Set(ctx, *to)
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// index writes every index entry of a record (genesis import).
+func (k Keeper) index(ctx context.Context, r types.Request) error {
+	keys, err := k.indexKeysOf(r)
+	if err != nil {
+		return err
+	}
+	return k.applyIndexKeys(ctx, indexKeys{}, keys)
+}
+
+// unindex removes every index entry of a record (pruning).
+func (k Keeper) unindex(ctx context.Context, r types.Request) error {
+	keys, err := k.indexKeysOf(r)
+	if err != nil {
+		return err
+	}
+	return k.applyIndexKeys(ctx, keys, indexKeys{})
 }
 
 func queueKey(r types.Request) collections.Triple[uint64, uint64, uint64] {

@@ -12,6 +12,11 @@ import (
 	"github.com/repshard/repshard/internal/ppm"
 )
 
+// DefaultGasPerDrain is the store gas one EndBlock drain of a queued request
+// costs when metered (measured by TestDrainGasMatchesTheCharge), charged
+// at submission for every deferred request.
+const DefaultGasPerDrain = 70_000
+
 // MaxPerBlockCap bounds every per-block cap so one EndBlock step can never be
 // configured to do unbounded work.
 const MaxPerBlockCap = 10_000
@@ -48,9 +53,7 @@ func DefaultParams() Params {
 		MaxComputeUnits:                1_000,
 		PricePerComputeUnit:            sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(1_000)),
 		FailureRefundPpm:               500_000,
-		GasPerRequestRecord:            10_000,
-		GasPerQueueEntry:               5_000,
-		GasPerDrain:                    15_000,
+		GasPerDrain:                    DefaultGasPerDrain,
 		UrgencyValueLowPpm:             0,
 		UrgencyValueNormalPpm:          333_333,
 		UrgencyValueHighPpm:            666_666,
@@ -95,8 +98,6 @@ func (p Params) Validate() error {
 		ppm.F("max_inline_payload_bytes", p.MaxInlinePayloadBytes),
 		ppm.F("max_open_requests_per_requester", p.MaxOpenRequestsPerRequester),
 		ppm.F("max_compute_units", p.MaxComputeUnits),
-		ppm.F("gas_per_request_record", p.GasPerRequestRecord),
-		ppm.F("gas_per_queue_entry", p.GasPerQueueEntry),
 		ppm.F("gas_per_drain", p.GasPerDrain),
 	); err != nil {
 		return err

@@ -84,8 +84,6 @@ var nonZeroFields = map[string]func(*types.Params){
 	"max_inline_payload_bytes":        func(p *types.Params) { p.MaxInlinePayloadBytes = 0 },
 	"max_open_requests_per_requester": func(p *types.Params) { p.MaxOpenRequestsPerRequester = 0 },
 	"max_compute_units":               func(p *types.Params) { p.MaxComputeUnits = 0 },
-	"gas_per_request_record":          func(p *types.Params) { p.GasPerRequestRecord = 0 },
-	"gas_per_queue_entry":             func(p *types.Params) { p.GasPerQueueEntry = 0 },
 	"gas_per_drain":                   func(p *types.Params) { p.GasPerDrain = 0 },
 }
 
