@@ -1,6 +1,7 @@
 package keeper
 
 import (
+	"bytes"
 	"context"
 	"errors"
 
@@ -114,10 +115,22 @@ func (k Keeper) applyIndexKeys(ctx context.Context, before, after indexKeys) err
 	)
 }
 
-// moveKey replaces the entry from with to in set; nothing when they are equal.
-func moveKey[K comparable](ctx context.Context, set collections.KeySet[K], from, to *K) error {
-	if from != nil && to != nil && *from == *to {
-		return nil
+// moveKey replaces the entry from with to in set; nothing when they are
+// equal. Keys are compared encoded: Pair and Triple hold pointers, so == on
+// them compares identities, not values.
+func moveKey[K any](ctx context.Context, set collections.KeySet[K], from, to *K) error {
+	if from != nil && to != nil {
+		a, err := collections.EncodeKeyWithPrefix(nil, set.KeyCodec(), *from)
+		if err != nil {
+			return err
+		}
+		b, err := collections.EncodeKeyWithPrefix(nil, set.KeyCodec(), *to)
+		if err != nil {
+			return err
+		}
+		if bytes.Equal(a, b) {
+			return nil
+		}
 	}
 	if from != nil {
 		if err := set.Remove(ctx, *from); err != nil {
