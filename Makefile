@@ -25,7 +25,7 @@ TEST_TIMEOUT ?= 10m
 LOCALNET_NODES ?= 4
 
 .PHONY: all help build install test lint tools proto-gen proto-check demo \
-        localnet-start localnet-stop clean
+        localnet-start localnet-stop clean bench bench-gas bench-endblock
 
 all: build
 
@@ -40,6 +40,8 @@ help:
 	@echo "make demo            one-node chain + a governance proposal, end to end (scripts/demo.sh)"
 	@echo "make localnet-start  start LOCALNET_NODES=$(LOCALNET_NODES) validators on loopback (scripts/localnet.sh)"
 	@echo "make localnet-stop   stop the localnet"
+	@echo "make bench-gas       gas of MsgSubmitRequest vs bank MsgSend, and of the EndBlock drain (docs/BENCHMARKS.md)"
+	@echo "make bench-endblock  EndBlock assigning 1,000 requests with 10^3 vs 10^6 queued (slow: fills IAVL)"
 	@echo "make clean           remove build/ and .proto-deps/"
 
 ###############################################################################
@@ -62,6 +64,15 @@ test:
 # Every .go file of the repo, generated code included (it is gofmt-clean).
 GO_FILES = $(shell find . \( -path ./.git -o -path ./build -o -path ./.proto-deps -o -path ./.localnet \) -prune \
              -o -name '*.go' -type f -print)
+
+# Figures for docs/BENCHMARKS.md; each prints the numbers it measured.
+bench: bench-gas bench-endblock
+
+bench-gas:
+	go test ./app/ -run 'TestSubmitRequestGasVersusBankSend|TestDrainGasMatchesTheCharge' -count=1 -v
+
+bench-endblock:
+	go test ./x/deferral/keeper/ -run '^$$' -bench EndBlockDrain -benchtime 5x -timeout 90m
 
 lint:
 	@unformatted=$$(gofmt -l $(GO_FILES)); \

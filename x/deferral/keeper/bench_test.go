@@ -1,0 +1,138 @@
+package keeper_test
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+
+	"cosmossdk.io/log"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	"github.com/stretchr/testify/require"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/repshard/repshard/app"
+	"github.com/repshard/repshard/internal/chaincfg"
+	"github.com/repshard/repshard/testutil/apptest"
+	shardkeeper "github.com/repshard/repshard/x/shard/keeper"
+	shardtypes "github.com/repshard/repshard/x/shard/types"
+
+	"github.com/repshard/repshard/x/deferral/types"
+)
+
+// benchAssignments is how many requests one EndBlock assigns in the benchmark.
+const benchAssignments = 1_000
+
+// BenchmarkEndBlockDrain times x/deferral's EndBlock assigning 1,000 queued
+// requests to a worker, with 10^3 and with 10^6 requests queued in the
+// shard. The queue lives in the app's committed IAVL store; each iteration
+// runs on a fresh cache of that committed state. The target (docs/BENCHMARKS.md)
+// is a ratio ≤ 1.5 between the two: draining is O(log n) in the queue size.
+//
+//	go test ./x/deferral/keeper/ -run '^$' -bench EndBlockDrain -benchtime 20x -timeout 60m
+//
+// BENCH_QUEUE_SIZES (comma-separated) overrides the queue sizes.
+func BenchmarkEndBlockDrain(b *testing.B) {
+	sizes := []int{1_000, 1_000_000}
+	if env := os.Getenv("BENCH_QUEUE_SIZES"); env != "" {
+		sizes = nil
+		for _, f := range splitComma(env) {
+			n, err := strconv.Atoi(f)
+			require.NoError(b, err)
+			sizes = append(sizes, n)
+		}
+	}
+	for _, queued := range sizes {
+		b.Run(fmt.Sprintf("queued=%d", queued), func(b *testing.B) {
+			c, height := filledChain(b, queued)
+			cms := c.App.CommitMultiStore()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				ctx := sdk.NewContext(cms.CacheMultiStore(), cmtproto.Header{Height: height, ChainID: chaincfg.DefaultChainID}, false, log.NewNopLogger())
+				b.StartTimer()
+				require.NoError(b, c.App.DeferralKeeper.EndBlocker(ctx))
+				b.StopTimer()
+				if i == 0 {
+					require.Equal(b, benchAssignments, countEvents(ctx, "repshard.deferral.v1.EventRequestAssigned"))
+				}
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// filledChain returns an app whose committed state holds `queued` requests
+// in one shard's queue and one worker with room for benchAssignments of them.
+func filledChain(b *testing.B, queued int) (*apptest.Chain, int64) {
+	b.Helper()
+	params := types.DefaultParams()
+	params.MaxAssignmentsPerBlock = benchAssignments
+	params.MaxWaitBlocks = 1_000
+	params.QueueTtlBlocks = 10_000_000
+	c := apptest.New(b, 2, func(g app.GenesisState) {
+		g[types.ModuleName] = c2json(b, &types.GenesisState{Params: params, NextRequestId: 1})
+	})
+	cms := c.App.CommitMultiStore()
+	height := c.App.LastBlockHeight() + 1
+	header := cmtproto.Header{Height: height, ChainID: chaincfg.DefaultChainID}
+	requester := c.Accounts[0].Address.String()
+	const batch = 100_000
+	for start := 0; start < queued; start += batch {
+		ctx := sdk.NewContext(cms, header, false, log.NewNopLogger())
+		for i := start; i < queued && i < start+batch; i++ {
+			id := uint64(i + 1)
+			require.NoError(b, c.App.DeferralKeeper.SaveNewRequestForTest(ctx, types.Request{
+				Id: id, Requester: requester, Class: shardtypes.ClassHighPriority, Urgency: types.UrgencyNormal,
+				ComputeUnits: 1, Fee: sdk.NewInt64Coin(chaincfg.BondDenom, 1000), ShardId: 1,
+				Status: types.StatusQueued, Deferred: true, DeferReason: types.DeferNoCapacity,
+				SubmitHeight: height, DueHeight: height + int64(id%1_000), QueueExpiryHeight: height + 10_000_000,
+			}))
+		}
+		require.NoError(b, c.App.DeferralKeeper.RequestSeq.Set(ctx, uint64(queued+1)))
+		cms.Commit()
+	}
+	ctx := sdk.NewContext(cms, header, false, log.NewNopLogger())
+	sp, err := c.App.ShardKeeper.GetParams(ctx)
+	require.NoError(b, err)
+	worker := c.Accounts[1]
+	_, err = shardkeeper.NewMsgServerImpl(c.App.ShardKeeper).RegisterWorker(ctx, &shardtypes.MsgRegisterWorker{
+		Worker: worker.Address.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
+		CapacityUnits: benchAssignments, Bond: sp.MinWorkerBond,
+	})
+	require.NoError(b, err)
+	cms.Commit()
+	return c, height
+}
+
+func countEvents(ctx sdk.Context, typ string) int {
+	n := 0
+	for _, e := range ctx.EventManager().Events() {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if i > start {
+				out = append(out, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func c2json(b *testing.B, gs *types.GenesisState) []byte {
+	b.Helper()
+	bz, err := apptest.NewApp(b).AppCodec().MarshalJSON(gs)
+	require.NoError(b, err)
+	return bz
+}
