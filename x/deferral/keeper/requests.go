@@ -174,6 +174,13 @@ func (k Keeper) updateShardAccounting(ctx context.Context, old *types.Request, r
 	if old != nil {
 		oldStatus = old.Status
 	}
+	if oldStatus == types.StatusQueued && req.Status == types.StatusAssigned && old.ShardId == req.ShardId {
+		worker, err := k.addressCodec.StringToBytes(req.Worker)
+		if err != nil {
+			return err
+		}
+		return k.shards.AssignQueued(ctx, req.ShardId, worker, req.ComputeUnits)
+	}
 	if oldStatus == types.StatusQueued && req.Status != types.StatusQueued {
 		if err := k.shards.RemoveQueued(ctx, old.ShardId, old.ComputeUnits); err != nil {
 			return err

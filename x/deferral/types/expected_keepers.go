@@ -37,6 +37,9 @@ type ShardKeeper interface {
 	FindWorker(ctx context.Context, shardID, units uint64) (sdk.AccAddress, bool, error)
 	// MaxFreeCapacity returns the largest free capacity of an ACTIVE worker of the shard.
 	MaxFreeCapacity(ctx context.Context, shardID uint64) (uint64, error)
+	// AssignQueued moves a queued request's units onto a worker of the shard
+	// (the drain): RemoveQueued + AddInFlight in one shard write.
+	AssignQueued(ctx context.Context, shardID uint64, worker sdk.AccAddress, units uint64) error
 	// AddInFlight moves units onto a worker of the shard (assignment).
 	AddInFlight(ctx context.Context, shardID uint64, worker sdk.AccAddress, units uint64) error
 	// RemoveInFlight takes units off a worker and counts the outcome on the worker.

@@ -56,6 +56,42 @@ func (k Keeper) AddInFlight(ctx context.Context, shardID uint64, worker sdk.AccA
 	return k.setShard(ctx, &s, ns)
 }
 
+// AssignQueued moves one queued request of units from the shard's queue onto
+// an ACTIVE worker of the shard: RemoveQueued and AddInFlight with a single
+// shard write (the drain of a queued request). It fails, changing nothing,
+// under the same conditions as AddInFlight. O(log n).
+func (k Keeper) AssignQueued(ctx context.Context, shardID uint64, worker sdk.AccAddress, units uint64) error {
+	if units == 0 {
+		return errorsmod.Wrap(types.ErrInvalidUnits, "cannot assign 0 units")
+	}
+	w, s, err := k.workerOfShard(ctx, shardID, worker)
+	if err != nil {
+		return err
+	}
+	if w.Status != types.WorkerActive {
+		return errorsmod.Wrapf(types.ErrWorkerNotActive, "worker %s is %s", worker, w.Status)
+	}
+	if units > w.CapacityUnits-w.InFlightUnits {
+		return errorsmod.Wrapf(types.ErrCapacityExceeded, "worker %s: %d in flight + %d > capacity %d",
+			worker, w.InFlightUnits, units, w.CapacityUnits)
+	}
+	nw, ns := w, s
+	nw.InFlightUnits += units
+	if ns.QueuedUnits, err = subU64(s.QueuedUnits, units, "shard queued units"); err != nil {
+		return err
+	}
+	if ns.QueuedCount, err = subU64(s.QueuedCount, 1, "shard queued count"); err != nil {
+		return err
+	}
+	if ns.InFlightUnits, err = addU64(s.InFlightUnits, units); err != nil {
+		return err
+	}
+	if err := k.setWorker(ctx, worker, &w, nw); err != nil {
+		return err
+	}
+	return k.setShard(ctx, &s, ns)
+}
+
 // RemoveInFlight takes units off a worker of the shard and counts the outcome
 // on the worker (completed, failed or expired). When an UNBONDING worker's
 // in-flight units reach 0, its bond release is scheduled

@@ -85,6 +85,7 @@ func (k Keeper) setShard(ctx context.Context, before *types.Shard, after types.S
 		if err != nil {
 			return err
 		}
+		totalsBefore := totals
 		if wasActive {
 			bu, err := shardLoadUnits(*before)
 			if err != nil {
@@ -105,29 +106,50 @@ func (k Keeper) setShard(ctx context.Context, before *types.Shard, after types.S
 				return err
 			}
 		}
-		if err := k.Totals.Set(ctx, totals); err != nil {
-			return err
+		// Writes cost gas: only write what changed.
+		if totals != totalsBefore {
+			if err := k.Totals.Set(ctx, totals); err != nil {
+				return err
+			}
 		}
 	}
 
-	if before != nil && wasActive && (!isActive || before.Class != after.Class) {
+	sameClassEntry := wasActive && isActive && before.Class == after.Class
+	if wasActive && !sameClassEntry {
 		if err := k.ShardsByClass.Remove(ctx, collections.Join(int32(before.Class), before.Id)); err != nil {
 			return err
 		}
 	}
-	if isActive {
+	if isActive && !sameClassEntry {
 		if err := k.ShardsByClass.Set(ctx, collections.Join(int32(after.Class), after.Id)); err != nil {
 			return err
 		}
 	}
-	if after.Status == types.ShardActive || after.Status == types.ShardDraining {
-		if err := k.DrainableShards.Set(ctx, after.Id); err != nil {
+	wasDrainable := before != nil && drainable(before.Status)
+	if isDrainable := drainable(after.Status); isDrainable != wasDrainable || before == nil {
+		if isDrainable {
+			if err := k.DrainableShards.Set(ctx, after.Id); err != nil {
+				return err
+			}
+		} else if err := k.DrainableShards.Remove(ctx, after.Id); err != nil {
 			return err
 		}
-	} else if err := k.DrainableShards.Remove(ctx, after.Id); err != nil {
-		return err
 	}
 	return k.Shards.Set(ctx, after.Id, after)
+}
+
+// drainable reports whether x/deferral drains the queue of a shard in status s.
+func drainable(s types.ShardStatus) bool {
+	return s == types.ShardActive || s == types.ShardDraining
+}
+
+// sameFreeKey compares two optional FreeCapacity entries by value (a Triple
+// holds pointers, so == would compare identities).
+func sameFreeKey(a FreeKey, aOK bool, b FreeKey, bOK bool) bool {
+	if !aOK || !bOK {
+		return aOK == bOK
+	}
+	return a.K1() == b.K1() && a.K2() == b.K2() && a.K3().Equals(b.K3())
 }
 
 // freeKey returns the FreeCapacity entry of w, if it has one: only ACTIVE
@@ -142,34 +164,49 @@ func freeKey(addr sdk.AccAddress, w types.Worker) (FreeKey, bool) {
 // setWorker writes after and keeps the free-capacity, by-shard and unbonding
 // indexes in step with the change from before (nil for a new worker). O(1).
 func (k Keeper) setWorker(ctx context.Context, addr sdk.AccAddress, before *types.Worker, after types.Worker) error {
+	// Writes cost gas: index entries whose key does not change are left alone.
+	var beforeKey FreeKey
+	beforeOK := false
 	if before != nil {
-		if key, ok := freeKey(addr, *before); ok {
-			if err := k.FreeCapacity.Remove(ctx, key); err != nil {
+		beforeKey, beforeOK = freeKey(addr, *before)
+	}
+	afterKey, afterOK := freeKey(addr, after)
+	if !sameFreeKey(beforeKey, beforeOK, afterKey, afterOK) {
+		if beforeOK {
+			if err := k.FreeCapacity.Remove(ctx, beforeKey); err != nil {
 				return err
 			}
 		}
-		if before.ShardId != after.ShardId {
+		if afterOK {
+			if err := k.FreeCapacity.Set(ctx, afterKey); err != nil {
+				return err
+			}
+		}
+	}
+	if before == nil || before.ShardId != after.ShardId {
+		if before != nil {
 			if err := k.WorkersByShard.Remove(ctx, collections.Join(before.ShardId, addr)); err != nil {
 				return err
 			}
 		}
-		if before.ReleaseHeight != 0 && before.ReleaseHeight != after.ReleaseHeight {
-			if err := k.UnbondingQueue.Remove(ctx, collections.Join(before.ReleaseHeight, addr)); err != nil {
+		if err := k.WorkersByShard.Set(ctx, collections.Join(after.ShardId, addr)); err != nil {
+			return err
+		}
+	}
+	var beforeRelease int64
+	if before != nil {
+		beforeRelease = before.ReleaseHeight
+	}
+	if beforeRelease != after.ReleaseHeight {
+		if beforeRelease != 0 {
+			if err := k.UnbondingQueue.Remove(ctx, collections.Join(beforeRelease, addr)); err != nil {
 				return err
 			}
 		}
-	}
-	if key, ok := freeKey(addr, after); ok {
-		if err := k.FreeCapacity.Set(ctx, key); err != nil {
-			return err
-		}
-	}
-	if err := k.WorkersByShard.Set(ctx, collections.Join(after.ShardId, addr)); err != nil {
-		return err
-	}
-	if after.ReleaseHeight != 0 {
-		if err := k.UnbondingQueue.Set(ctx, collections.Join(after.ReleaseHeight, addr)); err != nil {
-			return err
+		if after.ReleaseHeight != 0 {
+			if err := k.UnbondingQueue.Set(ctx, collections.Join(after.ReleaseHeight, addr)); err != nil {
+				return err
+			}
 		}
 	}
 	return k.Workers.Set(ctx, addr, after)
