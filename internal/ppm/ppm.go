@@ -38,6 +38,20 @@ func Validate(name string, v uint64) error {
 	return nil
 }
 
+// MaxPerBlockCap bounds every per-block cap of every module, so no EndBlock
+// step can be configured to do unbounded work.
+const MaxPerBlockCap = 10_000
+
+// AtMost returns a check that rejects values above limit.
+func AtMost(limit uint64) func(name string, v uint64) error {
+	return func(name string, v uint64) error {
+		if v > limit {
+			return fmt.Errorf("%s must be at most %d, got %d", name, limit, v)
+		}
+		return nil
+	}
+}
+
 // NonZero reports an error when a parameter is zero.
 func NonZero(name string, v uint64) error {
 	if v == 0 {

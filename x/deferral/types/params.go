@@ -19,7 +19,14 @@ const DefaultGasPerDrain = 40_000
 
 // MaxPerBlockCap bounds every per-block cap so one EndBlock step can never be
 // configured to do unbounded work.
-const MaxPerBlockCap = 10_000
+const MaxPerBlockCap = ppm.MaxPerBlockCap
+
+// Upper bounds of size parameters.
+const (
+	MaxInlinePayloadLimit = 65_536        // bytes carried in a tx
+	MaxComputeUnitsLimit  = 1_000_000_000 // units of one request
+	MaxGasPerDrain        = 10_000_000
+)
 
 // DefaultParams returns the default x/deferral parameters.
 //
@@ -102,13 +109,26 @@ func (p Params) Validate() error {
 	); err != nil {
 		return err
 	}
-	if err := ppm.CheckAll(atMostPerBlockCap,
+	if err := ppm.CheckAll(ppm.AtMost(MaxPerBlockCap),
 		ppm.F("max_expirations_per_block", p.MaxExpirationsPerBlock),
 		ppm.F("max_assignments_per_block", p.MaxAssignmentsPerBlock),
 		ppm.F("drain_lookahead", p.DrainLookahead),
 		ppm.F("max_prunes_per_block", p.MaxPrunesPerBlock),
 	); err != nil {
 		return err
+	}
+	if err := ppm.CheckAll(ppm.AtMost(MaxInlinePayloadLimit), ppm.F("max_inline_payload_bytes", p.MaxInlinePayloadBytes)); err != nil {
+		return err
+	}
+	if err := ppm.CheckAll(ppm.AtMost(MaxComputeUnitsLimit), ppm.F("max_compute_units", p.MaxComputeUnits)); err != nil {
+		return err
+	}
+	if err := ppm.CheckAll(ppm.AtMost(MaxGasPerDrain), ppm.F("gas_per_drain", p.GasPerDrain)); err != nil {
+		return err
+	}
+	if !(p.UrgencyValueLowPpm <= p.UrgencyValueNormalPpm && p.UrgencyValueNormalPpm <= p.UrgencyValueHighPpm &&
+		p.UrgencyValueHighPpm <= p.UrgencyValueCriticalPpm) {
+		return errors.New("urgency values must not decrease from low to normal to high to critical")
 	}
 	if p.QueueTtlBlocks < p.MaxWaitBlocks {
 		return fmt.Errorf("queue_ttl_blocks (%d) must be at least max_wait_blocks (%d), or due requests would expire before their turn",
@@ -117,12 +137,8 @@ func (p Params) Validate() error {
 	if err := p.PricePerComputeUnit.Validate(); err != nil {
 		return fmt.Errorf("price_per_compute_unit: %w", err)
 	}
-	return nil
-}
-
-func atMostPerBlockCap(name string, v uint64) error {
-	if v > MaxPerBlockCap {
-		return fmt.Errorf("%s must be at most %d, got %d", name, MaxPerBlockCap, v)
+	if p.PricePerComputeUnit.Denom != chaincfg.BondDenom {
+		return fmt.Errorf("price_per_compute_unit must be in %s, got %s", chaincfg.BondDenom, p.PricePerComputeUnit.Denom)
 	}
 	return nil
 }

@@ -48,5 +48,11 @@ func (p Params) Validate() error {
 	if err := p.EpochEmissionFixed.Validate(); err != nil {
 		return fmt.Errorf("epoch_emission_fixed: %w", err)
 	}
+	if p.EpochEmissionFixed.Denom != chaincfg.BondDenom {
+		return fmt.Errorf("epoch_emission_fixed must be in %s, got %s", chaincfg.BondDenom, p.EpochEmissionFixed.Denom)
+	}
+	if p.EpochEmissionFixed.IsPositive() && p.EpochEmissionFractionPpm > 0 {
+		return fmt.Errorf("set either epoch_emission_fixed or epoch_emission_fraction_ppm, not both")
+	}
 	return nil
 }

@@ -64,16 +64,30 @@ func TestParamsValidateRejects(t *testing.T) {
 
 // TestParamsValidateAcceptsBounds pins the inclusive bounds, so an off-by-one
 // tightening of Validate is caught too.
+func TestParamsValidateRejectsAmbiguousOrForeignCoins(t *testing.T) {
+	both := with(func(p *types.Params) { p.EpochEmissionFractionPpm = 10_000 })
+	if err := both.Validate(); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("a fixed and a fractional emission together must be rejected, got %v", err)
+	}
+	foreign := with(func(p *types.Params) { p.EpochEmissionFixed.Denom = "uatom" })
+	if err := foreign.Validate(); err == nil || !strings.Contains(err.Error(), "urep") {
+		t.Fatalf("an emission in another denom must be rejected, got %v", err)
+	}
+}
+
 func TestParamsValidateAcceptsBounds(t *testing.T) {
 	cases := map[string]types.Params{
 		"ppm exactly one": with(func(p *types.Params) {
 			p.ProtocolFeeSharePpm, p.EpochEmissionFractionPpm, p.ExpirySlashPpm = 1_000_000, 1_000_000, 1_000_000
 			p.FailureRateThresholdPpm, p.FailureSlashPpm = 1_000_000, 1_000_000
+			p.EpochEmissionFixed.Amount = sdkmath.ZeroInt()
 		}),
-		"epoch of one block":      with(func(p *types.Params) { p.EpochLengthBlocks = 1 }),
-		"only compute points":     with(func(p *types.Params) { p.ComputeUnitPoints, p.DataBytePointsPpm = 1, 0 }),
-		"only data byte points":   with(func(p *types.Params) { p.ComputeUnitPoints, p.DataBytePointsPpm = 0, 1 }),
-		"fractional emission":     with(func(p *types.Params) { p.EpochEmissionFractionPpm = 10_000 }),
+		"epoch of one block":    with(func(p *types.Params) { p.EpochLengthBlocks = 1 }),
+		"only compute points":   with(func(p *types.Params) { p.ComputeUnitPoints, p.DataBytePointsPpm = 1, 0 }),
+		"only data byte points": with(func(p *types.Params) { p.ComputeUnitPoints, p.DataBytePointsPpm = 0, 1 }),
+		"fractional emission": with(func(p *types.Params) {
+			p.EpochEmissionFractionPpm, p.EpochEmissionFixed.Amount = 10_000, sdkmath.ZeroInt()
+		}),
 		"no fees to the protocol": with(func(p *types.Params) { p.ProtocolFeeSharePpm = 0 }),
 	}
 	for name, p := range cases {

@@ -26,7 +26,7 @@ func DefaultParams() Params {
 		SustainBlocks:                   10,
 		MinShardsPerClass:               1,
 		MaxShardsPerClass:               8,
-		SplitCooldownBlocks:             20,
+		TopologyCooldownBlocks:             20,
 		LoadEmaWeightPpm:                200_000,
 		MaxMigrationsPerBlock:           50,
 		MaxTopologyChecksPerBlock:       16,
@@ -41,6 +41,9 @@ func (p Params) Validate() error {
 	}
 	if !p.MinWorkerBond.IsPositive() {
 		return errors.New("min_worker_bond must be positive")
+	}
+	if p.MinWorkerBond.Denom != chaincfg.BondDenom {
+		return fmt.Errorf("min_worker_bond must be in %s, got %s", chaincfg.BondDenom, p.MinWorkerBond.Denom)
 	}
 	if err := ppm.CheckAll(ppm.Validate,
 		ppm.F("preferred_reputation_threshold_ppm", p.PreferredReputationThresholdPpm),
@@ -60,6 +63,15 @@ func (p Params) Validate() error {
 		ppm.F("sustain_blocks", p.SustainBlocks),
 		ppm.F("min_shards_per_class", p.MinShardsPerClass),
 		ppm.F("load_ema_weight_ppm", p.LoadEmaWeightPpm),
+		ppm.F("max_migrations_per_block", p.MaxMigrationsPerBlock),
+		ppm.F("max_topology_checks_per_block", p.MaxTopologyChecksPerBlock),
+		ppm.F("max_bond_releases_per_block", p.MaxBondReleasesPerBlock),
+	); err != nil {
+		return err
+	}
+	if err := ppm.CheckAll(ppm.AtMost(ppm.MaxPerBlockCap),
+		ppm.F("max_workers_per_shard", p.MaxWorkersPerShard),
+		ppm.F("max_shards_per_class", p.MaxShardsPerClass),
 		ppm.F("max_migrations_per_block", p.MaxMigrationsPerBlock),
 		ppm.F("max_topology_checks_per_block", p.MaxTopologyChecksPerBlock),
 		ppm.F("max_bond_releases_per_block", p.MaxBondReleasesPerBlock),

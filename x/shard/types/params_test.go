@@ -78,7 +78,7 @@ func TestParamsValidateAcceptsBounds(t *testing.T) {
 		}),
 		"split just above merge":  with(func(p *types.Params) { p.SplitLoadThresholdPpm, p.MergeLoadThresholdPpm = 1, 0 }),
 		"max shards equal to min": with(func(p *types.Params) { p.MinShardsPerClass, p.MaxShardsPerClass = 3, 3 }),
-		"no split cooldown":       with(func(p *types.Params) { p.SplitCooldownBlocks = 0 }),
+		"no topology cooldown":    with(func(p *types.Params) { p.TopologyCooldownBlocks = 0 }),
 		"bond of one":             with(func(p *types.Params) { p.MinWorkerBond = sdk.NewCoin(chaincfg.BondDenom, sdkmath.OneInt()) }),
 	}
 	for name, p := range cases {
