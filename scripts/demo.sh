@@ -2,14 +2,30 @@
 # repshard end-to-end demo (make demo).
 #
 # From a clean checkout it builds repshardd, starts a throwaway one-validator
-# chain, shows the parameters of the four repshard modules, and changes an
-# x/reputation weight through a governance proposal: submit, vote yes, wait
-# for PASSED, show the new value. The node is always stopped and its home
-# removed, whether the demo succeeds or fails.
+# chain and runs a small workload through the request lifecycle:
 #
-# Needs only Go, bash, coreutils and sed. Environment overrides:
+#   - 3 requesters (alice, bob, carol) and 2 workers (worker1, worker2) get keys
+#     in the test keyring and are funded by the validator;
+#   - the workers register for different classes, so two shards get capacity;
+#   - about 50 requests of mixed classes and urgencies are submitted, several
+#     per block; some are assigned at once, the rest deferred into per-shard
+#     queues that EndBlock drains;
+#   - bob's two low-priority requests wait in a shard no worker serves, and he
+#     cancels them;
+#   - a worker loop polls each worker's assignments and completes them with the
+#     sha256 of the payload, except carol's, which it fails;
+#   - a summary: requests by status, shard queues and load, requester
+#     reputation, worker rewards; worker1 claims its rewards;
+#   - finally an x/reputation weight is changed through a governance proposal
+#     (submit, vote yes, wait for PASSED) and the scores are shown again.
+#
+# The node is always stopped and its home removed, whether the demo succeeds
+# or fails. Needs only Go, bash, coreutils, sed and grep (no jq).
+# Environment overrides:
 #   DEMO_RPC_PORT (36657)  DEMO_P2P_PORT (36656)  DEMO_GRPC_PORT (39090)  DEMO_API_PORT (31317)
 #   (clear of the localnet's 26657+100i, 26656+100i, 9090+100i and 1317+100i)
+#   DEMO_REQUESTS (48)     requests to the served classes (bob's 2 low-priority ones come on top)
+#   DEMO_TIMEOUT (240)     seconds the worker loop may take before the demo fails
 #   DEMO_NEW_WEIGHT        new weight_completion (default: current + 1)
 set -euo pipefail
 shopt -s inherit_errexit # a failure inside $(...) stops the demo too
@@ -27,6 +43,17 @@ P2P_PORT=${DEMO_P2P_PORT:-36656}
 GRPC_PORT=${DEMO_GRPC_PORT:-39090}
 API_PORT=${DEMO_API_PORT:-31317}
 NODE=tcp://127.0.0.1:$RPC_PORT
+REQUESTS=${DEMO_REQUESTS:-48}
+LOOP_TIMEOUT=${DEMO_TIMEOUT:-240}
+case $REQUESTS$LOOP_TIMEOUT in *[!0-9]*) echo "DEMO_REQUESTS and DEMO_TIMEOUT must be integers" >&2 && exit 2 ;; esac
+
+REQUESTERS=(alice bob carol)
+WORKERS=(worker1 worker2)
+FAILING=carol          # the worker loop fails this requester's requests
+FUND=100000000$DENOM   # 100 REP for each requester and worker
+WORKER_CAPACITY=40     # compute units each worker processes at once
+PASS_EVERY=8           # submissions between two worker-loop passes while submitting
+WORKER_STORAGE=1073741824
 
 DEMO_HOME=$(mktemp -d "${TMPDIR:-/tmp}/repshard-demo.XXXXXX")
 LOG=$DEMO_HOME/node.log
@@ -36,6 +63,7 @@ NODE_PID=
 
 section() { printf '\n==== %s ====\n' "$*"; }
 info() { printf '  %s\n' "$*"; }
+warn() { printf '  WARNING: %s\n' "$*" >&2; }
 die() {
   printf '\nERROR: %s\n' "$*" >&2
   exit 1
@@ -73,8 +101,20 @@ q() { rsd query "$@" --node "$NODE"; }
 compact() { tr -d '\n' | sed -E 's/[[:space:]]*([][{}:,])[[:space:]]*/\1/g'; }
 # json_str FIELD: the first "FIELD":"value" string in the JSON on stdin ("" if none).
 json_str() { compact | { grep -oE "\"$1\":\"[^\"]*\"" || true; } | sed -n '1s/.*:"\(.*\)"$/\1/p'; }
-# json_num FIELD: the first "FIELD":123 or "FIELD":"123" number on stdin ("" if none).
+# json_num FIELD: the first "FIELD":123 or "FIELD":"123" number on stdin ("" if
+# none). Zero values are left out of the CLI's JSON: callers use ${x:-0}.
 json_num() { compact | { grep -oE "\"$1\":\"?[0-9]+" || true; } | sed -n '1s/.*[:"]\([0-9]*\)$/\1/p'; }
+# json_items: the objects of the first list in the JSON on stdin, one per line
+# (the requests of requests-by-*, the shards of shards). Each object starts
+# with "id", which no nested object has.
+json_items() { compact | sed 's/},{"id":/}\n{"id":/g'; }
+# event_attr TYPE KEY: the value of attribute KEY of the first event TYPE in
+# the tx result JSON on stdin, without its JSON quotes ("" if none).
+event_attr() {
+  compact | sed 's/{"type":/\n&/g' | { grep "^{\"type\":\"$1\"" || true; } | sed -n 1p |
+    { grep -oE "\"key\":\"$2\",\"value\":\"(\\\\\"|[^\"])*\"" || true; } | sed -n '1p' |
+    sed -E 's/^"key":"[^"]*","value":"//; s/"$//; s/\\"//g'
+}
 
 # tx ARGS...: signs with the validator key, broadcasts, waits until the tx is
 # in a block and checks that it succeeded. Prints the included tx as JSON.
@@ -86,22 +126,118 @@ tx() {
   code=$(json_num code <<<"$out")
   [ -n "$hash" ] || die "no tx hash in the broadcast result: $out"
   [ "${code:-0}" = 0 ] || die "tx rejected by CheckTx (code $code): $out"
-  for _ in $(seq 1 30); do
-    if result=$(q tx "$hash" -o json 2>/dev/null); then
+  wait_tx "$hash"
+}
+
+# wait_tx HASH: polls `q tx HASH` until the tx is in a block (30 s at most),
+# dies if it failed, prints the included tx as JSON.
+wait_tx() {
+  local result code
+  for _ in $(seq 1 60); do
+    if result=$(q tx "$1" -o json 2>/dev/null); then
       code=$(json_num code <<<"$result")
-      [ "${code:-0}" = 0 ] || die "tx $hash failed (code $code): $(json_str raw_log <<<"$result")"
-      info "tx $hash included at height $(json_num height <<<"$result")" >&2
+      [ "${code:-0}" = 0 ] || die "tx $1 failed (code $code): $(json_str raw_log <<<"$result")"
+      info "tx $1 included at height $(json_num height <<<"$result")" >&2
       printf '%s\n' "$result"
       return 0
     fi
-    sleep 1
+    sleep 0.5
   done
-  die "tx $hash was not included within 30 s"
+  die "tx $1 was not included within 30 s"
+}
+
+# Accounts of the workload: key name -> address (NAME_OF: address -> key
+# name), account number, next sequence.
+declare -A ADDR=() NAME_OF=() ACCNUM=() SEQ=()
+
+# load_account NAME: reads NAME's account number and sequence from the chain.
+load_account() {
+  local json
+  json=$(q auth account "${ADDR[$1]}" -o json) || die "no account for $1 (${ADDR[$1]})"
+  ACCNUM[$1]=$(json_num account_number <<<"$json")
+  SEQ[$1]=$(json_num sequence <<<"$json")
+  ACCNUM[$1]=${ACCNUM[$1]:-0} SEQ[$1]=${SEQ[$1]:-0}
+}
+
+# send NAME ARGS...: signs `repshardd tx ARGS...` as NAME with the account
+# number and sequence kept here (--offline: the CLI does not ask the chain,
+# whose committed sequence lags behind the txs already in the mempool),
+# broadcasts it in sync mode (CheckTx only, no waiting for a block), checks
+# CheckTx accepted it, and sets TX_HASH. Several txs of one account thus go
+# into the same block. Run it in the current shell (not in $(...)), or the
+# sequence increment is lost.
+TX_HASH=
+send() {
+  local name=$1 out code
+  shift
+  out=$(rsd tx "$@" --from "$name" --keyring-backend test --chain-id "$CHAIN_ID" \
+    --offline --account-number "${ACCNUM[$name]}" --sequence "${SEQ[$name]}" \
+    --gas "$GAS" --fees "$FEES" --node "$NODE" --broadcast-mode sync -y -o json) ||
+    die "repshardd tx $1 $2 from $name failed (see above)"
+  TX_HASH=$(json_str txhash <<<"$out")
+  code=$(json_num code <<<"$out")
+  [ -n "$TX_HASH" ] || die "no tx hash in the broadcast result: $out"
+  [ "${code:-0}" = 0 ] || die "tx $1 $2 from $name rejected by CheckTx (code $code): $(json_str raw_log <<<"$out")"
+  SEQ[$name]=$((SEQ[$name] + 1))
 }
 
 height() { rsd status --node "$NODE" 2>/dev/null | json_num latest_block_height; }
 
+# wait_next_block: polls the node until the height grows (15 s at most).
+wait_next_block() {
+  local h0 h
+  h0=$(height || true)
+  for _ in $(seq 1 75); do
+    h=$(height || true)
+    [ "${h:-0}" -gt "${h0:-0}" ] && return 0
+    sleep 0.2
+  done
+  die "no new block within 15 s (height ${h:-?})"
+}
+
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ppm_dec N: 640000 -> 0.6400 ("" counts as 0).
+ppm_dec() {
+  local v=${1:-0}
+  printf '%d.%04d' $((v / 1000000)) $(((v % 1000000) / 100))
+}
+# num FIELD: like json_num, but 0 when the field is left out.
+num() {
+  local v
+  v=$(json_num "$1")
+  echo "${v:-0}"
+}
+# coin_amount FIELD: the amount of the coin object "FIELD":{...} on stdin (0 if none).
+coin_amount() {
+  local v
+  v=$(compact | { grep -oE "\"$1\":\{[^}]*\}" || true; } | sed -n '1p' | json_num amount)
+  echo "${v:-0}"
+}
+
+# status_count STATUS: how many requests have STATUS (queued, assigned, ...).
+status_count() {
+  q deferral requests-by-status "$1" -o json --page-limit 1 --page-count-total | num total
+}
+
+# balance ADDRESS: its urep balance.
+balance() { q bank balance "$1" "$DENOM" -o json | coin_amount balance; }
+
+# progress TEXT: a live status line (rewritten in place on a terminal; on a
+# pipe, printed only when it changes).
+LAST_PROGRESS=
+progress() {
+  if [ -t 1 ]; then
+    printf '\r\033[K  %s' "$*"
+  elif [ "$*" != "$LAST_PROGRESS" ]; then
+    printf '  %s\n' "$*"
+  fi
+  LAST_PROGRESS=$*
+}
+progress_done() {
+  if [ -t 1 ]; then printf '\n'; fi
+  LAST_PROGRESS=
+}
 
 # --- 1. build -----------------------------------------------------------------
 
@@ -173,7 +309,331 @@ for module in reputation shard deferral rewards; do
   q "$module" params
 done
 
-# --- 5. governance proposal -----------------------------------------------------
+# --- 5. accounts --------------------------------------------------------------
+
+section "Keys and funds for 3 requesters and 2 workers"
+for name in "${REQUESTERS[@]}" "${WORKERS[@]}"; do
+  rsd keys add "$name" --keyring-backend test >/dev/null 2>&1
+  ADDR[$name]=$(rsd keys show "$name" -a --keyring-backend test)
+  NAME_OF[${ADDR[$name]}]=$name
+done
+ADDRS=()
+for name in "${REQUESTERS[@]}" "${WORKERS[@]}"; do ADDRS+=("${ADDR[$name]}"); done
+info "the validator sends $FUND to each (one multi-send tx)"
+tx bank multi-send val "${ADDRS[@]}" "$FUND" >/dev/null
+for name in "${REQUESTERS[@]}" "${WORKERS[@]}"; do
+  load_account "$name"
+  printf '  %-8s %s  %12s %s  (account number %s)\n' "$name" "${ADDR[$name]}" "$(balance "${ADDR[$name]}")" "$DENOM" "${ACCNUM[$name]}"
+done
+
+# --- 6. workers ---------------------------------------------------------------
+
+section "Workers register (repshardd tx shard register-worker)"
+BOND=$(q shard params -o json | coin_amount min_worker_bond)
+[ "$BOND" != 0 ] || die "could not read the x/shard min_worker_bond"
+BOND=$BOND$DENOM
+# A worker joins the ACTIVE shard of its classes with the least capacity:
+# worker1 takes the high-priority shard; worker2, which also serves
+# high-priority, goes to the empty compute-intensive shard.
+WORKER_CLASSES=(high-priority "high-priority,compute-intensive")
+info "bond $BOND each (min_worker_bond), capacity $WORKER_CAPACITY compute units, storage $WORKER_STORAGE bytes"
+REG_HASHES=()
+for i in 0 1; do
+  w=${WORKERS[$i]}
+  info "$w: register-worker ${WORKER_CLASSES[$i]} $WORKER_CAPACITY $BOND --storage-bytes $WORKER_STORAGE"
+  send "$w" shard register-worker "${WORKER_CLASSES[$i]}" "$WORKER_CAPACITY" "$BOND" --storage-bytes "$WORKER_STORAGE"
+  REG_HASHES+=("$TX_HASH")
+done
+declare -A WORKER_SHARD=()
+for i in 0 1; do
+  w=${WORKERS[$i]}
+  res=$(wait_tx "${REG_HASHES[$i]}")
+  WORKER_SHARD[$w]=$(event_attr repshard.shard.v1.EventWorkerRegistered shard_id <<<"$res")
+  info "$w joined shard ${WORKER_SHARD[$w]}"
+done
+[ "${WORKER_SHARD[worker1]}" != "${WORKER_SHARD[worker2]}" ] ||
+  die "both workers joined shard ${WORKER_SHARD[worker1]}; expected two shards with capacity"
+
+# --- 7. workload ----------------------------------------------------------------
+
+PRICE=$(q deferral params -o json | coin_amount price_per_compute_unit)
+[ "$PRICE" != 0 ] || die "could not read the x/deferral price_per_compute_unit"
+TIMEOUT_BLOCKS=$(q deferral params -o json | num assignment_timeout_blocks)
+
+# Txs broadcast but not yet confirmed: tx hash -> kind (submit, complete,
+# fail, cancel). Blocks up to CONFIRMED_HEIGHT have been searched for them.
+declare -A PENDING=()
+CONFIRMED_HEIGHT=$(height)
+SUBMITTED=0 N_NOW=0 N_DEFERRED=0 N_COMPLETED=0 N_FAILED=0 N_CANCELLED=0 N_MISSED=0
+declare -A DEFER_REASONS=() REPORTED=()
+EXAMPLE_COMPLETE="" EXAMPLE_FAIL="" EXAMPLE_NOW="" EXAMPLE_DEFERRED=""
+
+# tally_submit TX_JSON [quiet]: counts an included submit-request as assigned
+# at once or deferred (with its reason), and keeps the first of each as an
+# example unless quiet.
+tally_submit() {
+  set -- "$1" "${2:-}"
+  local reason id worker
+  reason=$(event_attr repshard.deferral.v1.EventRequestDeferred reason <<<"$1")
+  id=$(event_attr repshard.deferral.v1.EventRequestSubmitted request_id <<<"$1")
+  if [ -n "$reason" ]; then
+    N_DEFERRED=$((N_DEFERRED + 1))
+    [ -n "$EXAMPLE_DEFERRED$2" ] || EXAMPLE_DEFERRED="request $id: deferred ($reason) into shard $(event_attr \
+      repshard.deferral.v1.EventRequestDeferred shard_id <<<"$1")'s queue, due by height $(event_attr \
+      repshard.deferral.v1.EventRequestDeferred due_height <<<"$1")"
+    reason=${reason#DEFER_REASON_}
+    DEFER_REASONS[$reason]=$((${DEFER_REASONS[$reason]:-0} + 1))
+  else
+    N_NOW=$((N_NOW + 1))
+    if [ -z "$EXAMPLE_NOW$2" ]; then
+      worker=$(event_attr repshard.deferral.v1.EventRequestAssigned worker <<<"$1")
+      EXAMPLE_NOW="request $id: assigned at once to ${NAME_OF[$worker]:-$worker}, deadline height $(event_attr \
+        repshard.deferral.v1.EventRequestAssigned deadline_height <<<"$1")"
+    fi
+  fi
+}
+
+# confirm_pending: finds the pending txs in the blocks since the last call —
+# one `q txs --query "tx.height > A AND tx.height <= B"` lists every tx of
+# those blocks with its result — checks and counts them; the others stay
+# pending. The newest block is left for the next call, as it may not be
+# indexed yet. A worker's report that lost the race with its deadline is only
+# a warning: the request goes back to the queue.
+confirm_pending() {
+  local h top page total txs line hash kind code
+  [ "${#PENDING[@]}" -gt 0 ] || return 0
+  h=$(height || true)
+  [ -n "$h" ] || return 0
+  top=$((h - 1))
+  [ "$top" -gt "$CONFIRMED_HEIGHT" ] || return 0
+  page=1
+  while :; do
+    txs=$(q txs --query "tx.height > $CONFIRMED_HEIGHT AND tx.height <= $top" --page "$page" --limit 100 -o json |
+      compact | sed 's/{"height":"/\n&/g')
+    total=$(num total_count <<<"$txs")
+    while IFS= read -r line; do
+      hash=$(json_str txhash <<<"$line")
+      if [ -z "$hash" ] || [ -z "${PENDING[$hash]:-}" ]; then continue; fi
+      kind=${PENDING[$hash]}
+      unset 'PENDING[$hash]'
+      code=$(num code <<<"$line")
+      if [ "$code" != 0 ]; then
+        case $kind in
+        complete | fail)
+          N_MISSED=$((N_MISSED + 1))
+          warn "$kind tx $hash failed (code $code): $(json_str raw_log <<<"$line")"
+          continue
+          ;;
+        *) die "$kind tx $hash failed (code $code): $(json_str raw_log <<<"$line")" ;;
+        esac
+      fi
+      case $kind in
+      submit) tally_submit "$line" ;;
+      complete) N_COMPLETED=$((N_COMPLETED + 1)) ;;
+      fail) N_FAILED=$((N_FAILED + 1)) ;;
+      cancel) N_CANCELLED=$((N_CANCELLED + 1)) ;;
+      esac
+    done <<<"$txs"
+    [ $((page * 100)) -lt "$total" ] || break
+    page=$((page + 1))
+  done
+  CONFIRMED_HEIGHT=$top
+}
+
+# worker_pass: what a worker daemon does, for both workers: list the worker's
+# assignments, and for each ASSIGNED one not yet reported, "process" it —
+# the result is the sha256 of the payload — and report it with
+# complete-request; requests of $FAILING are reported with fail-request.
+worker_pass() {
+  local w list line id attempts requester payload result
+  for w in "${WORKERS[@]}"; do
+    list=$(q deferral requests-by-worker "${ADDR[$w]}" -o json --page-limit 1000 | json_items)
+    while IFS= read -r line; do
+      [[ $line == *'"status":"REQUEST_STATUS_ASSIGNED"'* ]] || continue
+      id=$(json_num id <<<"$line")
+      attempts=$(json_num attempts <<<"$line")
+      [ -z "${REPORTED[$id/$attempts]:-}" ] || continue # reported, not yet in a block
+      REPORTED[$id/$attempts]=1
+      requester=$(json_str requester <<<"$line")
+      if [ "$requester" = "${ADDR[$FAILING]}" ]; then
+        send "$w" deferral fail-request "$id" "demo: $w rejects $FAILING's input"
+        PENDING[$TX_HASH]=fail
+        [ -n "$EXAMPLE_FAIL" ] || EXAMPLE_FAIL="$w: tx deferral fail-request $id \"demo: $w rejects $FAILING's input\""
+      else
+        payload=$(json_str payload <<<"$line")
+        result=$(printf '%s' "$payload" | base64 -d | sha256sum | cut -c1-64)
+        send "$w" deferral complete-request "$id" "$result"
+        PENDING[$TX_HASH]=complete
+        [ -n "$EXAMPLE_COMPLETE" ] ||
+          EXAMPLE_COMPLETE="$w: tx deferral complete-request $id $result   # sha256 of \"$(printf '%s' "$payload" | base64 -d)\""
+      fi
+    done <<<"$list"
+  done
+}
+
+# print_shards: one line per shard from q shard shards, with the length of its
+# queue from q deferral shard-queue.
+print_shards() {
+  local shards line id
+  shards=$(q shard shards -o json | json_items)
+  printf '  %-5s %-30s %7s %8s %9s %6s %9s %6s\n' shard class workers capacity in-flight queued load_ppm queue
+  while IFS= read -r line; do
+    id=$(json_num id <<<"$line")
+    [ -n "$id" ] || continue
+    printf '  %-5s %-30s %7s %8s %9s %6s %9s %6s\n' "$id" "$(json_str class <<<"$line")" \
+      "$(num worker_count <<<"$line")" "$(num capacity_units <<<"$line")" "$(num in_flight_units <<<"$line")" \
+      "$(num queued_units <<<"$line")" "$(num load_ppm <<<"$line")" \
+      "$(q deferral shard-queue "$id" -o json --page-limit 1 --page-count-total | num total)"
+  done <<<"$shards"
+  info "(units; load_ppm = (in-flight + queued units) / capacity, and a shard without capacity counts"
+  info " as fully loaded; queue = requests waiting in the shard's queue)"
+}
+
+TOTAL=$((REQUESTS + 2))
+section "Submitting $TOTAL requests from ${REQUESTERS[*]} (repshardd tx deferral submit-request)"
+info "price $PRICE$DENOM per compute unit; classes high-priority and compute-intensive (served by the"
+info "workers) and 2 low-priority ones from bob (no worker serves that class); urgencies low..critical."
+info "Each requester's txs are signed with explicit sequences and broadcast without waiting, so"
+info "several land in each block; every $PASS_EVERY submissions the worker loop runs a pass (see below)."
+
+# Bob's low-priority requests go to a shard without workers: they stay queued.
+LOW_HASHES=()
+for j in 1 2; do
+  send bob deferral submit-request low-priority 5 "$((5 * PRICE))$DENOM" --urgency low --payload "bob: archive log batch $j"
+  LOW_HASHES+=("$TX_HASH")
+  SUBMITTED=$((SUBMITTED + 1))
+done
+
+CLASSES=(high-priority compute-intensive)
+URGENCIES=(low normal high critical)
+for ((i = 0; i < REQUESTS; i++)); do
+  r=$((i % 3)) k=$((i / 3))
+  requester=${REQUESTERS[$r]}
+  class=${CLASSES[$(((k + r) % 2))]}
+  urgency=${URGENCIES[$(((k / 2 + r) % 4))]}
+  units=$((4 + (i * 7) % 13))
+  send "$requester" deferral submit-request "$class" "$units" "$((units * PRICE))$DENOM" \
+    --urgency "$urgency" --payload "$requester: job $((k + 1)), $class, sum the first $((units * 1000)) integers"
+  PENDING[$TX_HASH]=submit
+  SUBMITTED=$((SUBMITTED + 1))
+  if [ -t 1 ] || ((SUBMITTED % 10 == 0 || SUBMITTED == TOTAL)); then
+    progress "submitted $SUBMITTED/$TOTAL (last: $requester, $class, $units units, urgency $urgency)"
+  fi
+  if (((i + 1) % PASS_EVERY == 0)); then worker_pass; fi
+done
+progress_done
+
+section "Shards right after the submissions (q shard shards)"
+print_shards
+
+section "Bob's low-priority requests wait in a shard without workers; bob cancels them"
+LOW_IDS=()
+for hash in "${LOW_HASHES[@]}"; do
+  res=$(wait_tx "$hash")
+  tally_submit "$res" quiet
+  LOW_IDS+=("$(event_attr repshard.deferral.v1.EventRequestSubmitted request_id <<<"$res")")
+  LOW_SHARD=$(event_attr repshard.deferral.v1.EventRequestSubmitted shard_id <<<"$res")
+  info "request ${LOW_IDS[-1]}: shard $LOW_SHARD, deferred: $(event_attr repshard.deferral.v1.EventRequestDeferred reason <<<"$res")"
+done
+info "(shard $LOW_SHARD has no worker: without capacity it counts as fully loaded)"
+info "repshardd q deferral shard-queue $LOW_SHARD"
+q deferral shard-queue "$LOW_SHARD" | sed 's/^/    /'
+for id in "${LOW_IDS[@]}"; do
+  info "bob: tx deferral cancel-request $id"
+  send bob deferral cancel-request "$id"
+  PENDING[$TX_HASH]=cancel
+done
+
+section "Worker loop: complete assignments (fail $FAILING's) until nothing is queued or assigned"
+info "Each pass, for each worker: q deferral requests-by-worker <worker> -o json, and for every"
+info "REQUEST_STATUS_ASSIGNED request: complete-request <id> <sha256 of the payload>, or"
+info "fail-request for $FAILING's. Assignments must be reported within $TIMEOUT_BLOCKS blocks."
+START=$SECONDS
+while :; do
+  wait_next_block
+  worker_pass
+  confirm_pending
+  QUEUED=$(status_count queued)
+  ASSIGNED=$(status_count assigned)
+  progress "queued $QUEUED | assigned $ASSIGNED | completed $N_COMPLETED | failed $N_FAILED | cancelled $N_CANCELLED | txs to confirm ${#PENDING[@]}"
+  if [ "$QUEUED" = 0 ] && [ "$ASSIGNED" = 0 ] && [ "${#PENDING[@]}" = 0 ]; then
+    break
+  fi
+  if ((SECONDS - START > LOOP_TIMEOUT)); then
+    progress_done
+    die "the worker loop timed out after $LOOP_TIMEOUT s: $QUEUED queued, $ASSIGNED assigned, ${#PENDING[@]} txs not confirmed (DEMO_TIMEOUT raises the limit)"
+  fi
+done
+progress_done
+info "done in $((SECONDS - START)) s"
+[ -z "$EXAMPLE_NOW" ] || info "e.g. $EXAMPLE_NOW"
+[ -z "$EXAMPLE_DEFERRED" ] || info "e.g. $EXAMPLE_DEFERRED"
+[ -z "$EXAMPLE_COMPLETE" ] || info "e.g. $EXAMPLE_COMPLETE"
+[ -z "$EXAMPLE_FAIL" ] || info "e.g. $EXAMPLE_FAIL"
+
+# --- 8. summary -----------------------------------------------------------------
+
+section "Summary: requests by status (q deferral requests-by-status <status>)"
+for s in queued assigned completed failed expired cancelled; do
+  printf '  %-10s %4s\n' "$s" "$(status_count "$s")"
+done
+reasons=
+for reason in "${!DEFER_REASONS[@]}"; do reasons+="${reasons:+, }$reason ${DEFER_REASONS[$reason]}"; done
+info "of the $SUBMITTED submitted: $N_NOW assigned to a worker at once, $N_DEFERRED deferred into a shard queue${reasons:+ ($reasons)}"
+info "and drained to workers in EndBlock (bob's two cancelled ones excepted)"
+[ "$N_MISSED" = 0 ] || info "$N_MISSED worker reports came after their deadline; those requests were re-queued"
+
+section "Summary: shards (q shard shards, q deferral shard-queue <id>)"
+print_shards
+
+# print_scores: one line per requester from q reputation profile.
+print_scores() {
+  local name p
+  printf '  %-6s %-44s %7s %11s %10s %10s %10s %6s\n' name address score completion frequency submitted completed failed
+  for name in "${REQUESTERS[@]}"; do
+    p=$(q reputation profile "${ADDR[$name]}" -o json)
+    SCORE[$name]=$(num score <<<"$p")
+    printf '  %-6s %-44s %7s %11s %10s %10s %10s %6s\n' "$name" "${ADDR[$name]}" "$(ppm_dec "${SCORE[$name]}")" \
+      "$(ppm_dec "$(num completion_ppm <<<"$p")")" "$(ppm_dec "$(num frequency_ppm <<<"$p")")" \
+      "$(num submitted <<<"$p")" "$(num completed <<<"$p")" "$(num failed <<<"$p")"
+  done
+}
+declare -A SCORE=()
+DEFAULT_SCORE=$(q reputation params -o json | num default_score_ppm)
+section "Summary: requester reputation (q reputation profile <address>)"
+info "a requester without history scores $(ppm_dec "$DEFAULT_SCORE"); completions raise the score, failures lower it"
+print_scores
+declare -A SCORE_BEFORE=()
+for name in "${REQUESTERS[@]}"; do SCORE_BEFORE[$name]=${SCORE[$name]}; done
+[ "${SCORE[$FAILING]}" -lt "$DEFAULT_SCORE" ] || die "$FAILING's score did not fall below the default"
+[ "${SCORE[alice]}" -gt "${SCORE[$FAILING]}" ] || die "alice's score is not above $FAILING's"
+
+section "Summary: worker rewards (q rewards pending-rewards, q shard worker)"
+printf '  %-8s %5s %9s %6s %7s %14s %12s %12s\n' worker shard completed failed expired "pending (urep)" "slashed" "bond"
+declare -A PENDING_REWARD=()
+for w in "${WORKERS[@]}"; do
+  pr=$(q rewards pending-rewards "${ADDR[$w]}" -o json)
+  wj=$(q shard worker "${ADDR[$w]}" -o json)
+  PENDING_REWARD[$w]=$(coin_amount total <<<"$pr")
+  printf '  %-8s %5s %9s %6s %7s %14s %12s %12s\n' "$w" "$(num shard_id <<<"$wj")" "$(num completed <<<"$wj")" \
+    "$(num failed <<<"$wj")" "$(num expired <<<"$wj")" "${PENDING_REWARD[$w]}" "$(coin_amount slashed <<<"$pr")" \
+    "$(coin_amount bond <<<"$wj")"
+done
+info "(a completed request pays its fee less the protocol share; a failed one a share of it)"
+
+section "worker1 claims its rewards (repshardd tx rewards claim-rewards)"
+BEFORE=$(balance "${ADDR[worker1]}")
+send worker1 rewards claim-rewards
+wait_tx "$TX_HASH" >/dev/null
+AFTER=$(balance "${ADDR[worker1]}")
+FEE_AMOUNT=${FEES%"$DENOM"}
+info "balance before: $BEFORE $DENOM"
+info "balance after:  $AFTER $DENOM"
+info "change:         $((AFTER - BEFORE)) $DENOM = ${PENDING_REWARD[worker1]} claimed - $FEE_AMOUNT tx fee"
+[ "$((AFTER - BEFORE))" = "$((PENDING_REWARD[worker1] - FEE_AMOUNT))" ] || die "the balance change is not the claimed rewards less the fee"
+info "pending rewards of worker1 now: $(q rewards pending-rewards "${ADDR[worker1]}" -o json | coin_amount total) $DENOM"
+
+# --- 9. governance proposal -----------------------------------------------------
 
 section "Governance proposal: change the x/reputation completion weight"
 # The proposal carries the complete Params message, so start from the current
@@ -221,5 +681,11 @@ section "x/reputation params after the proposal"
 GOT=$(q reputation params -o json | json_num weight_completion)
 info "weight_completion = $GOT (was $OLD_WEIGHT)"
 [ "$GOT" = "$NEW_WEIGHT" ] || die "expected weight_completion $NEW_WEIGHT, got $GOT"
+
+section "Requester reputation with weight_completion = $GOT"
+print_scores
+for name in "${REQUESTERS[@]}"; do
+  info "$name: $(ppm_dec "${SCORE_BEFORE[$name]:-0}") -> $(ppm_dec "${SCORE[$name]:-0}")"
+done
 
 section "Done: stopping the node and removing $DEMO_HOME"
