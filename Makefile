@@ -37,7 +37,7 @@ help:
 	@echo "make tools           build buf and the protoc plugins (tools/go.mod) into $(TOOLSDIR)"
 	@echo "make proto-gen       regenerate x/*/types/*.pb.go and *.pb.gw.go from proto/"
 	@echo "make proto-check     fail if the committed generated code differs from proto/"
-	@echo "make demo            one-node chain + a governance proposal, end to end (scripts/demo.sh)"
+	@echo "make demo            one-node chain: workers, 50 requests, summary, governance (scripts/demo.sh)"
 	@echo "make localnet-start  start LOCALNET_NODES=$(LOCALNET_NODES) validators on loopback (scripts/localnet.sh)"
 	@echo "make localnet-stop   stop the localnet"
 	@echo "make bench-gas       gas of MsgSubmitRequest vs bank MsgSend, and of the EndBlock drain (docs/BENCHMARKS.md)"

@@ -31,7 +31,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod: "ShardsByClass", Use: "shards-by-class [class]",
 					Short:          "List the ACTIVE shards of a class (SHARD_CLASS_HIGH_PRIORITY, SHARD_CLASS_LOW_PRIORITY, SHARD_CLASS_DATA_INTENSIVE, SHARD_CLASS_COMPUTE_INTENSIVE)",
-					Example:        "repshardd q shard shards-by-class SHARD_CLASS_HIGH_PRIORITY",
+					Example:        "repshardd q shard shards-by-class high-priority",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "class"}},
 				},
 				{
