@@ -260,7 +260,7 @@ func (k Keeper) queuePosition(ctx context.Context, req types.Request) (uint64, b
 		if err != nil {
 			return 0, false, err
 		}
-		if key == mine {
+		if key.K1() == mine.K1() && key.K2() == mine.K2() && key.K3() == mine.K3() { // a Triple holds pointers: compare the parts
 			return ahead, false, nil
 		}
 		if ahead == types.QueuePositionScanLimit {

@@ -73,6 +73,7 @@ repshardd tx deferral submit-request data-intensive 50 60000urep --payload-hash 
 			if err != nil {
 				return err
 			}
+			clientCtx = clientCtx.WithOutput(cmd.OutOrStdout()) // print where the command prints, not always to stdout
 			msg, err := buildSubmitRequest(cmd, clientCtx.GetFromAddress(), args)
 			if err != nil {
 				return err
