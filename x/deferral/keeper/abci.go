@@ -233,22 +233,25 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 			break
 		}
 		id := key.K3()
-		req, err := k.GetRequest(ctx, id)
-		if err != nil {
-			return assigned, err
-		}
-		worker, found, err := k.shards.FindWorker(ctx, shardID, req.ComputeUnits)
-		if err != nil {
-			return assigned, err
-		}
-		if !found {
-			misses++
-			continue
-		}
-		if k.RunIsolated(ctx, StepDrainQueues, requestItem(id), func(c sdk.Context) error {
+		// Everything about one request, its lookup included, runs isolated: a
+		// bad entry is reported and skipped, never a reason to halt.
+		fits := false
+		ok := k.RunIsolated(ctx, StepDrainQueues, requestItem(id), func(c sdk.Context) error {
+			req, err := k.GetRequest(c, id)
+			if err != nil {
+				return err
+			}
+			worker, found, err := k.shards.FindWorker(c, shardID, req.ComputeUnits)
+			if err != nil || !found {
+				return err
+			}
+			fits = true
 			return k.assign(c, params, &req, req, worker)
-		}) {
+		})
+		if ok && fits {
 			assigned++
+		} else {
+			misses++
 		}
 	}
 	return assigned, nil

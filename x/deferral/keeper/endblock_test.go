@@ -592,12 +592,7 @@ func indexedIDs(t *testing.T, ctx sdk.Context, k keeper.Keeper) map[string][]uin
 // item: the drain must roll it back, report it with EventEndBlockItemFailed
 // and go on with the other requests — not fail EndBlock, which would halt
 // the chain.
-//
-// BUG (x/deferral/keeper/abci.go, drainShard): GetRequest and FindWorker run
-// outside RunIsolated, and their error is returned as a step error, so
-// EndBlocker fails and FinalizeBlock with it. Remove the Skip once fixed.
 func TestEndBlockDrainSurvivesABadQueueEntry(t *testing.T) {
-	t.Skip("known bug: a bad queue entry fails the drain step and with it EndBlock (see the comment above)")
 	c := newDChain(t, 2, types.DefaultParams())
 	a, w := c.acc(0), c.acc(1)
 	res := c.block(c.tx(a, submitMsg(a, low, types.UrgencyNormal, 1))) // queued: no worker yet

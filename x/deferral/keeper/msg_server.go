@@ -39,8 +39,9 @@ func (m msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 }
 
 // SubmitRequest is the seed's processRequest: record the request, then either
-// assign it now or defer it into its shard's queue. Every check runs before
-// any write, so a rejected request changes no state and no balance.
+// assign it now or defer it into its shard's queue. The stateless checks run
+// first; a request rejected later (e.g. the fee cannot be paid) fails the tx,
+// which rolls back every write: no state and no balance changes.
 func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequest) (*types.MsgSubmitRequestResponse, error) {
 	ctx := sdk.UnwrapSDKContext(goCtx)
 	requester, err := m.addressCodec.StringToBytes(msg.Requester)

@@ -100,10 +100,11 @@ func buildSubmitRequest(cmd *cobra.Command, from sdk.AccAddress, args []string) 
 	if err != nil || units == 0 {
 		return nil, fmt.Errorf("compute-units must be a positive integer, got %q", args[1])
 	}
-	maxFee, err := sdk.ParseCoinNormalized(args[2])
-	if err != nil {
-		return nil, fmt.Errorf("max-fee must be a coin such as 5000urep: %w", err)
+	dec, err := sdk.ParseDecCoin(args[2])
+	if err != nil || !dec.Amount.IsInteger() {
+		return nil, fmt.Errorf("max-fee must be a whole amount of a coin, such as 5000urep; got %q", args[2])
 	}
+	maxFee, _ := dec.TruncateDecimal()
 	urgencyText, _ := cmd.Flags().GetString(FlagUrgency)
 	urgency, err := ParseUrgency(urgencyText)
 	if err != nil {
