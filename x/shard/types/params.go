@@ -26,7 +26,7 @@ func DefaultParams() Params {
 		SustainBlocks:                   10,
 		MinShardsPerClass:               1,
 		MaxShardsPerClass:               8,
-		TopologyCooldownBlocks:             20,
+		TopologyCooldownBlocks:          20,
 		LoadEmaWeightPpm:                200_000,
 		MaxMigrationsPerBlock:           50,
 		MaxTopologyChecksPerBlock:       16,
