@@ -33,7 +33,7 @@ help:
 	@echo "make build           build $(BUILDDIR)/$(BINARY)"
 	@echo "make install         install $(BINARY) into \$$GOBIN"
 	@echo "make test            run the unit and integration tests"
-	@echo "make lint            gofmt and go vet"
+	@echo "make lint            gofmt, go vet, and detcheck (no time.Now, randomness, goroutines, floats or map ranges in the state machine)"
 	@echo "make tools           build buf and the protoc plugins (tools/go.mod) into $(TOOLSDIR)"
 	@echo "make proto-gen       regenerate x/*/types/*.pb.go and *.pb.gw.go from proto/"
 	@echo "make proto-check     fail if the committed generated code differs from proto/"
@@ -60,6 +60,7 @@ install:
 
 test:
 	go test -timeout $(TEST_TIMEOUT) ./...
+	cd tools && go test ./detcheck/
 
 # Every .go file of the repo, generated code included (it is gofmt-clean).
 GO_FILES = $(shell find . \( -path ./.git -o -path ./build -o -path ./.proto-deps -o -path ./.localnet \) -prune \
@@ -74,6 +75,10 @@ bench-gas:
 bench-endblock:
 	go test ./x/deferral/keeper/ -run '^$$' -bench EndBlockDrain -benchtime 5x -timeout 90m
 
+# The state machine: no time.Now, randomness, goroutines, floats or map
+# ranges there (tools/detcheck).
+STATE_MACHINE_PKGS = ./app $(wildcard ./x/*/keeper) $(wildcard ./x/*/types) ./internal/...
+
 lint:
 	@unformatted=$$(gofmt -l $(GO_FILES)); \
 	if [ -n "$$unformatted" ]; then \
@@ -82,6 +87,8 @@ lint:
 	  exit 1; \
 	fi
 	go vet ./...
+	cd tools && go build -o $(TOOLSDIR)/detcheck ./detcheck
+	$(TOOLSDIR)/detcheck $(STATE_MACHINE_PKGS)
 
 ###############################################################################
 ###                                Protobuf                                 ###

@@ -424,7 +424,7 @@ func (app *App) DefaultGenesis() map[string]json.RawMessage {
 // AutoCliOpts returns what AutoCLI needs to build the CLI of every module.
 func (app *App) AutoCliOpts() autocli.AppOptions {
 	modules := make(map[string]appmodule.AppModule)
-	for name, m := range app.ModuleManager.Modules {
+	for name, m := range app.ModuleManager.Modules { // detcheck:ok builds a map for the CLI; order does not matter
 		if am, ok := m.(appmodule.AppModule); ok {
 			modules[name] = am
 		}

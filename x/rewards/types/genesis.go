@@ -22,7 +22,11 @@ func (gs GenesisState) Validate() error {
 	if !gs.Pool.IsNil() && gs.Pool.IsNegative() {
 		return fmt.Errorf("pool must not be negative, got %s", gs.Pool)
 	}
-	for name, list := range map[string][]WorkerAmount{"owed": gs.Owed, "slashed": gs.Slashed} {
+	for _, named := range []struct {
+		name string
+		list []WorkerAmount
+	}{{"owed", gs.Owed}, {"slashed", gs.Slashed}} {
+		name, list := named.name, named.list
 		seen := make(map[string]bool, len(list))
 		for _, e := range list {
 			if e.Worker == "" {
