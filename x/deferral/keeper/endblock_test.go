@@ -505,8 +505,7 @@ func TestEndBlockPruneAfterRetention(t *testing.T) {
 		require.Equal(t, s, r.Status)
 		require.Equal(t, f, r.FinishHeight)
 	}
-	openFees, err := c.App.DeferralKeeper.OpenFees.Get(c.Committed())
-	require.NoError(t, err)
+	openFees := c.App.RewardsKeeper.EscrowBalance(c.Committed())
 	balances := c.Balances(c.Committed(), c.watched()...)
 
 	c.blocks(2) // f+1, f+2
@@ -548,9 +547,7 @@ func TestEndBlockPruneAfterRetention(t *testing.T) {
 	// Pruning moves no coin and leaves the open accounting alone; ids are
 	// never reused.
 	require.Equal(t, balances, c.Balances(ctx, c.watched()...))
-	after, err := k.OpenFees.Get(ctx)
-	require.NoError(t, err)
-	require.Equal(t, openFees.String(), after.String())
+	require.Equal(t, openFees.String(), c.App.RewardsKeeper.EscrowBalance(ctx).String())
 	res := c.block(c.tx(a, submitMsg(a, high, types.UrgencyNormal, 1)))
 	require.Equal(t, uint64(5), c.submitResponse(res[0]).RequestId)
 }

@@ -3,22 +3,17 @@ package keeper
 import (
 	"context"
 
-	sdkmath "cosmossdk.io/math"
-
 	"github.com/repshard/repshard/x/deferral/types"
 )
 
-// InitGenesis validates gs and writes it to state. The indexes, queue entries,
-// open counts and the open-fee total are rebuilt from the records; x/shard's
+// InitGenesis validates gs and writes it to state. The indexes, queue entries
+// and open counts are rebuilt from the records; x/shard's
 // and x/rewards' own genesis carry their side of the accounting.
 func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := gs.Validate(); err != nil {
 		return err
 	}
 	if err := k.Params.Set(ctx, gs.Params); err != nil {
-		return err
-	}
-	if err := k.OpenFees.Set(ctx, sdkmath.ZeroInt()); err != nil {
 		return err
 	}
 	for _, req := range gs.Requests {

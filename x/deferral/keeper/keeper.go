@@ -8,7 +8,6 @@ import (
 	"cosmossdk.io/core/address"
 	storetypes "cosmossdk.io/core/store"
 	"cosmossdk.io/log"
-	sdkmath "cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -51,9 +50,6 @@ type Keeper struct {
 	Finished collections.KeySet[collections.Pair[uint64, uint64]]
 	// OpenRequests counts each requester's QUEUED and ASSIGNED requests.
 	OpenRequests collections.Map[sdk.AccAddress, uint64]
-	// OpenFees is the sum of the fees of QUEUED and ASSIGNED requests: what the
-	// x/rewards escrow account must hold.
-	OpenFees collections.Item[sdkmath.Int]
 	// DrainCursor is the shard the next drain starts from (round robin).
 	DrainCursor collections.Item[uint64]
 }
@@ -95,7 +91,6 @@ func NewKeeper(
 		Finished:      collections.NewKeySet(sb, types.FinishedKey, "finished", u64pair),
 		OpenRequests: collections.NewMap(sb, types.OpenRequestsKey, "open_requests", sdk.AccAddressKey,
 			collections.Uint64Value),
-		OpenFees:    collections.NewItem(sb, types.OpenFeesKey, "open_fees", sdk.IntValue),
 		DrainCursor: collections.NewItem(sb, types.DrainCursorKey, "drain_cursor", collections.Uint64Value),
 	}
 	schema, err := sb.Build()

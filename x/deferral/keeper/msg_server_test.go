@@ -925,7 +925,5 @@ func TestCompleteFailCancelSettle(t *testing.T) {
 	// The requester's open count went back to zero.
 	_, err = c.App.DeferralKeeper.OpenRequests.Get(c.Committed(), a.Address)
 	require.Error(t, err)
-	open, err := c.App.DeferralKeeper.OpenFees.Get(c.Committed())
-	require.NoError(t, err)
-	require.True(t, open.IsZero())
+	require.True(t, c.App.RewardsKeeper.EscrowBalance(c.Committed()).IsZero(), "escrow must be empty")
 }

@@ -32,7 +32,7 @@ func (k Keeper) GetRequest(ctx context.Context, id uint64) (types.Request, error
 
 // saveRequest writes req and keeps everything derived from it in step: the
 // query indexes, the queue, the deadline, expiry and finished indexes, the
-// requester's open count, the open-fee total, and x/shard's queued and
+// requester's open count, and x/shard's queued and
 // in-flight accounting. old is the record as it was (nil for a new one).
 // Every status change goes through here, so the accounting cannot drift.
 // Index entries whose key did not change are left alone (a write costs gas).
@@ -219,7 +219,8 @@ func (k Keeper) updateShardAccounting(ctx context.Context, old *types.Request, r
 	return nil
 }
 
-// updateOpenCounts keeps the requester's open count and the open-fee total.
+// updateOpenCounts keeps the requester's count of open requests. (The fees of
+// open requests need no total: the x/rewards escrow account holds exactly them.)
 func (k Keeper) updateOpenCounts(ctx context.Context, old *types.Request, req types.Request) error {
 	wasOpen := old != nil && isOpen(old.Status)
 	nowOpen := isOpen(req.Status)
@@ -234,19 +235,10 @@ func (k Keeper) updateOpenCounts(ctx context.Context, old *types.Request, req ty
 	if err != nil && !errors.Is(err, collections.ErrNotFound) {
 		return err
 	}
-	fees, err := k.OpenFees.Get(ctx)
-	if err != nil {
-		return err
-	}
 	if nowOpen {
 		count++
-		fees = fees.Add(req.Fee.Amount)
 	} else {
 		count--
-		fees = fees.Sub(req.Fee.Amount)
-	}
-	if err := k.OpenFees.Set(ctx, fees); err != nil {
-		return err
 	}
 	if count == 0 {
 		return k.OpenRequests.Remove(ctx, requester)

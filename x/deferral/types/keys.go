@@ -24,7 +24,8 @@ var (
 	FinishedKey      = collections.NewPrefix(10)
 	OpenRequestsKey  = collections.NewPrefix(11)
 	DrainCursorKey   = collections.NewPrefix(12)
-	OpenFeesKey      = collections.NewPrefix(13)
+	// Prefix 13 held an open-fee total; the escrow account's balance is that
+	// total, so it was dropped. Do not reuse 13.
 )
 
 // MaxFailureReasonBytes caps the reason of MsgFailRequest.
