@@ -538,7 +538,7 @@ func TestEndBlockPruneAfterRetention(t *testing.T) {
 		}
 	}
 	require.Equal(t, map[string][]uint64{
-		"by_requester": {3}, "by_worker": {3}, "by_shard": {3}, "by_status": {3}, "deadlines": {3},
+		"by_requester": {3}, "by_worker": {3}, "by_shard": {3}, "deadlines": {3},
 	}, indexedIDs(t, ctx, k))
 	byWorker, err := q.RequestsByWorker(ctx, &types.QueryRequestsByWorkerRequest{Worker: w.Address.String()})
 	require.NoError(t, err)
@@ -574,10 +574,6 @@ func indexedIDs(t *testing.T, ctx sdk.Context, k keeper.Keeper) map[string][]uin
 			return false, nil
 		}))
 	}
-	require.NoError(t, k.ByStatus.Walk(ctx, nil, func(key collections.Pair[int32, uint64]) (bool, error) {
-		add("by_status", key.K2())
-		return false, nil
-	}))
 	require.NoError(t, k.Queue.Walk(ctx, nil, func(key collections.Triple[uint64, uint64, uint64]) (bool, error) {
 		add("queue", key.K3())
 		return false, nil

@@ -34,11 +34,11 @@ type Keeper struct {
 	// Requests are the records, by id; RequestSeq gives the next id.
 	Requests   collections.Map[uint64, types.Request]
 	RequestSeq collections.Sequence
-	// ByRequester, ByWorker, ByShard and ByStatus index the records for queries.
+	// ByRequester, ByWorker and ByShard index the records for queries (by
+	// status, the queue, deadline and finished indexes serve).
 	ByRequester collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
 	ByWorker    collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
 	ByShard     collections.KeySet[collections.Pair[uint64, uint64]]
-	ByStatus    collections.KeySet[collections.Pair[int32, uint64]]
 	// Queue holds the QUEUED requests as (shard, due height, id): the
 	// per-shard priority queue, earliest due first.
 	Queue collections.KeySet[collections.Triple[uint64, uint64, uint64]]
@@ -82,8 +82,6 @@ func NewKeeper(
 		ByWorker: collections.NewKeySet(sb, types.ByWorkerKey, "by_worker",
 			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
 		ByShard: collections.NewKeySet(sb, types.ByShardKey, "by_shard", u64pair),
-		ByStatus: collections.NewKeySet(sb, types.ByStatusKey, "by_status",
-			collections.PairKeyCodec(collections.Int32Key, collections.Uint64Key)),
 		Queue: collections.NewKeySet(sb, types.QueueKey, "queue",
 			collections.TripleKeyCodec(collections.Uint64Key, collections.Uint64Key, collections.Uint64Key)),
 		Deadlines:     collections.NewKeySet(sb, types.DeadlinesKey, "deadlines", u64pair),

@@ -80,7 +80,10 @@ func (q queryServer) RequestsByShard(ctx context.Context, req *types.QueryReques
 	return pageByIndex(ctx, q.Keeper, q.ByShard, req.Pagination, req.ShardId)
 }
 
-// RequestsByStatus pages through the requests with a status.
+// RequestsByStatus pages through the requests with a status. QUEUED requests
+// come in serving order (shard, due height, id), ASSIGNED ones by deadline,
+// finished ones by finish height: each status is read from the index that
+// already holds it, so no status index has to be written on every change.
 func (q queryServer) RequestsByStatus(ctx context.Context, req *types.QueryRequestsByStatusRequest) (*types.QueryRequestsResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")
@@ -88,7 +91,36 @@ func (q queryServer) RequestsByStatus(ctx context.Context, req *types.QueryReque
 	if _, ok := types.RequestStatus_name[int32(req.Status)]; !ok || req.Status == types.StatusUnspecified {
 		return nil, status.Errorf(codes.InvalidArgument, "invalid status %d", req.Status)
 	}
-	return pageByIndex(ctx, q.Keeper, q.ByStatus, req.Pagination, int32(req.Status))
+	var (
+		requests []types.Request
+		page     *query.PageResponse
+		err      error
+	)
+	switch req.Status {
+	case types.StatusQueued:
+		requests, page, err = query.CollectionPaginate(ctx, q.Queue, req.Pagination,
+			func(key collections.Triple[uint64, uint64, uint64], _ collections.NoValue) (types.Request, error) {
+				return q.Requests.Get(ctx, key.K3())
+			})
+	case types.StatusAssigned:
+		requests, page, err = query.CollectionPaginate(ctx, q.Deadlines, req.Pagination,
+			func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Request, error) {
+				return q.Requests.Get(ctx, key.K2())
+			})
+	default:
+		requests, page, err = query.CollectionFilteredPaginate(ctx, q.Finished, req.Pagination,
+			func(key collections.Pair[uint64, uint64], _ collections.NoValue) (bool, error) {
+				r, err := q.Requests.Get(ctx, key.K2())
+				return err == nil && r.Status == req.Status, err
+			},
+			func(key collections.Pair[uint64, uint64], _ collections.NoValue) (types.Request, error) {
+				return q.Requests.Get(ctx, key.K2())
+			})
+	}
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryRequestsResponse{Requests: requests, Pagination: page}, nil
 }
 
 // ShardQueue pages through a shard's queue in serving order.

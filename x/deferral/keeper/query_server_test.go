@@ -240,7 +240,7 @@ func TestQueryRequestsByStatus(t *testing.T) {
 			return f.q.RequestsByStatus(f.ctx(), &types.QueryRequestsByStatusRequest{Status: s, Pagination: p})
 		}
 	}
-	requirePages(t, "queued", by(types.StatusQueued), []uint64{5, 6})
+	requirePages(t, "queued", by(types.StatusQueued), []uint64{6, 5}) // serving order: 6 is due first
 	requirePages(t, "assigned", by(types.StatusAssigned), []uint64{4})
 	requirePages(t, "completed", by(types.StatusCompleted), []uint64{1})
 	requirePages(t, "failed", by(types.StatusFailed), []uint64{3})

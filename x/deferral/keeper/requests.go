@@ -64,7 +64,6 @@ func (k Keeper) saveRequest(ctx context.Context, old *types.Request, req types.R
 type indexKeys struct {
 	requester, worker *collections.Pair[sdk.AccAddress, uint64]
 	shard             *collections.Pair[uint64, uint64]
-	status            *collections.Pair[int32, uint64]
 	queue             *collections.Triple[uint64, uint64, uint64]
 	queueExpiry       *collections.Pair[uint64, uint64]
 	deadline          *collections.Pair[uint64, uint64]
@@ -79,7 +78,6 @@ func (k Keeper) indexKeysOf(r types.Request) (indexKeys, error) {
 	ks := indexKeys{
 		requester: ptr(collections.Join(sdk.AccAddress(requester), r.Id)),
 		shard:     ptr(collections.Join(r.ShardId, r.Id)),
-		status:    ptr(collections.Join(int32(r.Status), r.Id)),
 	}
 	if r.Worker != "" {
 		worker, err := k.addressCodec.StringToBytes(r.Worker)
@@ -107,7 +105,6 @@ func (k Keeper) applyIndexKeys(ctx context.Context, before, after indexKeys) err
 		moveKey(ctx, k.ByRequester, before.requester, after.requester),
 		moveKey(ctx, k.ByWorker, before.worker, after.worker),
 		moveKey(ctx, k.ByShard, before.shard, after.shard),
-		moveKey(ctx, k.ByStatus, before.status, after.status),
 		moveKey(ctx, k.Queue, before.queue, after.queue),
 		moveKey(ctx, k.QueueExpiries, before.queueExpiry, after.queueExpiry),
 		moveKey(ctx, k.Deadlines, before.deadline, after.deadline),

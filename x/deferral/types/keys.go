@@ -11,12 +11,13 @@ const (
 
 // Collection prefixes. Never renumber or reuse a prefix once released.
 var (
-	ParamsKey        = collections.NewPrefix(0)
-	RequestsKey      = collections.NewPrefix(1)
-	RequestSeqKey    = collections.NewPrefix(2)
-	ByRequesterKey   = collections.NewPrefix(3)
-	ByShardKey       = collections.NewPrefix(4)
-	ByStatusKey      = collections.NewPrefix(5)
+	ParamsKey      = collections.NewPrefix(0)
+	RequestsKey    = collections.NewPrefix(1)
+	RequestSeqKey  = collections.NewPrefix(2)
+	ByRequesterKey = collections.NewPrefix(3)
+	ByShardKey     = collections.NewPrefix(4)
+	// Prefix 5 held a by-status index; the queue, deadline and finished
+	// indexes serve that query. Do not reuse 5.
 	ByWorkerKey      = collections.NewPrefix(6)
 	QueueKey         = collections.NewPrefix(7)
 	DeadlinesKey     = collections.NewPrefix(8)

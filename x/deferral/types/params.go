@@ -15,7 +15,7 @@ import (
 // DefaultGasPerDrain is the store gas one EndBlock drain of a queued request
 // costs when metered (measured by TestDrainGasMatchesTheCharge), charged
 // at submission for every deferred request.
-const DefaultGasPerDrain = 40_000
+const DefaultGasPerDrain = 36_000
 
 // MaxPerBlockCap bounds every per-block cap so one EndBlock step can never be
 // configured to do unbounded work.

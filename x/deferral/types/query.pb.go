@@ -685,7 +685,9 @@ type QueryClient interface {
 	RequestsByWorker(ctx context.Context, in *QueryRequestsByWorkerRequest, opts ...grpc.CallOption) (*QueryRequestsResponse, error)
 	// RequestsByShard returns the requests routed to a shard, in id order.
 	RequestsByShard(ctx context.Context, in *QueryRequestsByShardRequest, opts ...grpc.CallOption) (*QueryRequestsResponse, error)
-	// RequestsByStatus returns the requests with a status, in id order.
+	// RequestsByStatus returns the requests with a status: QUEUED ones in
+	// serving order (shard, due height, id), ASSIGNED ones by deadline,
+	// finished ones by finish height.
 	RequestsByStatus(ctx context.Context, in *QueryRequestsByStatusRequest, opts ...grpc.CallOption) (*QueryRequestsResponse, error)
 	// ShardQueue returns a shard's queue in serving order (due height, then id).
 	ShardQueue(ctx context.Context, in *QueryShardQueueRequest, opts ...grpc.CallOption) (*QueryShardQueueResponse, error)
@@ -775,7 +777,9 @@ type QueryServer interface {
 	RequestsByWorker(context.Context, *QueryRequestsByWorkerRequest) (*QueryRequestsResponse, error)
 	// RequestsByShard returns the requests routed to a shard, in id order.
 	RequestsByShard(context.Context, *QueryRequestsByShardRequest) (*QueryRequestsResponse, error)
-	// RequestsByStatus returns the requests with a status, in id order.
+	// RequestsByStatus returns the requests with a status: QUEUED ones in
+	// serving order (shard, due height, id), ASSIGNED ones by deadline,
+	// finished ones by finish height.
 	RequestsByStatus(context.Context, *QueryRequestsByStatusRequest) (*QueryRequestsResponse, error)
 	// ShardQueue returns a shard's queue in serving order (due height, then id).
 	ShardQueue(context.Context, *QueryShardQueueRequest) (*QueryShardQueueResponse, error)
