@@ -10,7 +10,10 @@ import (
 
 // Governance calls ValidateBasic at submission: invalid params must be refused there.
 func TestMsgUpdateParamsValidateBasic(t *testing.T) {
-	require.NoError(t, (&types.MsgUpdateParams{Params: types.DefaultParams()}).ValidateBasic())
-	err := (&types.MsgUpdateParams{Params: types.Params{}}).ValidateBasic()
+	gov := types.GovAuthority()
+	require.NoError(t, (&types.MsgUpdateParams{Authority: gov, Params: types.DefaultParams()}).ValidateBasic())
+	err := (&types.MsgUpdateParams{Authority: gov, Params: types.Params{}}).ValidateBasic()
 	require.ErrorIs(t, err, types.ErrInvalidParams)
+	// Anyone else is refused by the msg server as unauthorized, not here.
+	require.NoError(t, (&types.MsgUpdateParams{Authority: "rep1someoneelse", Params: types.Params{}}).ValidateBasic())
 }
