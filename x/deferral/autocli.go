@@ -63,14 +63,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:          "Cancel your queued request and get its fee back (--from is the requester)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}},
 				},
-				{
-					RpcMethod:      "UpdateParams",
-					Use:            "update-params-proposal [params-json]",
-					Short:          "Submit a governance proposal that replaces the x/deferral parameters",
-					Example:        `repshardd tx deferral update-params-proposal "$(repshardd q deferral params -o json | jq -c .params)" --deposit 10000000urep --from alice`,
-					GovProposal:    true,
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},
-				},
+				{RpcMethod: "UpdateParams", Skip: true}, // client/cli: update-params-proposal (merges onto the current params)
 			},
 		},
 	}

@@ -29,16 +29,10 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
-			Service: types.Msg_serviceDesc.ServiceName,
+			Service:              types.Msg_serviceDesc.ServiceName,
+			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
-				{
-					RpcMethod:      "UpdateParams",
-					Use:            "update-params-proposal [params-json]",
-					Short:          "Submit a governance proposal that replaces the x/reputation parameters",
-					Example:        `repshardd tx reputation update-params-proposal '{"default_score_ppm":500000,...}' --deposit 10000000urep --from alice`,
-					GovProposal:    true,
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},
-				},
+				{RpcMethod: "UpdateParams", Skip: true}, // client/cli: update-params-proposal (merges onto the current params)
 			},
 		},
 	}

@@ -9,6 +9,7 @@ import (
 
 	"cosmossdk.io/core/appmodule"
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/runtime"
+	"github.com/spf13/cobra"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/codec"
@@ -16,6 +17,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 
+	"github.com/repshard/repshard/x/reputation/client/cli"
 	"github.com/repshard/repshard/x/reputation/keeper"
 	"github.com/repshard/repshard/x/reputation/types"
 )
@@ -70,6 +72,9 @@ func (AppModule) RegisterGRPCGatewayRoutes(clientCtx client.Context, mux *gwrunt
 		panic(err)
 	}
 }
+
+// GetTxCmd returns the hand-written tx commands; AutoCLI adds the rest.
+func (AppModule) GetTxCmd() *cobra.Command { return cli.GetTxCmd() }
 
 // RegisterServices registers the Msg and Query services.
 func (am AppModule) RegisterServices(cfg module.Configurator) {

@@ -33,7 +33,8 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
-			Service: types.Msg_serviceDesc.ServiceName,
+			Service:              types.Msg_serviceDesc.ServiceName,
+			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{
 					RpcMethod: "ClaimRewards",
@@ -43,14 +44,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 						"(nothing to claim) and pays only the gas. See `repshardd q rewards pending-rewards [address]` first.",
 					Example: "repshardd tx rewards claim-rewards --from worker1",
 				},
-				{
-					RpcMethod:      "UpdateParams",
-					Use:            "update-params-proposal [params-json]",
-					Short:          "Submit a governance proposal that replaces the x/rewards parameters",
-					Example:        `repshardd tx rewards update-params-proposal '{"protocol_fee_share_ppm":50000,...}' --deposit 10000000urep --from alice`,
-					GovProposal:    true,
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},
-				},
+				{RpcMethod: "UpdateParams", Skip: true}, // client/cli: update-params-proposal (merges onto the current params)
 			},
 		},
 	}

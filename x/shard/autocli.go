@@ -72,14 +72,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 						"unbonding_period_blocks after its last in-flight assignment finishes.",
 					Example: "repshardd tx shard unregister-worker --from worker1",
 				},
-				{
-					RpcMethod:      "UpdateParams",
-					Use:            "update-params-proposal [params-json]",
-					Short:          "Submit a governance proposal that replaces the x/shard parameters",
-					Example:        `repshardd tx shard update-params-proposal "$(repshardd q shard params -o json | jq -c .params)" --deposit 10000000urep --from alice`,
-					GovProposal:    true,
-					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "params"}},
-				},
+				{RpcMethod: "UpdateParams", Skip: true}, // client/cli: update-params-proposal (merges onto the current params)
 			},
 		},
 	}

@@ -48,7 +48,7 @@ func TestUpdateParamsProposalCommand(t *testing.T) {
 	gov := authtypes.NewModuleAddress(govtypes.ModuleName).String()
 	out, err := run(t, "tx", "reputation", "update-params-proposal",
 		`{"default_score_ppm":500000,"weight_completion":9,"weight_frequency":2,"weight_validation":2,"weight_peer":1,"completion_prior_successes":2,"completion_prior_failures":2,"rate_half_life_blocks":100,"free_request_rate":20,"rate_window_blocks":100,"frequency_penalty_per_request_ppm":25000,"pow_min_difficulty_bits":8,"pow_full_credit_bits":16,"pow_credit_ema_weight_ppm":200000,"stake_reference_amount":"1000000000","peer_neutral_score_ppm":500000}`,
-		"--from", from, "--generate-only", "--chain-id", "repshard-local-1",
+		"--from", from, "--generate-only", "--chain-id", "repshard-local-1", "--replace",
 		"--deposit", "10000000urep", "--title", "weights", "--summary", "raise completion weight")
 	require.NoError(t, err, out)
 	require.Contains(t, out, `"@type":"/cosmos.gov.v1.MsgSubmitProposal"`)
@@ -57,4 +57,15 @@ func TestUpdateParamsProposalCommand(t *testing.T) {
 	require.Contains(t, out, `"proposer":"`+from+`"`)
 	require.Contains(t, out, `"weight_completion":9`)
 	require.Contains(t, out, `{"denom":"urep","amount":"10000000"}`)
+}
+
+// Without --replace the command overlays the given fields on the chain's
+// current params, so it needs a node; without one it says how to go on.
+func TestUpdateParamsProposalNeedsTheCurrentParams(t *testing.T) {
+	from := sdk.AccAddress(bytes.Repeat([]byte{7}, 20)).String()
+	out, err := run(t, "tx", "shard", "update-params-proposal", `{"sustain_blocks": 20}`,
+		"--from", from, "--generate-only", "--chain-id", "repshard-local-1", "--node", "tcp://127.0.0.1:1",
+		"--deposit", "10000000urep")
+	require.Error(t, err, out)
+	require.Contains(t, err.Error(), "--replace")
 }

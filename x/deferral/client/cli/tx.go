@@ -42,7 +42,7 @@ func GetTxCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(SubmitRequestCmd())
+	cmd.AddCommand(SubmitRequestCmd(), UpdateParamsProposalCmd())
 	return cmd
 }
 

@@ -32,7 +32,7 @@ func NewTxCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(NewRegisterWorkerCmd())
+	cmd.AddCommand(NewRegisterWorkerCmd(), UpdateParamsProposalCmd())
 	return cmd
 }
 
