@@ -35,19 +35,7 @@ func TestInitChainAndBlocks(t *testing.T) {
 	}
 	require.Equal(t, int64(4), c.App.LastBlockHeight())
 
-	ctx := c.Context()
-	rp, err := c.App.ReputationKeeper.GetParams(ctx)
-	require.NoError(t, err)
-	require.Equal(t, reputationtypes.DefaultParams(), rp)
-	sp, err := c.App.ShardKeeper.GetParams(ctx)
-	require.NoError(t, err)
-	require.Equal(t, shardtypes.DefaultParams(), sp)
-	dp, err := c.App.DeferralKeeper.GetParams(ctx)
-	require.NoError(t, err)
-	require.Equal(t, deferraltypes.DefaultParams(), dp)
-	wp, err := c.App.RewardsKeeper.GetParams(ctx)
-	require.NoError(t, err)
-	require.Equal(t, rewardstypes.DefaultParams(), wp)
+	requireDefaultParams(t, c)
 }
 
 // A genesis with invalid module params is rejected by `genesis validate`
@@ -129,4 +117,23 @@ func mustJSON(t *testing.T, msg proto.Message) json.RawMessage {
 	bz, err := apptest.NewApp(t).AppCodec().MarshalJSON(msg)
 	require.NoError(t, err)
 	return bz
+}
+
+// requireDefaultParams asserts that the four repshard modules hold their
+// default params in the last committed state.
+func requireDefaultParams(t *testing.T, c *apptest.Chain) {
+	t.Helper()
+	ctx := c.Context()
+	rp, err := c.App.ReputationKeeper.GetParams(ctx)
+	require.NoError(t, err)
+	require.Equal(t, reputationtypes.DefaultParams(), rp)
+	sp, err := c.App.ShardKeeper.GetParams(ctx)
+	require.NoError(t, err)
+	require.Equal(t, shardtypes.DefaultParams(), sp)
+	dp, err := c.App.DeferralKeeper.GetParams(ctx)
+	require.NoError(t, err)
+	require.Equal(t, deferraltypes.DefaultParams(), dp)
+	wp, err := c.App.RewardsKeeper.GetParams(ctx)
+	require.NoError(t, err)
+	require.Equal(t, rewardstypes.DefaultParams(), wp)
 }

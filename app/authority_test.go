@@ -37,17 +37,5 @@ func TestUpdateParamsFromNonAuthorityIsUnauthorizedEvenWithInvalidParams(t *test
 		require.Equal(t, tc.want.Codespace(), res.Codespace, "%T: %s", tc.msg, res.Log)
 		require.Equal(t, tc.want.ABCICode(), res.Code, "%T: %s", tc.msg, res.Log)
 	}
-	ctx := c.Context()
-	rp, err := c.App.ReputationKeeper.GetParams(ctx)
-	require.NoError(t, err)
-	require.Equal(t, reputationtypes.DefaultParams(), rp)
-	sp, err := c.App.ShardKeeper.GetParams(ctx)
-	require.NoError(t, err)
-	require.Equal(t, shardtypes.DefaultParams(), sp)
-	dp, err := c.App.DeferralKeeper.GetParams(ctx)
-	require.NoError(t, err)
-	require.Equal(t, deferraltypes.DefaultParams(), dp)
-	wp, err := c.App.RewardsKeeper.GetParams(ctx)
-	require.NoError(t, err)
-	require.Equal(t, rewardstypes.DefaultParams(), wp)
+	requireDefaultParams(t, c)
 }
