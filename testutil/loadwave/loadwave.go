@@ -51,6 +51,9 @@ type Config struct {
 	// ShardParams and DeferralParams edit the genesis params.
 	ShardParams    func(*shardtypes.Params)
 	DeferralParams func(*deferraltypes.Params)
+	// ShardGenesis, if set, edits the x/shard genesis after ShardParams
+	// (e.g. a starting topology).
+	ShardGenesis func(*shardtypes.GenesisState)
 	// CheckInvariants runs App.CheckInvariants after every block.
 	CheckInvariants bool
 }
@@ -116,6 +119,9 @@ func Run(t testing.TB, cfg Config) Result {
 			gs.Params.MaxWorkersPerShard = uint32(cfg.Workers)
 			if cfg.ShardParams != nil {
 				cfg.ShardParams(&gs.Params)
+			}
+			if cfg.ShardGenesis != nil {
+				cfg.ShardGenesis(gs)
 			}
 		})
 		apptest.EditGenesis(t, g, deferraltypes.ModuleName, &deferraltypes.GenesisState{}, func(gs *deferraltypes.GenesisState) {
@@ -432,4 +438,3 @@ func (r Result) shardIDs() []uint64 {
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	return ids
 }
-
