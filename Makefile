@@ -26,6 +26,7 @@ LOCALNET_NODES ?= 4
 
 .PHONY: all help build install test lint tools proto-gen proto-check demo \
         localnet-start localnet-stop clean bench bench-gas bench-endblock
+.PHONY: loadwave bench-scheduler
 
 all: build
 
@@ -42,6 +43,8 @@ help:
 	@echo "make localnet-stop   stop the localnet"
 	@echo "make bench-gas       gas of MsgSubmitRequest vs bank MsgSend, and of the EndBlock drain (docs/BENCHMARKS.md)"
 	@echo "make bench-endblock  EndBlock assigning 1,000 requests with 10^3 vs 10^6 queued (slow: fills IAVL)"
+	@echo "make loadwave        drive the full app through a 10x traffic wave; writes docs/loadwave.csv and docs/loadwave.png"
+	@echo "make bench-scheduler due-height queue vs FIFO vs strict priority on a 2x-overload trace (docs/BENCHMARKS.md)"
 	@echo "make clean           remove build/ and .proto-deps/"
 
 ###############################################################################
@@ -74,6 +77,14 @@ bench-gas:
 
 bench-endblock:
 	go test ./x/deferral/keeper/ -run '^$$' -bench EndBlockDrain -benchtime 5x -timeout 90m
+
+# The full load wave (~200 blocks of signed traffic, a few minutes); the small
+# wave runs in `make test` (app/topology_test.go).
+loadwave:
+	go test -tags loadwave ./app/ -run TestLoadWaveFull -count=1 -v -timeout 30m
+
+bench-scheduler:
+	BENCH_SCHEDULER_OUT=$(CURDIR)/build/bench-scheduler.json go test ./x/deferral/keeper/ -run TestSchedulerQuality -count=1 -v
 
 # The state machine: no time.Now, randomness, goroutines, floats or map
 # ranges there (tools/detcheck).

@@ -86,6 +86,9 @@ type Block struct {
 	Merges         int
 	Retires        int
 	ItemFailures   int
+	// ExpiredQueued counts requests that expired in the queue (waited
+	// queue_ttl_blocks without an assignment).
+	ExpiredQueued int
 }
 
 // Result is the whole wave.
@@ -276,6 +279,11 @@ func Run(t testing.TB, cfg Config) Result {
 			b.WorkersMoved += e.WorkersMoved
 			b.RequestsMoved += e.RequestsMoved
 		}
+		for _, e := range apptest.TypedEvents[*deferraltypes.EventRequestExpired](t, events) {
+			if e.WhileQueued {
+				b.ExpiredQueued++
+			}
+		}
 		b.Splits = len(apptest.TypedEvents[*shardtypes.EventShardSplit](t, events))
 		b.Merges = len(apptest.TypedEvents[*shardtypes.EventShardMerge](t, events))
 		b.Retires = len(apptest.TypedEvents[*shardtypes.EventShardRetired](t, events))
@@ -391,7 +399,7 @@ func (r Result) Count(f func(Block) int) int {
 func (r Result) WriteCSV(w io.Writer) error {
 	ids := r.shardIDs()
 	cols := []string{"height", "phase", "arrivals", "active_shards", "network_load_ppm", "queued", "assigned",
-		"wait_p50_blocks", "wait_p99_blocks", "workers_moved", "requests_moved", "splits", "merges", "retires"}
+		"wait_p50_blocks", "wait_p99_blocks", "workers_moved", "requests_moved", "splits", "merges", "retires", "expired_in_queue"}
 	for _, id := range ids {
 		cols = append(cols, fmt.Sprintf("shard%d_load_ppm", id), fmt.Sprintf("shard%d_load_ema_ppm", id))
 	}
@@ -403,6 +411,7 @@ func (r Result) WriteCSV(w io.Writer) error {
 			fmt.Sprint(b.Height), b.Phase, fmt.Sprint(b.Arrivals), fmt.Sprint(b.ActiveShards), fmt.Sprint(b.NetworkLoadPpm),
 			fmt.Sprint(b.Queued), fmt.Sprint(b.Assigned), fmt.Sprint(b.WaitP50), fmt.Sprint(b.WaitP99),
 			fmt.Sprint(b.WorkersMoved), fmt.Sprint(b.RequestsMoved), fmt.Sprint(b.Splits), fmt.Sprint(b.Merges), fmt.Sprint(b.Retires),
+			fmt.Sprint(b.ExpiredQueued),
 		}
 		byID := map[uint64]ShardStat{}
 		for _, s := range b.Shards {
