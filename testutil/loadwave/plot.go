@@ -21,9 +21,9 @@ var palette = []color.RGBA{
 	{R: 0x17, G: 0xbe, B: 0xcf, A: 0xff},
 }
 
-// WritePNG draws the wave as four panels over block height: the offered load
-// against the workers' throughput, the ACTIVE shard count with the
-// migrations of each block, the load of each shard, and the p50/p99 queue
+// WritePNG draws the wave as five panels over block height: the offered load
+// against the workers' throughput, the ACTIVE shard count, the migrations of
+// each block against the cap, the load of each shard, and the p50/p99 queue
 // wait of the requests assigned in each block. Dotted lines mark the phases.
 func (r Result) WritePNG(path, title string) error {
 	cfg := r.Config
@@ -98,36 +98,35 @@ func (r Result) WritePNG(path, title string) error {
 	}
 	p1.Y.Min, p1.Y.Max = 0, peak*1.15
 
-	// 2. Shard count and migrations.
-	p2 := newPlot("ACTIVE shards · moves")
+	// 2. Shard count.
+	p2 := newPlot("ACTIVE shards")
 	maxShards, maxMoves := 0.0, 0.0
 	for _, b := range r.Blocks {
 		maxShards = max(maxShards, float64(b.ActiveShards))
 		maxMoves = max(maxMoves, float64(b.WorkersMoved+b.RequestsMoved))
 	}
-	moves := make(plotter.Values, n)
-	for i, b := range r.Blocks {
-		moves[i] = float64(b.WorkersMoved + b.RequestsMoved)
-	}
-	if maxMoves > 0 {
-		bars, err := plotter.NewBarChart(moves, vg.Points(2))
-		if err != nil {
-			return err
-		}
-		bars.XMin = float64(r.Blocks[0].Height)
-		bars.Color, bars.LineStyle.Width = color.RGBA{R: 0xbb, G: 0xbb, B: 0xbb, A: 0xff}, 0
-		p2.Add(bars)
-		p2.Legend.Add(fmt.Sprintf("workers + requests migrated (cap %d / block)", r.MigrationCap), bars)
-	}
 	if err := line(p2, "ACTIVE shards of the class", xy(func(b Block) float64 { return float64(b.ActiveShards) }),
 		palette[4], vg.Points(2.5), false); err != nil {
 		return err
 	}
-	top2 := max(maxShards, maxMoves) * 1.3
-	if err := marks(p2, top2); err != nil {
+	if err := marks(p2, maxShards+1); err != nil {
 		return err
 	}
-	p2.Y.Min, p2.Y.Max = 0, top2
+	p2.Y.Min, p2.Y.Max = 0, maxShards+1.5
+
+	// 2b. Migrations.
+	p5 := newPlot("migrated / block")
+	if err := line(p5, fmt.Sprintf("workers + queued requests migrated (cap %d / block)", r.MigrationCap),
+		xy(func(b Block) float64 { return float64(b.WorkersMoved + b.RequestsMoved) }), palette[5], vg.Points(1.5), false); err != nil {
+		return err
+	}
+	if err := line(p5, "cap", xy(func(Block) float64 { return float64(r.MigrationCap) }), palette[3], vg.Points(1), true); err != nil {
+		return err
+	}
+	if err := marks(p5, float64(r.MigrationCap)); err != nil {
+		return err
+	}
+	p5.Y.Min, p5.Y.Max = 0, max(maxMoves, float64(r.MigrationCap))*1.4
 
 	// 3. Load of each shard.
 	p3 := newPlot("shard load (%)")
@@ -170,15 +169,15 @@ func (r Result) WritePNG(path, title string) error {
 	}
 	p4.Y.Min, p4.Y.Max = 0, maxWait*1.25
 
-	plots := [][]*plot.Plot{{p1}, {p2}, {p3}, {p4}}
+	plots := [][]*plot.Plot{{p1}, {p2}, {p5}, {p3}, {p4}}
 	xmin, xmax := float64(r.Blocks[0].Height), float64(r.Blocks[n-1].Height)
 	for _, row := range plots {
 		row[0].X.Min, row[0].X.Max = xmin, xmax
 	}
-	img := vgimg.New(vg.Inch*11, vg.Inch*12)
+	img := vgimg.New(vg.Inch*11, vg.Inch*14)
 	dc := draw.New(img)
-	dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: 0, Y: vg.Inch * 12}, {X: vg.Inch * 11, Y: vg.Inch * 12}, {X: vg.Inch * 11, Y: 0}})
-	tiles := draw.Tiles{Rows: 4, Cols: 1, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 4,
+	dc.FillPolygon(color.White, []vg.Point{{X: 0, Y: 0}, {X: 0, Y: vg.Inch * 14}, {X: vg.Inch * 11, Y: vg.Inch * 14}, {X: vg.Inch * 11, Y: 0}})
+	tiles := draw.Tiles{Rows: 5, Cols: 1, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 4,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4}
 	canvases := plot.Align(plots, tiles, dc)
 	for i := range plots {

@@ -264,7 +264,8 @@ func (k Keeper) markChange(ctx sdk.Context, class types.ShardClass) error {
 
 // split creates a new ACTIVE shard of the parent's class and starts a SPLIT
 // migration: the upper half of the parent's workers in address order and
-// every other request of its queue move to the child.
+// every other request of its queue (at most max_migrations_per_block ×
+// sustain_blocks of them) move to the child.
 func (k Keeper) split(ctx sdk.Context, params types.Params, parent types.Shard, busy map[uint64]bool) error {
 	childID, err := k.ShardSeq.Next(ctx)
 	if err != nil {
@@ -291,7 +292,10 @@ func (k Keeper) split(ctx sdk.Context, params types.Params, parent types.Shard, 
 	m := types.Migration{
 		FromShardId: parent.Id, ToShardId: childID, Kind: types.MigrationSplit, Class: parent.Class,
 		StartedHeight: ctx.BlockHeight(), WorkersToMove: uint64(parent.WorkerCount / 2),
-		RequestsToMove: parent.QueuedCount / 2,
+		// Half the queue, but no more than sustain_blocks blocks of
+		// migration: a long backlog must not keep the class from reacting
+		// again; new requests spread over both shards anyway.
+		RequestsToMove: min(parent.QueuedCount/2, uint64(params.MaxMigrationsPerBlock)*params.SustainBlocks),
 	}
 	if err := k.Migrations.Set(ctx, parent.Id, m); err != nil {
 		return err

@@ -617,8 +617,8 @@ type Migration struct {
 	// workers_moved counts the workers moved so far.
 	WorkersMoved uint64 `protobuf:"varint,7,opt,name=workers_moved,json=workersMoved,proto3" json:"workers_moved,omitempty"`
 	// requests_to_move is how many queued requests a split moves (half the
-	// parent's queue at the split, every other one in due order); a merge
-	// moves all of them.
+	// parent's queue at the split, every other one in due order, at most
+	// max_migrations_per_block × sustain_blocks); a merge moves all of them.
 	RequestsToMove uint64 `protobuf:"varint,8,opt,name=requests_to_move,json=requestsToMove,proto3" json:"requests_to_move,omitempty"`
 	// requests_moved counts the queued requests moved so far.
 	RequestsMoved uint64 `protobuf:"varint,9,opt,name=requests_moved,json=requestsMoved,proto3" json:"requests_moved,omitempty"`
