@@ -8,6 +8,7 @@ import (
 
 	"github.com/repshard/repshard/testutil/loadwave"
 	deferraltypes "github.com/repshard/repshard/x/deferral/types"
+	shardkeeper "github.com/repshard/repshard/x/shard/keeper"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
@@ -75,6 +76,43 @@ func TestLoadWaveSplitsAndMerges(t *testing.T) {
 	require.Less(t, last.ActiveShards, peak, "shards merge back after the surge")
 	require.Greater(t, merges, 0)
 	require.Greater(t, retires, 0, "drained shards retire")
+
+	// The queries tell the same story: the change log (newest first) holds
+	// the splits, merges and retirements; the topology shows each split's
+	// children and the retired shards with where they merged into.
+	ctx := res.Chain.Context()
+	q := shardkeeper.NewQueryServerImpl(res.Chain.App.ShardKeeper)
+	changes, err := q.TopologyChanges(ctx, &shardtypes.QueryTopologyChangesRequest{})
+	require.NoError(t, err)
+	kinds := map[shardtypes.TopologyChangeKind]int{}
+	for i, ch := range changes.Changes {
+		kinds[ch.Kind]++
+		if i > 0 {
+			require.Less(t, ch.Seq, changes.Changes[i-1].Seq, "newest first")
+		}
+	}
+	require.Equal(t, splits, kinds[shardtypes.ChangeSplit])
+	require.Equal(t, merges, kinds[shardtypes.ChangeMerge])
+	require.Equal(t, retires, kinds[shardtypes.ChangeRetire])
+	topo, err := q.Topology(ctx, &shardtypes.QueryTopologyRequest{})
+	require.NoError(t, err)
+	children, retired := 0, 0
+	for _, n := range topo.Nodes {
+		children += len(n.Children)
+		for _, child := range n.Children {
+			c, err := res.Chain.App.ShardKeeper.GetShard(ctx, child)
+			require.NoError(t, err)
+			require.Equal(t, n.Shard.Id, c.ParentId)
+		}
+		if n.Shard.Status == shardtypes.ShardRetired {
+			retired++
+			require.NotZero(t, n.Shard.MergedInto)
+			require.Nil(t, n.Migration, "a retired shard's migration is over")
+			require.Zero(t, n.Shard.QueuedCount+n.Shard.InFlightUnits+uint64(n.Shard.WorkerCount))
+		}
+	}
+	require.Equal(t, splits, children)
+	require.Equal(t, retires, retired)
 
 	require.NotEmpty(t, res.HighWaits)
 	require.NotEmpty(t, res.LowWaits)

@@ -104,6 +104,8 @@ type Result struct {
 	Submitted           int
 	Completed           int
 	InvariantErrors     []string
+	// Chain is the app after the wave, for queries on its final state.
+	Chain *apptest.Chain
 }
 
 type pending struct {
@@ -179,7 +181,7 @@ func Run(t testing.TB, cfg Config) Result {
 	require.NoError(t, err)
 	dp, err := c.App.DeferralKeeper.GetParams(ctx)
 	require.NoError(t, err)
-	res := Result{Config: cfg, MigrationCap: sp.MaxMigrationsPerBlock}
+	res := Result{Config: cfg, MigrationCap: sp.MaxMigrationsPerBlock, Chain: c}
 
 	// Workers register (one tx each) in the first block.
 	var txs [][]byte
