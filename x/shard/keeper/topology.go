@@ -438,7 +438,27 @@ func (k Keeper) stepMigration(ctx sdk.Context, m types.Migration, budget uint64)
 	move := types.QueueMove{FromShardId: m.FromShardId, ToShardId: m.ToShardId, EveryOther: m.Kind == types.MigrationSplit}
 	want := budget
 	if m.Kind == types.MigrationSplit {
-		want = min(want, m.WorkersToMove-min(m.WorkersMoved, m.WorkersToMove))
+		// Half the parent's workers at the split, but never past an even
+		// split of the workers both shards have now (workers may have left
+		// in the meantime); once balanced, the worker part is done.
+		from, err := k.getShard(ctx, m.FromShardId)
+		if err != nil {
+			return move, 0, err
+		}
+		to, err := k.getShard(ctx, m.ToShardId)
+		if err != nil {
+			return move, 0, err
+		}
+		balance := uint64(0)
+		if from.WorkerCount > to.WorkerCount {
+			balance = uint64(from.WorkerCount-to.WorkerCount) / 2
+		}
+		left := m.WorkersToMove - min(m.WorkersMoved, m.WorkersToMove)
+		if balance < left {
+			m.WorkersToMove -= left - balance
+			left = balance
+		}
+		want = min(want, left)
 	}
 	addrs, err := k.workersToMove(ctx, m, want)
 	if err != nil {
