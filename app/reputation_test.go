@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	govv1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1"
+	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	"github.com/repshard/repshard/internal/chaincfg"
 	"github.com/repshard/repshard/testutil/apptest"
@@ -398,4 +401,56 @@ func TestReviewReachesTheNextDeferralDecision(t *testing.T) {
 	ev := apptest.TypedEvents[*deferraltypes.EventRequestSubmitted](t, res.Events)
 	require.Len(t, ev, 1)
 	require.Equal(t, review.Score, ev[0].ReputationPpm, "the submission right after the review reads the reviewed score")
+}
+
+// Proof of work and stake through signed txs: a nonce below the minimum
+// difficulty fails the submission with a typed error and changes no repshard
+// state; a valid nonce earns credit; bonded delegations earn stake credit.
+func TestValidationFactorThroughTheApp(t *testing.T) {
+	c := newRepChain(t, 3, nil)
+	delegator, requester, worker := c.Accounts[0], c.Accounts[1], c.Accounts[2]
+	c.registerWorkers([]apptest.Account{worker}, sdkmath.NewInt(10_000_000))
+	payloadHash := sha256.Sum256([]byte("job"))
+	find := func(lo, hi uint32) ([]byte, uint32) {
+		for i := uint64(0); ; i++ {
+			n := binary.BigEndian.AppendUint64(nil, i)
+			if b := reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(requester.Address, payloadHash[:], n)); b >= lo && b <= hi {
+				return n, b
+			}
+		}
+	}
+
+	weak, _ := find(0, 7)
+	stores, balances := c.AfterEmptyBlock(t, requester.Address)
+	res := c.deliver([]apptest.Account{requester}, repSubmitMsg(requester, weak))[0]
+	requireCode(t, reputationtypes.ErrInsufficientWork, res)
+	require.Contains(t, res.Log, "leading zero bits, the minimum is 8")
+	require.Equal(t, stores, c.DumpRepshardStores(c.Committed()), "no repshard state changes")
+	fee := sdk.NewCoins(sdk.NewInt64Coin(chaincfg.BondDenom, apptest.DefaultTxGas/100))
+	require.Equal(t, balances[requester.Address.String()].Sub(fee...), c.Balances(c.Committed(), requester.Address)[requester.Address.String()],
+		"only the tx fee is paid; no request fee is escrowed")
+
+	good, bits := find(14, 18)
+	res = c.deliver([]apptest.Account{requester}, repSubmitMsg(requester, good))[0]
+	require.Zero(t, res.Code, res.Log)
+	ev := apptest.TypedEvents[*reputationtypes.EventProofOfWork](t, res.Events)
+	require.Len(t, ev, 1)
+	require.Equal(t, bits, ev[0].Bits)
+	p := c.profile(requester.Address)
+	require.Equal(t, uint32((bits-8)*62_500/5), p.ValidationCreditPpm)
+	require.Equal(t, p.ValidationCreditPpm, p.ValidationPpm)
+
+	// Stake: account 0 delegated the validator's genesis bond (1_000_000 urep):
+	// 1_000_000 / 1_000_000_000 → 1_000 ppm; delegating 249_000_000 more
+	// makes it 250_000 at the next submission.
+	c.ok(c.deliver([]apptest.Account{delegator}, repSubmitMsg(delegator, nil)))
+	require.Equal(t, uint32(1_000), c.profile(delegator.Address).StakeCreditPpm)
+	valoper := sdk.ValAddress(c.ValSet.Validators[0].Address).String()
+	c.ok(c.deliver([]apptest.Account{delegator}, &stakingtypes.MsgDelegate{
+		DelegatorAddress: delegator.Address.String(), ValidatorAddress: valoper, Amount: sdk.NewInt64Coin(chaincfg.BondDenom, 249_000_000),
+	}))
+	c.ok(c.deliver([]apptest.Account{delegator}, repSubmitMsg(delegator, nil)))
+	p = c.profile(delegator.Address)
+	require.Equal(t, uint32(250_000), p.StakeCreditPpm)
+	require.Equal(t, uint32(250_000), p.ValidationPpm, "the larger of proof of work (0) and stake")
 }
