@@ -125,6 +125,9 @@ func stored(p types.Profile) types.Profile {
 // save writes a profile refreshed at the current height and moves its entry
 // in the score index from the old indexed score to the new one. O(1).
 func (k Keeper) save(ctx context.Context, addr sdk.AccAddress, p types.Profile, created bool) error {
+	if !created && p.IndexedScore == p.Score {
+		return k.Profiles.Set(ctx, addr, stored(p)) // the index entry stays right
+	}
 	if !created {
 		if err := k.ScoreIndex.Remove(ctx, scoreKey(p.IndexedScore, addr)); err != nil {
 			return err

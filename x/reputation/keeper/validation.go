@@ -46,6 +46,9 @@ func (k Keeper) RecordProofOfWork(ctx context.Context, requester sdk.AccAddress,
 	if err != nil {
 		return err
 	}
+	if len(nonce) == 0 && p.ValidationCreditPpm == 0 {
+		return nil // no proof and no credit to decay: nothing to write
+	}
 	p.ValidationCreditPpm = types.PowEma(params, p.ValidationCreditPpm, credit)
 	if len(nonce) > 0 {
 		p.PowProofs++
