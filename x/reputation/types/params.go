@@ -39,8 +39,8 @@ func DefaultParams() Params {
 		StakeReferenceAmount:          sdkmath.NewInt(1_000_000_000), // 1,000 REP
 		PeerNeutralScorePpm:           500_000,
 		InactivityDecayBlocks:         0,
-		PeerPriorWeightPpm:            2_000_000,                     // the prior counts as two full-weight reviews
-		PeerBondReferenceAmount:       sdkmath.NewInt(100_000_000),   // 100 REP of worker bond weighs fully (10× the minimum worker bond)
+		PeerPriorWeightPpm:            2_000_000,                   // the prior counts as two full-weight reviews
+		PeerBondReferenceAmount:       sdkmath.NewInt(100_000_000), // 100 REP of worker bond weighs fully (10× the minimum worker bond)
 	}
 }
 
