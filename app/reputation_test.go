@@ -3,12 +3,14 @@ package app_test
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"testing"
 	"time"
 
 	errorsmod "cosmossdk.io/errors"
 	sdkmath "cosmossdk.io/math"
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	"github.com/stretchr/testify/require"
 
 	codectypes "github.com/cosmos/cosmos-sdk/codec/types"
@@ -453,4 +455,31 @@ func TestValidationFactorThroughTheApp(t *testing.T) {
 	p = c.profile(delegator.Address)
 	require.Equal(t, uint32(250_000), p.StakeCreditPpm)
 	require.Equal(t, uint32(250_000), p.ValidationPpm, "the larger of proof of work (0) and stake")
+}
+
+// Profiles, reviews and the score index survive export and import byte for byte.
+func TestReputationExportImportWithReviews(t *testing.T) {
+	c := newRepChain(t, 3, nil)
+	requester, worker := c.Accounts[1], c.Accounts[2]
+	c.registerWorkers([]apptest.Account{worker}, sdkmath.NewInt(10_000_000))
+	r := c.submit(requester, 1)[0]
+	c.complete(byAddress(c.Accounts), []deferraltypes.MsgSubmitRequestResponse{r})
+	c.ok(c.deliver([]apptest.Account{worker}, &reputationtypes.MsgSubmitReview{Reviewer: worker.Address.String(), RequestId: r.RequestId, Rating: 4}))
+
+	exported, err := c.App.ExportAppStateAndValidators(false, nil, nil)
+	require.NoError(t, err)
+	var genesis map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(exported.AppState, &genesis))
+	var gs reputationtypes.GenesisState
+	require.NoError(t, c.App.AppCodec().UnmarshalJSON(genesis[reputationtypes.ModuleName], &gs))
+	require.Len(t, gs.Reviews, 1)
+	require.Equal(t, uint32(4), gs.Reviews[0].Rating)
+
+	fresh := apptest.NewApp(t)
+	ctxB := fresh.NewContextLegacy(true, cmtproto.Header{Height: c.App.LastBlockHeight()})
+	_, err = fresh.ModuleManager.InitGenesis(ctxB, fresh.AppCodec(), genesis)
+	require.NoError(t, err)
+	a := kvPairs(t, c.Context().KVStore(c.App.GetKey(reputationtypes.StoreKey)))
+	b := kvPairs(t, ctxB.KVStore(fresh.GetKey(reputationtypes.StoreKey)))
+	require.Equal(t, a, b)
 }
