@@ -129,3 +129,23 @@ func TestTopProfiles(t *testing.T) {
 }
 
 type collectionsPair = collections.Pair[uint32, sdk.AccAddress]
+
+// Inactivity decay is applied at read time from the last write: nothing is
+// written, and a write resets it.
+func TestInactivityDecayAtReadTime(t *testing.T) {
+	f := newAppFixture(t, 1)
+	addr := f.c.Accounts[0].Address
+	ctx := f.at(10)
+	f.updateParams(ctx, func(p *types.Params) { p.InactivityDecayBlocks = 100 })
+	require.NoError(t, f.k.RecordSubmission(ctx, addr))
+	for range 5 {
+		require.NoError(t, f.k.RecordOutcome(ctx, addr, types.OutcomeCompleted))
+	}
+	stored := f.raw(addr)
+	require.Equal(t, uint32(611_110), f.score(f.at(110), addr), "within the grace period")
+	require.Equal(t, uint32(555_555), f.score(f.at(160), addr), "half way back to 500_000")
+	require.Equal(t, uint32(500_000), f.score(f.at(210), addr))
+	require.Equal(t, stored, f.raw(addr), "reads write nothing")
+	require.NoError(t, f.k.RecordOutcome(f.at(210), addr, types.OutcomeCompleted))
+	require.Equal(t, uint32(4*800_000+3_000_000)/10, f.score(f.at(210), addr), "a write restarts the clock: completion 8/10")
+}
