@@ -86,4 +86,3 @@ func BenchmarkSettle(b *testing.B) {
 		b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) { benchSettle(b, n, 10) })
 	}
 }
-
