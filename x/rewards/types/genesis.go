@@ -152,8 +152,12 @@ func (gs GenesisState) validateEpochs() error {
 			return fmt.Errorf("epochs: epoch %d has %s unsettled points; its workers have %s", r.Number, r.UnsettledPoints, p)
 		}
 	}
-	if p, ok := points[open]; ok && !p.Equal(orZero(gs.Epoch.TotalPoints)) {
-		return fmt.Errorf("epoch: the open epoch has %s points; its workers have %s", gs.Epoch.TotalPoints, p)
+	openPoints, ok := points[open]
+	if !ok {
+		openPoints = sdkmath.ZeroInt()
+	}
+	if !openPoints.Equal(orZero(gs.Epoch.TotalPoints)) {
+		return fmt.Errorf("epoch: the open epoch has %s points; its workers have %s", orZero(gs.Epoch.TotalPoints), openPoints)
 	}
 	if !owed.Equal(orZero(l.EpochRewardsOwed)) {
 		return fmt.Errorf("ledger: epoch_rewards_owed %s ≠ Σ worker_epochs %s", l.EpochRewardsOwed, owed)
