@@ -77,7 +77,7 @@ bench-endblock:
 	go test ./x/deferral/keeper/ -run '^$$' -bench EndBlockDrain -benchtime 5x -timeout 90m
 
 bench-rewards:
-	go test ./x/rewards/keeper/ -run '^$$' -bench Settle -benchtime 5000x -timeout 20m
+	go test ./x/rewards/keeper/ -run '^$$' -bench Settle -benchtime 5000x -count 3 -timeout 20m
 
 # The state machine: no time.Now, randomness, goroutines, floats or map
 # ranges there (tools/detcheck).
