@@ -416,3 +416,38 @@ func TestCheckAccountingDetectsImbalance(t *testing.T) {
 	require.NoError(t, f.k.EpochRecords.Set(f.ctx, 1, rec))
 	require.ErrorIs(t, f.k.CheckAccounting(f.ctx), types.ErrAccounting)
 }
+
+// A failure while closing an epoch is rolled back alone and reported; the
+// epoch stays open and the next EndBlock closes it. The chain never halts.
+func TestEpochCloseFailureIsIsolated(t *testing.T) {
+	f := newAppFixture(t)
+	f.fund(f.requester, 1_000)
+	f.contribute(f.worker, 1, 0)
+	open, err := f.k.GetOpenEpoch(f.ctx)
+	require.NoError(t, err)
+	params, err := f.k.GetParams(f.ctx)
+	require.NoError(t, err)
+	ctx := f.ctx.WithBlockHeight(keeper.EpochEndHeight(open, params)).WithEventManager(sdk.NewEventManager())
+
+	// Corrupt the pool's encoding so the close fails half-way.
+	store := ctx.KVStore(f.c.App.GetKey(types.StoreKey))
+	good := store.Get(types.PoolKey)
+	store.Set(types.PoolKey, []byte("not an integer"))
+	require.NoError(t, f.k.EndBlock(ctx), "EndBlock reports, it does not fail")
+	require.Contains(t, eventTypes(ctx), "repshard.rewards.v1.EventEpochCloseFailed")
+	still, err := f.k.GetOpenEpoch(ctx)
+	require.NoError(t, err)
+	require.Equal(t, open, still, "the epoch stays open")
+	_, err = f.k.GetEpochRecord(ctx, open.Number)
+	require.Error(t, err, "no record written")
+
+	store.Set(types.PoolKey, good)
+	ctx = ctx.WithBlockHeight(ctx.BlockHeight() + 1)
+	require.NoError(t, f.k.EndBlock(ctx))
+	after, err := f.k.GetOpenEpoch(ctx)
+	require.NoError(t, err)
+	require.Equal(t, open.Number+1, after.Number)
+	f.ctx = ctx
+	require.Equal(t, urep(1_000), f.pending(f.worker).EpochRewards)
+	f.requireBooks()
+}
