@@ -43,6 +43,29 @@ func NewWorkerCmd() *cobra.Command {
 		Use:   "worker",
 		Short: "Run a worker daemon that processes the requests assigned to a worker account",
 		RunE:  client.ValidateCmd,
+		// The root's pre-run fills every flag the user did not set from the
+		// node config of --home; app.toml's [grpc] table would land in
+		// --grpc. Keep what the user typed.
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			f := cmd.Flags().Lookup(flagGRPCAddr)
+			var val string
+			set := f != nil && f.Changed
+			if set {
+				val = f.Value.String()
+			}
+			if root := cmd.Root(); root.PersistentPreRunE != nil {
+				if err := root.PersistentPreRunE(cmd, args); err != nil {
+					return err
+				}
+			}
+			if f != nil {
+				if err := f.Value.Set(val); err != nil {
+					return err
+				}
+				f.Changed = set
+			}
+			return nil
+		},
 	}
 	cmd.AddCommand(newWorkerRunCmd())
 	return cmd
@@ -81,7 +104,7 @@ _rejected_total, _in_flight) at http://ADDR/metrics.`,
 		RunE: runWorker,
 	}
 	f := cmd.Flags()
-	f.String(flags.FlagFrom, "", "key name of the worker account (required)")
+	f.String(flags.FlagFrom, "", "key name of the worker account (default: keyring-default-keyname of client.toml)")
 	f.String(flags.FlagNode, "tcp://localhost:26657", "CometBFT RPC of the node: websocket subscription, broadcast, tx lookup")
 	f.String(flagGRPCAddr, "", "gRPC address of the node (host:port, plaintext) for queries and simulation; default: through --node")
 	f.String(flags.FlagChainID, "", "chain id (default: client.toml, else asked from the node)")
@@ -107,7 +130,10 @@ func runWorker(cmd *cobra.Command, _ []string) error {
 	f := cmd.Flags()
 	from, _ := f.GetString(flags.FlagFrom)
 	if from == "" {
-		return errors.New("--from KEY is required: the key of a registered worker account")
+		from = clientCtx.KeyringDefaultKeyName // client.toml keyring-default-keyname
+	}
+	if from == "" {
+		return errors.New("--from KEY is required (or keyring-default-keyname in client.toml): the key of a registered worker account")
 	}
 	if clientCtx.Keyring == nil {
 		return errors.New("no keyring: set --keyring-backend")
@@ -125,13 +151,17 @@ func runWorker(cmd *cobra.Command, _ []string) error {
 	}
 	clientCtx = clientCtx.WithFromName(from).WithFromAddress(addr).WithFrom(from)
 
-	if grpcAddr, _ := f.GetString(flagGRPCAddr); grpcAddr != "" {
+	// Only an explicit --grpc counts: the config interceptor fills unchanged
+	// flags (and the client config) from app.toml, whose [grpc] table is the
+	// node's server, not a client setting.
+	clientCtx = clientCtx.WithGRPCClient(nil).WithGRPCConnProvider(nil)
+	if grpcAddr, _ := f.GetString(flagGRPCAddr); f.Changed(flagGRPCAddr) && grpcAddr != "" {
 		conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			return fmt.Errorf("--%s: %w", flagGRPCAddr, err)
 		}
 		defer conn.Close()
-		clientCtx = clientCtx.WithGRPCClient(conn)
+		clientCtx = clientCtx.WithGRPCClient(conn).WithGRPCConnProvider(client.NewGRPCConnProvider(conn, nil))
 	}
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
