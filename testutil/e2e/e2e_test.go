@@ -114,6 +114,12 @@ func testLoad(t *testing.T, n *network) {
 		subs = append(subs, &submitted{requester: addrs[0].String(), payload: p, hash: res.TxHash})
 	}
 	t.Logf("%d requests through the CLI in %s", viaCLI, time.Since(start).Round(time.Millisecond))
+	// req1 goes on through gRPC, whose client reads the committed sequence:
+	// let the CLI's txs land first (one account, one signer at a time).
+	for _, s := range subs {
+		_, err := waitTx(ctx, n.grpcConn, s.hash, 60*time.Second)
+		require.NoError(t, err)
+	}
 
 	// The rest through gRPC, one goroutine per requester.
 	start = time.Now()

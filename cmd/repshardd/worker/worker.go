@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
@@ -141,6 +142,7 @@ func (o outcome) key() key { return key{o.req.Id, o.req.Attempts} }
 // New checks the config and opens the state file.
 func New(cfg Config) (*Worker, error) {
 	cfg.setDefaults()
+	cfg.ClientCtx = cfg.ClientCtx.WithBroadcastMode(flags.BroadcastSync)
 	if cfg.ClientCtx.Keyring == nil {
 		return nil, errors.New("worker: no keyring")
 	}

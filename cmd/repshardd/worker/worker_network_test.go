@@ -102,7 +102,11 @@ func TestWorkerDaemonOnInProcessNetwork(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, res.Code, res.RawLog)
 
-	submit := func(payloads ...string) []uint64 {
+	var submit func(payloads ...string) []uint64
+	submit = func(payloads ...string) []uint64 {
+		if len(payloads) > 3 { // 400k gas holds 3 submissions
+			return append(submit(payloads[:3]...), submit(payloads[3:]...)...)
+		}
 		msgs := make([]sdk.Msg, len(payloads))
 		for i, p := range payloads {
 			msgs[i] = &deferraltypes.MsgSubmitRequest{
@@ -169,7 +173,12 @@ func TestWorkerDaemonOnInProcessNetwork(t *testing.T) {
 	}
 
 	// Run 1: a batch of requests, one of them failing.
-	log1 := &syncBuffer{}
+	log1, log2 := &syncBuffer{}, &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon log, run 1:\n%s\nrun 2:\n%s", log1, log2)
+		}
+	})
 	stop := start(log1)
 	require.Eventually(t, func() bool { return strings.Contains(log1.String(), "subscribed to assignments") }, 20*time.Second, 100*time.Millisecond)
 	payloads := []string{"job a", "job b", "job c FAIL", "job d", "job e", "job f"}
@@ -201,7 +210,6 @@ func TestWorkerDaemonOnInProcessNetwork(t *testing.T) {
 	}
 
 	// Run 2 on the same state file picks them up and reports nothing twice.
-	log2 := &syncBuffer{}
 	stop = start(log2)
 	waitFinished(ids2)
 	time.Sleep(2 * time.Second) // room for a wrong second report to show up
