@@ -589,7 +589,7 @@ reasons=
 for reason in "${!DEFER_REASONS[@]}"; do reasons+="${reasons:+, }$reason ${DEFER_REASONS[$reason]}"; done
 info "of the $SUBMITTED submitted: $N_NOW assigned to a worker at once, $N_DEFERRED deferred into a shard queue${reasons:+ ($reasons)}"
 info "and drained to workers in EndBlock (bob's two cancelled ones excepted)"
-EXPIRED_ASSIGNMENTS=$(grep -c 'too late\|REJECTED' "$DEMO_HOME"/worker*.log || true)
+EXPIRED_ASSIGNMENTS=$(cat "$DEMO_HOME"/worker*.log | grep -c 'too late\|REJECTED' || true)
 [ "${EXPIRED_ASSIGNMENTS:-0}" = 0 ] || info "$EXPIRED_ASSIGNMENTS worker reports came after their deadline; those requests were re-queued"
 
 section "Summary: shards (q shard shards, q deferral shard-queue <id>)"
