@@ -18,8 +18,8 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
-	shardtypes "github.com/repshard/repshard/x/shard/types"
 	deferraltypes "github.com/repshard/repshard/x/deferral/types"
+	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
 // grpcAccount signs and broadcasts txs of one account through the generated
