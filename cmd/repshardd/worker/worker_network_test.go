@@ -212,11 +212,39 @@ func TestWorkerDaemonOnInProcessNetwork(t *testing.T) {
 	// Run 2 on the same state file picks them up and reports nothing twice.
 	stop = start(log2)
 	waitFinished(ids2)
+	require.Eventually(t, func() bool {
+		return strings.Count(log2.String(), " reported in block ") == len(ids2)
+	}, 10*time.Second, 100*time.Millisecond)
 	time.Sleep(2 * time.Second) // room for a wrong second report to show up
 	stop()
 	for _, id := range ids1 {
 		require.NotContains(t, log2.String(), fmt.Sprintf("request %d attempt", id), "run 2 touched a request of run 1")
 	}
+
+	// Run 3 without the websocket (a dead RPC address for the subscription):
+	// polling alone picks up the assignments.
+	ids3 := submit("polled 1", "polled 2")
+	log3 := &syncBuffer{}
+	noWS := func() func() {
+		w, err := worker.New(worker.Config{
+			ClientCtx: val.ClientCtx, KeyName: "worker", RPCAddress: "tcp://127.0.0.1:1", Executor: failOnMarker{},
+			StatePath: statePath, PollInterval: 300 * time.Millisecond, Log: log3, Metrics: metrics,
+			GasPrices: sdk.NewDecCoins(sdk.NewDecCoinFromDec(chaincfg.BondDenom, sdkmath.LegacyMustNewDecFromStr("0.001"))),
+		})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { _ = w.Run(ctx); close(done) }()
+		return func() { cancel(); <-done }
+	}
+	stop = noWS()
+	waitFinished(ids3)
+	require.Eventually(t, func() bool { // the daemon has seen its txs in a block
+		return strings.Count(log3.String(), " reported in block ") == len(ids3)
+	}, 10*time.Second, 100*time.Millisecond)
+	stop()
+	require.NotContains(t, log3.String(), "subscribed to assignments")
+	ids2 = append(ids2, ids3...)
 
 	// On chain: every report message of the worker names a different request,
 	// and some tx carried several reports.
