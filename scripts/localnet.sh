@@ -9,7 +9,7 @@
 #                                   $LOCALNET_WORKERS (2) worker daemons: on first start each
 #                                   worker account gets a key, funds from node0 and registers
 #                                   (tx shard register-worker); each `repshardd worker run`
-#                                   talks to node (j-1) mod N.
+#                                   talks to node (j-1) mod N (RPC and gRPC).
 #   scripts/localnet.sh stop        SIGTERM every worker and node, SIGKILL after a grace period.
 #                                   Files stay (a later `start` resumes the chain)
 #                                   unless LOCALNET_CLEAN=1, which removes the folder.
@@ -368,6 +368,7 @@ start_workers() {
     printf '\n==== %s: repshardd worker run --home %s ====\n' "$(date -u +%FT%TZ)" "$home" >>"$LOGS/worker$j.log"
     # shellcheck disable=SC2086 # LOCALNET_WORKER_ARGS is a list of flags
     nohup "$BIN" worker run --home "$home" --metrics "127.0.0.1:$(worker_metrics_port "$j")" \
+      --grpc "$(toml_value "$(node_home "$(worker_node "$j")")/config/app.toml" grpc address)" \
       ${LOCALNET_WORKER_ARGS:-} </dev/null >>"$LOGS/worker$j.log" 2>&1 &
     pid=$!
     printf '%d\n' "$pid" >"$PIDS/worker$j.pid"
