@@ -25,7 +25,7 @@ TEST_TIMEOUT ?= 10m
 LOCALNET_NODES ?= 4
 
 .PHONY: all help build install test lint tools proto-gen proto-check demo \
-        localnet-start localnet-stop clean bench bench-gas bench-endblock test-e2e
+        localnet-start localnet-stop clean bench bench-gas bench-endblock bench-rewards test-e2e
 
 all: build
 
@@ -43,6 +43,7 @@ help:
 	@echo "make localnet-stop   stop the localnet"
 	@echo "make bench-gas       gas of MsgSubmitRequest vs bank MsgSend, and of the EndBlock drain (docs/BENCHMARKS.md)"
 	@echo "make bench-endblock  EndBlock assigning 1,000 requests with 10^3 vs 10^6 queued (slow: fills IAVL)"
+	@echo "make bench-rewards   reward settlement: 10 vs 10,000 epochs elapsed, 10 vs 10,000 workers"
 	@echo "make clean           remove build/ and .proto-deps/"
 
 ###############################################################################
@@ -83,6 +84,9 @@ bench-gas:
 
 bench-endblock:
 	go test ./x/deferral/keeper/ -run '^$$' -bench EndBlockDrain -benchtime 5x -timeout 90m
+
+bench-rewards:
+	go test ./x/rewards/keeper/ -run '^$$' -bench Settle -benchtime 5000x -count 3 -timeout 20m
 
 # The state machine: no time.Now, randomness, goroutines, floats or map
 # ranges there (tools/detcheck).

@@ -633,6 +633,15 @@ info "(a completed request pays its fee less the protocol share; a failed one a 
 section "worker1 claims its rewards (repshardd tx rewards claim-rewards)"
 # The daemon signed txs with worker1's key: read its sequence from the chain.
 load_account worker1
+# An epoch closing between the query and the claim would add its epoch
+# rewards to the claim: claim with at least 5 blocks left in the epoch.
+for _ in $(seq 1 30); do
+  EPOCH_END=$(q rewards epoch -o json | num end_height)
+  [ $((EPOCH_END - $(height))) -gt 5 ] && break
+  sleep 1
+done
+info "reward epoch $(q rewards epoch -o json | num number) ends at height $EPOCH_END (q rewards epoch)"
+PENDING_REWARD[worker1]=$(q rewards pending-rewards "${ADDR[worker1]}" -o json | coin_amount total)
 BEFORE=$(balance "${ADDR[worker1]}")
 send worker1 rewards claim-rewards
 wait_tx "$TX_HASH" >/dev/null
