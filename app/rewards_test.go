@@ -66,6 +66,7 @@ func TestRewardsFiftyWorkersThirtyEpochs(t *testing.T) {
 	rw.DataBytePointsPpm = 7_000 // 7 points per KB next to 1 000 per compute unit
 	rw.FailureRateThresholdPpm = 400_000
 	rw.FailureSlashPpm = 20_000
+	rw.FailureSlashMinAttempts = 2 // 3-block epochs: few attempts per worker each
 	df := deferraltypes.DefaultParams()
 	df.AssignmentTimeoutBlocks = 3
 	df.MaxAttempts = 2

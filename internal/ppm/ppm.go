@@ -42,6 +42,11 @@ func Validate(name string, v uint64) error {
 // step can be configured to do unbounded work.
 const MaxPerBlockCap = 10_000
 
+// MaxBlocks bounds every parameter counted in blocks (periods, windows,
+// timeouts): 10⁹ blocks is decades at any block time, and keeping them this
+// far below 2⁶³ means height + period and 2·period never overflow.
+const MaxBlocks = 1_000_000_000
+
 // AtMost returns a check that rejects values above limit.
 func AtMost(limit uint64) func(name string, v uint64) error {
 	return func(name string, v uint64) error {

@@ -70,6 +70,14 @@ func DefaultParams() Params {
 
 // Validate rejects parameters the deferral service cannot work with.
 func (p Params) Validate() error {
+	if err := ppm.CheckAll(ppm.AtMost(ppm.MaxBlocks),
+		ppm.F("max_wait_blocks", p.MaxWaitBlocks),
+		ppm.F("queue_ttl_blocks", p.QueueTtlBlocks),
+		ppm.F("assignment_timeout_blocks", p.AssignmentTimeoutBlocks),
+		ppm.F("retention_blocks", p.RetentionBlocks),
+	); err != nil {
+		return err
+	}
 	if err := ppm.CheckAll(ppm.Validate,
 		ppm.F("defer_reputation_threshold_ppm", p.DeferReputationThresholdPpm),
 		ppm.F("defer_load_threshold_ppm", p.DeferLoadThresholdPpm),

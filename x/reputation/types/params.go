@@ -46,6 +46,13 @@ func DefaultParams() Params {
 
 // Validate rejects parameters the reputation formulas cannot work with.
 func (p Params) Validate() error {
+	if err := ppm.CheckAll(ppm.AtMost(ppm.MaxBlocks),
+		ppm.F("rate_half_life_blocks", p.RateHalfLifeBlocks),
+		ppm.F("rate_window_blocks", p.RateWindowBlocks),
+		ppm.F("inactivity_decay_blocks", p.InactivityDecayBlocks),
+	); err != nil {
+		return err
+	}
 	if err := ppm.CheckAll(ppm.Validate,
 		ppm.F("default_score_ppm", p.DefaultScorePpm),
 		ppm.F("frequency_penalty_per_request_ppm", p.FrequencyPenaltyPerRequestPpm),

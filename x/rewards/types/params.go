@@ -31,6 +31,11 @@ func DefaultParams() Params {
 
 // Validate rejects parameters the rewards accounting cannot work with.
 func (p Params) Validate() error {
+	if err := ppm.CheckAll(ppm.AtMost(ppm.MaxBlocks),
+		ppm.F("epoch_length_blocks", p.EpochLengthBlocks),
+	); err != nil {
+		return err
+	}
 	if err := ppm.CheckAll(ppm.Validate,
 		ppm.F("protocol_fee_share_ppm", p.ProtocolFeeSharePpm),
 		ppm.F("epoch_emission_fraction_ppm", p.EpochEmissionFractionPpm),

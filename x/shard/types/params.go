@@ -29,13 +29,20 @@ func DefaultParams() Params {
 		TopologyCooldownBlocks:          20,
 		LoadEmaWeightPpm:                200_000,
 		MaxMigrationsPerBlock:           50,
-		MaxTopologyChecksPerBlock:       16,
+		MaxTopologyChecksPerBlock:       32,
 		MaxBondReleasesPerBlock:         50,
 	}
 }
 
 // Validate rejects parameters the shard logic cannot work with.
 func (p Params) Validate() error {
+	if err := ppm.CheckAll(ppm.AtMost(ppm.MaxBlocks),
+		ppm.F("unbonding_period_blocks", p.UnbondingPeriodBlocks),
+		ppm.F("sustain_blocks", p.SustainBlocks),
+		ppm.F("topology_cooldown_blocks", p.TopologyCooldownBlocks),
+	); err != nil {
+		return err
+	}
 	if err := p.MinWorkerBond.Validate(); err != nil {
 		return fmt.Errorf("min_worker_bond: %w", err)
 	}

@@ -60,7 +60,10 @@ type Params struct {
 	// max_migrations_per_block caps the workers and queued requests moved
 	// between shards in one block.
 	MaxMigrationsPerBlock uint32 `protobuf:"varint,12,opt,name=max_migrations_per_block,json=maxMigrationsPerBlock,proto3" json:"max_migrations_per_block,omitempty"`
-	// max_topology_checks_per_block caps the shards examined for split/merge in one block.
+	// max_topology_checks_per_block caps the shards examined for split/merge in
+	// one block (round robin). At least 4 × max_shards_per_class checks every
+	// shard every block; below that, each shard's load EMA and sustain counters
+	// advance once per ⌈shards / cap⌉ blocks.
 	MaxTopologyChecksPerBlock uint32 `protobuf:"varint,13,opt,name=max_topology_checks_per_block,json=maxTopologyChecksPerBlock,proto3" json:"max_topology_checks_per_block,omitempty"`
 	// max_bond_releases_per_block caps the worker bonds returned (and worker
 	// records deleted) by the x/shard EndBlock in one block; the rest wait for
