@@ -25,7 +25,8 @@ TEST_TIMEOUT ?= 10m
 LOCALNET_NODES ?= 4
 
 .PHONY: all help build install test lint tools proto-gen proto-check demo \
-        localnet-start localnet-stop clean bench bench-gas bench-endblock
+        localnet-start localnet-stop clean bench bench-gas bench-endblock \
+        test-sim-short test-sim-long test-fuzz bench-load
 
 all: build
 
@@ -42,6 +43,10 @@ help:
 	@echo "make localnet-stop   stop the localnet"
 	@echo "make bench-gas       gas of MsgSubmitRequest vs bank MsgSend, and of the EndBlock drain (docs/BENCHMARKS.md)"
 	@echo "make bench-endblock  EndBlock assigning 1,000 requests with 10^3 vs 10^6 queued (slow: fills IAVL)"
+	@echo "make test-sim-short  app simulation: invariants every block, determinism, import/export (CI, a few minutes)"
+	@echo "make test-sim-long   the same simulation, longer and with more seeds (by hand)"
+	@echo "make test-fuzz       each Go fuzz target for FUZZTIME=$(FUZZTIME)"
+	@echo "make bench-load      single-node load test: bank MsgSend vs MsgSubmitRequest (by hand, minutes)"
 	@echo "make clean           remove build/ and .proto-deps/"
 
 ###############################################################################
@@ -61,6 +66,32 @@ install:
 test:
 	go test -timeout $(TEST_TIMEOUT) ./...
 	cd tools && go test ./detcheck/
+
+# The app simulation (app/sim_test.go, build tag sims; SDK simsx runner):
+# random valid and invalid msgs of every module, DESIGN.md's invariants after
+# every block, app-hash determinism (3 seeds), export/import and simulation
+# after import. The flags are the SDK's plus -SimSeeds and -SimRuns.
+SIM_TESTS = TestFullAppSimulation|TestAppStateDeterminism|TestAppImportExport|TestAppSimulationAfterImport
+
+test-sim-short:
+	go test -tags sims ./app/ -run '$(SIM_TESTS)' -count=1 -timeout 30m \
+	  -NumBlocks=40 -BlockSize=40 -SimSeeds=2 -SimRuns=3
+
+test-sim-long:
+	go test -tags sims ./app/ -run '$(SIM_TESTS)' -count=1 -timeout 4h -v \
+	  -NumBlocks=400 -BlockSize=100 -SimSeeds=5 -SimRuns=3
+
+# Go native fuzzing: each target runs FUZZTIME from its committed seed corpus
+# (testdata/fuzz/<target>). go test -fuzz takes one target per run.
+FUZZTIME ?= 10s
+FUZZ_TARGETS = ./app:FuzzMsgServer ./app:FuzzTxDecode
+
+test-fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "go test $$pkg -run '^$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME)"; \
+	  go test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 # Every .go file of the repo, generated code included (it is gofmt-clean).
 GO_FILES = $(shell find . \( -path ./.git -o -path ./build -o -path ./.proto-deps -o -path ./.localnet \) -prune \
