@@ -182,3 +182,13 @@ localnet-stop:
 
 clean:
 	rm -rf $(BUILDDIR) .proto-deps
+
+###############################################################################
+###                              Load benchmark                             ###
+###############################################################################
+
+# A single-node chain loaded by cmd/repshard-load (pre-signed txs, CometBFT
+# broadcast_tx_sync at fixed offered rates): bank MsgSend, then
+# MsgSubmitRequest, then a mix; LOAD_RATES, LOAD_DURATION, LOAD_ACCOUNTS.
+bench-load:
+	scripts/bench-load.sh
