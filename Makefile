@@ -26,7 +26,7 @@ LOCALNET_NODES ?= 4
 
 .PHONY: all help build install test lint tools proto-gen proto-check demo \
         localnet-start localnet-stop clean bench bench-gas bench-endblock \
-        test-sim-short test-sim-long test-fuzz bench-load
+        test-sim-short test-sim-long test-fuzz bench-load bench-state
 
 all: build
 
@@ -46,6 +46,7 @@ help:
 	@echo "make test-sim-short  app simulation: invariants every block, determinism, import/export (CI, a few minutes)"
 	@echo "make test-sim-long   the same simulation, longer and with more seeds (by hand)"
 	@echo "make test-fuzz       each Go fuzz target for FUZZTIME=$(FUZZTIME)"
+	@echo "make bench-state     state bytes per request record: open, finished, after pruning"
 	@echo "make bench-load      single-node load test: bank MsgSend vs MsgSubmitRequest (by hand, minutes)"
 	@echo "make clean           remove build/ and .proto-deps/"
 
@@ -99,6 +100,10 @@ GO_FILES = $(shell find . \( -path ./.git -o -path ./build -o -path ./.proto-dep
 
 # Figures for docs/BENCHMARKS.md; each prints the numbers it measured.
 bench: bench-gas bench-endblock
+
+# State bytes of a request record while open, finished, and after pruning.
+bench-state:
+	go test ./app/ -run 'TestStateBytesPerRequest' -count=1 -v
 
 bench-gas:
 	go test ./app/ -run 'TestSubmitRequestGasVersusBankSend|TestDrainGasMatchesTheCharge' -count=1 -v
