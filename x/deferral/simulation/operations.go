@@ -32,9 +32,10 @@ func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper
 	reg.Add(weights.Get("msg_update_params_unauthorized", 2), MsgUpdateParamsUnauthorizedFactory())
 }
 
-// ProposalMsgs registers the governance proposals of x/deferral.
+// ProposalMsgs registers the governance proposals (x/gov submits each with
+// a 25th of its weight) of x/deferral.
 func ProposalMsgs(weights simsx.WeightSource, reg simsx.Registry) {
-	reg.Add(weights.Get("msg_update_params", 20), MsgUpdateParamsFactory())
+	reg.Add(weights.Get("msg_update_params", 100), MsgUpdateParamsFactory())
 }
 
 // scanLimit bounds how many index entries one operation reads.

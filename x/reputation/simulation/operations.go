@@ -18,9 +18,10 @@ func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, _ keeper
 	reg.Add(weights.Get("msg_update_params_unauthorized", 2), MsgUpdateParamsUnauthorizedFactory())
 }
 
-// ProposalMsgs registers the governance proposals of x/reputation.
+// ProposalMsgs registers the governance proposals (x/gov submits each with
+// a 25th of its weight) of x/reputation.
 func ProposalMsgs(weights simsx.WeightSource, reg simsx.Registry) {
-	reg.Add(weights.Get("msg_update_params", 20), MsgUpdateParamsFactory())
+	reg.Add(weights.Get("msg_update_params", 100), MsgUpdateParamsFactory())
 }
 
 // MsgUpdateParamsUnauthorizedFactory sends MsgUpdateParams signed by an

@@ -27,9 +27,10 @@ func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper
 	reg.Add(weights.Get("msg_update_params_unauthorized", 2), MsgUpdateParamsUnauthorizedFactory(k))
 }
 
-// ProposalMsgs registers the governance proposals of x/shard.
+// ProposalMsgs registers the governance proposals (x/gov submits each with
+// a 25th of its weight) of x/shard.
 func ProposalMsgs(weights simsx.WeightSource, reg simsx.Registry) {
-	reg.Add(weights.Get("msg_update_params", 20), MsgUpdateParamsFactory())
+	reg.Add(weights.Get("msg_update_params", 100), MsgUpdateParamsFactory())
 }
 
 // simWorkers returns the workers that are simulation accounts, with the
