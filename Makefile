@@ -25,7 +25,7 @@ TEST_TIMEOUT ?= 10m
 LOCALNET_NODES ?= 4
 
 .PHONY: all help build install test lint tools proto-gen proto-check demo \
-        localnet-start localnet-stop clean bench bench-gas bench-endblock \
+        localnet-start localnet-stop clean bench bench-gas bench-endblock bench-rewards test-e2e \
         test-sim-short test-sim-long test-fuzz bench-load bench-state
 
 all: build
@@ -34,12 +34,13 @@ help:
 	@echo "make build           build $(BUILDDIR)/$(BINARY)"
 	@echo "make install         install $(BINARY) into \$$GOBIN"
 	@echo "make test            run the unit and integration tests"
+	@echo "make test-e2e        end-to-end tests on real processes: 4 validators, 2 worker daemons, faults (testutil/e2e, a few minutes)"
 	@echo "make lint            gofmt, go vet, and detcheck (no time.Now, randomness, goroutines, floats or map ranges in the state machine)"
 	@echo "make tools           build buf and the protoc plugins (tools/go.mod) into $(TOOLSDIR)"
 	@echo "make proto-gen       regenerate x/*/types/*.pb.go and *.pb.gw.go from proto/"
 	@echo "make proto-check     fail if the committed generated code differs from proto/"
 	@echo "make demo            one-node chain: workers, 50 requests, summary, governance (scripts/demo.sh)"
-	@echo "make localnet-start  start LOCALNET_NODES=$(LOCALNET_NODES) validators on loopback (scripts/localnet.sh)"
+	@echo "make localnet-start  start LOCALNET_NODES=$(LOCALNET_NODES) validators and 2 worker daemons on loopback (scripts/localnet.sh)"
 	@echo "make localnet-stop   stop the localnet"
 	@echo "make bench-gas       gas of MsgSubmitRequest vs bank MsgSend, and of the EndBlock drain (docs/BENCHMARKS.md)"
 	@echo "make bench-endblock  EndBlock assigning 1,000 requests with 10^3 vs 10^6 queued (slow: fills IAVL)"
@@ -48,6 +49,7 @@ help:
 	@echo "make test-fuzz       each Go fuzz target for FUZZTIME=$(FUZZTIME)"
 	@echo "make bench-state     state bytes per request record: open, finished, after pruning"
 	@echo "make bench-load      single-node load test: bank MsgSend vs MsgSubmitRequest (by hand, minutes)"
+	@echo "make bench-rewards   reward settlement: 10 vs 10,000 epochs elapsed, 10 vs 10,000 workers"
 	@echo "make clean           remove build/ and .proto-deps/"
 
 ###############################################################################
@@ -93,6 +95,13 @@ test-fuzz:
 	  echo "go test $$pkg -run '^$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME)"; \
 	  go test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
+# End-to-end tests (testutil/e2e, build tag e2e): they build repshardd
+# themselves and run a 4-validator localnet with 2 worker daemons on loopback
+# ports from E2E_PORT_BASE (default 44657, clear of the default localnet and
+# of make demo).
+E2E_TIMEOUT ?= 20m
+test-e2e:
+	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./testutil/e2e/
 
 # Every .go file of the repo, generated code included (it is gofmt-clean).
 GO_FILES = $(shell find . \( -path ./.git -o -path ./build -o -path ./.proto-deps -o -path ./.localnet \) -prune \
@@ -110,6 +119,9 @@ bench-gas:
 
 bench-endblock:
 	go test ./x/deferral/keeper/ -run '^$$' -bench EndBlockDrain -benchtime 5x -timeout 90m
+
+bench-rewards:
+	go test ./x/rewards/keeper/ -run '^$$' -bench Settle -benchtime 5000x -count 3 -timeout 20m
 
 # The state machine: no time.Now, randomness, goroutines, floats or map
 # ranges there (tools/detcheck).

@@ -252,6 +252,9 @@ func New(
 	app.DeferralKeeper = deferralkeeper.NewKeeper(appCodec,
 		runtime.NewKVStoreService(keys[deferraltypes.StoreKey]), accAddrCodec, authority,
 		app.ReputationKeeper, app.ShardKeeper, app.RewardsKeeper)
+	// x/reputation reads stake (x/staking), finished requests (x/deferral) and
+	// worker bonds (x/shard) through plain interfaces (app/reputation_adapters.go).
+	app.ReputationKeeper.SetExternalKeepers(app.StakingKeeper, reviewRequests{app.DeferralKeeper}, workerBonds{app.ShardKeeper})
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),

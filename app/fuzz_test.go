@@ -86,9 +86,13 @@ func newFuzzBase(t testing.TB) *fuzzBase {
 			Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority}, CapacityUnits: 10, Bond: shardParams.MinWorkerBond}},
 		"submit_assigned": {requester, submit(requester, 5)},
 		"submit_queued":   {other, submit(other, 50)},
+		"complete_first": {worker, &deferraltypes.MsgCompleteRequest{Worker: worker.Address.String(), RequestId: 1,
+			ResultHash: make([]byte, 32)}},
+		"submit_assigned_again": {requester, submit(requester, 4)},
 	}
 	b := &fuzzBase{chain: c, txs: map[string][]byte{}}
-	for _, name := range []string{"register_worker", "submit_assigned", "submit_queued"} {
+	// Request 1 completed (reviewable), 2 queued, 3 assigned.
+	for _, name := range []string{"register_worker", "submit_assigned", "submit_queued", "complete_first", "submit_assigned_again"} {
 		tx := c.SignTx(t, msgs[name].from, msgs[name].msg)
 		b.txs[name] = tx
 		for _, res := range c.NextBlock(t, tx) {
@@ -107,6 +111,8 @@ func newFuzzBase(t testing.TB) *fuzzBase {
 		"fail_request":      {worker, &deferraltypes.MsgFailRequest{Worker: worker.Address.String(), RequestId: 1, Reason: "oom"}},
 		"cancel_request":    {other, &deferraltypes.MsgCancelRequest{Requester: other.Address.String(), RequestId: 2}},
 		"claim_rewards":     {worker, &rewardstypes.MsgClaimRewards{Worker: worker.Address.String()}},
+		"submit_review":     {worker, &reputationtypes.MsgSubmitReview{Reviewer: worker.Address.String(), RequestId: 1, Rating: 4}},
+		"fund_pool":         {other, &rewardstypes.MsgFundPool{Funder: other.Address.String(), Amount: sdk.NewInt64Coin(chaincfg.BondDenom, 1_000)}},
 		"update_params":     {other, &deferraltypes.MsgUpdateParams{Authority: deferraltypes.GovAuthority(), Params: deferraltypes.DefaultParams()}},
 	} {
 		b.txs[name] = c.SignTx(t, m.from, m.msg)
@@ -152,7 +158,7 @@ func fuzzMsg(b *fuzzBase, kind, signer uint8, id, units uint64, amount int64, da
 	if signer%2 == 0 {
 		authority = gov
 	}
-	switch kind % 12 {
+	switch kind % 14 {
 	case 0:
 		return &shardtypes.MsgRegisterWorker{Worker: addr, Classes: classes, CapacityUnits: units, StorageBytes: id, Bond: coin}
 	case 1:
@@ -164,6 +170,9 @@ func fuzzMsg(b *fuzzBase, kind, signer uint8, id, units uint64, amount int64, da
 			Requester: addr, Class: shardtypes.ShardClass(int32(pick(data, 0)%7) - 1),
 			Urgency: deferraltypes.Urgency(int32(pick(data, 1)%7) - 1), ComputeUnits: units,
 			PayloadUri: text, DataBytes: id, MaxFee: coin,
+		}
+		if signer%3 == 0 {
+			m.PowNonce = []byte(text)
 		}
 		if len(data) > 2 {
 			switch data[2] % 3 {
@@ -201,6 +210,10 @@ func fuzzMsg(b *fuzzBase, kind, signer uint8, id, units uint64, amount int64, da
 		p.DefaultScorePpm, p.WeightCompletion, p.RateWindowBlocks = uint32(units), uint32(units>>32), id
 		p.PowMinDifficultyBits, p.StakeReferenceAmount = uint32(pick(data, 0)), sdkmath.NewInt(amount)
 		return &reputationtypes.MsgUpdateParams{Authority: authority, Params: p}
+	case 12:
+		return &reputationtypes.MsgSubmitReview{Reviewer: addr, RequestId: id, Rating: uint32(units)}
+	case 13:
+		return &rewardstypes.MsgFundPool{Funder: addr, Amount: coin}
 	default:
 		p := rewardstypes.DefaultParams()
 		p.ProtocolFeeSharePpm, p.EpochLengthBlocks, p.EpochEmissionFixed = uint32(units), id, coin
@@ -218,7 +231,7 @@ func fuzzMsg(b *fuzzBase, kind, signer uint8, id, units uint64, amount int64, da
 func FuzzMsgServer(f *testing.F) {
 	b := getFuzzBase(f)
 	sum := sha256.Sum256([]byte("result"))
-	for kind := range uint8(12) {
+	for kind := range uint8(14) {
 		f.Add(kind, uint8(0), uint64(1), uint64(5), int64(10_000_000), sum[:], "x")
 		f.Add(kind, uint8(1), uint64(2), uint64(0), int64(-1), []byte{1, 2, 0, 'a'}, "rep1invalid")
 		f.Add(kind, uint8(200), ^uint64(0), ^uint64(0), int64(1)<<62, []byte{}, "")
@@ -319,7 +332,7 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	msgDir := filepath.Join("testdata", "fuzz", "FuzzMsgServer")
 	require.NoError(t, os.MkdirAll(msgDir, 0o755))
 	sum := sha256.Sum256([]byte("result"))
-	for kind := range 12 {
+	for kind := range 14 {
 		body := fmt.Sprintf("go test fuzz v1\nbyte(%s)\nbyte('\\x00')\nuint64(1)\nuint64(5)\nint64(10000000)\n[]byte(%s)\nstring(\"x\")\n",
 			strconv.QuoteRune(rune(kind)), strconv.Quote(string(sum[:])))
 		require.NoError(t, os.WriteFile(filepath.Join(msgDir, fmt.Sprintf("msg_kind_%02d", kind)), []byte(body), 0o644))

@@ -20,6 +20,8 @@ import (
 //
 //   - escrow balance = Σ fees of QUEUED and ASSIGNED requests;
 //   - rewards balance ≥ Σ unclaimed worker earnings + undistributed pool;
+//     the reward pool's book balances: funded = epoch rewards claimed + owed
+//   - unsettled + pool + dust (x/rewards CheckAccounting);
 //   - shard bond balance = Σ worker bonds;
 //   - every QUEUED request is in exactly one queue entry, every queue entry points to a QUEUED request;
 //   - shard in-flight units = Σ compute units of its ASSIGNED requests, and likewise per worker;
@@ -85,7 +87,7 @@ func (app *App) CheckInvariants(ctx sdk.Context) error {
 	if escrow := app.RewardsKeeper.EscrowBalance(ctx); !escrow.Equal(openFees) {
 		fail("escrow balance %s, Σ fees of open requests %s", escrow, openFees)
 	}
-	if err := app.RewardsKeeper.CheckSolvency(ctx); err != nil {
+	if err := app.RewardsKeeper.CheckAccounting(ctx); err != nil {
 		errs = append(errs, err)
 	}
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make bench-load: a single-node chain under load from a real signing client.
 #
-# Starts a one-validator chain from a fresh home (ports 46656/46657/49090/
-# 41317, clear of the localnet's 26656+ and the demo's 36656+), funds
+# Starts a one-validator chain from a fresh home (ports 17656/17657/17090/
+# 17317, clear of the localnet's 26656+100i, the demo's 36656+ and the e2e
+# tests' 44656..47000; LOAD_*_PORT override them), funds
 # LOAD_ACCOUNTS accounts in genesis, and runs cmd/repshard-load: account 0
 # registers as a worker with a large capacity, then at each offered rate of
 # LOAD_RATES the others broadcast (broadcast_tx_sync) bank MsgSend for
@@ -12,10 +13,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RPC_PORT=${LOAD_RPC_PORT:-46657}
-P2P_PORT=${LOAD_P2P_PORT:-46656}
-GRPC_PORT=${LOAD_GRPC_PORT:-49090}
-API_PORT=${LOAD_API_PORT:-41317}
+RPC_PORT=${LOAD_RPC_PORT:-17657}
+P2P_PORT=${LOAD_P2P_PORT:-17656}
+GRPC_PORT=${LOAD_GRPC_PORT:-17090}
+API_PORT=${LOAD_API_PORT:-17317}
 RATES=${LOAD_RATES:-50,100,200,400}
 DURATION=${LOAD_DURATION:-60s}
 ACCOUNTS=${LOAD_ACCOUNTS:-200}

@@ -12,8 +12,10 @@
 #     queues that EndBlock drains;
 #   - bob's two low-priority requests wait in a shard no worker serves, and he
 #     cancels them;
-#   - a worker loop polls each worker's assignments and completes them with the
-#     sha256 of the payload, except carol's, which it fails;
+#   - two worker daemons (repshardd worker run) learn their assignments from
+#     the node's event subscription and complete them with the sha256 of the
+#     payload, except carol's, which their --exec program fails; a live
+#     progress line (height, queued, assigned, completed, failed) runs meanwhile;
 #   - a summary: requests by status, shard queues and load, requester
 #     reputation, worker rewards; worker1 claims its rewards;
 #   - finally an x/reputation weight is changed through a governance proposal
@@ -25,7 +27,7 @@
 #   DEMO_RPC_PORT (36657)  DEMO_P2P_PORT (36656)  DEMO_GRPC_PORT (39090)  DEMO_API_PORT (31317)
 #   (clear of the localnet's 26657+100i, 26656+100i, 9090+100i and 1317+100i)
 #   DEMO_REQUESTS (48)     requests to the served classes (bob's 2 low-priority ones come on top)
-#   DEMO_TIMEOUT (240)     seconds the worker loop may take before the demo fails
+#   DEMO_TIMEOUT (240)     seconds the workers may take before the demo fails
 #   DEMO_NEW_WEIGHT        new weight_completion (default: current + 1)
 set -euo pipefail
 shopt -s inherit_errexit # a failure inside $(...) stops the demo too
@@ -49,15 +51,15 @@ case $REQUESTS$LOOP_TIMEOUT in *[!0-9]*) echo "DEMO_REQUESTS and DEMO_TIMEOUT mu
 
 REQUESTERS=(alice bob carol)
 WORKERS=(worker1 worker2)
-FAILING=carol          # the worker loop fails this requester's requests
+FAILING=carol          # the workers' executor fails this requester's requests
 FUND=100000000$DENOM   # 100 REP for each requester and worker
 WORKER_CAPACITY=40     # compute units each worker processes at once
-PASS_EVERY=8           # submissions between two worker-loop passes while submitting
 WORKER_STORAGE=1073741824
 
 DEMO_HOME=$(mktemp -d "${TMPDIR:-/tmp}/repshard-demo.XXXXXX")
 LOG=$DEMO_HOME/node.log
 NODE_PID=
+WORKER_PIDS=()
 
 # --- helpers ----------------------------------------------------------------
 
@@ -70,7 +72,9 @@ die() {
 }
 
 cleanup() {
-  local rc=$?
+  local rc=$? pid
+  for pid in "${WORKER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${WORKER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ -n "$NODE_PID" ] && kill -0 "$NODE_PID" 2>/dev/null; then
     kill "$NODE_PID" 2>/dev/null || true
     for _ in $(seq 1 50); do
@@ -354,6 +358,34 @@ done
 [ "${WORKER_SHARD[worker1]}" != "${WORKER_SHARD[worker2]}" ] ||
   die "both workers joined shard ${WORKER_SHARD[worker1]}; expected two shards with capacity"
 
+section "Worker daemons (repshardd worker run --from <worker> --exec <executor>)"
+EXECUTOR=$DEMO_HOME/executor.sh
+cat >"$EXECUTOR" <<EOF
+#!/bin/sh
+# The demo's executor: the payload on stdin, the sha256 of it on stdout;
+# $FAILING's requests fail (non-zero exit, the reason on stderr).
+if [ "\$REPSHARD_REQUESTER" = "${ADDR[$FAILING]}" ]; then
+  echo "demo: rejects $FAILING's input" >&2
+  exit 1
+fi
+sha256sum | cut -c1-64
+EOF
+chmod +x "$EXECUTOR"
+for w in "${WORKERS[@]}"; do
+  "$BIN" worker run --home "$DEMO_HOME" --from "$w" --keyring-backend test --chain-id "$CHAIN_ID" \
+    --node "$NODE" --exec "$EXECUTOR" >"$DEMO_HOME/$w.log" 2>&1 &
+  WORKER_PIDS+=("$!")
+  info "$w: pid $!, log $DEMO_HOME/$w.log, state $DEMO_HOME/worker/${ADDR[$w]}.jsonl"
+done
+for w in "${WORKERS[@]}"; do
+  for _ in $(seq 1 50); do
+    grep -q 'subscribed to assignments' "$DEMO_HOME/$w.log" && break
+    sleep 0.2
+  done
+  grep -q 'subscribed to assignments' "$DEMO_HOME/$w.log" || die "$w's daemon did not subscribe: $(tail -n 5 "$DEMO_HOME/$w.log")"
+done
+info "both daemons subscribed to their assignments"
+
 # --- 7. workload ----------------------------------------------------------------
 
 PRICE=$(q deferral params -o json | coin_amount price_per_compute_unit)
@@ -440,37 +472,6 @@ confirm_pending() {
   CONFIRMED_HEIGHT=$top
 }
 
-# worker_pass: what a worker daemon does, for both workers: list the worker's
-# assignments, and for each ASSIGNED one not yet reported, "process" it —
-# the result is the sha256 of the payload — and report it with
-# complete-request; requests of $FAILING are reported with fail-request.
-worker_pass() {
-  local w list line id attempts requester payload result
-  for w in "${WORKERS[@]}"; do
-    list=$(q deferral requests-by-worker "${ADDR[$w]}" -o json --page-limit 1000 | json_items)
-    while IFS= read -r line; do
-      [[ $line == *'"status":"REQUEST_STATUS_ASSIGNED"'* ]] || continue
-      id=$(json_num id <<<"$line")
-      attempts=$(json_num attempts <<<"$line")
-      [ -z "${REPORTED[$id/$attempts]:-}" ] || continue # reported, not yet in a block
-      REPORTED[$id/$attempts]=1
-      requester=$(json_str requester <<<"$line")
-      if [ "$requester" = "${ADDR[$FAILING]}" ]; then
-        send "$w" deferral fail-request "$id" "demo: $w rejects $FAILING's input"
-        PENDING[$TX_HASH]=fail
-        [ -n "$EXAMPLE_FAIL" ] || EXAMPLE_FAIL="$w: tx deferral fail-request $id \"demo: $w rejects $FAILING's input\""
-      else
-        payload=$(json_str payload <<<"$line")
-        result=$(printf '%s' "$payload" | base64 -d | sha256sum | cut -c1-64)
-        send "$w" deferral complete-request "$id" "$result"
-        PENDING[$TX_HASH]=complete
-        [ -n "$EXAMPLE_COMPLETE" ] ||
-          EXAMPLE_COMPLETE="$w: tx deferral complete-request $id $result   # sha256 of \"$(printf '%s' "$payload" | base64 -d)\""
-      fi
-    done <<<"$list"
-  done
-}
-
 # print_shards: one line per shard from q shard shards, with the length of its
 # queue from q deferral shard-queue.
 print_shards() {
@@ -494,7 +495,7 @@ section "Submitting $TOTAL requests from ${REQUESTERS[*]} (repshardd tx deferral
 info "price $PRICE$DENOM per compute unit; classes high-priority and compute-intensive (served by the"
 info "workers) and 2 low-priority ones from bob (no worker serves that class); urgencies low..critical."
 info "Each requester's txs are signed with explicit sequences and broadcast without waiting, so"
-info "several land in each block; every $PASS_EVERY submissions the worker loop runs a pass (see below)."
+info "several land in each block; the worker daemons report results as assignments come."
 
 # Bob's low-priority requests go to a shard without workers: they stay queued.
 LOW_HASHES=()
@@ -519,7 +520,6 @@ for ((i = 0; i < REQUESTS; i++)); do
   if [ -t 1 ] || ((SUBMITTED % 10 == 0 || SUBMITTED == TOTAL)); then
     progress "submitted $SUBMITTED/$TOTAL (last: $requester, $class, $units units, urgency $urgency)"
   fi
-  if (((i + 1) % PASS_EVERY == 0)); then worker_pass; fi
 done
 progress_done
 
@@ -544,32 +544,40 @@ for id in "${LOW_IDS[@]}"; do
   PENDING[$TX_HASH]=cancel
 done
 
-section "Worker loop: complete assignments (fail $FAILING's) until nothing is queued or assigned"
-info "Each pass, for each worker: q deferral requests-by-worker <worker> -o json, and for every"
-info "REQUEST_STATUS_ASSIGNED request: complete-request <id> <sha256 of the payload>, or"
-info "fail-request for $FAILING's. Assignments must be reported within $TIMEOUT_BLOCKS blocks."
+section "Worker daemons at work until nothing is queued or assigned"
+info "Each daemon learns its assignments from the node's websocket events (polling when the"
+info "subscription drops), runs its executor and reports several results per tx; assignments"
+info "must be reported within $TIMEOUT_BLOCKS blocks. Logs: $DEMO_HOME/worker1.log, worker2.log"
 START=$SECONDS
 while :; do
-  wait_next_block
-  worker_pass
   confirm_pending
   QUEUED=$(status_count queued)
   ASSIGNED=$(status_count assigned)
-  progress "queued $QUEUED | assigned $ASSIGNED | completed $N_COMPLETED | failed $N_FAILED | cancelled $N_CANCELLED | txs to confirm ${#PENDING[@]}"
+  N_COMPLETED=$(status_count completed)
+  N_FAILED=$(status_count failed)
+  progress "height $(height) | queued $QUEUED | assigned $ASSIGNED | completed $N_COMPLETED | failed $N_FAILED | cancelled $N_CANCELLED"
   if [ "$QUEUED" = 0 ] && [ "$ASSIGNED" = 0 ] && [ "${#PENDING[@]}" = 0 ]; then
     break
   fi
+  for pid in "${WORKER_PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null || die "a worker daemon (pid $pid) exited; see $DEMO_HOME/worker*.log"
+  done
   if ((SECONDS - START > LOOP_TIMEOUT)); then
     progress_done
-    die "the worker loop timed out after $LOOP_TIMEOUT s: $QUEUED queued, $ASSIGNED assigned, ${#PENDING[@]} txs not confirmed (DEMO_TIMEOUT raises the limit)"
+    die "the workers timed out after $LOOP_TIMEOUT s: $QUEUED queued, $ASSIGNED assigned, ${#PENDING[@]} txs not confirmed (DEMO_TIMEOUT raises the limit)"
   fi
+  sleep 1
 done
 progress_done
 info "done in $((SECONDS - START)) s"
 [ -z "$EXAMPLE_NOW" ] || info "e.g. $EXAMPLE_NOW"
 [ -z "$EXAMPLE_DEFERRED" ] || info "e.g. $EXAMPLE_DEFERRED"
-[ -z "$EXAMPLE_COMPLETE" ] || info "e.g. $EXAMPLE_COMPLETE"
-[ -z "$EXAMPLE_FAIL" ] || info "e.g. $EXAMPLE_FAIL"
+for w in "${WORKERS[@]}"; do
+  line=$(grep -m1 ': completed result=' "$DEMO_HOME/$w.log" || true)
+  [ -z "$line" ] || info "e.g. $w.log: ${line#* }"
+  line=$(grep -m1 ': failed (' "$DEMO_HOME/$w.log" || true)
+  [ -z "$line" ] || info "e.g. $w.log: ${line#* }"
+done
 
 # --- 8. summary -----------------------------------------------------------------
 
@@ -581,7 +589,8 @@ reasons=
 for reason in "${!DEFER_REASONS[@]}"; do reasons+="${reasons:+, }$reason ${DEFER_REASONS[$reason]}"; done
 info "of the $SUBMITTED submitted: $N_NOW assigned to a worker at once, $N_DEFERRED deferred into a shard queue${reasons:+ ($reasons)}"
 info "and drained to workers in EndBlock (bob's two cancelled ones excepted)"
-[ "$N_MISSED" = 0 ] || info "$N_MISSED worker reports came after their deadline; those requests were re-queued"
+EXPIRED_ASSIGNMENTS=$(cat "$DEMO_HOME"/worker*.log | grep -c 'too late\|REJECTED' || true)
+[ "${EXPIRED_ASSIGNMENTS:-0}" = 0 ] || info "$EXPIRED_ASSIGNMENTS worker reports came after their deadline; those requests were re-queued"
 
 section "Summary: shards (q shard shards, q deferral shard-queue <id>)"
 print_shards
@@ -622,6 +631,17 @@ done
 info "(a completed request pays its fee less the protocol share; a failed one a share of it)"
 
 section "worker1 claims its rewards (repshardd tx rewards claim-rewards)"
+# The daemon signed txs with worker1's key: read its sequence from the chain.
+load_account worker1
+# An epoch closing between the query and the claim would add its epoch
+# rewards to the claim: claim with at least 5 blocks left in the epoch.
+for _ in $(seq 1 30); do
+  EPOCH_END=$(q rewards epoch -o json | num end_height)
+  [ $((EPOCH_END - $(height))) -gt 5 ] && break
+  sleep 1
+done
+info "reward epoch $(q rewards epoch -o json | num number) ends at height $EPOCH_END (q rewards epoch)"
+PENDING_REWARD[worker1]=$(q rewards pending-rewards "${ADDR[worker1]}" -o json | coin_amount total)
 BEFORE=$(balance "${ADDR[worker1]}")
 send worker1 rewards claim-rewards
 wait_tx "$TX_HASH" >/dev/null

@@ -5,25 +5,44 @@
 #                                   --single-host) if none exist, start one
 #                                   `repshardd start` per node and return once every
 #                                   node is at height >= 2. Default N: $LOCALNET_NODES or 4.
-#                                   `start 1` is a single-validator chain.
-#   scripts/localnet.sh stop        SIGTERM every node, SIGKILL after a grace period.
+#                                   `start 1` is a single-validator chain. Then
+#                                   $LOCALNET_WORKERS (2) worker daemons: on first start each
+#                                   worker account gets a key, funds from node0 and registers
+#                                   (tx shard register-worker); each `repshardd worker run`
+#                                   talks to node (j-1) mod N (RPC and gRPC).
+#   scripts/localnet.sh stop        SIGTERM every worker and node, SIGKILL after a grace period.
 #                                   Files stay (a later `start` resumes the chain)
 #                                   unless LOCALNET_CLEAN=1, which removes the folder.
-#   scripts/localnet.sh status      one line per node: role, home, RPC, PID, height.
-#                                   Exit status 0 when every node is up, 1 otherwise.
+#   scripts/localnet.sh status      one line per process (nodes, then workers): name,
+#                                   role, home, RPC, PID, height (a worker: of its node).
+#                                   Exit status 0 when every process is up, 1 otherwise.
+#
+# Kill and restart one process (status gives its PID and HOME):
+#   kill -9 PID; repshardd start --home HOME          (a node)
+#   kill -9 PID; repshardd worker run --home HOME     (a worker: client.toml there names
+#                                                      its key, node and chain id)
+# `start` also restarts whatever is down, and `stop` finds restarted processes.
 #
 # Layout ($LOCALNET_DIR, default <repo>/.localnet):
 #   node<i>/repshardd/   node home, holding validator i's key "node<i>" (keyring test):
 #                        repshardd tx ... --from node0 --home .localnet/node0/repshardd \
 #                          --keyring-backend test --chain-id repshard-local-1 --node tcp://127.0.0.1:26657
 #   logs/node<i>.log     node output        pids/node<i>.pid   node PID
-# Ports of node i: P2P 26656+100i, RPC 26657+100i, REST 1317+100i, gRPC 9090+100i
-# (see `repshardd testnet init-files --help`).
+#   worker<j>/           worker j's home (j = 1..), key "worker<j>" (keyring test), state file
+#   logs/worker<j>.log   daemon output      pids/worker<j>.pid daemon PID
+# Ports of node i: P2P 26656+100i, RPC 26657+100i, REST 1317+100i, gRPC 9090+100i,
+# all shifted by LOCALNET_PORT_BASE-26657 (see `repshardd testnet init-files --help`);
+# worker j serves Prometheus metrics on 26661+100(j-1) (shifted alike).
 #
 # Environment: REPSHARDD (binary, default <repo>/build/repshardd; this script never
 # builds), LOCALNET_DIR, LOCALNET_NODES, LOCALNET_CHAIN_ID (repshard-local-1),
 # LOCALNET_START_TIMEOUT (seconds to wait for blocks, 120), LOCALNET_STOP_GRACE
-# (seconds between SIGTERM and SIGKILL, 15), LOCALNET_CLEAN (1: stop also deletes).
+# (seconds between SIGTERM and SIGKILL, 15), LOCALNET_CLEAN (1: stop also deletes),
+# LOCALNET_PORT_BASE (RPC port of node0, 26657; e.g. 46657 keeps clear of a default
+# localnet and of make demo), LOCALNET_COMMIT_TIMEOUT (timeout_commit of a new network, 1s),
+# LOCALNET_WORKERS (worker daemons, 2), LOCALNET_WORKER_CLASSES (classes each worker
+# registers for, high-priority: they share one shard), LOCALNET_WORKER_CAPACITY
+# (compute units, 100), LOCALNET_WORKER_ARGS (extra `worker run` flags, e.g. --exec CMD).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -40,6 +59,16 @@ if [[ -n ${LOCALNET_DIR:-} ]]; then DIR=$(abspath "$LOCALNET_DIR"); else DIR=$RO
 CHAIN_ID=${LOCALNET_CHAIN_ID:-repshard-local-1}
 START_TIMEOUT=${LOCALNET_START_TIMEOUT:-120}
 STOP_GRACE=${LOCALNET_STOP_GRACE:-15}
+PORT_BASE=${LOCALNET_PORT_BASE:-26657}
+COMMIT_TIMEOUT=${LOCALNET_COMMIT_TIMEOUT:-1s}
+WORKERS=${LOCALNET_WORKERS:-2}
+WORKER_CLASSES=${LOCALNET_WORKER_CLASSES:-high-priority}
+WORKER_CAPACITY=${LOCALNET_WORKER_CAPACITY:-100}
+WORKER_FUND=100000000urep
+FEES=5000urep
+[[ $PORT_BASE =~ ^[0-9]+$ ]] || { echo "localnet: LOCALNET_PORT_BASE must be a port number" >&2; exit 1; }
+[[ $WORKERS =~ ^[0-9]+$ ]] || { echo "localnet: LOCALNET_WORKERS must be a number" >&2; exit 1; }
+PORT_OFFSET=$((PORT_BASE - 26657))
 DAEMON_HOME=repshardd # --node-daemon-home of init-files
 LOGS=$DIR/logs
 PIDS=$DIR/pids
@@ -110,6 +139,31 @@ node_pid() {
   return 0
 }
 
+worker_home() { printf '%s/worker%d\n' "$DIR" "$1"; }
+
+# worker_node J: the node (index) worker J talks to.
+worker_node() { printf '%d\n' $((($1 - 1) % $(node_count))); }
+
+worker_metrics_port() { printf '%d\n' $((26661 + PORT_OFFSET + 100 * ($1 - 1))); }
+
+# worker_pid J: the PID of worker J's `repshardd worker run --home <home>`, or "".
+worker_pid() {
+  local file=$PIDS/worker$1.pid pid args
+  [[ -f $file ]] || return 0
+  pid=$(<"$file")
+  [[ $pid =~ ^[0-9]+$ ]] || return 0
+  args=$(ps -o args= -p "$pid" 2>/dev/null) || return 0
+  [[ $args == *"worker run --home $(worker_home "$1")"* ]] && printf '%s\n' "$pid"
+  return 0
+}
+
+# worker_count: worker homes in $DIR.
+worker_count() {
+  local n=0
+  while [[ -d $(worker_home $((n + 1))) ]]; do n=$((n + 1)); done
+  printf '%d\n' "$n"
+}
+
 # node_status_json I: `repshardd status` of node I, or nothing when it is down.
 node_status_json() {
   local home
@@ -146,7 +200,7 @@ cmd_start() {
     local scratch
     scratch=$(mktemp -d "${TMPDIR:-/tmp}/repshard-localnet.XXXXXX")
     if ! "$BIN" testnet init-files --single-host -n "$n" -o "$DIR" --chain-id "$CHAIN_ID" \
-      --keyring-backend test --home "$scratch"; then
+      --keyring-backend test --home "$scratch" --port-offset "$PORT_OFFSET" --commit-timeout "$COMMIT_TIMEOUT"; then
       rm -rf "$scratch"
       die "testnet init-files failed (see above)"
     fi
@@ -164,7 +218,8 @@ cmd_start() {
     if [[ -n $(node_pid "$i") ]]; then running=$((running + 1)); fi
   done
   if ((running == n)); then
-    say "already running ($n node(s) in $DIR)"
+    say "validators already running ($n node(s) in $DIR)"
+    start_workers
     cmd_status || true
     return 0
   fi
@@ -227,12 +282,133 @@ cmd_start() {
     sleep 1
   done
   say "localnet up: $n validator(s), chain $CHAIN_ID"
+  start_workers
   cmd_status || true
+}
+
+# rsd_node0 ARGS...: repshardd against node0 with its home (validator key node0).
+rsd_node0() { "$BIN" --home "$(node_home 0)" "$@"; }
+
+# wait_tx HASH: waits until the tx is in a block (30 s), fails if it failed.
+wait_tx() {
+  local out code
+  for _ in $(seq 1 60); do
+    if out=$(rsd_node0 query tx "$1" -o json 2>/dev/null); then
+      code=$(json_num code <<<"$out")
+      [[ ${code:-0} == 0 ]] || die "tx $1 failed (code $code): $(json_str raw_log <<<"$out")"
+      return 0
+    fi
+    sleep 0.5
+  done
+  die "tx $1 was not in a block within 30 s"
+}
+
+# broadcast ARGS...: repshardd tx ARGS (with --home and --from given by the
+# caller) in sync mode; waits for the block.
+broadcast() {
+  local out code hash
+  out=$("$BIN" tx "$@" --keyring-backend test --chain-id "$CHAIN_ID" --node "$(node_rpc 0)" \
+    --fees "$FEES" --gas 400000 -y -o json) || die "repshardd tx $1 $2 failed"
+  code=$(json_num code <<<"$out")
+  hash=$(json_str txhash <<<"$out")
+  [[ ${code:-0} == 0 && -n $hash ]] || die "repshardd tx $1 $2 refused: $out"
+  wait_tx "$hash"
+}
+
+# setup_workers: for each worker without a home: key, client.toml, funds from
+# node0 and registration. A worker is ready once worker<j>/registered exists.
+setup_workers() {
+  local j home addr addrs=() new=() bond
+  for ((j = 1; j <= WORKERS; j++)); do
+    home=$(worker_home "$j")
+    [[ -f $home/registered ]] && continue
+    mkdir -p "$home/config"
+    if ! "$BIN" keys show "worker$j" --keyring-backend test --home "$home" >/dev/null 2>&1; then
+      "$BIN" keys add "worker$j" --keyring-backend test --home "$home" >/dev/null 2>&1 || die "keys add worker$j failed"
+    fi
+    cat >"$home/config/client.toml" <<EOT
+chain-id = "$CHAIN_ID"
+keyring-backend = "test"
+keyring-default-keyname = "worker$j"
+output = "text"
+node = "$(node_rpc "$(worker_node "$j")")"
+broadcast-mode = "sync"
+EOT
+    addr=$("$BIN" keys show "worker$j" -a --keyring-backend test --home "$home")
+    addrs+=("$addr")
+    new+=("$j")
+  done
+  ((${#new[@]} > 0)) || return 0
+  say "funding and registering worker(s) ${new[*]/#/worker} (classes $WORKER_CLASSES, capacity $WORKER_CAPACITY)"
+  if ((${#addrs[@]} == 1)); then
+    broadcast bank send node0 "${addrs[0]}" "$WORKER_FUND" --home "$(node_home 0)" --from node0
+  else
+    broadcast bank multi-send node0 "${addrs[@]}" "$WORKER_FUND" --home "$(node_home 0)" --from node0
+  fi
+  bond=$(rsd_node0 query shard params -o json --node "$(node_rpc 0)" | tr -d ' \n' |
+    grep -oE '"min_worker_bond":\{[^}]*\}' | json_num amount)
+  [[ -n $bond ]] || die "could not read the x/shard min_worker_bond"
+  for j in "${new[@]}"; do
+    home=$(worker_home "$j")
+    broadcast shard register-worker "$WORKER_CLASSES" "$WORKER_CAPACITY" "${bond}urep" --home "$home" --from "worker$j"
+    : >"$home/registered"
+    say "worker$j registered: $("$BIN" keys show "worker$j" -a --keyring-backend test --home "$home")"
+  done
+}
+
+# start_workers: sets up and starts every worker daemon that is not running,
+# and waits until each has subscribed to its assignments.
+start_workers() {
+  ((WORKERS > 0)) || return 0
+  setup_workers
+  local j home pid pending=() still deadline
+  for ((j = 1; j <= WORKERS; j++)); do
+    [[ -z $(worker_pid "$j") ]] || continue
+    home=$(worker_home "$j")
+    printf '\n==== %s: repshardd worker run --home %s ====\n' "$(date -u +%FT%TZ)" "$home" >>"$LOGS/worker$j.log"
+    # shellcheck disable=SC2086 # LOCALNET_WORKER_ARGS is a list of flags
+    nohup "$BIN" worker run --home "$home" --metrics "127.0.0.1:$(worker_metrics_port "$j")" \
+      --grpc "$(toml_value "$(node_home "$(worker_node "$j")")/config/app.toml" grpc address)" \
+      ${LOCALNET_WORKER_ARGS:-} </dev/null >>"$LOGS/worker$j.log" 2>&1 &
+    pid=$!
+    printf '%d\n' "$pid" >"$PIDS/worker$j.pid"
+    pending+=("$j")
+    say "worker$j started: pid $pid, node $(node_rpc "$(worker_node "$j")"), log $LOGS/worker$j.log"
+  done
+  deadline=$((SECONDS + START_TIMEOUT))
+  while ((${#pending[@]} > 0)); do
+    still=()
+    for j in "${pending[@]}"; do
+      if [[ -z $(worker_pid "$j") ]]; then
+        tail -n 20 "$LOGS/worker$j.log" >&2 || true
+        die "worker$j exited while starting; see $LOGS/worker$j.log"
+      fi
+      # The log's last start marker must be followed by the subscription line.
+      if sed -n '/^==== .*worker run/h; /^==== .*worker run/!H; ${x;p}' "$LOGS/worker$j.log" | grep -q 'subscribed to assignments'; then
+        :
+      else
+        still+=("$j")
+      fi
+    done
+    pending=("${still[@]+"${still[@]}"}")
+    ((${#pending[@]} == 0)) && break
+    ((SECONDS < deadline)) || die "worker(s) ${pending[*]/#/worker} did not subscribe within ${START_TIMEOUT}s; see $LOGS"
+    sleep 0.5
+  done
 }
 
 cmd_stop() {
   local n i pid pids=() names=()
   n=$(node_count)
+  for ((i = 1; i <= $(worker_count); i++)); do
+    pid=$(worker_pid "$i")
+    if [[ -n $pid ]]; then
+      pids+=("$pid")
+      names+=("worker$i")
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+    rm -f "$PIDS/worker$i.pid"
+  done
   for ((i = 0; i < n; i++)); do
     pid=$(node_pid "$i")
     if [[ -n $pid ]]; then
@@ -268,7 +444,7 @@ cmd_stop() {
   if [[ ${LOCALNET_CLEAN:-0} == 1 ]]; then
     if [[ -d $DIR ]]; then
       # Only ever delete a folder that looks like a localnet.
-      if [[ -d $DIR/gentxs || -d $(node_home 0) || -d $LOGS || -d $PIDS ]]; then
+      if [[ -d $DIR/gentxs || -d $(node_home 0) || -d $LOGS || -d $PIDS || -d $(worker_home 1) ]]; then
         rm -rf -- "$DIR"
         say "removed $DIR"
       else
@@ -287,7 +463,7 @@ cmd_status() {
     say "no localnet in $DIR (start one with: $0 start [N])"
     return 1
   fi
-  printf '%-7s %-10s %-45s %-24s %-8s %s\n' NODE ROLE HOME RPC PID HEIGHT
+  printf '%-7s %-10s %-45s %-24s %-8s %s\n' NAME ROLE HOME RPC PID HEIGHT
   for ((i = 0; i < n; i++)); do
     pid=$(node_pid "$i")
     out=""
@@ -306,6 +482,17 @@ cmd_status() {
       all_up=1
     fi
     printf '%-7s %-10s %-45s %-24s %-8s %s\n' "node$i" "$role" "$(node_home "$i")" "$(node_rpc "$i")" "${pid:--}" "$h"
+  done
+  local j node
+  for ((j = 1; j <= $(worker_count); j++)); do
+    pid=$(worker_pid "$j")
+    node=$(worker_node "$j")
+    h=$(node_height "$node")
+    if [[ -z $pid ]]; then
+      all_up=1
+      h=down
+    fi
+    printf '%-7s %-10s %-45s %-24s %-8s %s\n' "worker$j" worker "$(worker_home "$j")" "$(node_rpc "$node")" "${pid:--}" "${h:-?}"
   done
   return "$all_up"
 }

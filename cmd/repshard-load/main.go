@@ -417,7 +417,7 @@ func (l *loader) watch(ctx context.Context, from int64, mu *sync.Mutex, sentAt m
 
 func cmdRun(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
-	node := fs.String("node", "tcp://127.0.0.1:46657", "CometBFT RPC address")
+	node := fs.String("node", "tcp://127.0.0.1:17657", "CometBFT RPC address")
 	chainID := fs.String("chain-id", "repshard-load-1", "chain id")
 	n := fs.Int("accounts", 200, "load accounts (as given to genesis)")
 	ratesFlag := fs.String("rates", "25,50,100,200", "offered rates to step through, tx/s")

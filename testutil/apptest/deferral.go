@@ -88,14 +88,15 @@ func (c *Chain) DumpRepshardStores(ctx sdk.Context) map[string][]KV {
 
 // AfterEmptyBlock predicts the repshard stores and the balances of addrs
 // after the next block, if that block's transactions change none of them: it
-// runs the EndBlock of x/shard and x/deferral (the only repshard modules that
-// act on their own, in the app's order) at the next height on a branch of
+// runs the EndBlock of x/shard, x/rewards and x/deferral (the only repshard
+// modules that act on their own, in the app's order) at the next height on a branch of
 // the committed state. BeginBlock of the SDK modules touches neither the
 // repshard stores nor these accounts.
 func (c *Chain) AfterEmptyBlock(t testing.TB, addrs ...sdk.AccAddress) (map[string][]KV, map[string]sdk.Coins) {
 	t.Helper()
 	ctx := c.Branch(c.App.LastBlockHeight() + 1)
 	require.NoError(t, c.App.ShardKeeper.EndBlocker(ctx))
+	require.NoError(t, c.App.RewardsKeeper.EndBlock(ctx))
 	require.NoError(t, c.App.DeferralKeeper.EndBlocker(ctx))
 	return c.DumpRepshardStores(ctx), c.Balances(ctx, addrs...)
 }

@@ -23,11 +23,21 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Example:        "repshardd q rewards pending-rewards rep1... -o json",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
 				},
-				{RpcMethod: "Pool", Use: "pool", Short: "Show the undistributed reward pool (slashed bonds and funding)"},
+				{
+					RpcMethod: "Pool", Use: "pool",
+					Short: "Show the undistributed reward pool and its book (funded = claimed + owed + unsettled + pool + dust)",
+				},
+				{
+					RpcMethod: "Epoch", Use: "epoch",
+					Short: "Show the open reward epoch (number, start and end height, points so far) and the last closed one",
+					Long: "Show the open reward epoch and a closed one: the last closed epoch with contributions, or the one " +
+						"given with --number (its points, emission and reward per point, fixed point with 18 decimals).",
+					Example: "repshardd q rewards epoch -o json\nrepshardd q rewards epoch --number 3",
+				},
 				{
 					RpcMethod:      "Contribution",
 					Use:            "contribution [address]",
-					Short:          "Show a worker's contribution: processed compute units and data bytes, and the points they earned",
+					Short:          "Show a worker's contribution: processed compute units and data bytes, the points they earned, and its points, attempts and failures in its last epoch",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
 				},
 			},
@@ -39,10 +49,21 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{
 					RpcMethod: "ClaimRewards",
 					Use:       "claim-rewards",
-					Short:     "Pay the --from worker everything it is owed (fee earnings of completed and failed requests)",
+					Short:     "Pay the --from worker everything it is owed: fee earnings and epoch rewards",
 					Long: "Pay the --from worker everything it is owed. A worker owed nothing gets an error " +
 						"(nothing to claim) and pays only the gas. See `repshardd q rewards pending-rewards [address]` first.",
 					Example: "repshardd tx rewards claim-rewards --from worker1",
+				},
+				{
+					RpcMethod: "FundPool",
+					Use:       "fund-pool [amount]",
+					Short:     "Add coins of the --from account to the reward pool (urep only)",
+					Long: "Move [amount] from the --from account into the reward pool, which each epoch emits to workers " +
+						"in proportion to their contribution points. Governance funds it from the community pool with a " +
+						"proposal carrying distribution's MsgCommunityPoolSpend (recipient: the gov account) and this " +
+						"message with the gov account as funder (docs/rewards.md).",
+					Example:        "repshardd tx rewards fund-pool 5000000urep --from alice",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "amount"}},
 				},
 				{RpcMethod: "UpdateParams", Skip: true}, // client/cli: update-params-proposal (merges onto the current params)
 			},

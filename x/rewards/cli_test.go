@@ -56,6 +56,10 @@ func cliJSON(t *testing.T, v any, args ...string) {
 //	repshardd q reputation profile [address]      # -o json: profile.score and the factors
 //	repshardd q rewards pending-rewards [address]
 //	repshardd tx rewards claim-rewards
+//	repshardd tx rewards fund-pool [amount]
+//	repshardd q rewards pool
+//	repshardd q rewards epoch
+//	repshardd q rewards contribution [address]
 func TestCLIContract(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a CometBFT node")
@@ -120,9 +124,9 @@ func TestCLIContract(t *testing.T) {
 	require.Equal(t, valAddr.String(), prof.Profile.Address)
 	require.Equal(t, uint32(571_428), prof.Profile.CompletionPpm, "(2+2)/(3+4)")
 	require.Equal(t, uint32(1_000_000), prof.Profile.FrequencyPpm)
-	require.Equal(t, uint32(500_000), prof.Profile.ValidationPpm)
+	require.Equal(t, uint32(0), prof.Profile.ValidationPpm, "no proof of work, no stake credit recorded")
 	require.Equal(t, uint32(500_000), prof.Profile.PeerPpm)
-	require.Equal(t, uint32(628_571), prof.Profile.Score, "(4·571_428 + 2·1e6 + 2·5e5 + 2·5e5)/10")
+	require.Equal(t, uint32(528_571), prof.Profile.Score, "(4·571_428 + 2·1e6 + 2·0 + 2·5e5)/10")
 	require.Equal(t, "2", prof.Profile.Completed)
 	require.Equal(t, "1", prof.Profile.Failed)
 
@@ -133,7 +137,7 @@ func TestCLIContract(t *testing.T) {
 	require.NoError(t, resp.Body.Close())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	require.Contains(t, string(body), `"score":628571`)
+	require.Contains(t, string(body), `"score":528571`)
 	resp, err = http.Get(val.APIAddress + "/repshard/rewards/v1/pending/" + valAddr.String())
 	require.NoError(t, err)
 	body, err = io.ReadAll(resp.Body)
@@ -191,4 +195,78 @@ func TestCLIContract(t *testing.T) {
 	require.Equal(t, types.ModuleName, tx.Codespace, tx.RawLog)
 	require.Equal(t, types.ErrNothingToClaim.ABCICode(), tx.Code, tx.RawLog)
 	require.Equal(t, before.AddRaw(owed-2000).String(), balance().String(), "only the fee of the failed claim")
+
+	// tx rewards fund-pool: the pool and its book grow by the amount.
+	cliJSON(t, &res, append([]string{"tx", "rewards", "fund-pool", "5000000urep"}, txArgs...)...)
+	require.Zero(t, res.Code)
+	require.NoError(t, net.WaitForNextBlock())
+	require.NoError(t, net.WaitForNextBlock())
+	tx, err = clitestutil.GetTxResponse(net, val.ClientCtx, res.TxHash)
+	require.NoError(t, err)
+	require.Zero(t, tx.Code, tx.RawLog)
+	require.Equal(t, before.AddRaw(owed-3000-5_000_000).String(), balance().String(), "paid the amount and the fee")
+	var pool struct {
+		Pool   coin `json:"pool"`
+		Ledger struct {
+			Funded string `json:"funded"`
+			Dust   string `json:"dust"`
+		} `json:"ledger"`
+	}
+	cliJSON(t, &pool, append([]string{"q", "rewards", "pool"}, node...)...)
+	require.Equal(t, coin{"urep", "5000000"}, pool.Pool, "no one contributed: the pool keeps it")
+	require.Equal(t, "5000000", pool.Ledger.Funded)
+	require.Equal(t, "0", pool.Ledger.Dust)
+
+	// A wrong denom or a zero amount: refused with a clear error, nothing moves.
+	for _, amount := range []string{"5stake", "0urep"} {
+		out, err := cli(t, append([]string{"tx", "rewards", "fund-pool", amount}, txArgs...)...)
+		if err == nil {
+			require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+			if res.Code == 0 {
+				require.NoError(t, net.WaitForNextBlock())
+				tx, err = clitestutil.GetTxResponse(net, val.ClientCtx, res.TxHash)
+				require.NoError(t, err)
+				require.Equal(t, types.ErrInvalidFunding.ABCICode(), tx.Code, tx.RawLog)
+			} else {
+				require.Contains(t, out, "invalid pool funding")
+			}
+		}
+	}
+	cliJSON(t, &pool, append([]string{"q", "rewards", "pool"}, node...)...)
+	require.Equal(t, coin{"urep", "5000000"}, pool.Pool)
+
+	// q rewards epoch: epoch 1 of 100 blocks, open since block 1.
+	var epoch struct {
+		Current struct {
+			Number      string `json:"number"`
+			StartHeight string `json:"start_height"`
+			TotalPoints string `json:"total_points"`
+		} `json:"current"`
+		EndHeight string `json:"end_height"`
+	}
+	cliJSON(t, &epoch, append([]string{"q", "rewards", "epoch"}, node...)...)
+	require.Equal(t, "1", epoch.Current.Number)
+	require.Equal(t, "1", epoch.Current.StartHeight)
+	require.Equal(t, "100", epoch.EndHeight)
+	require.Equal(t, "0", epoch.Current.TotalPoints)
+
+	// q rewards contribution: the validator never processed a request.
+	var contribution struct {
+		Contribution struct {
+			Worker      string `json:"worker"`
+			TotalPoints string `json:"total_points"`
+		} `json:"contribution"`
+		Epoch struct {
+			Epoch    string `json:"epoch"`
+			Points   string `json:"points"`
+			Attempts string `json:"attempts"`
+		} `json:"epoch"`
+		EpochTotalPoints string `json:"epoch_total_points"`
+	}
+	cliJSON(t, &contribution, append([]string{"q", "rewards", "contribution", valAddr.String()}, node...)...)
+	require.Equal(t, valAddr.String(), contribution.Contribution.Worker)
+	require.Equal(t, "0", contribution.Contribution.TotalPoints)
+	require.Equal(t, "1", contribution.Epoch.Epoch)
+	require.Equal(t, "0", contribution.Epoch.Points)
+	require.Equal(t, "0", contribution.EpochTotalPoints)
 }

@@ -137,6 +137,7 @@ func initRootCmd(rootCmd *cobra.Command, txConfig client.TxConfig, basicManager 
 	rootCmd.AddCommand(
 		genutilcli.InitCmd(basicManager, home),
 		NewTestnetCmd(basicManager, banktypes.GenesisBalancesIterator{}),
+		NewWorkerCmd(),
 		debug.Cmd(),
 		confixcmd.ConfigCommand(),
 		pruning.Cmd(newApp, home),

@@ -55,6 +55,7 @@ const (
 	flagExpeditedVotingPeriod = "expedited-voting-period"
 	flagValidatorBalance      = "validator-balance"
 	flagSelfDelegation        = "self-delegation"
+	flagPortOffset            = "port-offset"
 )
 
 // Port scheme of a testnet. Node i uses base+portStride*i in --single-host
@@ -105,7 +106,9 @@ Ports. With --single-host every node listens on 127.0.0.1 and node i adds
   REST API           1317     1417     1517     1317  + 100*i
   gRPC               9090     9190     9290     9090  + 100*i
 
-(at most 50 nodes, so the bands never overlap). Without --single-host node i
+(at most 50 nodes, so the bands never overlap). --port-offset N adds N to
+every port (e.g. 10000: node0's RPC on 36657), so two testnets can run on one
+host. Without --single-host node i
 gets the IP address --starting-ip-address + i and the default ports above,
 listening on all interfaces (one host or container per node).
 
@@ -138,6 +141,7 @@ type testnetArgs struct {
 	startingIP            string
 	singleHost            bool
 	commitTimeout         time.Duration
+	portOffset            int
 	algo                  string
 	votingPeriod          time.Duration
 	expeditedVotingPeriod time.Duration
@@ -187,6 +191,7 @@ func testnetInitFilesCmd(mbm module.BasicManager, genBalIterator banktypes.Genes
 	f.Duration(flagExpeditedVotingPeriod, 10*time.Second, "gov expedited_voting_period in the generated genesis (below --voting-period)")
 	f.String(flagValidatorBalance, "1000000000000", "genesis balance of each validator account, in the bond denom (urep)")
 	f.String(flagSelfDelegation, "100000000000", "amount each validator bonds in its gentx, in the bond denom (urep)")
+	f.Int(flagPortOffset, 0, "added to every port of every node (e.g. 10000: node0 RPC on 36657), so two testnets can share a host")
 	return cmd
 }
 
@@ -209,6 +214,7 @@ func readTestnetArgs(cmd *cobra.Command) (testnetArgs, error) {
 	get(func() (e error) { a.startingIP, e = f.GetString(flagStartingIPAddress); return })
 	get(func() (e error) { a.singleHost, e = f.GetBool(flagSingleHost); return })
 	get(func() (e error) { a.commitTimeout, e = f.GetDuration(flagCommitTimeout); return })
+	get(func() (e error) { a.portOffset, e = f.GetInt(flagPortOffset); return })
 	get(func() (e error) { a.algo, e = f.GetString(flagAlgo); return })
 	get(func() (e error) { a.votingPeriod, e = f.GetDuration(flagVotingPeriod); return })
 	get(func() (e error) { a.expeditedVotingPeriod, e = f.GetDuration(flagExpeditedVotingPeriod); return })
@@ -246,6 +252,9 @@ func (a testnetArgs) validate() error {
 		return fmt.Errorf("--%s must be a non-empty folder name, got %q", flagNodeDirPrefix, a.nodeDirPrefix)
 	case a.nodeDaemonHome == "" || strings.ContainsAny(a.nodeDaemonHome, `/\`):
 		return fmt.Errorf("--%s must be a non-empty folder name, got %q", flagNodeDaemonHome, a.nodeDaemonHome)
+	case basePortAPI+a.portOffset < 1024 ||
+		basePortPrometheus+a.portOffset+portStride*(a.numValidators-1) > 65535:
+		return fmt.Errorf("--%s %d puts ports outside 1024..65535", flagPortOffset, a.portOffset)
 	case a.commitTimeout <= 0:
 		return fmt.Errorf("--%s must be positive, got %s", flagCommitTimeout, a.commitTimeout)
 	case a.votingPeriod <= 0 || a.expeditedVotingPeriod <= 0:
@@ -341,8 +350,9 @@ func initTestnetFiles(
 		n := testnetNode{name: fmt.Sprintf("%s%d", args.nodeDirPrefix, i)}
 		n.home = filepath.Join(outputDir, n.name, args.nodeDaemonHome)
 		if args.singleHost {
-			n.ip, n.listenIP, n.offset = "127.0.0.1", "127.0.0.1", portStride*i
+			n.ip, n.listenIP, n.offset = "127.0.0.1", "127.0.0.1", portStride*i+args.portOffset
 		} else {
+			n.offset = args.portOffset
 			if n.ip, err = nodeIP(args.startingIP, i); err != nil {
 				return nil, err
 			}

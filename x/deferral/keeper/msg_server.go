@@ -83,6 +83,9 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 	if err := m.reputation.RecordSubmission(ctx, requester); err != nil {
 		return nil, err
 	}
+	if err := m.reputation.RecordProofOfWork(ctx, requester, payloadHash, msg.PowNonce); err != nil {
+		return nil, err
+	}
 
 	height := ctx.BlockHeight()
 	priority := Priority(params, reputation, msg.Class, msg.Urgency)

@@ -14,6 +14,7 @@ import (
 	"github.com/repshard/repshard/testutil/simsutil"
 	"github.com/repshard/repshard/x/deferral/keeper"
 	"github.com/repshard/repshard/x/deferral/types"
+	reputationtypes "github.com/repshard/repshard/x/reputation/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
@@ -29,7 +30,79 @@ func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper
 	reg.Add(weights.Get("msg_fail_request_invalid", 5), MsgFailRequestInvalidFactory(k))
 	reg.Add(weights.Get("msg_cancel_request", 10), MsgCancelRequestFactory(k))
 	reg.Add(weights.Get("msg_cancel_request_invalid", 5), MsgCancelRequestInvalidFactory(k))
+	reg.Add(weights.Get("msg_submit_review", 15), MsgSubmitReviewFactory(k))
+	reg.Add(weights.Get("msg_submit_review_invalid", 5), MsgSubmitReviewInvalidFactory(k))
 	reg.Add(weights.Get("msg_update_params_unauthorized", 2), MsgUpdateParamsUnauthorizedFactory())
+}
+
+// finishedRequests returns requests a worker completed or failed that are
+// not pruned yet (from the finished index, latest first).
+func finishedRequests(ctx context.Context, k keeper.Keeper) []types.Request {
+	var out []types.Request
+	rng := new(collections.Range[collections.Pair[uint64, uint64]]).Descending()
+	_ = k.Finished.Walk(ctx, rng, func(key collections.Pair[uint64, uint64]) (bool, error) {
+		req, err := k.Requests.Get(ctx, key.K2())
+		if err == nil && (req.Status == types.StatusCompleted || req.Status == types.StatusFailed) && req.Worker != req.Requester {
+			out = append(out, req)
+		}
+		return len(out) >= scanLimit, nil
+	})
+	return out
+}
+
+// MsgSubmitReviewFactory (x/reputation's msg, registered here where the
+// finished requests are) rates the requester of a request the signing worker
+// completed or failed. The request may have been reviewed already, or the
+// worker's bond released since: both are refused, as they must be.
+func MsgSubmitReviewFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *reputationtypes.MsgSubmitReview, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		req, ok := simsutil.Pick(r, finishedRequests(ctx, k))
+		if !ok {
+			reporter.Skip("no finished request")
+			return nil, nil, nil
+		}
+		worker := testData.GetAccount(reporter, req.Worker)
+		msg := &reputationtypes.MsgSubmitReview{Reviewer: req.Worker, RequestId: req.Id, Rating: uint32(1 + r.Intn(5))}
+		return []simsx.SimAccount{worker}, msg, simsutil.ExpectSuccessOr(reputationtypes.ErrDuplicateReview, reputationtypes.ErrNoBond)
+	})
+}
+
+// MsgSubmitReviewInvalidFactory sends a review x/reputation must refuse: a
+// rating outside 1..5, a reviewer that did not process the request, a
+// request not finished, or an unknown request.
+func MsgSubmitReviewInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *reputationtypes.MsgSubmitReview, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		switch r.Intn(4) {
+		case 0:
+			if req, ok := simsutil.Pick(r, finishedRequests(ctx, k)); ok {
+				worker := testData.GetAccount(reporter, req.Worker)
+				rating := []uint32{0, 6, 100}[r.Intn(3)]
+				return []simsx.SimAccount{worker}, &reputationtypes.MsgSubmitReview{Reviewer: req.Worker, RequestId: req.Id, Rating: rating},
+					simsutil.ExpectError(reputationtypes.ErrInvalidRating)
+			}
+		case 1:
+			if req, ok := simsutil.Pick(r, finishedRequests(ctx, k)); ok {
+				other := testData.AnyAccount(reporter, simsx.ExcludeAddresses(req.Worker, req.Requester))
+				return []simsx.SimAccount{other}, &reputationtypes.MsgSubmitReview{Reviewer: other.AddressBech32, RequestId: req.Id, Rating: 3},
+					simsutil.ExpectError(reputationtypes.ErrNotParty)
+			}
+		case 2:
+			reqs := requestsFrom(ctx, k, r, func(req types.Request) bool {
+				return req.Status == types.StatusQueued || req.Status == types.StatusAssigned
+			})
+			if req, ok := simsutil.Pick(r, reqs); ok {
+				acc := testData.AnyAccount(reporter)
+				return []simsx.SimAccount{acc}, &reputationtypes.MsgSubmitReview{Reviewer: acc.AddressBech32, RequestId: req.Id, Rating: 3},
+					simsutil.ExpectError(reputationtypes.ErrRequestNotFinished)
+			}
+		}
+		next, _ := k.RequestSeq.Peek(ctx)
+		acc := testData.AnyAccount(reporter)
+		return []simsx.SimAccount{acc}, &reputationtypes.MsgSubmitReview{Reviewer: acc.AddressBech32, RequestId: next + uint64(r.Intn(1_000)), Rating: 3},
+			simsutil.ExpectError(reputationtypes.ErrRequestNotFound)
+	})
 }
 
 // ProposalMsgs registers the governance proposals (x/gov submits each with

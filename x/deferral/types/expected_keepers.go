@@ -19,6 +19,10 @@ type ReputationKeeper interface {
 	RecordSubmission(ctx context.Context, requester sdk.AccAddress) error
 	// RecordOutcome counts a finished request and updates the score. O(1).
 	RecordOutcome(ctx context.Context, requester sdk.AccAddress, outcome reputationtypes.Outcome) error
+	// RecordProofOfWork checks the submission's optional proof-of-work nonce
+	// (typed error when below the minimum difficulty) and updates the
+	// requester's proof-of-work credit. After RecordSubmission. O(1).
+	RecordProofOfWork(ctx context.Context, requester sdk.AccAddress, payloadHash, nonce []byte) error
 }
 
 // ShardKeeper is what x/deferral needs of x/shard.

@@ -38,6 +38,14 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		if err := k.Profiles.Set(ctx, addrs[i], p); err != nil {
 			return err
 		}
+		if err := k.ScoreIndex.Set(ctx, scoreKey(p.IndexedScore, addrs[i])); err != nil {
+			return err
+		}
+	}
+	for _, r := range gs.Reviews {
+		if err := k.Reviews.Set(ctx, r.RequestId, r); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -52,6 +60,13 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	gs := &types.GenesisState{Params: params}
 	err = k.Profiles.Walk(ctx, nil, func(_ sdk.AccAddress, p types.Profile) (bool, error) {
 		gs.Profiles = append(gs.Profiles, p)
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = k.Reviews.Walk(ctx, nil, func(_ uint64, r types.Review) (bool, error) {
+		gs.Reviews = append(gs.Reviews, r)
 		return false, nil
 	})
 	if err != nil {

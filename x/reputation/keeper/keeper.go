@@ -23,10 +23,36 @@ type Keeper struct {
 	addressCodec address.Codec
 	authority    string
 
+	// external holds the keepers of other modules, set after construction
+	// (SetExternalKeepers). A pointer, so every copy of the keeper (x/deferral
+	// holds one) sees them.
+	external *externalKeepers
+
 	Schema collections.Schema
 	Params collections.Item[types.Params]
 	// Profiles: requester → profile, created at the first submission.
 	Profiles collections.Map[sdk.AccAddress, types.Profile]
+	// Reviews: request id → the review of that request (at most one).
+	Reviews collections.Map[uint64, types.Review]
+	// ScoreIndex orders profiles by indexed score, highest first:
+	// (MaxUint32 − indexed_score, requester). Kept in step with every profile
+	// write.
+	ScoreIndex collections.KeySet[collections.Pair[uint32, sdk.AccAddress]]
+}
+
+type externalKeepers struct {
+	staking  types.StakingKeeper
+	requests types.RequestReader
+	bonds    types.WorkerBondReader
+}
+
+// SetExternalKeepers wires what x/reputation reads of other modules: bonded
+// stake (x/staking), finished requests (x/deferral) and worker bonds
+// (x/shard). app.go calls it once, after all keepers are built.
+func (k Keeper) SetExternalKeepers(staking types.StakingKeeper, requests types.RequestReader, bonds types.WorkerBondReader) {
+	k.external.staking = staking
+	k.external.requests = requests
+	k.external.bonds = bonds
 }
 
 // NewKeeper builds the x/reputation keeper. authority is the account allowed
@@ -41,8 +67,12 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, ad
 		storeService: storeService,
 		addressCodec: addressCodec,
 		authority:    authority,
+		external:     &externalKeepers{},
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Profiles:     collections.NewMap(sb, types.ProfilesKey, "profiles", sdk.AccAddressKey, codec.CollValue[types.Profile](cdc)),
+		Reviews:      collections.NewMap(sb, types.ReviewsKey, "reviews", collections.Uint64Key, codec.CollValue[types.Review](cdc)),
+		ScoreIndex: collections.NewKeySet(sb, types.ScoreIndexKey, "score_index",
+			collections.PairKeyCodec(collections.Uint32Key, sdk.AccAddressKey)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -61,10 +91,11 @@ func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
 }
 
 // Refresh returns p as seen at height with params: the rate EMA decayed to
-// height (not written back), every factor recomputed from the counters and
-// the score filled in. It is what every read and every write goes through,
-// so a params change (weights, priors, rate settings) applies to every
-// profile at once without iterating them. O(1).
+// height (not written back), every factor recomputed from the stored counters
+// and credits, and the score filled in (with inactivity decay, if enabled).
+// It is what every read and every write goes through, so a params change
+// (weights, priors, rate settings) applies to every profile at once without
+// iterating them. O(1).
 func Refresh(p types.Profile, params types.Params, height int64) types.Profile {
 	elapsed := uint64(0)
 	if height > p.RateUpdatedHeight {
@@ -74,11 +105,14 @@ func Refresh(p types.Profile, params types.Params, height int64) types.Profile {
 	p.RequestRate = types.RequestRate(params, ema)
 	p.CompletionPpm = types.CompletionPpm(params, p.Completed, p.Failed, p.Expired)
 	p.FrequencyPpm = types.FrequencyPpm(params, p.RequestRate, p.CompletionPpm)
-	// Until proof of work, stake credit and peer reviews exist these two
-	// factors are neutral.
-	p.ValidationPpm = params.DefaultScorePpm
-	p.PeerPpm = params.PeerNeutralScorePpm
+	p.ValidationPpm = types.ValidationPpm(p.ValidationCreditPpm, p.StakeCreditPpm)
+	p.PeerPpm = types.PeerPpm(params, p.PeerRatingSum, p.PeerRatingWeight)
 	p.Score = types.ScorePpm(params, p.CompletionPpm, p.FrequencyPpm, p.ValidationPpm, p.PeerPpm)
+	idle := uint64(0)
+	if height > p.LastUpdatedHeight {
+		idle = uint64(height - p.LastUpdatedHeight)
+	}
+	p.Score = types.DecayedScore(params, p.Score, idle)
 	return p
 }
 
@@ -86,6 +120,29 @@ func Refresh(p types.Profile, params types.Params, height int64) types.Profile {
 func stored(p types.Profile) types.Profile {
 	p.Score = 0
 	return p
+}
+
+// save writes a profile refreshed at the current height and moves its entry
+// in the score index from the old indexed score to the new one. O(1).
+func (k Keeper) save(ctx context.Context, addr sdk.AccAddress, p types.Profile, created bool) error {
+	if !created && p.IndexedScore == p.Score {
+		return k.Profiles.Set(ctx, addr, stored(p)) // the index entry stays right
+	}
+	if !created {
+		if err := k.ScoreIndex.Remove(ctx, scoreKey(p.IndexedScore, addr)); err != nil {
+			return err
+		}
+	}
+	p.IndexedScore = p.Score
+	if err := k.ScoreIndex.Set(ctx, scoreKey(p.IndexedScore, addr)); err != nil {
+		return err
+	}
+	return k.Profiles.Set(ctx, addr, stored(p))
+}
+
+// scoreKey is the score-index key: highest score first, then address.
+func scoreKey(score uint32, addr sdk.AccAddress) collections.Pair[uint32, sdk.AccAddress] {
+	return collections.Join(^score, addr)
 }
 
 // GetProfile returns the requester's profile as of the current block, and
@@ -151,8 +208,17 @@ func (k Keeper) RecordSubmission(ctx context.Context, requester sdk.AccAddress) 
 	p.RateUpdatedHeight = height
 	p.Submitted++
 	p.LastUpdatedHeight = height
+	if k.external.staking != nil {
+		// Bounded by the requester's own delegations; the submission's gas
+		// pays for the read.
+		bonded, err := k.external.staking.GetDelegatorBonded(ctx, requester)
+		if err != nil {
+			return err
+		}
+		p.StakeCreditPpm = types.StakeCreditPpm(params, bonded)
+	}
 	p = Refresh(p, params, height)
-	if err := k.Profiles.Set(ctx, requester, stored(p)); err != nil {
+	if err := k.save(ctx, requester, p, created); err != nil {
 		return err
 	}
 	if created {
@@ -175,8 +241,9 @@ func (k Keeper) RecordOutcome(ctx context.Context, requester sdk.AccAddress, out
 	}
 	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
 	p, err := k.Profiles.Get(ctx, requester)
+	created := errors.Is(err, collections.ErrNotFound)
 	switch {
-	case errors.Is(err, collections.ErrNotFound):
+	case created:
 		p = newProfile(addr, height)
 	case err != nil:
 		return err
@@ -193,7 +260,7 @@ func (k Keeper) RecordOutcome(ctx context.Context, requester sdk.AccAddress, out
 	}
 	p.LastUpdatedHeight = height
 	p = Refresh(p, params, height)
-	if err := k.Profiles.Set(ctx, requester, stored(p)); err != nil {
+	if err := k.save(ctx, requester, p, created); err != nil {
 		return err
 	}
 	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventOutcomeRecorded{

@@ -29,7 +29,10 @@ type appFixture struct {
 
 func newAppFixture(t *testing.T, n int) *appFixture {
 	t.Helper()
-	c := apptest.New(t, n, nil)
+	c := apptest.New(t, n+1, nil)
+	// Account 0 delegates the validator's genesis bond (stake credit); the
+	// fixture leaves it out so every account here starts with validation 0.
+	c.Accounts = c.Accounts[1:]
 	k := c.App.ReputationKeeper
 	return &appFixture{t: t, c: c, ctx: c.Context(), k: k, msgs: keeper.NewMsgServerImpl(k), query: keeper.NewQueryServerImpl(k)}
 }
@@ -91,11 +94,12 @@ func TestFirstSubmissionCreatesProfile(t *testing.T) {
 	require.Equal(t, uint64(500_000), p.RequestRate, "1e6·100/200: half a request per 100-block window")
 	require.Equal(t, uint32(500_000), p.CompletionPpm, "prior mean 2/4")
 	require.Equal(t, uint32(1_000_000), p.FrequencyPpm)
-	require.Equal(t, uint32(500_000), p.ValidationPpm)
-	require.Equal(t, uint32(500_000), p.PeerPpm)
-	// (4·500_000 + 2·1_000_000 + 2·500_000 + 2·500_000) / 10
-	require.Equal(t, uint32(600_000), p.Score)
-	require.Equal(t, uint32(600_000), f.score(ctx, addr))
+	require.Equal(t, uint32(0), p.ValidationPpm, "no proof of work, no stake")
+	require.Equal(t, uint32(500_000), p.PeerPpm, "no reviews: neutral")
+	// (4·500_000 + 2·1_000_000 + 2·0 + 2·500_000) / 10: a new requester
+	// starts at the default score.
+	require.Equal(t, uint32(500_000), p.Score)
+	require.Equal(t, uint32(500_000), f.score(ctx, addr))
 
 	var created int
 	for _, e := range ctx.EventManager().Events() {
@@ -128,14 +132,14 @@ func TestOnlyFailuresLowerTheScore(t *testing.T) {
 	p := f.profile(ctx, bad)
 	require.Equal(t, [3]uint64{0, 2, 1}, [3]uint64{p.Completed, p.Failed, p.Expired})
 	require.Equal(t, uint32(285_714), p.CompletionPpm, "2/7")
-	require.Equal(t, uint32(514_285), p.Score, "(4·285_714 + 4_000_000)/10")
+	require.Equal(t, uint32(414_285), p.Score, "(4·285_714 + 2·1_000_000 + 0 + 2·500_000)/10")
 
 	for range 5 {
 		require.NoError(t, f.k.RecordOutcome(ctx, good, types.OutcomeCompleted))
 	}
 	p = f.profile(ctx, good)
 	require.Equal(t, uint32(777_777), p.CompletionPpm, "7/9")
-	require.Equal(t, uint32(711_110), p.Score, "(4·777_777 + 4_000_000)/10")
+	require.Equal(t, uint32(611_110), p.Score, "(4·777_777 + 3_000_000)/10")
 	require.Greater(t, f.score(ctx, good), f.score(ctx, bad))
 }
 
@@ -152,7 +156,7 @@ func TestFrequencyPenaltyOffsetByCompletion(t *testing.T) {
 	require.Equal(t, uint64(5_000_000), p.RequestRate, "10e6·100/200")
 	// excess 4 requests · 25_000 = 100_000, offset by completion ½ → 50_000
 	require.Equal(t, uint32(950_000), p.FrequencyPpm)
-	require.Equal(t, uint32(590_000), p.Score, "(2_000_000 + 1_900_000 + 2_000_000)/10")
+	require.Equal(t, uint32(490_000), p.Score, "(2_000_000 + 1_900_000 + 0 + 1_000_000)/10")
 
 	for range 6 {
 		require.NoError(t, f.k.RecordOutcome(ctx, addr, types.OutcomeFailed))
@@ -160,7 +164,7 @@ func TestFrequencyPenaltyOffsetByCompletion(t *testing.T) {
 	p = f.profile(ctx, addr)
 	require.Equal(t, uint32(200_000), p.CompletionPpm, "2/10")
 	require.Equal(t, uint32(920_000), p.FrequencyPpm, "100_000 · (1 − 0.2) = 80_000")
-	require.Equal(t, uint32(464_000), p.Score, "(800_000 + 1_840_000 + 2_000_000)/10")
+	require.Equal(t, uint32(364_000), p.Score, "(800_000 + 1_840_000 + 0 + 1_000_000)/10")
 }
 
 func TestRateEMADecaysLazily(t *testing.T) {
@@ -210,7 +214,7 @@ func TestWeightChangeAppliesWithoutIteration(t *testing.T) {
 	for range 3 {
 		require.NoError(t, f.k.RecordOutcome(ctx, addr, types.OutcomeFailed))
 	}
-	require.Equal(t, uint32(514_285), f.score(ctx, addr))
+	require.Equal(t, uint32(414_285), f.score(ctx, addr))
 	before := f.raw(addr)
 	require.NotNil(t, before)
 
@@ -233,7 +237,7 @@ func TestWeightChangeAppliesWithoutIteration(t *testing.T) {
 	// 300 more profiles: the same update (defaults → completion alone) costs
 	// the same gas.
 	gasOfUpdate([4]uint32{4, 2, 2, 2})
-	require.Equal(t, uint32(514_285), f.score(ctx, addr))
+	require.Equal(t, uint32(414_285), f.score(ctx, addr))
 	for i := range 300 {
 		require.NoError(t, f.k.RecordSubmission(ctx, sdk.AccAddress([]byte{byte(i), byte(i >> 8), 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18})))
 	}
@@ -277,7 +281,7 @@ func TestProfileQueries(t *testing.T) {
 		require.NoError(t, err)
 		require.LessOrEqual(t, len(resp.Profiles), 2)
 		for _, p := range resp.Profiles {
-			require.Equal(t, uint32(600_000), p.Score, "pages carry the computed score")
+			require.Equal(t, uint32(500_000), p.Score, "pages carry the computed score")
 			got = append(got, p.Address)
 		}
 		if key = resp.Pagination.NextKey; key == nil {

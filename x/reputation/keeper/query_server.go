@@ -2,6 +2,9 @@ package keeper
 
 import (
 	"context"
+	"errors"
+
+	"cosmossdk.io/collections"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -72,4 +75,44 @@ func (q queryServer) Profiles(ctx context.Context, req *types.QueryProfilesReque
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	return &types.QueryProfilesResponse{Profiles: profiles, Pagination: page}, nil
+}
+
+// TopProfiles returns profiles from the highest indexed score down, reading
+// only the page from the score index (and each page entry's profile).
+func (q queryServer) TopProfiles(ctx context.Context, req *types.QueryTopProfilesRequest) (*types.QueryTopProfilesResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	params, err := q.Keeper.Params.Get(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	profiles, page, err := query.CollectionPaginate(ctx, q.ScoreIndex, req.Pagination,
+		func(key collections.Pair[uint32, sdk.AccAddress], _ collections.NoValue) (types.Profile, error) {
+			p, err := q.Keeper.Profiles.Get(ctx, key.K2())
+			if err != nil {
+				return types.Profile{}, err
+			}
+			return Refresh(p, params, height), nil
+		})
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryTopProfilesResponse{Profiles: profiles, Pagination: page}, nil
+}
+
+// Review returns the review of a request.
+func (q queryServer) Review(ctx context.Context, req *types.QueryReviewRequest) (*types.QueryReviewResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	r, err := q.Reviews.Get(ctx, req.RequestId)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "request %d has no review", req.RequestId)
+	}
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryReviewResponse{Review: r}, nil
 }

@@ -34,6 +34,8 @@ func RandomParams(r *rand.Rand) types.Params {
 	p.FreeRequestRate = uint64(r.Intn(50))
 	p.RateWindowBlocks = 1 + uint64(r.Intn(200))
 	p.FrequencyPenaltyPerRequestPpm = uint32(r.Intn(100_001))
+	p.PowMinDifficultyBits = uint32(r.Intn(13))
+	p.PowFullCreditBits = 1 + uint32(r.Intn(16))
 	p.PowCreditEmaWeightPpm = 1 + uint32(r.Intn(1_000_000))
 	p.StakeReferenceAmount = sdkmath.NewInt(1 + r.Int63n(1_000_000_000_000))
 	p.PeerNeutralScorePpm = uint32(r.Intn(1_000_001))

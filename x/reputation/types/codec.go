@@ -12,11 +12,12 @@ import (
 // signing (ledger devices).
 func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "repshard/x/reputation/MsgUpdateParams")
+	legacy.RegisterAminoMsg(cdc, &MsgSubmitReview{}, "repshard/x/reputation/MsgSubmitReview")
 	cdc.RegisterConcrete(&Params{}, "repshard/x/reputation/Params", nil)
 }
 
 // RegisterInterfaces registers the module's messages with the interface registry.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
-	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{})
+	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{}, &MsgSubmitReview{})
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

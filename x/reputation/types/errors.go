@@ -8,4 +8,24 @@ var (
 	ErrInvalidParams  = errorsmod.Register(ModuleName, 3, "invalid params")
 	ErrUnknownOutcome = errorsmod.Register(ModuleName, 4, "unknown outcome")
 	ErrInvalidAddress = errorsmod.Register(ModuleName, 5, "invalid address")
+	// ErrInsufficientWork: a request's proof-of-work nonce does not reach the
+	// minimum difficulty.
+	ErrInsufficientWork = errorsmod.Register(ModuleName, 6, "proof of work below the minimum difficulty")
+	// ErrInvalidNonce: a proof-of-work nonce longer than MaxPowNonceBytes.
+	ErrInvalidNonce = errorsmod.Register(ModuleName, 7, "invalid proof-of-work nonce")
+	// ErrInvalidRating: a review rating outside 1..5.
+	ErrInvalidRating = errorsmod.Register(ModuleName, 8, "invalid rating")
+	// ErrRequestNotFound: a review names a request that does not exist.
+	ErrRequestNotFound = errorsmod.Register(ModuleName, 9, "request not found")
+	// ErrRequestNotFinished: a review names a request no worker has finished
+	// (queued, assigned, expired or cancelled).
+	ErrRequestNotFinished = errorsmod.Register(ModuleName, 10, "request not processed")
+	// ErrNotParty: the reviewer is not the worker that processed the request.
+	ErrNotParty = errorsmod.Register(ModuleName, 11, "reviewer did not process the request")
+	// ErrDuplicateReview: the request was already reviewed.
+	ErrDuplicateReview = errorsmod.Register(ModuleName, 12, "request already reviewed")
+	// ErrSelfReview: the reviewer is the request's requester.
+	ErrSelfReview = errorsmod.Register(ModuleName, 13, "self-review")
+	// ErrNoBond: the reviewer has no worker bond left to weigh its review.
+	ErrNoBond = errorsmod.Register(ModuleName, 14, "reviewer has no worker bond")
 )

@@ -156,9 +156,177 @@ func (m *EventOutcomeRecorded) GetFrequencyPpm() uint32 {
 	return 0
 }
 
+// EventReviewSubmitted: a worker rated the requester of a request it processed.
+type EventReviewSubmitted struct {
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Subject   string `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
+	Reviewer  string `protobuf:"bytes,3,opt,name=reviewer,proto3" json:"reviewer,omitempty"`
+	Rating    uint32 `protobuf:"varint,4,opt,name=rating,proto3" json:"rating,omitempty"`
+	// weight_ppm is the weight the review counts with.
+	WeightPpm uint32 `protobuf:"varint,5,opt,name=weight_ppm,json=weightPpm,proto3" json:"weight_ppm,omitempty"`
+	// peer_ppm and score are the subject's peer factor and score after it.
+	PeerPpm uint32 `protobuf:"varint,6,opt,name=peer_ppm,json=peerPpm,proto3" json:"peer_ppm,omitempty"`
+	Score   uint32 `protobuf:"varint,7,opt,name=score,proto3" json:"score,omitempty"`
+}
+
+func (m *EventReviewSubmitted) Reset()         { *m = EventReviewSubmitted{} }
+func (m *EventReviewSubmitted) String() string { return proto.CompactTextString(m) }
+func (*EventReviewSubmitted) ProtoMessage()    {}
+func (*EventReviewSubmitted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_856a50ee3709be14, []int{2}
+}
+func (m *EventReviewSubmitted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventReviewSubmitted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventReviewSubmitted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventReviewSubmitted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventReviewSubmitted.Merge(m, src)
+}
+func (m *EventReviewSubmitted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventReviewSubmitted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventReviewSubmitted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventReviewSubmitted proto.InternalMessageInfo
+
+func (m *EventReviewSubmitted) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *EventReviewSubmitted) GetSubject() string {
+	if m != nil {
+		return m.Subject
+	}
+	return ""
+}
+
+func (m *EventReviewSubmitted) GetReviewer() string {
+	if m != nil {
+		return m.Reviewer
+	}
+	return ""
+}
+
+func (m *EventReviewSubmitted) GetRating() uint32 {
+	if m != nil {
+		return m.Rating
+	}
+	return 0
+}
+
+func (m *EventReviewSubmitted) GetWeightPpm() uint32 {
+	if m != nil {
+		return m.WeightPpm
+	}
+	return 0
+}
+
+func (m *EventReviewSubmitted) GetPeerPpm() uint32 {
+	if m != nil {
+		return m.PeerPpm
+	}
+	return 0
+}
+
+func (m *EventReviewSubmitted) GetScore() uint32 {
+	if m != nil {
+		return m.Score
+	}
+	return 0
+}
+
+// EventProofOfWork: a submission carried a valid proof of work.
+type EventProofOfWork struct {
+	Requester string `protobuf:"bytes,1,opt,name=requester,proto3" json:"requester,omitempty"`
+	// bits is the number of leading zero bits of the proof's hash.
+	Bits uint32 `protobuf:"varint,2,opt,name=bits,proto3" json:"bits,omitempty"`
+	// credit_ppm is the credit of this proof; pow_credit_ppm the EMA after it.
+	CreditPpm    uint32 `protobuf:"varint,3,opt,name=credit_ppm,json=creditPpm,proto3" json:"credit_ppm,omitempty"`
+	PowCreditPpm uint32 `protobuf:"varint,4,opt,name=pow_credit_ppm,json=powCreditPpm,proto3" json:"pow_credit_ppm,omitempty"`
+}
+
+func (m *EventProofOfWork) Reset()         { *m = EventProofOfWork{} }
+func (m *EventProofOfWork) String() string { return proto.CompactTextString(m) }
+func (*EventProofOfWork) ProtoMessage()    {}
+func (*EventProofOfWork) Descriptor() ([]byte, []int) {
+	return fileDescriptor_856a50ee3709be14, []int{3}
+}
+func (m *EventProofOfWork) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventProofOfWork) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventProofOfWork.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventProofOfWork) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventProofOfWork.Merge(m, src)
+}
+func (m *EventProofOfWork) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventProofOfWork) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventProofOfWork.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventProofOfWork proto.InternalMessageInfo
+
+func (m *EventProofOfWork) GetRequester() string {
+	if m != nil {
+		return m.Requester
+	}
+	return ""
+}
+
+func (m *EventProofOfWork) GetBits() uint32 {
+	if m != nil {
+		return m.Bits
+	}
+	return 0
+}
+
+func (m *EventProofOfWork) GetCreditPpm() uint32 {
+	if m != nil {
+		return m.CreditPpm
+	}
+	return 0
+}
+
+func (m *EventProofOfWork) GetPowCreditPpm() uint32 {
+	if m != nil {
+		return m.PowCreditPpm
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*EventProfileCreated)(nil), "repshard.reputation.v1.EventProfileCreated")
 	proto.RegisterType((*EventOutcomeRecorded)(nil), "repshard.reputation.v1.EventOutcomeRecorded")
+	proto.RegisterType((*EventReviewSubmitted)(nil), "repshard.reputation.v1.EventReviewSubmitted")
+	proto.RegisterType((*EventProofOfWork)(nil), "repshard.reputation.v1.EventProofOfWork")
 }
 
 func init() {
@@ -166,27 +334,37 @@ func init() {
 }
 
 var fileDescriptor_856a50ee3709be14 = []byte{
-	// 306 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x91, 0xc1, 0x4e, 0x02, 0x31,
-	0x10, 0x86, 0xa9, 0x8a, 0x84, 0x46, 0x3c, 0xac, 0xc4, 0xac, 0x1e, 0x1a, 0x02, 0x31, 0xe1, 0xe2,
-	0x36, 0xe8, 0x13, 0x88, 0xf1, 0xe0, 0x49, 0xb2, 0xde, 0xbc, 0x90, 0xa5, 0x3b, 0xc0, 0x26, 0x74,
-	0xa7, 0xb6, 0x5d, 0x22, 0x6f, 0xe1, 0xc3, 0xf8, 0x0c, 0xc6, 0x23, 0xf1, 0xe4, 0xd1, 0xc0, 0x8b,
-	0x18, 0x5a, 0x91, 0x3d, 0x7b, 0xeb, 0xdf, 0xf9, 0x66, 0xbe, 0x64, 0x86, 0x76, 0x34, 0x28, 0x33,
-	0x4d, 0x74, 0xca, 0x35, 0xa8, 0xc2, 0x26, 0x36, 0xc3, 0x9c, 0xcf, 0x7b, 0x1c, 0xe6, 0x90, 0x5b,
-	0x13, 0x29, 0x8d, 0x16, 0x83, 0xd3, 0x2d, 0x14, 0xed, 0xa0, 0x68, 0xde, 0x3b, 0x3f, 0x13, 0x68,
-	0x24, 0x9a, 0xa1, 0xa3, 0xb8, 0x0f, 0xbe, 0xa5, 0x3d, 0xa4, 0x27, 0x77, 0x9b, 0x11, 0x03, 0x8d,
-	0xe3, 0x6c, 0x06, 0xb7, 0x1a, 0x12, 0x0b, 0x69, 0x70, 0x45, 0x6b, 0x49, 0x9a, 0x6a, 0x30, 0x26,
-	0x24, 0x2d, 0xd2, 0xad, 0xf7, 0xc3, 0xcf, 0xb7, 0xcb, 0xe6, 0x6f, 0xe7, 0x8d, 0xaf, 0x3c, 0x5a,
-	0x9d, 0xe5, 0x93, 0x78, 0x0b, 0x06, 0x4d, 0x5a, 0x35, 0x02, 0x35, 0x84, 0x7b, 0x2d, 0xd2, 0x6d,
-	0xc4, 0x3e, 0xb4, 0xdf, 0x09, 0x6d, 0x3a, 0xc3, 0x43, 0x61, 0x05, 0x4a, 0x88, 0x41, 0xa0, 0x4e,
-	0xff, 0xa9, 0x08, 0x69, 0x0d, 0xfd, 0x18, 0x27, 0xa9, 0xc7, 0xdb, 0xb8, 0x93, 0xef, 0x97, 0xe4,
-	0xc1, 0x05, 0x3d, 0x16, 0x28, 0xd5, 0x0c, 0x36, 0x9b, 0x18, 0x2a, 0x25, 0xc3, 0x03, 0x57, 0x6e,
-	0xec, 0x7e, 0x07, 0x4a, 0x06, 0x1d, 0xda, 0x18, 0x6b, 0x78, 0x2e, 0x20, 0x17, 0x0b, 0x47, 0x55,
-	0x1d, 0x75, 0xf4, 0xf7, 0x39, 0x50, 0xb2, 0x7f, 0xff, 0xb1, 0x62, 0x64, 0xb9, 0x62, 0xe4, 0x7b,
-	0xc5, 0xc8, 0xeb, 0x9a, 0x55, 0x96, 0x6b, 0x56, 0xf9, 0x5a, 0xb3, 0xca, 0x13, 0x9f, 0x64, 0x76,
-	0x5a, 0x8c, 0x22, 0x81, 0x92, 0x97, 0xcf, 0xe4, 0x1f, 0x2f, 0xe5, 0x8b, 0xd9, 0x85, 0x02, 0x33,
-	0x3a, 0x74, 0xbb, 0xbf, 0xfe, 0x09, 0x00, 0x00, 0xff, 0xff, 0x13, 0x2b, 0x29, 0x2e, 0xd5, 0x01,
-	0x00, 0x00,
+	// 479 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x93, 0x41, 0x6f, 0xd3, 0x30,
+	0x14, 0xc7, 0x9b, 0xd1, 0xb5, 0x8b, 0xb5, 0x4e, 0xc8, 0x54, 0x53, 0x86, 0x44, 0x34, 0x75, 0x20,
+	0xed, 0x42, 0xa3, 0x01, 0xe2, 0xce, 0x26, 0x0e, 0x3b, 0xad, 0xca, 0x0e, 0x48, 0x5c, 0xa2, 0xc4,
+	0x79, 0x6d, 0x0d, 0x4b, 0x6c, 0x9e, 0x9d, 0x96, 0x7d, 0x02, 0xae, 0x7c, 0x07, 0xbe, 0x02, 0x9f,
+	0x01, 0x71, 0x9c, 0x38, 0x71, 0x44, 0xed, 0x17, 0x41, 0xb6, 0x93, 0x36, 0xa7, 0x21, 0x71, 0xf3,
+	0x7b, 0xef, 0x67, 0xff, 0xdf, 0xdf, 0xf6, 0x23, 0x27, 0x08, 0x52, 0xcd, 0x53, 0xcc, 0x23, 0x04,
+	0x59, 0xe9, 0x54, 0x73, 0x51, 0x46, 0x8b, 0xb3, 0x08, 0x16, 0x50, 0x6a, 0x35, 0x96, 0x28, 0xb4,
+	0xa0, 0x87, 0x0d, 0x34, 0xde, 0x42, 0xe3, 0xc5, 0xd9, 0xe3, 0x23, 0x26, 0x54, 0x21, 0x54, 0x62,
+	0xa9, 0xc8, 0x05, 0x6e, 0xcb, 0x28, 0x21, 0x8f, 0xde, 0x9a, 0x23, 0x26, 0x28, 0xa6, 0xfc, 0x06,
+	0x2e, 0x10, 0x52, 0x0d, 0x39, 0x7d, 0x41, 0xfa, 0x69, 0x9e, 0x23, 0x28, 0x15, 0x78, 0xc7, 0xde,
+	0xa9, 0x7f, 0x1e, 0xfc, 0xfa, 0xfe, 0x7c, 0x58, 0xef, 0x7c, 0xe3, 0x2a, 0xd7, 0x1a, 0x79, 0x39,
+	0x8b, 0x1b, 0x90, 0x0e, 0xc9, 0xae, 0x62, 0x02, 0x21, 0xd8, 0x39, 0xf6, 0x4e, 0x07, 0xb1, 0x0b,
+	0x46, 0x3f, 0x3c, 0x32, 0xb4, 0x0a, 0x57, 0x95, 0x66, 0xa2, 0x80, 0x18, 0x98, 0xc0, 0xfc, 0x3f,
+	0x25, 0x02, 0xd2, 0x17, 0xee, 0x18, 0x2b, 0xe2, 0xc7, 0x4d, 0xb8, 0x15, 0x7f, 0xd0, 0x12, 0xa7,
+	0xcf, 0xc8, 0x01, 0x13, 0x85, 0xbc, 0x01, 0x73, 0x13, 0x89, 0x94, 0x45, 0xd0, 0xb5, 0xe5, 0xc1,
+	0x36, 0x3b, 0x91, 0x05, 0x3d, 0x21, 0x83, 0x29, 0xc2, 0xa7, 0x0a, 0x4a, 0x76, 0x6b, 0xa9, 0x5d,
+	0x4b, 0xed, 0x6f, 0x92, 0x13, 0x59, 0x8c, 0xbe, 0xec, 0xd4, 0x46, 0x62, 0x58, 0x70, 0x58, 0x5e,
+	0x57, 0x59, 0xc1, 0xb5, 0xb9, 0xab, 0x27, 0x84, 0x58, 0x4e, 0xe9, 0x84, 0xe7, 0xd6, 0x4b, 0x37,
+	0xf6, 0xeb, 0xcc, 0xa5, 0xf5, 0xa9, 0xaa, 0xec, 0x03, 0x30, 0xed, 0x7a, 0xbe, 0xcf, 0x67, 0x0d,
+	0xd2, 0x57, 0x64, 0x0f, 0xad, 0x0a, 0xa0, 0x35, 0x74, 0xdf, 0xa6, 0x0d, 0x49, 0x0f, 0x49, 0x0f,
+	0x53, 0xcd, 0xcb, 0x59, 0xed, 0xb2, 0x8e, 0x4c, 0x83, 0x4b, 0xe0, 0xb3, 0xb9, 0x6e, 0x79, 0xf3,
+	0x5d, 0xc6, 0xb8, 0x3f, 0x22, 0x7b, 0x12, 0x00, 0x6d, 0xb1, 0x67, 0x8b, 0x7d, 0x13, 0x9b, 0xd2,
+	0xe6, 0x56, 0xfb, 0xed, 0x27, 0xfd, 0xe6, 0x91, 0x87, 0xcd, 0xa7, 0x11, 0xd3, 0xab, 0xe9, 0x3b,
+	0x81, 0x1f, 0xe9, 0x6b, 0xd2, 0x78, 0x06, 0xfc, 0xe7, 0x83, 0x6e, 0x51, 0x4a, 0x49, 0x37, 0xe3,
+	0x5a, 0xd5, 0x9f, 0xc6, 0xae, 0x4d, 0xc3, 0x0c, 0x21, 0xe7, 0xae, 0x61, 0xf7, 0xa2, 0xbe, 0xcb,
+	0x98, 0xae, 0x9e, 0x92, 0x03, 0x29, 0x96, 0x49, 0x0b, 0x71, 0x7e, 0xf7, 0xa5, 0x58, 0x5e, 0x34,
+	0xd4, 0xf9, 0xe5, 0xcf, 0x55, 0xe8, 0xdd, 0xad, 0x42, 0xef, 0xcf, 0x2a, 0xf4, 0xbe, 0xae, 0xc3,
+	0xce, 0xdd, 0x3a, 0xec, 0xfc, 0x5e, 0x87, 0x9d, 0xf7, 0xd1, 0x8c, 0xeb, 0x79, 0x95, 0x8d, 0x99,
+	0x28, 0xa2, 0xf6, 0x58, 0xb9, 0xc5, 0xe7, 0xf6, 0x84, 0xe9, 0x5b, 0x09, 0x2a, 0xeb, 0xd9, 0x59,
+	0x79, 0xf9, 0x37, 0x00, 0x00, 0xff, 0xff, 0x16, 0xf6, 0xbc, 0x3c, 0x85, 0x03, 0x00, 0x00,
 }
 
 func (m *EventProfileCreated) Marshal() (dAtA []byte, err error) {
@@ -276,6 +454,113 @@ func (m *EventOutcomeRecorded) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventReviewSubmitted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventReviewSubmitted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventReviewSubmitted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Score != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Score))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.PeerPpm != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PeerPpm))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.WeightPpm != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.WeightPpm))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Rating != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Rating))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Reviewer) > 0 {
+		i -= len(m.Reviewer)
+		copy(dAtA[i:], m.Reviewer)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Reviewer)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Subject) > 0 {
+		i -= len(m.Subject)
+		copy(dAtA[i:], m.Subject)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Subject)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventProofOfWork) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventProofOfWork) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventProofOfWork) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.PowCreditPpm != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.PowCreditPpm))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.CreditPpm != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.CreditPpm))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Bits != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Bits))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Requester) > 0 {
+		i -= len(m.Requester)
+		copy(dAtA[i:], m.Requester)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Requester)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -325,6 +610,60 @@ func (m *EventOutcomeRecorded) Size() (n int) {
 	}
 	if m.FrequencyPpm != 0 {
 		n += 1 + sovEvents(uint64(m.FrequencyPpm))
+	}
+	return n
+}
+
+func (m *EventReviewSubmitted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovEvents(uint64(m.RequestId))
+	}
+	l = len(m.Subject)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Reviewer)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Rating != 0 {
+		n += 1 + sovEvents(uint64(m.Rating))
+	}
+	if m.WeightPpm != 0 {
+		n += 1 + sovEvents(uint64(m.WeightPpm))
+	}
+	if m.PeerPpm != 0 {
+		n += 1 + sovEvents(uint64(m.PeerPpm))
+	}
+	if m.Score != 0 {
+		n += 1 + sovEvents(uint64(m.Score))
+	}
+	return n
+}
+
+func (m *EventProofOfWork) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Requester)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Bits != 0 {
+		n += 1 + sovEvents(uint64(m.Bits))
+	}
+	if m.CreditPpm != 0 {
+		n += 1 + sovEvents(uint64(m.CreditPpm))
+	}
+	if m.PowCreditPpm != 0 {
+		n += 1 + sovEvents(uint64(m.PowCreditPpm))
 	}
 	return n
 }
@@ -582,6 +921,354 @@ func (m *EventOutcomeRecorded) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.FrequencyPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventReviewSubmitted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventReviewSubmitted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventReviewSubmitted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Subject", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Subject = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reviewer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reviewer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Rating", wireType)
+			}
+			m.Rating = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Rating |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WeightPpm", wireType)
+			}
+			m.WeightPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.WeightPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PeerPpm", wireType)
+			}
+			m.PeerPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PeerPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Score", wireType)
+			}
+			m.Score = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Score |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventProofOfWork) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventProofOfWork: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventProofOfWork: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requester", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Requester = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Bits", wireType)
+			}
+			m.Bits = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Bits |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CreditPpm", wireType)
+			}
+			m.CreditPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CreditPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PowCreditPpm", wireType)
+			}
+			m.PowCreditPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.PowCreditPpm |= uint32(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}

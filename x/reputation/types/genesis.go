@@ -30,7 +30,8 @@ func (gs GenesisState) Validate() error {
 		if err := ppm.CheckAll(ppm.Validate,
 			ppm.F("completion_ppm", p.CompletionPpm), ppm.F("frequency_ppm", p.FrequencyPpm),
 			ppm.F("validation_ppm", p.ValidationPpm), ppm.F("peer_ppm", p.PeerPpm),
-			ppm.F("validation_credit_ppm", p.ValidationCreditPpm)); err != nil {
+			ppm.F("validation_credit_ppm", p.ValidationCreditPpm), ppm.F("stake_credit_ppm", p.StakeCreditPpm),
+			ppm.F("indexed_score", p.IndexedScore)); err != nil {
 			return fmt.Errorf("profile %s: %w", p.Address, err)
 		}
 		if p.Score != 0 {
@@ -38,6 +39,22 @@ func (gs GenesisState) Validate() error {
 		}
 		if (!p.PeerRatingSum.IsNil() && p.PeerRatingSum.IsNegative()) || (!p.PeerRatingWeight.IsNil() && p.PeerRatingWeight.IsNegative()) {
 			return fmt.Errorf("profile %s: negative peer rating sum or weight", p.Address)
+		}
+	}
+	reviewed := make(map[uint64]bool, len(gs.Reviews))
+	for _, r := range gs.Reviews {
+		if reviewed[r.RequestId] {
+			return fmt.Errorf("duplicate review of request %d", r.RequestId)
+		}
+		reviewed[r.RequestId] = true
+		if r.Rating < MinRating || r.Rating > MaxRating {
+			return fmt.Errorf("review of request %d: rating %d outside %d..%d", r.RequestId, r.Rating, MinRating, MaxRating)
+		}
+		if !seen[r.Subject] {
+			return fmt.Errorf("review of request %d: subject %s has no profile", r.RequestId, r.Subject)
+		}
+		if err := ppm.Validate("weight_ppm", uint64(r.WeightPpm)); err != nil {
+			return fmt.Errorf("review of request %d: %w", r.RequestId, err)
 		}
 	}
 	return nil

@@ -13,6 +13,10 @@ import (
 // have more leading zero bits.
 const MaxPowBits = 256
 
+// MaxPeerPriorWeightPpm bounds peer_prior_weight_ppm (a million full-weight
+// reviews): larger priors would make reviews meaningless.
+const MaxPeerPriorWeightPpm = 1_000_000 * 1_000_000
+
 // DefaultParams returns the default x/reputation parameters: completion
 // weighs most, a new requester starts neutral (0.5) and one outcome moves the
 // completion factor only part of the way thanks to the Beta(2,2) prior.
@@ -35,6 +39,8 @@ func DefaultParams() Params {
 		StakeReferenceAmount:          sdkmath.NewInt(1_000_000_000), // 1,000 REP
 		PeerNeutralScorePpm:           500_000,
 		InactivityDecayBlocks:         0,
+		PeerPriorWeightPpm:            2_000_000,                   // the prior counts as two full-weight reviews
+		PeerBondReferenceAmount:       sdkmath.NewInt(100_000_000), // 100 REP of worker bond weighs fully (10× the minimum worker bond)
 	}
 }
 
@@ -73,6 +79,12 @@ func (p Params) Validate() error {
 	}
 	if p.StakeReferenceAmount.IsNil() || !p.StakeReferenceAmount.IsPositive() {
 		return errors.New("stake_reference_amount must be positive")
+	}
+	if p.PeerPriorWeightPpm == 0 || p.PeerPriorWeightPpm > MaxPeerPriorWeightPpm {
+		return fmt.Errorf("peer_prior_weight_ppm must be 1..%d, got %d", uint64(MaxPeerPriorWeightPpm), p.PeerPriorWeightPpm)
+	}
+	if p.PeerBondReferenceAmount.IsNil() || !p.PeerBondReferenceAmount.IsPositive() {
+		return errors.New("peer_bond_reference_amount must be positive")
 	}
 	return nil
 }

@@ -305,6 +305,194 @@ func (m *QueryProfilesResponse) GetPagination() *query.PageResponse {
 	return nil
 }
 
+// QueryTopProfilesRequest is the request of Query/TopProfiles.
+type QueryTopProfilesRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryTopProfilesRequest) Reset()         { *m = QueryTopProfilesRequest{} }
+func (m *QueryTopProfilesRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryTopProfilesRequest) ProtoMessage()    {}
+func (*QueryTopProfilesRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6cf7157b7e64c47c, []int{6}
+}
+func (m *QueryTopProfilesRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTopProfilesRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTopProfilesRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTopProfilesRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTopProfilesRequest.Merge(m, src)
+}
+func (m *QueryTopProfilesRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTopProfilesRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTopProfilesRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTopProfilesRequest proto.InternalMessageInfo
+
+func (m *QueryTopProfilesRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryTopProfilesResponse is the response of Query/TopProfiles.
+type QueryTopProfilesResponse struct {
+	Profiles   []Profile           `protobuf:"bytes,1,rep,name=profiles,proto3" json:"profiles"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryTopProfilesResponse) Reset()         { *m = QueryTopProfilesResponse{} }
+func (m *QueryTopProfilesResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryTopProfilesResponse) ProtoMessage()    {}
+func (*QueryTopProfilesResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6cf7157b7e64c47c, []int{7}
+}
+func (m *QueryTopProfilesResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTopProfilesResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTopProfilesResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTopProfilesResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTopProfilesResponse.Merge(m, src)
+}
+func (m *QueryTopProfilesResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTopProfilesResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTopProfilesResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTopProfilesResponse proto.InternalMessageInfo
+
+func (m *QueryTopProfilesResponse) GetProfiles() []Profile {
+	if m != nil {
+		return m.Profiles
+	}
+	return nil
+}
+
+func (m *QueryTopProfilesResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryReviewRequest is the request of Query/Review.
+type QueryReviewRequest struct {
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+}
+
+func (m *QueryReviewRequest) Reset()         { *m = QueryReviewRequest{} }
+func (m *QueryReviewRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryReviewRequest) ProtoMessage()    {}
+func (*QueryReviewRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6cf7157b7e64c47c, []int{8}
+}
+func (m *QueryReviewRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryReviewRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryReviewRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryReviewRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryReviewRequest.Merge(m, src)
+}
+func (m *QueryReviewRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryReviewRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryReviewRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryReviewRequest proto.InternalMessageInfo
+
+func (m *QueryReviewRequest) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+// QueryReviewResponse is the response of Query/Review.
+type QueryReviewResponse struct {
+	Review Review `protobuf:"bytes,1,opt,name=review,proto3" json:"review"`
+}
+
+func (m *QueryReviewResponse) Reset()         { *m = QueryReviewResponse{} }
+func (m *QueryReviewResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryReviewResponse) ProtoMessage()    {}
+func (*QueryReviewResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6cf7157b7e64c47c, []int{9}
+}
+func (m *QueryReviewResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryReviewResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryReviewResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryReviewResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryReviewResponse.Merge(m, src)
+}
+func (m *QueryReviewResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryReviewResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryReviewResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryReviewResponse proto.InternalMessageInfo
+
+func (m *QueryReviewResponse) GetReview() Review {
+	if m != nil {
+		return m.Review
+	}
+	return Review{}
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "repshard.reputation.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "repshard.reputation.v1.QueryParamsResponse")
@@ -312,6 +500,10 @@ func init() {
 	proto.RegisterType((*QueryProfileResponse)(nil), "repshard.reputation.v1.QueryProfileResponse")
 	proto.RegisterType((*QueryProfilesRequest)(nil), "repshard.reputation.v1.QueryProfilesRequest")
 	proto.RegisterType((*QueryProfilesResponse)(nil), "repshard.reputation.v1.QueryProfilesResponse")
+	proto.RegisterType((*QueryTopProfilesRequest)(nil), "repshard.reputation.v1.QueryTopProfilesRequest")
+	proto.RegisterType((*QueryTopProfilesResponse)(nil), "repshard.reputation.v1.QueryTopProfilesResponse")
+	proto.RegisterType((*QueryReviewRequest)(nil), "repshard.reputation.v1.QueryReviewRequest")
+	proto.RegisterType((*QueryReviewResponse)(nil), "repshard.reputation.v1.QueryReviewResponse")
 }
 
 func init() {
@@ -319,42 +511,50 @@ func init() {
 }
 
 var fileDescriptor_6cf7157b7e64c47c = []byte{
-	// 547 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x94, 0x94, 0xbf, 0x6f, 0xd3, 0x40,
-	0x14, 0xc7, 0x73, 0xad, 0x48, 0xda, 0x63, 0xe2, 0x08, 0xa8, 0x18, 0xe4, 0x46, 0x06, 0x01, 0x4a,
-	0x1b, 0x9f, 0x12, 0x06, 0xe6, 0x46, 0xa8, 0xa8, 0x5b, 0x09, 0x0b, 0x42, 0x08, 0x74, 0x69, 0x0e,
-	0xd7, 0x52, 0xe3, 0x73, 0xef, 0x9c, 0x88, 0x0a, 0xb1, 0x30, 0x31, 0x21, 0x24, 0x24, 0x36, 0xf6,
-	0x8e, 0x0c, 0xfc, 0x11, 0x1d, 0x0b, 0x2c, 0x4c, 0x08, 0x25, 0x48, 0xfc, 0x1b, 0xc8, 0x7e, 0xef,
-	0x1a, 0x1b, 0x48, 0x93, 0x2e, 0x91, 0x7f, 0x7c, 0xbf, 0xdf, 0xf7, 0x79, 0xef, 0x5e, 0x4c, 0x3d,
-	0x2d, 0x63, 0xb3, 0x2b, 0x74, 0x8f, 0x6b, 0x19, 0x0f, 0x12, 0x91, 0x84, 0x2a, 0xe2, 0xc3, 0x26,
-	0xdf, 0x1f, 0x48, 0x7d, 0xe0, 0xc7, 0x5a, 0x25, 0x8a, 0x5d, 0xb6, 0x1a, 0x7f, 0xa2, 0xf1, 0x87,
-	0x4d, 0xe7, 0x82, 0xe8, 0x87, 0x91, 0xe2, 0xd9, 0x2f, 0x48, 0x9d, 0xfa, 0x8e, 0x32, 0x7d, 0x65,
-	0x78, 0x57, 0x18, 0x09, 0x19, 0x7c, 0xd8, 0xec, 0xca, 0x44, 0x34, 0x79, 0x2c, 0x82, 0x30, 0x02,
-	0x2f, 0x68, 0xaf, 0x80, 0xf6, 0x59, 0x76, 0xc7, 0xe1, 0x06, 0x5f, 0x5d, 0xc5, 0x18, 0x9b, 0x90,
-	0xc7, 0x71, 0xaa, 0x81, 0x0a, 0x14, 0x98, 0xd2, 0x2b, 0x7c, 0x7a, 0x2d, 0x50, 0x2a, 0xd8, 0x93,
-	0x5c, 0xc4, 0x21, 0x17, 0x51, 0xa4, 0x00, 0xd3, 0x06, 0x5e, 0x9f, 0xd2, 0x66, 0x2c, 0xb4, 0xe8,
-	0x5b, 0xd1, 0x8d, 0x69, 0x22, 0xad, 0x9e, 0x87, 0x7b, 0x12, 0x54, 0x5e, 0x95, 0xb2, 0x07, 0x29,
-	0xcd, 0x76, 0x66, 0xed, 0xc8, 0xfd, 0x81, 0x34, 0x89, 0xf7, 0x88, 0x5e, 0x2c, 0x3c, 0x35, 0xb1,
-	0x8a, 0x8c, 0x64, 0x1b, 0xb4, 0x0c, 0x25, 0x56, 0x48, 0x8d, 0xdc, 0x3e, 0xdf, 0x72, 0xfd, 0xff,
-	0xcf, 0xd2, 0x07, 0x5f, 0x7b, 0xf9, 0xe8, 0xc7, 0x6a, 0xe9, 0xf0, 0xf7, 0xa7, 0x3a, 0xe9, 0xa0,
-	0xd1, 0xdb, 0xb2, 0xc9, 0x40, 0x81, 0x05, 0x59, 0x8b, 0x56, 0x44, 0xaf, 0xa7, 0xa5, 0x81, 0xe8,
-	0xe5, 0xf6, 0xca, 0xd7, 0xcf, 0x8d, 0x2a, 0x4e, 0x71, 0x03, 0xde, 0x3c, 0x4c, 0x74, 0x18, 0x05,
-	0x1d, 0x2b, 0xf4, 0x9e, 0xd0, 0x6a, 0x31, 0x0a, 0x29, 0xef, 0xd1, 0x0a, 0xf6, 0x88, 0x98, 0xab,
-	0x53, 0x31, 0x41, 0x96, 0xe7, 0xb4, 0x56, 0xef, 0x69, 0x31, 0xdd, 0x8e, 0x86, 0x6d, 0x52, 0x3a,
-	0x39, 0x7b, 0x2c, 0x70, 0xd3, 0x47, 0xd2, 0x74, 0x51, 0x7c, 0x38, 0x5d, 0x5c, 0x14, 0x7f, 0x5b,
-	0x04, 0xb6, 0xcb, 0x4e, 0xce, 0xe9, 0x1d, 0x12, 0x7a, 0xe9, 0xaf, 0x02, 0xc8, 0xbf, 0x49, 0x97,
-	0x10, 0x22, 0x1d, 0xc6, 0xe2, 0x19, 0x1b, 0x38, 0xf1, 0xb2, 0xfb, 0x05, 0xd2, 0x85, 0x8c, 0xf4,
-	0xd6, 0x4c, 0x52, 0x80, 0xc8, 0xa3, 0xb6, 0xbe, 0x2c, 0xd2, 0x73, 0x19, 0x2a, 0x7b, 0x4b, 0x68,
-	0x19, 0xce, 0x96, 0xd5, 0xa7, 0x31, 0xfd, 0xbb, 0x4e, 0xce, 0xda, 0x5c, 0x5a, 0xa8, 0xec, 0xad,
-	0xbd, 0x49, 0xfb, 0x78, 0xfd, 0xed, 0xd7, 0xfb, 0x85, 0x1a, 0x73, 0xf9, 0xa9, 0xab, 0xce, 0x3e,
-	0x12, 0x5a, 0xc1, 0x21, 0xb0, 0x19, 0x55, 0x0a, 0x0b, 0xe7, 0xac, 0xcf, 0x27, 0x46, 0xa6, 0xbb,
-	0x13, 0xa6, 0x75, 0x56, 0xe7, 0xa7, 0xff, 0xb3, 0x0c, 0x7f, 0x89, 0x2b, 0xfa, 0x8a, 0x7d, 0x20,
-	0x74, 0xc9, 0x1e, 0x30, 0x9b, 0xab, 0xe6, 0xc9, 0xd0, 0x1a, 0x73, 0xaa, 0x11, 0xb1, 0x31, 0x41,
-	0xf4, 0x58, 0x6d, 0x16, 0x62, 0x7b, 0xeb, 0x68, 0xe4, 0x92, 0xe3, 0x91, 0x4b, 0x7e, 0x8e, 0x5c,
-	0xf2, 0x6e, 0xec, 0x96, 0x8e, 0xc7, 0x6e, 0xe9, 0xfb, 0xd8, 0x2d, 0x3d, 0xe6, 0x41, 0x98, 0xec,
-	0x0e, 0xba, 0xfe, 0x8e, 0xea, 0x17, 0x52, 0xe0, 0xe2, 0x45, 0x3e, 0x30, 0x39, 0x88, 0xa5, 0xe9,
-	0x96, 0xb3, 0x2f, 0xc9, 0x9d, 0x3f, 0x01, 0x00, 0x00, 0xff, 0xff, 0xec, 0x7c, 0xc1, 0xfd, 0x7d,
-	0x05, 0x00, 0x00,
+	// 678 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x95, 0x31, 0x6f, 0xd3, 0x40,
+	0x14, 0xc7, 0x73, 0x05, 0xd2, 0xf6, 0x3a, 0x71, 0x04, 0x28, 0x06, 0xdc, 0xca, 0x54, 0x05, 0xa5,
+	0x8d, 0x8f, 0xa4, 0x03, 0x62, 0x6c, 0x84, 0x8a, 0xb2, 0x15, 0xc3, 0x80, 0x10, 0x22, 0xba, 0x34,
+	0x87, 0x6b, 0xa9, 0xf1, 0xb9, 0xb6, 0x13, 0xa8, 0xaa, 0x2e, 0x4c, 0x4c, 0x08, 0x09, 0xa9, 0x13,
+	0x4c, 0x2c, 0x95, 0x58, 0x18, 0xf8, 0x10, 0x1d, 0x2b, 0x58, 0x98, 0x10, 0x4a, 0x90, 0xf8, 0x1a,
+	0x28, 0x7e, 0x77, 0x71, 0x4c, 0x70, 0x1c, 0x06, 0x24, 0x96, 0xc8, 0x3e, 0xff, 0xdf, 0x7b, 0xbf,
+	0x7b, 0xf7, 0xfe, 0x17, 0x6c, 0xf8, 0xdc, 0x0b, 0xb6, 0x99, 0xdf, 0xa4, 0x3e, 0xf7, 0xda, 0x21,
+	0x0b, 0x1d, 0xe1, 0xd2, 0x4e, 0x99, 0xee, 0xb6, 0xb9, 0xbf, 0x67, 0x7a, 0xbe, 0x08, 0x05, 0xb9,
+	0xa0, 0x34, 0x66, 0xac, 0x31, 0x3b, 0x65, 0xed, 0x2c, 0x6b, 0x39, 0xae, 0xa0, 0xd1, 0x2f, 0x48,
+	0xb5, 0xe2, 0x96, 0x08, 0x5a, 0x22, 0xa0, 0x0d, 0x16, 0x70, 0xc8, 0x41, 0x3b, 0xe5, 0x06, 0x0f,
+	0x59, 0x99, 0x7a, 0xcc, 0x76, 0x5c, 0x88, 0x05, 0xed, 0x25, 0xd0, 0xd6, 0xa3, 0x37, 0x0a, 0x2f,
+	0xf2, 0xd3, 0x65, 0x99, 0x46, 0x65, 0x18, 0xc6, 0xd1, 0x0a, 0xb6, 0xb0, 0x05, 0x04, 0xf5, 0x9f,
+	0xe4, 0xea, 0x15, 0x5b, 0x08, 0x7b, 0x87, 0x53, 0xe6, 0x39, 0x94, 0xb9, 0xae, 0x00, 0x4c, 0x95,
+	0xf0, 0x5a, 0xca, 0x36, 0x3d, 0xe6, 0xb3, 0x96, 0x12, 0x2d, 0xa5, 0x89, 0x7c, 0xf1, 0xd4, 0xd9,
+	0xe1, 0xa0, 0x32, 0x0a, 0x98, 0xdc, 0xeb, 0xd3, 0x6c, 0x46, 0xa1, 0x16, 0xdf, 0x6d, 0xf3, 0x20,
+	0x34, 0x1e, 0xe2, 0x73, 0x89, 0xd5, 0xc0, 0x13, 0x6e, 0xc0, 0xc9, 0x3a, 0xce, 0x43, 0x89, 0x79,
+	0xb4, 0x88, 0x6e, 0xcc, 0x55, 0x74, 0xf3, 0xcf, 0xbd, 0x34, 0x21, 0xae, 0x3a, 0x7b, 0xfc, 0x6d,
+	0x21, 0x77, 0xf4, 0xf3, 0x63, 0x11, 0x59, 0x32, 0xd0, 0xa8, 0xa9, 0xcc, 0x40, 0x21, 0x0b, 0x92,
+	0x0a, 0x9e, 0x66, 0xcd, 0xa6, 0xcf, 0x03, 0x48, 0x3d, 0x5b, 0x9d, 0xff, 0xfc, 0xa9, 0x54, 0x90,
+	0x5d, 0x5c, 0x87, 0x2f, 0xf7, 0x43, 0xdf, 0x71, 0x6d, 0x4b, 0x09, 0x8d, 0xc7, 0xb8, 0x90, 0x4c,
+	0x25, 0x29, 0xef, 0xe0, 0x69, 0xb9, 0x47, 0x89, 0xb9, 0x90, 0x8a, 0x09, 0xb2, 0x61, 0x4e, 0x15,
+	0x6a, 0x3c, 0x49, 0x66, 0x57, 0xad, 0x21, 0x1b, 0x18, 0xc7, 0x67, 0x2f, 0x0b, 0x2c, 0x9b, 0x92,
+	0xb4, 0x3f, 0x28, 0x26, 0x9c, 0xae, 0x1c, 0x14, 0x73, 0x93, 0xd9, 0x6a, 0x97, 0xd6, 0x50, 0xa4,
+	0x71, 0x84, 0xf0, 0xf9, 0xdf, 0x0a, 0x48, 0xfe, 0x0d, 0x3c, 0x23, 0x21, 0xfa, 0xcd, 0x38, 0xf5,
+	0x97, 0x1b, 0x18, 0xc4, 0x92, 0xbb, 0x09, 0xd2, 0xa9, 0x88, 0xf4, 0x7a, 0x26, 0x29, 0x40, 0x24,
+	0x50, 0x19, 0xbe, 0x18, 0x91, 0x3e, 0x10, 0xde, 0xbf, 0xea, 0xc6, 0x07, 0x84, 0xe7, 0x47, 0x6b,
+	0xfc, 0xaf, 0x0d, 0x59, 0x93, 0xa6, 0xb1, 0x78, 0xc7, 0xe1, 0xcf, 0x54, 0x2f, 0xae, 0x62, 0xec,
+	0xc3, 0x63, 0xdd, 0x69, 0x46, 0xbd, 0x38, 0x6d, 0xcd, 0xca, 0x95, 0x5a, 0x73, 0xe0, 0x29, 0x15,
+	0x14, 0x7b, 0xca, 0x8f, 0x56, 0xb2, 0x3c, 0x05, 0x71, 0x09, 0x4f, 0x41, 0x60, 0xe5, 0x30, 0x8f,
+	0xcf, 0x44, 0xa9, 0xc9, 0x2b, 0x84, 0xf3, 0xe0, 0x3d, 0x52, 0x4c, 0xcb, 0x33, 0x6a, 0x77, 0x6d,
+	0x65, 0x22, 0x2d, 0x00, 0x1b, 0x2b, 0x2f, 0xfb, 0xc5, 0x5f, 0x7c, 0xf9, 0xf1, 0x66, 0x6a, 0x91,
+	0xe8, 0x74, 0xec, 0x55, 0x44, 0xde, 0x21, 0x3c, 0x2d, 0xcf, 0x84, 0x64, 0x54, 0x49, 0x5c, 0x08,
+	0xda, 0xea, 0x64, 0x62, 0xc9, 0x74, 0x2b, 0x66, 0x5a, 0x25, 0x45, 0x3a, 0xfe, 0xe6, 0x0b, 0xe8,
+	0xbe, 0xbc, 0x42, 0x0e, 0xc8, 0x21, 0xc2, 0x33, 0x6a, 0xde, 0xc8, 0x44, 0x35, 0x07, 0x4d, 0x2b,
+	0x4d, 0xa8, 0x96, 0x88, 0xa5, 0x18, 0xd1, 0x20, 0x8b, 0x59, 0x88, 0xe4, 0x3d, 0xc2, 0x73, 0x43,
+	0x5e, 0x20, 0x74, 0x6c, 0xb5, 0x51, 0x67, 0x6a, 0x37, 0x27, 0x0f, 0x90, 0x84, 0xe5, 0x98, 0x70,
+	0x99, 0x2c, 0xa5, 0x11, 0x86, 0xc2, 0xab, 0x0f, 0x28, 0xdf, 0x22, 0x9c, 0x87, 0xb9, 0xcc, 0x98,
+	0xb7, 0x84, 0x53, 0x32, 0xe6, 0x2d, 0x69, 0x10, 0xe3, 0x76, 0x8c, 0x65, 0x92, 0xd5, 0x34, 0x2c,
+	0xb0, 0x42, 0x40, 0xf7, 0x63, 0x0b, 0x1e, 0x54, 0x6b, 0xc7, 0x5d, 0x1d, 0x9d, 0x74, 0x75, 0xf4,
+	0xbd, 0xab, 0xa3, 0xd7, 0x3d, 0x3d, 0x77, 0xd2, 0xd3, 0x73, 0x5f, 0x7b, 0x7a, 0xee, 0x11, 0xb5,
+	0x9d, 0x70, 0xbb, 0xdd, 0x30, 0xb7, 0x44, 0x2b, 0x91, 0x11, 0x1e, 0x9e, 0x0f, 0x27, 0x0f, 0xf7,
+	0x3c, 0x1e, 0x34, 0xf2, 0xd1, 0xdf, 0xe5, 0xda, 0xaf, 0x00, 0x00, 0x00, 0xff, 0xff, 0x37, 0x88,
+	0x3b, 0xd8, 0x62, 0x08, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -377,6 +577,14 @@ type QueryClient interface {
 	Profile(ctx context.Context, in *QueryProfileRequest, opts ...grpc.CallOption) (*QueryProfileResponse, error)
 	// Profiles returns all profiles in address order, paginated.
 	Profiles(ctx context.Context, in *QueryProfilesRequest, opts ...grpc.CallOption) (*QueryProfilesResponse, error)
+	// TopProfiles returns profiles from the highest indexed score down,
+	// paginated, through an ordered index (only the page is read). The order is
+	// that of indexed_score, the score at each profile's last write; each
+	// profile also carries score, its value now (they differ when weights or
+	// params changed, or time passed, since that write; see docs/reputation.md).
+	TopProfiles(ctx context.Context, in *QueryTopProfilesRequest, opts ...grpc.CallOption) (*QueryTopProfilesResponse, error)
+	// Review returns the review of a request, if any.
+	Review(ctx context.Context, in *QueryReviewRequest, opts ...grpc.CallOption) (*QueryReviewResponse, error)
 }
 
 type queryClient struct {
@@ -414,6 +622,24 @@ func (c *queryClient) Profiles(ctx context.Context, in *QueryProfilesRequest, op
 	return out, nil
 }
 
+func (c *queryClient) TopProfiles(ctx context.Context, in *QueryTopProfilesRequest, opts ...grpc.CallOption) (*QueryTopProfilesResponse, error) {
+	out := new(QueryTopProfilesResponse)
+	err := c.cc.Invoke(ctx, "/repshard.reputation.v1.Query/TopProfiles", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) Review(ctx context.Context, in *QueryReviewRequest, opts ...grpc.CallOption) (*QueryReviewResponse, error) {
+	out := new(QueryReviewResponse)
+	err := c.cc.Invoke(ctx, "/repshard.reputation.v1.Query/Review", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the module parameters.
@@ -424,6 +650,14 @@ type QueryServer interface {
 	Profile(context.Context, *QueryProfileRequest) (*QueryProfileResponse, error)
 	// Profiles returns all profiles in address order, paginated.
 	Profiles(context.Context, *QueryProfilesRequest) (*QueryProfilesResponse, error)
+	// TopProfiles returns profiles from the highest indexed score down,
+	// paginated, through an ordered index (only the page is read). The order is
+	// that of indexed_score, the score at each profile's last write; each
+	// profile also carries score, its value now (they differ when weights or
+	// params changed, or time passed, since that write; see docs/reputation.md).
+	TopProfiles(context.Context, *QueryTopProfilesRequest) (*QueryTopProfilesResponse, error)
+	// Review returns the review of a request, if any.
+	Review(context.Context, *QueryReviewRequest) (*QueryReviewResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -438,6 +672,12 @@ func (*UnimplementedQueryServer) Profile(ctx context.Context, req *QueryProfileR
 }
 func (*UnimplementedQueryServer) Profiles(ctx context.Context, req *QueryProfilesRequest) (*QueryProfilesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Profiles not implemented")
+}
+func (*UnimplementedQueryServer) TopProfiles(ctx context.Context, req *QueryTopProfilesRequest) (*QueryTopProfilesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method TopProfiles not implemented")
+}
+func (*UnimplementedQueryServer) Review(ctx context.Context, req *QueryReviewRequest) (*QueryReviewResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Review not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -498,6 +738,42 @@ func _Query_Profiles_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_TopProfiles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryTopProfilesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).TopProfiles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.reputation.v1.Query/TopProfiles",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).TopProfiles(ctx, req.(*QueryTopProfilesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_Review_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryReviewRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Review(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.reputation.v1.Query/Review",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Review(ctx, req.(*QueryReviewRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.reputation.v1.Query",
@@ -514,6 +790,14 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Profiles",
 			Handler:    _Query_Profiles_Handler,
+		},
+		{
+			MethodName: "TopProfiles",
+			Handler:    _Query_TopProfiles_Handler,
+		},
+		{
+			MethodName: "Review",
+			Handler:    _Query_Review_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -723,6 +1007,151 @@ func (m *QueryProfilesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryTopProfilesRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTopProfilesRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTopProfilesRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTopProfilesResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTopProfilesResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTopProfilesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Profiles) > 0 {
+		for iNdEx := len(m.Profiles) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Profiles[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryReviewRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryReviewRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryReviewRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryReviewResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryReviewResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryReviewResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Review.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -807,6 +1236,61 @@ func (m *QueryProfilesResponse) Size() (n int) {
 		l = m.Pagination.Size()
 		n += 1 + l + sovQuery(uint64(l))
 	}
+	return n
+}
+
+func (m *QueryTopProfilesRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryTopProfilesResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Profiles) > 0 {
+		for _, e := range m.Profiles {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryReviewRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovQuery(uint64(m.RequestId))
+	}
+	return n
+}
+
+func (m *QueryReviewResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Review.Size()
+	n += 1 + l + sovQuery(uint64(l))
 	return n
 }
 
@@ -1296,6 +1780,364 @@ func (m *QueryProfilesResponse) Unmarshal(dAtA []byte) error {
 				m.Pagination = &query.PageResponse{}
 			}
 			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTopProfilesRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTopProfilesRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTopProfilesRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTopProfilesResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTopProfilesResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTopProfilesResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Profiles", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Profiles = append(m.Profiles, Profile{})
+			if err := m.Profiles[len(m.Profiles)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryReviewRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryReviewRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryReviewRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryReviewResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryReviewResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryReviewResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Review", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Review.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -123,37 +123,177 @@ func (m *MsgUpdateParamsResponse) XXX_DiscardUnknown() {
 
 var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 
+// MsgSubmitReview rates the requester of a request the reviewer processed.
+type MsgSubmitReview struct {
+	// reviewer is the worker that processed the request.
+	Reviewer string `protobuf:"bytes,1,opt,name=reviewer,proto3" json:"reviewer,omitempty"`
+	// request_id is the finished request.
+	RequestId uint64 `protobuf:"varint,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// rating is 1 (worst) .. 5 (best).
+	Rating uint32 `protobuf:"varint,3,opt,name=rating,proto3" json:"rating,omitempty"`
+}
+
+func (m *MsgSubmitReview) Reset()         { *m = MsgSubmitReview{} }
+func (m *MsgSubmitReview) String() string { return proto.CompactTextString(m) }
+func (*MsgSubmitReview) ProtoMessage()    {}
+func (*MsgSubmitReview) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c5415d8616345244, []int{2}
+}
+func (m *MsgSubmitReview) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSubmitReview) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSubmitReview.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSubmitReview) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSubmitReview.Merge(m, src)
+}
+func (m *MsgSubmitReview) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSubmitReview) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSubmitReview.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSubmitReview proto.InternalMessageInfo
+
+func (m *MsgSubmitReview) GetReviewer() string {
+	if m != nil {
+		return m.Reviewer
+	}
+	return ""
+}
+
+func (m *MsgSubmitReview) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *MsgSubmitReview) GetRating() uint32 {
+	if m != nil {
+		return m.Rating
+	}
+	return 0
+}
+
+// MsgSubmitReviewResponse is the response to MsgSubmitReview.
+type MsgSubmitReviewResponse struct {
+	// subject is the requester rated.
+	Subject string `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// weight_ppm is the weight the review counts with.
+	WeightPpm uint32 `protobuf:"varint,2,opt,name=weight_ppm,json=weightPpm,proto3" json:"weight_ppm,omitempty"`
+	// score is the subject's score after the review.
+	Score uint32 `protobuf:"varint,3,opt,name=score,proto3" json:"score,omitempty"`
+}
+
+func (m *MsgSubmitReviewResponse) Reset()         { *m = MsgSubmitReviewResponse{} }
+func (m *MsgSubmitReviewResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSubmitReviewResponse) ProtoMessage()    {}
+func (*MsgSubmitReviewResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c5415d8616345244, []int{3}
+}
+func (m *MsgSubmitReviewResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSubmitReviewResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSubmitReviewResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSubmitReviewResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSubmitReviewResponse.Merge(m, src)
+}
+func (m *MsgSubmitReviewResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSubmitReviewResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSubmitReviewResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSubmitReviewResponse proto.InternalMessageInfo
+
+func (m *MsgSubmitReviewResponse) GetSubject() string {
+	if m != nil {
+		return m.Subject
+	}
+	return ""
+}
+
+func (m *MsgSubmitReviewResponse) GetWeightPpm() uint32 {
+	if m != nil {
+		return m.WeightPpm
+	}
+	return 0
+}
+
+func (m *MsgSubmitReviewResponse) GetScore() uint32 {
+	if m != nil {
+		return m.Score
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*MsgUpdateParams)(nil), "repshard.reputation.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "repshard.reputation.v1.MsgUpdateParamsResponse")
+	proto.RegisterType((*MsgSubmitReview)(nil), "repshard.reputation.v1.MsgSubmitReview")
+	proto.RegisterType((*MsgSubmitReviewResponse)(nil), "repshard.reputation.v1.MsgSubmitReviewResponse")
 }
 
 func init() { proto.RegisterFile("repshard/reputation/v1/tx.proto", fileDescriptor_c5415d8616345244) }
 
 var fileDescriptor_c5415d8616345244 = []byte{
-	// 347 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xe2, 0x92, 0x2f, 0x4a, 0x2d, 0x28,
-	0xce, 0x48, 0x2c, 0x4a, 0xd1, 0x2f, 0x4a, 0x2d, 0x28, 0x2d, 0x49, 0x2c, 0xc9, 0xcc, 0xcf, 0xd3,
-	0x2f, 0x33, 0xd4, 0x2f, 0xa9, 0xd0, 0x2b, 0x28, 0xca, 0x2f, 0xc9, 0x17, 0x12, 0x83, 0x29, 0xd0,
-	0x43, 0x28, 0xd0, 0x2b, 0x33, 0x94, 0x12, 0x4c, 0xcc, 0xcd, 0xcc, 0xcb, 0xd7, 0x07, 0x93, 0x10,
-	0xa5, 0x52, 0xe2, 0xc9, 0xf9, 0xc5, 0xb9, 0xf9, 0xc5, 0xfa, 0xb9, 0xc5, 0xe9, 0x20, 0x23, 0x72,
-	0x8b, 0xd3, 0xa1, 0x12, 0x92, 0x10, 0x89, 0x78, 0x30, 0x4f, 0x1f, 0xc2, 0x81, 0x4a, 0x89, 0xa4,
-	0xe7, 0xa7, 0xe7, 0x43, 0xc4, 0x41, 0x2c, 0xa8, 0xa8, 0x32, 0x0e, 0x57, 0x15, 0x24, 0x16, 0x25,
-	0xe6, 0x42, 0xb5, 0x2a, 0x1d, 0x63, 0xe4, 0xe2, 0xf7, 0x2d, 0x4e, 0x0f, 0x2d, 0x48, 0x49, 0x2c,
-	0x49, 0x0d, 0x00, 0xcb, 0x08, 0x99, 0x71, 0x71, 0x26, 0x96, 0x96, 0x64, 0xe4, 0x17, 0x65, 0x96,
-	0x54, 0x4a, 0x30, 0x2a, 0x30, 0x6a, 0x70, 0x3a, 0x49, 0x5c, 0xda, 0xa2, 0x2b, 0x02, 0xb5, 0xd3,
-	0x31, 0x25, 0xa5, 0x28, 0xb5, 0xb8, 0x38, 0xb8, 0xa4, 0x28, 0x33, 0x2f, 0x3d, 0x08, 0xa1, 0x54,
-	0xc8, 0x91, 0x8b, 0x0d, 0x62, 0xb6, 0x04, 0x93, 0x02, 0xa3, 0x06, 0xb7, 0x91, 0x9c, 0x1e, 0x76,
-	0x6f, 0xeb, 0x41, 0xec, 0x71, 0xe2, 0x3c, 0x71, 0x4f, 0x9e, 0x61, 0xc5, 0xf3, 0x0d, 0x5a, 0x8c,
-	0x41, 0x50, 0x8d, 0x56, 0x16, 0x4d, 0xcf, 0x37, 0x68, 0x21, 0x8c, 0xec, 0x7a, 0xbe, 0x41, 0x4b,
-	0x15, 0xee, 0x8d, 0x0a, 0x64, 0x8f, 0xa0, 0x39, 0x5a, 0x49, 0x92, 0x4b, 0x1c, 0x4d, 0x28, 0x28,
-	0xb5, 0xb8, 0x20, 0x3f, 0xaf, 0x38, 0xd5, 0xa8, 0x8c, 0x8b, 0xd9, 0xb7, 0x38, 0x5d, 0x28, 0x83,
-	0x8b, 0x07, 0xc5, 0x9b, 0xea, 0xb8, 0x9c, 0x87, 0x66, 0x8e, 0x94, 0x3e, 0x91, 0x0a, 0x61, 0x16,
-	0x4a, 0xb1, 0x36, 0x80, 0x3c, 0xe5, 0xe4, 0x79, 0xe2, 0x91, 0x1c, 0xe3, 0x85, 0x47, 0x72, 0x8c,
-	0x0f, 0x1e, 0xc9, 0x31, 0x4e, 0x78, 0x2c, 0xc7, 0x70, 0xe1, 0xb1, 0x1c, 0xc3, 0x8d, 0xc7, 0x72,
-	0x0c, 0x51, 0xfa, 0xe9, 0x99, 0x25, 0x19, 0xa5, 0x49, 0x7a, 0xc9, 0xf9, 0xb9, 0xfa, 0xc8, 0xb1,
-	0x84, 0xc5, 0x9f, 0x25, 0x95, 0x05, 0xa9, 0xc5, 0x49, 0x6c, 0xe0, 0xd8, 0x32, 0x06, 0x04, 0x00,
-	0x00, 0xff, 0xff, 0xee, 0x1a, 0x9d, 0x43, 0x6a, 0x02, 0x00, 0x00,
+	// 498 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x93, 0x41, 0x6b, 0x13, 0x41,
+	0x14, 0xc7, 0x33, 0xd6, 0x46, 0x77, 0x6c, 0x11, 0x97, 0xd0, 0xa6, 0x01, 0xb7, 0x21, 0x22, 0x86,
+	0x80, 0x3b, 0x34, 0x8a, 0x4a, 0x6f, 0xcd, 0xad, 0x87, 0x42, 0xd9, 0xe2, 0xc5, 0x4b, 0xd8, 0x64,
+	0x87, 0xd9, 0x11, 0x66, 0x67, 0x9c, 0x99, 0x4d, 0xdb, 0x9b, 0xf4, 0xe8, 0xc9, 0x8f, 0xe1, 0x31,
+	0x07, 0xc1, 0x6f, 0x20, 0x3d, 0x16, 0x4f, 0x9e, 0xa4, 0x24, 0x87, 0x7c, 0x0d, 0xd9, 0x9d, 0x49,
+	0xb2, 0x0d, 0x69, 0xda, 0x4b, 0xd8, 0xf7, 0xde, 0x7f, 0xde, 0xfb, 0xff, 0xf2, 0x66, 0xe0, 0xae,
+	0xc4, 0x42, 0xc5, 0xa1, 0x8c, 0x90, 0xc4, 0x22, 0xd5, 0xa1, 0xa6, 0x3c, 0x41, 0x83, 0x3d, 0xa4,
+	0xcf, 0x7c, 0x21, 0xb9, 0xe6, 0xee, 0xd6, 0x54, 0xe0, 0xcf, 0x05, 0xfe, 0x60, 0xaf, 0xf6, 0x2c,
+	0x64, 0x34, 0xe1, 0x28, 0xff, 0x35, 0xd2, 0xda, 0x76, 0x9f, 0x2b, 0xc6, 0x15, 0x62, 0x8a, 0x64,
+	0x2d, 0x98, 0x22, 0xb6, 0xb0, 0x63, 0x0a, 0xdd, 0x3c, 0x42, 0x26, 0xb0, 0xa5, 0x0a, 0xe1, 0x84,
+	0x9b, 0x7c, 0xf6, 0x65, 0xb3, 0x2f, 0x6e, 0x71, 0x25, 0x42, 0x19, 0x32, 0x7b, 0xb4, 0xf1, 0x1b,
+	0xc0, 0xa7, 0x47, 0x8a, 0x7c, 0x14, 0x51, 0xa8, 0xf1, 0x71, 0x5e, 0x71, 0xdf, 0x41, 0x27, 0x4c,
+	0x75, 0xcc, 0x25, 0xd5, 0xe7, 0x55, 0x50, 0x07, 0x4d, 0xa7, 0x53, 0xfd, 0xf3, 0xf3, 0x75, 0xc5,
+	0xce, 0x3c, 0x88, 0x22, 0x89, 0x95, 0x3a, 0xd1, 0x92, 0x26, 0x24, 0x98, 0x4b, 0xdd, 0x03, 0x58,
+	0x36, 0xbd, 0xab, 0x0f, 0xea, 0xa0, 0xf9, 0xa4, 0xed, 0xf9, 0xcb, 0xb1, 0x7d, 0x33, 0xa7, 0xe3,
+	0x5c, 0xfe, 0xdb, 0x2d, 0xfd, 0x98, 0x0c, 0x5b, 0x20, 0xb0, 0x07, 0xf7, 0x3f, 0x5c, 0x4c, 0x86,
+	0xad, 0x79, 0xcb, 0x6f, 0x93, 0x61, 0xeb, 0xe5, 0x0c, 0xe3, 0xac, 0x08, 0xb2, 0x60, 0xba, 0xb1,
+	0x03, 0xb7, 0x17, 0x52, 0x01, 0x56, 0x82, 0x27, 0x0a, 0x37, 0x7e, 0x19, 0xc6, 0x93, 0xb4, 0xc7,
+	0xa8, 0x0e, 0xf0, 0x80, 0xe2, 0x53, 0xf7, 0x2d, 0x7c, 0x2c, 0xf3, 0x2f, 0x2c, 0xef, 0x44, 0x9c,
+	0x29, 0xdd, 0xe7, 0x10, 0x4a, 0xfc, 0x25, 0xc5, 0x4a, 0x77, 0x69, 0x94, 0x53, 0x3e, 0x0c, 0x1c,
+	0x9b, 0x39, 0x8c, 0xdc, 0x2d, 0x58, 0x96, 0xa1, 0xa6, 0x09, 0xa9, 0xae, 0xd5, 0x41, 0x73, 0x33,
+	0xb0, 0xd1, 0xfe, 0xfb, 0x8c, 0x6a, 0xd6, 0x65, 0x35, 0x54, 0xd1, 0x65, 0xe3, 0x02, 0xe4, 0x54,
+	0xc5, 0xdc, 0x94, 0xca, 0x6d, 0xc3, 0x47, 0x2a, 0xed, 0x7d, 0xc6, 0x7d, 0x7d, 0x27, 0xc0, 0x54,
+	0x98, 0xf9, 0x3f, 0xc5, 0x94, 0xc4, 0xba, 0x2b, 0x04, 0xcb, 0xfd, 0x6f, 0x06, 0x8e, 0xc9, 0x1c,
+	0x0b, 0xe6, 0x56, 0xe0, 0xba, 0xea, 0x73, 0x89, 0xad, 0x7d, 0x13, 0xb4, 0xaf, 0x01, 0x5c, 0x3b,
+	0x52, 0xc4, 0x8d, 0xe1, 0xc6, 0x8d, 0x6b, 0xf2, 0xea, 0xb6, 0xf5, 0x2e, 0xec, 0xa1, 0x86, 0xee,
+	0x29, 0x9c, 0xa1, 0xc5, 0x70, 0xe3, 0xc6, 0xb2, 0x56, 0x4d, 0x2a, 0x0a, 0x57, 0x4e, 0x5a, 0xf6,
+	0x27, 0xd6, 0xd6, 0xbf, 0x66, 0xd7, 0xaf, 0x73, 0x78, 0x39, 0xf2, 0xc0, 0xd5, 0xc8, 0x03, 0xd7,
+	0x23, 0x0f, 0x7c, 0x1f, 0x7b, 0xa5, 0xab, 0xb1, 0x57, 0xfa, 0x3b, 0xf6, 0x4a, 0x9f, 0x10, 0xa1,
+	0x3a, 0x4e, 0x7b, 0x7e, 0x9f, 0x33, 0x54, 0x7c, 0x4f, 0x4b, 0x96, 0xa7, 0xcf, 0x05, 0x56, 0xbd,
+	0x72, 0xfe, 0xae, 0xde, 0xfc, 0x0f, 0x00, 0x00, 0xff, 0xff, 0x55, 0xdb, 0x51, 0x69, 0x14, 0x04,
+	0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -171,6 +311,10 @@ type MsgClient interface {
 	// UpdateParams replaces the module parameters. Only the governance module
 	// account may send it.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
+	// SubmitReview rates the requester of a finished request (completed or
+	// failed) 1..5. Only the worker that processed the request may send it,
+	// once per request, and never about itself.
+	SubmitReview(ctx context.Context, in *MsgSubmitReview, opts ...grpc.CallOption) (*MsgSubmitReviewResponse, error)
 }
 
 type msgClient struct {
@@ -190,11 +334,24 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 	return out, nil
 }
 
+func (c *msgClient) SubmitReview(ctx context.Context, in *MsgSubmitReview, opts ...grpc.CallOption) (*MsgSubmitReviewResponse, error) {
+	out := new(MsgSubmitReviewResponse)
+	err := c.cc.Invoke(ctx, "/repshard.reputation.v1.Msg/SubmitReview", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UpdateParams replaces the module parameters. Only the governance module
 	// account may send it.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
+	// SubmitReview rates the requester of a finished request (completed or
+	// failed) 1..5. Only the worker that processed the request may send it,
+	// once per request, and never about itself.
+	SubmitReview(context.Context, *MsgSubmitReview) (*MsgSubmitReviewResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -203,6 +360,9 @@ type UnimplementedMsgServer struct {
 
 func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateParams) (*MsgUpdateParamsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateParams not implemented")
+}
+func (*UnimplementedMsgServer) SubmitReview(ctx context.Context, req *MsgSubmitReview) (*MsgSubmitReviewResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SubmitReview not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -227,6 +387,24 @@ func _Msg_UpdateParams_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_SubmitReview_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSubmitReview)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).SubmitReview(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.reputation.v1.Msg/SubmitReview",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).SubmitReview(ctx, req.(*MsgSubmitReview))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.reputation.v1.Msg",
@@ -235,6 +413,10 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateParams",
 			Handler:    _Msg_UpdateParams_Handler,
+		},
+		{
+			MethodName: "SubmitReview",
+			Handler:    _Msg_SubmitReview_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -304,6 +486,86 @@ func (m *MsgUpdateParamsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgSubmitReview) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSubmitReview) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSubmitReview) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Rating != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Rating))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Reviewer) > 0 {
+		i -= len(m.Reviewer)
+		copy(dAtA[i:], m.Reviewer)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Reviewer)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSubmitReviewResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSubmitReviewResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSubmitReviewResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Score != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Score))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.WeightPpm != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.WeightPpm))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Subject) > 0 {
+		i -= len(m.Subject)
+		copy(dAtA[i:], m.Subject)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Subject)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -336,6 +598,44 @@ func (m *MsgUpdateParamsResponse) Size() (n int) {
 	}
 	var l int
 	_ = l
+	return n
+}
+
+func (m *MsgSubmitReview) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Reviewer)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.RequestId != 0 {
+		n += 1 + sovTx(uint64(m.RequestId))
+	}
+	if m.Rating != 0 {
+		n += 1 + sovTx(uint64(m.Rating))
+	}
+	return n
+}
+
+func (m *MsgSubmitReviewResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Subject)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.WeightPpm != 0 {
+		n += 1 + sovTx(uint64(m.WeightPpm))
+	}
+	if m.Score != 0 {
+		n += 1 + sovTx(uint64(m.Score))
+	}
 	return n
 }
 
@@ -489,6 +789,246 @@ func (m *MsgUpdateParamsResponse) Unmarshal(dAtA []byte) error {
 			return fmt.Errorf("proto: MsgUpdateParamsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
 		}
 		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSubmitReview) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSubmitReview: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSubmitReview: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Reviewer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Reviewer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Rating", wireType)
+			}
+			m.Rating = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Rating |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSubmitReviewResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSubmitReviewResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSubmitReviewResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Subject", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Subject = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WeightPpm", wireType)
+			}
+			m.WeightPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.WeightPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Score", wireType)
+			}
+			m.Score = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Score |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])

@@ -49,6 +49,14 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		}
 		contrib[i] = a
 	}
+	workerEpochs := make([]sdk.AccAddress, len(gs.WorkerEpochs))
+	for i, w := range gs.WorkerEpochs {
+		a, err := decode(w.Worker)
+		if err != nil {
+			return err
+		}
+		workerEpochs[i] = a
+	}
 
 	if err := k.Params.Set(ctx, gs.Params); err != nil {
 		return err
@@ -80,7 +88,32 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
-	return nil
+	open := gs.Epoch
+	open.TotalPoints = zeroIfNil(open.TotalPoints)
+	if open.Number == 0 {
+		open = types.EpochState{Number: 1, TotalPoints: sdkmath.ZeroInt()}
+	}
+	if open.StartHeight < 1 {
+		open.StartHeight = max(sdk.UnwrapSDKContext(ctx).BlockHeight(), 1)
+	}
+	if err := k.OpenEpoch.Set(ctx, open); err != nil {
+		return err
+	}
+	for _, r := range gs.Epochs {
+		if err := k.EpochRecords.Set(ctx, r.Number, normalizeRecord(r)); err != nil {
+			return err
+		}
+	}
+	for i, w := range gs.WorkerEpochs {
+		if err := k.WorkerEpochs.Set(ctx, workerEpochs[i], normalizeWorkerEpoch(w)); err != nil {
+			return err
+		}
+	}
+	ledger := normalizeLedger(gs.Ledger)
+	if ledger.Funded.IsZero() {
+		ledger.Funded = pool
+	}
+	return k.Ledger.Set(ctx, ledger)
 }
 
 // ExportGenesis reads the module state into a genesis state, in address order.
@@ -104,6 +137,24 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return false, nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if gs.Epoch, err = k.GetOpenEpoch(ctx); err != nil {
+		return nil, err
+	}
+	if err := k.EpochRecords.Walk(ctx, nil, func(_ uint64, r types.EpochRecord) (bool, error) {
+		gs.Epochs = append(gs.Epochs, normalizeRecord(r))
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.WorkerEpochs.Walk(ctx, nil, func(_ sdk.AccAddress, w types.WorkerEpoch) (bool, error) {
+		gs.WorkerEpochs = append(gs.WorkerEpochs, normalizeWorkerEpoch(w))
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if gs.Ledger, err = k.GetLedger(ctx); err != nil {
 		return nil, err
 	}
 	return gs, nil

@@ -47,6 +47,15 @@ type Keeper struct {
 	Contributions collections.Map[sdk.AccAddress, types.Contribution]
 	// Slashed: worker → cumulative amount slashed from its bond.
 	Slashed collections.Map[sdk.AccAddress, sdkmath.Int]
+	// OpenEpoch is the open reward epoch and its points so far.
+	OpenEpoch collections.Item[types.EpochState]
+	// EpochRecords: closed epoch number → emission and reward per point.
+	EpochRecords collections.Map[uint64, types.EpochRecord]
+	// WorkerEpochs: worker → its last-epoch record (points not yet settled,
+	// attempts and failures, settled epoch rewards not yet claimed).
+	WorkerEpochs collections.Map[sdk.AccAddress, types.WorkerEpoch]
+	// Ledger is the reward pool's book.
+	Ledger collections.Item[types.Ledger]
 }
 
 // NewKeeper builds the x/rewards keeper. authority is the account allowed
@@ -74,6 +83,10 @@ func NewKeeper(
 		Pool:          collections.NewItem(sb, types.PoolKey, "pool", sdk.IntValue),
 		Contributions: collections.NewMap(sb, types.ContributionsKey, "contributions", sdk.AccAddressKey, codec.CollValue[types.Contribution](cdc)),
 		Slashed:       collections.NewMap(sb, types.SlashedKey, "slashed", sdk.AccAddressKey, sdk.IntValue),
+		OpenEpoch:     collections.NewItem(sb, types.EpochKey, "open_epoch", codec.CollValue[types.EpochState](cdc)),
+		EpochRecords:  collections.NewMap(sb, types.EpochRecordsKey, "epoch_records", collections.Uint64Key, codec.CollValue[types.EpochRecord](cdc)),
+		WorkerEpochs:  collections.NewMap(sb, types.WorkerEpochsKey, "worker_epochs", sdk.AccAddressKey, codec.CollValue[types.WorkerEpoch](cdc)),
+		Ledger:        collections.NewItem(sb, types.LedgerKey, "ledger", codec.CollValue[types.Ledger](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -170,7 +183,8 @@ func (k Keeper) RewardsBalance(ctx context.Context) sdkmath.Int {
 }
 
 // CheckSolvency is the module invariant: the rewards account holds at least
-// what workers are owed plus the undistributed pool.
+// what workers are owed (fee earnings and settled epoch rewards), the
+// epoch rewards reserved for workers not yet settled, the pool and the dust.
 func (k Keeper) CheckSolvency(ctx context.Context) error {
 	owed, err := k.GetTotalOwed(ctx)
 	if err != nil {
@@ -180,9 +194,15 @@ func (k Keeper) CheckSolvency(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	l, err := k.GetLedger(ctx)
+	if err != nil {
+		return err
+	}
+	need := owed.Add(pool).Add(l.EpochRewardsOwed).Add(l.Unsettled).Add(l.Dust)
 	bal := k.RewardsBalance(ctx)
-	if bal.LT(owed.Add(pool)) {
-		return types.ErrInsolvent.Wrapf("rewards balance %s%s < total owed %s + pool %s", bal, types.Denom, owed, pool)
+	if bal.LT(need) {
+		return types.ErrInsolvent.Wrapf("rewards balance %s%s < fees owed %s + pool %s + epoch rewards owed %s + unsettled %s + dust %s",
+			bal, types.Denom, owed, pool, l.EpochRewardsOwed, l.Unsettled, l.Dust)
 	}
 	return nil
 }

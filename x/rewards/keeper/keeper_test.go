@@ -154,7 +154,7 @@ func TestUpdateParamsRejectsInvalidParams(t *testing.T) {
 func TestGenesisRoundTrip(t *testing.T) {
 	for name, gs := range map[string]*types.GenesisState{
 		"default": types.DefaultGenesis(),
-		"changed": {Params: changedParams()},
+		"changed": func() *types.GenesisState { g := types.DefaultGenesis(); g.Params = changedParams(); return g }(),
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t)

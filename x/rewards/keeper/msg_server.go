@@ -4,9 +4,6 @@ import (
 	"context"
 
 	errorsmod "cosmossdk.io/errors"
-	sdkmath "cosmossdk.io/math"
-
-	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
 	"github.com/repshard/repshard/x/rewards/types"
@@ -39,9 +36,24 @@ func (m msgServer) ClaimRewards(ctx context.Context, msg *types.MsgClaimRewards)
 	if err != nil {
 		return nil, sdkerrors.ErrInvalidAddress.Wrapf("invalid worker address: %s", err)
 	}
-	paid, err := m.Claim(ctx, worker)
+	paid, fees, epochRewards, err := m.Claim(ctx, worker)
 	if err != nil {
 		return nil, err
 	}
-	return &types.MsgClaimRewardsResponse{Amount: paid, Fees: paid, EpochRewards: sdk.NewCoin(types.Denom, sdkmath.ZeroInt())}, nil
+	return &types.MsgClaimRewardsResponse{Amount: paid, Fees: fees, EpochRewards: epochRewards}, nil
+}
+
+// FundPool moves the funder's coins into the reward pool. Anyone may fund
+// it, the gov account included (that is how governance funds it from the
+// community pool: MsgCommunityPoolSpend to the gov account, then MsgFundPool).
+func (m msgServer) FundPool(ctx context.Context, msg *types.MsgFundPool) (*types.MsgFundPoolResponse, error) {
+	funder, err := m.addressCodec.StringToBytes(msg.Funder)
+	if err != nil {
+		return nil, sdkerrors.ErrInvalidAddress.Wrapf("invalid funder address: %s", err)
+	}
+	pool, err := m.Keeper.FundPool(ctx, funder, msg.Amount)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgFundPoolResponse{Pool: pool}, nil
 }

@@ -119,6 +119,9 @@ func (k Keeper) PayCompletion(ctx context.Context, worker sdk.AccAddress, fee sd
 	if err != nil {
 		return err
 	}
+	if err := k.recordAttempt(ctx, worker, addr, params, points, false); err != nil {
+		return err
+	}
 	return k.emit(ctx, &types.EventWorkerPaid{
 		Worker: addr, Fee: fee, ProtocolShare: coin(protocol), WorkerShare: coin(workerShare), Points: points,
 	})
@@ -126,6 +129,7 @@ func (k Keeper) PayCompletion(ctx context.Context, worker sdk.AccAddress, fee sd
 
 // SettleFailure splits the escrowed fee of a failed request:
 // ⌊fee·refundPpm/1e6⌋ back to the requester, the rest owed to the worker.
+// The failure counts towards the worker's failure rate in the open epoch.
 func (k Keeper) SettleFailure(ctx context.Context, requester, worker sdk.AccAddress, fee sdk.Coin, refundPpm uint32) error {
 	if err := checkFee(fee); err != nil {
 		return err
@@ -151,13 +155,21 @@ func (k Keeper) SettleFailure(ctx context.Context, requester, worker sdk.AccAddr
 	if err := k.owe(ctx, worker, workerShare); err != nil {
 		return err
 	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if err := k.recordAttempt(ctx, worker, workerAddr, params, sdkmath.ZeroInt(), true); err != nil {
+		return err
+	}
 	return k.emit(ctx, &types.EventFailureSettled{
 		Requester: reqAddr, Worker: workerAddr, Fee: fee, Refunded: coin(refund), WorkerShare: coin(workerShare),
 	})
 }
 
 // PenalizeExpiry slashes expiry_slash_ppm of the worker's bond (held by
-// x/shard) into the reward pool.
+// x/shard) into the reward pool. The expiry counts towards the worker's
+// failure rate in the open epoch.
 func (k Keeper) PenalizeExpiry(ctx context.Context, worker sdk.AccAddress) error {
 	addr, err := k.addrString(worker)
 	if err != nil {
@@ -167,34 +179,13 @@ func (k Keeper) PenalizeExpiry(ctx context.Context, worker sdk.AccAddress) error
 	if err != nil {
 		return err
 	}
+	if err := k.recordAttempt(ctx, worker, addr, params, sdkmath.ZeroInt(), true); err != nil {
+		return err
+	}
 	if params.ExpirySlashPpm == 0 {
 		return nil
 	}
-	slashed, err := k.shards.SlashBond(ctx, worker, params.ExpirySlashPpm, types.ModuleName)
-	if err != nil {
-		return errorsmod.Wrap(err, "slash worker bond")
-	}
-	if slashed.Amount.IsNil() || slashed.IsZero() {
-		return nil
-	}
-	if slashed.Denom != types.Denom || slashed.Amount.IsNegative() {
-		return types.ErrInvalidSlash.Wrapf("x/shard slashed %s; expected a non-negative amount of %s", slashed, types.Denom)
-	}
-	pool, err := k.GetPool(ctx)
-	if err != nil {
-		return err
-	}
-	if err := k.Pool.Set(ctx, pool.Add(slashed.Amount)); err != nil {
-		return err
-	}
-	total, err := getMapInt(ctx, k.Slashed, worker)
-	if err != nil {
-		return err
-	}
-	if err := k.Slashed.Set(ctx, worker, total.Add(slashed.Amount)); err != nil {
-		return err
-	}
-	return k.emit(ctx, &types.EventBondSlashed{Worker: addr, Amount: slashed, FractionPpm: params.ExpirySlashPpm, Reason: "expiry"})
+	return k.slashBond(ctx, worker, addr, params.ExpirySlashPpm, "expiry")
 }
 
 // owe moves amount from escrow to the rewards account and adds it to what
@@ -245,36 +236,70 @@ func saturatingAdd(a, b uint64) uint64 {
 	return ^uint64(0)
 }
 
-// Claim pays worker everything it is owed and returns the amount. Nothing
-// owed is ErrNothingToClaim, with no state change.
-func (k Keeper) Claim(ctx context.Context, worker sdk.AccAddress) (sdk.Coin, error) {
+// Claim settles worker and pays it everything it is owed: fee earnings and
+// epoch rewards. Nothing owed is ErrNothingToClaim, with no state change.
+// It returns the total paid, the fees and the epoch rewards in it.
+func (k Keeper) Claim(ctx context.Context, worker sdk.AccAddress) (paid, fees, epochRewards sdk.Coin, err error) {
 	addr, err := k.addrString(worker)
 	if err != nil {
-		return sdk.Coin{}, err
+		return paid, fees, epochRewards, err
 	}
 	owed, err := getMapInt(ctx, k.Owed, worker)
 	if err != nil {
-		return sdk.Coin{}, err
+		return paid, fees, epochRewards, err
 	}
-	if !owed.IsPositive() {
-		return sdk.Coin{}, types.ErrNothingToClaim.Wrapf("%s is owed nothing", addr)
-	}
-	total, err := k.GetTotalOwed(ctx)
+	pendingEpoch, err := k.PendingEpochRewards(ctx, worker)
 	if err != nil {
-		return sdk.Coin{}, err
+		return paid, fees, epochRewards, err
 	}
-	if total.LT(owed) {
-		return sdk.Coin{}, types.ErrInsolvent.Wrapf("total owed %s is below %s owed to %s", total, owed, addr)
+	if !owed.IsPositive() && !pendingEpoch.IsPositive() {
+		return paid, fees, epochRewards, types.ErrNothingToClaim.Wrapf("%s is owed nothing", addr)
 	}
-	if err := k.Owed.Remove(ctx, worker); err != nil {
-		return sdk.Coin{}, err
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return paid, fees, epochRewards, err
 	}
-	if err := k.TotalOwed.Set(ctx, total.Sub(owed)); err != nil {
-		return sdk.Coin{}, err
+	ws, _, err := k.touch(ctx, worker, addr, params)
+	if err != nil {
+		return paid, fees, epochRewards, err
 	}
-	paid := coin(owed)
+	epoch := ws.EpochRewardsOwed
+	if owed.IsPositive() {
+		total, err := k.GetTotalOwed(ctx)
+		if err != nil {
+			return paid, fees, epochRewards, err
+		}
+		if total.LT(owed) {
+			return paid, fees, epochRewards, types.ErrInsolvent.Wrapf("total owed %s is below %s owed to %s", total, owed, addr)
+		}
+		if err := k.Owed.Remove(ctx, worker); err != nil {
+			return paid, fees, epochRewards, err
+		}
+		if err := k.TotalOwed.Set(ctx, total.Sub(owed)); err != nil {
+			return paid, fees, epochRewards, err
+		}
+	}
+	if epoch.IsPositive() {
+		ledger, err := k.GetLedger(ctx)
+		if err != nil {
+			return paid, fees, epochRewards, err
+		}
+		if ledger.EpochRewardsOwed.LT(epoch) {
+			return paid, fees, epochRewards, types.ErrInsolvent.Wrapf("epoch rewards owed %s is below %s owed to %s", ledger.EpochRewardsOwed, epoch, addr)
+		}
+		ledger.EpochRewardsOwed = ledger.EpochRewardsOwed.Sub(epoch)
+		ledger.EpochRewardsClaimed = ledger.EpochRewardsClaimed.Add(epoch)
+		if err := k.Ledger.Set(ctx, ledger); err != nil {
+			return paid, fees, epochRewards, err
+		}
+		ws.EpochRewardsOwed = sdkmath.ZeroInt()
+		if err := k.WorkerEpochs.Set(ctx, worker, ws); err != nil {
+			return paid, fees, epochRewards, err
+		}
+	}
+	paid, fees, epochRewards = coin(owed.Add(epoch)), coin(owed), coin(epoch)
 	if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, worker, sdk.NewCoins(paid)); err != nil {
-		return sdk.Coin{}, errorsmod.Wrap(err, "pay worker")
+		return paid, fees, epochRewards, errorsmod.Wrap(err, "pay worker")
 	}
-	return paid, k.emit(ctx, &types.EventRewardsClaimed{Worker: addr, Amount: paid, Fees: paid, EpochRewards: coin(sdkmath.ZeroInt())})
+	return paid, fees, epochRewards, k.emit(ctx, &types.EventRewardsClaimed{Worker: addr, Amount: paid, Fees: fees, EpochRewards: epochRewards})
 }

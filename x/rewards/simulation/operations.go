@@ -19,7 +19,48 @@ import (
 func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper.Keeper) {
 	reg.Add(weights.Get("msg_claim_rewards", 20), MsgClaimRewardsFactory(k))
 	reg.Add(weights.Get("msg_claim_rewards_invalid", 5), MsgClaimRewardsInvalidFactory(k))
+	reg.Add(weights.Get("msg_fund_pool", 5), MsgFundPoolFactory())
+	reg.Add(weights.Get("msg_fund_pool_invalid", 3), MsgFundPoolInvalidFactory())
 	reg.Add(weights.Get("msg_update_params_unauthorized", 2), MsgUpdateParamsUnauthorizedFactory())
+}
+
+// MsgFundPoolFactory moves part of an account's balance into the reward pool.
+func MsgFundPoolFactory() simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(_ context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgFundPool, simsx.SimDeliveryResultHandler) {
+		acc := testData.AnyAccount(reporter, simsx.WithSpendableBalance())
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		amount := acc.LiquidBalance().RandSubsetCoin(reporter, types.Denom)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		return []simsx.SimAccount{acc}, &types.MsgFundPool{Funder: acc.AddressBech32, Amount: amount}, nil
+	})
+}
+
+// MsgFundPoolInvalidFactory funds the pool with zero, another denom, or more
+// than the funder holds.
+func MsgFundPoolInvalidFactory() simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(_ context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgFundPool, simsx.SimDeliveryResultHandler) {
+		acc := testData.AnyAccount(reporter)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := &types.MsgFundPool{Funder: acc.AddressBech32}
+		switch testData.Rand().Intn(3) {
+		case 0:
+			msg.Amount = sdk.NewCoin(types.Denom, sdkmath.ZeroInt())
+			return []simsx.SimAccount{acc}, msg, simsutil.ExpectError(types.ErrInvalidFunding)
+		case 1:
+			msg.Amount = sdk.NewInt64Coin("notrep", 1)
+			return []simsx.SimAccount{acc}, msg, simsutil.ExpectError(types.ErrInvalidFunding)
+		default:
+			_, held := acc.LiquidBalance().Find(types.Denom)
+			msg.Amount = sdk.NewCoin(types.Denom, held.Amount.AddRaw(1).MulRaw(1_000))
+			return []simsx.SimAccount{acc}, msg, simsutil.ExpectError(types.ErrFunderCannotPay)
+		}
+	})
 }
 
 // ProposalMsgs registers the governance proposals (x/gov submits each with
@@ -28,16 +69,25 @@ func ProposalMsgs(weights simsx.WeightSource, reg simsx.Registry) {
 	reg.Add(weights.Get("msg_update_params", 100), MsgUpdateParamsFactory())
 }
 
-// MsgClaimRewardsFactory claims for a worker that is owed something.
+// owedSomething reports whether a claim by addr has something to pay: fee
+// earnings or epoch rewards not yet settled.
+func owedSomething(ctx context.Context, k keeper.Keeper, addr sdk.AccAddress) bool {
+	if owed, err := k.Owed.Get(ctx, addr); err == nil && owed.IsPositive() {
+		return true
+	}
+	pending, err := k.PendingEpochRewards(ctx, addr)
+	return err == nil && pending.IsPositive()
+}
+
+// MsgClaimRewardsFactory claims for an account that is owed something.
 func MsgClaimRewardsFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgClaimRewards, simsx.SimDeliveryResultHandler) {
 		var owed []sdk.AccAddress
-		_ = k.Owed.Walk(ctx, nil, func(addr sdk.AccAddress, amount sdkmath.Int) (bool, error) {
-			if amount.IsPositive() {
-				owed = append(owed, addr)
+		for _, acc := range testData.AllAccounts() {
+			if owedSomething(ctx, k, acc.Address) {
+				owed = append(owed, acc.Address)
 			}
-			return len(owed) >= 64, nil
-		})
+		}
 		addr, ok := simsutil.Pick(testData.Rand(), owed)
 		if !ok {
 			reporter.Skip("nobody is owed anything")
@@ -55,8 +105,7 @@ func MsgClaimRewardsFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 func MsgClaimRewardsInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgClaimRewards, simsx.SimDeliveryResultHandler) {
 		acc := testData.AnyAccount(reporter, simsx.SimAccountFilterFn(func(a simsx.SimAccount) bool {
-			has, _ := k.Owed.Has(ctx, a.Address)
-			return !has
+			return !owedSomething(ctx, k, a.Address)
 		}))
 		if reporter.IsSkipped() {
 			return nil, nil, nil

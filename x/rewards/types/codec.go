@@ -13,11 +13,12 @@ import (
 func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "repshard/x/rewards/MsgUpdateParams")
 	legacy.RegisterAminoMsg(cdc, &MsgClaimRewards{}, "repshard/x/rewards/MsgClaimRewards")
+	legacy.RegisterAminoMsg(cdc, &MsgFundPool{}, "repshard/x/rewards/MsgFundPool")
 	cdc.RegisterConcrete(&Params{}, "repshard/x/rewards/Params", nil)
 }
 
 // RegisterInterfaces registers the module's messages with the interface registry.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
-	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{}, &MsgClaimRewards{})
+	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{}, &MsgClaimRewards{}, &MsgFundPool{})
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -13,4 +13,7 @@ var (
 	ErrInvalidSlash      = errorsmod.Register(ModuleName, 8, "invalid slash")
 	ErrInsolvent         = errorsmod.Register(ModuleName, 9, "rewards account cannot cover what it owes")
 	ErrInvalidAddress    = errorsmod.Register(ModuleName, 10, "invalid address")
+	ErrInvalidFunding    = errorsmod.Register(ModuleName, 11, "invalid pool funding")
+	ErrFunderCannotPay   = errorsmod.Register(ModuleName, 12, "insufficient funds to fund the pool")
+	ErrAccounting        = errorsmod.Register(ModuleName, 13, "reward accounting does not balance")
 )

@@ -357,7 +357,7 @@ type EventBondSlashed struct {
 	Worker      string     `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
 	Amount      types.Coin `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount"`
 	FractionPpm uint32     `protobuf:"varint,3,opt,name=fraction_ppm,json=fractionPpm,proto3" json:"fraction_ppm,omitempty"`
-	// reason is why: "expiry".
+	// reason is why: "expiry" or "failure_rate".
 	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
 }
 
@@ -422,6 +422,320 @@ func (m *EventBondSlashed) GetReason() string {
 	return ""
 }
 
+// EventPoolFunded: coins were added to the reward pool.
+type EventPoolFunded struct {
+	Funder string     `protobuf:"bytes,1,opt,name=funder,proto3" json:"funder,omitempty"`
+	Amount types.Coin `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount"`
+	Pool   types.Coin `protobuf:"bytes,3,opt,name=pool,proto3" json:"pool"`
+}
+
+func (m *EventPoolFunded) Reset()         { *m = EventPoolFunded{} }
+func (m *EventPoolFunded) String() string { return proto.CompactTextString(m) }
+func (*EventPoolFunded) ProtoMessage()    {}
+func (*EventPoolFunded) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5eea45fe8d6d6254, []int{6}
+}
+func (m *EventPoolFunded) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventPoolFunded) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventPoolFunded.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventPoolFunded) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventPoolFunded.Merge(m, src)
+}
+func (m *EventPoolFunded) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventPoolFunded) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventPoolFunded.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventPoolFunded proto.InternalMessageInfo
+
+func (m *EventPoolFunded) GetFunder() string {
+	if m != nil {
+		return m.Funder
+	}
+	return ""
+}
+
+func (m *EventPoolFunded) GetAmount() types.Coin {
+	if m != nil {
+		return m.Amount
+	}
+	return types.Coin{}
+}
+
+func (m *EventPoolFunded) GetPool() types.Coin {
+	if m != nil {
+		return m.Pool
+	}
+	return types.Coin{}
+}
+
+// EventEpochClosed: an epoch ended and the pool emitted its reward.
+type EventEpochClosed struct {
+	Number      uint64                `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`
+	TotalPoints cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=total_points,json=totalPoints,proto3,customtype=cosmossdk.io/math.Int" json:"total_points"`
+	// emitted is taken from the pool and the carried dust (zero when no one
+	// contributed: the pool keeps it).
+	Emitted        types.Coin            `protobuf:"bytes,3,opt,name=emitted,proto3" json:"emitted"`
+	RewardPerPoint cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=reward_per_point,json=rewardPerPoint,proto3,customtype=cosmossdk.io/math.Int" json:"reward_per_point"`
+	// dust is the rounding remainder carried to the next epoch.
+	Dust types.Coin `protobuf:"bytes,5,opt,name=dust,proto3" json:"dust"`
+	Pool types.Coin `protobuf:"bytes,6,opt,name=pool,proto3" json:"pool"`
+}
+
+func (m *EventEpochClosed) Reset()         { *m = EventEpochClosed{} }
+func (m *EventEpochClosed) String() string { return proto.CompactTextString(m) }
+func (*EventEpochClosed) ProtoMessage()    {}
+func (*EventEpochClosed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5eea45fe8d6d6254, []int{7}
+}
+func (m *EventEpochClosed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEpochClosed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEpochClosed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEpochClosed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEpochClosed.Merge(m, src)
+}
+func (m *EventEpochClosed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEpochClosed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEpochClosed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEpochClosed proto.InternalMessageInfo
+
+func (m *EventEpochClosed) GetNumber() uint64 {
+	if m != nil {
+		return m.Number
+	}
+	return 0
+}
+
+func (m *EventEpochClosed) GetEmitted() types.Coin {
+	if m != nil {
+		return m.Emitted
+	}
+	return types.Coin{}
+}
+
+func (m *EventEpochClosed) GetDust() types.Coin {
+	if m != nil {
+		return m.Dust
+	}
+	return types.Coin{}
+}
+
+func (m *EventEpochClosed) GetPool() types.Coin {
+	if m != nil {
+		return m.Pool
+	}
+	return types.Coin{}
+}
+
+// EventEpochRewardsSettled: a worker's points of a closed epoch were settled
+// into what it is owed.
+type EventEpochRewardsSettled struct {
+	Worker string                `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	Epoch  uint64                `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Points cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=points,proto3,customtype=cosmossdk.io/math.Int" json:"points"`
+	Amount types.Coin            `protobuf:"bytes,4,opt,name=amount,proto3" json:"amount"`
+}
+
+func (m *EventEpochRewardsSettled) Reset()         { *m = EventEpochRewardsSettled{} }
+func (m *EventEpochRewardsSettled) String() string { return proto.CompactTextString(m) }
+func (*EventEpochRewardsSettled) ProtoMessage()    {}
+func (*EventEpochRewardsSettled) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5eea45fe8d6d6254, []int{8}
+}
+func (m *EventEpochRewardsSettled) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEpochRewardsSettled) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEpochRewardsSettled.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEpochRewardsSettled) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEpochRewardsSettled.Merge(m, src)
+}
+func (m *EventEpochRewardsSettled) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEpochRewardsSettled) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEpochRewardsSettled.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEpochRewardsSettled proto.InternalMessageInfo
+
+func (m *EventEpochRewardsSettled) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventEpochRewardsSettled) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *EventEpochRewardsSettled) GetAmount() types.Coin {
+	if m != nil {
+		return m.Amount
+	}
+	return types.Coin{}
+}
+
+// EventEpochCloseFailed: closing the epoch failed and was rolled back; the
+// epoch stays open and the next EndBlock tries again. The chain does not halt.
+type EventEpochCloseFailed struct {
+	Number uint64 `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`
+	Error  string `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+}
+
+func (m *EventEpochCloseFailed) Reset()         { *m = EventEpochCloseFailed{} }
+func (m *EventEpochCloseFailed) String() string { return proto.CompactTextString(m) }
+func (*EventEpochCloseFailed) ProtoMessage()    {}
+func (*EventEpochCloseFailed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5eea45fe8d6d6254, []int{9}
+}
+func (m *EventEpochCloseFailed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventEpochCloseFailed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventEpochCloseFailed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventEpochCloseFailed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventEpochCloseFailed.Merge(m, src)
+}
+func (m *EventEpochCloseFailed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventEpochCloseFailed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventEpochCloseFailed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventEpochCloseFailed proto.InternalMessageInfo
+
+func (m *EventEpochCloseFailed) GetNumber() uint64 {
+	if m != nil {
+		return m.Number
+	}
+	return 0
+}
+
+func (m *EventEpochCloseFailed) GetError() string {
+	if m != nil {
+		return m.Error
+	}
+	return ""
+}
+
+// EventFailureRateSlashSkipped: a worker's failure rate over an epoch was
+// above the threshold but its bond could not be slashed (no longer registered).
+type EventFailureRateSlashSkipped struct {
+	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	Epoch  uint64 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Error  string `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+}
+
+func (m *EventFailureRateSlashSkipped) Reset()         { *m = EventFailureRateSlashSkipped{} }
+func (m *EventFailureRateSlashSkipped) String() string { return proto.CompactTextString(m) }
+func (*EventFailureRateSlashSkipped) ProtoMessage()    {}
+func (*EventFailureRateSlashSkipped) Descriptor() ([]byte, []int) {
+	return fileDescriptor_5eea45fe8d6d6254, []int{10}
+}
+func (m *EventFailureRateSlashSkipped) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventFailureRateSlashSkipped) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventFailureRateSlashSkipped.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventFailureRateSlashSkipped) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventFailureRateSlashSkipped.Merge(m, src)
+}
+func (m *EventFailureRateSlashSkipped) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventFailureRateSlashSkipped) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventFailureRateSlashSkipped.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventFailureRateSlashSkipped proto.InternalMessageInfo
+
+func (m *EventFailureRateSlashSkipped) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventFailureRateSlashSkipped) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *EventFailureRateSlashSkipped) GetError() string {
+	if m != nil {
+		return m.Error
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*EventFeeEscrowed)(nil), "repshard.rewards.v1.EventFeeEscrowed")
 	proto.RegisterType((*EventFeeRefunded)(nil), "repshard.rewards.v1.EventFeeRefunded")
@@ -429,49 +743,67 @@ func init() {
 	proto.RegisterType((*EventFailureSettled)(nil), "repshard.rewards.v1.EventFailureSettled")
 	proto.RegisterType((*EventRewardsClaimed)(nil), "repshard.rewards.v1.EventRewardsClaimed")
 	proto.RegisterType((*EventBondSlashed)(nil), "repshard.rewards.v1.EventBondSlashed")
+	proto.RegisterType((*EventPoolFunded)(nil), "repshard.rewards.v1.EventPoolFunded")
+	proto.RegisterType((*EventEpochClosed)(nil), "repshard.rewards.v1.EventEpochClosed")
+	proto.RegisterType((*EventEpochRewardsSettled)(nil), "repshard.rewards.v1.EventEpochRewardsSettled")
+	proto.RegisterType((*EventEpochCloseFailed)(nil), "repshard.rewards.v1.EventEpochCloseFailed")
+	proto.RegisterType((*EventFailureRateSlashSkipped)(nil), "repshard.rewards.v1.EventFailureRateSlashSkipped")
 }
 
 func init() { proto.RegisterFile("repshard/rewards/v1/events.proto", fileDescriptor_5eea45fe8d6d6254) }
 
 var fileDescriptor_5eea45fe8d6d6254 = []byte{
-	// 580 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xc4, 0x55, 0xbf, 0x6f, 0x13, 0x3f,
-	0x1c, 0xcd, 0x25, 0x6d, 0xf4, 0x8d, 0x93, 0x7c, 0x81, 0x6b, 0x41, 0x69, 0x87, 0x6b, 0xb8, 0xa9,
-	0x42, 0xf4, 0xae, 0x01, 0xa9, 0x62, 0x60, 0x80, 0x54, 0x2d, 0x44, 0x2c, 0xd5, 0x65, 0x40, 0x62,
-	0x89, 0x9c, 0xbb, 0x4f, 0x12, 0xab, 0x39, 0xfb, 0xb0, 0x9d, 0x04, 0x56, 0x26, 0xc4, 0xc4, 0x9f,
-	0xc1, 0xc8, 0xd0, 0x95, 0x85, 0xa9, 0x63, 0xd5, 0x09, 0x81, 0x54, 0xa1, 0x64, 0xe0, 0xdf, 0x40,
-	0x67, 0x3b, 0x6d, 0x25, 0x06, 0x74, 0xc9, 0xc0, 0x12, 0xdd, 0xc7, 0x7e, 0xef, 0x93, 0xe7, 0xf7,
-	0xfc, 0x03, 0xd5, 0x39, 0x24, 0x62, 0x80, 0x79, 0xe4, 0x73, 0x98, 0x60, 0x1e, 0x09, 0x7f, 0xdc,
-	0xf0, 0x61, 0x0c, 0x54, 0x0a, 0x2f, 0xe1, 0x4c, 0x32, 0x7b, 0x6d, 0x8e, 0xf0, 0x0c, 0xc2, 0x1b,
-	0x37, 0x36, 0x6f, 0xe1, 0x98, 0x50, 0xe6, 0xab, 0x5f, 0x8d, 0xdb, 0x74, 0x42, 0x26, 0x62, 0x26,
-	0xfc, 0x2e, 0x16, 0xe0, 0x8f, 0x1b, 0x5d, 0x90, 0xb8, 0xe1, 0x87, 0x8c, 0x50, 0x33, 0xbf, 0xa1,
-	0xe7, 0x3b, 0xaa, 0xf2, 0x75, 0x61, 0xa6, 0xd6, 0xfb, 0xac, 0xcf, 0xf4, 0x78, 0xfa, 0xa5, 0x47,
-	0xdd, 0x77, 0x16, 0xba, 0x79, 0x90, 0x2a, 0x39, 0x04, 0x38, 0x10, 0x21, 0x67, 0x13, 0x88, 0xec,
-	0x3d, 0x54, 0xe2, 0xf0, 0x7a, 0x04, 0x42, 0x02, 0xaf, 0x59, 0x75, 0x6b, 0xbb, 0xd4, 0xac, 0x9d,
-	0x9f, 0xec, 0xac, 0x9b, 0x7e, 0x4f, 0xa3, 0x88, 0x83, 0x10, 0x6d, 0xc9, 0x09, 0xed, 0x07, 0x57,
-	0x50, 0x7b, 0x0f, 0x15, 0x7a, 0x00, 0xb5, 0x7c, 0xdd, 0xda, 0x2e, 0x3f, 0xd8, 0xf0, 0x0c, 0x3c,
-	0xd5, 0xea, 0x19, 0xad, 0xde, 0x3e, 0x23, 0xb4, 0x59, 0x3a, 0xbd, 0xd8, 0xca, 0x7d, 0xfa, 0xf5,
-	0xf9, 0x9e, 0x15, 0xa4, 0x04, 0xf7, 0xfd, 0x35, 0x11, 0x01, 0xf4, 0x46, 0x34, 0x5a, 0x42, 0xc4,
-	0x63, 0x54, 0xc4, 0x31, 0x1b, 0x51, 0x99, 0x49, 0x87, 0xe1, 0xb8, 0x3f, 0xf2, 0xe8, 0x86, 0x92,
-	0xf2, 0x92, 0xf1, 0x63, 0xe0, 0x47, 0x98, 0x44, 0xf6, 0x2e, 0x2a, 0x4e, 0x54, 0xf5, 0x57, 0x19,
-	0x06, 0xb7, 0xa8, 0x11, 0xf6, 0x0b, 0xf4, 0xbf, 0x8a, 0x25, 0x64, 0xc3, 0x4e, 0xba, 0x1d, 0xa0,
-	0x56, 0xc8, 0xd0, 0xa2, 0x3a, 0xe7, 0xb6, 0x53, 0xaa, 0xfd, 0x0c, 0x55, 0xb4, 0x1c, 0xd3, 0x6a,
-	0x25, 0x43, 0xab, 0xb2, 0x66, 0xea, 0x46, 0xcf, 0x51, 0x31, 0x61, 0x84, 0x4a, 0x51, 0x5b, 0x55,
-	0xeb, 0xdf, 0x4d, 0x71, 0xdf, 0x2f, 0xb6, 0x6e, 0xeb, 0x4e, 0x22, 0x3a, 0xf6, 0x08, 0xf3, 0x63,
-	0x2c, 0x07, 0x5e, 0x8b, 0xca, 0xf3, 0x93, 0x1d, 0x64, 0xfe, 0xa2, 0x45, 0xa5, 0x71, 0x57, 0xf3,
-	0xdd, 0xaf, 0x79, 0xb4, 0xa6, 0x83, 0xc6, 0x64, 0x38, 0xe2, 0xd0, 0x06, 0x29, 0x87, 0x4b, 0x64,
-	0x7d, 0x95, 0x4c, 0x3e, 0x5b, 0x32, 0x85, 0xac, 0xc9, 0x3c, 0x41, 0xff, 0x71, 0xb3, 0x33, 0x33,
-	0x19, 0x79, 0xc9, 0xfa, 0x23, 0x8e, 0xd5, 0x05, 0xe3, 0x70, 0x3f, 0xcc, 0x4d, 0x0c, 0xf4, 0x55,
-	0xb1, 0x3f, 0xc4, 0x24, 0x86, 0x45, 0xb6, 0xe9, 0x52, 0x47, 0xc5, 0x7e, 0x84, 0x56, 0x7a, 0x00,
-	0x22, 0x93, 0x97, 0x8a, 0x61, 0xb7, 0x50, 0x15, 0x12, 0x16, 0x0e, 0x3a, 0xe6, 0xb2, 0xcb, 0xe4,
-	0x68, 0x45, 0x51, 0xcd, 0xda, 0xdd, 0x2f, 0xf3, 0xab, 0xa3, 0xc9, 0x68, 0xd4, 0x1e, 0x62, 0x31,
-	0xf8, 0x07, 0x4e, 0xdc, 0x45, 0x95, 0x1e, 0xc7, 0xa1, 0x24, 0x8c, 0x76, 0x92, 0x24, 0x56, 0x8e,
-	0x54, 0x83, 0xf2, 0x7c, 0xec, 0x28, 0x89, 0xed, 0x3b, 0xa8, 0xc8, 0x01, 0x0b, 0x46, 0xd5, 0x5a,
-	0x4b, 0x81, 0xa9, 0x9a, 0x87, 0xa7, 0x53, 0xc7, 0x3a, 0x9b, 0x3a, 0xd6, 0xcf, 0xa9, 0x63, 0x7d,
-	0x9c, 0x39, 0xb9, 0xb3, 0x99, 0x93, 0xfb, 0x36, 0x73, 0x72, 0xaf, 0xee, 0xf7, 0x89, 0x1c, 0x8c,
-	0xba, 0x5e, 0xc8, 0x62, 0xff, 0xda, 0xfb, 0x61, 0x3e, 0xde, 0x5c, 0x3e, 0x25, 0xf2, 0x6d, 0x02,
-	0xa2, 0x5b, 0x54, 0x67, 0xff, 0xe1, 0xef, 0x00, 0x00, 0x00, 0xff, 0xff, 0x9a, 0xc4, 0x29, 0x19,
-	0x6b, 0x06, 0x00, 0x00,
+	// 785 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xc4, 0x56, 0xc1, 0x6b, 0x13, 0x4d,
+	0x14, 0xcf, 0x26, 0x69, 0xbe, 0x2f, 0x93, 0xb4, 0x5f, 0xbf, 0x6d, 0x2b, 0x69, 0x91, 0xb4, 0xee,
+	0xa9, 0x88, 0xdd, 0x6d, 0x14, 0x8a, 0x07, 0x11, 0x4d, 0x49, 0xb5, 0x78, 0x09, 0x9b, 0x83, 0xd0,
+	0x4b, 0x98, 0x64, 0x5f, 0x92, 0xa5, 0xbb, 0x33, 0xeb, 0xcc, 0x24, 0x55, 0xf0, 0xe4, 0x49, 0xbc,
+	0xe8, 0x9f, 0xe1, 0xd1, 0x43, 0x6f, 0xe2, 0xc5, 0x53, 0x8f, 0xa5, 0x27, 0x51, 0x28, 0xd2, 0x1e,
+	0x04, 0xff, 0x0a, 0xd9, 0x99, 0x49, 0x1a, 0x14, 0xd4, 0x4d, 0x04, 0x2f, 0x21, 0x6f, 0xe6, 0xfd,
+	0xde, 0xfc, 0xe6, 0xfd, 0xde, 0xbc, 0xb7, 0x68, 0x8d, 0x41, 0xc4, 0x7b, 0x98, 0x79, 0x0e, 0x83,
+	0x03, 0xcc, 0x3c, 0xee, 0x0c, 0x2a, 0x0e, 0x0c, 0x80, 0x08, 0x6e, 0x47, 0x8c, 0x0a, 0x6a, 0x2e,
+	0x0c, 0x3d, 0x6c, 0xed, 0x61, 0x0f, 0x2a, 0x2b, 0xff, 0xe3, 0xd0, 0x27, 0xd4, 0x91, 0xbf, 0xca,
+	0x6f, 0xa5, 0xdc, 0xa6, 0x3c, 0xa4, 0xdc, 0x69, 0x61, 0x0e, 0xce, 0xa0, 0xd2, 0x02, 0x81, 0x2b,
+	0x4e, 0x9b, 0xfa, 0x44, 0xef, 0x2f, 0xab, 0xfd, 0xa6, 0xb4, 0x1c, 0x65, 0xe8, 0xad, 0xc5, 0x2e,
+	0xed, 0x52, 0xb5, 0x1e, 0xff, 0x53, 0xab, 0xd6, 0x33, 0x03, 0xcd, 0xd7, 0x62, 0x26, 0x3b, 0x00,
+	0x35, 0xde, 0x66, 0xf4, 0x00, 0x3c, 0x73, 0x0b, 0xe5, 0x19, 0x3c, 0xea, 0x03, 0x17, 0xc0, 0x4a,
+	0xc6, 0x9a, 0xb1, 0x9e, 0xaf, 0x96, 0x4e, 0x0e, 0x37, 0x16, 0x75, 0xbc, 0xbb, 0x9e, 0xc7, 0x80,
+	0xf3, 0x86, 0x60, 0x3e, 0xe9, 0xba, 0x17, 0xae, 0xe6, 0x16, 0xca, 0x74, 0x00, 0x4a, 0xe9, 0x35,
+	0x63, 0xbd, 0x70, 0x7d, 0xd9, 0xd6, 0xee, 0x31, 0x57, 0x5b, 0x73, 0xb5, 0xb7, 0xa9, 0x4f, 0xaa,
+	0xf9, 0xa3, 0xd3, 0xd5, 0xd4, 0xeb, 0x2f, 0x6f, 0xae, 0x1a, 0x6e, 0x0c, 0xb0, 0x9e, 0x8f, 0x91,
+	0x70, 0xa1, 0xd3, 0x27, 0xde, 0x14, 0x24, 0x6e, 0xa1, 0x1c, 0x0e, 0x69, 0x9f, 0x88, 0x44, 0x3c,
+	0x34, 0xc6, 0xfa, 0x94, 0x46, 0xff, 0x49, 0x2a, 0x0f, 0x29, 0xdb, 0x07, 0x56, 0xc7, 0xbe, 0x67,
+	0x6e, 0xa2, 0xdc, 0x81, 0xb4, 0x7e, 0x49, 0x43, 0xfb, 0x4d, 0x9a, 0x08, 0xf3, 0x01, 0x9a, 0x93,
+	0xb2, 0xb4, 0x69, 0xd0, 0x8c, 0xcb, 0x01, 0x4a, 0x99, 0x04, 0x21, 0x66, 0x87, 0xd8, 0x46, 0x0c,
+	0x35, 0xef, 0xa1, 0xa2, 0xa2, 0xa3, 0x43, 0x65, 0x13, 0x84, 0x2a, 0x28, 0xa4, 0x0a, 0x74, 0x1f,
+	0xe5, 0x22, 0xea, 0x13, 0xc1, 0x4b, 0x33, 0xf2, 0xfe, 0x9b, 0xb1, 0xdf, 0xc7, 0xd3, 0xd5, 0x25,
+	0x15, 0x89, 0x7b, 0xfb, 0xb6, 0x4f, 0x9d, 0x10, 0x8b, 0x9e, 0xbd, 0x4b, 0xc4, 0xc9, 0xe1, 0x06,
+	0xd2, 0x47, 0xec, 0x12, 0xa1, 0xb3, 0xab, 0xf0, 0xd6, 0xfb, 0x34, 0x5a, 0x50, 0x42, 0x63, 0x3f,
+	0xe8, 0x33, 0x68, 0x80, 0x10, 0xc1, 0x14, 0x5a, 0x5f, 0x28, 0x93, 0x4e, 0xa6, 0x4c, 0x26, 0xa9,
+	0x32, 0x77, 0xd0, 0xbf, 0x4c, 0x57, 0x66, 0xa2, 0x44, 0x8e, 0x50, 0x3f, 0xc8, 0x31, 0x33, 0xa1,
+	0x1c, 0xd6, 0x8b, 0x61, 0x12, 0x5d, 0xd5, 0x2a, 0xb6, 0x03, 0xec, 0x87, 0x30, 0x49, 0x99, 0x4e,
+	0xf5, 0x54, 0xcc, 0x9b, 0x28, 0xdb, 0x01, 0xe0, 0x89, 0x72, 0x29, 0x11, 0xe6, 0x2e, 0x9a, 0x85,
+	0x88, 0xb6, 0x7b, 0x4d, 0xdd, 0xec, 0x12, 0x65, 0xb4, 0x28, 0xa1, 0xfa, 0xee, 0xd6, 0xbb, 0x61,
+	0xeb, 0xa8, 0x52, 0xe2, 0x35, 0x02, 0xcc, 0x7b, 0x7f, 0x21, 0x13, 0x57, 0x50, 0xb1, 0xc3, 0x70,
+	0x5b, 0xf8, 0x94, 0x34, 0xa3, 0x28, 0x94, 0x19, 0x99, 0x75, 0x0b, 0xc3, 0xb5, 0x7a, 0x14, 0x9a,
+	0x97, 0x50, 0x8e, 0x01, 0xe6, 0x94, 0xc8, 0xbb, 0xe6, 0x5d, 0x6d, 0x59, 0x6f, 0x0d, 0xdd, 0x6f,
+	0xea, 0x94, 0x06, 0x3b, 0xaa, 0x52, 0x36, 0x51, 0x4e, 0xd6, 0xcc, 0x6f, 0xd0, 0x57, 0x7e, 0xd3,
+	0x0b, 0x19, 0x51, 0x1a, 0x24, 0x13, 0x32, 0x46, 0x58, 0x2f, 0x33, 0x3a, 0xfb, 0xb5, 0x58, 0x93,
+	0xed, 0x80, 0x72, 0xf0, 0xe2, 0xab, 0x92, 0x7e, 0xd8, 0xd2, 0xf4, 0xb3, 0xae, 0xb6, 0xcc, 0x06,
+	0x2a, 0x0a, 0x2a, 0x70, 0xd0, 0xd4, 0xcd, 0x24, 0x3d, 0x61, 0x33, 0x29, 0xc8, 0x28, 0x75, 0x19,
+	0xc4, 0xbc, 0x8d, 0xfe, 0x81, 0xd0, 0x17, 0x02, 0xbc, 0x44, 0xf4, 0x87, 0x20, 0x73, 0x0f, 0xcd,
+	0xab, 0x22, 0x6c, 0x46, 0xc0, 0x14, 0x33, 0xa5, 0xd0, 0x04, 0xc4, 0xe6, 0x54, 0xa4, 0x3a, 0x30,
+	0x49, 0x2e, 0xce, 0xab, 0xd7, 0xe7, 0x22, 0xd1, 0x4b, 0x97, 0x88, 0x91, 0x22, 0xb9, 0xc4, 0x8a,
+	0x7c, 0x35, 0x50, 0xe9, 0x42, 0x11, 0xfd, 0x4a, 0x86, 0x6d, 0x36, 0xf9, 0xbb, 0x58, 0x44, 0x33,
+	0xf2, 0xb9, 0x49, 0xb1, 0xb2, 0xae, 0x32, 0xc6, 0x06, 0x42, 0x66, 0xba, 0x81, 0x30, 0x56, 0xb8,
+	0xd9, 0x09, 0x86, 0x75, 0x0d, 0x2d, 0x7d, 0x57, 0x7d, 0xf1, 0x5c, 0xf9, 0x49, 0x09, 0xc6, 0xd7,
+	0x61, 0x8c, 0xea, 0x71, 0xe1, 0x2a, 0xc3, 0x7a, 0x8a, 0x2e, 0x8f, 0x0f, 0x25, 0x17, 0x0b, 0x90,
+	0x9d, 0xa4, 0xb1, 0xef, 0x47, 0xd1, 0x1f, 0x4c, 0xdb, 0xe8, 0xf4, 0xcc, 0xd8, 0xe9, 0xd5, 0x9d,
+	0xa3, 0xb3, 0xb2, 0x71, 0x7c, 0x56, 0x36, 0x3e, 0x9f, 0x95, 0x8d, 0x57, 0xe7, 0xe5, 0xd4, 0xf1,
+	0x79, 0x39, 0xf5, 0xe1, 0xbc, 0x9c, 0xda, 0xbb, 0xd6, 0xf5, 0x45, 0xaf, 0xdf, 0xb2, 0xdb, 0x34,
+	0x74, 0xc6, 0xbe, 0x20, 0xf5, 0x9f, 0xc7, 0xa3, 0x8f, 0x49, 0xf1, 0x24, 0x02, 0xde, 0xca, 0xc9,
+	0xe9, 0x7f, 0xe3, 0x5b, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0x80, 0x51, 0x61, 0x6d, 0x0a, 0x00,
+	0x00,
 }
 
 func (m *EventFeeEscrowed) Marshal() (dAtA []byte, err error) {
@@ -803,6 +1135,266 @@ func (m *EventBondSlashed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventPoolFunded) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventPoolFunded) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventPoolFunded) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Pool.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size, err := m.Amount.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if len(m.Funder) > 0 {
+		i -= len(m.Funder)
+		copy(dAtA[i:], m.Funder)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Funder)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEpochClosed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEpochClosed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEpochClosed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Pool.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	{
+		size, err := m.Dust.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.RewardPerPoint.Size()
+		i -= size
+		if _, err := m.RewardPerPoint.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size, err := m.Emitted.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.TotalPoints.Size()
+		i -= size
+		if _, err := m.TotalPoints.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	if m.Number != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Number))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEpochRewardsSettled) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEpochRewardsSettled) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEpochRewardsSettled) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Amount.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.Points.Size()
+		i -= size
+		if _, err := m.Points.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintEvents(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.Epoch != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventEpochCloseFailed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventEpochCloseFailed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventEpochCloseFailed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Error) > 0 {
+		i -= len(m.Error)
+		copy(dAtA[i:], m.Error)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Error)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Number != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Number))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventFailureRateSlashSkipped) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventFailureRateSlashSkipped) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventFailureRateSlashSkipped) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Error) > 0 {
+		i -= len(m.Error)
+		copy(dAtA[i:], m.Error)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Error)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if m.Epoch != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -923,6 +1515,101 @@ func (m *EventBondSlashed) Size() (n int) {
 		n += 1 + sovEvents(uint64(m.FractionPpm))
 	}
 	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventPoolFunded) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Funder)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = m.Amount.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Pool.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventEpochClosed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Number != 0 {
+		n += 1 + sovEvents(uint64(m.Number))
+	}
+	l = m.TotalPoints.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Emitted.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.RewardPerPoint.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Dust.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Pool.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventEpochRewardsSettled) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovEvents(uint64(m.Epoch))
+	}
+	l = m.Points.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	l = m.Amount.Size()
+	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventEpochCloseFailed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Number != 0 {
+		n += 1 + sovEvents(uint64(m.Number))
+	}
+	l = len(m.Error)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	return n
+}
+
+func (m *EventFailureRateSlashSkipped) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovEvents(uint64(m.Epoch))
+	}
+	l = len(m.Error)
 	if l > 0 {
 		n += 1 + l + sovEvents(uint64(l))
 	}
@@ -1918,6 +2605,792 @@ func (m *EventBondSlashed) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventPoolFunded) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventPoolFunded: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventPoolFunded: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Funder", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Funder = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pool", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Pool.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEpochClosed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEpochClosed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEpochClosed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Number", wireType)
+			}
+			m.Number = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Number |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TotalPoints", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.TotalPoints.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Emitted", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Emitted.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RewardPerPoint", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.RewardPerPoint.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Dust", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Dust.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pool", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Pool.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEpochRewardsSettled) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEpochRewardsSettled: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEpochRewardsSettled: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Points", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Points.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Amount", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventEpochCloseFailed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventEpochCloseFailed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventEpochCloseFailed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Number", wireType)
+			}
+			m.Number = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Number |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Error", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Error = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventFailureRateSlashSkipped) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventFailureRateSlashSkipped: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventFailureRateSlashSkipped: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Error", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Error = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

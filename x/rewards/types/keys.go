@@ -20,4 +20,8 @@ var (
 	PoolKey          = collections.NewPrefix(3) // undistributed reward pool
 	ContributionsKey = collections.NewPrefix(4) // worker → cumulative contribution
 	SlashedKey       = collections.NewPrefix(5) // worker → cumulative slashed amount
+	EpochKey         = collections.NewPrefix(6) // the open epoch
+	EpochRecordsKey  = collections.NewPrefix(7) // closed epoch number → record
+	WorkerEpochsKey  = collections.NewPrefix(8) // worker → last-epoch record
+	LedgerKey        = collections.NewPrefix(9) // the pool's book
 )

@@ -165,41 +165,325 @@ func (m *WorkerAmount) GetWorker() string {
 	return ""
 }
 
+// EpochState is the open reward epoch. It closes in the EndBlock of height
+// start_height + epoch_length_blocks − 1 (or the first EndBlock after it, when
+// governance shortened the epoch).
+type EpochState struct {
+	// number is the epoch number; the first epoch is 1.
+	Number uint64 `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`
+	// start_height is the first block of the epoch.
+	StartHeight int64 `protobuf:"varint,2,opt,name=start_height,json=startHeight,proto3" json:"start_height,omitempty"`
+	// total_points are the contribution points earned in the epoch so far.
+	TotalPoints cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=total_points,json=totalPoints,proto3,customtype=cosmossdk.io/math.Int" json:"total_points"`
+}
+
+func (m *EpochState) Reset()         { *m = EpochState{} }
+func (m *EpochState) String() string { return proto.CompactTextString(m) }
+func (*EpochState) ProtoMessage()    {}
+func (*EpochState) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9ed0b9e4b11a3084, []int{2}
+}
+func (m *EpochState) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EpochState) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EpochState.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EpochState) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EpochState.Merge(m, src)
+}
+func (m *EpochState) XXX_Size() int {
+	return m.Size()
+}
+func (m *EpochState) XXX_DiscardUnknown() {
+	xxx_messageInfo_EpochState.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EpochState proto.InternalMessageInfo
+
+func (m *EpochState) GetNumber() uint64 {
+	if m != nil {
+		return m.Number
+	}
+	return 0
+}
+
+func (m *EpochState) GetStartHeight() int64 {
+	if m != nil {
+		return m.StartHeight
+	}
+	return 0
+}
+
+// EpochRecord is a closed epoch: its emission and the reward per point that
+// workers settle against lazily.
+type EpochRecord struct {
+	// number is the epoch number.
+	Number      uint64 `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`
+	StartHeight int64  `protobuf:"varint,2,opt,name=start_height,json=startHeight,proto3" json:"start_height,omitempty"`
+	EndHeight   int64  `protobuf:"varint,3,opt,name=end_height,json=endHeight,proto3" json:"end_height,omitempty"`
+	// total_points are all contribution points earned in the epoch.
+	TotalPoints cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=total_points,json=totalPoints,proto3,customtype=cosmossdk.io/math.Int" json:"total_points"`
+	// emitted is what the epoch took out of the pool plus the carried dust.
+	Emitted cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=emitted,proto3,customtype=cosmossdk.io/math.Int" json:"emitted"`
+	// reward_per_point is ⌊emitted·1e18/total_points⌋ (fixed point, 18 decimals).
+	RewardPerPoint cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=reward_per_point,json=rewardPerPoint,proto3,customtype=cosmossdk.io/math.Int" json:"reward_per_point"`
+	// unsettled_points are the points of workers that have not settled yet.
+	UnsettledPoints cosmossdk_io_math.Int `protobuf:"bytes,7,opt,name=unsettled_points,json=unsettledPoints,proto3,customtype=cosmossdk.io/math.Int" json:"unsettled_points"`
+	// unsettled_amount is the part of emitted reserved for those workers; when
+	// the last one settles, what is left (rounding) becomes dust.
+	UnsettledAmount cosmossdk_io_math.Int `protobuf:"bytes,8,opt,name=unsettled_amount,json=unsettledAmount,proto3,customtype=cosmossdk.io/math.Int" json:"unsettled_amount"`
+}
+
+func (m *EpochRecord) Reset()         { *m = EpochRecord{} }
+func (m *EpochRecord) String() string { return proto.CompactTextString(m) }
+func (*EpochRecord) ProtoMessage()    {}
+func (*EpochRecord) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9ed0b9e4b11a3084, []int{3}
+}
+func (m *EpochRecord) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EpochRecord) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EpochRecord.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EpochRecord) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EpochRecord.Merge(m, src)
+}
+func (m *EpochRecord) XXX_Size() int {
+	return m.Size()
+}
+func (m *EpochRecord) XXX_DiscardUnknown() {
+	xxx_messageInfo_EpochRecord.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EpochRecord proto.InternalMessageInfo
+
+func (m *EpochRecord) GetNumber() uint64 {
+	if m != nil {
+		return m.Number
+	}
+	return 0
+}
+
+func (m *EpochRecord) GetStartHeight() int64 {
+	if m != nil {
+		return m.StartHeight
+	}
+	return 0
+}
+
+func (m *EpochRecord) GetEndHeight() int64 {
+	if m != nil {
+		return m.EndHeight
+	}
+	return 0
+}
+
+// WorkerEpoch is a worker's record of the last epoch it was active in:
+// contribution points not yet settled, attempts and failures (for the
+// failure-rate slash), and settled epoch rewards not yet claimed.
+type WorkerEpoch struct {
+	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	// epoch is the epoch the counters below belong to.
+	Epoch uint64 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// points are the contribution points earned in that epoch.
+	Points cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=points,proto3,customtype=cosmossdk.io/math.Int" json:"points"`
+	// attempts are the requests the worker finished in that epoch: completed,
+	// failed or expired.
+	Attempts uint64 `protobuf:"varint,4,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// failures are the failed and expired ones among them.
+	Failures uint64 `protobuf:"varint,5,opt,name=failures,proto3" json:"failures,omitempty"`
+	// epoch_rewards_owed are settled epoch rewards not yet claimed.
+	EpochRewardsOwed cosmossdk_io_math.Int `protobuf:"bytes,6,opt,name=epoch_rewards_owed,json=epochRewardsOwed,proto3,customtype=cosmossdk.io/math.Int" json:"epoch_rewards_owed"`
+}
+
+func (m *WorkerEpoch) Reset()         { *m = WorkerEpoch{} }
+func (m *WorkerEpoch) String() string { return proto.CompactTextString(m) }
+func (*WorkerEpoch) ProtoMessage()    {}
+func (*WorkerEpoch) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9ed0b9e4b11a3084, []int{4}
+}
+func (m *WorkerEpoch) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *WorkerEpoch) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_WorkerEpoch.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *WorkerEpoch) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_WorkerEpoch.Merge(m, src)
+}
+func (m *WorkerEpoch) XXX_Size() int {
+	return m.Size()
+}
+func (m *WorkerEpoch) XXX_DiscardUnknown() {
+	xxx_messageInfo_WorkerEpoch.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_WorkerEpoch proto.InternalMessageInfo
+
+func (m *WorkerEpoch) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *WorkerEpoch) GetEpoch() uint64 {
+	if m != nil {
+		return m.Epoch
+	}
+	return 0
+}
+
+func (m *WorkerEpoch) GetAttempts() uint64 {
+	if m != nil {
+		return m.Attempts
+	}
+	return 0
+}
+
+func (m *WorkerEpoch) GetFailures() uint64 {
+	if m != nil {
+		return m.Failures
+	}
+	return 0
+}
+
+// Ledger is the reward pool's book. At every block:
+//
+//	funded = epoch_rewards_claimed + epoch_rewards_owed + unsettled + pool + dust
+type Ledger struct {
+	// funded is all that ever entered the pool: genesis pool, MsgFundPool, slashed bonds.
+	Funded cosmossdk_io_math.Int `protobuf:"bytes,1,opt,name=funded,proto3,customtype=cosmossdk.io/math.Int" json:"funded"`
+	// epoch_rewards_claimed is all epoch rewards paid out by MsgClaimRewards.
+	EpochRewardsClaimed cosmossdk_io_math.Int `protobuf:"bytes,2,opt,name=epoch_rewards_claimed,json=epochRewardsClaimed,proto3,customtype=cosmossdk.io/math.Int" json:"epoch_rewards_claimed"`
+	// epoch_rewards_owed = Σ WorkerEpoch.epoch_rewards_owed.
+	EpochRewardsOwed cosmossdk_io_math.Int `protobuf:"bytes,3,opt,name=epoch_rewards_owed,json=epochRewardsOwed,proto3,customtype=cosmossdk.io/math.Int" json:"epoch_rewards_owed"`
+	// unsettled = Σ EpochRecord.unsettled_amount: emitted, owed to workers
+	// that have not been touched since.
+	Unsettled cosmossdk_io_math.Int `protobuf:"bytes,4,opt,name=unsettled,proto3,customtype=cosmossdk.io/math.Int" json:"unsettled"`
+	// dust is the rounding remainder of emissions, added to the next emission.
+	Dust cosmossdk_io_math.Int `protobuf:"bytes,5,opt,name=dust,proto3,customtype=cosmossdk.io/math.Int" json:"dust"`
+}
+
+func (m *Ledger) Reset()         { *m = Ledger{} }
+func (m *Ledger) String() string { return proto.CompactTextString(m) }
+func (*Ledger) ProtoMessage()    {}
+func (*Ledger) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9ed0b9e4b11a3084, []int{5}
+}
+func (m *Ledger) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Ledger) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Ledger.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Ledger) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Ledger.Merge(m, src)
+}
+func (m *Ledger) XXX_Size() int {
+	return m.Size()
+}
+func (m *Ledger) XXX_DiscardUnknown() {
+	xxx_messageInfo_Ledger.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Ledger proto.InternalMessageInfo
+
 func init() {
 	proto.RegisterType((*Contribution)(nil), "repshard.rewards.v1.Contribution")
 	proto.RegisterType((*WorkerAmount)(nil), "repshard.rewards.v1.WorkerAmount")
+	proto.RegisterType((*EpochState)(nil), "repshard.rewards.v1.EpochState")
+	proto.RegisterType((*EpochRecord)(nil), "repshard.rewards.v1.EpochRecord")
+	proto.RegisterType((*WorkerEpoch)(nil), "repshard.rewards.v1.WorkerEpoch")
+	proto.RegisterType((*Ledger)(nil), "repshard.rewards.v1.Ledger")
 }
 
 func init() { proto.RegisterFile("repshard/rewards/v1/state.proto", fileDescriptor_9ed0b9e4b11a3084) }
 
 var fileDescriptor_9ed0b9e4b11a3084 = []byte{
-	// 403 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x92, 0xc1, 0x6e, 0xd3, 0x40,
-	0x10, 0x86, 0xbd, 0x6d, 0xb1, 0x94, 0xad, 0x39, 0x60, 0x8a, 0x64, 0x2a, 0xb0, 0xa3, 0x72, 0x89,
-	0x10, 0xb5, 0x5b, 0xf1, 0x04, 0x0d, 0x12, 0x6a, 0x6f, 0xc8, 0x15, 0x42, 0xe2, 0x62, 0xad, 0xe3,
-	0x95, 0xbd, 0x6a, 0xbc, 0x63, 0xed, 0x8e, 0x5b, 0xfa, 0x0a, 0x9c, 0x38, 0xf2, 0x08, 0x1c, 0x39,
-	0xe4, 0x21, 0x72, 0x8c, 0x72, 0x42, 0x1c, 0x22, 0x94, 0x1c, 0x78, 0x0d, 0xe4, 0xf5, 0x12, 0xf5,
-	0x9c, 0x8b, 0x35, 0xf3, 0xcd, 0xff, 0xff, 0x92, 0x67, 0x87, 0x46, 0x8a, 0x37, 0xba, 0x62, 0xaa,
-	0x48, 0x14, 0xbf, 0x63, 0xaa, 0xd0, 0xc9, 0xed, 0x79, 0xa2, 0x91, 0x21, 0x8f, 0x1b, 0x05, 0x08,
-	0xfe, 0xd3, 0xff, 0x82, 0xd8, 0x0a, 0xe2, 0xdb, 0xf3, 0xe3, 0x27, 0xac, 0x16, 0x12, 0x12, 0xf3,
-	0xed, 0x75, 0xc7, 0xcf, 0x27, 0xa0, 0x6b, 0xd0, 0x99, 0xe9, 0x92, 0xbe, 0xb1, 0xa3, 0xa3, 0x12,
-	0x4a, 0xe8, 0x79, 0x57, 0xf5, 0xf4, 0xe4, 0xfb, 0x1e, 0xf5, 0xde, 0x81, 0x44, 0x25, 0xf2, 0x16,
-	0x05, 0x48, 0xff, 0x8c, 0xba, 0x77, 0xa0, 0x6e, 0xb8, 0x0a, 0xc8, 0x90, 0x8c, 0x06, 0xe3, 0x60,
-	0x39, 0x3b, 0x3d, 0xb2, 0x41, 0x17, 0x45, 0xa1, 0xb8, 0xd6, 0xd7, 0xa8, 0x84, 0x2c, 0x53, 0xab,
-	0xf3, 0xaf, 0xa9, 0x87, 0x80, 0x6c, 0x9a, 0x35, 0x20, 0x24, 0xea, 0x60, 0xcf, 0xf8, 0xce, 0xe6,
-	0xab, 0xc8, 0xf9, 0xbd, 0x8a, 0x9e, 0xf5, 0x5e, 0x5d, 0xdc, 0xc4, 0x02, 0x92, 0x9a, 0x61, 0x15,
-	0x5f, 0x49, 0x5c, 0xce, 0x4e, 0xa9, 0x0d, 0xbd, 0x92, 0xf8, 0xe3, 0xef, 0xcf, 0xd7, 0x24, 0x3d,
-	0x34, 0x29, 0x1f, 0x4c, 0x88, 0xff, 0x8a, 0x3e, 0x9e, 0x40, 0xdd, 0xb4, 0xc8, 0xb3, 0x56, 0x0a,
-	0xd4, 0xc1, 0xfe, 0x90, 0x8c, 0x0e, 0x52, 0xcf, 0xc2, 0x8f, 0x1d, 0xf3, 0x5f, 0x52, 0x5a, 0x30,
-	0x64, 0x59, 0x7e, 0x8f, 0x5c, 0x07, 0x07, 0x46, 0x31, 0xe8, 0xc8, 0xb8, 0x03, 0xfe, 0x0b, 0x3a,
-	0xe8, 0xe4, 0x53, 0x8e, 0xbc, 0x08, 0x1e, 0xf5, 0xd3, 0x2d, 0xf0, 0x23, 0x7a, 0x38, 0x65, 0x1a,
-	0xb3, 0x8a, 0x8b, 0xb2, 0xc2, 0xc0, 0x1d, 0x92, 0xd1, 0x7e, 0x4a, 0x3b, 0x74, 0x69, 0xc8, 0xc9,
-	0x57, 0x42, 0xbd, 0x4f, 0xe6, 0x17, 0x2f, 0x6a, 0x68, 0x25, 0xee, 0xb0, 0x9a, 0x4b, 0xea, 0x32,
-	0xe3, 0xdd, 0x79, 0x29, 0xd6, 0x3f, 0x7e, 0x3f, 0x5f, 0x87, 0x64, 0xb1, 0x0e, 0xc9, 0x9f, 0x75,
-	0x48, 0xbe, 0x6d, 0x42, 0x67, 0xb1, 0x09, 0x9d, 0x5f, 0x9b, 0xd0, 0xf9, 0xfc, 0xa6, 0x14, 0x58,
-	0xb5, 0x79, 0x3c, 0x81, 0x3a, 0x79, 0x70, 0x46, 0xb6, 0xf8, 0xb2, 0xbd, 0x28, 0xbc, 0x6f, 0xb8,
-	0xce, 0x5d, 0xf3, 0xec, 0x6f, 0xff, 0x05, 0x00, 0x00, 0xff, 0xff, 0x18, 0x61, 0xef, 0xf2, 0x72,
-	0x02, 0x00, 0x00,
+	// 694 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x55, 0x41, 0x4f, 0x13, 0x41,
+	0x14, 0xee, 0xb6, 0xa5, 0xd0, 0xd7, 0xaa, 0x38, 0x80, 0xa9, 0x44, 0x5a, 0xac, 0x17, 0x62, 0xa4,
+	0x85, 0xf8, 0x0b, 0x00, 0x35, 0x60, 0x8c, 0x92, 0x12, 0x63, 0x82, 0x89, 0x9b, 0x6d, 0xe7, 0xd1,
+	0x6e, 0xe8, 0xee, 0x6c, 0x66, 0xde, 0x52, 0xf9, 0x0b, 0x9e, 0x3c, 0x7a, 0x30, 0x9e, 0x3d, 0x19,
+	0x0f, 0x24, 0xfe, 0x05, 0x8e, 0x84, 0x93, 0xf1, 0x40, 0x0c, 0x1c, 0xfc, 0x1b, 0x66, 0x67, 0xa6,
+	0x15, 0x62, 0xb8, 0x2c, 0x5c, 0x36, 0xfb, 0xbe, 0x79, 0xef, 0xcb, 0x7b, 0x6f, 0xbe, 0xf7, 0x06,
+	0x6a, 0x12, 0x23, 0xd5, 0xf3, 0x24, 0x6f, 0x4a, 0x1c, 0x78, 0x92, 0xab, 0xe6, 0xde, 0x72, 0x53,
+	0x91, 0x47, 0xd8, 0x88, 0xa4, 0x20, 0xc1, 0xa6, 0x86, 0x0e, 0x0d, 0xeb, 0xd0, 0xd8, 0x5b, 0x9e,
+	0xbd, 0xed, 0x05, 0x7e, 0x28, 0x9a, 0xfa, 0x6b, 0xfc, 0x66, 0xef, 0x76, 0x84, 0x0a, 0x84, 0x72,
+	0xb5, 0xd5, 0x34, 0x86, 0x3d, 0x9a, 0xee, 0x8a, 0xae, 0x30, 0x78, 0xf2, 0x67, 0xd0, 0xfa, 0xa7,
+	0x2c, 0x94, 0xd7, 0x44, 0x48, 0xd2, 0x6f, 0xc7, 0xe4, 0x8b, 0x90, 0x2d, 0x41, 0x61, 0x20, 0xe4,
+	0x2e, 0xca, 0x8a, 0x33, 0xef, 0x2c, 0x14, 0x57, 0x2b, 0xc7, 0x07, 0x8b, 0xd3, 0x96, 0x68, 0x85,
+	0x73, 0x89, 0x4a, 0x6d, 0x91, 0xf4, 0xc3, 0x6e, 0xcb, 0xfa, 0xb1, 0x2d, 0x28, 0x93, 0x20, 0xaf,
+	0xef, 0x46, 0xc2, 0x0f, 0x49, 0x55, 0xb2, 0x3a, 0x6e, 0xe9, 0xf0, 0xa4, 0x96, 0xf9, 0x75, 0x52,
+	0x9b, 0x31, 0xb1, 0x8a, 0xef, 0x36, 0x7c, 0xd1, 0x0c, 0x3c, 0xea, 0x35, 0x36, 0x42, 0x3a, 0x3e,
+	0x58, 0x04, 0x4b, 0xba, 0x11, 0xd2, 0xd7, 0x3f, 0xdf, 0x1f, 0x3a, 0xad, 0x92, 0x66, 0xd9, 0xd4,
+	0x24, 0xec, 0x01, 0xdc, 0xe8, 0x88, 0x20, 0x8a, 0x09, 0xdd, 0x38, 0xf4, 0x49, 0x55, 0x72, 0xf3,
+	0xce, 0x42, 0xbe, 0x55, 0xb6, 0xe0, 0xeb, 0x04, 0x63, 0x73, 0x00, 0xdc, 0x23, 0xcf, 0x6d, 0xef,
+	0x13, 0xaa, 0x4a, 0x5e, 0x7b, 0x14, 0x13, 0x64, 0x35, 0x01, 0xd8, 0x3d, 0x28, 0x26, 0xee, 0x7d,
+	0x24, 0xe4, 0x95, 0x31, 0x73, 0x3a, 0x02, 0x58, 0x0d, 0x4a, 0x7d, 0x4f, 0x91, 0xdb, 0x43, 0xbf,
+	0xdb, 0xa3, 0x4a, 0x61, 0xde, 0x59, 0xc8, 0xb5, 0x20, 0x81, 0xd6, 0x35, 0x52, 0xff, 0xe0, 0x40,
+	0xf9, 0x8d, 0x2e, 0x71, 0x25, 0x10, 0x71, 0x48, 0x29, 0x5a, 0xb3, 0x0e, 0x05, 0x4f, 0xc7, 0xa6,
+	0x6e, 0x8a, 0x8d, 0xaf, 0x7f, 0x76, 0x00, 0x9e, 0x46, 0xa2, 0xd3, 0xdb, 0x4a, 0x54, 0xc1, 0xee,
+	0x40, 0x21, 0x8c, 0x83, 0xb6, 0x4d, 0x25, 0xdf, 0xb2, 0x16, 0xbb, 0x0f, 0x65, 0x45, 0x9e, 0x1c,
+	0x55, 0x95, 0xd5, 0x55, 0x95, 0x34, 0x66, 0xca, 0xfa, 0xef, 0xba, 0x72, 0xd7, 0x70, 0x5d, 0xf5,
+	0x2f, 0x79, 0x28, 0xe9, 0xf4, 0x5a, 0xd8, 0x11, 0x92, 0x5f, 0x25, 0xbf, 0x39, 0x00, 0x0c, 0xf9,
+	0xd0, 0x21, 0xa7, 0x1d, 0x8a, 0x18, 0xf2, 0x4b, 0xd2, 0xcf, 0x5f, 0x87, 0xda, 0x9e, 0xc3, 0x38,
+	0x06, 0x3e, 0x0d, 0x75, 0x92, 0x86, 0x6f, 0x48, 0xc0, 0xb6, 0x61, 0xd2, 0xcc, 0xa8, 0x1b, 0xa1,
+	0x34, 0x59, 0x6a, 0x71, 0xa5, 0x21, 0xbd, 0x69, 0x98, 0x36, 0x51, 0xea, 0x44, 0xd9, 0x5b, 0x98,
+	0x8c, 0x43, 0x85, 0x44, 0x7d, 0xe4, 0xc3, 0x06, 0x8c, 0xa7, 0xe4, 0xbe, 0x35, 0x62, 0xb2, 0x4d,
+	0xb8, 0x40, 0x6e, 0x65, 0x3b, 0x71, 0x65, 0x72, 0x33, 0x3b, 0xf5, 0x1f, 0x59, 0x28, 0x99, 0x61,
+	0xd2, 0x32, 0x49, 0x31, 0x4b, 0xd3, 0x30, 0x86, 0x49, 0xa8, 0xd6, 0x4c, 0xbe, 0x65, 0x8c, 0x64,
+	0xc2, 0xae, 0xa8, 0x63, 0x1b, 0xcf, 0x66, 0x61, 0xc2, 0x23, 0xc2, 0x20, 0xa2, 0xe1, 0x2a, 0x19,
+	0xd9, 0xc9, 0xd9, 0x8e, 0xe7, 0xf7, 0x63, 0x89, 0xca, 0x2e, 0x92, 0x91, 0xcd, 0xde, 0x01, 0xd3,
+	0xa9, 0xb8, 0x76, 0x33, 0xbb, 0x62, 0x80, 0x3c, 0xf5, 0x8d, 0x4f, 0xa2, 0x99, 0x22, 0x4d, 0xf5,
+	0x6a, 0x80, 0xbc, 0xfe, 0x2d, 0x07, 0x85, 0x17, 0xc8, 0xbb, 0x66, 0x9d, 0xec, 0xc4, 0x21, 0x47,
+	0x6e, 0x9b, 0x96, 0xa2, 0x58, 0x13, 0xcf, 0x38, 0xcc, 0x5c, 0x4c, 0xba, 0xd3, 0xf7, 0xfc, 0x00,
+	0x79, 0xea, 0x3d, 0x35, 0x75, 0x3e, 0xef, 0x35, 0x43, 0x76, 0x49, 0x6b, 0x72, 0xd7, 0xd5, 0x1a,
+	0xf6, 0x12, 0x8a, 0x23, 0x9d, 0xa5, 0x5e, 0x04, 0xff, 0x28, 0xd8, 0x13, 0xc8, 0xf3, 0x58, 0x51,
+	0xea, 0x1d, 0xa0, 0xa3, 0x57, 0x9f, 0x1d, 0x9e, 0x56, 0x9d, 0xa3, 0xd3, 0xaa, 0xf3, 0xfb, 0xb4,
+	0xea, 0x7c, 0x3c, 0xab, 0x66, 0x8e, 0xce, 0xaa, 0x99, 0x9f, 0x67, 0xd5, 0xcc, 0xf6, 0xa3, 0xae,
+	0x4f, 0xbd, 0xb8, 0xdd, 0xe8, 0x88, 0xa0, 0x79, 0xee, 0xc5, 0xb7, 0x3f, 0xef, 0x47, 0x8f, 0x3f,
+	0xed, 0x47, 0xa8, 0xda, 0x05, 0xfd, 0x42, 0x3f, 0xfe, 0x1b, 0x00, 0x00, 0xff, 0xff, 0xdb, 0x46,
+	0x88, 0x58, 0x1d, 0x08, 0x00, 0x00,
 }
 
 func (m *Contribution) Marshal() (dAtA []byte, err error) {
@@ -302,6 +586,275 @@ func (m *WorkerAmount) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EpochState) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EpochState) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EpochState) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.TotalPoints.Size()
+		i -= size
+		if _, err := m.TotalPoints.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintState(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.StartHeight != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.StartHeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Number != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.Number))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EpochRecord) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EpochRecord) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EpochRecord) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.UnsettledAmount.Size()
+		i -= size
+		if _, err := m.UnsettledAmount.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintState(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x42
+	{
+		size := m.UnsettledPoints.Size()
+		i -= size
+		if _, err := m.UnsettledPoints.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintState(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x3a
+	{
+		size := m.RewardPerPoint.Size()
+		i -= size
+		if _, err := m.RewardPerPoint.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintState(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	{
+		size := m.Emitted.Size()
+		i -= size
+		if _, err := m.Emitted.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintState(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.TotalPoints.Size()
+		i -= size
+		if _, err := m.TotalPoints.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintState(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	if m.EndHeight != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.EndHeight))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.StartHeight != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.StartHeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Number != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.Number))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *WorkerEpoch) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *WorkerEpoch) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *WorkerEpoch) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.EpochRewardsOwed.Size()
+		i -= size
+		if _, err := m.EpochRewardsOwed.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintState(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x32
+	if m.Failures != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.Failures))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Attempts != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.Attempts))
+		i--
+		dAtA[i] = 0x20
+	}
+	{
+		size := m.Points.Size()
+		i -= size
+		if _, err := m.Points.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintState(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	if m.Epoch != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.Epoch))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintState(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Ledger) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Ledger) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Ledger) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size := m.Dust.Size()
+		i -= size
+		if _, err := m.Dust.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintState(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x2a
+	{
+		size := m.Unsettled.Size()
+		i -= size
+		if _, err := m.Unsettled.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintState(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x22
+	{
+		size := m.EpochRewardsOwed.Size()
+		i -= size
+		if _, err := m.EpochRewardsOwed.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintState(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x1a
+	{
+		size := m.EpochRewardsClaimed.Size()
+		i -= size
+		if _, err := m.EpochRewardsClaimed.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintState(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x12
+	{
+		size := m.Funded.Size()
+		i -= size
+		if _, err := m.Funded.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintState(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintState(dAtA []byte, offset int, v uint64) int {
 	offset -= sovState(v)
 	base := offset
@@ -351,6 +904,96 @@ func (m *WorkerAmount) Size() (n int) {
 		n += 1 + l + sovState(uint64(l))
 	}
 	l = m.Amount.Size()
+	n += 1 + l + sovState(uint64(l))
+	return n
+}
+
+func (m *EpochState) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Number != 0 {
+		n += 1 + sovState(uint64(m.Number))
+	}
+	if m.StartHeight != 0 {
+		n += 1 + sovState(uint64(m.StartHeight))
+	}
+	l = m.TotalPoints.Size()
+	n += 1 + l + sovState(uint64(l))
+	return n
+}
+
+func (m *EpochRecord) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Number != 0 {
+		n += 1 + sovState(uint64(m.Number))
+	}
+	if m.StartHeight != 0 {
+		n += 1 + sovState(uint64(m.StartHeight))
+	}
+	if m.EndHeight != 0 {
+		n += 1 + sovState(uint64(m.EndHeight))
+	}
+	l = m.TotalPoints.Size()
+	n += 1 + l + sovState(uint64(l))
+	l = m.Emitted.Size()
+	n += 1 + l + sovState(uint64(l))
+	l = m.RewardPerPoint.Size()
+	n += 1 + l + sovState(uint64(l))
+	l = m.UnsettledPoints.Size()
+	n += 1 + l + sovState(uint64(l))
+	l = m.UnsettledAmount.Size()
+	n += 1 + l + sovState(uint64(l))
+	return n
+}
+
+func (m *WorkerEpoch) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovState(uint64(l))
+	}
+	if m.Epoch != 0 {
+		n += 1 + sovState(uint64(m.Epoch))
+	}
+	l = m.Points.Size()
+	n += 1 + l + sovState(uint64(l))
+	if m.Attempts != 0 {
+		n += 1 + sovState(uint64(m.Attempts))
+	}
+	if m.Failures != 0 {
+		n += 1 + sovState(uint64(m.Failures))
+	}
+	l = m.EpochRewardsOwed.Size()
+	n += 1 + l + sovState(uint64(l))
+	return n
+}
+
+func (m *Ledger) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Funded.Size()
+	n += 1 + l + sovState(uint64(l))
+	l = m.EpochRewardsClaimed.Size()
+	n += 1 + l + sovState(uint64(l))
+	l = m.EpochRewardsOwed.Size()
+	n += 1 + l + sovState(uint64(l))
+	l = m.Unsettled.Size()
+	n += 1 + l + sovState(uint64(l))
+	l = m.Dust.Size()
 	n += 1 + l + sovState(uint64(l))
 	return n
 }
@@ -645,6 +1288,832 @@ func (m *WorkerAmount) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Amount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipState(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthState
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EpochState) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowState
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EpochState: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EpochState: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Number", wireType)
+			}
+			m.Number = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Number |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StartHeight", wireType)
+			}
+			m.StartHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StartHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TotalPoints", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.TotalPoints.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipState(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthState
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EpochRecord) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowState
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EpochRecord: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EpochRecord: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Number", wireType)
+			}
+			m.Number = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Number |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StartHeight", wireType)
+			}
+			m.StartHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StartHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EndHeight", wireType)
+			}
+			m.EndHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.EndHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field TotalPoints", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.TotalPoints.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Emitted", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Emitted.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RewardPerPoint", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.RewardPerPoint.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UnsettledPoints", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.UnsettledPoints.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 8:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UnsettledAmount", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.UnsettledAmount.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipState(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthState
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *WorkerEpoch) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowState
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: WorkerEpoch: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: WorkerEpoch: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Epoch", wireType)
+			}
+			m.Epoch = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Epoch |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Points", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Points.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Attempts", wireType)
+			}
+			m.Attempts = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Attempts |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Failures", wireType)
+			}
+			m.Failures = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Failures |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EpochRewardsOwed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.EpochRewardsOwed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipState(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthState
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Ledger) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowState
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Ledger: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Ledger: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Funded", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Funded.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EpochRewardsClaimed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.EpochRewardsClaimed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EpochRewardsOwed", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.EpochRewardsOwed.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Unsettled", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Unsettled.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Dust", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Dust.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

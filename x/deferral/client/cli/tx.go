@@ -4,6 +4,7 @@ package cli
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/repshard/repshard/x/deferral/types"
+	reputationtypes "github.com/repshard/repshard/x/reputation/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
@@ -30,7 +32,37 @@ const (
 	FlagPayloadHash = "payload-hash"
 	FlagPayloadURI  = "payload-uri"
 	FlagDataBytes   = "data-bytes"
+	// FlagPowNonce is a proof-of-work nonce (hex) to attach as is.
+	FlagPowNonce = "pow-nonce"
+	// FlagPowDifficulty searches a nonce with at least this many leading zero
+	// bits, client-side, before signing.
+	FlagPowDifficulty = "pow-difficulty"
+	// FlagPowMaxTries bounds that search.
+	FlagPowMaxTries = "pow-max-tries"
 )
+
+// DefaultPowMaxTries bounds the nonce search: 2^32 hashes finds a nonce for
+// any difficulty up to 28 bits with near certainty.
+const DefaultPowMaxTries = 1 << 32
+
+// FindPowNonce searches the smallest 8-byte big-endian counter nonce
+// (0, 1, 2, …) whose sha256(requester ‖ payloadHash ‖ nonce) has at least
+// difficulty leading zero bits; deterministic, at most maxTries hashes
+// (about 2^difficulty expected). It returns the nonce and its bits.
+func FindPowNonce(requester, payloadHash []byte, difficulty uint32, maxTries uint64) ([]byte, uint32, error) {
+	if difficulty > reputationtypes.MaxPowBits {
+		return nil, 0, fmt.Errorf("--%s must be at most %d", FlagPowDifficulty, reputationtypes.MaxPowBits)
+	}
+	nonce := make([]byte, 8)
+	for i := uint64(0); i < maxTries; i++ {
+		binary.BigEndian.PutUint64(nonce, i)
+		if bits := reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(requester, payloadHash, nonce)); bits >= difficulty {
+			return nonce, bits, nil
+		}
+	}
+	return nil, 0, fmt.Errorf("no nonce with %d leading zero bits in %d tries (raise --%s or lower --%s)",
+		difficulty, maxTries, FlagPowMaxTries, FlagPowDifficulty)
+}
 
 // GetTxCmd returns `repshardd tx deferral`; AutoCLI adds the generated
 // commands to it.
@@ -64,9 +96,16 @@ elsewhere: --payload-hash (hex sha256) with --payload-uri and --data-bytes.
 
 The response says whether the request was deferred (and why), its shard, its
 queue position and the height by which it is due, or the worker it was
-assigned to at once.`,
+assigned to at once.
+
+Proof of work (x/reputation validation credit): --pow-nonce HEX attaches a
+nonce; --pow-difficulty N searches one here, before signing, whose
+sha256(requester address ‖ payload hash ‖ nonce) has at least N leading zero
+bits (about 2^N hashes; bounded by --pow-max-tries). The chain refuses a nonce
+below its pow_min_difficulty_bits; bits above it earn credit.`,
 		Example: `repshardd tx deferral submit-request compute-intensive 10 20000urep --urgency high --payload "resize image 42" --from alice
-repshardd tx deferral submit-request data-intensive 50 60000urep --payload-hash 9f86d0… --payload-uri ipfs://bafy… --data-bytes 1048576 --from alice`,
+repshardd tx deferral submit-request data-intensive 50 60000urep --payload-hash 9f86d0… --payload-uri ipfs://bafy… --data-bytes 1048576 --from alice
+repshardd tx deferral submit-request low-priority 1 2000urep --payload "job" --pow-difficulty 16 --from alice`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			clientCtx, err := client.GetClientTxContext(cmd)
@@ -87,6 +126,9 @@ repshardd tx deferral submit-request data-intensive 50 60000urep --payload-hash 
 	cmd.Flags().String(FlagPayloadHash, "", "hex sha256 of request data held elsewhere")
 	cmd.Flags().String(FlagPayloadURI, "", "where request data held elsewhere can be fetched")
 	cmd.Flags().Uint64(FlagDataBytes, 0, "size of request data held elsewhere, in bytes")
+	cmd.Flags().String(FlagPowNonce, "", "proof-of-work nonce to attach, hex (up to 32 bytes)")
+	cmd.Flags().Uint32(FlagPowDifficulty, 0, "search a proof-of-work nonce with at least this many leading zero bits before signing")
+	cmd.Flags().Uint64(FlagPowMaxTries, DefaultPowMaxTries, "the most hashes --pow-difficulty tries")
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
 }
@@ -145,7 +187,44 @@ func buildSubmitRequest(cmd *cobra.Command, from sdk.AccAddress, args []string) 
 	if msg.Payload != nil && dataBytes != 0 {
 		return nil, errors.New("--data-bytes is for data held elsewhere; an inline payload counts its own bytes")
 	}
+	if err := attachProofOfWork(cmd, from, msg); err != nil {
+		return nil, err
+	}
 	return msg, nil
+}
+
+// attachProofOfWork sets msg.PowNonce from --pow-nonce or, with
+// --pow-difficulty, from a nonce searched here.
+func attachProofOfWork(cmd *cobra.Command, from sdk.AccAddress, msg *types.MsgSubmitRequest) error {
+	nonceHex, _ := cmd.Flags().GetString(FlagPowNonce)
+	difficulty, _ := cmd.Flags().GetUint32(FlagPowDifficulty)
+	maxTries, _ := cmd.Flags().GetUint64(FlagPowMaxTries)
+	if nonceHex != "" && cmd.Flags().Changed(FlagPowDifficulty) {
+		return fmt.Errorf("give --%s or --%s, not both", FlagPowNonce, FlagPowDifficulty)
+	}
+	if nonceHex != "" {
+		nonce, err := hex.DecodeString(nonceHex)
+		if err != nil || len(nonce) == 0 || len(nonce) > reputationtypes.MaxPowNonceBytes {
+			return fmt.Errorf("--%s must be 1..%d bytes of hex", FlagPowNonce, reputationtypes.MaxPowNonceBytes)
+		}
+		msg.PowNonce = nonce
+		return nil
+	}
+	if !cmd.Flags().Changed(FlagPowDifficulty) {
+		return nil
+	}
+	payloadHash := msg.PayloadHash
+	if len(msg.Payload) > 0 {
+		sum := sha256.Sum256(msg.Payload)
+		payloadHash = sum[:]
+	}
+	nonce, bits, err := FindPowNonce(from, payloadHash, difficulty, maxTries)
+	if err != nil {
+		return err
+	}
+	msg.PowNonce = nonce
+	_, _ = fmt.Fprintf(cmd.ErrOrStderr(), "proof of work: nonce %x, %d leading zero bits\n", nonce, bits)
+	return nil
 }
 
 // ParseClass reads a class name such as compute-intensive (or its proto name).

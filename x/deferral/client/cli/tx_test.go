@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/repshard/repshard/cmd/repshardd/cmd"
 	"github.com/repshard/repshard/x/deferral/client/cli"
 	"github.com/repshard/repshard/x/deferral/types"
+	reputationtypes "github.com/repshard/repshard/x/reputation/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
@@ -211,6 +213,7 @@ func TestSubmitRequestCommandGenerateOnly(t *testing.T) {
 		"payload_uri":   "",
 		"data_bytes":    "0",
 		"max_fee":       map[string]any{"denom": "urep", "amount": "20000"},
+		"pow_nonce":     nil,
 	}, generated(t, out))
 
 	file := filepath.Join(t.TempDir(), "job.json")
@@ -249,5 +252,52 @@ func TestSubmitRequestCommandGenerateOnly(t *testing.T) {
 		out, err := run(t, append(args, "--from", from.String(), "--generate-only")...)
 		require.ErrorContains(t, err, tc.want, out)
 		require.NotContains(t, out, `"@type"`)
+	}
+}
+
+// --pow-difficulty N searches, before signing, the first counter nonce whose
+// sha256(requester ‖ payload hash ‖ nonce) has N leading zero bits; the
+// generated tx carries it. --pow-nonce attaches a given nonce.
+func TestSubmitRequestProofOfWorkFlags(t *testing.T) {
+	out, err := run(t, "tx", "deferral", "submit-request", "low-priority", "1", "2000urep",
+		"--payload", "job", "--pow-difficulty", "12",
+		"--from", from.String(), "--generate-only", "--chain-id", "repshard-local-1")
+	require.NoError(t, err, out)
+	msg := generated(t, out[strings.Index(out, "{"):])
+	nonce, err := base64.StdEncoding.DecodeString(msg["pow_nonce"].(string))
+	require.NoError(t, err)
+	require.Len(t, nonce, 8)
+	payloadHash := sha256.Sum256([]byte("job"))
+	bits := reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(from, payloadHash[:], nonce))
+	require.GreaterOrEqual(t, bits, uint32(12), "the nonce found meets the difficulty")
+
+	// Deterministic: the same inputs find the same nonce, the smallest one.
+	again, gotBits, err := cli.FindPowNonce(from, payloadHash[:], 12, 1<<20)
+	require.NoError(t, err)
+	require.Equal(t, nonce, again)
+	require.Equal(t, bits, gotBits)
+	for i := uint64(0); i < binary.BigEndian.Uint64(nonce); i++ {
+		smaller := binary.BigEndian.AppendUint64(nil, i)
+		require.Less(t, reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(from, payloadHash[:], smaller)), uint32(12))
+	}
+
+	// Bounded: an impossible search stops with an error.
+	_, _, err = cli.FindPowNonce(from, payloadHash[:], 64, 1000)
+	require.ErrorContains(t, err, "no nonce with 64 leading zero bits in 1000 tries")
+
+	out, err = run(t, "tx", "deferral", "submit-request", "low-priority", "1", "2000urep",
+		"--payload", "job", "--pow-nonce", "00ff", "--from", from.String(), "--generate-only")
+	require.NoError(t, err, out)
+	require.Equal(t, base64.StdEncoding.EncodeToString([]byte{0, 0xff}), generated(t, out)["pow_nonce"])
+
+	for _, bad := range [][]string{
+		{"--pow-nonce", "zz"},
+		{"--pow-nonce", "00", "--pow-difficulty", "3"},
+		{"--pow-difficulty", "300"},
+	} {
+		args := append([]string{"tx", "deferral", "submit-request", "low-priority", "1", "2000urep",
+			"--payload", "job", "--from", from.String(), "--generate-only"}, bad...)
+		_, err := run(t, args...)
+		require.Error(t, err, "%v", bad)
 	}
 }

@@ -1,0 +1,237 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/repshard/repshard/cmd/repshardd/worker"
+)
+
+// Flags of `worker run`.
+const (
+	flagExec          = "exec"
+	flagExecTimeout   = "exec-timeout"
+	flagConcurrency   = "concurrency"
+	flagBatch         = "batch"
+	flagGRPCAddr      = "grpc"
+	flagPollInterval  = "poll-interval"
+	flagMetricsAddr   = "metrics"
+	flagStateFile     = "state-file"
+	flagGasAdjustment = "gas-adjustment"
+)
+
+// NewWorkerCmd returns `repshardd worker`.
+func NewWorkerCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run a worker daemon that processes the requests assigned to a worker account",
+		RunE:  client.ValidateCmd,
+		// The root's pre-run fills every flag the user did not set from the
+		// node config of --home; app.toml's [grpc] table would land in
+		// --grpc. Keep what the user typed.
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			f := cmd.Flags().Lookup(flagGRPCAddr)
+			var val string
+			set := f != nil && f.Changed
+			if set {
+				val = f.Value.String()
+			}
+			if root := cmd.Root(); root.PersistentPreRunE != nil {
+				if err := root.PersistentPreRunE(cmd, args); err != nil {
+					return err
+				}
+			}
+			if f != nil {
+				if err := f.Value.Set(val); err != nil {
+					return err
+				}
+				f.Changed = set
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(newWorkerRunCmd())
+	return cmd
+}
+
+func newWorkerRunCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "run --from KEY",
+		Short: "Process the requests assigned to the worker account KEY until SIGINT/SIGTERM",
+		Long: `Runs the worker daemon of a registered worker account (tx shard register-worker).
+
+It learns its assignments from the node's event subscriptions over the
+websocket (--node), and polls the requests-by-worker query when the
+subscription drops. Each assigned request runs through the executor:
+
+  built in       the result hash is the sha256 of the inline payload
+  --exec CMD     sh -c CMD with the payload on stdin and the request in the
+                 environment (REPSHARD_REQUEST_ID, REPSHARD_ATTEMPT,
+                 REPSHARD_REQUESTER, REPSHARD_CLASS, REPSHARD_COMPUTE_UNITS,
+                 REPSHARD_PAYLOAD_HASH, REPSHARD_PAYLOAD_URI); the first word
+                 of stdout is the result hash (64 hex digits); a non-zero
+                 exit or --exec-timeout is a failure, reported with the last
+                 line of stderr as the reason
+
+Results are reported with MsgCompleteRequest / MsgFailRequest, up to --batch
+per transaction, signed with KEY (gas simulated, fee from --gas-prices).
+What was reported is recorded in the state file (default
+<home>/worker/<address>.jsonl) before each broadcast: a restarted daemon
+never reports an assignment twice and picks up the ones made while it was
+down. One log line per request; --metrics ADDR serves Prometheus metrics
+(repshard_worker_assigned_total, _completed_total, _failed_total,
+_rejected_total, _in_flight) at http://ADDR/metrics.`,
+		Example: `  repshardd worker run --from worker1 --keyring-backend test --node tcp://127.0.0.1:26657
+  repshardd worker run --from worker1 --exec './process.sh' --exec-timeout 30s --concurrency 8 --metrics 127.0.0.1:9300`,
+		Args: cobra.NoArgs,
+		RunE: runWorker,
+	}
+	f := cmd.Flags()
+	f.String(flags.FlagFrom, "", "key name of the worker account (default: keyring-default-keyname of client.toml)")
+	f.String(flags.FlagNode, "tcp://localhost:26657", "CometBFT RPC of the node: websocket subscription, broadcast, tx lookup")
+	f.String(flagGRPCAddr, "", "gRPC address of the node (host:port, plaintext) for queries and simulation; default: through --node")
+	f.String(flags.FlagChainID, "", "chain id (default: client.toml, else asked from the node)")
+	f.String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "keyring backend (os|file|kwallet|pass|test|memory)")
+	f.String(flags.FlagKeyringDir, "", "keyring folder (default: --home)")
+	f.String(flagExec, "", "program run through sh -c for each request (default: built-in sha256 of the payload)")
+	f.Duration(flagExecTimeout, 10*time.Second, "time limit of one --exec run; keep it well below the assignment deadline")
+	f.Int(flagConcurrency, 4, "requests executed at once")
+	f.Int(flagBatch, 20, "most reports in one transaction")
+	f.String(flags.FlagGasPrices, defaultMinGasPrices, "gas price of the report transactions")
+	f.Float64(flagGasAdjustment, 1.5, "multiplier of the simulated gas")
+	f.Duration(flagPollInterval, 2*time.Second, "polling interval while the event subscription is down")
+	f.String(flagMetricsAddr, "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9300)")
+	f.String(flagStateFile, "", "state file (default <home>/worker/<address>.jsonl)")
+	return cmd
+}
+
+func runWorker(cmd *cobra.Command, _ []string) error {
+	clientCtx, err := client.GetClientQueryContext(cmd)
+	if err != nil {
+		return err
+	}
+	f := cmd.Flags()
+	from, _ := f.GetString(flags.FlagFrom)
+	if from == "" {
+		from = clientCtx.KeyringDefaultKeyName // client.toml keyring-default-keyname
+	}
+	if from == "" {
+		return errors.New("--from KEY is required (or keyring-default-keyname in client.toml): the key of a registered worker account")
+	}
+	if clientCtx.Keyring == nil {
+		return errors.New("no keyring: set --keyring-backend")
+	}
+	if clientCtx.Client == nil {
+		return errors.New("no node: set --node")
+	}
+	rec, err := clientCtx.Keyring.Key(from)
+	if err != nil {
+		return fmt.Errorf("key %q: %w", from, err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		return err
+	}
+	clientCtx = clientCtx.WithFromName(from).WithFromAddress(addr).WithFrom(from)
+
+	// Only an explicit --grpc counts: the config interceptor fills unchanged
+	// flags (and the client config) from app.toml, whose [grpc] table is the
+	// node's server, not a client setting.
+	clientCtx = clientCtx.WithGRPCClient(nil).WithGRPCConnProvider(nil)
+	if grpcAddr, _ := f.GetString(flagGRPCAddr); f.Changed(flagGRPCAddr) && grpcAddr != "" {
+		conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			return fmt.Errorf("--%s: %w", flagGRPCAddr, err)
+		}
+		defer conn.Close()
+		clientCtx = clientCtx.WithGRPCClient(conn).WithGRPCConnProvider(client.NewGRPCConnProvider(conn, nil))
+	}
+
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	if clientCtx.ChainID == "" {
+		st, err := clientCtx.Client.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("chain id: ask the node %s: %w (or set --chain-id)", clientCtx.NodeURI, err)
+		}
+		clientCtx = clientCtx.WithChainID(st.NodeInfo.Network)
+	}
+
+	gasPricesStr, _ := f.GetString(flags.FlagGasPrices)
+	gasPrices, err := sdk.ParseDecCoins(gasPricesStr)
+	if err != nil {
+		return fmt.Errorf("--%s: %w", flags.FlagGasPrices, err)
+	}
+	gasAdj, _ := f.GetFloat64(flagGasAdjustment)
+	concurrency, _ := f.GetInt(flagConcurrency)
+	batch, _ := f.GetInt(flagBatch)
+	if concurrency < 1 || batch < 1 {
+		return fmt.Errorf("--%s and --%s must be at least 1", flagConcurrency, flagBatch)
+	}
+	poll, _ := f.GetDuration(flagPollInterval)
+	statePath, _ := f.GetString(flagStateFile)
+	if statePath == "" {
+		statePath = filepath.Join(clientCtx.HomeDir, "worker", addr.String()+".jsonl")
+	}
+
+	var executor worker.Executor = worker.BuiltinExecutor{}
+	if execCmd, _ := f.GetString(flagExec); execCmd != "" {
+		timeout, _ := f.GetDuration(flagExecTimeout)
+		executor = worker.CommandExecutor{Command: execCmd, Timeout: timeout}
+	}
+
+	var metrics *worker.Metrics
+	if metricsAddr, _ := f.GetString(flagMetricsAddr); metricsAddr != "" {
+		metrics = worker.NewMetrics()
+		ln, err := net.Listen("tcp", metricsAddr)
+		if err != nil {
+			return fmt.Errorf("--%s: %w", flagMetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer func() {
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(shutdownCtx)
+		}()
+	}
+
+	w, err := worker.New(worker.Config{
+		ClientCtx:     clientCtx,
+		KeyName:       from,
+		RPCAddress:    clientCtx.NodeURI,
+		Executor:      executor,
+		Concurrency:   concurrency,
+		MaxBatch:      batch,
+		PollInterval:  poll,
+		StatePath:     statePath,
+		GasPrices:     gasPrices,
+		GasAdjustment: gasAdj,
+		Log:           cmd.OutOrStdout(),
+		Metrics:       metrics,
+	})
+	if err != nil {
+		return err
+	}
+	return w.Run(ctx)
+}

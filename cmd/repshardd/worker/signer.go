@@ -1,0 +1,293 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/tmhash"
+
+	clienttx "github.com/cosmos/cosmos-sdk/client/tx"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+
+	deferraltypes "github.com/repshard/repshard/x/deferral/types"
+)
+
+// signer batches the outcomes into report transactions, signs them with the
+// worker key and broadcasts them (sync mode: CheckTx), keeping the account
+// sequence itself so several report txs can be in one block.
+type signer struct {
+	w *Worker
+
+	loaded bool
+	accNum uint64
+	seq    uint64
+}
+
+func newSigner(w *Worker) *signer { return &signer{w: w} }
+
+// maxSendAttempts bounds the retries of one batch before it is given up (its
+// requests are then dispatched again by a later poll).
+const maxSendAttempts = 8
+
+func (s *signer) loop(ctx context.Context) {
+	for {
+		var batch []outcome
+		select {
+		case <-ctx.Done():
+			return
+		case o := <-s.w.reports:
+			batch = append(batch, o)
+		}
+		timer := time.NewTimer(s.w.cfg.BatchWait)
+	collect:
+		for len(batch) < s.w.cfg.MaxBatch {
+			select {
+			case o := <-s.w.reports:
+				batch = append(batch, o)
+			case <-timer.C:
+				break collect
+			case <-ctx.Done():
+				timer.Stop()
+				return
+			}
+		}
+		timer.Stop()
+		s.send(ctx, batch)
+	}
+}
+
+// send reports a batch, retrying with backoff.
+func (s *signer) send(ctx context.Context, batch []outcome) {
+	w := s.w
+	backoff := 250 * time.Millisecond
+	sleep := func() bool {
+		t := time.NewTimer(backoff)
+		defer t.Stop()
+		backoff = min(2*backoff, 5*time.Second)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		if ctx.Err() != nil {
+			return
+		}
+		var err error
+		if batch, err = s.stillMine(ctx, batch, false); err != nil {
+			w.logf("query: %v (retrying)", shortErr(err))
+			if !sleep() {
+				return
+			}
+			continue
+		}
+		if len(batch) == 0 {
+			return
+		}
+		if attempt > maxSendAttempts {
+			for _, o := range batch {
+				w.logf("%s: giving up after %d attempts to report it; a later poll tries again", o.key(), maxSendAttempts)
+				w.forget(o.key())
+				w.done()
+			}
+			return
+		}
+		if !s.loaded {
+			num, seq, err := w.cfg.ClientCtx.AccountRetriever.GetAccountNumberSequence(w.cfg.ClientCtx, w.addr)
+			if err != nil {
+				w.logf("account %s: %v (retrying)", w.addrStr, shortErr(err))
+				if !sleep() {
+					return
+				}
+				continue
+			}
+			s.accNum, s.seq, s.loaded = num, seq, true
+		}
+
+		msgs := make([]sdk.Msg, len(batch))
+		for i, o := range batch {
+			if o.failed {
+				msgs[i] = &deferraltypes.MsgFailRequest{Worker: w.addrStr, RequestId: o.req.Id, Reason: o.reason}
+			} else {
+				msgs[i] = &deferraltypes.MsgCompleteRequest{Worker: w.addrStr, RequestId: o.req.Id, ResultHash: o.result}
+			}
+		}
+		txf := clienttx.Factory{}.
+			WithChainID(w.cfg.ClientCtx.ChainID).
+			WithKeybase(w.cfg.ClientCtx.Keyring).
+			WithTxConfig(w.cfg.ClientCtx.TxConfig).
+			WithAccountRetriever(w.cfg.ClientCtx.AccountRetriever).
+			WithSignMode(signing.SignMode_SIGN_MODE_DIRECT).
+			WithFromName(w.cfg.KeyName).
+			WithSimulateAndExecute(true).
+			WithGasAdjustment(w.cfg.GasAdjustment).
+			WithGasPrices(w.cfg.GasPrices.String()).
+			WithAccountNumber(s.accNum).
+			WithSequence(s.seq)
+
+		_, gas, err := clienttx.CalculateGas(w.cfg.ClientCtx, txf, msgs...)
+		if err != nil {
+			if expected, ok := wrongSequence(err); ok {
+				s.seq = expected
+				continue
+			}
+			if isSequenceError(err) {
+				s.loaded = false
+				continue
+			}
+			// Transport trouble or a report the chain refuses? Ask about each.
+			kept, qerr := s.stillMine(ctx, batch, true)
+			if qerr != nil {
+				w.logf("simulate: %s; query: %v (retrying)", shortErr(err), shortErr(qerr))
+				if !sleep() {
+					return
+				}
+				continue
+			}
+			if len(kept) < len(batch) {
+				batch = kept
+				continue
+			}
+			if len(batch) > 1 {
+				// One report the chain refuses would fail the whole tx:
+				// send them one by one.
+				for _, o := range batch {
+					s.send(ctx, []outcome{o})
+				}
+				return
+			}
+			w.logf("%s: %s not reported: the chain refuses it: %s", batch[0].key(), describe(batch[0]), shortErr(err))
+			w.cfg.Metrics.rejected()
+			w.done()
+			return
+		}
+		txf = txf.WithGas(gas)
+		builder, err := txf.BuildUnsignedTx(msgs...)
+		if err != nil {
+			w.logf("build tx: %v", err)
+			return
+		}
+		if err := clienttx.Sign(ctx, txf, w.cfg.KeyName, builder, true); err != nil {
+			w.logf("sign: %v", err)
+			return
+		}
+		bz, err := w.cfg.ClientCtx.TxConfig.TxEncoder()(builder.GetTx())
+		if err != nil {
+			w.logf("encode: %v", err)
+			return
+		}
+		hash := fmt.Sprintf("%X", tmhash.Sum(bz))
+		height := w.height.Load()
+
+		// Written and synced before the broadcast: a daemon killed right
+		// after it knows the tx may be on its way.
+		recs := make([]record, len(batch))
+		for i, o := range batch {
+			recs[i] = record{ID: o.req.Id, Attempt: o.req.Attempts, State: stateSending, Outcome: outcomeName(o), TxHash: hash, Height: height}
+		}
+		if err := w.store.Put(recs...); err != nil {
+			w.logf("state file: %v; not broadcasting", err)
+			if !sleep() {
+				return
+			}
+			continue
+		}
+
+		res, err := w.cfg.ClientCtx.BroadcastTx(bz)
+		if err != nil {
+			// The node may or may not have the tx: the tracker finds out,
+			// and reports it dropped after LostAfterBlocks if it never lands.
+			w.logf("broadcast tx %s: %v (tracking it)", hash, shortErr(err))
+			s.loaded = false
+			w.tracker.add(hash, batch, height)
+			return
+		}
+		switch {
+		case res.Code == 0 || (res.Codespace == sdkerrors.RootCodespace && res.Code == sdkerrors.ErrTxInMempoolCache.ABCICode()):
+			s.seq++
+			w.tracker.add(hash, batch, height)
+			return
+		case res.Codespace == sdkerrors.RootCodespace && res.Code == sdkerrors.ErrWrongSequence.ABCICode():
+			if expected, ok := parseExpectedSequence(res.RawLog); ok {
+				s.seq = expected
+			} else {
+				s.loaded = false
+			}
+		default:
+			w.logf("tx %s refused by CheckTx (code %d %s): %s (retrying)", hash, res.Code, res.Codespace, truncate(res.RawLog, 300))
+		}
+		s.markDropped(batch, hash)
+		if !sleep() {
+			return
+		}
+	}
+}
+
+// stillMine drops the outcomes whose assignment is no longer this worker's
+// to report (its deadline passed, the request moved on), logging each. It
+// asks the chain about the outcomes whose deadline is near, or about all of
+// them when force is set; a query error is returned (the node may be down).
+func (s *signer) stillMine(ctx context.Context, batch []outcome, force bool) ([]outcome, error) {
+	w := s.w
+	h := w.height.Load()
+	out := make([]outcome, 0, len(batch))
+	for _, o := range batch {
+		if force || (h > 0 && h >= o.req.DeadlineHeight) {
+			res, err := w.query.Request(ctx, &deferraltypes.QueryRequestRequest{RequestId: o.req.Id})
+			if err != nil {
+				return batch, err
+			}
+			if r := res.Request; r.Status != deferraltypes.StatusAssigned || r.Worker != w.addrStr || r.Attempts != o.req.Attempts {
+				w.logf("%s: %s too late: the request is now %s (deadline was height %d)", o.key(), describe(o), r.Status, o.req.DeadlineHeight)
+				w.cfg.Metrics.rejected()
+				w.done()
+				continue
+			}
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func (s *signer) markDropped(batch []outcome, hash string) {
+	recs := make([]record, len(batch))
+	for i, o := range batch {
+		recs[i] = record{ID: o.req.Id, Attempt: o.req.Attempts, State: stateDropped, Outcome: outcomeName(o), TxHash: hash}
+	}
+	if err := s.w.store.Put(recs...); err != nil {
+		s.w.logf("state file: %v", err)
+	}
+}
+
+func outcomeName(o outcome) string {
+	if o.failed {
+		return "fail"
+	}
+	return "complete"
+}
+
+var expectedSeqRe = regexp.MustCompile(`account sequence mismatch, expected (\d+), got (\d+)`)
+
+// parseExpectedSequence reads the expected sequence from an
+// ErrWrongSequence log.
+func parseExpectedSequence(log string) (uint64, bool) {
+	m := expectedSeqRe.FindStringSubmatch(log)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(m[1], 10, 64)
+	return n, err == nil
+}
+
+func wrongSequence(err error) (uint64, bool) { return parseExpectedSequence(err.Error()) }
+
+func isSequenceError(err error) bool {
+	return sdkerrors.ErrWrongSequence.Is(err) || expectedSeqRe.MatchString(err.Error())
+}

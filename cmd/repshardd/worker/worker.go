@@ -1,0 +1,394 @@
+// Package worker is the repshard worker daemon (`repshardd worker run`): it
+// learns the requests assigned to its account from CometBFT event
+// subscriptions (falling back to polling the requests-by-worker query when
+// the subscription drops), runs an executor on each, and reports the results
+// with MsgCompleteRequest / MsgFailRequest, several per transaction.
+//
+// It is client code, not state machine: goroutines and wall-clock time are
+// fine here. What it reported is kept in a state file (Store) so that a
+// restarted daemon never reports an assignment twice and picks up the
+// assignments made while it was down.
+package worker
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
+
+	deferraltypes "github.com/repshard/repshard/x/deferral/types"
+)
+
+// Config configures a Worker.
+type Config struct {
+	// ClientCtx holds the codecs, the tx config, the keyring, the CometBFT
+	// RPC client (broadcast, tx lookup) and the chain id. When its
+	// GRPCClient is set, queries and simulations go through gRPC.
+	ClientCtx client.Context
+	// KeyName is the worker account's key in the keyring.
+	KeyName string
+	// RPCAddress is the CometBFT RPC address for the websocket subscription
+	// (tcp://host:port or http://host:port).
+	RPCAddress string
+	// Executor runs the requests (BuiltinExecutor when nil).
+	Executor Executor
+	// Concurrency is how many requests run at once (default 4).
+	Concurrency int
+	// MaxBatch is the most reports in one transaction (default 20).
+	MaxBatch int
+	// BatchWait is how long the first report of a batch waits for others (default 300ms).
+	BatchWait time.Duration
+	// PollInterval is how often the assignments are polled while the event
+	// subscription is down (default 2s).
+	PollInterval time.Duration
+	// ResyncInterval is how often they are polled while it is up, as a
+	// safety net (default 30s).
+	ResyncInterval time.Duration
+	// HeartbeatTimeout: no new block header over the subscription for this
+	// long means it dropped (default 15s).
+	HeartbeatTimeout time.Duration
+	// StatePath is the state file (see Store).
+	StatePath string
+	// GasPrices prices the gas of each report transaction.
+	GasPrices sdk.DecCoins
+	// GasAdjustment multiplies the simulated gas (default 1.5).
+	GasAdjustment float64
+	// LostAfterBlocks: a broadcast tx not in a block after this many blocks
+	// was dropped, and its reports are sent again (default 10).
+	LostAfterBlocks int64
+	// Log receives one line per request and the daemon's notices.
+	Log io.Writer
+	// Metrics, when set, is updated as requests move.
+	Metrics *Metrics
+}
+
+func (c *Config) setDefaults() {
+	if c.Executor == nil {
+		c.Executor = BuiltinExecutor{}
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 4
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 20
+	}
+	if c.BatchWait <= 0 {
+		c.BatchWait = 300 * time.Millisecond
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 2 * time.Second
+	}
+	if c.ResyncInterval <= 0 {
+		c.ResyncInterval = 30 * time.Second
+	}
+	if c.HeartbeatTimeout <= 0 {
+		c.HeartbeatTimeout = 15 * time.Second
+	}
+	if c.GasAdjustment <= 0 {
+		c.GasAdjustment = 1.5
+	}
+	if c.LostAfterBlocks <= 0 {
+		c.LostAfterBlocks = 10
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+}
+
+// Worker is one worker daemon.
+type Worker struct {
+	cfg     Config
+	addr    sdk.AccAddress
+	addrStr string
+	query   deferraltypes.QueryClient
+	store   *Store
+
+	logMu sync.Mutex
+
+	mu    sync.Mutex
+	known map[key]bool // assignments executing, waiting to be reported or in a tx in flight
+
+	tasks   chan deferraltypes.Request
+	reports chan outcome
+	wake    chan struct{}
+
+	subscribed atomic.Bool
+	height     atomic.Int64
+
+	tracker *tracker
+	signer  *signer
+}
+
+// outcome is an executed request, ready to be reported.
+type outcome struct {
+	req    deferraltypes.Request
+	result []byte // sha256 of the result (complete)
+	reason string // failure reason (fail)
+	failed bool
+}
+
+func (o outcome) key() key { return key{o.req.Id, o.req.Attempts} }
+
+// New checks the config and opens the state file.
+func New(cfg Config) (*Worker, error) {
+	cfg.setDefaults()
+	cfg.ClientCtx = cfg.ClientCtx.WithBroadcastMode(flags.BroadcastSync)
+	if cfg.ClientCtx.Keyring == nil {
+		return nil, errors.New("worker: no keyring")
+	}
+	rec, err := cfg.ClientCtx.Keyring.Key(cfg.KeyName)
+	if err != nil {
+		return nil, fmt.Errorf("worker: key %q: %w", cfg.KeyName, err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.StatePath == "" {
+		return nil, errors.New("worker: no state file")
+	}
+	store, err := OpenStore(cfg.StatePath)
+	if err != nil {
+		return nil, fmt.Errorf("worker: state file: %w", err)
+	}
+	w := &Worker{
+		cfg:     cfg,
+		addr:    addr,
+		addrStr: addr.String(),
+		query:   deferraltypes.NewQueryClient(cfg.ClientCtx),
+		store:   store,
+		known:   map[key]bool{},
+		tasks:   make(chan deferraltypes.Request, 100_000),
+		reports: make(chan outcome, 100_000),
+		wake:    make(chan struct{}, 1),
+	}
+	w.tracker = newTracker(w)
+	w.signer = newSigner(w)
+	return w, nil
+}
+
+// Address is the worker account.
+func (w *Worker) Address() sdk.AccAddress { return w.addr }
+
+// logf writes one log line.
+func (w *Worker) logf(format string, args ...any) {
+	w.logMu.Lock()
+	defer w.logMu.Unlock()
+	fmt.Fprintf(w.cfg.Log, "%s %s\n", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), fmt.Sprintf(format, args...))
+}
+
+// Run runs the daemon until ctx is cancelled (SIGINT/SIGTERM in the CLI).
+// Requests being executed when it stops are not reported; they are picked
+// up again by the next run (they are still assigned, the state file does not
+// list them).
+func (w *Worker) Run(ctx context.Context) error {
+	defer w.store.Close()
+	w.logf("worker %s starting: state %s, %d executor(s), up to %d reports per tx", w.addrStr, w.cfg.StatePath, w.cfg.Concurrency, w.cfg.MaxBatch)
+
+	// Reports of a previous run whose outcome is unknown: wait for their txs.
+	w.refreshHeight(ctx)
+	for _, r := range w.store.Sending() {
+		w.mu.Lock()
+		w.known[r.key()] = true
+		w.mu.Unlock()
+		w.tracker.adopt(r, w.height.Load())
+	}
+	if n := len(w.store.Sending()); n > 0 {
+		w.logf("%d report(s) of the previous run were in flight: checking their transactions", n)
+	}
+
+	var wg sync.WaitGroup
+	run := func(f func(context.Context)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(ctx)
+		}()
+	}
+	for range w.cfg.Concurrency {
+		run(w.executeLoop)
+	}
+	run(w.signer.loop)
+	run(w.tracker.loop)
+	run(w.subscribeLoop)
+	run(w.pollLoop)
+	<-ctx.Done()
+	wg.Wait()
+	w.logf("worker %s stopped", w.addrStr)
+	return nil
+}
+
+// poke asks the poll loop for a full poll now.
+func (w *Worker) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// dispatch starts a request when it is an assignment of this worker not yet
+// handled in this run nor reported in an earlier one.
+func (w *Worker) dispatch(ctx context.Context, req deferraltypes.Request) {
+	if req.Status != deferraltypes.StatusAssigned || req.Worker != w.addrStr {
+		return
+	}
+	k := key{req.Id, req.Attempts}
+	w.mu.Lock()
+	if w.known[k] {
+		w.mu.Unlock()
+		return
+	}
+	if r, ok := w.store.Get(k); ok && r.State != stateDropped {
+		w.mu.Unlock()
+		return
+	}
+	w.known[k] = true
+	w.mu.Unlock()
+	w.cfg.Metrics.assigned()
+	select {
+	case w.tasks <- req:
+	case <-ctx.Done():
+	}
+}
+
+// forget lets an assignment be dispatched again (its report never reached a block).
+func (w *Worker) forget(k key) {
+	w.mu.Lock()
+	delete(w.known, k)
+	w.mu.Unlock()
+}
+
+// done ends an assignment's in-flight time (it stays known: never again in this run).
+func (w *Worker) done() { w.cfg.Metrics.finished() }
+
+func (w *Worker) executeLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case req := <-w.tasks:
+			result, err := w.cfg.Executor.Execute(ctx, req)
+			if ctx.Err() != nil {
+				return
+			}
+			o := outcome{req: req, result: result}
+			if err != nil {
+				o.failed = true
+				o.reason = truncate(err.Error(), maxReasonBytes)
+			}
+			select {
+			case w.reports <- o:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// refreshHeight reads the latest height from the node.
+func (w *Worker) refreshHeight(ctx context.Context) {
+	if w.cfg.ClientCtx.Client == nil {
+		return
+	}
+	st, err := w.cfg.ClientCtx.Client.Status(ctx)
+	if err == nil {
+		w.setHeight(st.SyncInfo.LatestBlockHeight)
+	}
+}
+
+func (w *Worker) setHeight(h int64) {
+	for {
+		old := w.height.Load()
+		if h <= old || w.height.CompareAndSwap(old, h) {
+			return
+		}
+	}
+}
+
+// pollLoop polls the worker's assignments: often while the event
+// subscription is down, rarely while it is up, and at once when poked.
+func (w *Worker) pollLoop(ctx context.Context) {
+	w.pollOnce(ctx) // assignments made while the daemon was down
+	for {
+		interval := w.cfg.PollInterval
+		if w.subscribed.Load() {
+			interval = w.cfg.ResyncInterval
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-w.wake:
+			t.Stop()
+		case <-t.C:
+		}
+		w.pollOnce(ctx)
+	}
+}
+
+// pollOnce pages through the requests-by-worker query and dispatches the
+// ASSIGNED ones.
+func (w *Worker) pollOnce(ctx context.Context) {
+	w.refreshHeight(ctx)
+	var next []byte
+	for {
+		res, err := w.query.RequestsByWorker(ctx, &deferraltypes.QueryRequestsByWorkerRequest{
+			Worker:     w.addrStr,
+			Pagination: &query.PageRequest{Key: next, Limit: 200},
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				w.logf("poll: requests-by-worker: %v", err)
+			}
+			return
+		}
+		for _, r := range res.Requests {
+			w.dispatch(ctx, r)
+		}
+		if res.Pagination == nil || len(res.Pagination.NextKey) == 0 {
+			return
+		}
+		next = res.Pagination.NextKey
+	}
+}
+
+// fetchAndDispatch reads one request and dispatches it.
+func (w *Worker) fetchAndDispatch(ctx context.Context, id uint64) {
+	res, err := w.query.Request(ctx, &deferraltypes.QueryRequestRequest{RequestId: id})
+	if err != nil {
+		if ctx.Err() == nil {
+			w.logf("request %d: query: %v (the next poll retries)", id, err)
+			w.poke()
+		}
+		return
+	}
+	w.dispatch(ctx, res.Request)
+}
+
+// describe is the log text of an outcome.
+func describe(o outcome) string {
+	if o.failed {
+		return fmt.Sprintf("failed (%s)", o.reason)
+	}
+	return "completed result=" + hex.EncodeToString(o.result)
+}
+
+// shortErr keeps the first line of an error.
+func shortErr(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return truncate(s, 300)
+}

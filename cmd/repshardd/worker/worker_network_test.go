@@ -1,0 +1,332 @@
+package worker_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	sdkmath "cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
+	clienttx "github.com/cosmos/cosmos-sdk/client/tx"
+	"github.com/cosmos/cosmos-sdk/crypto/hd"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	clitestutil "github.com/cosmos/cosmos-sdk/testutil/cli"
+	"github.com/cosmos/cosmos-sdk/testutil/network"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+
+	"github.com/repshard/repshard/cmd/repshardd/worker"
+	"github.com/repshard/repshard/internal/chaincfg"
+	"github.com/repshard/repshard/testutil/testnetwork"
+	deferraltypes "github.com/repshard/repshard/x/deferral/types"
+	shardtypes "github.com/repshard/repshard/x/shard/types"
+)
+
+// failOnMarker completes with the sha256 of the payload, and fails the
+// requests whose payload holds "FAIL".
+type failOnMarker struct{}
+
+func (failOnMarker) Execute(ctx context.Context, req deferraltypes.Request) ([]byte, error) {
+	if bytes.Contains(req.Payload, []byte("FAIL")) {
+		return nil, errors.New("payload marked FAIL")
+	}
+	return worker.BuiltinExecutor{}.Execute(ctx, req)
+}
+
+// syncBuffer is a log the test reads while the daemon writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// The daemon against a real in-process validator: it learns its
+// assignments (over the websocket, or by polling), completes them with the
+// sha256 of the payload or fails them, several reports per tx; stopped and
+// restarted on the same state file, it picks up the requests assigned while
+// it was down and never reports a request twice.
+func TestWorkerDaemonOnInProcessNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a CometBFT node")
+	}
+	cfg, err := testnetwork.DefaultConfig(10 * time.Second)
+	require.NoError(t, err)
+	cfg.NumValidators = 1
+	net, err := network.New(t, t.TempDir(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(net.Cleanup)
+	val := net.Validators[0]
+	_, err = net.WaitForHeightWithTimeout(2, 30*time.Second)
+	require.NoError(t, err)
+
+	// A worker account: key, funds, registration for high-priority.
+	kr := val.ClientCtx.Keyring
+	rec, _, err := kr.NewMnemonic("worker", keyring.English, sdk.FullFundraiserPath, keyring.DefaultBIP39Passphrase, hd.Secp256k1)
+	require.NoError(t, err)
+	workerAddr, err := rec.GetAddress()
+	require.NoError(t, err)
+	res, err := testnetwork.BroadcastAndWait(net, val, banktypes.NewMsgSend(val.Address, workerAddr,
+		sdk.NewCoins(sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(100_000_000)))))
+	require.NoError(t, err)
+	require.Zero(t, res.Code, res.RawLog)
+	sp, err := shardtypes.NewQueryClient(val.ClientCtx).Params(context.Background(), &shardtypes.QueryParamsRequest{})
+	require.NoError(t, err)
+	res, err = signAndWait(net, val.ClientCtx, "worker", workerAddr, &shardtypes.MsgRegisterWorker{
+		Worker: workerAddr.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
+		CapacityUnits: 100, Bond: sp.Params.MinWorkerBond,
+	})
+	require.NoError(t, err)
+	require.Zero(t, res.Code, res.RawLog)
+
+	var submit func(payloads ...string) []uint64
+	submit = func(payloads ...string) []uint64 {
+		if len(payloads) > 3 { // 400k gas holds 3 submissions
+			return append(submit(payloads[:3]...), submit(payloads[3:]...)...)
+		}
+		msgs := make([]sdk.Msg, len(payloads))
+		for i, p := range payloads {
+			msgs[i] = &deferraltypes.MsgSubmitRequest{
+				Requester: val.Address.String(), Class: shardtypes.ClassHighPriority, Urgency: deferraltypes.UrgencyHigh,
+				ComputeUnits: 2, Payload: []byte(p), MaxFee: sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(2_000)),
+			}
+		}
+		res, err := testnetwork.BroadcastAndWait(net, val, msgs...)
+		require.NoError(t, err)
+		require.Zero(t, res.Code, res.RawLog)
+		var data sdk.TxMsgData
+		require.NoError(t, val.ClientCtx.Codec.Unmarshal(mustDecodeHex(t, res.Data), &data))
+		var ids []uint64
+		for _, any := range data.MsgResponses {
+			var r deferraltypes.MsgSubmitRequestResponse
+			require.NoError(t, r.Unmarshal(any.Value))
+			ids = append(ids, r.RequestId)
+		}
+		return ids
+	}
+	q := deferraltypes.NewQueryClient(val.ClientCtx)
+	waitFinished := func(ids []uint64) map[uint64]deferraltypes.Request {
+		out := map[uint64]deferraltypes.Request{}
+		require.Eventually(t, func() bool {
+			for _, id := range ids {
+				r, err := q.Request(context.Background(), &deferraltypes.QueryRequestRequest{RequestId: id})
+				if err != nil || (r.Request.Status != deferraltypes.StatusCompleted && r.Request.Status != deferraltypes.StatusFailed) {
+					return false
+				}
+				out[id] = r.Request
+			}
+			return true
+		}, 60*time.Second, 250*time.Millisecond)
+		return out
+	}
+
+	statePath := filepath.Join(t.TempDir(), "worker.jsonl")
+	metrics := worker.NewMetrics()
+	start := func(log *syncBuffer) (stop func()) {
+		w, err := worker.New(worker.Config{
+			ClientCtx:    val.ClientCtx,
+			KeyName:      "worker",
+			RPCAddress:   val.RPCAddress,
+			Executor:     failOnMarker{},
+			StatePath:    statePath,
+			GasPrices:    sdk.NewDecCoins(sdk.NewDecCoinFromDec(chaincfg.BondDenom, sdkmath.LegacyMustNewDecFromStr("0.001"))),
+			PollInterval: 500 * time.Millisecond,
+			Log:          log,
+			Metrics:      metrics,
+		})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		return func() {
+			cancel()
+			select {
+			case err := <-done:
+				require.NoError(t, err)
+			case <-time.After(15 * time.Second):
+				t.Fatal("the daemon did not stop within 15 s")
+			}
+		}
+	}
+
+	// Run 1: a batch of requests, one of them failing.
+	log1, log2 := &syncBuffer{}, &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon log, run 1:\n%s\nrun 2:\n%s", log1, log2)
+		}
+	})
+	stop := start(log1)
+	require.Eventually(t, func() bool { return strings.Contains(log1.String(), "subscribed to assignments") }, 20*time.Second, 100*time.Millisecond)
+	payloads := []string{"job a", "job b", "job c FAIL", "job d", "job e", "job f"}
+	ids1 := submit(payloads...)
+	got := waitFinished(ids1)
+	for i, id := range ids1 {
+		r := got[id]
+		if strings.Contains(payloads[i], "FAIL") {
+			require.Equal(t, deferraltypes.StatusFailed, r.Status)
+			require.Equal(t, "payload marked FAIL", r.FailureReason)
+			continue
+		}
+		require.Equal(t, deferraltypes.StatusCompleted, r.Status, "request %d", id)
+		sum := sha256.Sum256([]byte(payloads[i]))
+		require.Equal(t, sum[:], r.ResultHash)
+		require.Equal(t, workerAddr.String(), r.Worker)
+	}
+	stop()
+	for _, id := range ids1 {
+		require.Contains(t, log1.String(), fmt.Sprintf("request %d attempt 1: ", id), "one log line per request")
+	}
+
+	// While the daemon is down: more requests are assigned to it.
+	ids2 := submit("while down 1", "while down 2", "while down 3")
+	for _, id := range ids2 {
+		r, err := q.Request(context.Background(), &deferraltypes.QueryRequestRequest{RequestId: id})
+		require.NoError(t, err)
+		require.Contains(t, []deferraltypes.RequestStatus{deferraltypes.StatusAssigned, deferraltypes.StatusQueued}, r.Request.Status)
+	}
+
+	// Run 2 on the same state file picks them up and reports nothing twice.
+	stop = start(log2)
+	waitFinished(ids2)
+	require.Eventually(t, func() bool {
+		return strings.Count(log2.String(), " reported in block ") == len(ids2)
+	}, 10*time.Second, 100*time.Millisecond)
+	time.Sleep(2 * time.Second) // room for a wrong second report to show up
+	stop()
+	for _, id := range ids1 {
+		require.NotContains(t, log2.String(), fmt.Sprintf("request %d attempt", id), "run 2 touched a request of run 1")
+	}
+
+	// Run 3 without the websocket (a dead RPC address for the subscription):
+	// polling alone picks up the assignments.
+	ids3 := submit("polled 1", "polled 2")
+	log3 := &syncBuffer{}
+	noWS := func() func() {
+		w, err := worker.New(worker.Config{
+			ClientCtx: val.ClientCtx, KeyName: "worker", RPCAddress: "tcp://127.0.0.1:1", Executor: failOnMarker{},
+			StatePath: statePath, PollInterval: 300 * time.Millisecond, Log: log3, Metrics: metrics,
+			GasPrices: sdk.NewDecCoins(sdk.NewDecCoinFromDec(chaincfg.BondDenom, sdkmath.LegacyMustNewDecFromStr("0.001"))),
+		})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { _ = w.Run(ctx); close(done) }()
+		return func() { cancel(); <-done }
+	}
+	stop = noWS()
+	waitFinished(ids3)
+	require.Eventually(t, func() bool { // the daemon has seen its txs in a block
+		return strings.Count(log3.String(), " reported in block ") == len(ids3)
+	}, 10*time.Second, 100*time.Millisecond)
+	stop()
+	require.NotContains(t, log3.String(), "subscribed to assignments")
+	ids2 = append(ids2, ids3...)
+
+	// On chain: every report message of the worker names a different request,
+	// and some tx carried several reports.
+	seen := map[uint64]bool{}
+	maxPerTx := 0
+	txs, err := txtypes.NewServiceClient(val.ClientCtx).GetTxsEvent(context.Background(), &txtypes.GetTxsEventRequest{
+		Query: fmt.Sprintf("message.sender='%s'", workerAddr), Limit: 100,
+	})
+	require.NoError(t, err)
+	for i, tx := range txs.Txs {
+		require.Zero(t, txs.TxResponses[i].Code, txs.TxResponses[i].RawLog)
+		reports := 0
+		for _, anyMsg := range tx.Body.Messages {
+			var msg sdk.Msg
+			require.NoError(t, val.ClientCtx.InterfaceRegistry.UnpackAny(anyMsg, &msg))
+			var id uint64
+			switch m := msg.(type) {
+			case *deferraltypes.MsgCompleteRequest:
+				id = m.RequestId
+			case *deferraltypes.MsgFailRequest:
+				id = m.RequestId
+			default:
+				continue
+			}
+			require.False(t, seen[id], "request %d reported twice", id)
+			seen[id] = true
+			reports++
+		}
+		maxPerTx = max(maxPerTx, reports)
+	}
+	require.Len(t, seen, len(ids1)+len(ids2))
+	require.Greater(t, maxPerTx, 1, "no tx batched several reports")
+	require.EqualValues(t, len(ids1)+len(ids2), counterValue(t, metrics, "completed")+counterValue(t, metrics, "failed"))
+}
+
+func counterValue(t *testing.T, m *worker.Metrics, which string) float64 {
+	mfs, err := m.Registry.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() == "repshard_worker_"+which+"_total" {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", which)
+	return 0
+}
+
+func mustDecodeHex(t *testing.T, s string) []byte {
+	var out []byte
+	_, err := fmt.Sscanf(s, "%X", &out)
+	require.NoError(t, err)
+	return out
+}
+
+// signAndWait signs msgs with the key name (an account other than the
+// validator's) and waits for the block.
+func signAndWait(net *network.Network, cctx client.Context, name string, addr sdk.AccAddress, msgs ...sdk.Msg) (sdk.TxResponse, error) {
+	cctx = cctx.WithFromAddress(addr).WithFromName(name).WithBroadcastMode(flags.BroadcastSync)
+	txf := clienttx.Factory{}.WithChainID(cctx.ChainID).WithKeybase(cctx.Keyring).WithTxConfig(cctx.TxConfig).
+		WithAccountRetriever(cctx.AccountRetriever).WithSignMode(signing.SignMode_SIGN_MODE_DIRECT).
+		WithGas(400_000).WithFees("1000" + chaincfg.BondDenom)
+	txf, err := txf.Prepare(cctx)
+	if err != nil {
+		return sdk.TxResponse{}, err
+	}
+	b, err := txf.BuildUnsignedTx(msgs...)
+	if err != nil {
+		return sdk.TxResponse{}, err
+	}
+	if err := clienttx.Sign(context.Background(), txf, name, b, true); err != nil {
+		return sdk.TxResponse{}, err
+	}
+	bz, err := cctx.TxConfig.TxEncoder()(b.GetTx())
+	if err != nil {
+		return sdk.TxResponse{}, err
+	}
+	res, err := cctx.BroadcastTx(bz)
+	if err != nil || res.Code != 0 {
+		if err == nil {
+			return *res, nil
+		}
+		return sdk.TxResponse{}, err
+	}
+	return clitestutil.GetTxResponse(net, cctx, res.TxHash)
+}
