@@ -78,7 +78,7 @@ SIM_TESTS = TestFullAppSimulation|TestAppStateDeterminism|TestAppImportExport|Te
 
 test-sim-short:
 	go test -tags sims ./app/ -run '$(SIM_TESTS)' -count=1 -timeout 30m \
-	  -NumBlocks=40 -BlockSize=40 -SimSeeds=2 -SimRuns=3
+	  -NumBlocks=50 -BlockSize=50 -SimSeeds=3 -SimRuns=3
 
 test-sim-long:
 	go test -tags sims ./app/ -run '$(SIM_TESTS)' -count=1 -timeout 4h -v \
