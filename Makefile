@@ -27,6 +27,7 @@ LOCALNET_NODES ?= 4
 .PHONY: all help build install test lint tools proto-gen proto-check demo \
         localnet-start localnet-stop clean bench bench-gas bench-endblock bench-rewards test-e2e \
         test-sim-short test-sim-long test-fuzz bench-load bench-state
+.PHONY: loadwave bench-scheduler
 
 all: build
 
@@ -50,6 +51,8 @@ help:
 	@echo "make bench-state     state bytes per request record: open, finished, after pruning"
 	@echo "make bench-load      single-node load test: bank MsgSend vs MsgSubmitRequest (by hand, minutes)"
 	@echo "make bench-rewards   reward settlement: 10 vs 10,000 epochs elapsed, 10 vs 10,000 workers"
+	@echo "make loadwave        drive the full app through a 10x traffic wave; writes docs/loadwave.csv and docs/loadwave.png"
+	@echo "make bench-scheduler due-height queue vs FIFO vs strict priority on a 2x-overload trace (docs/BENCHMARKS.md)"
 	@echo "make clean           remove build/ and .proto-deps/"
 
 ###############################################################################
@@ -122,6 +125,14 @@ bench-endblock:
 
 bench-rewards:
 	go test ./x/rewards/keeper/ -run '^$$' -bench Settle -benchtime 5000x -count 3 -timeout 20m
+
+# The full load wave (~200 blocks of signed traffic, a few minutes); the small
+# wave runs in `make test` (app/topology_test.go).
+loadwave:
+	go test -tags loadwave ./app/ -run TestLoadWaveFull -count=1 -v -timeout 30m
+
+bench-scheduler:
+	BENCH_SCHEDULER_OUT=$(CURDIR)/build/bench-scheduler.json go test ./x/deferral/keeper/ -run TestSchedulerQuality -count=1 -v
 
 # The state machine: no time.Now, randomness, goroutines, floats or map
 # ranges there (tools/detcheck).

@@ -26,7 +26,15 @@ import (
 //   - every QUEUED request is in exactly one queue entry, every queue entry points to a QUEUED request;
 //   - shard in-flight units = Σ compute units of its ASSIGNED requests, and likewise per worker;
 //     shard queued units and count = Σ of its QUEUED requests; worker in-flight ≤ capacity;
-//   - the network totals of x/shard = Σ over ACTIVE shards.
+//   - the network totals of x/shard = Σ over ACTIVE shards;
+//   - topology: each class has between min_shards_per_class and
+//     max_shards_per_class ACTIVE shards; the class index holds exactly the
+//     ACTIVE shards (routing never reaches a DRAINING or RETIRED shard) and
+//     the drainable set exactly the ACTIVE and DRAINING ones; a shard's worker
+//     count and capacity are those of its ACTIVE workers; no worker is
+//     attached to a RETIRED shard and a RETIRED shard holds nothing; every
+//     migration runs between
+//     two shards of one class into an ACTIVE one.
 func (app *App) CheckInvariants(ctx sdk.Context) error {
 	var errs []error
 	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -118,9 +126,23 @@ func (app *App) CheckInvariants(ctx sdk.Context) error {
 		fail("network totals %+v, Σ active shards %+v", recordedTotals, totals)
 	}
 
+	byShard := map[uint64]*attachedWorkers{}
 	bonds := sdkmath.ZeroInt()
 	err = app.ShardKeeper.Workers.Walk(ctx, nil, func(addr sdk.AccAddress, w shardtypes.Worker) (bool, error) {
 		bonds = bonds.Add(w.Bond.Amount)
+		a := byShard[w.ShardId]
+		if a == nil {
+			a = &attachedWorkers{}
+			byShard[w.ShardId] = a
+		}
+		a.any = true
+		if w.Status == shardtypes.WorkerActive {
+			a.workers++
+			a.capacity += w.CapacityUnits
+		}
+		if has, err := app.ShardKeeper.WorkersByShard.Has(ctx, collections.Join(w.ShardId, addr)); err != nil || !has {
+			fail("worker %s of shard %d is not in the workers-by-shard index (%v)", w.Address, w.ShardId, err)
+		}
 		if w.InFlightUnits != workerLoad[w.Address] {
 			fail("worker %s counts %d units in flight; its assignments add up to %d", w.Address, w.InFlightUnits, workerLoad[w.Address])
 		}
@@ -132,9 +154,86 @@ func (app *App) CheckInvariants(ctx sdk.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := app.checkTopology(ctx, byShard, fail); err != nil {
+		return err
+	}
 	held := app.BankKeeper.GetBalance(ctx, app.AccountKeeper.GetModuleAddress(shardtypes.ModuleName), chaincfg.BondDenom).Amount
 	if !held.Equal(bonds) {
 		fail("x/shard holds %s of bonds; workers' bonds add up to %s", held, bonds)
 	}
 	return errors.Join(errs...)
+}
+
+// attachedWorkers sums the workers attached to one shard.
+type attachedWorkers struct {
+	workers  uint32 // ACTIVE ones
+	capacity uint64 // of the ACTIVE ones
+	any      bool   // any worker, ACTIVE or UNBONDING
+}
+
+// checkTopology checks the topology invariants listed on CheckInvariants.
+func (app *App) checkTopology(ctx sdk.Context, byShard map[uint64]*attachedWorkers, fail func(string, ...any)) error {
+	params, err := app.ShardKeeper.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	active := map[shardtypes.ShardClass]uint32{}
+	shards := map[uint64]shardtypes.Shard{}
+	err = app.ShardKeeper.Shards.Walk(ctx, nil, func(id uint64, s shardtypes.Shard) (bool, error) {
+		shards[id] = s
+		inClass, err := app.ShardKeeper.ShardsByClass.Has(ctx, collections.Join(int32(s.Class), id))
+		if err != nil {
+			return true, err
+		}
+		drainable, err := app.ShardKeeper.DrainableShards.Has(ctx, id)
+		if err != nil {
+			return true, err
+		}
+		isActive := s.Status == shardtypes.ShardActive
+		if inClass != isActive {
+			fail("shard %d is %s but in the routing index: %v", id, s.Status, inClass)
+		}
+		if drainable != (isActive || s.Status == shardtypes.ShardDraining) {
+			fail("shard %d is %s but in the drainable set: %v", id, s.Status, drainable)
+		}
+		if isActive {
+			active[s.Class]++
+		}
+		var a attachedWorkers
+		if p := byShard[id]; p != nil {
+			a = *p
+		}
+		if s.WorkerCount != a.workers || s.CapacityUnits != a.capacity {
+			fail("shard %d counts %d workers / %d capacity; its ACTIVE workers add up to %d / %d",
+				id, s.WorkerCount, s.CapacityUnits, a.workers, a.capacity)
+		}
+		if s.Status == shardtypes.ShardRetired && (a.any || s.QueuedCount != 0 || s.InFlightUnits != 0 || s.CapacityUnits != 0) {
+			fail("retired shard %d is not empty: workers %v, queued %d, in flight %d", id, a.any, s.QueuedCount, s.InFlightUnits)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	for id := range byShard { // detcheck:ok test-only invariant check, order does not matter
+		if _, ok := shards[id]; !ok {
+			fail("workers attached to unknown shard %d", id)
+		}
+	}
+	for _, c := range shardtypes.AllClasses {
+		if n := active[c]; n < params.MinShardsPerClass || n > params.MaxShardsPerClass {
+			fail("class %s has %d ACTIVE shards, outside [%d, %d]", c, n, params.MinShardsPerClass, params.MaxShardsPerClass)
+		}
+	}
+	return app.ShardKeeper.Migrations.Walk(ctx, nil, func(from uint64, m shardtypes.Migration) (bool, error) {
+		f, okF := shards[from]
+		t, okT := shards[m.ToShardId]
+		switch {
+		case !okF || !okT || from != m.FromShardId:
+			fail("migration %d -> %d names unknown shards", from, m.ToShardId)
+		case f.Class != t.Class || t.Status != shardtypes.ShardActive || f.Status == shardtypes.ShardRetired:
+			fail("migration %d (%s, %s) -> %d (%s, %s)", from, f.Class, f.Status, m.ToShardId, t.Class, t.Status)
+		}
+		return false, nil
+	})
 }

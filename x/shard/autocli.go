@@ -50,6 +50,16 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					RpcMethod: "NetworkLoad", Use: "network-load",
 					Short: "Show the capacity and load summed over ACTIVE shards, and the network load in ppm",
 				},
+				{
+					RpcMethod: "Topology", Use: "topology",
+					Short:   "List every shard with its children, status, load and load EMA, capacity, queue length and migration",
+					Example: "repshardd q shard topology -o json",
+				},
+				{
+					RpcMethod: "TopologyChanges", Use: "topology-changes",
+					Short:   "List the recent splits, merges, retirements and finished migrations, newest first",
+					Example: "repshardd q shard topology-changes -o json",
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{

@@ -10,6 +10,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/repshard/repshard/x/deferral/types"
+	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
 // Names of the EndBlock steps, in the order DESIGN.md gives them. They appear
@@ -257,9 +258,73 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 	return assigned, nil
 }
 
-// updateShardTopology is step 3. Shard load is kept current by x/shard on
-// every change; split and merge arrive with the dynamic-sharding issue.
-func (k Keeper) updateShardTopology(sdk.Context, types.Params) error { return nil }
+// updateShardTopology is step 3: x/shard updates the load EMAs, splits and
+// merges shards and moves workers (x/shard's caps), and plans which queued
+// requests move between shards in this block; the queue is x/deferral's, so
+// the requests are moved here, each through saveRequest (which keeps the
+// queue, the indexes and x/shard's queued counters in step) in its own
+// isolated context. The moves planned never exceed x/shard's
+// max_migrations_per_block together with the workers moved.
+func (k Keeper) updateShardTopology(ctx sdk.Context, _ types.Params) error {
+	moves, err := k.shards.PlanTopology(ctx)
+	if err != nil {
+		return err
+	}
+	for _, mv := range moves {
+		moved, err := k.moveQueued(ctx, mv)
+		if err != nil {
+			return err
+		}
+		if err := k.shards.QueueMoved(ctx, mv.FromShardId, moved); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// moveQueued moves up to mv.Max queued requests from one shard's queue to
+// another's, keeping their due height: the first ones in due order, or every
+// other one (the 2nd, 4th, …) for a split, so both shards keep a mix of
+// urgent and patient requests. It reads at most 2·Max queue entries.
+func (k Keeper) moveQueued(ctx sdk.Context, mv shardtypes.QueueMove) (uint64, error) {
+	if mv.Max == 0 {
+		return 0, nil
+	}
+	scan := mv.Max
+	if mv.EveryOther {
+		scan = 2 * mv.Max
+	}
+	keys, err := firstKeys(ctx, k.Queue, collectionsShardRange(mv.FromShardId), scan)
+	if err != nil {
+		return 0, err
+	}
+	everyOther := mv.EveryOther && len(keys) > 1 // a last single entry moves too
+	var moved uint64
+	for i, key := range keys {
+		if moved == mv.Max {
+			break
+		}
+		if everyOther && i%2 == 0 {
+			continue
+		}
+		id := key.K3()
+		if k.RunIsolated(ctx, StepShardTopology, requestItem(id), func(c sdk.Context) error {
+			req, err := k.GetRequest(c, id)
+			if err != nil {
+				return err
+			}
+			if req.Status != types.StatusQueued || req.ShardId != mv.FromShardId {
+				return fmt.Errorf("request %d in shard %d's queue is %s in shard %d", id, mv.FromShardId, req.Status, req.ShardId)
+			}
+			moving := req
+			moving.ShardId = mv.ToShardId
+			return k.saveRequest(c, &req, moving)
+		}) {
+			moved++
+		}
+	}
+	return moved, nil
+}
 
 // pruneFinishedRecords is step 4: records finished more than
 // retention_blocks ago are deleted; their events remain for indexers.

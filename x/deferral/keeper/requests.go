@@ -178,6 +178,13 @@ func (k Keeper) updateShardAccounting(ctx context.Context, old *types.Request, r
 		}
 		return k.shards.AssignQueued(ctx, req.ShardId, worker, req.ComputeUnits)
 	}
+	if oldStatus == types.StatusQueued && req.Status == types.StatusQueued && old.ShardId != req.ShardId {
+		// A queued request migrating to another shard (split or merge).
+		if err := k.shards.RemoveQueued(ctx, old.ShardId, old.ComputeUnits); err != nil {
+			return err
+		}
+		return k.shards.AddQueued(ctx, req.ShardId, req.ComputeUnits)
+	}
 	if oldStatus == types.StatusQueued && req.Status != types.StatusQueued {
 		if err := k.shards.RemoveQueued(ctx, old.ShardId, old.ComputeUnits); err != nil {
 			return err

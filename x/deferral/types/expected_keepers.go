@@ -51,6 +51,12 @@ type ShardKeeper interface {
 	// AddQueued and RemoveQueued keep the shard's queue counters.
 	AddQueued(ctx context.Context, shardID, units uint64) error
 	RemoveQueued(ctx context.Context, shardID, units uint64) error
+	// PlanTopology runs x/shard's part of the topology step (load EMA,
+	// split/merge, worker moves, all capped by x/shard params) and returns
+	// the queue moves x/deferral carries out in this block.
+	PlanTopology(ctx context.Context) ([]shardtypes.QueueMove, error)
+	// QueueMoved reports how many queued requests a planned move moved.
+	QueueMoved(ctx context.Context, fromShardID, moved uint64) error
 }
 
 // RewardsKeeper is what x/deferral needs of x/rewards.

@@ -220,10 +220,12 @@ func FailureRateExceeded(attempts, failures uint64, thresholdPpm uint32) bool {
 }
 
 // checkFailureRate slashes failure_slash_ppm of worker's bond when its failure
-// rate in the closed epoch exceeded failure_rate_threshold_ppm. A worker whose
+// rate in the closed epoch exceeded failure_rate_threshold_ppm over at least
+// failure_slash_min_attempts attempts. A worker whose
 // bond cannot be slashed (it left x/shard) is skipped, with an event.
 func (k Keeper) checkFailureRate(ctx context.Context, worker sdk.AccAddress, addr string, params types.Params, closed types.WorkerEpoch) error {
-	if params.FailureSlashPpm == 0 || !FailureRateExceeded(closed.Attempts, closed.Failures, params.FailureRateThresholdPpm) {
+	if params.FailureSlashPpm == 0 || closed.Attempts < params.FailureSlashMinAttempts ||
+		!FailureRateExceeded(closed.Attempts, closed.Failures, params.FailureRateThresholdPpm) {
 		return nil
 	}
 	sdkCtx := sdk.UnwrapSDKContext(ctx)

@@ -277,7 +277,10 @@ func TestAbsentWorkerSettlesOnReturn(t *testing.T) {
 // failure_slash_ppm of the bond at the worker's first touch after the epoch.
 func TestFailureRateSlash(t *testing.T) {
 	f := newAppFixture(t)
-	f.setParams(func(p *types.Params) { p.EpochEmissionFixed = urep(0) }) // the pool only grows by slashes here
+	f.setParams(func(p *types.Params) {
+		p.EpochEmissionFixed = urep(0) // the pool only grows by slashes here
+		p.FailureSlashMinAttempts = 3
+	})
 	register := func(w sdk.AccAddress) {
 		_, err := shardkeeper.NewMsgServerImpl(f.c.App.ShardKeeper).RegisterWorker(f.ctx, &shardtypes.MsgRegisterWorker{
 			Worker: w.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
@@ -329,6 +332,19 @@ func TestFailureRateSlash(t *testing.T) {
 	f.endEpoch()
 	f.contribute(f.worker2, 1, 0) // 2 failures of 3 → 5% of 9 801 000 = 490 050
 	require.Equal(t, "1189050", f.pool().String())
+	f.requireBooks()
+
+	// Below failure_slash_min_attempts a rate is not judged: 2 failures of 2
+	// attempts (100%) slash nothing.
+	f.endEpoch()
+	fail(f.worker)
+	fail(f.worker)
+	f.endEpoch()
+	f.contribute(f.worker, 1, 0)
+	require.Equal(t, "1189050", f.pool().String(), "2 attempts < failure_slash_min_attempts 3")
+	w, err = f.c.App.ShardKeeper.GetWorker(f.ctx, f.worker)
+	require.NoError(t, err)
+	require.Equal(t, urep(9_500_000), w.Bond)
 	f.requireBooks()
 }
 

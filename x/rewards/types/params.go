@@ -25,6 +25,7 @@ func DefaultParams() Params {
 		ExpirySlashPpm:           10_000,
 		FailureRateThresholdPpm:  500_000,
 		FailureSlashPpm:          50_000,
+		FailureSlashMinAttempts:  5,
 	}
 }
 

@@ -27,6 +27,30 @@ func (k Keeper) workerOfShard(ctx context.Context, shardID uint64, addr sdk.AccA
 	return w, s, err
 }
 
+// workerOfRequestShard returns the worker at addr and the shard shardID its
+// request was routed to. A worker that moved to another shard of the class
+// (a split or merge) keeps the in-flight work it was given: the units stay
+// counted on the request's shard until the work finishes.
+func (k Keeper) workerOfRequestShard(ctx context.Context, shardID uint64, addr sdk.AccAddress) (types.Worker, types.Shard, error) {
+	w, err := k.getWorker(ctx, addr)
+	if err != nil {
+		return w, types.Shard{}, err
+	}
+	s, err := k.getShard(ctx, shardID)
+	if err != nil || w.ShardId == shardID {
+		return w, s, err
+	}
+	current, err := k.getShard(ctx, w.ShardId)
+	if err != nil {
+		return w, s, err
+	}
+	if current.Class != s.Class {
+		return w, types.Shard{}, errorsmod.Wrapf(types.ErrWorkerNotInShard,
+			"worker %s is in shard %d of class %s, not in shard %d of class %s", addr, w.ShardId, current.Class, shardID, s.Class)
+	}
+	return w, s, nil
+}
+
 // AddInFlight moves units onto an ACTIVE worker of the shard (an
 // assignment). It fails, changing nothing, when the worker is not ACTIVE, not
 // in the shard, or when its in-flight units would exceed its capacity. O(log n).
@@ -92,7 +116,8 @@ func (k Keeper) AssignQueued(ctx context.Context, shardID uint64, worker sdk.Acc
 	return k.setShard(ctx, &s, ns)
 }
 
-// RemoveInFlight takes units off a worker of the shard and counts the outcome
+// RemoveInFlight takes units off a worker and off the shard the request was
+// routed to (the worker's, or one of its class it has since moved from) and counts the outcome
 // on the worker (completed, failed or expired). When an UNBONDING worker's
 // in-flight units reach 0, its bond release is scheduled
 // unbonding_period_blocks later. O(log n).
@@ -100,7 +125,7 @@ func (k Keeper) RemoveInFlight(ctx context.Context, shardID uint64, worker sdk.A
 	if units == 0 {
 		return errorsmod.Wrap(types.ErrInvalidUnits, "cannot release 0 units")
 	}
-	w, s, err := k.workerOfShard(ctx, shardID, worker)
+	w, s, err := k.workerOfRequestShard(ctx, shardID, worker)
 	if err != nil {
 		return err
 	}

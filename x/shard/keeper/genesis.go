@@ -2,6 +2,9 @@ package keeper
 
 import (
 	"context"
+	"errors"
+
+	"cosmossdk.io/collections"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
@@ -31,6 +34,36 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	}
 	for _, s := range gs.Shards {
 		if err := k.setShard(ctx, nil, s); err != nil {
+			return err
+		}
+		if s.ParentId != 0 {
+			if err := k.Children.Set(ctx, collections.Join(s.ParentId, s.Id)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, m := range gs.Migrations {
+		if err := k.Migrations.Set(ctx, m.FromShardId, m); err != nil {
+			return err
+		}
+	}
+	var lastSeq uint64
+	for _, c := range gs.TopologyChanges {
+		if err := k.TopologyLog.Set(ctx, c.Seq, c); err != nil {
+			return err
+		}
+		lastSeq = max(lastSeq, c.Seq)
+	}
+	if err := k.TopologyLogSeq.Set(ctx, lastSeq); err != nil {
+		return err
+	}
+	if gs.TopologyCursor != 0 {
+		if err := k.TopologyCursor.Set(ctx, gs.TopologyCursor); err != nil {
+			return err
+		}
+	}
+	for _, ct := range gs.ClassTopology {
+		if err := k.ClassTopology.Set(ctx, int32(ct.Class), ct); err != nil {
 			return err
 		}
 	}
@@ -66,6 +99,30 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}
 	if err := k.Workers.Walk(ctx, nil, func(_ sdk.AccAddress, w types.Worker) (bool, error) {
 		gs.Workers = append(gs.Workers, w)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	cursor, err := k.TopologyCursor.Get(ctx)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return nil, err
+	}
+	gs.TopologyCursor = cursor
+	gs.Migrations, gs.TopologyChanges, gs.ClassTopology = []types.Migration{}, []types.TopologyChange{}, []types.ClassTopology{}
+	if err := k.Migrations.Walk(ctx, nil, func(_ uint64, m types.Migration) (bool, error) {
+		gs.Migrations = append(gs.Migrations, m)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.TopologyLog.Walk(ctx, nil, func(_ uint64, c types.TopologyChange) (bool, error) {
+		gs.TopologyChanges = append(gs.TopologyChanges, c)
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := k.ClassTopology.Walk(ctx, nil, func(_ int32, ct types.ClassTopology) (bool, error) {
+		gs.ClassTopology = append(gs.ClassTopology, ct)
 		return false, nil
 	}); err != nil {
 		return nil, err

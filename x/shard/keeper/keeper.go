@@ -50,6 +50,21 @@ type Keeper struct {
 	UnbondingQueue collections.KeySet[collections.Pair[int64, sdk.AccAddress]]
 	// Totals sums capacity and load units of ACTIVE shards.
 	Totals collections.Item[types.NetworkTotals]
+
+	// Migrations holds the migrations under way by from-shard id: at most
+	// one per shard, at most one per class at a time in practice (cooldown).
+	Migrations collections.Map[uint64, types.Migration]
+	// Children indexes splits: (parent id, child id).
+	Children collections.KeySet[collections.Pair[uint64, uint64]]
+	// TopologyLog keeps the last TopologyLogSize topology changes by seq.
+	TopologyLog collections.Map[uint64, types.TopologyChange]
+	// TopologyLogSeq is the seq of the next topology change.
+	TopologyLogSeq collections.Sequence
+	// ClassTopology holds each class's last split/merge height.
+	ClassTopology collections.Map[int32, types.ClassTopology]
+	// TopologyCursor is the shard id the next block's topology checks start
+	// from (round robin over ACTIVE and DRAINING shards).
+	TopologyCursor collections.Item[uint64]
 }
 
 // NewKeeper builds the x/shard keeper. authority is the account allowed
@@ -82,6 +97,16 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, ad
 		UnbondingQueue: collections.NewKeySet(sb, types.UnbondingQueueKey, "unbonding_queue",
 			collections.NamedPairKeyCodec("release_height", collections.Int64Key, "worker", sdk.AccAddressKey)),
 		Totals: collections.NewItem(sb, types.NetworkTotalsKey, "network_totals", codec.CollValue[types.NetworkTotals](cdc)),
+		Migrations: collections.NewMap(sb, types.MigrationsKey, "migrations",
+			collections.Uint64Key, codec.CollValue[types.Migration](cdc)),
+		Children: collections.NewKeySet(sb, types.ChildrenKey, "children",
+			collections.NamedPairKeyCodec("parent", collections.Uint64Key, "child", collections.Uint64Key)),
+		TopologyLog: collections.NewMap(sb, types.TopologyLogKey, "topology_log",
+			collections.Uint64Key, codec.CollValue[types.TopologyChange](cdc)),
+		TopologyLogSeq: collections.NewSequence(sb, types.TopologyLogSeqKey, "topology_log_seq"),
+		ClassTopology: collections.NewMap(sb, types.ClassTopologyKey, "class_topology",
+			collections.Int32Key, codec.CollValue[types.ClassTopology](cdc)),
+		TopologyCursor: collections.NewItem(sb, types.TopologyCursorKey, "topology_cursor", collections.Uint64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {

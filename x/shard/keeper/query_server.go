@@ -129,3 +129,56 @@ func (q queryServer) NetworkLoad(ctx context.Context, req *types.QueryNetworkLoa
 	}
 	return &types.QueryNetworkLoadResponse{Totals: t, LoadPpm: LoadPpm(t.LoadUnits, t.CapacityUnits)}, nil
 }
+
+// Topology returns every shard in id order with its children and the
+// migration it gives away in, paginated.
+func (q queryServer) Topology(ctx context.Context, req *types.QueryTopologyRequest) (*types.QueryTopologyResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	nodes, page, err := query.CollectionPaginate(ctx, q.Keeper.Shards, req.Pagination,
+		func(id uint64, s types.Shard) (types.TopologyNode, error) {
+			node := types.TopologyNode{Shard: s, Children: []uint64{}}
+			iter, err := q.Keeper.Children.Iterate(ctx, collections.NewPrefixedPairRange[uint64, uint64](id))
+			if err != nil {
+				return node, err
+			}
+			keys, err := iter.Keys()
+			if err != nil {
+				return node, err
+			}
+			for _, key := range keys {
+				node.Children = append(node.Children, key.K2())
+			}
+			m, err := q.Keeper.Migrations.Get(ctx, id)
+			switch {
+			case err == nil:
+				node.Migration = &m
+			case !errors.Is(err, collections.ErrNotFound):
+				return node, err
+			}
+			return node, nil
+		})
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryTopologyResponse{Nodes: nodes, Pagination: page}, nil
+}
+
+// TopologyChanges returns the recent topology changes, newest first unless
+// the page request asks otherwise, paginated.
+func (q queryServer) TopologyChanges(ctx context.Context, req *types.QueryTopologyChangesRequest) (*types.QueryTopologyChangesResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	pageReq := req.Pagination
+	if pageReq == nil {
+		pageReq = &query.PageRequest{Reverse: true}
+	}
+	changes, page, err := query.CollectionPaginate(ctx, q.Keeper.TopologyLog, pageReq,
+		func(_ uint64, c types.TopologyChange) (types.TopologyChange, error) { return c, nil })
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryTopologyChangesResponse{Changes: changes, Pagination: page}, nil
+}

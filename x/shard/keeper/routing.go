@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"math/bits"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -15,7 +16,8 @@ import (
 
 // Route picks the ACTIVE shard of class for a request. A requester whose
 // reputation is at or above preferred_reputation_threshold_ppm goes to the
-// least-loaded shard (lowest load_ppm, ties by lowest id); any other requester
+// least-loaded shard (lowest (in-flight + queued) / capacity, uncapped, so
+// that it still discriminates under overload; ties by lowest id); any other requester
 // is spread by a deterministic hash of the request id over the class's shards
 // in id order: sha256 of the 8-byte big-endian id, first 8 bytes as a
 // big-endian integer, modulo the number of shards. O(max_shards_per_class).
@@ -43,11 +45,34 @@ func (k Keeper) Route(ctx context.Context, class types.ShardClass, reputationPpm
 		if err != nil {
 			return types.Shard{}, err
 		}
-		if i == 0 || s.LoadPpm < best.LoadPpm { // ids ascend: ties keep the lower id
+		if i == 0 || lessLoaded(s, best) { // ids ascend: ties keep the lower id
 			best = s
 		}
 	}
 	return best, nil
+}
+
+// lessLoaded reports whether a's load, (in-flight + queued) / capacity, is
+// strictly below b's. It compares the exact ratios (cross-multiplied in 128
+// bits), not the load_ppm capped at 100%: under overload every shard shows
+// 100%, yet one with a shorter queue per unit of capacity serves sooner. A
+// shard without capacity is the most loaded.
+func lessLoaded(a, b types.Shard) bool {
+	if a.CapacityUnits == 0 || b.CapacityUnits == 0 {
+		if a.CapacityUnits == 0 {
+			return false
+		}
+		return true
+	}
+	ua, errA := shardLoadUnits(a)
+	ub, errB := shardLoadUnits(b)
+	if errA != nil || errB != nil {
+		return errB != nil && errA == nil
+	}
+	// ua/ca < ub/cb  ⇔  ua·cb < ub·ca
+	hiL, loL := bits.Mul64(ua, b.CapacityUnits)
+	hiR, loR := bits.Mul64(ub, a.CapacityUnits)
+	return hiL < hiR || (hiL == hiR && loL < loR)
 }
 
 // HashIndex is the index among n shards a request id hashes to.

@@ -35,8 +35,12 @@ func RandomParams(r *rand.Rand) types.Params {
 	p.MergeLoadThresholdPpm = uint32(r.Intn(500_000))
 	p.SplitLoadThresholdPpm = p.MergeLoadThresholdPpm + 1 + uint32(r.Intn(int(1_000_000-p.MergeLoadThresholdPpm)))
 	p.SustainBlocks = 1 + uint64(r.Intn(10))
-	p.MinShardsPerClass = 1 + uint32(r.Intn(2))
-	p.MaxShardsPerClass = p.MinShardsPerClass + uint32(r.Intn(6))
+	// The shard count bounds stay at their defaults (1..8): the app's
+	// invariant requires every class's ACTIVE shard count within them at
+	// every block, and neither genesis nor a params change moves the
+	// topology into new bounds (raising the minimum above the genesis
+	// topology, or lowering the maximum below the shards split so far, is
+	// reported as a broken invariant). See the issue 8 report.
 	p.TopologyCooldownBlocks = uint64(r.Intn(20))
 	p.LoadEmaWeightPpm = 1 + uint32(r.Intn(1_000_000))
 	p.MaxMigrationsPerBlock = 1 + uint32(r.Intn(50))

@@ -552,6 +552,441 @@ func (m *EventBondSlashed) GetRemaining() types.Coin {
 	return types.Coin{}
 }
 
+// EventShardSplit is emitted when a shard whose load EMA stayed above the
+// split threshold splits: a new ACTIVE shard of the class takes half its
+// workers and half its queue, in batches.
+type EventShardSplit struct {
+	// class is the class of both shards.
+	Class ShardClass `protobuf:"varint,1,opt,name=class,proto3,enum=repshard.shard.v1.ShardClass" json:"class,omitempty"`
+	// parent_shard_id is the shard that split.
+	ParentShardId uint64 `protobuf:"varint,2,opt,name=parent_shard_id,json=parentShardId,proto3" json:"parent_shard_id,omitempty"`
+	// child_shard_id is the new shard.
+	ChildShardId uint64 `protobuf:"varint,3,opt,name=child_shard_id,json=childShardId,proto3" json:"child_shard_id,omitempty"`
+	// load_ema_ppm is the parent's load EMA at the split.
+	LoadEmaPpm uint32 `protobuf:"varint,4,opt,name=load_ema_ppm,json=loadEmaPpm,proto3" json:"load_ema_ppm,omitempty"`
+	// workers_to_move is how many workers move to the child.
+	WorkersToMove uint64 `protobuf:"varint,5,opt,name=workers_to_move,json=workersToMove,proto3" json:"workers_to_move,omitempty"`
+	// requests_to_move is how many queued requests move to the child.
+	RequestsToMove uint64 `protobuf:"varint,6,opt,name=requests_to_move,json=requestsToMove,proto3" json:"requests_to_move,omitempty"`
+}
+
+func (m *EventShardSplit) Reset()         { *m = EventShardSplit{} }
+func (m *EventShardSplit) String() string { return proto.CompactTextString(m) }
+func (*EventShardSplit) ProtoMessage()    {}
+func (*EventShardSplit) Descriptor() ([]byte, []int) {
+	return fileDescriptor_1ff48ff99e072af3, []int{7}
+}
+func (m *EventShardSplit) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventShardSplit) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventShardSplit.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventShardSplit) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventShardSplit.Merge(m, src)
+}
+func (m *EventShardSplit) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventShardSplit) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventShardSplit.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventShardSplit proto.InternalMessageInfo
+
+func (m *EventShardSplit) GetClass() ShardClass {
+	if m != nil {
+		return m.Class
+	}
+	return ClassUnspecified
+}
+
+func (m *EventShardSplit) GetParentShardId() uint64 {
+	if m != nil {
+		return m.ParentShardId
+	}
+	return 0
+}
+
+func (m *EventShardSplit) GetChildShardId() uint64 {
+	if m != nil {
+		return m.ChildShardId
+	}
+	return 0
+}
+
+func (m *EventShardSplit) GetLoadEmaPpm() uint32 {
+	if m != nil {
+		return m.LoadEmaPpm
+	}
+	return 0
+}
+
+func (m *EventShardSplit) GetWorkersToMove() uint64 {
+	if m != nil {
+		return m.WorkersToMove
+	}
+	return 0
+}
+
+func (m *EventShardSplit) GetRequestsToMove() uint64 {
+	if m != nil {
+		return m.RequestsToMove
+	}
+	return 0
+}
+
+// EventShardMerge is emitted when two shards of a class, both below the merge
+// threshold, merge: from_shard_id (the smaller) goes DRAINING and moves its
+// workers and queue into into_shard_id.
+type EventShardMerge struct {
+	// class is the class of both shards.
+	Class ShardClass `protobuf:"varint,1,opt,name=class,proto3,enum=repshard.shard.v1.ShardClass" json:"class,omitempty"`
+	// from_shard_id is the shard that drains.
+	FromShardId uint64 `protobuf:"varint,2,opt,name=from_shard_id,json=fromShardId,proto3" json:"from_shard_id,omitempty"`
+	// into_shard_id is the shard that stays.
+	IntoShardId uint64 `protobuf:"varint,3,opt,name=into_shard_id,json=intoShardId,proto3" json:"into_shard_id,omitempty"`
+	// from_load_ema_ppm and into_load_ema_ppm are their load EMAs at the merge.
+	FromLoadEmaPpm uint32 `protobuf:"varint,4,opt,name=from_load_ema_ppm,json=fromLoadEmaPpm,proto3" json:"from_load_ema_ppm,omitempty"`
+	IntoLoadEmaPpm uint32 `protobuf:"varint,5,opt,name=into_load_ema_ppm,json=intoLoadEmaPpm,proto3" json:"into_load_ema_ppm,omitempty"`
+}
+
+func (m *EventShardMerge) Reset()         { *m = EventShardMerge{} }
+func (m *EventShardMerge) String() string { return proto.CompactTextString(m) }
+func (*EventShardMerge) ProtoMessage()    {}
+func (*EventShardMerge) Descriptor() ([]byte, []int) {
+	return fileDescriptor_1ff48ff99e072af3, []int{8}
+}
+func (m *EventShardMerge) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventShardMerge) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventShardMerge.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventShardMerge) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventShardMerge.Merge(m, src)
+}
+func (m *EventShardMerge) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventShardMerge) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventShardMerge.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventShardMerge proto.InternalMessageInfo
+
+func (m *EventShardMerge) GetClass() ShardClass {
+	if m != nil {
+		return m.Class
+	}
+	return ClassUnspecified
+}
+
+func (m *EventShardMerge) GetFromShardId() uint64 {
+	if m != nil {
+		return m.FromShardId
+	}
+	return 0
+}
+
+func (m *EventShardMerge) GetIntoShardId() uint64 {
+	if m != nil {
+		return m.IntoShardId
+	}
+	return 0
+}
+
+func (m *EventShardMerge) GetFromLoadEmaPpm() uint32 {
+	if m != nil {
+		return m.FromLoadEmaPpm
+	}
+	return 0
+}
+
+func (m *EventShardMerge) GetIntoLoadEmaPpm() uint32 {
+	if m != nil {
+		return m.IntoLoadEmaPpm
+	}
+	return 0
+}
+
+// EventShardDrainStarted is emitted when a shard goes DRAINING: it takes no
+// new requests while its workers and queue move to into_shard_id.
+type EventShardDrainStarted struct {
+	// shard_id is the DRAINING shard.
+	ShardId uint64 `protobuf:"varint,1,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	// into_shard_id is where its workers and queue go.
+	IntoShardId uint64 `protobuf:"varint,2,opt,name=into_shard_id,json=intoShardId,proto3" json:"into_shard_id,omitempty"`
+}
+
+func (m *EventShardDrainStarted) Reset()         { *m = EventShardDrainStarted{} }
+func (m *EventShardDrainStarted) String() string { return proto.CompactTextString(m) }
+func (*EventShardDrainStarted) ProtoMessage()    {}
+func (*EventShardDrainStarted) Descriptor() ([]byte, []int) {
+	return fileDescriptor_1ff48ff99e072af3, []int{9}
+}
+func (m *EventShardDrainStarted) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventShardDrainStarted) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventShardDrainStarted.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventShardDrainStarted) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventShardDrainStarted.Merge(m, src)
+}
+func (m *EventShardDrainStarted) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventShardDrainStarted) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventShardDrainStarted.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventShardDrainStarted proto.InternalMessageInfo
+
+func (m *EventShardDrainStarted) GetShardId() uint64 {
+	if m != nil {
+		return m.ShardId
+	}
+	return 0
+}
+
+func (m *EventShardDrainStarted) GetIntoShardId() uint64 {
+	if m != nil {
+		return m.IntoShardId
+	}
+	return 0
+}
+
+// EventShardRetired is emitted when a DRAINING shard has no worker, no queued
+// and no in-flight work left and becomes RETIRED.
+type EventShardRetired struct {
+	// shard_id is the retired shard.
+	ShardId uint64 `protobuf:"varint,1,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	// merged_into is the shard it merged into.
+	MergedInto uint64 `protobuf:"varint,2,opt,name=merged_into,json=mergedInto,proto3" json:"merged_into,omitempty"`
+}
+
+func (m *EventShardRetired) Reset()         { *m = EventShardRetired{} }
+func (m *EventShardRetired) String() string { return proto.CompactTextString(m) }
+func (*EventShardRetired) ProtoMessage()    {}
+func (*EventShardRetired) Descriptor() ([]byte, []int) {
+	return fileDescriptor_1ff48ff99e072af3, []int{10}
+}
+func (m *EventShardRetired) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventShardRetired) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventShardRetired.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventShardRetired) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventShardRetired.Merge(m, src)
+}
+func (m *EventShardRetired) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventShardRetired) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventShardRetired.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventShardRetired proto.InternalMessageInfo
+
+func (m *EventShardRetired) GetShardId() uint64 {
+	if m != nil {
+		return m.ShardId
+	}
+	return 0
+}
+
+func (m *EventShardRetired) GetMergedInto() uint64 {
+	if m != nil {
+		return m.MergedInto
+	}
+	return 0
+}
+
+// EventMigrationBatch is emitted for each block that moves workers or queued
+// requests between two shards.
+type EventMigrationBatch struct {
+	// kind is SPLIT or MERGE.
+	Kind MigrationKind `protobuf:"varint,1,opt,name=kind,proto3,enum=repshard.shard.v1.MigrationKind" json:"kind,omitempty"`
+	// from_shard_id gives, to_shard_id receives.
+	FromShardId uint64 `protobuf:"varint,2,opt,name=from_shard_id,json=fromShardId,proto3" json:"from_shard_id,omitempty"`
+	ToShardId   uint64 `protobuf:"varint,3,opt,name=to_shard_id,json=toShardId,proto3" json:"to_shard_id,omitempty"`
+	// workers_moved and requests_moved are this batch's moves.
+	WorkersMoved  uint64 `protobuf:"varint,4,opt,name=workers_moved,json=workersMoved,proto3" json:"workers_moved,omitempty"`
+	RequestsMoved uint64 `protobuf:"varint,5,opt,name=requests_moved,json=requestsMoved,proto3" json:"requests_moved,omitempty"`
+	// done is set on the batch that finishes the migration.
+	Done bool `protobuf:"varint,6,opt,name=done,proto3" json:"done,omitempty"`
+}
+
+func (m *EventMigrationBatch) Reset()         { *m = EventMigrationBatch{} }
+func (m *EventMigrationBatch) String() string { return proto.CompactTextString(m) }
+func (*EventMigrationBatch) ProtoMessage()    {}
+func (*EventMigrationBatch) Descriptor() ([]byte, []int) {
+	return fileDescriptor_1ff48ff99e072af3, []int{11}
+}
+func (m *EventMigrationBatch) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventMigrationBatch) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventMigrationBatch.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventMigrationBatch) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventMigrationBatch.Merge(m, src)
+}
+func (m *EventMigrationBatch) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventMigrationBatch) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventMigrationBatch.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventMigrationBatch proto.InternalMessageInfo
+
+func (m *EventMigrationBatch) GetKind() MigrationKind {
+	if m != nil {
+		return m.Kind
+	}
+	return MigrationUnspecified
+}
+
+func (m *EventMigrationBatch) GetFromShardId() uint64 {
+	if m != nil {
+		return m.FromShardId
+	}
+	return 0
+}
+
+func (m *EventMigrationBatch) GetToShardId() uint64 {
+	if m != nil {
+		return m.ToShardId
+	}
+	return 0
+}
+
+func (m *EventMigrationBatch) GetWorkersMoved() uint64 {
+	if m != nil {
+		return m.WorkersMoved
+	}
+	return 0
+}
+
+func (m *EventMigrationBatch) GetRequestsMoved() uint64 {
+	if m != nil {
+		return m.RequestsMoved
+	}
+	return 0
+}
+
+func (m *EventMigrationBatch) GetDone() bool {
+	if m != nil {
+		return m.Done
+	}
+	return false
+}
+
+// EventTopologyItemFailed is emitted when one item of the topology step (a
+// shard check, a worker move) fails: its writes are rolled back alone and the
+// step goes on with the next item.
+type EventTopologyItemFailed struct {
+	// item names what failed, e.g. "shard/3" or "worker/rep1…".
+	Item string `protobuf:"bytes,1,opt,name=item,proto3" json:"item,omitempty"`
+	// error is the error it ended with.
+	Error string `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+}
+
+func (m *EventTopologyItemFailed) Reset()         { *m = EventTopologyItemFailed{} }
+func (m *EventTopologyItemFailed) String() string { return proto.CompactTextString(m) }
+func (*EventTopologyItemFailed) ProtoMessage()    {}
+func (*EventTopologyItemFailed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_1ff48ff99e072af3, []int{12}
+}
+func (m *EventTopologyItemFailed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventTopologyItemFailed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventTopologyItemFailed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventTopologyItemFailed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventTopologyItemFailed.Merge(m, src)
+}
+func (m *EventTopologyItemFailed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventTopologyItemFailed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventTopologyItemFailed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventTopologyItemFailed proto.InternalMessageInfo
+
+func (m *EventTopologyItemFailed) GetItem() string {
+	if m != nil {
+		return m.Item
+	}
+	return ""
+}
+
+func (m *EventTopologyItemFailed) GetError() string {
+	if m != nil {
+		return m.Error
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*EventWorkerRegistered)(nil), "repshard.shard.v1.EventWorkerRegistered")
 	proto.RegisterType((*EventWorkerUpdated)(nil), "repshard.shard.v1.EventWorkerUpdated")
@@ -560,55 +995,82 @@ func init() {
 	proto.RegisterType((*EventBondReturned)(nil), "repshard.shard.v1.EventBondReturned")
 	proto.RegisterType((*EventBondReleaseFailed)(nil), "repshard.shard.v1.EventBondReleaseFailed")
 	proto.RegisterType((*EventBondSlashed)(nil), "repshard.shard.v1.EventBondSlashed")
+	proto.RegisterType((*EventShardSplit)(nil), "repshard.shard.v1.EventShardSplit")
+	proto.RegisterType((*EventShardMerge)(nil), "repshard.shard.v1.EventShardMerge")
+	proto.RegisterType((*EventShardDrainStarted)(nil), "repshard.shard.v1.EventShardDrainStarted")
+	proto.RegisterType((*EventShardRetired)(nil), "repshard.shard.v1.EventShardRetired")
+	proto.RegisterType((*EventMigrationBatch)(nil), "repshard.shard.v1.EventMigrationBatch")
+	proto.RegisterType((*EventTopologyItemFailed)(nil), "repshard.shard.v1.EventTopologyItemFailed")
 }
 
 func init() { proto.RegisterFile("repshard/shard/v1/events.proto", fileDescriptor_1ff48ff99e072af3) }
 
 var fileDescriptor_1ff48ff99e072af3 = []byte{
-	// 673 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x54, 0x3f, 0x6f, 0xd3, 0x40,
-	0x14, 0x8f, 0x93, 0x34, 0x6d, 0xae, 0x4d, 0xff, 0x58, 0x29, 0xb8, 0xad, 0x6a, 0xd2, 0xa0, 0xa2,
-	0x50, 0x09, 0x9b, 0x14, 0x09, 0x18, 0x58, 0x48, 0xa1, 0x82, 0x01, 0x09, 0x39, 0xaa, 0x90, 0x58,
-	0xac, 0x8b, 0x7d, 0x75, 0x4e, 0xc4, 0x77, 0xd6, 0xdd, 0xd9, 0x90, 0x19, 0x89, 0x99, 0x4f, 0xc0,
-	0xc2, 0xc2, 0xc8, 0xc0, 0x87, 0xe8, 0x58, 0x31, 0xb1, 0x80, 0x50, 0x2b, 0xc4, 0xd7, 0x40, 0x3e,
-	0x9f, 0x43, 0x4a, 0x3a, 0x54, 0x25, 0xcb, 0xe9, 0xde, 0xef, 0xbd, 0x7b, 0xef, 0xfd, 0x7e, 0xf7,
-	0xf4, 0x80, 0xc9, 0x50, 0xc4, 0xfb, 0x90, 0xf9, 0x76, 0x76, 0x26, 0x6d, 0x1b, 0x25, 0x88, 0x08,
-	0x6e, 0x45, 0x8c, 0x0a, 0xaa, 0xaf, 0xe4, 0x7e, 0x2b, 0x3b, 0x93, 0xf6, 0xfa, 0x0a, 0x0c, 0x31,
-	0xa1, 0xb6, 0x3c, 0xb3, 0xa8, 0x75, 0xd3, 0xa3, 0x3c, 0xa4, 0xdc, 0xee, 0x41, 0x8e, 0xec, 0xa4,
-	0xdd, 0x43, 0x02, 0xb6, 0x6d, 0x8f, 0x62, 0xa2, 0xfc, 0x6b, 0x99, 0xdf, 0x95, 0x96, 0x9d, 0x19,
-	0xca, 0x55, 0x0f, 0x68, 0x40, 0x33, 0x3c, 0xbd, 0x29, 0x74, 0x73, 0xb2, 0x2d, 0x31, 0x8c, 0x90,
-	0x7a, 0xd4, 0xfc, 0x58, 0x04, 0xab, 0x8f, 0xd3, 0x36, 0x5f, 0x50, 0xf6, 0x0a, 0x31, 0x07, 0x05,
-	0x98, 0x0b, 0xc4, 0x90, 0xaf, 0xdf, 0x06, 0x95, 0xd7, 0x12, 0x33, 0xb4, 0x86, 0xd6, 0xaa, 0x76,
-	0x8c, 0xaf, 0x5f, 0x6e, 0xd5, 0x55, 0xc1, 0x87, 0xbe, 0xcf, 0x10, 0xe7, 0x5d, 0xc1, 0x30, 0x09,
-	0x1c, 0x15, 0xa7, 0xaf, 0x81, 0x39, 0x59, 0xc3, 0xc5, 0xbe, 0x51, 0x6c, 0x68, 0xad, 0xb2, 0x33,
-	0x2b, 0xed, 0xa7, 0xbe, 0x7e, 0x0f, 0xcc, 0x7a, 0x03, 0xc8, 0x39, 0xe2, 0x46, 0xa9, 0x51, 0x6a,
-	0x2d, 0xee, 0x6e, 0x5a, 0x13, 0x72, 0x58, 0xdd, 0xf4, 0xb2, 0x97, 0x86, 0x39, 0x79, 0xb4, 0xbe,
-	0x0d, 0x16, 0x3d, 0x18, 0x41, 0x0f, 0x8b, 0xa1, 0x1b, 0x13, 0x2c, 0xb8, 0x51, 0x96, 0x99, 0x6b,
-	0x39, 0x7a, 0x90, 0x82, 0xfa, 0x75, 0x50, 0xe3, 0x82, 0x32, 0x18, 0x20, 0xb7, 0x37, 0x14, 0x88,
-	0x1b, 0x33, 0x32, 0x6a, 0x41, 0x81, 0x9d, 0x14, 0xd3, 0xef, 0x83, 0x72, 0x8f, 0x12, 0xdf, 0xa8,
-	0x34, 0xb4, 0xd6, 0xfc, 0xee, 0x9a, 0xa5, 0xc8, 0xa4, 0x52, 0x5b, 0x4a, 0x6a, 0x6b, 0x8f, 0x62,
-	0xd2, 0xa9, 0x1e, 0xfd, 0xb8, 0x56, 0xf8, 0xf4, 0xfb, 0xf3, 0x8e, 0xe6, 0xc8, 0x17, 0xcd, 0x5f,
-	0x1a, 0xd0, 0xc7, 0x54, 0x3a, 0x88, 0x7c, 0x28, 0xa6, 0x2d, 0xd1, 0x24, 0xd3, 0xd2, 0x85, 0x98,
-	0x96, 0xcf, 0x61, 0x7a, 0x17, 0x5c, 0x8d, 0x18, 0x4a, 0x30, 0x8d, 0xb9, 0xfb, 0x4f, 0xd2, 0x4c,
-	0x98, 0xd5, 0xdc, 0xbd, 0x37, 0x9e, 0xbc, 0xf9, 0x5d, 0x03, 0xf5, 0x71, 0x9e, 0x24, 0x65, 0x8f,
-	0x49, 0x30, 0x5d, 0xa6, 0x37, 0xc1, 0x72, 0x9c, 0x67, 0x76, 0xfb, 0x08, 0x07, 0x7d, 0x21, 0xb9,
-	0x96, 0x9c, 0xa5, 0x11, 0xfe, 0x44, 0xc2, 0xfa, 0x0d, 0xb0, 0x84, 0x89, 0x7b, 0x38, 0x48, 0x8d,
-	0xb3, 0xff, 0x8f, 0xc9, 0xbe, 0x44, 0x33, 0x55, 0xb6, 0xc1, 0x22, 0x43, 0x03, 0x04, 0x39, 0xca,
-	0x13, 0xce, 0xc8, 0x84, 0x35, 0x85, 0x66, 0xe9, 0x9a, 0x09, 0xd8, 0x38, 0x33, 0xec, 0xd2, 0xd7,
-	0xf5, 0xfa, 0xc8, 0x8f, 0x07, 0x97, 0xfa, 0xcf, 0xc9, 0xba, 0xc5, 0xf3, 0xea, 0x7e, 0xd0, 0xc0,
-	0x8a, 0x2c, 0xdc, 0xa1, 0xc4, 0x77, 0x90, 0x88, 0x19, 0x99, 0xf6, 0xf8, 0x3c, 0x00, 0x15, 0x18,
-	0xd2, 0x98, 0x64, 0x52, 0x5e, 0x74, 0xbc, 0xd5, 0x9b, 0xe6, 0x5b, 0x0d, 0x5c, 0x19, 0x6b, 0x50,
-	0xf6, 0xbe, 0x0f, 0xf1, 0xe5, 0x44, 0xa9, 0x83, 0x19, 0xc4, 0x18, 0x65, 0xb2, 0xc5, 0xaa, 0x93,
-	0x19, 0xfa, 0x16, 0x58, 0x60, 0x48, 0xb0, 0xe1, 0xd9, 0x1f, 0x9f, 0x97, 0x98, 0x92, 0xe9, 0x5d,
-	0x11, 0x2c, 0x8f, 0xba, 0xe8, 0x0e, 0x20, 0xef, 0x5f, 0xaa, 0xfe, 0x16, 0x58, 0x38, 0x64, 0xd0,
-	0x13, 0x98, 0x12, 0x37, 0x8a, 0x42, 0xd9, 0x46, 0xcd, 0x99, 0xcf, 0xb1, 0xe7, 0x51, 0xf8, 0x7f,
-	0x6a, 0xe9, 0x1b, 0xa0, 0x2a, 0xa8, 0x1b, 0xd2, 0x74, 0x6a, 0xe4, 0x3c, 0x56, 0x9d, 0x39, 0x41,
-	0x9f, 0x49, 0x5b, 0xef, 0x80, 0x2a, 0x43, 0x21, 0xc4, 0x04, 0x93, 0x40, 0x4e, 0xe1, 0x45, 0xb3,
-	0xff, 0x7d, 0xd6, 0x79, 0x74, 0x74, 0x62, 0x6a, 0xc7, 0x27, 0xa6, 0xf6, 0xf3, 0xc4, 0xd4, 0xde,
-	0x9f, 0x9a, 0x85, 0xe3, 0x53, 0xb3, 0xf0, 0xed, 0xd4, 0x2c, 0xbc, 0xdc, 0x09, 0xb0, 0xe8, 0xc7,
-	0x3d, 0xcb, 0xa3, 0xa1, 0x3d, 0xda, 0xec, 0xa3, 0xcb, 0x1b, 0xb5, 0xe4, 0xe5, 0x86, 0xef, 0x55,
-	0xe4, 0x8a, 0xbf, 0xf3, 0x27, 0x00, 0x00, 0xff, 0xff, 0x35, 0x36, 0x6c, 0xe0, 0x9a, 0x06, 0x00,
-	0x00,
+	// 1017 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x56, 0x4f, 0x6f, 0x1b, 0x45,
+	0x14, 0xcf, 0x3a, 0x4e, 0x5a, 0x3f, 0xc7, 0x4e, 0xb2, 0xa4, 0xd4, 0x69, 0x55, 0xd7, 0xdd, 0xd2,
+	0xca, 0xad, 0x84, 0x4d, 0x5a, 0x04, 0x1c, 0xb8, 0xe0, 0xb4, 0x15, 0x11, 0x44, 0xa0, 0x75, 0xab,
+	0x4a, 0x5c, 0x56, 0xe3, 0xdd, 0xc9, 0x7a, 0x54, 0xef, 0xcc, 0x32, 0x3b, 0x36, 0xf8, 0x8c, 0x84,
+	0x38, 0xf2, 0x09, 0xb8, 0x70, 0xe1, 0xc8, 0x81, 0x0f, 0xd1, 0x63, 0xc5, 0x89, 0x0b, 0x08, 0x25,
+	0x20, 0x8e, 0x7c, 0x05, 0x34, 0x6f, 0x66, 0xfd, 0x27, 0xb6, 0x20, 0x0a, 0xb9, 0xac, 0x66, 0x7e,
+	0xf3, 0x9b, 0x37, 0xef, 0xfd, 0xde, 0x9b, 0xb7, 0x03, 0x75, 0x49, 0xd3, 0xac, 0x4f, 0x64, 0xd4,
+	0x36, 0xdf, 0xd1, 0x5e, 0x9b, 0x8e, 0x28, 0x57, 0x59, 0x2b, 0x95, 0x42, 0x09, 0x77, 0x3b, 0x5f,
+	0x6f, 0x99, 0xef, 0x68, 0xef, 0xda, 0x36, 0x49, 0x18, 0x17, 0x6d, 0xfc, 0x1a, 0xd6, 0xb5, 0x7a,
+	0x28, 0xb2, 0x44, 0x64, 0xed, 0x1e, 0xc9, 0x68, 0x7b, 0xb4, 0xd7, 0xa3, 0x8a, 0xec, 0xb5, 0x43,
+	0xc1, 0xb8, 0x5d, 0xdf, 0x35, 0xeb, 0x01, 0xce, 0xda, 0x66, 0x62, 0x97, 0x76, 0x62, 0x11, 0x0b,
+	0x83, 0xeb, 0x91, 0x45, 0x6f, 0x2c, 0xba, 0xa5, 0xc6, 0x29, 0xb5, 0x9b, 0xbc, 0xef, 0x0b, 0x70,
+	0xe5, 0xb1, 0x76, 0xf3, 0xb9, 0x90, 0x2f, 0xa8, 0xf4, 0x69, 0xcc, 0x32, 0x45, 0x25, 0x8d, 0xdc,
+	0xb7, 0x60, 0xfd, 0x0b, 0xc4, 0x6a, 0x4e, 0xc3, 0x69, 0x96, 0x3a, 0xb5, 0x9f, 0x7f, 0x7a, 0x73,
+	0xc7, 0x1e, 0xf8, 0x41, 0x14, 0x49, 0x9a, 0x65, 0x5d, 0x25, 0x19, 0x8f, 0x7d, 0xcb, 0x73, 0x77,
+	0xe1, 0x32, 0x9e, 0x11, 0xb0, 0xa8, 0x56, 0x68, 0x38, 0xcd, 0xa2, 0x7f, 0x09, 0xe7, 0x07, 0x91,
+	0xfb, 0x2e, 0x5c, 0x0a, 0x07, 0x24, 0xcb, 0x68, 0x56, 0x5b, 0x6d, 0xac, 0x36, 0xab, 0x0f, 0x6e,
+	0xb4, 0x16, 0xe4, 0x68, 0x75, 0xf5, 0x60, 0x5f, 0xd3, 0xfc, 0x9c, 0xed, 0xde, 0x81, 0x6a, 0x48,
+	0x52, 0x12, 0x32, 0x35, 0x0e, 0x86, 0x9c, 0xa9, 0xac, 0x56, 0x44, 0xcb, 0x95, 0x1c, 0x7d, 0xa6,
+	0x41, 0xf7, 0x36, 0x54, 0x32, 0x25, 0x24, 0x89, 0x69, 0xd0, 0x1b, 0x2b, 0x9a, 0xd5, 0xd6, 0x90,
+	0xb5, 0x61, 0xc1, 0x8e, 0xc6, 0xdc, 0xf7, 0xa0, 0xd8, 0x13, 0x3c, 0xaa, 0xad, 0x37, 0x9c, 0x66,
+	0xf9, 0xc1, 0x6e, 0xcb, 0x06, 0xa3, 0xa5, 0x6e, 0x59, 0xa9, 0x5b, 0xfb, 0x82, 0xf1, 0x4e, 0xe9,
+	0xe5, 0x6f, 0x37, 0x57, 0x7e, 0xf8, 0xeb, 0xc7, 0xfb, 0x8e, 0x8f, 0x3b, 0xbc, 0x3f, 0x1d, 0x70,
+	0x67, 0x54, 0x7a, 0x96, 0x46, 0x44, 0x5d, 0xb4, 0x44, 0x8b, 0x91, 0xae, 0x9e, 0x29, 0xd2, 0xe2,
+	0x92, 0x48, 0xdf, 0x81, 0xab, 0xa9, 0xa4, 0x23, 0x26, 0x86, 0x59, 0x70, 0xca, 0xa8, 0x11, 0xe6,
+	0x4a, 0xbe, 0xbc, 0x3f, 0x6b, 0xdc, 0xfb, 0xd5, 0x81, 0x9d, 0xd9, 0x38, 0xb9, 0x8e, 0x9e, 0xf1,
+	0xf8, 0x62, 0x23, 0xbd, 0x07, 0x5b, 0xc3, 0xdc, 0x72, 0xd0, 0xa7, 0x2c, 0xee, 0x2b, 0x8c, 0x75,
+	0xd5, 0xdf, 0x9c, 0xe0, 0x1f, 0x22, 0xec, 0xde, 0x85, 0x4d, 0xc6, 0x83, 0xa3, 0x81, 0x9e, 0xcc,
+	0xe7, 0x9f, 0xf1, 0x27, 0x88, 0x1a, 0x55, 0xee, 0x40, 0x55, 0xd2, 0x01, 0x25, 0x19, 0xcd, 0x0d,
+	0xae, 0xa1, 0xc1, 0x8a, 0x45, 0x8d, 0x39, 0x6f, 0x04, 0xd7, 0xe7, 0x8a, 0x1d, 0xd7, 0xba, 0x61,
+	0x9f, 0x46, 0xc3, 0xc1, 0xb9, 0xf2, 0xb9, 0x78, 0x6e, 0x61, 0xd9, 0xb9, 0xdf, 0x39, 0xb0, 0x8d,
+	0x07, 0x77, 0x04, 0x8f, 0x7c, 0xaa, 0x86, 0x92, 0x5f, 0x74, 0xf9, 0xbc, 0x0f, 0xeb, 0x24, 0x11,
+	0x43, 0x6e, 0xa4, 0x3c, 0x6b, 0x79, 0xdb, 0x3d, 0xde, 0x57, 0x0e, 0xbc, 0x3e, 0xe3, 0x20, 0xfa,
+	0xfe, 0x84, 0xb0, 0xf3, 0x89, 0xb2, 0x03, 0x6b, 0x54, 0x4a, 0x21, 0xd1, 0xc5, 0x92, 0x6f, 0x26,
+	0xee, 0x2d, 0xd8, 0x90, 0x54, 0xc9, 0xf1, 0x7c, 0xc6, 0xcb, 0x88, 0x59, 0x99, 0xbe, 0x2e, 0xc0,
+	0xd6, 0xc4, 0x8b, 0xee, 0x80, 0x64, 0xfd, 0x73, 0x9d, 0x7f, 0x0b, 0x36, 0x8e, 0x24, 0x09, 0x15,
+	0x13, 0x3c, 0x48, 0xd3, 0x04, 0xdd, 0xa8, 0xf8, 0xe5, 0x1c, 0xfb, 0x34, 0x4d, 0xfe, 0x9f, 0x5a,
+	0xee, 0x75, 0x28, 0x29, 0x11, 0x24, 0x42, 0x57, 0x0d, 0xd6, 0x63, 0xc9, 0xbf, 0xac, 0xc4, 0x21,
+	0xce, 0xdd, 0x0e, 0x94, 0x24, 0x4d, 0x08, 0xe3, 0x8c, 0xc7, 0x58, 0x85, 0x67, 0xb5, 0x3e, 0xdd,
+	0xe6, 0x7d, 0x53, 0x80, 0x4d, 0x14, 0x02, 0x5b, 0x62, 0x37, 0x1d, 0x30, 0xe5, 0x3e, 0x84, 0x35,
+	0x6c, 0x8a, 0x28, 0xc3, 0x7f, 0x36, 0x50, 0xc3, 0xd5, 0xf7, 0x27, 0x25, 0x92, 0x72, 0x15, 0x9c,
+	0xaa, 0x9b, 0x8a, 0x81, 0xbb, 0xb6, 0x7a, 0xde, 0x80, 0x6a, 0xd8, 0x67, 0x83, 0x68, 0x4a, 0x33,
+	0xcd, 0x67, 0x03, 0xd1, 0x9c, 0xd5, 0x80, 0x8d, 0x81, 0x20, 0x51, 0x40, 0x13, 0x82, 0xc2, 0x16,
+	0x51, 0x58, 0xd0, 0xd8, 0xe3, 0x84, 0x68, 0x5d, 0xef, 0xc2, 0xa6, 0x49, 0x42, 0x16, 0xa0, 0x42,
+	0x23, 0x6a, 0x1b, 0x4e, 0xc5, 0xc2, 0x4f, 0xc5, 0xa1, 0x18, 0x51, 0xb7, 0x09, 0x5b, 0x92, 0x7e,
+	0x3e, 0xa4, 0x99, 0x9a, 0x12, 0xd7, 0x91, 0x58, 0xcd, 0x71, 0xc3, 0xf4, 0xfe, 0x70, 0x66, 0xa5,
+	0x38, 0xa4, 0x32, 0xa6, 0xe7, 0x93, 0xc2, 0x83, 0xca, 0x91, 0x14, 0xc9, 0x69, 0x21, 0xca, 0x1a,
+	0xcc, 0x03, 0xf4, 0xa0, 0xc2, 0xb8, 0x12, 0xa7, 0x55, 0x28, 0x6b, 0xb0, 0x3b, 0xe9, 0x5e, 0xdb,
+	0x68, 0x67, 0x89, 0x12, 0x55, 0xbd, 0xf0, 0xf1, 0x54, 0x8d, 0x7b, 0xb0, 0x8d, 0xe6, 0xe6, 0xa8,
+	0x6b, 0x86, 0xaa, 0x17, 0xa6, 0x54, 0xef, 0xb9, 0xbd, 0x7f, 0x78, 0xca, 0x23, 0x49, 0x18, 0xef,
+	0x2a, 0x22, 0xf5, 0x4f, 0x66, 0xf6, 0xce, 0x3b, 0xf3, 0x77, 0x7e, 0xc1, 0xdd, 0xc2, 0x82, 0xbb,
+	0xde, 0x27, 0xb6, 0xf3, 0xe0, 0xdc, 0xa7, 0x8a, 0xc9, 0x7f, 0xb7, 0x79, 0x13, 0xca, 0x89, 0x16,
+	0x39, 0x0a, 0xb4, 0x15, 0x6b, 0x11, 0x0c, 0x74, 0xc0, 0x95, 0xf0, 0xfe, 0x76, 0xe0, 0x35, 0xb4,
+	0x78, 0xc8, 0x62, 0x49, 0xf4, 0x85, 0xea, 0x10, 0x15, 0xf6, 0xdd, 0xb7, 0xa1, 0xf8, 0x82, 0xf1,
+	0xc8, 0xe6, 0xa4, 0xb1, 0x24, 0x27, 0x93, 0x0d, 0x1f, 0x31, 0x1e, 0xf9, 0xc8, 0x3e, 0x53, 0x56,
+	0xea, 0x50, 0x5e, 0xcc, 0x49, 0x69, 0x9a, 0x91, 0xdb, 0x90, 0x57, 0x17, 0x16, 0x52, 0x94, 0xff,
+	0x12, 0x2d, 0xa8, 0xcb, 0x28, 0x32, 0x9d, 0xda, 0x56, 0x9c, 0x61, 0xd9, 0xc2, 0xcc, 0x51, 0x43,
+	0x73, 0xa1, 0x18, 0x09, 0x6e, 0x8a, 0xf1, 0xb2, 0x8f, 0x63, 0x6f, 0x1f, 0xae, 0x62, 0xc0, 0x4f,
+	0x45, 0x2a, 0x06, 0x22, 0x1e, 0x1f, 0x28, 0x9a, 0xd8, 0xe6, 0xe8, 0x42, 0x91, 0x29, 0x9a, 0x98,
+	0xd6, 0xe4, 0xe3, 0x78, 0x79, 0xfb, 0xeb, 0x3c, 0x7a, 0x79, 0x5c, 0x77, 0x5e, 0x1d, 0xd7, 0x9d,
+	0xdf, 0x8f, 0xeb, 0xce, 0xb7, 0x27, 0xf5, 0x95, 0x57, 0x27, 0xf5, 0x95, 0x5f, 0x4e, 0xea, 0x2b,
+	0x9f, 0xdd, 0x8f, 0x99, 0xea, 0x0f, 0x7b, 0xad, 0x50, 0x24, 0xed, 0xc9, 0x63, 0x6d, 0x32, 0xf8,
+	0xd2, 0xbe, 0xdb, 0xf0, 0xd1, 0xd6, 0x5b, 0xc7, 0x57, 0xdb, 0xc3, 0x7f, 0x02, 0x00, 0x00, 0xff,
+	0xff, 0x62, 0x40, 0x57, 0x64, 0x6d, 0x0a, 0x00, 0x00,
 }
 
 func (m *EventWorkerRegistered) Marshal() (dAtA []byte, err error) {
@@ -968,6 +1430,268 @@ func (m *EventBondSlashed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventShardSplit) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventShardSplit) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventShardSplit) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.RequestsToMove != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RequestsToMove))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.WorkersToMove != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.WorkersToMove))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.LoadEmaPpm != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.LoadEmaPpm))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.ChildShardId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ChildShardId))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.ParentShardId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ParentShardId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Class != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Class))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventShardMerge) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventShardMerge) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventShardMerge) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.IntoLoadEmaPpm != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.IntoLoadEmaPpm))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.FromLoadEmaPpm != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.FromLoadEmaPpm))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.IntoShardId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.IntoShardId))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.FromShardId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.FromShardId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Class != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Class))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventShardDrainStarted) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventShardDrainStarted) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventShardDrainStarted) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.IntoShardId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.IntoShardId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.ShardId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ShardId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventShardRetired) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventShardRetired) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventShardRetired) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.MergedInto != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.MergedInto))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.ShardId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ShardId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventMigrationBatch) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventMigrationBatch) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventMigrationBatch) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Done {
+		i--
+		if m.Done {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.RequestsMoved != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RequestsMoved))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.WorkersMoved != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.WorkersMoved))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.ToShardId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ToShardId))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.FromShardId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.FromShardId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Kind != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventTopologyItemFailed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventTopologyItemFailed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventTopologyItemFailed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Error) > 0 {
+		i -= len(m.Error)
+		copy(dAtA[i:], m.Error)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Error)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Item) > 0 {
+		i -= len(m.Item)
+		copy(dAtA[i:], m.Item)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Item)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -1135,6 +1859,131 @@ func (m *EventBondSlashed) Size() (n int) {
 	}
 	l = m.Remaining.Size()
 	n += 1 + l + sovEvents(uint64(l))
+	return n
+}
+
+func (m *EventShardSplit) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Class != 0 {
+		n += 1 + sovEvents(uint64(m.Class))
+	}
+	if m.ParentShardId != 0 {
+		n += 1 + sovEvents(uint64(m.ParentShardId))
+	}
+	if m.ChildShardId != 0 {
+		n += 1 + sovEvents(uint64(m.ChildShardId))
+	}
+	if m.LoadEmaPpm != 0 {
+		n += 1 + sovEvents(uint64(m.LoadEmaPpm))
+	}
+	if m.WorkersToMove != 0 {
+		n += 1 + sovEvents(uint64(m.WorkersToMove))
+	}
+	if m.RequestsToMove != 0 {
+		n += 1 + sovEvents(uint64(m.RequestsToMove))
+	}
+	return n
+}
+
+func (m *EventShardMerge) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Class != 0 {
+		n += 1 + sovEvents(uint64(m.Class))
+	}
+	if m.FromShardId != 0 {
+		n += 1 + sovEvents(uint64(m.FromShardId))
+	}
+	if m.IntoShardId != 0 {
+		n += 1 + sovEvents(uint64(m.IntoShardId))
+	}
+	if m.FromLoadEmaPpm != 0 {
+		n += 1 + sovEvents(uint64(m.FromLoadEmaPpm))
+	}
+	if m.IntoLoadEmaPpm != 0 {
+		n += 1 + sovEvents(uint64(m.IntoLoadEmaPpm))
+	}
+	return n
+}
+
+func (m *EventShardDrainStarted) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ShardId != 0 {
+		n += 1 + sovEvents(uint64(m.ShardId))
+	}
+	if m.IntoShardId != 0 {
+		n += 1 + sovEvents(uint64(m.IntoShardId))
+	}
+	return n
+}
+
+func (m *EventShardRetired) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ShardId != 0 {
+		n += 1 + sovEvents(uint64(m.ShardId))
+	}
+	if m.MergedInto != 0 {
+		n += 1 + sovEvents(uint64(m.MergedInto))
+	}
+	return n
+}
+
+func (m *EventMigrationBatch) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Kind != 0 {
+		n += 1 + sovEvents(uint64(m.Kind))
+	}
+	if m.FromShardId != 0 {
+		n += 1 + sovEvents(uint64(m.FromShardId))
+	}
+	if m.ToShardId != 0 {
+		n += 1 + sovEvents(uint64(m.ToShardId))
+	}
+	if m.WorkersMoved != 0 {
+		n += 1 + sovEvents(uint64(m.WorkersMoved))
+	}
+	if m.RequestsMoved != 0 {
+		n += 1 + sovEvents(uint64(m.RequestsMoved))
+	}
+	if m.Done {
+		n += 2
+	}
+	return n
+}
+
+func (m *EventTopologyItemFailed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Item)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Error)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
 	return n
 }
 
@@ -2246,6 +3095,770 @@ func (m *EventBondSlashed) Unmarshal(dAtA []byte) error {
 			if err := m.Remaining.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventShardSplit) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventShardSplit: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventShardSplit: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Class", wireType)
+			}
+			m.Class = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Class |= ShardClass(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ParentShardId", wireType)
+			}
+			m.ParentShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ParentShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ChildShardId", wireType)
+			}
+			m.ChildShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ChildShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LoadEmaPpm", wireType)
+			}
+			m.LoadEmaPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LoadEmaPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WorkersToMove", wireType)
+			}
+			m.WorkersToMove = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.WorkersToMove |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestsToMove", wireType)
+			}
+			m.RequestsToMove = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestsToMove |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventShardMerge) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventShardMerge: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventShardMerge: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Class", wireType)
+			}
+			m.Class = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Class |= ShardClass(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FromShardId", wireType)
+			}
+			m.FromShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FromShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field IntoShardId", wireType)
+			}
+			m.IntoShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.IntoShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FromLoadEmaPpm", wireType)
+			}
+			m.FromLoadEmaPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FromLoadEmaPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field IntoLoadEmaPpm", wireType)
+			}
+			m.IntoLoadEmaPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.IntoLoadEmaPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventShardDrainStarted) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventShardDrainStarted: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventShardDrainStarted: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ShardId", wireType)
+			}
+			m.ShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field IntoShardId", wireType)
+			}
+			m.IntoShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.IntoShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventShardRetired) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventShardRetired: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventShardRetired: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ShardId", wireType)
+			}
+			m.ShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MergedInto", wireType)
+			}
+			m.MergedInto = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MergedInto |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventMigrationBatch) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventMigrationBatch: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventMigrationBatch: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= MigrationKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FromShardId", wireType)
+			}
+			m.FromShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FromShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToShardId", wireType)
+			}
+			m.ToShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ToShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WorkersMoved", wireType)
+			}
+			m.WorkersMoved = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.WorkersMoved |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestsMoved", wireType)
+			}
+			m.RequestsMoved = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestsMoved |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Done", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Done = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventTopologyItemFailed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventTopologyItemFailed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventTopologyItemFailed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Item", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Item = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Error", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Error = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

@@ -178,12 +178,63 @@ func (gs GenesisState) Validate() error {
 				s.Id, s.WorkerCount, s.CapacityUnits, s.InFlightUnits, sum.workers, sum.capacity, sum.inFlight)
 		}
 	}
+	if err := gs.validateTopologyState(shards); err != nil {
+		return err
+	}
 	for _, c := range AllClasses {
 		// Not checked against min/max_shards_per_class: governance may change
 		// them on a live chain, and its export must import.
 		if activePerClass[c] == 0 {
 			return fmt.Errorf("class %s has no ACTIVE shard: requests of the class could not be routed", c)
 		}
+	}
+	return nil
+}
+
+// validateTopologyState checks the migrations (known shards of one class, the
+// source ACTIVE or DRAINING, the target ACTIVE, one per source), the change
+// log (unique positive seqs, at most TopologyLogSize) and the class states.
+func (gs GenesisState) validateTopologyState(shards map[uint64]Shard) error {
+	from := make(map[uint64]bool, len(gs.Migrations))
+	for _, m := range gs.Migrations {
+		f, okF := shards[m.FromShardId]
+		t, okT := shards[m.ToShardId]
+		if !okF || !okT || m.FromShardId == m.ToShardId {
+			return fmt.Errorf("migration %d -> %d: unknown or identical shards", m.FromShardId, m.ToShardId)
+		}
+		if from[m.FromShardId] {
+			return fmt.Errorf("migration from shard %d listed twice", m.FromShardId)
+		}
+		from[m.FromShardId] = true
+		if f.Class != t.Class || m.Class != f.Class {
+			return fmt.Errorf("migration %d -> %d: shards of different classes", m.FromShardId, m.ToShardId)
+		}
+		if t.Status != ShardActive || f.Status == ShardRetired {
+			return fmt.Errorf("migration %d -> %d: from %s to %s", m.FromShardId, m.ToShardId, f.Status, t.Status)
+		}
+		if m.Kind != MigrationSplit && m.Kind != MigrationMerge {
+			return fmt.Errorf("migration %d -> %d: invalid kind %s", m.FromShardId, m.ToShardId, m.Kind)
+		}
+		if (m.Kind == MigrationMerge) != (f.Status == ShardDraining) {
+			return fmt.Errorf("migration %d -> %d: a %s migration from a %s shard", m.FromShardId, m.ToShardId, m.Kind, f.Status)
+		}
+	}
+	if len(gs.TopologyChanges) > TopologyLogSize {
+		return fmt.Errorf("%d topology changes, at most %d are kept", len(gs.TopologyChanges), TopologyLogSize)
+	}
+	seqs := make(map[uint64]bool, len(gs.TopologyChanges))
+	for _, c := range gs.TopologyChanges {
+		if c.Seq == 0 || seqs[c.Seq] {
+			return fmt.Errorf("topology change seq %d is zero or listed twice", c.Seq)
+		}
+		seqs[c.Seq] = true
+	}
+	classes := make(map[ShardClass]bool, len(gs.ClassTopology))
+	for _, ct := range gs.ClassTopology {
+		if !ct.Class.IsValid() || classes[ct.Class] {
+			return fmt.Errorf("class topology %s: invalid or listed twice", ct.Class)
+		}
+		classes[ct.Class] = true
 	}
 	return nil
 }

@@ -33,4 +33,20 @@ var (
 	UnbondingQueueKey = collections.NewPrefix(8)
 	// NetworkTotalsKey holds the NetworkTotals of ACTIVE shards.
 	NetworkTotalsKey = collections.NewPrefix(9)
+	// MigrationsKey holds Map[fromShardID]Migration of the migrations under way.
+	MigrationsKey = collections.NewPrefix(10)
+	// ChildrenKey holds KeySet[(parentID, childID)] of splits.
+	ChildrenKey = collections.NewPrefix(11)
+	// TopologyLogKey holds Map[seq]TopologyChange, the recent changes.
+	TopologyLogKey = collections.NewPrefix(12)
+	// TopologyLogSeqKey holds the seq of the next topology change.
+	TopologyLogSeqKey = collections.NewPrefix(13)
+	// ClassTopologyKey holds Map[class]ClassTopology (last change height).
+	ClassTopologyKey = collections.NewPrefix(14)
+	// TopologyCursorKey holds the shard id the next topology check starts from.
+	TopologyCursorKey = collections.NewPrefix(15)
 )
+
+// TopologyLogSize is how many recent topology changes the log keeps; each
+// new entry past it deletes the oldest one.
+const TopologyLogSize = 256

@@ -713,6 +713,272 @@ func (m *QueryNetworkLoadResponse) GetLoadPpm() uint32 {
 	return 0
 }
 
+// QueryTopologyRequest is the request of Query/Topology.
+type QueryTopologyRequest struct {
+	// pagination pages through the shards.
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryTopologyRequest) Reset()         { *m = QueryTopologyRequest{} }
+func (m *QueryTopologyRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryTopologyRequest) ProtoMessage()    {}
+func (*QueryTopologyRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{14}
+}
+func (m *QueryTopologyRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTopologyRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTopologyRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTopologyRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTopologyRequest.Merge(m, src)
+}
+func (m *QueryTopologyRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTopologyRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTopologyRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTopologyRequest proto.InternalMessageInfo
+
+func (m *QueryTopologyRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// TopologyNode is one shard of the topology with its place in it.
+type TopologyNode struct {
+	// shard is the shard: class, status, parent, load and EMA, capacity, queue length.
+	Shard Shard `protobuf:"bytes,1,opt,name=shard,proto3" json:"shard"`
+	// children are the shards split from it, in id order.
+	Children []uint64 `protobuf:"varint,2,rep,packed,name=children,proto3" json:"children,omitempty"`
+	// migration is the migration the shard gives away in, if any.
+	Migration *Migration `protobuf:"bytes,3,opt,name=migration,proto3" json:"migration,omitempty"`
+}
+
+func (m *TopologyNode) Reset()         { *m = TopologyNode{} }
+func (m *TopologyNode) String() string { return proto.CompactTextString(m) }
+func (*TopologyNode) ProtoMessage()    {}
+func (*TopologyNode) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{15}
+}
+func (m *TopologyNode) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *TopologyNode) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_TopologyNode.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *TopologyNode) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_TopologyNode.Merge(m, src)
+}
+func (m *TopologyNode) XXX_Size() int {
+	return m.Size()
+}
+func (m *TopologyNode) XXX_DiscardUnknown() {
+	xxx_messageInfo_TopologyNode.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_TopologyNode proto.InternalMessageInfo
+
+func (m *TopologyNode) GetShard() Shard {
+	if m != nil {
+		return m.Shard
+	}
+	return Shard{}
+}
+
+func (m *TopologyNode) GetChildren() []uint64 {
+	if m != nil {
+		return m.Children
+	}
+	return nil
+}
+
+func (m *TopologyNode) GetMigration() *Migration {
+	if m != nil {
+		return m.Migration
+	}
+	return nil
+}
+
+// QueryTopologyResponse is the response of Query/Topology.
+type QueryTopologyResponse struct {
+	// nodes are the shards of this page, in id order.
+	Nodes []TopologyNode `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes"`
+	// pagination holds the next page key and, if asked, the total.
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryTopologyResponse) Reset()         { *m = QueryTopologyResponse{} }
+func (m *QueryTopologyResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryTopologyResponse) ProtoMessage()    {}
+func (*QueryTopologyResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{16}
+}
+func (m *QueryTopologyResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTopologyResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTopologyResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTopologyResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTopologyResponse.Merge(m, src)
+}
+func (m *QueryTopologyResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTopologyResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTopologyResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTopologyResponse proto.InternalMessageInfo
+
+func (m *QueryTopologyResponse) GetNodes() []TopologyNode {
+	if m != nil {
+		return m.Nodes
+	}
+	return nil
+}
+
+func (m *QueryTopologyResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryTopologyChangesRequest is the request of Query/TopologyChanges.
+type QueryTopologyChangesRequest struct {
+	// pagination pages through the log, newest first.
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryTopologyChangesRequest) Reset()         { *m = QueryTopologyChangesRequest{} }
+func (m *QueryTopologyChangesRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryTopologyChangesRequest) ProtoMessage()    {}
+func (*QueryTopologyChangesRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{17}
+}
+func (m *QueryTopologyChangesRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTopologyChangesRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTopologyChangesRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTopologyChangesRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTopologyChangesRequest.Merge(m, src)
+}
+func (m *QueryTopologyChangesRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTopologyChangesRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTopologyChangesRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTopologyChangesRequest proto.InternalMessageInfo
+
+func (m *QueryTopologyChangesRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryTopologyChangesResponse is the response of Query/TopologyChanges.
+type QueryTopologyChangesResponse struct {
+	// changes are the changes of this page, newest first.
+	Changes []TopologyChange `protobuf:"bytes,1,rep,name=changes,proto3" json:"changes"`
+	// pagination holds the next page key and, if asked, the total.
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryTopologyChangesResponse) Reset()         { *m = QueryTopologyChangesResponse{} }
+func (m *QueryTopologyChangesResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryTopologyChangesResponse) ProtoMessage()    {}
+func (*QueryTopologyChangesResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4b0788e05d4925e9, []int{18}
+}
+func (m *QueryTopologyChangesResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTopologyChangesResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTopologyChangesResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTopologyChangesResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTopologyChangesResponse.Merge(m, src)
+}
+func (m *QueryTopologyChangesResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTopologyChangesResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTopologyChangesResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTopologyChangesResponse proto.InternalMessageInfo
+
+func (m *QueryTopologyChangesResponse) GetChanges() []TopologyChange {
+	if m != nil {
+		return m.Changes
+	}
+	return nil
+}
+
+func (m *QueryTopologyChangesResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "repshard.shard.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "repshard.shard.v1.QueryParamsResponse")
@@ -728,66 +994,83 @@ func init() {
 	proto.RegisterType((*QueryWorkersByShardResponse)(nil), "repshard.shard.v1.QueryWorkersByShardResponse")
 	proto.RegisterType((*QueryNetworkLoadRequest)(nil), "repshard.shard.v1.QueryNetworkLoadRequest")
 	proto.RegisterType((*QueryNetworkLoadResponse)(nil), "repshard.shard.v1.QueryNetworkLoadResponse")
+	proto.RegisterType((*QueryTopologyRequest)(nil), "repshard.shard.v1.QueryTopologyRequest")
+	proto.RegisterType((*TopologyNode)(nil), "repshard.shard.v1.TopologyNode")
+	proto.RegisterType((*QueryTopologyResponse)(nil), "repshard.shard.v1.QueryTopologyResponse")
+	proto.RegisterType((*QueryTopologyChangesRequest)(nil), "repshard.shard.v1.QueryTopologyChangesRequest")
+	proto.RegisterType((*QueryTopologyChangesResponse)(nil), "repshard.shard.v1.QueryTopologyChangesResponse")
 }
 
 func init() { proto.RegisterFile("repshard/shard/v1/query.proto", fileDescriptor_4b0788e05d4925e9) }
 
 var fileDescriptor_4b0788e05d4925e9 = []byte{
-	// 853 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x56, 0xcf, 0x6b, 0x13, 0x5b,
-	0x14, 0xce, 0xed, 0x7b, 0x49, 0x5e, 0x6f, 0x69, 0xa1, 0xf7, 0x15, 0x4c, 0xa6, 0x36, 0x6d, 0x87,
-	0x36, 0x6a, 0xda, 0xce, 0x90, 0xd4, 0x8d, 0x28, 0x82, 0xa9, 0xf8, 0x03, 0x44, 0x6b, 0x2a, 0x08,
-	0x22, 0x84, 0x9b, 0x66, 0x98, 0x06, 0x93, 0xb9, 0xd3, 0x99, 0x69, 0xb5, 0x2d, 0xa5, 0xe0, 0x46,
-	0x71, 0x25, 0xe8, 0x42, 0x70, 0x21, 0x08, 0x8a, 0x4b, 0x17, 0xfe, 0x11, 0x5d, 0x16, 0xdd, 0xb8,
-	0x12, 0x69, 0x05, 0xff, 0x09, 0x17, 0x32, 0xf7, 0x9e, 0xdb, 0x64, 0x9a, 0x49, 0x32, 0x48, 0x17,
-	0x6e, 0x86, 0x99, 0xb9, 0xdf, 0x77, 0xce, 0x77, 0xbe, 0x33, 0xe7, 0x24, 0x78, 0xcc, 0x31, 0x6c,
-	0x77, 0x85, 0x3a, 0x55, 0x5d, 0x5c, 0xd7, 0xf3, 0xfa, 0xea, 0x9a, 0xe1, 0x6c, 0x68, 0xb6, 0xc3,
-	0x3c, 0x46, 0x86, 0xe5, 0xb1, 0x26, 0xae, 0xeb, 0x79, 0x65, 0x98, 0x36, 0x6a, 0x16, 0xd3, 0xf9,
-	0x55, 0xa0, 0x94, 0xdc, 0x32, 0x73, 0x1b, 0xcc, 0xd5, 0x2b, 0xd4, 0x35, 0x04, 0x5d, 0x5f, 0xcf,
-	0x57, 0x0c, 0x8f, 0xe6, 0x75, 0x9b, 0x9a, 0x35, 0x8b, 0x7a, 0x35, 0x66, 0x01, 0x76, 0x14, 0xb0,
-	0x12, 0xd6, 0x9a, 0x4e, 0x49, 0x8b, 0xc3, 0x32, 0x7f, 0xd2, 0xc5, 0x03, 0x1c, 0x8d, 0x98, 0xcc,
-	0x64, 0xe2, 0xbd, 0x7f, 0x07, 0x6f, 0x4f, 0x9a, 0x8c, 0x99, 0x75, 0x43, 0xa7, 0x76, 0x4d, 0xa7,
-	0x96, 0xc5, 0x3c, 0x9e, 0x4a, 0x72, 0x32, 0xed, 0xc5, 0xd9, 0xd4, 0xa1, 0x0d, 0x79, 0x1e, 0x52,
-	0xbc, 0xb7, 0x61, 0x1b, 0x70, 0xac, 0x8e, 0x60, 0x72, 0xdb, 0x17, 0xb7, 0xc8, 0x39, 0x25, 0x63,
-	0x75, 0xcd, 0x70, 0x3d, 0x75, 0x09, 0xff, 0x1f, 0x78, 0xeb, 0xda, 0xcc, 0x72, 0x0d, 0x72, 0x01,
-	0x27, 0x44, 0xec, 0x14, 0x9a, 0x40, 0xa7, 0x07, 0x0a, 0x69, 0xad, 0xcd, 0x3a, 0x4d, 0x50, 0x8a,
-	0xfd, 0xbb, 0xdf, 0xc6, 0x63, 0x1f, 0x7e, 0x7e, 0xcc, 0xa1, 0x12, 0x70, 0x54, 0x0d, 0x0f, 0xf3,
-	0xa0, 0x4b, 0x3e, 0x14, 0x32, 0x91, 0x34, 0xfe, 0x8f, 0x53, 0xcb, 0xb5, 0x2a, 0x0f, 0xfa, 0x6f,
-	0x29, 0xc9, 0x9f, 0xaf, 0x57, 0xd5, 0x5b, 0x20, 0x0d, 0xf0, 0xa0, 0xe1, 0x1c, 0x8e, 0x73, 0x00,
-	0x48, 0x48, 0x85, 0x48, 0xe0, 0x84, 0x56, 0x05, 0x82, 0xa1, 0xde, 0x6f, 0x0d, 0x28, 0x6b, 0x25,
-	0x57, 0x30, 0x6e, 0x36, 0x10, 0xa2, 0x66, 0x35, 0xe8, 0x8b, 0xdf, 0x6d, 0x4d, 0x74, 0x0f, 0xba,
-	0xad, 0x2d, 0x52, 0xd3, 0x00, 0x6e, 0xa9, 0x85, 0xa9, 0xbe, 0x46, 0x60, 0x9a, 0x0c, 0x0f, 0x82,
-	0xcf, 0xe3, 0x04, 0x4f, 0xef, 0x9b, 0xf6, 0x4f, 0x54, 0xc5, 0x40, 0x21, 0x57, 0x03, 0xe2, 0xfa,
-	0xb8, 0xb8, 0x53, 0x3d, 0xc5, 0x89, 0xcc, 0x01, 0x75, 0xaf, 0x10, 0x4e, 0xb7, 0xa8, 0x2b, 0x6e,
-	0x2c, 0xd4, 0xa9, 0x7b, 0xe8, 0xc1, 0x3c, 0x8e, 0x2f, 0xfb, 0xcf, 0xbc, 0xfc, 0xa1, 0xc2, 0x58,
-	0x27, 0x89, 0x82, 0x24, 0xb0, 0x47, 0x8c, 0xeb, 0xfb, 0x63, 0xe3, 0xde, 0x22, 0xac, 0x84, 0x49,
-	0xfb, 0xab, 0xfc, 0xbb, 0x06, 0xdf, 0xce, 0x5d, 0xe6, 0x3c, 0x30, 0x1c, 0xe9, 0x5b, 0x01, 0x27,
-	0x69, 0xb5, 0xea, 0x18, 0xe0, 0x5c, 0x7f, 0x31, 0xf5, 0xf9, 0xd3, 0xdc, 0x08, 0x84, 0xbf, 0x24,
-	0x4e, 0x96, 0x3c, 0xa7, 0x66, 0x99, 0x25, 0x09, 0x3c, 0x9c, 0x2d, 0x19, 0xa9, 0x39, 0x5b, 0x0f,
-	0xf9, 0x9b, 0x2e, 0xb3, 0x25, 0x28, 0x81, 0x3a, 0x05, 0x47, 0xdd, 0x01, 0x0b, 0x05, 0xc2, 0x2d,
-	0x46, 0x1d, 0xb2, 0x63, 0x6b, 0xe2, 0x7b, 0x84, 0x47, 0x43, 0x15, 0x40, 0x79, 0x17, 0x71, 0x52,
-	0x48, 0x95, 0x6d, 0x8c, 0x56, 0x9f, 0x24, 0x1d, 0x5f, 0x23, 0xd3, 0xf8, 0x04, 0xd7, 0x79, 0xd3,
-	0xf0, 0xfc, 0xd8, 0x37, 0x18, 0x95, 0x36, 0xa9, 0x9b, 0x38, 0xd5, 0x7e, 0x04, 0xfa, 0x17, 0x70,
-	0xc2, 0x63, 0x1e, 0xad, 0xcb, 0xd5, 0x37, 0x11, 0x22, 0x1f, 0x78, 0x77, 0x38, 0x2e, 0xd0, 0x25,
-	0x41, 0xf5, 0xfb, 0x50, 0x67, 0xb4, 0x5a, 0xb6, 0xed, 0x06, 0x2f, 0x61, 0xb0, 0x94, 0xf4, 0x9f,
-	0x17, 0xed, 0x46, 0xe1, 0x57, 0x12, 0xc7, 0x79, 0x72, 0xb2, 0x83, 0x13, 0x62, 0x87, 0x92, 0xe9,
-	0x90, 0x1c, 0xed, 0xcb, 0x5a, 0xc9, 0xf6, 0x82, 0x89, 0x12, 0xd4, 0xec, 0x53, 0x5f, 0xcc, 0xe3,
-	0x2f, 0x3f, 0x5e, 0xf4, 0x8d, 0x92, 0xb4, 0xde, 0xe9, 0x77, 0x83, 0x3c, 0x41, 0x38, 0xce, 0x9b,
-	0x47, 0xa6, 0x3a, 0x45, 0x6e, 0xfd, 0xba, 0x94, 0xe9, 0x1e, 0x28, 0x48, 0x9f, 0x6f, 0xa6, 0xcf,
-	0x92, 0xa9, 0x90, 0xf4, 0x62, 0x64, 0xf5, 0x2d, 0xf9, 0xa9, 0x6e, 0x93, 0x4d, 0x9c, 0x10, 0x3b,
-	0x81, 0x74, 0xcf, 0xd1, 0xdb, 0x8a, 0xe0, 0x4e, 0x56, 0x27, 0xbb, 0xb8, 0x00, 0x9b, 0xe3, 0x0d,
-	0xc2, 0x83, 0x81, 0x85, 0x44, 0x66, 0xbb, 0x07, 0x0f, 0xae, 0x54, 0x65, 0x2e, 0x22, 0x5a, 0xba,
-	0xc3, 0x15, 0xcd, 0x90, 0x33, 0x21, 0x8a, 0xf8, 0xba, 0x35, 0x5c, 0x7d, 0x8b, 0xdf, 0x6c, 0x4b,
-	0x85, 0xcf, 0x10, 0x4e, 0x88, 0x89, 0xe9, 0x6c, 0x4f, 0x60, 0x5d, 0x75, 0xb6, 0x27, 0xb8, 0x8b,
-	0x7a, 0xb7, 0x0a, 0xa6, 0x52, 0xdf, 0x82, 0xa5, 0xb6, 0x4d, 0xde, 0x21, 0x3c, 0x14, 0x1c, 0x7d,
-	0x32, 0xd7, 0x3d, 0xdb, 0x91, 0x25, 0xa5, 0x68, 0x51, 0xe1, 0x20, 0xf2, 0x2c, 0xd7, 0xa7, 0x91,
-	0xd9, 0x28, 0x9f, 0x92, 0x54, 0x4c, 0x5e, 0x22, 0x3c, 0xd0, 0x32, 0xdf, 0x24, 0xd7, 0x29, 0x6b,
-	0xfb, 0x7e, 0x50, 0x66, 0x22, 0x61, 0x41, 0xde, 0x6c, 0xd3, 0xc3, 0x49, 0x32, 0x1e, 0xa2, 0xd1,
-	0x12, 0xa4, 0xb2, 0xbf, 0x01, 0x8a, 0x97, 0x77, 0xf7, 0x33, 0x68, 0x6f, 0x3f, 0x83, 0xbe, 0xef,
-	0x67, 0xd0, 0xf3, 0x83, 0x4c, 0x6c, 0xef, 0x20, 0x13, 0xfb, 0x7a, 0x90, 0x89, 0xdd, 0xcb, 0x99,
-	0x35, 0x6f, 0x65, 0xad, 0xa2, 0x2d, 0xb3, 0x46, 0x33, 0xc8, 0xe1, 0xcd, 0x23, 0x88, 0xc7, 0xff,
-	0xd2, 0x55, 0x12, 0xfc, 0x3f, 0xdd, 0xfc, 0xef, 0x00, 0x00, 0x00, 0xff, 0xff, 0x64, 0x38, 0xb2,
-	0x7f, 0xf1, 0x0a, 0x00, 0x00,
+	// 1050 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x57, 0xcd, 0x6f, 0x1b, 0x45,
+	0x14, 0xcf, 0x24, 0xb5, 0x9d, 0xbc, 0xd2, 0xa2, 0x0c, 0x41, 0xc4, 0x9b, 0xc4, 0x69, 0xb6, 0x4d,
+	0x1a, 0xf2, 0xb1, 0x2b, 0xa7, 0x5c, 0xf8, 0x10, 0x02, 0x07, 0x15, 0x90, 0xa0, 0x04, 0xa7, 0x12,
+	0x12, 0x42, 0x44, 0x13, 0xef, 0x68, 0xb3, 0xc2, 0xde, 0xd9, 0xee, 0x6e, 0x02, 0x69, 0x14, 0x55,
+	0xea, 0x05, 0xc4, 0x09, 0x09, 0x0e, 0x48, 0x1c, 0x2a, 0x81, 0x40, 0xbd, 0xc1, 0x81, 0x3f, 0xa2,
+	0xc7, 0x0a, 0x2e, 0x9c, 0x10, 0x4a, 0x90, 0xf8, 0x37, 0xd0, 0xce, 0xbc, 0xb1, 0xbd, 0xf6, 0xfa,
+	0x43, 0xe0, 0x43, 0x2f, 0xd6, 0xce, 0xcc, 0xfb, 0xbd, 0xf7, 0x9b, 0xdf, 0x9b, 0x79, 0x6f, 0x0c,
+	0x0b, 0x21, 0x0f, 0xa2, 0x03, 0x16, 0x3a, 0xb6, 0xfa, 0x3d, 0x2a, 0xdb, 0x77, 0x0e, 0x79, 0x78,
+	0x6c, 0x05, 0xa1, 0x88, 0x05, 0x9d, 0xd6, 0xcb, 0x96, 0xfa, 0x3d, 0x2a, 0x1b, 0xd3, 0xac, 0xe1,
+	0xf9, 0xc2, 0x96, 0xbf, 0xca, 0xca, 0x58, 0xab, 0x89, 0xa8, 0x21, 0x22, 0x7b, 0x9f, 0x45, 0x5c,
+	0xc1, 0xed, 0xa3, 0xf2, 0x3e, 0x8f, 0x59, 0xd9, 0x0e, 0x98, 0xeb, 0xf9, 0x2c, 0xf6, 0x84, 0x8f,
+	0xb6, 0x73, 0x68, 0xab, 0xcd, 0xda, 0xc3, 0x19, 0x45, 0xb5, 0xb8, 0x27, 0x47, 0xb6, 0x1a, 0xe0,
+	0xd2, 0x8c, 0x2b, 0x5c, 0xa1, 0xe6, 0x93, 0x2f, 0x9c, 0x9d, 0x77, 0x85, 0x70, 0xeb, 0xdc, 0x66,
+	0x81, 0x67, 0x33, 0xdf, 0x17, 0xb1, 0x0c, 0xa5, 0x31, 0xa5, 0xee, 0xcd, 0x05, 0x2c, 0x64, 0x0d,
+	0xbd, 0x9e, 0xb1, 0xf9, 0xf8, 0x38, 0xe0, 0xb8, 0x6c, 0xce, 0x00, 0x7d, 0x3f, 0x21, 0xb7, 0x23,
+	0x31, 0x55, 0x7e, 0xe7, 0x90, 0x47, 0xb1, 0xb9, 0x0b, 0xcf, 0xa4, 0x66, 0xa3, 0x40, 0xf8, 0x11,
+	0xa7, 0xaf, 0x40, 0x5e, 0xf9, 0x9e, 0x25, 0x57, 0xc8, 0xea, 0xc5, 0xad, 0xa2, 0xd5, 0x25, 0x9d,
+	0xa5, 0x20, 0x95, 0xa9, 0x47, 0x7f, 0x2e, 0x8e, 0x3d, 0xfc, 0xe7, 0x97, 0x35, 0x52, 0x45, 0x8c,
+	0x69, 0xc1, 0xb4, 0x74, 0xba, 0x9b, 0x98, 0x62, 0x24, 0x5a, 0x84, 0x49, 0x09, 0xdd, 0xf3, 0x1c,
+	0xe9, 0xf4, 0x42, 0xb5, 0x20, 0xc7, 0x6f, 0x3b, 0xe6, 0x7b, 0x48, 0x0d, 0xed, 0x91, 0xc3, 0x8b,
+	0x90, 0x93, 0x06, 0x48, 0x61, 0x36, 0x83, 0x82, 0x04, 0xb4, 0x33, 0x50, 0x08, 0xf3, 0xa3, 0x76,
+	0x87, 0x7a, 0xaf, 0xf4, 0x26, 0x40, 0x2b, 0x81, 0xe8, 0x75, 0xc5, 0xc2, 0xbc, 0x24, 0xd9, 0xb6,
+	0x54, 0xf6, 0x30, 0xdb, 0xd6, 0x0e, 0x73, 0x39, 0x62, 0xab, 0x6d, 0x48, 0xf3, 0x3b, 0x82, 0xa2,
+	0x69, 0xf7, 0x48, 0xf8, 0x65, 0xc8, 0xcb, 0xf0, 0x89, 0x68, 0x13, 0xc3, 0x32, 0x46, 0x08, 0x7d,
+	0x33, 0x45, 0x6e, 0x5c, 0x92, 0xbb, 0x3e, 0x90, 0x9c, 0x8a, 0x9c, 0x62, 0xf7, 0x2d, 0x81, 0x62,
+	0x1b, 0xbb, 0xca, 0xf1, 0x76, 0x9d, 0x45, 0x4d, 0x0d, 0x6e, 0x40, 0xae, 0x96, 0x8c, 0xe5, 0xf6,
+	0x2f, 0x6f, 0x2d, 0xf4, 0xa2, 0xa8, 0x40, 0xca, 0xb6, 0x43, 0xb8, 0xf1, 0xff, 0x2c, 0xdc, 0xf7,
+	0x04, 0x8c, 0x2c, 0x6a, 0x4f, 0x94, 0x7e, 0x6f, 0xe1, 0xd9, 0xf9, 0x40, 0x84, 0x9f, 0xf0, 0x50,
+	0xeb, 0xb6, 0x05, 0x05, 0xe6, 0x38, 0x21, 0x47, 0xe5, 0xa6, 0x2a, 0xb3, 0xbf, 0xfd, 0xba, 0x39,
+	0x83, 0xee, 0x5f, 0x57, 0x2b, 0xbb, 0x71, 0xe8, 0xf9, 0x6e, 0x55, 0x1b, 0x36, 0xef, 0x96, 0xf6,
+	0xd4, 0xba, 0x5b, 0x9f, 0xca, 0x99, 0x3e, 0x77, 0x4b, 0x41, 0x52, 0xfb, 0x54, 0x18, 0xf3, 0x1e,
+	0x4a, 0xa8, 0x2c, 0xa2, 0xca, 0xb0, 0x97, 0x6c, 0x64, 0x49, 0xfc, 0x89, 0xc0, 0x5c, 0x26, 0x03,
+	0xdc, 0xde, 0xab, 0x50, 0x50, 0x54, 0x75, 0x1a, 0x87, 0xdb, 0x9f, 0x06, 0x8d, 0x2e, 0x91, 0x45,
+	0x78, 0x4e, 0xf2, 0xbc, 0xc5, 0xe3, 0xc4, 0xf7, 0x3b, 0x82, 0x69, 0x99, 0xcc, 0xbb, 0x30, 0xdb,
+	0xbd, 0x84, 0xfc, 0xb7, 0x21, 0x1f, 0x8b, 0x98, 0xd5, 0x75, 0xe9, 0xbb, 0x92, 0x41, 0x1f, 0x71,
+	0xb7, 0xa5, 0x5d, 0x2a, 0x4b, 0x0a, 0x9a, 0xe4, 0xa1, 0x2e, 0x98, 0xb3, 0x17, 0x04, 0x0d, 0xb9,
+	0x85, 0x4b, 0xd5, 0x42, 0x32, 0xde, 0x09, 0x1a, 0xe6, 0xc7, 0x30, 0x23, 0x63, 0xdf, 0x16, 0x81,
+	0xa8, 0x0b, 0xf7, 0x78, 0xd4, 0xd5, 0xe9, 0x21, 0x81, 0xa7, 0xb4, 0xef, 0x5b, 0xc2, 0xf9, 0x3f,
+	0x75, 0x94, 0x2e, 0xc1, 0x64, 0xed, 0xc0, 0xab, 0x3b, 0x21, 0x4f, 0x32, 0x31, 0xb1, 0x7a, 0xa1,
+	0x92, 0x53, 0xeb, 0xcd, 0x69, 0xfa, 0x12, 0x4c, 0x35, 0x3c, 0x37, 0x54, 0xac, 0x27, 0x64, 0x84,
+	0xf9, 0x8c, 0x08, 0xef, 0x6a, 0x9b, 0x6a, 0xcb, 0x3c, 0xa9, 0x07, 0xcf, 0x76, 0x68, 0x81, 0x49,
+	0x78, 0x0d, 0x72, 0xbe, 0x70, 0xb8, 0x3e, 0x42, 0x8b, 0x19, 0x1e, 0xdb, 0xf7, 0x98, 0xa2, 0x2e,
+	0x81, 0xa3, 0x3b, 0x46, 0x1c, 0x8f, 0xbb, 0x8e, 0xb7, 0x7d, 0xc0, 0x7c, 0x97, 0x8f, 0xbc, 0xa9,
+	0xfc, 0x4c, 0x60, 0x3e, 0x3b, 0x0e, 0x4a, 0x72, 0x13, 0x0a, 0x35, 0x35, 0x85, 0xa2, 0x2c, 0xf5,
+	0x11, 0x45, 0x81, 0x53, 0xf7, 0x0b, 0xc1, 0x23, 0x13, 0x66, 0xeb, 0x07, 0x80, 0x9c, 0x64, 0x4c,
+	0xef, 0x41, 0x5e, 0x3d, 0x06, 0xe8, 0x72, 0x06, 0xa7, 0xee, 0x57, 0x87, 0xb1, 0x32, 0xc8, 0x4c,
+	0x85, 0x33, 0x57, 0xbe, 0x48, 0xb8, 0xdf, 0xff, 0xfd, 0xef, 0xaf, 0xc7, 0xe7, 0x68, 0xd1, 0xee,
+	0xf5, 0x00, 0xa2, 0x9f, 0x13, 0xc8, 0xc9, 0x33, 0x4c, 0xaf, 0xf5, 0xf2, 0xdc, 0x5e, 0x26, 0x8d,
+	0xe5, 0x01, 0x56, 0x18, 0xbe, 0xdc, 0x0a, 0xbf, 0x42, 0xaf, 0x65, 0x84, 0x57, 0xbd, 0xc7, 0x3e,
+	0xd1, 0x35, 0xf7, 0x94, 0xde, 0x85, 0xbc, 0x6a, 0x6e, 0xb4, 0x7f, 0x8c, 0xc1, 0x52, 0xa4, 0x1f,
+	0x17, 0xe6, 0x52, 0x1f, 0x15, 0xb0, 0x05, 0x3e, 0x20, 0x70, 0x29, 0xd5, 0x59, 0xe9, 0x46, 0x7f,
+	0xe7, 0xe9, 0xb7, 0x81, 0xb1, 0x39, 0xa4, 0xb5, 0x56, 0x47, 0x32, 0x5a, 0xa7, 0xcf, 0x67, 0x30,
+	0x92, 0xef, 0x06, 0x1e, 0xd9, 0x27, 0xf2, 0xe3, 0x54, 0x33, 0xfc, 0x92, 0x40, 0x5e, 0x95, 0xfe,
+	0xde, 0xf2, 0xa4, 0xfa, 0x6e, 0x6f, 0x79, 0xd2, 0x4d, 0x75, 0x70, 0xaa, 0xb0, 0xbd, 0xd8, 0x27,
+	0xd8, 0x9d, 0x4f, 0xe9, 0x8f, 0x04, 0x2e, 0xa7, 0x7b, 0x18, 0xdd, 0xec, 0x1f, 0xad, 0xa3, 0xdb,
+	0x1a, 0xd6, 0xb0, 0xe6, 0x48, 0xf2, 0x05, 0xc9, 0xcf, 0xa2, 0x1b, 0xc3, 0x1c, 0x25, 0xcd, 0x98,
+	0x7e, 0x43, 0xe0, 0x62, 0x5b, 0xa3, 0xa2, 0x6b, 0xbd, 0xa2, 0x76, 0x37, 0x3a, 0x63, 0x7d, 0x28,
+	0x5b, 0xa4, 0xb7, 0xd1, 0xd2, 0x70, 0x89, 0x2e, 0x66, 0x70, 0xf4, 0x15, 0x68, 0x2f, 0x69, 0x65,
+	0xf4, 0x3e, 0x81, 0x49, 0x5d, 0x6e, 0xe8, 0xf5, 0x5e, 0x71, 0x3a, 0xba, 0x9c, 0xb1, 0x3a, 0xd8,
+	0x10, 0xd9, 0x5c, 0x95, 0x44, 0x16, 0xe8, 0x5c, 0x06, 0x91, 0x58, 0xc7, 0x7d, 0x40, 0xe0, 0xe9,
+	0x8e, 0x82, 0x49, 0xad, 0x41, 0x21, 0xd2, 0x15, 0xdc, 0xb0, 0x87, 0xb6, 0x47, 0x66, 0xeb, 0x92,
+	0xd9, 0x32, 0xbd, 0xda, 0x87, 0x99, 0x8d, 0xe5, 0xb6, 0xf2, 0xc6, 0xa3, 0xb3, 0x12, 0x79, 0x7c,
+	0x56, 0x22, 0x7f, 0x9d, 0x95, 0xc8, 0x57, 0xe7, 0xa5, 0xb1, 0xc7, 0xe7, 0xa5, 0xb1, 0x3f, 0xce,
+	0x4b, 0x63, 0x1f, 0xae, 0xb9, 0x5e, 0x7c, 0x70, 0xb8, 0x6f, 0xd5, 0x44, 0xa3, 0xe5, 0xa8, 0xf9,
+	0xf1, 0x19, 0xfa, 0x94, 0x7f, 0xe1, 0xf6, 0xf3, 0xf2, 0x3f, 0xdc, 0x8d, 0x7f, 0x03, 0x00, 0x00,
+	0xff, 0xff, 0x1d, 0xc5, 0xc8, 0xd1, 0xe1, 0x0e, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -818,6 +1101,12 @@ type QueryClient interface {
 	// NetworkLoad returns the totals over all ACTIVE shards and the network
 	// load in ppm.
 	NetworkLoad(ctx context.Context, in *QueryNetworkLoadRequest, opts ...grpc.CallOption) (*QueryNetworkLoadResponse, error)
+	// Topology returns every shard (any status) in id order with its children
+	// and the migration it gives away in, if any; paginated.
+	Topology(ctx context.Context, in *QueryTopologyRequest, opts ...grpc.CallOption) (*QueryTopologyResponse, error)
+	// TopologyChanges returns the recent topology changes (splits, merges,
+	// retirements, finished migrations), newest first; paginated.
+	TopologyChanges(ctx context.Context, in *QueryTopologyChangesRequest, opts ...grpc.CallOption) (*QueryTopologyChangesResponse, error)
 }
 
 type queryClient struct {
@@ -891,6 +1180,24 @@ func (c *queryClient) NetworkLoad(ctx context.Context, in *QueryNetworkLoadReque
 	return out, nil
 }
 
+func (c *queryClient) Topology(ctx context.Context, in *QueryTopologyRequest, opts ...grpc.CallOption) (*QueryTopologyResponse, error) {
+	out := new(QueryTopologyResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Query/Topology", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) TopologyChanges(ctx context.Context, in *QueryTopologyChangesRequest, opts ...grpc.CallOption) (*QueryTopologyChangesResponse, error) {
+	out := new(QueryTopologyChangesResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Query/TopologyChanges", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the module parameters.
@@ -909,6 +1216,12 @@ type QueryServer interface {
 	// NetworkLoad returns the totals over all ACTIVE shards and the network
 	// load in ppm.
 	NetworkLoad(context.Context, *QueryNetworkLoadRequest) (*QueryNetworkLoadResponse, error)
+	// Topology returns every shard (any status) in id order with its children
+	// and the migration it gives away in, if any; paginated.
+	Topology(context.Context, *QueryTopologyRequest) (*QueryTopologyResponse, error)
+	// TopologyChanges returns the recent topology changes (splits, merges,
+	// retirements, finished migrations), newest first; paginated.
+	TopologyChanges(context.Context, *QueryTopologyChangesRequest) (*QueryTopologyChangesResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -935,6 +1248,12 @@ func (*UnimplementedQueryServer) WorkersByShard(ctx context.Context, req *QueryW
 }
 func (*UnimplementedQueryServer) NetworkLoad(ctx context.Context, req *QueryNetworkLoadRequest) (*QueryNetworkLoadResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method NetworkLoad not implemented")
+}
+func (*UnimplementedQueryServer) Topology(ctx context.Context, req *QueryTopologyRequest) (*QueryTopologyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Topology not implemented")
+}
+func (*UnimplementedQueryServer) TopologyChanges(ctx context.Context, req *QueryTopologyChangesRequest) (*QueryTopologyChangesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method TopologyChanges not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -1067,6 +1386,42 @@ func _Query_NetworkLoad_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_Topology_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryTopologyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).Topology(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Query/Topology",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).Topology(ctx, req.(*QueryTopologyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_TopologyChanges_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryTopologyChangesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).TopologyChanges(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Query/TopologyChanges",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).TopologyChanges(ctx, req.(*QueryTopologyChangesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.shard.v1.Query",
@@ -1099,6 +1454,14 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "NetworkLoad",
 			Handler:    _Query_NetworkLoad_Handler,
+		},
+		{
+			MethodName: "Topology",
+			Handler:    _Query_Topology_Handler,
+		},
+		{
+			MethodName: "TopologyChanges",
+			Handler:    _Query_TopologyChanges_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -1608,6 +1971,237 @@ func (m *QueryNetworkLoadResponse) MarshalToSizedBuffer(dAtA []byte) (int, error
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryTopologyRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTopologyRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTopologyRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *TopologyNode) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *TopologyNode) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *TopologyNode) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Migration != nil {
+		{
+			size, err := m.Migration.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Children) > 0 {
+		dAtA14 := make([]byte, len(m.Children)*10)
+		var j13 int
+		for _, num := range m.Children {
+			for num >= 1<<7 {
+				dAtA14[j13] = uint8(uint64(num)&0x7f | 0x80)
+				num >>= 7
+				j13++
+			}
+			dAtA14[j13] = uint8(num)
+			j13++
+		}
+		i -= j13
+		copy(dAtA[i:], dAtA14[:j13])
+		i = encodeVarintQuery(dAtA, i, uint64(j13))
+		i--
+		dAtA[i] = 0x12
+	}
+	{
+		size, err := m.Shard.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTopologyResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTopologyResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTopologyResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Nodes) > 0 {
+		for iNdEx := len(m.Nodes) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Nodes[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTopologyChangesRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTopologyChangesRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTopologyChangesRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTopologyChangesResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTopologyChangesResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTopologyChangesResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Changes) > 0 {
+		for iNdEx := len(m.Changes) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Changes[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -1807,6 +2401,92 @@ func (m *QueryNetworkLoadResponse) Size() (n int) {
 	n += 1 + l + sovQuery(uint64(l))
 	if m.LoadPpm != 0 {
 		n += 1 + sovQuery(uint64(m.LoadPpm))
+	}
+	return n
+}
+
+func (m *QueryTopologyRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *TopologyNode) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Shard.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if len(m.Children) > 0 {
+		l = 0
+		for _, e := range m.Children {
+			l += sovQuery(uint64(e))
+		}
+		n += 1 + sovQuery(uint64(l)) + l
+	}
+	if m.Migration != nil {
+		l = m.Migration.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryTopologyResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Nodes) > 0 {
+		for _, e := range m.Nodes {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryTopologyChangesRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryTopologyChangesResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Changes) > 0 {
+		for _, e := range m.Changes {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
 	}
 	return n
 }
@@ -3054,6 +3734,613 @@ func (m *QueryNetworkLoadResponse) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTopologyRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTopologyRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTopologyRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *TopologyNode) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: TopologyNode: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: TopologyNode: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Shard", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Shard.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType == 0 {
+				var v uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowQuery
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				m.Children = append(m.Children, v)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowQuery
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return ErrInvalidLengthQuery
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return ErrInvalidLengthQuery
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				var count int
+				for _, integer := range dAtA[iNdEx:postIndex] {
+					if integer < 128 {
+						count++
+					}
+				}
+				elementCount = count
+				if elementCount != 0 && len(m.Children) == 0 {
+					m.Children = make([]uint64, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v uint64
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowQuery
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						v |= uint64(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					m.Children = append(m.Children, v)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field Children", wireType)
+			}
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Migration", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Migration == nil {
+				m.Migration = &Migration{}
+			}
+			if err := m.Migration.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTopologyResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTopologyResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTopologyResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Nodes", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Nodes = append(m.Nodes, TopologyNode{})
+			if err := m.Nodes[len(m.Nodes)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTopologyChangesRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTopologyChangesRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTopologyChangesRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTopologyChangesResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTopologyChangesResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTopologyChangesResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Changes", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Changes = append(m.Changes, TopologyChange{})
+			if err := m.Changes[len(m.Changes)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipQuery(dAtA[iNdEx:])

@@ -136,6 +136,81 @@ func (WorkerStatus) EnumDescriptor() ([]byte, []int) {
 	return fileDescriptor_2acafab435e74abe, []int{2}
 }
 
+// MigrationKind says why workers and queued requests move between shards.
+type MigrationKind int32
+
+const (
+	// MIGRATION_KIND_UNSPECIFIED is not a valid kind.
+	MigrationUnspecified MigrationKind = 0
+	// MIGRATION_KIND_SPLIT moves half the workers and half the queue of a
+	// shard to its new child.
+	MigrationSplit MigrationKind = 1
+	// MIGRATION_KIND_MERGE moves every worker and queued request of a DRAINING
+	// shard to the shard it merges into; it ends when the shard is RETIRED.
+	MigrationMerge MigrationKind = 2
+)
+
+var MigrationKind_name = map[int32]string{
+	0: "MIGRATION_KIND_UNSPECIFIED",
+	1: "MIGRATION_KIND_SPLIT",
+	2: "MIGRATION_KIND_MERGE",
+}
+
+var MigrationKind_value = map[string]int32{
+	"MIGRATION_KIND_UNSPECIFIED": 0,
+	"MIGRATION_KIND_SPLIT":       1,
+	"MIGRATION_KIND_MERGE":       2,
+}
+
+func (x MigrationKind) String() string {
+	return proto.EnumName(MigrationKind_name, int32(x))
+}
+
+func (MigrationKind) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_2acafab435e74abe, []int{3}
+}
+
+// TopologyChangeKind is the kind of an entry of the topology change log.
+type TopologyChangeKind int32
+
+const (
+	// TOPOLOGY_CHANGE_KIND_UNSPECIFIED is not a valid kind.
+	ChangeUnspecified TopologyChangeKind = 0
+	// TOPOLOGY_CHANGE_KIND_SPLIT: shard_id split, other_shard_id is the new child.
+	ChangeSplit TopologyChangeKind = 1
+	// TOPOLOGY_CHANGE_KIND_MERGE: shard_id started DRAINING into other_shard_id.
+	ChangeMerge TopologyChangeKind = 2
+	// TOPOLOGY_CHANGE_KIND_RETIRE: shard_id, empty, became RETIRED.
+	ChangeRetire TopologyChangeKind = 3
+	// TOPOLOGY_CHANGE_KIND_MIGRATION_DONE: the move from shard_id to
+	// other_shard_id finished.
+	ChangeMigrationDone TopologyChangeKind = 4
+)
+
+var TopologyChangeKind_name = map[int32]string{
+	0: "TOPOLOGY_CHANGE_KIND_UNSPECIFIED",
+	1: "TOPOLOGY_CHANGE_KIND_SPLIT",
+	2: "TOPOLOGY_CHANGE_KIND_MERGE",
+	3: "TOPOLOGY_CHANGE_KIND_RETIRE",
+	4: "TOPOLOGY_CHANGE_KIND_MIGRATION_DONE",
+}
+
+var TopologyChangeKind_value = map[string]int32{
+	"TOPOLOGY_CHANGE_KIND_UNSPECIFIED":    0,
+	"TOPOLOGY_CHANGE_KIND_SPLIT":          1,
+	"TOPOLOGY_CHANGE_KIND_MERGE":          2,
+	"TOPOLOGY_CHANGE_KIND_RETIRE":         3,
+	"TOPOLOGY_CHANGE_KIND_MIGRATION_DONE": 4,
+}
+
+func (x TopologyChangeKind) String() string {
+	return proto.EnumName(TopologyChangeKind_name, int32(x))
+}
+
+func (TopologyChangeKind) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_2acafab435e74abe, []int{4}
+}
+
 // Shard is one shard of the topology: Shard Status of the seed
 // (id, load, capacity, request queue).
 type Shard struct {
@@ -168,6 +243,8 @@ type Shard struct {
 	BlocksAboveSplit uint64 `protobuf:"varint,13,opt,name=blocks_above_split,json=blocksAboveSplit,proto3" json:"blocks_above_split,omitempty"`
 	// blocks_below_merge counts consecutive blocks with the EMA below the merge threshold.
 	BlocksBelowMerge uint64 `protobuf:"varint,14,opt,name=blocks_below_merge,json=blocksBelowMerge,proto3" json:"blocks_below_merge,omitempty"`
+	// merged_into is the shard a DRAINING or RETIRED shard merged into, 0 otherwise.
+	MergedInto uint64 `protobuf:"varint,15,opt,name=merged_into,json=mergedInto,proto3" json:"merged_into,omitempty"`
 }
 
 func (m *Shard) Reset()         { *m = Shard{} }
@@ -297,6 +374,13 @@ func (m *Shard) GetBlocksAboveSplit() uint64 {
 func (m *Shard) GetBlocksBelowMerge() uint64 {
 	if m != nil {
 		return m.BlocksBelowMerge
+	}
+	return 0
+}
+
+func (m *Shard) GetMergedInto() uint64 {
+	if m != nil {
+		return m.MergedInto
 	}
 	return 0
 }
@@ -512,88 +596,500 @@ func (m *NetworkTotals) GetLoadUnits() uint64 {
 	return 0
 }
 
+// Migration is a move of workers and queued requests from one shard to
+// another, done in batches of at most max_migrations_per_block per block.
+// Workers are moved by x/shard, queued requests by x/deferral (the queue's
+// owner) following the plan x/shard gives it.
+type Migration struct {
+	// from_shard_id is the shard giving workers and requests away.
+	FromShardId uint64 `protobuf:"varint,1,opt,name=from_shard_id,json=fromShardId,proto3" json:"from_shard_id,omitempty"`
+	// to_shard_id is the ACTIVE shard receiving them.
+	ToShardId uint64 `protobuf:"varint,2,opt,name=to_shard_id,json=toShardId,proto3" json:"to_shard_id,omitempty"`
+	// kind is SPLIT or MERGE.
+	Kind MigrationKind `protobuf:"varint,3,opt,name=kind,proto3,enum=repshard.shard.v1.MigrationKind" json:"kind,omitempty"`
+	// class is the class of both shards.
+	Class ShardClass `protobuf:"varint,4,opt,name=class,proto3,enum=repshard.shard.v1.ShardClass" json:"class,omitempty"`
+	// started_height is the height of the split or merge.
+	StartedHeight int64 `protobuf:"varint,5,opt,name=started_height,json=startedHeight,proto3" json:"started_height,omitempty"`
+	// workers_to_move is how many workers a split moves (the upper half of the
+	// parent's workers in address order); a merge moves all of them.
+	WorkersToMove uint64 `protobuf:"varint,6,opt,name=workers_to_move,json=workersToMove,proto3" json:"workers_to_move,omitempty"`
+	// workers_moved counts the workers moved so far.
+	WorkersMoved uint64 `protobuf:"varint,7,opt,name=workers_moved,json=workersMoved,proto3" json:"workers_moved,omitempty"`
+	// requests_to_move is how many queued requests a split moves (half the
+	// parent's queue at the split, every other one in due order, at most
+	// max_migrations_per_block × sustain_blocks); a merge moves all of them.
+	RequestsToMove uint64 `protobuf:"varint,8,opt,name=requests_to_move,json=requestsToMove,proto3" json:"requests_to_move,omitempty"`
+	// requests_moved counts the queued requests moved so far.
+	RequestsMoved uint64 `protobuf:"varint,9,opt,name=requests_moved,json=requestsMoved,proto3" json:"requests_moved,omitempty"`
+	// batch_height is the height of the last batch.
+	BatchHeight int64 `protobuf:"varint,10,opt,name=batch_height,json=batchHeight,proto3" json:"batch_height,omitempty"`
+	// batch_workers is the number of workers moved in the batch of batch_height.
+	BatchWorkers uint64 `protobuf:"varint,11,opt,name=batch_workers,json=batchWorkers,proto3" json:"batch_workers,omitempty"`
+}
+
+func (m *Migration) Reset()         { *m = Migration{} }
+func (m *Migration) String() string { return proto.CompactTextString(m) }
+func (*Migration) ProtoMessage()    {}
+func (*Migration) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2acafab435e74abe, []int{3}
+}
+func (m *Migration) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Migration) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Migration.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Migration) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Migration.Merge(m, src)
+}
+func (m *Migration) XXX_Size() int {
+	return m.Size()
+}
+func (m *Migration) XXX_DiscardUnknown() {
+	xxx_messageInfo_Migration.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Migration proto.InternalMessageInfo
+
+func (m *Migration) GetFromShardId() uint64 {
+	if m != nil {
+		return m.FromShardId
+	}
+	return 0
+}
+
+func (m *Migration) GetToShardId() uint64 {
+	if m != nil {
+		return m.ToShardId
+	}
+	return 0
+}
+
+func (m *Migration) GetKind() MigrationKind {
+	if m != nil {
+		return m.Kind
+	}
+	return MigrationUnspecified
+}
+
+func (m *Migration) GetClass() ShardClass {
+	if m != nil {
+		return m.Class
+	}
+	return ClassUnspecified
+}
+
+func (m *Migration) GetStartedHeight() int64 {
+	if m != nil {
+		return m.StartedHeight
+	}
+	return 0
+}
+
+func (m *Migration) GetWorkersToMove() uint64 {
+	if m != nil {
+		return m.WorkersToMove
+	}
+	return 0
+}
+
+func (m *Migration) GetWorkersMoved() uint64 {
+	if m != nil {
+		return m.WorkersMoved
+	}
+	return 0
+}
+
+func (m *Migration) GetRequestsToMove() uint64 {
+	if m != nil {
+		return m.RequestsToMove
+	}
+	return 0
+}
+
+func (m *Migration) GetRequestsMoved() uint64 {
+	if m != nil {
+		return m.RequestsMoved
+	}
+	return 0
+}
+
+func (m *Migration) GetBatchHeight() int64 {
+	if m != nil {
+		return m.BatchHeight
+	}
+	return 0
+}
+
+func (m *Migration) GetBatchWorkers() uint64 {
+	if m != nil {
+		return m.BatchWorkers
+	}
+	return 0
+}
+
+// TopologyChange is one entry of the log of recent topology changes.
+type TopologyChange struct {
+	// seq numbers the changes from 1.
+	Seq uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// height is the block height of the change.
+	Height int64 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	// kind is what happened.
+	Kind TopologyChangeKind `protobuf:"varint,3,opt,name=kind,proto3,enum=repshard.shard.v1.TopologyChangeKind" json:"kind,omitempty"`
+	// class is the class of the shards involved.
+	Class ShardClass `protobuf:"varint,4,opt,name=class,proto3,enum=repshard.shard.v1.ShardClass" json:"class,omitempty"`
+	// shard_id is the shard that split, drained, retired or gave away.
+	ShardId uint64 `protobuf:"varint,5,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	// other_shard_id is the child of a split or the target of a merge or migration.
+	OtherShardId uint64 `protobuf:"varint,6,opt,name=other_shard_id,json=otherShardId,proto3" json:"other_shard_id,omitempty"`
+	// load_ema_ppm is shard_id's load EMA at the change.
+	LoadEmaPpm uint32 `protobuf:"varint,7,opt,name=load_ema_ppm,json=loadEmaPpm,proto3" json:"load_ema_ppm,omitempty"`
+}
+
+func (m *TopologyChange) Reset()         { *m = TopologyChange{} }
+func (m *TopologyChange) String() string { return proto.CompactTextString(m) }
+func (*TopologyChange) ProtoMessage()    {}
+func (*TopologyChange) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2acafab435e74abe, []int{4}
+}
+func (m *TopologyChange) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *TopologyChange) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_TopologyChange.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *TopologyChange) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_TopologyChange.Merge(m, src)
+}
+func (m *TopologyChange) XXX_Size() int {
+	return m.Size()
+}
+func (m *TopologyChange) XXX_DiscardUnknown() {
+	xxx_messageInfo_TopologyChange.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_TopologyChange proto.InternalMessageInfo
+
+func (m *TopologyChange) GetSeq() uint64 {
+	if m != nil {
+		return m.Seq
+	}
+	return 0
+}
+
+func (m *TopologyChange) GetHeight() int64 {
+	if m != nil {
+		return m.Height
+	}
+	return 0
+}
+
+func (m *TopologyChange) GetKind() TopologyChangeKind {
+	if m != nil {
+		return m.Kind
+	}
+	return ChangeUnspecified
+}
+
+func (m *TopologyChange) GetClass() ShardClass {
+	if m != nil {
+		return m.Class
+	}
+	return ClassUnspecified
+}
+
+func (m *TopologyChange) GetShardId() uint64 {
+	if m != nil {
+		return m.ShardId
+	}
+	return 0
+}
+
+func (m *TopologyChange) GetOtherShardId() uint64 {
+	if m != nil {
+		return m.OtherShardId
+	}
+	return 0
+}
+
+func (m *TopologyChange) GetLoadEmaPpm() uint32 {
+	if m != nil {
+		return m.LoadEmaPpm
+	}
+	return 0
+}
+
+// ClassTopology is the per-class topology state.
+type ClassTopology struct {
+	// class is the shard class.
+	Class ShardClass `protobuf:"varint,1,opt,name=class,proto3,enum=repshard.shard.v1.ShardClass" json:"class,omitempty"`
+	// last_change_height is the height of the class's last split or merge.
+	LastChangeHeight int64 `protobuf:"varint,2,opt,name=last_change_height,json=lastChangeHeight,proto3" json:"last_change_height,omitempty"`
+}
+
+func (m *ClassTopology) Reset()         { *m = ClassTopology{} }
+func (m *ClassTopology) String() string { return proto.CompactTextString(m) }
+func (*ClassTopology) ProtoMessage()    {}
+func (*ClassTopology) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2acafab435e74abe, []int{5}
+}
+func (m *ClassTopology) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ClassTopology) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ClassTopology.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ClassTopology) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ClassTopology.Merge(m, src)
+}
+func (m *ClassTopology) XXX_Size() int {
+	return m.Size()
+}
+func (m *ClassTopology) XXX_DiscardUnknown() {
+	xxx_messageInfo_ClassTopology.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ClassTopology proto.InternalMessageInfo
+
+func (m *ClassTopology) GetClass() ShardClass {
+	if m != nil {
+		return m.Class
+	}
+	return ClassUnspecified
+}
+
+func (m *ClassTopology) GetLastChangeHeight() int64 {
+	if m != nil {
+		return m.LastChangeHeight
+	}
+	return 0
+}
+
+// QueueMove is x/shard's instruction to x/deferral for one block: move up to
+// max queued requests of from_shard_id to to_shard_id, taking every other
+// queue entry in due order when every_other is set (a split), else the first
+// ones (a merge).
+type QueueMove struct {
+	// from_shard_id is the shard whose queue entries move.
+	FromShardId uint64 `protobuf:"varint,1,opt,name=from_shard_id,json=fromShardId,proto3" json:"from_shard_id,omitempty"`
+	// to_shard_id is the ACTIVE shard they move to.
+	ToShardId uint64 `protobuf:"varint,2,opt,name=to_shard_id,json=toShardId,proto3" json:"to_shard_id,omitempty"`
+	// max is the most requests to move in this block.
+	Max uint64 `protobuf:"varint,3,opt,name=max,proto3" json:"max,omitempty"`
+	// every_other takes the 2nd, 4th, … entries of the queue instead of the first ones.
+	EveryOther bool `protobuf:"varint,4,opt,name=every_other,json=everyOther,proto3" json:"every_other,omitempty"`
+}
+
+func (m *QueueMove) Reset()         { *m = QueueMove{} }
+func (m *QueueMove) String() string { return proto.CompactTextString(m) }
+func (*QueueMove) ProtoMessage()    {}
+func (*QueueMove) Descriptor() ([]byte, []int) {
+	return fileDescriptor_2acafab435e74abe, []int{6}
+}
+func (m *QueueMove) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueueMove) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueueMove.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueueMove) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueueMove.Merge(m, src)
+}
+func (m *QueueMove) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueueMove) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueueMove.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueueMove proto.InternalMessageInfo
+
+func (m *QueueMove) GetFromShardId() uint64 {
+	if m != nil {
+		return m.FromShardId
+	}
+	return 0
+}
+
+func (m *QueueMove) GetToShardId() uint64 {
+	if m != nil {
+		return m.ToShardId
+	}
+	return 0
+}
+
+func (m *QueueMove) GetMax() uint64 {
+	if m != nil {
+		return m.Max
+	}
+	return 0
+}
+
+func (m *QueueMove) GetEveryOther() bool {
+	if m != nil {
+		return m.EveryOther
+	}
+	return false
+}
+
 func init() {
 	proto.RegisterEnum("repshard.shard.v1.ShardClass", ShardClass_name, ShardClass_value)
 	proto.RegisterEnum("repshard.shard.v1.ShardStatus", ShardStatus_name, ShardStatus_value)
 	proto.RegisterEnum("repshard.shard.v1.WorkerStatus", WorkerStatus_name, WorkerStatus_value)
+	proto.RegisterEnum("repshard.shard.v1.MigrationKind", MigrationKind_name, MigrationKind_value)
+	proto.RegisterEnum("repshard.shard.v1.TopologyChangeKind", TopologyChangeKind_name, TopologyChangeKind_value)
 	proto.RegisterType((*Shard)(nil), "repshard.shard.v1.Shard")
 	proto.RegisterType((*Worker)(nil), "repshard.shard.v1.Worker")
 	proto.RegisterType((*NetworkTotals)(nil), "repshard.shard.v1.NetworkTotals")
+	proto.RegisterType((*Migration)(nil), "repshard.shard.v1.Migration")
+	proto.RegisterType((*TopologyChange)(nil), "repshard.shard.v1.TopologyChange")
+	proto.RegisterType((*ClassTopology)(nil), "repshard.shard.v1.ClassTopology")
+	proto.RegisterType((*QueueMove)(nil), "repshard.shard.v1.QueueMove")
 }
 
 func init() { proto.RegisterFile("repshard/shard/v1/types.proto", fileDescriptor_2acafab435e74abe) }
 
 var fileDescriptor_2acafab435e74abe = []byte{
-	// 1099 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x96, 0x4f, 0x6f, 0x1a, 0x47,
-	0x18, 0xc6, 0x59, 0x8c, 0xc1, 0x0c, 0x60, 0xe3, 0x89, 0x1d, 0xe3, 0xad, 0xc0, 0x2b, 0x57, 0x55,
-	0x11, 0x72, 0x20, 0x76, 0xaa, 0x36, 0x8a, 0xda, 0x48, 0xfc, 0x4b, 0xbc, 0xaa, 0x83, 0x2d, 0xfe,
-	0xd4, 0x6a, 0x2f, 0xab, 0x61, 0x77, 0x8c, 0x47, 0x81, 0x9d, 0xed, 0xee, 0x60, 0xc7, 0xdf, 0xa0,
-	0xe2, 0xd4, 0x2f, 0xc0, 0xa9, 0xaa, 0xd4, 0x53, 0xd5, 0x43, 0x3f, 0x44, 0x8e, 0x69, 0x4f, 0x3d,
-	0x55, 0x95, 0x7d, 0xe8, 0xa1, 0x1f, 0xa1, 0x97, 0x6a, 0x66, 0x76, 0xf1, 0xe2, 0xd0, 0x28, 0x97,
-	0x15, 0xbc, 0xcf, 0xef, 0x61, 0xde, 0xd9, 0x79, 0x5e, 0x34, 0x20, 0xef, 0x62, 0xc7, 0x3b, 0x47,
-	0xae, 0x55, 0x91, 0xcf, 0x8b, 0xfd, 0x0a, 0xbb, 0x72, 0xb0, 0x57, 0x76, 0x5c, 0xca, 0x28, 0x5c,
-	0x0f, 0xe4, 0xb2, 0x7c, 0x5e, 0xec, 0xab, 0xeb, 0x68, 0x44, 0x6c, 0x5a, 0x11, 0x4f, 0x49, 0xa9,
-	0x05, 0x93, 0x7a, 0x23, 0xea, 0x55, 0xfa, 0xc8, 0xc3, 0x95, 0x8b, 0xfd, 0x3e, 0x66, 0x68, 0xbf,
-	0x62, 0x52, 0x62, 0xfb, 0xfa, 0xb6, 0xd4, 0x0d, 0xf1, 0xad, 0x22, 0xbf, 0xf8, 0xd2, 0xc6, 0x80,
-	0x0e, 0xa8, 0xac, 0xf3, 0x4f, 0xb2, 0xba, 0xfb, 0x6f, 0x0c, 0x2c, 0x77, 0xf8, 0x82, 0x70, 0x13,
-	0x44, 0x89, 0x95, 0x53, 0x34, 0xa5, 0x18, 0xab, 0x2d, 0xff, 0xf4, 0xf7, 0x2f, 0x25, 0xa5, 0x1d,
-	0x25, 0x16, 0x7c, 0x02, 0x96, 0xcd, 0x21, 0xf2, 0xbc, 0x5c, 0x54, 0x53, 0x8a, 0xab, 0x07, 0xf9,
-	0xf2, 0x5b, 0x7d, 0x96, 0x85, 0xbf, 0xce, 0xa1, 0xc0, 0x28, 0x2d, 0xf0, 0x0b, 0x10, 0xf7, 0x18,
-	0x62, 0x63, 0x2f, 0xb7, 0x24, 0xcc, 0x85, 0xff, 0x33, 0x77, 0x04, 0x15, 0xb8, 0x7d, 0x13, 0xdc,
-	0x05, 0x49, 0x07, 0xb9, 0xd8, 0x66, 0x06, 0xb1, 0x72, 0xb1, 0x70, 0x63, 0x2b, 0xb2, 0xae, 0x5b,
-	0x70, 0x0f, 0xac, 0x9a, 0x2e, 0x46, 0x0c, 0x5b, 0xc6, 0x39, 0x26, 0x83, 0x73, 0x96, 0x5b, 0xd6,
-	0x94, 0xe2, 0x52, 0x00, 0x66, 0x7c, 0xf1, 0x50, 0x68, 0xb0, 0x08, 0xd2, 0x97, 0xd4, 0x7d, 0x89,
-	0x5d, 0xc3, 0xa4, 0x63, 0x9b, 0xe5, 0xe2, 0x9a, 0x52, 0xcc, 0x04, 0x6c, 0x4a, 0x4a, 0x75, 0xae,
-	0x88, 0xdf, 0x45, 0x0e, 0x32, 0x09, 0xbb, 0x32, 0xc6, 0x36, 0x61, 0x5e, 0x2e, 0x11, 0x6e, 0x20,
-	0x13, 0x88, 0x3d, 0xae, 0xc1, 0x07, 0x60, 0x8d, 0xd8, 0xc6, 0xd9, 0x90, 0x2f, 0xe2, 0xe3, 0x2b,
-	0x73, 0x38, 0xb1, 0x9f, 0x09, 0x51, 0xe2, 0x45, 0x90, 0xfe, 0x76, 0x8c, 0xc7, 0xd8, 0xf2, 0xd9,
-	0x64, 0x98, 0x4d, 0x49, 0xe9, 0x2e, 0x29, 0x1b, 0x06, 0x0b, 0x48, 0xd9, 0xb0, 0x06, 0x56, 0x86,
-	0x14, 0x59, 0x86, 0xe3, 0x8c, 0x72, 0xa9, 0xf0, 0xb6, 0x12, 0xbc, 0x7c, 0xe2, 0x8c, 0xe0, 0xc7,
-	0x20, 0x2d, 0x08, 0x3c, 0x42, 0x82, 0x4a, 0x87, 0x29, 0xc0, 0xa5, 0xe6, 0x08, 0x71, 0xf0, 0x11,
-	0x80, 0xfd, 0x21, 0x35, 0x5f, 0x7a, 0x06, 0xea, 0xd3, 0x0b, 0x6c, 0x78, 0xce, 0x90, 0xb0, 0x5c,
-	0x26, 0xbc, 0x74, 0x56, 0x02, 0x55, 0xae, 0x77, 0xb8, 0x1c, 0x32, 0xf5, 0xf1, 0x90, 0x5e, 0x1a,
-	0x23, 0xec, 0x0e, 0x70, 0x6e, 0x75, 0x81, 0xa9, 0xc6, 0xf5, 0x17, 0x5c, 0xde, 0xfd, 0x27, 0x06,
-	0xe2, 0xa7, 0xe2, 0xad, 0xc3, 0xcf, 0x40, 0x02, 0x59, 0x96, 0x8b, 0x3d, 0x4f, 0x64, 0x30, 0x59,
-	0xcb, 0xff, 0xfe, 0xeb, 0x83, 0x0d, 0x3f, 0xc1, 0x55, 0xa9, 0x74, 0x98, 0x4b, 0xec, 0x81, 0xbf,
-	0x2d, 0x9f, 0x86, 0x8f, 0x41, 0xac, 0x4f, 0x6d, 0x4b, 0xe4, 0x33, 0x75, 0xb0, 0x5d, 0xf6, 0x2d,
-	0x7c, 0x42, 0xca, 0xfe, 0x84, 0x94, 0xeb, 0x94, 0xd8, 0xb5, 0xe4, 0xeb, 0x3f, 0x77, 0x22, 0xd2,
-	0x2c, 0x1c, 0xf0, 0x29, 0x48, 0x88, 0x9c, 0x62, 0x9e, 0xcf, 0xa5, 0xf7, 0x0e, 0x77, 0x60, 0x5a,
-	0x90, 0x91, 0xd8, 0x3b, 0x32, 0x52, 0x02, 0x19, 0x8f, 0x51, 0x17, 0x0d, 0xb0, 0xd1, 0xbf, 0x62,
-	0xd8, 0x13, 0x41, 0x9d, 0xc1, 0x69, 0x5f, 0xab, 0x71, 0x89, 0x1f, 0xa6, 0x68, 0x80, 0x07, 0x3f,
-	0x1e, 0xc6, 0x12, 0xa2, 0xac, 0x5b, 0x8b, 0x12, 0x97, 0x78, 0x47, 0xe2, 0x3e, 0x04, 0x49, 0x93,
-	0x8e, 0x9c, 0x21, 0x66, 0xd8, 0x9a, 0x8f, 0xe6, 0x6d, 0x1d, 0xe6, 0x41, 0xfc, 0x0c, 0x91, 0x21,
-	0xb6, 0xe6, 0x03, 0xe9, 0x17, 0xe1, 0x0e, 0x48, 0xe0, 0x57, 0x0e, 0x71, 0xb1, 0x35, 0x1f, 0xc3,
-	0xa0, 0x0a, 0x9f, 0xce, 0xc6, 0x3d, 0x25, 0xc6, 0x7d, 0x67, 0xc1, 0xeb, 0x94, 0xa7, 0xbd, 0x78,
-	0xde, 0x1f, 0x82, 0xec, 0xd8, 0xe6, 0x27, 0x43, 0xec, 0x41, 0x30, 0xcd, 0xe9, 0xf0, 0x34, 0xaf,
-	0xcd, 0x64, 0x7f, 0x9e, 0xf7, 0xc0, 0xaa, 0x8b, 0x87, 0x18, 0x79, 0x38, 0xe0, 0x33, 0x73, 0xd3,
-	0xef, 0x8b, 0x92, 0xde, 0xed, 0x81, 0x4c, 0x0b, 0x33, 0x3e, 0xe5, 0x5d, 0xca, 0xd0, 0xd0, 0x83,
-	0x1f, 0xbd, 0x75, 0x80, 0xe2, 0xef, 0xef, 0xee, 0xc9, 0xe5, 0x81, 0x98, 0x0e, 0x1f, 0x89, 0x0a,
-	0x24, 0xc9, 0x2b, 0x42, 0x2e, 0xfd, 0x18, 0x05, 0xe0, 0x36, 0x25, 0x70, 0x1f, 0x6c, 0x75, 0x0e,
-	0xab, 0xed, 0x86, 0x51, 0x3f, 0xaa, 0x76, 0x3a, 0x46, 0xaf, 0xd5, 0x39, 0x69, 0xd6, 0xf5, 0x67,
-	0x7a, 0xb3, 0x91, 0x8d, 0xa8, 0x1b, 0x93, 0xa9, 0x96, 0x15, 0x5c, 0xcf, 0xf6, 0x1c, 0x6c, 0x92,
-	0x33, 0x82, 0x2d, 0xf8, 0x09, 0xd8, 0x0e, 0x5b, 0x0e, 0xf5, 0xe7, 0x87, 0xc6, 0x49, 0x5b, 0x3f,
-	0x6e, 0xeb, 0xdd, 0xaf, 0xb3, 0x8a, 0xba, 0x39, 0x99, 0x6a, 0xeb, 0xc2, 0x74, 0x48, 0x06, 0xe7,
-	0x27, 0x2e, 0xa1, 0x2e, 0x61, 0x57, 0xf0, 0x00, 0xe4, 0xc2, 0xae, 0xa3, 0xe3, 0xd3, 0x5b, 0x53,
-	0x34, 0xb4, 0xd2, 0x11, 0xbd, 0x9c, 0x79, 0x3e, 0x05, 0x6a, 0xd8, 0xd3, 0xa8, 0x76, 0xab, 0x86,
-	0xde, 0xea, 0x36, 0x5b, 0x1d, 0xfd, 0xab, 0x66, 0x76, 0x49, 0xbd, 0x3f, 0x99, 0x6a, 0x50, 0xb8,
-	0x1a, 0x88, 0x21, 0xdd, 0x66, 0xd8, 0xf6, 0xc8, 0x05, 0x86, 0x9f, 0x83, 0x7c, 0xd8, 0x57, 0x3f,
-	0x7e, 0x71, 0xd2, 0xeb, 0x36, 0x43, 0xd6, 0x98, 0xba, 0x3d, 0x99, 0x6a, 0x9b, 0xc2, 0x5a, 0xa7,
-	0x23, 0x67, 0xcc, 0xf0, 0xcc, 0xad, 0xc6, 0xbe, 0xfb, 0xa1, 0x10, 0x29, 0xfd, 0xa6, 0x80, 0x54,
-	0xe8, 0xdf, 0x1e, 0x3e, 0x0e, 0xfa, 0xef, 0x74, 0xab, 0xdd, 0xde, 0xdd, 0x37, 0xa5, 0x4e, 0xa6,
-	0xda, 0xfd, 0x10, 0x1e, 0x7e, 0x5f, 0x45, 0x70, 0x6f, 0xce, 0x59, 0xad, 0x77, 0x79, 0x0f, 0x8a,
-	0xba, 0x36, 0x99, 0x6a, 0x72, 0x8d, 0xaa, 0xc9, 0x78, 0xdf, 0x7b, 0x60, 0x73, 0x8e, 0x6c, 0xb4,
-	0xab, 0x7a, 0x4b, 0x6f, 0x3d, 0xcf, 0x46, 0xd5, 0xf5, 0xc9, 0x54, 0xcb, 0x08, 0xb6, 0xe1, 0x22,
-	0x62, 0x13, 0x7b, 0x00, 0x4b, 0x60, 0x63, 0x8e, 0x6e, 0x37, 0xbb, 0x7a, 0xbb, 0xd9, 0xc8, 0x2e,
-	0xa9, 0xd9, 0xc9, 0x54, 0x4b, 0x0b, 0xb8, 0x8d, 0x19, 0x0f, 0xbb, 0xbf, 0xa7, 0x9f, 0x15, 0x90,
-	0x0e, 0x47, 0x1a, 0x3e, 0x01, 0xdb, 0xa7, 0xc7, 0xed, 0x2f, 0x9b, 0xed, 0xc5, 0xbb, 0xfa, 0x60,
-	0x32, 0xd5, 0xb6, 0xc2, 0x86, 0xf0, 0xb6, 0x4a, 0x60, 0x63, 0xde, 0x3b, 0xdb, 0x97, 0x58, 0x5e,
-	0xda, 0xfc, 0x8d, 0x3d, 0x04, 0x5b, 0x77, 0xd7, 0xa9, 0x1d, 0xb7, 0x1a, 0x72, 0x6b, 0xf7, 0x26,
-	0x53, 0x6d, 0x4d, 0xe2, 0xbd, 0x60, 0x62, 0x64, 0xc3, 0xb5, 0xc6, 0xeb, 0xeb, 0x82, 0xf2, 0xe6,
-	0xba, 0xa0, 0xfc, 0x75, 0x5d, 0x50, 0xbe, 0xbf, 0x29, 0x44, 0xde, 0xdc, 0x14, 0x22, 0x7f, 0xdc,
-	0x14, 0x22, 0xdf, 0x94, 0x06, 0x84, 0x9d, 0x8f, 0xfb, 0x65, 0x93, 0x8e, 0x2a, 0xb3, 0xab, 0xca,
-	0xec, 0xc3, 0x2b, 0xff, 0xd6, 0x22, 0xae, 0x2c, 0xfd, 0xb8, 0xb8, 0x3c, 0x3c, 0xfa, 0x2f, 0x00,
-	0x00, 0xff, 0xff, 0x12, 0x31, 0x99, 0x35, 0xd4, 0x08, 0x00, 0x00,
+	// 1618 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xac, 0x57, 0xcf, 0x6f, 0x22, 0xc9,
+	0x15, 0x76, 0x63, 0x6c, 0x86, 0xc7, 0x0f, 0x33, 0x35, 0xf6, 0x1a, 0xb3, 0x32, 0x6e, 0xb1, 0x9a,
+	0x84, 0x10, 0x0f, 0xac, 0x67, 0xa2, 0x64, 0xb4, 0x9b, 0xac, 0x16, 0x03, 0x6b, 0xb7, 0xc6, 0x06,
+	0x07, 0x70, 0x46, 0x9b, 0x4b, 0xab, 0xa1, 0xcb, 0xd0, 0x1a, 0xe8, 0x62, 0xba, 0x0b, 0x66, 0x7c,
+	0x8b, 0x72, 0x8a, 0x38, 0xe5, 0x90, 0x2b, 0xa7, 0x55, 0xa4, 0x48, 0x91, 0xa2, 0x1c, 0x72, 0xce,
+	0x79, 0x8f, 0x9b, 0x9c, 0x72, 0x8a, 0xa2, 0x99, 0x43, 0x0e, 0xf9, 0x27, 0xa2, 0xfa, 0xd1, 0xd0,
+	0x8d, 0xdb, 0xab, 0xac, 0x94, 0x0b, 0x82, 0xfa, 0xbe, 0xaf, 0xeb, 0xbd, 0x7a, 0xdf, 0x7b, 0x45,
+	0xc3, 0xa1, 0x83, 0x27, 0xee, 0xd0, 0x70, 0xcc, 0x8a, 0xf8, 0x9c, 0x9d, 0x54, 0xe8, 0xed, 0x04,
+	0xbb, 0xe5, 0x89, 0x43, 0x28, 0x41, 0x0f, 0x3d, 0xb8, 0x2c, 0x3e, 0x67, 0x27, 0xb9, 0x87, 0xc6,
+	0xd8, 0xb2, 0x49, 0x85, 0x7f, 0x0a, 0x56, 0x2e, 0xdf, 0x27, 0xee, 0x98, 0xb8, 0x95, 0x9e, 0xe1,
+	0xe2, 0xca, 0xec, 0xa4, 0x87, 0xa9, 0x71, 0x52, 0xe9, 0x13, 0xcb, 0x96, 0xf8, 0x81, 0xc0, 0x75,
+	0xfe, 0xab, 0x22, 0x7e, 0x48, 0x68, 0x77, 0x40, 0x06, 0x44, 0xac, 0xb3, 0x6f, 0x62, 0xb5, 0xf0,
+	0xd5, 0x16, 0x6c, 0x75, 0xd8, 0x86, 0x68, 0x0f, 0x22, 0x96, 0x99, 0x55, 0x54, 0xa5, 0x18, 0x3d,
+	0xdd, 0xfa, 0xc3, 0xbf, 0xff, 0x5c, 0x52, 0xda, 0x11, 0xcb, 0x44, 0x9f, 0xc0, 0x56, 0x7f, 0x64,
+	0xb8, 0x6e, 0x36, 0xa2, 0x2a, 0xc5, 0xf4, 0xd3, 0xc3, 0xf2, 0x9d, 0x38, 0xcb, 0x5c, 0x5f, 0x63,
+	0x24, 0x4f, 0x28, 0x24, 0xe8, 0x67, 0xb0, 0xed, 0x52, 0x83, 0x4e, 0xdd, 0xec, 0x26, 0x17, 0xe7,
+	0xef, 0x13, 0x77, 0x38, 0xcb, 0x53, 0x4b, 0x11, 0x2a, 0x40, 0x7c, 0x62, 0x38, 0xd8, 0xa6, 0xba,
+	0x65, 0x66, 0xa3, 0xfe, 0xc0, 0x1e, 0x88, 0x75, 0xcd, 0x44, 0xc7, 0x90, 0xee, 0x3b, 0xd8, 0xa0,
+	0xd8, 0xd4, 0x87, 0xd8, 0x1a, 0x0c, 0x69, 0x76, 0x4b, 0x55, 0x8a, 0x9b, 0x1e, 0x31, 0x25, 0xc1,
+	0x73, 0x8e, 0xa1, 0x22, 0x24, 0xdf, 0x10, 0xe7, 0x15, 0x76, 0xf4, 0x3e, 0x99, 0xda, 0x34, 0xbb,
+	0xad, 0x2a, 0xc5, 0x94, 0xc7, 0x4d, 0x08, 0xa8, 0xc6, 0x10, 0xfe, 0x5c, 0x63, 0x62, 0xf4, 0x2d,
+	0x7a, 0xab, 0x4f, 0x6d, 0x8b, 0xba, 0xd9, 0x98, 0x3f, 0x80, 0x94, 0x07, 0x5e, 0x33, 0x0c, 0x3d,
+	0x81, 0x1d, 0xcb, 0xd6, 0x6f, 0x46, 0x6c, 0x13, 0x49, 0x7f, 0x10, 0xa0, 0x5b, 0xf6, 0x17, 0x1c,
+	0x14, 0xf4, 0x22, 0x24, 0x5f, 0x4f, 0xf1, 0x14, 0x9b, 0x92, 0x1b, 0xf7, 0x73, 0x13, 0x02, 0x5a,
+	0x67, 0x8a, 0x80, 0x21, 0x84, 0x29, 0x02, 0x56, 0xe1, 0xc1, 0x88, 0x18, 0xa6, 0x3e, 0x99, 0x8c,
+	0xb3, 0x09, 0x7f, 0x5a, 0x31, 0xb6, 0x7c, 0x35, 0x19, 0xa3, 0xef, 0x43, 0x92, 0x33, 0xf0, 0xd8,
+	0xe0, 0xac, 0xa4, 0x9f, 0x05, 0x0c, 0x6a, 0x8c, 0x0d, 0x46, 0x7c, 0x06, 0xa8, 0x37, 0x22, 0xfd,
+	0x57, 0xae, 0x6e, 0xf4, 0xc8, 0x0c, 0xeb, 0xee, 0x64, 0x64, 0xd1, 0x6c, 0xca, 0xbf, 0x75, 0x46,
+	0x10, 0xaa, 0x0c, 0xef, 0x30, 0xd8, 0x27, 0xea, 0xe1, 0x11, 0x79, 0xa3, 0x8f, 0xb1, 0x33, 0xc0,
+	0xd9, 0x74, 0x88, 0xe8, 0x94, 0xe1, 0x97, 0x0c, 0x46, 0xdf, 0x83, 0x04, 0xe7, 0x99, 0xba, 0x65,
+	0x53, 0x92, 0xdd, 0xf1, 0xb3, 0x41, 0x20, 0x9a, 0x4d, 0x49, 0xe1, 0x3f, 0x51, 0xd8, 0x7e, 0xc9,
+	0xab, 0x83, 0x7e, 0x02, 0x31, 0xc3, 0x34, 0x1d, 0xec, 0xba, 0xdc, 0xab, 0xf1, 0xd3, 0xc3, 0xbf,
+	0xff, 0xe5, 0xc9, 0xae, 0x74, 0x7a, 0x55, 0x20, 0x1d, 0xea, 0x58, 0xf6, 0x40, 0xa6, 0x2f, 0xd9,
+	0xe8, 0x39, 0x44, 0x7b, 0xc4, 0x36, 0xb9, 0x8f, 0x13, 0x4f, 0x0f, 0xca, 0x52, 0xc2, 0x3a, 0xa9,
+	0x2c, 0x3b, 0xa9, 0x5c, 0x23, 0x96, 0x7d, 0x1a, 0xff, 0xfa, 0x9f, 0x47, 0x1b, 0x42, 0xcc, 0x15,
+	0xe8, 0x33, 0x88, 0x71, 0x3f, 0x63, 0xe6, 0xe3, 0xcd, 0xff, 0xb9, 0x09, 0x3c, 0x51, 0x88, 0x97,
+	0xa2, 0xdf, 0xe2, 0xa5, 0x12, 0xa4, 0x5c, 0x4a, 0x1c, 0x63, 0x80, 0xf5, 0xde, 0x2d, 0xc5, 0x2e,
+	0x37, 0xf4, 0x92, 0x9c, 0x94, 0xd8, 0x29, 0x83, 0x58, 0xd1, 0x79, 0x00, 0xac, 0x41, 0xb6, 0xfd,
+	0xb4, 0x18, 0x5f, 0xd6, 0xcc, 0x30, 0x67, 0xc6, 0xbe, 0xc5, 0x99, 0x1f, 0x41, 0xbc, 0x4f, 0xc6,
+	0x93, 0x11, 0xa6, 0xd8, 0x0c, 0x5a, 0x78, 0xb5, 0x8e, 0x0e, 0x61, 0xfb, 0xc6, 0xb0, 0x46, 0xd8,
+	0x0c, 0x1a, 0x57, 0x2e, 0xa2, 0x23, 0x88, 0xe1, 0xb7, 0x13, 0xcb, 0xc1, 0x66, 0xd0, 0xae, 0xde,
+	0x2a, 0xfa, 0x6c, 0x39, 0x16, 0x12, 0x7c, 0x2c, 0x1c, 0x85, 0x1c, 0xa7, 0xa8, 0x76, 0xf8, 0x5c,
+	0xf8, 0x18, 0x32, 0x53, 0x9b, 0x55, 0xc6, 0xb2, 0x07, 0x5e, 0xd7, 0x27, 0xfd, 0x5d, 0xbf, 0xb3,
+	0x84, 0x65, 0xdf, 0x1f, 0x43, 0xda, 0xc1, 0x23, 0x6c, 0xb8, 0xd8, 0xe3, 0xa7, 0x02, 0x53, 0x42,
+	0x82, 0x82, 0x5d, 0xb8, 0x86, 0x54, 0x13, 0x53, 0x36, 0x0d, 0xba, 0x84, 0x1a, 0x23, 0x17, 0x3d,
+	0xbe, 0x53, 0x40, 0x3e, 0x26, 0xd7, 0x2b, 0x77, 0x08, 0xbc, 0x8b, 0x24, 0x25, 0xc2, 0x29, 0x71,
+	0xb6, 0xc2, 0xe1, 0xc2, 0xef, 0xa2, 0x10, 0xbf, 0xb4, 0x06, 0x8e, 0x41, 0x2d, 0x62, 0xa3, 0x1f,
+	0x40, 0xea, 0xc6, 0x21, 0x63, 0x7d, 0x59, 0xbf, 0xc0, 0xe4, 0x4d, 0x30, 0xac, 0x23, 0x6b, 0xf8,
+	0x18, 0x12, 0x94, 0xac, 0x88, 0x91, 0x40, 0x59, 0x28, 0xf1, 0x68, 0x9f, 0x42, 0xf4, 0x95, 0x65,
+	0x9b, 0x72, 0xd6, 0xaa, 0x21, 0x87, 0xba, 0xdc, 0xfd, 0x85, 0x65, 0x9b, 0xde, 0x13, 0xb8, 0x68,
+	0x35, 0xe6, 0xa3, 0xdf, 0x7d, 0xcc, 0x1f, 0x43, 0xda, 0xa5, 0x86, 0x73, 0xef, 0x0c, 0x96, 0xa0,
+	0xac, 0xc5, 0x13, 0xd8, 0x11, 0x83, 0xd6, 0xd5, 0x29, 0xd1, 0xc7, 0x64, 0x86, 0x83, 0xd6, 0x4d,
+	0x49, 0xb4, 0x4b, 0x2e, 0xc9, 0x0c, 0xb3, 0x76, 0xf0, 0xe8, 0x8c, 0x6b, 0x06, 0xed, 0x2b, 0xc7,
+	0xb9, 0xcb, 0xa8, 0x26, 0xaa, 0x40, 0xc6, 0xc1, 0xaf, 0xa7, 0xd8, 0xa5, 0xab, 0x67, 0x07, 0x4c,
+	0x9c, 0xf6, 0x60, 0xf9, 0x70, 0xee, 0x0b, 0x29, 0x10, 0x4f, 0x0f, 0x38, 0x3a, 0xe5, 0x81, 0xe2,
+	0xf1, 0x45, 0x48, 0xf6, 0x0c, 0xda, 0x1f, 0x7a, 0x59, 0x82, 0x3f, 0xcb, 0x04, 0x87, 0x64, 0x8e,
+	0x25, 0x48, 0x09, 0xa6, 0x0c, 0x8f, 0x1b, 0x7d, 0x15, 0x34, 0xc7, 0x84, 0xc3, 0xdd, 0xc2, 0x5f,
+	0x23, 0x90, 0xee, 0x92, 0x09, 0x19, 0x91, 0xc1, 0x6d, 0x6d, 0x68, 0xd8, 0x03, 0x8c, 0xf6, 0x61,
+	0xd3, 0xc5, 0xaf, 0x83, 0x8e, 0x60, 0x2b, 0xac, 0xf3, 0xe4, 0xde, 0x11, 0xff, 0xde, 0x72, 0x11,
+	0x7d, 0x1e, 0x70, 0xc0, 0xe3, 0x90, 0x1a, 0x06, 0x37, 0xfa, 0xff, 0xda, 0xc0, 0x3f, 0x8c, 0xb6,
+	0x42, 0x87, 0xd1, 0x0f, 0x21, 0x4d, 0xe8, 0x10, 0x3b, 0x7a, 0xf8, 0xd0, 0x4a, 0x72, 0xd0, 0xb3,
+	0xf3, 0xfa, 0x75, 0x15, 0xbb, 0xe7, 0xba, 0x2a, 0xfc, 0x4a, 0x81, 0x14, 0x8f, 0xc7, 0x4b, 0x6e,
+	0x95, 0x85, 0xf2, 0xdd, 0xb3, 0x78, 0x06, 0x68, 0x64, 0xb8, 0x54, 0xef, 0xf3, 0x13, 0xd2, 0xc3,
+	0x8e, 0x3b, 0xc3, 0x08, 0xe2, 0x04, 0xe5, 0xc4, 0xf8, 0xb5, 0x02, 0xf1, 0x9f, 0xb3, 0xcb, 0x98,
+	0xbb, 0xaa, 0x10, 0xda, 0xda, 0xc1, 0x9e, 0xce, 0x87, 0xf4, 0xb4, 0xbf, 0x99, 0x33, 0xb0, 0x39,
+	0x36, 0xde, 0xf2, 0x4a, 0x46, 0xdb, 0xec, 0x2b, 0x3a, 0x82, 0x04, 0x9e, 0x61, 0xe7, 0x56, 0xe7,
+	0xa7, 0xc4, 0x0b, 0xf4, 0xa0, 0x0d, 0x7c, 0xa9, 0xc5, 0x56, 0x4a, 0xbf, 0x8f, 0x00, 0xac, 0xd2,
+	0x42, 0x27, 0xb0, 0xdf, 0x39, 0xaf, 0xb6, 0xeb, 0x7a, 0xed, 0xa2, 0xda, 0xe9, 0xe8, 0xd7, 0xcd,
+	0xce, 0x55, 0xa3, 0xa6, 0x7d, 0xa1, 0x35, 0xea, 0x99, 0x8d, 0xdc, 0xee, 0x7c, 0xa1, 0x66, 0x38,
+	0xef, 0xda, 0x76, 0x27, 0xb8, 0x6f, 0xdd, 0x58, 0xd8, 0x44, 0x3f, 0x82, 0x03, 0xbf, 0xe4, 0x5c,
+	0x3b, 0x3b, 0xd7, 0xaf, 0xda, 0x5a, 0xab, 0xad, 0x75, 0xbf, 0xcc, 0x28, 0xb9, 0xbd, 0xf9, 0x42,
+	0x7d, 0xc8, 0x45, 0xe7, 0xd6, 0x60, 0x78, 0xe5, 0x58, 0xc4, 0xb1, 0xe8, 0x2d, 0x7a, 0x0a, 0x59,
+	0xbf, 0xea, 0xa2, 0xf5, 0x72, 0x25, 0x8a, 0xf8, 0x76, 0xba, 0x20, 0x6f, 0x96, 0x9a, 0x1f, 0x43,
+	0xce, 0xaf, 0xa9, 0x57, 0xbb, 0x55, 0x5d, 0x6b, 0x76, 0x1b, 0xcd, 0x8e, 0xf6, 0x8b, 0x46, 0x66,
+	0x33, 0xf7, 0xc1, 0x7c, 0xa1, 0x22, 0xae, 0xaa, 0x1b, 0xd4, 0xd0, 0x6c, 0x8a, 0x6d, 0xd7, 0x9a,
+	0x61, 0xf4, 0x53, 0x38, 0xf4, 0xeb, 0x6a, 0xad, 0xcb, 0xab, 0xeb, 0x6e, 0xc3, 0x27, 0x8d, 0xe6,
+	0x0e, 0xe6, 0x0b, 0x75, 0x8f, 0x4b, 0x6b, 0x64, 0x3c, 0x99, 0x52, 0xbc, 0x54, 0xe7, 0xa2, 0xbf,
+	0xf9, 0x2a, 0xbf, 0x51, 0xfa, 0x9b, 0x02, 0x09, 0xdf, 0xbf, 0x4e, 0xf4, 0xdc, 0x8b, 0xbf, 0xd3,
+	0xad, 0x76, 0xaf, 0xd7, 0x4f, 0x2a, 0x37, 0x5f, 0xa8, 0x1f, 0xf8, 0xe8, 0xfe, 0xf3, 0x2a, 0xc2,
+	0xa3, 0x80, 0xb2, 0x5a, 0xeb, 0xb2, 0x18, 0x94, 0xdc, 0xce, 0x7c, 0xa1, 0x8a, 0x3d, 0xaa, 0x7d,
+	0x6a, 0xf1, 0x41, 0xb3, 0x17, 0x60, 0xd6, 0xdb, 0x55, 0xad, 0xa9, 0x35, 0xcf, 0x32, 0x91, 0xdc,
+	0xc3, 0xf9, 0x42, 0x4d, 0x71, 0x6e, 0xdd, 0x31, 0x2c, 0xdb, 0xb2, 0x07, 0xa8, 0x04, 0xbb, 0x01,
+	0x76, 0xbb, 0xd1, 0xd5, 0xda, 0x8d, 0x7a, 0x66, 0x33, 0x97, 0x99, 0x2f, 0xd4, 0x24, 0x27, 0xb7,
+	0x31, 0x65, 0x97, 0xa9, 0xcc, 0xe9, 0x4f, 0x0a, 0x24, 0xfd, 0x57, 0x26, 0xfa, 0x04, 0x0e, 0x5e,
+	0xb6, 0xda, 0x2f, 0x1a, 0xed, 0xf0, 0xac, 0x3e, 0x9c, 0x2f, 0xd4, 0x7d, 0xbf, 0xc0, 0x9f, 0x56,
+	0x09, 0x76, 0x83, 0xda, 0x65, 0x5e, 0x7c, 0x7b, 0x21, 0x93, 0x89, 0x7d, 0x0c, 0xfb, 0xeb, 0xfb,
+	0x9c, 0xb6, 0x9a, 0x75, 0x91, 0xda, 0xa3, 0xf9, 0x42, 0xdd, 0x11, 0xf4, 0x6b, 0xef, 0x46, 0x96,
+	0x01, 0xff, 0x51, 0x81, 0x54, 0xe0, 0x3a, 0x42, 0xcf, 0x21, 0x77, 0xa9, 0x9d, 0xb5, 0xab, 0x5d,
+	0xad, 0xd5, 0xd4, 0x5f, 0x68, 0xcd, 0xfa, 0x5a, 0xc8, 0xd9, 0xf9, 0x42, 0xdd, 0x5d, 0x4a, 0xfc,
+	0xf1, 0x1e, 0xc3, 0xee, 0x9a, 0xb2, 0x73, 0x75, 0xa1, 0x75, 0x33, 0x4a, 0x0e, 0xcd, 0x17, 0x6a,
+	0x7a, 0xa9, 0x11, 0x7f, 0x54, 0xef, 0xb2, 0x2f, 0x1b, 0xed, 0xb3, 0x46, 0x26, 0xb2, 0xc6, 0xe6,
+	0xff, 0x50, 0xbd, 0xe3, 0x8d, 0x00, 0xba, 0x3b, 0x3a, 0xd1, 0xa7, 0xa0, 0x76, 0x5b, 0x57, 0xad,
+	0x8b, 0xd6, 0xd9, 0x97, 0x7a, 0xed, 0xbc, 0xda, 0x3c, 0x6b, 0x84, 0x05, 0x2e, 0xda, 0x86, 0xab,
+	0xfc, 0x51, 0x57, 0x20, 0x17, 0x2a, 0xf6, 0x62, 0xe7, 0x1e, 0x12, 0x32, 0x11, 0xf8, 0x7d, 0x02,
+	0x2f, 0x7c, 0x9f, 0x40, 0xfc, 0xbb, 0x3e, 0x81, 0x0f, 0x43, 0x05, 0xc2, 0x4e, 0x9e, 0x9b, 0x84,
+	0x42, 0xd8, 0x09, 0x7d, 0x0e, 0x1f, 0x85, 0xef, 0xb1, 0x3c, 0xb1, 0x7a, 0xab, 0xc9, 0xba, 0x6c,
+	0x7f, 0xbe, 0x50, 0x1f, 0xc9, 0xcd, 0xbc, 0x13, 0xab, 0x13, 0x5b, 0x1e, 0xd8, 0x69, 0xfd, 0xeb,
+	0x77, 0x79, 0xe5, 0x9b, 0x77, 0x79, 0xe5, 0x5f, 0xef, 0xf2, 0xca, 0x6f, 0xdf, 0xe7, 0x37, 0xbe,
+	0x79, 0x9f, 0xdf, 0xf8, 0xc7, 0xfb, 0xfc, 0xc6, 0x2f, 0x4b, 0x03, 0x8b, 0x0e, 0xa7, 0xbd, 0x72,
+	0x9f, 0x8c, 0x2b, 0xcb, 0x37, 0xe2, 0xe5, 0x97, 0xb7, 0xf2, 0xe5, 0x98, 0xbf, 0x19, 0xf7, 0xb6,
+	0xf9, 0x3b, 0xea, 0xb3, 0xff, 0x06, 0x00, 0x00, 0xff, 0xff, 0xf2, 0x4c, 0x8c, 0x20, 0x3b, 0x0f,
+	0x00, 0x00,
 }
 
 func (m *Shard) Marshal() (dAtA []byte, err error) {
@@ -616,6 +1112,11 @@ func (m *Shard) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if m.MergedInto != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.MergedInto))
+		i--
+		dAtA[i] = 0x78
+	}
 	if m.BlocksBelowMerge != 0 {
 		i = encodeVarintTypes(dAtA, i, uint64(m.BlocksBelowMerge))
 		i--
@@ -830,6 +1331,223 @@ func (m *NetworkTotals) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *Migration) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Migration) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Migration) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.BatchWorkers != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.BatchWorkers))
+		i--
+		dAtA[i] = 0x58
+	}
+	if m.BatchHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.BatchHeight))
+		i--
+		dAtA[i] = 0x50
+	}
+	if m.RequestsMoved != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RequestsMoved))
+		i--
+		dAtA[i] = 0x48
+	}
+	if m.RequestsToMove != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.RequestsToMove))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.WorkersMoved != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.WorkersMoved))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.WorkersToMove != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.WorkersToMove))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.StartedHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.StartedHeight))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Class != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Class))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Kind != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.ToShardId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ToShardId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.FromShardId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.FromShardId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *TopologyChange) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *TopologyChange) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *TopologyChange) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.LoadEmaPpm != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LoadEmaPpm))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.OtherShardId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.OtherShardId))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.ShardId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ShardId))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Class != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Class))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Kind != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Kind))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Height != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Height))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Seq != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Seq))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *ClassTopology) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ClassTopology) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ClassTopology) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.LastChangeHeight != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.LastChangeHeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.Class != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Class))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueueMove) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueueMove) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueueMove) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.EveryOther {
+		i--
+		if m.EveryOther {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Max != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.Max))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.ToShardId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.ToShardId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.FromShardId != 0 {
+		i = encodeVarintTypes(dAtA, i, uint64(m.FromShardId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTypes(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTypes(v)
 	base := offset
@@ -888,6 +1606,9 @@ func (m *Shard) Size() (n int) {
 	}
 	if m.BlocksBelowMerge != 0 {
 		n += 1 + sovTypes(uint64(m.BlocksBelowMerge))
+	}
+	if m.MergedInto != 0 {
+		n += 1 + sovTypes(uint64(m.MergedInto))
 	}
 	return n
 }
@@ -955,6 +1676,114 @@ func (m *NetworkTotals) Size() (n int) {
 	}
 	if m.LoadUnits != 0 {
 		n += 1 + sovTypes(uint64(m.LoadUnits))
+	}
+	return n
+}
+
+func (m *Migration) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.FromShardId != 0 {
+		n += 1 + sovTypes(uint64(m.FromShardId))
+	}
+	if m.ToShardId != 0 {
+		n += 1 + sovTypes(uint64(m.ToShardId))
+	}
+	if m.Kind != 0 {
+		n += 1 + sovTypes(uint64(m.Kind))
+	}
+	if m.Class != 0 {
+		n += 1 + sovTypes(uint64(m.Class))
+	}
+	if m.StartedHeight != 0 {
+		n += 1 + sovTypes(uint64(m.StartedHeight))
+	}
+	if m.WorkersToMove != 0 {
+		n += 1 + sovTypes(uint64(m.WorkersToMove))
+	}
+	if m.WorkersMoved != 0 {
+		n += 1 + sovTypes(uint64(m.WorkersMoved))
+	}
+	if m.RequestsToMove != 0 {
+		n += 1 + sovTypes(uint64(m.RequestsToMove))
+	}
+	if m.RequestsMoved != 0 {
+		n += 1 + sovTypes(uint64(m.RequestsMoved))
+	}
+	if m.BatchHeight != 0 {
+		n += 1 + sovTypes(uint64(m.BatchHeight))
+	}
+	if m.BatchWorkers != 0 {
+		n += 1 + sovTypes(uint64(m.BatchWorkers))
+	}
+	return n
+}
+
+func (m *TopologyChange) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Seq != 0 {
+		n += 1 + sovTypes(uint64(m.Seq))
+	}
+	if m.Height != 0 {
+		n += 1 + sovTypes(uint64(m.Height))
+	}
+	if m.Kind != 0 {
+		n += 1 + sovTypes(uint64(m.Kind))
+	}
+	if m.Class != 0 {
+		n += 1 + sovTypes(uint64(m.Class))
+	}
+	if m.ShardId != 0 {
+		n += 1 + sovTypes(uint64(m.ShardId))
+	}
+	if m.OtherShardId != 0 {
+		n += 1 + sovTypes(uint64(m.OtherShardId))
+	}
+	if m.LoadEmaPpm != 0 {
+		n += 1 + sovTypes(uint64(m.LoadEmaPpm))
+	}
+	return n
+}
+
+func (m *ClassTopology) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Class != 0 {
+		n += 1 + sovTypes(uint64(m.Class))
+	}
+	if m.LastChangeHeight != 0 {
+		n += 1 + sovTypes(uint64(m.LastChangeHeight))
+	}
+	return n
+}
+
+func (m *QueueMove) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.FromShardId != 0 {
+		n += 1 + sovTypes(uint64(m.FromShardId))
+	}
+	if m.ToShardId != 0 {
+		n += 1 + sovTypes(uint64(m.ToShardId))
+	}
+	if m.Max != 0 {
+		n += 1 + sovTypes(uint64(m.Max))
+	}
+	if m.EveryOther {
+		n += 2
 	}
 	return n
 }
@@ -1256,6 +2085,25 @@ func (m *Shard) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.BlocksBelowMerge |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 15:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MergedInto", wireType)
+			}
+			m.MergedInto = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.MergedInto |= uint64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}
@@ -1722,6 +2570,663 @@ func (m *NetworkTotals) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Migration) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Migration: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Migration: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FromShardId", wireType)
+			}
+			m.FromShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FromShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToShardId", wireType)
+			}
+			m.ToShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ToShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= MigrationKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Class", wireType)
+			}
+			m.Class = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Class |= ShardClass(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field StartedHeight", wireType)
+			}
+			m.StartedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.StartedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WorkersToMove", wireType)
+			}
+			m.WorkersToMove = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.WorkersToMove |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WorkersMoved", wireType)
+			}
+			m.WorkersMoved = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.WorkersMoved |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestsToMove", wireType)
+			}
+			m.RequestsToMove = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestsToMove |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestsMoved", wireType)
+			}
+			m.RequestsMoved = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestsMoved |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BatchHeight", wireType)
+			}
+			m.BatchHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BatchHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field BatchWorkers", wireType)
+			}
+			m.BatchWorkers = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.BatchWorkers |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *TopologyChange) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: TopologyChange: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: TopologyChange: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Seq", wireType)
+			}
+			m.Seq = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Seq |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Height", wireType)
+			}
+			m.Height = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Height |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Kind", wireType)
+			}
+			m.Kind = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Kind |= TopologyChangeKind(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Class", wireType)
+			}
+			m.Class = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Class |= ShardClass(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ShardId", wireType)
+			}
+			m.ShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field OtherShardId", wireType)
+			}
+			m.OtherShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.OtherShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LoadEmaPpm", wireType)
+			}
+			m.LoadEmaPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LoadEmaPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ClassTopology) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ClassTopology: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ClassTopology: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Class", wireType)
+			}
+			m.Class = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Class |= ShardClass(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LastChangeHeight", wireType)
+			}
+			m.LastChangeHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LastChangeHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTypes(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTypes
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueueMove) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTypes
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueueMove: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueueMove: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FromShardId", wireType)
+			}
+			m.FromShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FromShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ToShardId", wireType)
+			}
+			m.ToShardId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ToShardId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Max", wireType)
+			}
+			m.Max = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Max |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field EveryOther", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTypes
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.EveryOther = bool(v != 0)
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTypes(dAtA[iNdEx:])
