@@ -492,7 +492,8 @@ func (k Keeper) stepMigration(ctx sdk.Context, m types.Migration, budget uint64)
 }
 
 // workersToMove lists up to limit workers to move next: for a split the
-// highest addresses still in the parent (the upper half in address order),
+// highest addresses of ACTIVE workers still in the parent (the upper half in
+// address order),
 // for a merge the lowest addresses left in the draining shard.
 func (k Keeper) workersToMove(ctx context.Context, m types.Migration, limit uint64) ([]sdk.AccAddress, error) {
 	if limit == 0 {
@@ -509,11 +510,26 @@ func (k Keeper) workersToMove(ctx context.Context, m types.Migration, limit uint
 		return nil, err
 	}
 	defer iter.Close()
+	// A split hands capacity to the new shard, so it takes only ACTIVE
+	// workers: an UNBONDING one stays with the parent until its bond is
+	// released. The scan past them is bounded (scanLimit); what it does not
+	// reach this block it reaches in a later one, as its slot frees.
+	scanLimit := 4*limit + 16
 	var addrs []sdk.AccAddress
-	for ; iter.Valid() && uint64(len(addrs)) < limit; iter.Next() {
+	for scanned := uint64(0); iter.Valid() && uint64(len(addrs)) < limit && scanned < scanLimit; iter.Next() {
+		scanned++
 		key, err := iter.Key()
 		if err != nil {
 			return nil, err
+		}
+		if m.Kind == types.MigrationSplit {
+			w, err := k.getWorker(ctx, key.K2())
+			if err != nil {
+				return nil, err
+			}
+			if w.Status != types.WorkerActive {
+				continue
+			}
 		}
 		addrs = append(addrs, key.K2())
 	}
