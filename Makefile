@@ -25,7 +25,8 @@ TEST_TIMEOUT ?= 10m
 LOCALNET_NODES ?= 4
 
 .PHONY: all help build install test lint tools proto-gen proto-check demo \
-        localnet-start localnet-stop clean bench bench-gas bench-endblock bench-rewards test-e2e
+        localnet-start localnet-stop clean bench bench-gas bench-endblock bench-rewards test-e2e \
+        test-sim-short test-sim-long test-fuzz bench-load bench-state
 .PHONY: loadwave bench-scheduler
 
 all: build
@@ -44,6 +45,11 @@ help:
 	@echo "make localnet-stop   stop the localnet"
 	@echo "make bench-gas       gas of MsgSubmitRequest vs bank MsgSend, and of the EndBlock drain (docs/BENCHMARKS.md)"
 	@echo "make bench-endblock  EndBlock assigning 1,000 requests with 10^3 vs 10^6 queued (slow: fills IAVL)"
+	@echo "make test-sim-short  app simulation: invariants every block, determinism, import/export (CI, a few minutes)"
+	@echo "make test-sim-long   the same simulation, longer and with more seeds (by hand)"
+	@echo "make test-fuzz       each Go fuzz target for FUZZTIME=$(FUZZTIME)"
+	@echo "make bench-state     state bytes per request record: open, finished, after pruning"
+	@echo "make bench-load      single-node load test: bank MsgSend vs MsgSubmitRequest (by hand, minutes)"
 	@echo "make bench-rewards   reward settlement: 10 vs 10,000 epochs elapsed, 10 vs 10,000 workers"
 	@echo "make loadwave        drive the full app through a 10x traffic wave; writes docs/loadwave.csv and docs/loadwave.png"
 	@echo "make bench-scheduler due-height queue vs FIFO vs strict priority on a 2x-overload trace (docs/BENCHMARKS.md)"
@@ -67,6 +73,31 @@ test:
 	go test -timeout $(TEST_TIMEOUT) ./...
 	cd tools && go test ./detcheck/
 
+# The app simulation (app/sim_test.go, build tag sims; SDK simsx runner):
+# random valid and invalid msgs of every module, DESIGN.md's invariants after
+# every block, app-hash determinism (3 seeds), export/import and simulation
+# after import. The flags are the SDK's plus -SimSeeds and -SimRuns.
+SIM_TESTS = TestFullAppSimulation|TestAppStateDeterminism|TestAppImportExport|TestAppSimulationAfterImport
+
+test-sim-short:
+	go test -tags sims ./app/ -run '$(SIM_TESTS)' -count=1 -timeout 30m \
+	  -NumBlocks=50 -BlockSize=50 -SimSeeds=3 -SimRuns=3
+
+test-sim-long:
+	go test -tags sims ./app/ -run '$(SIM_TESTS)' -count=1 -timeout 4h -v \
+	  -NumBlocks=400 -BlockSize=100 -SimSeeds=5 -SimRuns=3
+
+# Go native fuzzing: each target runs FUZZTIME from its committed seed corpus
+# (testdata/fuzz/<target>). go test -fuzz takes one target per run.
+FUZZTIME ?= 10s
+FUZZ_TARGETS = ./app:FuzzMsgServer ./app:FuzzTxDecode
+
+test-fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "go test $$pkg -run '^$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME)"; \
+	  go test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 # End-to-end tests (testutil/e2e, build tag e2e): they build repshardd
 # themselves and run a 4-validator localnet with 2 worker daemons on loopback
 # ports from E2E_PORT_BASE (default 44657, clear of the default localnet and
@@ -81,6 +112,10 @@ GO_FILES = $(shell find . \( -path ./.git -o -path ./build -o -path ./.proto-dep
 
 # Figures for docs/BENCHMARKS.md; each prints the numbers it measured.
 bench: bench-gas bench-endblock
+
+# State bytes of a request record while open, finished, and after pruning.
+bench-state:
+	go test ./app/ -run 'TestStateBytesPerRequest' -count=1 -v
 
 bench-gas:
 	go test ./app/ -run 'TestSubmitRequestGasVersusBankSend|TestDrainGasMatchesTheCharge' -count=1 -v
@@ -175,3 +210,13 @@ localnet-stop:
 
 clean:
 	rm -rf $(BUILDDIR) .proto-deps
+
+###############################################################################
+###                              Load benchmark                             ###
+###############################################################################
+
+# A single-node chain loaded by cmd/repshard-load (pre-signed txs, CometBFT
+# broadcast_tx_sync at fixed offered rates): bank MsgSend, then
+# MsgSubmitRequest, then a mix; LOAD_RATES, LOAD_DURATION, LOAD_ACCOUNTS.
+bench-load:
+	scripts/bench-load.sh

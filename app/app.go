@@ -320,10 +320,10 @@ func New(
 	}
 	reflectionv1.RegisterReflectionServiceServer(app.GRPCQueryRouter(), reflectionSvc)
 
-	// Simulation: the standard modules now; the repshard modules join as they
-	// gain simulation operations.
+	// Simulation (app/sim_test.go): every module with simulation hooks, the
+	// four repshard modules included; genesis accounts without vesting.
 	app.sm = module.NewSimulationManagerFromAppModules(app.ModuleManager.Modules, map[string]module.AppModuleSimulation{
-		authtypes.ModuleName: auth.NewAppModule(appCodec, app.AccountKeeper, authsims.RandomGenesisAccounts, nil),
+		authtypes.ModuleName: auth.NewAppModule(appCodec, app.AccountKeeper, simGenesisAccounts, nil),
 	})
 	app.sm.RegisterStoreDecoders()
 

@@ -1,0 +1,527 @@
+// Command repshard-load is the load generator of `make bench-load`: it signs
+// transactions with many accounts ahead of time and broadcasts them to a
+// node over CometBFT RPC (broadcast_tx_sync) at a fixed offered rate, then
+// measures which were included and how long after sending, from the blocks.
+//
+//	repshard-load genesis -genesis FILE -accounts N   fund the load accounts in a genesis
+//	repshard-load run -node URL -rates 25,50,100 ...  run the phases, print and write the figures
+//
+// Accounts are derived from a fixed secret per index, so `genesis` and `run`
+// agree on them without a keyring. Account 0 registers as a worker with a
+// large capacity so submissions are assigned (or queued) as on a real chain.
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"cosmossdk.io/log"
+	sdkmath "cosmossdk.io/math"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	dbm "github.com/cosmos/cosmos-db"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	clienttx "github.com/cosmos/cosmos-sdk/client/tx"
+	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
+	authsigning "github.com/cosmos/cosmos-sdk/x/auth/signing"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+
+	"github.com/repshard/repshard/app"
+	"github.com/repshard/repshard/internal/chaincfg"
+	deferraltypes "github.com/repshard/repshard/x/deferral/types"
+	shardtypes "github.com/repshard/repshard/x/shard/types"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: repshard-load genesis|run [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "genesis":
+		err = cmdGenesis(os.Args[2:])
+	case "run":
+		err = cmdRun(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "repshard-load:", err)
+		os.Exit(1)
+	}
+}
+
+type account struct {
+	key  *secp256k1.PrivKey
+	addr sdk.AccAddress
+	num  uint64
+	seq  uint64
+}
+
+func loadAccount(i int) *account {
+	key := secp256k1.GenPrivKeyFromSecret([]byte("repshard-load-account-" + strconv.Itoa(i)))
+	return &account{key: key, addr: sdk.AccAddress(key.PubKey().Address())}
+}
+
+// cmdGenesis adds the load accounts, funded, to a genesis file and lifts the
+// per-requester open-request limit (the worker never completes: requests
+// stay open for the whole run).
+func cmdGenesis(args []string) error {
+	fs := flag.NewFlagSet("genesis", flag.ExitOnError)
+	path := fs.String("genesis", "", "genesis.json to edit")
+	n := fs.Int("accounts", 200, "load accounts")
+	amount := fs.String("amount", "1000000000000", "urep per account")
+	_ = fs.Parse(args)
+	bz, err := os.ReadFile(*path)
+	if err != nil {
+		return err
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(bz, &doc); err != nil {
+		return err
+	}
+	var state map[string]json.RawMessage
+	if err := json.Unmarshal(doc["app_state"], &state); err != nil {
+		return err
+	}
+	a := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, false, noOpts{})
+	cdc := a.AppCodec()
+
+	var auth authtypes.GenesisState
+	cdc.MustUnmarshalJSON(state[authtypes.ModuleName], &auth)
+	var bank banktypes.GenesisState
+	cdc.MustUnmarshalJSON(state[banktypes.ModuleName], &bank)
+	amt, ok := sdkmath.NewIntFromString(*amount)
+	if !ok {
+		return fmt.Errorf("bad amount %q", *amount)
+	}
+	coins := sdk.NewCoins(sdk.NewCoin(chaincfg.BondDenom, amt))
+	accs, err := authtypes.UnpackAccounts(auth.Accounts)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < *n; i++ {
+		acc := loadAccount(i)
+		accs = append(accs, authtypes.NewBaseAccount(acc.addr, nil, uint64(len(accs)), 0))
+		bank.Balances = append(bank.Balances, banktypes.Balance{Address: acc.addr.String(), Coins: coins})
+		bank.Supply = bank.Supply.Add(coins...)
+	}
+	if auth.Accounts, err = authtypes.PackAccounts(authtypes.SanitizeGenesisAccounts(accs)); err != nil {
+		return err
+	}
+	bank.Balances = banktypes.SanitizeGenesisBalances(bank.Balances)
+	state[authtypes.ModuleName] = cdc.MustMarshalJSON(&auth)
+	state[banktypes.ModuleName] = cdc.MustMarshalJSON(&bank)
+
+	var deferral deferraltypes.GenesisState
+	cdc.MustUnmarshalJSON(state[deferraltypes.ModuleName], &deferral)
+	deferral.Params.MaxOpenRequestsPerRequester = math.MaxUint32
+	state[deferraltypes.ModuleName] = cdc.MustMarshalJSON(&deferral)
+
+	if doc["app_state"], err = json.Marshal(state); err != nil {
+		return err
+	}
+	out, err := json.MarshalIndent(doc, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(*path, out, 0o600)
+}
+
+type noOpts struct{}
+
+func (noOpts) Get(string) any { return nil }
+
+// loader holds what the run needs: the node, the tx config, the accounts.
+type loader struct {
+	rpc      *rpchttp.HTTP
+	txCfg    client.TxConfig
+	chainID  string
+	accounts []*account
+	params   deferraltypes.Params
+}
+
+func (l *loader) sign(acc *account, gas uint64, msg sdk.Msg) ([]byte, error) {
+	b := l.txCfg.NewTxBuilder()
+	if err := b.SetMsgs(msg); err != nil {
+		return nil, err
+	}
+	b.SetGasLimit(gas)
+	b.SetFeeAmount(sdk.NewCoins(sdk.NewInt64Coin(chaincfg.BondDenom, int64(gas/100))))
+	if err := b.SetSignatures(signing.SignatureV2{PubKey: acc.key.PubKey(),
+		Data: &signing.SingleSignatureData{SignMode: signing.SignMode_SIGN_MODE_DIRECT}, Sequence: acc.seq}); err != nil {
+		return nil, err
+	}
+	sig, err := clienttx.SignWithPrivKey(context.Background(), signing.SignMode_SIGN_MODE_DIRECT,
+		authsigning.SignerData{ChainID: l.chainID, AccountNumber: acc.num, Sequence: acc.seq,
+			PubKey: acc.key.PubKey(), Address: acc.addr.String()}, b, acc.key, l.txCfg, acc.seq)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.SetSignatures(sig); err != nil {
+		return nil, err
+	}
+	acc.seq++
+	return l.txCfg.TxEncoder()(b.GetTx())
+}
+
+func (l *loader) queryAccount(ctx context.Context, acc *account) error {
+	req := &authtypes.QueryAccountRequest{Address: acc.addr.String()}
+	bz, err := req.Marshal()
+	if err != nil {
+		return err
+	}
+	res, err := l.rpc.ABCIQuery(ctx, "/cosmos.auth.v1beta1.Query/Account", bz)
+	if err != nil {
+		return err
+	}
+	if res.Response.Code != 0 {
+		return fmt.Errorf("account %s: %s", acc.addr, res.Response.Log)
+	}
+	var out authtypes.QueryAccountResponse
+	if err := out.Unmarshal(res.Response.Value); err != nil {
+		return err
+	}
+	var base authtypes.BaseAccount
+	if err := base.Unmarshal(out.Account.Value); err != nil {
+		return err
+	}
+	acc.num, acc.seq = base.AccountNumber, base.Sequence
+	return nil
+}
+
+// kinds of load
+const (
+	kindSend   = "send"
+	kindSubmit = "submit"
+	kindMix    = "mix"
+)
+
+func (l *loader) msgFor(kind string, i int, from *account) (sdk.Msg, uint64) {
+	if kind == kindMix {
+		kind = kindSend
+		if i%2 == 1 {
+			kind = kindSubmit
+		}
+	}
+	if kind == kindSend {
+		to := l.accounts[1+(i*7)%(len(l.accounts)-1)]
+		return banktypes.NewMsgSend(from.addr, to.addr, sdk.NewCoins(sdk.NewInt64Coin(chaincfg.BondDenom, 1))), 150_000
+	}
+	sum := sha256.Sum256([]byte(strconv.Itoa(i)))
+	fee := l.params.PricePerComputeUnit
+	return &deferraltypes.MsgSubmitRequest{
+		Requester: from.addr.String(), Class: shardtypes.ClassHighPriority, Urgency: deferraltypes.UrgencyNormal,
+		ComputeUnits: 1, PayloadHash: sum[:], PayloadUri: "ipfs://load", MaxFee: fee,
+	}, 300_000
+}
+
+type sent struct {
+	at      time.Time
+	checkOK bool
+}
+
+// phaseResult is what one phase (one kind of tx at one offered rate) measured.
+type phaseResult struct {
+	Kind        string  `json:"kind"`
+	OfferedTPS  float64 `json:"offered_tps"`
+	Seconds     float64 `json:"seconds"`
+	Sent        int     `json:"sent"`
+	CheckTxOK   int     `json:"checktx_ok"`
+	Included    int     `json:"included_ok"`
+	IncludedTPS float64 `json:"included_tps"`
+	P50Ms       float64 `json:"p50_inclusion_ms"`
+	P99Ms       float64 `json:"p99_inclusion_ms"`
+	Blocks      int     `json:"blocks"`
+}
+
+func percentile(sorted []time.Duration, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	i = max(0, min(i, len(sorted)-1))
+	return float64(sorted[i].Microseconds()) / 1000
+}
+
+func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.Duration, senders int) (phaseResult, error) {
+	n := int(rate * dur.Seconds())
+	load := l.accounts[1:]
+	txs := make([][]byte, n)
+	owner := make([]int, n)
+	for i := range txs {
+		a := i % len(load)
+		msg, gas := l.msgFor(kind, i, load[a])
+		bz, err := l.sign(load[a], gas, msg)
+		if err != nil {
+			return phaseResult{}, err
+		}
+		txs[i], owner[i] = bz, a
+	}
+	startHeight, err := l.height(ctx)
+	if err != nil {
+		return phaseResult{}, err
+	}
+	var mu sync.Mutex
+	sentAt := make(map[[32]byte]*sent, n)
+	// Each sender goroutine owns a fixed set of accounts, so one account's
+	// txs reach the node in sequence order.
+	queues := make([]chan int, senders)
+	var wg sync.WaitGroup
+	for s := range queues {
+		queues[s] = make(chan int, n)
+		wg.Add(1)
+		go func(q chan int) {
+			defer wg.Done()
+			for i := range q {
+				h := sha256.Sum256(txs[i])
+				rec := &sent{at: time.Now()}
+				mu.Lock()
+				sentAt[h] = rec
+				mu.Unlock()
+				res, err := l.rpc.BroadcastTxSync(ctx, txs[i])
+				ok := err == nil && res.Code == 0
+				mu.Lock()
+				rec.checkOK = ok
+				mu.Unlock()
+			}
+		}(queues[s])
+	}
+	// Blocks are watched while the load runs and until the mempool drains.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	incl := make(map[[32]byte]time.Time)
+	blocks := 0
+	watchDone := make(chan error, 1)
+	go func() { watchDone <- l.watch(watchCtx, startHeight, &mu, sentAt, incl, &blocks) }()
+
+	interval := time.Duration(float64(time.Second) / rate)
+	begin := time.Now()
+	for i := 0; i < n; i++ {
+		if d := time.Until(begin.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d)
+		}
+		queues[owner[i]%senders] <- i
+	}
+	for _, q := range queues {
+		close(q)
+	}
+	wg.Wait()
+	elapsed := time.Since(begin)
+	// Let the node include what is in its mempool (at most 30 s).
+	for wait := 0; wait < 60; wait++ {
+		mu.Lock()
+		pending := 0
+		for h, s := range sentAt {
+			if _, ok := incl[h]; s.checkOK && !ok {
+				pending++
+			}
+		}
+		mu.Unlock()
+		if pending == 0 {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	stopWatch()
+	if err := <-watchDone; err != nil && !errors.Is(err, context.Canceled) {
+		return phaseResult{}, err
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	res := phaseResult{Kind: kind, OfferedTPS: rate, Seconds: elapsed.Seconds(), Sent: n, Blocks: blocks}
+	lat := make([]time.Duration, 0, len(incl))
+	var last time.Time
+	for h, s := range sentAt {
+		if s.checkOK {
+			res.CheckTxOK++
+		}
+		if seen, ok := incl[h]; ok {
+			lat = append(lat, seen.Sub(s.at))
+			if seen.After(last) {
+				last = seen
+			}
+		}
+	}
+	slices.Sort(lat)
+	res.Included = len(lat)
+	// Sustained throughput: included txs over the time from the first send
+	// to the block that included the last of them (≥ the phase length).
+	res.IncludedTPS = float64(res.Included) / max(last.Sub(begin).Seconds(), dur.Seconds())
+	res.P50Ms, res.P99Ms = percentile(lat, 0.50), percentile(lat, 0.99)
+	return res, nil
+}
+
+func (l *loader) height(ctx context.Context) (int64, error) {
+	st, err := l.rpc.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return st.SyncInfo.LatestBlockHeight, nil
+}
+
+// watch polls for new blocks; a tx counts as included (with latency = the
+// time its block was seen − the time it was sent) when its result code is 0.
+func (l *loader) watch(ctx context.Context, from int64, mu *sync.Mutex, sentAt map[[32]byte]*sent,
+	incl map[[32]byte]time.Time, blocks *int,
+) error {
+	next := from + 1
+	for {
+		h, err := l.height(ctx)
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		for ; next <= h; next++ {
+			hh := next
+			blk, err := l.rpc.Block(ctx, &hh)
+			if err != nil {
+				break // not stored yet: retry at the next poll
+			}
+			seen := time.Now()
+			results, err := l.rpc.BlockResults(ctx, &hh)
+			if err != nil {
+				break
+			}
+			mu.Lock()
+			*blocks++
+			for i, tx := range blk.Block.Txs {
+				key := sha256.Sum256(tx)
+				if _, ok := sentAt[key]; ok && i < len(results.TxsResults) && results.TxsResults[i].Code == 0 {
+					incl[key] = seen
+				}
+			}
+			mu.Unlock()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func cmdRun(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	node := fs.String("node", "tcp://127.0.0.1:17657", "CometBFT RPC address")
+	chainID := fs.String("chain-id", "repshard-load-1", "chain id")
+	n := fs.Int("accounts", 200, "load accounts (as given to genesis)")
+	ratesFlag := fs.String("rates", "25,50,100,200", "offered rates to step through, tx/s")
+	dur := fs.Duration("duration", 60*time.Second, "length of each phase")
+	senders := fs.Int("senders", 16, "concurrent broadcasting connections")
+	out := fs.String("out", "", "write the results as JSON here")
+	_ = fs.Parse(args)
+
+	a := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, false, noOpts{})
+	rpc, err := rpchttp.New(*node, "/websocket")
+	if err != nil {
+		return err
+	}
+	l := &loader{rpc: rpc, txCfg: a.TxConfig(), chainID: *chainID}
+	ctx := context.Background()
+	for i := 0; i < *n; i++ {
+		acc := loadAccount(i)
+		if err := l.queryAccount(ctx, acc); err != nil {
+			return err
+		}
+		l.accounts = append(l.accounts, acc)
+	}
+	l.params = deferraltypes.DefaultParams()
+	if res, err := rpc.ABCIQuery(ctx, "/repshard.deferral.v1.Query/Params", nil); err == nil && res.Response.Code == 0 {
+		var p deferraltypes.QueryParamsResponse
+		if err := p.Unmarshal(res.Response.Value); err == nil {
+			l.params = p.Params
+		}
+	}
+	// Account 0 is the worker, with room for every request of the run.
+	worker := l.accounts[0]
+	var shardParams shardtypes.QueryParamsResponse
+	res, err := rpc.ABCIQuery(ctx, "/repshard.shard.v1.Query/Params", nil)
+	if err != nil || res.Response.Code != 0 {
+		return fmt.Errorf("shard params: %v %v", err, res)
+	}
+	if err := shardParams.Unmarshal(res.Response.Value); err != nil {
+		return err
+	}
+	reg, err := l.sign(worker, 300_000, &shardtypes.MsgRegisterWorker{Worker: worker.addr.String(),
+		Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority}, CapacityUnits: 1 << 40, Bond: shardParams.Params.MinWorkerBond})
+	if err != nil {
+		return err
+	}
+	if r, err := rpc.BroadcastTxCommit(ctx, reg); err != nil || r.CheckTx.Code != 0 || r.TxResult.Code != 0 {
+		return fmt.Errorf("register worker: %v %+v", err, r)
+	}
+	fmt.Printf("worker %s registered (capacity 2^40 units)\n", worker.addr)
+
+	var rates []float64
+	for _, s := range strings.Split(*ratesFlag, ",") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || r <= 0 {
+			return fmt.Errorf("bad rate %q", s)
+		}
+		rates = append(rates, r)
+	}
+	var results []phaseResult
+	fmt.Printf("%-7s %8s %6s %8s %8s %9s %9s %9s %6s\n", "kind", "offered", "sent", "checktx", "incl", "incl/s", "p50 ms", "p99 ms", "blocks")
+	for _, rate := range rates {
+		for _, kind := range []string{kindSend, kindSubmit, kindMix} {
+			r, err := l.phase(ctx, kind, rate, *dur, *senders)
+			if err != nil {
+				return err
+			}
+			results = append(results, r)
+			fmt.Printf("%-7s %8.0f %6d %8d %8d %9.1f %9.0f %9.0f %6d\n", r.Kind, r.OfferedTPS, r.Sent, r.CheckTxOK, r.Included, r.IncludedTPS, r.P50Ms, r.P99Ms, r.Blocks)
+			// A failed CheckTx leaves the account's sequence behind: resync.
+			for _, acc := range l.accounts {
+				if err := l.queryAccount(ctx, acc); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	// The ratio of included tx/s, request over send, at each offered rate;
+	// "below saturation" when the node included ≥ 95% of the offered sends.
+	type ratio struct {
+		OfferedTPS       float64 `json:"offered_tps"`
+		SubmitOverSend   float64 `json:"submit_over_send"`
+		MixOverSend      float64 `json:"mix_over_send"`
+		BelowSaturation  bool    `json:"below_saturation"`
+		SendIncludedTPS  float64 `json:"send_included_tps"`
+		SubmitIncludedTP float64 `json:"submit_included_tps"`
+	}
+	var ratios []ratio
+	for i := 0; i+2 < len(results); i += 3 {
+		send, submit, mix := results[i], results[i+1], results[i+2]
+		r := ratio{OfferedTPS: send.OfferedTPS, BelowSaturation: send.IncludedTPS >= 0.95*send.OfferedTPS,
+			SendIncludedTPS: send.IncludedTPS, SubmitIncludedTP: submit.IncludedTPS}
+		if send.IncludedTPS > 0 {
+			r.SubmitOverSend = submit.IncludedTPS / send.IncludedTPS
+			r.MixOverSend = mix.IncludedTPS / send.IncludedTPS
+		}
+		ratios = append(ratios, r)
+		fmt.Printf("offered %4.0f tx/s: request/send %.2f, mix/send %.2f, below saturation: %v\n",
+			r.OfferedTPS, r.SubmitOverSend, r.MixOverSend, r.BelowSaturation)
+	}
+	if *out != "" {
+		bz, err := json.MarshalIndent(map[string]any{"phases": results, "ratios": ratios}, "", "  ")
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(*out, bz, 0o644)
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# make bench-load: a single-node chain under load from a real signing client.
+#
+# Starts a one-validator chain from a fresh home (ports 17656/17657/17090/
+# 17317, clear of the localnet's 26656+100i, the demo's 36656+ and the e2e
+# tests' 44656..47000; LOAD_*_PORT override them), funds
+# LOAD_ACCOUNTS accounts in genesis, and runs cmd/repshard-load: account 0
+# registers as a worker with a large capacity, then at each offered rate of
+# LOAD_RATES the others broadcast (broadcast_tx_sync) bank MsgSend for
+# LOAD_DURATION, then MsgSubmitRequest, then a 50/50 mix, all pre-signed.
+# It prints included tx/s and p50/p99 inclusion latency per phase and the
+# request/send ratio per rate, and writes them to build/bench-load.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RPC_PORT=${LOAD_RPC_PORT:-17657}
+P2P_PORT=${LOAD_P2P_PORT:-17656}
+GRPC_PORT=${LOAD_GRPC_PORT:-17090}
+API_PORT=${LOAD_API_PORT:-17317}
+RATES=${LOAD_RATES:-50,100,200,400}
+DURATION=${LOAD_DURATION:-60s}
+ACCOUNTS=${LOAD_ACCOUNTS:-200}
+OUT=${LOAD_OUT:-$PWD/build/bench-load.json}
+CHAIN_ID=repshard-load-1
+DENOM=urep
+NODE=tcp://127.0.0.1:$RPC_PORT
+
+make --no-print-directory build
+go build -o build/repshard-load ./cmd/repshard-load
+BIN=$PWD/build/repshardd
+LOADGEN=$PWD/build/repshard-load
+
+HOME_DIR=$(mktemp -d "${TMPDIR:-/tmp}/repshard-load.XXXXXX")
+LOG=$HOME_DIR/node.log
+NODE_PID=
+cleanup() {
+  local rc=$?
+  if [ -n "$NODE_PID" ] && kill -0 "$NODE_PID" 2>/dev/null; then
+    kill "$NODE_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$NODE_PID" 2>/dev/null || true
+    wait "$NODE_PID" 2>/dev/null || true
+  fi
+  if [ "$rc" -ne 0 ] && [ -f "$LOG" ]; then tail -n 30 "$LOG" >&2 || true; fi
+  rm -rf "$HOME_DIR"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+rsd() { "$BIN" --home "$HOME_DIR" "$@"; }
+rsd init load-node --chain-id "$CHAIN_ID" >/dev/null 2>&1
+rsd keys add val --keyring-backend test >/dev/null 2>&1
+rsd genesis add-genesis-account val "1000000000000$DENOM" --keyring-backend test
+rsd genesis gentx val "100000000$DENOM" --chain-id "$CHAIN_ID" --keyring-backend test >/dev/null 2>&1
+rsd genesis collect-gentxs >/dev/null 2>&1
+"$LOADGEN" genesis -genesis "$HOME_DIR/config/genesis.json" -accounts "$ACCOUNTS"
+rsd genesis validate >/dev/null
+sed -i -E "s/^minimum-gas-prices = .*/minimum-gas-prices = \"0.001$DENOM\"/" "$HOME_DIR/config/app.toml"
+sed -i -E 's/^timeout_commit = .*/timeout_commit = "1s"/' "$HOME_DIR/config/config.toml"
+sed -i -E 's/^size = 5000$/size = 50000/' "$HOME_DIR/config/config.toml"
+
+"$BIN" start --home "$HOME_DIR" --rpc.laddr "$NODE" --p2p.laddr "tcp://127.0.0.1:$P2P_PORT" \
+  --grpc.address "127.0.0.1:$GRPC_PORT" --api.address "tcp://127.0.0.1:$API_PORT" \
+  --rpc.pprof_laddr "" --log_level error --log_no_color >"$LOG" 2>&1 &
+NODE_PID=$!
+for _ in $(seq 1 60); do
+  kill -0 "$NODE_PID" 2>/dev/null || { echo "node exited during start-up" >&2; exit 1; }
+  h=$(curl -s "http://127.0.0.1:$RPC_PORT/status" | grep -oE '"latest_block_height":"[0-9]+"' | grep -oE '[0-9]+' || true)
+  [ "${h:-0}" -ge 2 ] && break
+  sleep 1
+done
+[ "${h:-0}" -ge 2 ] || { echo "chain did not start" >&2; exit 1; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)"
+echo "rates $RATES tx/s, $DURATION per phase, $ACCOUNTS accounts, timeout_commit 1s"
+"$LOADGEN" run -node "$NODE" -chain-id "$CHAIN_ID" -accounts "$ACCOUNTS" -rates "$RATES" -duration "$DURATION" -out "$OUT"
+echo "results: $OUT"

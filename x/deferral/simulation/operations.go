@@ -1,0 +1,429 @@
+package simulation
+
+import (
+	"context"
+	"crypto/sha256"
+
+	"cosmossdk.io/collections"
+	sdkmath "cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/testutil/simsx"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+
+	"github.com/repshard/repshard/testutil/simsutil"
+	"github.com/repshard/repshard/x/deferral/keeper"
+	"github.com/repshard/repshard/x/deferral/types"
+	reputationtypes "github.com/repshard/repshard/x/reputation/types"
+	shardtypes "github.com/repshard/repshard/x/shard/types"
+)
+
+// WeightedOperations registers x/deferral's operations. Adding one is a
+// factory below plus one line here; the weight can be overridden from the sim
+// params file by its key.
+func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper.Keeper) {
+	reg.Add(weights.Get("msg_submit_request", 100), MsgSubmitRequestFactory(k))
+	reg.Add(weights.Get("msg_submit_request_invalid", 10), MsgSubmitRequestInvalidFactory(k))
+	reg.Add(weights.Get("msg_complete_request", 50), MsgCompleteRequestFactory(k))
+	reg.Add(weights.Get("msg_complete_request_invalid", 5), MsgCompleteRequestInvalidFactory(k))
+	reg.Add(weights.Get("msg_fail_request", 12), MsgFailRequestFactory(k))
+	reg.Add(weights.Get("msg_fail_request_invalid", 5), MsgFailRequestInvalidFactory(k))
+	reg.Add(weights.Get("msg_cancel_request", 10), MsgCancelRequestFactory(k))
+	reg.Add(weights.Get("msg_cancel_request_invalid", 5), MsgCancelRequestInvalidFactory(k))
+	reg.Add(weights.Get("msg_submit_review", 15), MsgSubmitReviewFactory(k))
+	reg.Add(weights.Get("msg_submit_review_invalid", 5), MsgSubmitReviewInvalidFactory(k))
+	reg.Add(weights.Get("msg_update_params_unauthorized", 2), MsgUpdateParamsUnauthorizedFactory())
+}
+
+// finishedRequests returns requests a worker completed or failed that are
+// not pruned yet (from the finished index, latest first).
+func finishedRequests(ctx context.Context, k keeper.Keeper) []types.Request {
+	var out []types.Request
+	rng := new(collections.Range[collections.Pair[uint64, uint64]]).Descending()
+	_ = k.Finished.Walk(ctx, rng, func(key collections.Pair[uint64, uint64]) (bool, error) {
+		req, err := k.Requests.Get(ctx, key.K2())
+		if err == nil && (req.Status == types.StatusCompleted || req.Status == types.StatusFailed) && req.Worker != req.Requester {
+			out = append(out, req)
+		}
+		return len(out) >= scanLimit, nil
+	})
+	return out
+}
+
+// MsgSubmitReviewFactory (x/reputation's msg, registered here where the
+// finished requests are) rates the requester of a request the signing worker
+// completed or failed. The request may have been reviewed already, or the
+// worker's bond released since: both are refused, as they must be.
+func MsgSubmitReviewFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *reputationtypes.MsgSubmitReview, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		req, ok := simsutil.Pick(r, finishedRequests(ctx, k))
+		if !ok {
+			reporter.Skip("no finished request")
+			return nil, nil, nil
+		}
+		worker := testData.GetAccount(reporter, req.Worker)
+		msg := &reputationtypes.MsgSubmitReview{Reviewer: req.Worker, RequestId: req.Id, Rating: uint32(1 + r.Intn(5))}
+		return []simsx.SimAccount{worker}, msg, simsutil.ExpectSuccessOr(reputationtypes.ErrDuplicateReview, reputationtypes.ErrNoBond)
+	})
+}
+
+// MsgSubmitReviewInvalidFactory sends a review x/reputation must refuse: a
+// rating outside 1..5, a reviewer that did not process the request, a
+// request not finished, or an unknown request.
+func MsgSubmitReviewInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *reputationtypes.MsgSubmitReview, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		switch r.Intn(4) {
+		case 0:
+			if req, ok := simsutil.Pick(r, finishedRequests(ctx, k)); ok {
+				worker := testData.GetAccount(reporter, req.Worker)
+				rating := []uint32{0, 6, 100}[r.Intn(3)]
+				return []simsx.SimAccount{worker}, &reputationtypes.MsgSubmitReview{Reviewer: req.Worker, RequestId: req.Id, Rating: rating},
+					simsutil.ExpectError(reputationtypes.ErrInvalidRating)
+			}
+		case 1:
+			if req, ok := simsutil.Pick(r, finishedRequests(ctx, k)); ok {
+				other := testData.AnyAccount(reporter, simsx.ExcludeAddresses(req.Worker, req.Requester))
+				return []simsx.SimAccount{other}, &reputationtypes.MsgSubmitReview{Reviewer: other.AddressBech32, RequestId: req.Id, Rating: 3},
+					simsutil.ExpectError(reputationtypes.ErrNotParty)
+			}
+		case 2:
+			reqs := requestsFrom(ctx, k, r, func(req types.Request) bool {
+				return req.Status == types.StatusQueued || req.Status == types.StatusAssigned
+			})
+			if req, ok := simsutil.Pick(r, reqs); ok {
+				acc := testData.AnyAccount(reporter)
+				return []simsx.SimAccount{acc}, &reputationtypes.MsgSubmitReview{Reviewer: acc.AddressBech32, RequestId: req.Id, Rating: 3},
+					simsutil.ExpectError(reputationtypes.ErrRequestNotFinished)
+			}
+		}
+		next, _ := k.RequestSeq.Peek(ctx)
+		acc := testData.AnyAccount(reporter)
+		return []simsx.SimAccount{acc}, &reputationtypes.MsgSubmitReview{Reviewer: acc.AddressBech32, RequestId: next + uint64(r.Intn(1_000)), Rating: 3},
+			simsutil.ExpectError(reputationtypes.ErrRequestNotFound)
+	})
+}
+
+// ProposalMsgs registers the governance proposals (x/gov submits each with
+// a 25th of its weight) of x/deferral.
+func ProposalMsgs(weights simsx.WeightSource, reg simsx.Registry) {
+	reg.Add(weights.Get("msg_update_params", 100), MsgUpdateParamsFactory())
+}
+
+// scanLimit bounds how many index entries one operation reads.
+const scanLimit = 64
+
+// requestsFrom returns up to scanLimit requests with id ≥ a random start
+// (wrapping to the first id) that keep says to keep.
+func requestsFrom(ctx context.Context, k keeper.Keeper, r *simsx.XRand, keep func(types.Request) bool) []types.Request {
+	next, err := k.RequestSeq.Peek(ctx)
+	if err != nil || next <= 1 {
+		return nil
+	}
+	start := 1 + uint64(r.Int63n(int64(next-1)))
+	var out []types.Request
+	walk := func(rng *collections.Range[uint64]) {
+		seen := 0
+		_ = k.Requests.Walk(ctx, rng, func(_ uint64, req types.Request) (bool, error) {
+			seen++
+			if keep(req) {
+				out = append(out, req)
+			}
+			return seen >= scanLimit, nil
+		})
+	}
+	walk(new(collections.Range[uint64]).StartInclusive(start))
+	if len(out) == 0 {
+		walk(new(collections.Range[uint64]).EndExclusive(start))
+	}
+	return out
+}
+
+// assignedRequests returns ASSIGNED requests whose deadline has not passed
+// (from the deadline index, earliest deadline first).
+func assignedRequests(ctx context.Context, k keeper.Keeper) []types.Request {
+	height := uint64(sdk.UnwrapSDKContext(ctx).BlockHeight())
+	var out []types.Request
+	rng := new(collections.Range[collections.Pair[uint64, uint64]]).StartInclusive(collections.Join(height, uint64(0)))
+	_ = k.Deadlines.Walk(ctx, rng, func(key collections.Pair[uint64, uint64]) (bool, error) {
+		if req, err := k.Requests.Get(ctx, key.K2()); err == nil && req.Status == types.StatusAssigned {
+			out = append(out, req)
+		}
+		return len(out) >= scanLimit, nil
+	})
+	return out
+}
+
+func randomPayload(r *simsx.XRand, params types.Params, msg *types.MsgSubmitRequest) {
+	if r.Intn(2) == 0 {
+		n := 1 + r.Intn(int(min(params.MaxInlinePayloadBytes, 512)))
+		msg.Payload = make([]byte, n)
+		_, _ = r.Read(msg.Payload)
+		if r.Intn(2) == 0 {
+			sum := sha256.Sum256(msg.Payload)
+			msg.PayloadHash = sum[:]
+		}
+		return
+	}
+	sum := sha256.Sum256([]byte(r.StringN(16)))
+	msg.PayloadHash = sum[:]
+	msg.PayloadUri = "ipfs://" + r.StringN(20)
+	msg.DataBytes = uint64(r.Int63n(1 << 30))
+}
+
+func validSubmission(r *simsx.XRand, params types.Params, requester string) *types.MsgSubmitRequest {
+	msg := &types.MsgSubmitRequest{
+		Requester:    requester,
+		Class:        shardtypes.AllClasses[r.Intn(len(shardtypes.AllClasses))],
+		Urgency:      types.Urgency(1 + r.Intn(4)),
+		ComputeUnits: 1 + uint64(r.Int63n(int64(min(params.MaxComputeUnits, 200)))),
+	}
+	randomPayload(r, params, msg)
+	fee := params.PricePerComputeUnit.Amount.Mul(sdkmath.NewIntFromUint64(msg.ComputeUnits))
+	msg.MaxFee = sdk.NewCoin(params.PricePerComputeUnit.Denom, fee.Add(sdkmath.NewInt(r.Int63n(1_000))))
+	return msg
+}
+
+// MsgSubmitRequestFactory submits a valid request from an account under its
+// open-request limit that can pay the fee; it is assigned at once or queued.
+func MsgSubmitRequestFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgSubmitRequest, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		params, err := k.Params.Get(ctx)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil, nil
+		}
+		acc := testData.AnyAccount(reporter, simsx.SimAccountFilterFn(func(a simsx.SimAccount) bool {
+			open, err := k.OpenRequests.Get(ctx, a.Address)
+			return err != nil || open < uint64(params.MaxOpenRequestsPerRequester)
+		}))
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := validSubmission(r, params, acc.AddressBech32)
+		fee := sdk.NewCoin(msg.MaxFee.Denom, params.PricePerComputeUnit.Amount.Mul(sdkmath.NewIntFromUint64(msg.ComputeUnits)))
+		if !acc.LiquidBalance().BlockAmount(fee) {
+			reporter.Skip("balance below the fee")
+			return nil, nil, nil
+		}
+		return []simsx.SimAccount{acc}, msg, nil
+	})
+}
+
+// MsgSubmitRequestInvalidFactory submits a request the msg server must
+// refuse: no or too many compute units, a max fee below the price, no
+// payload, a payload over the inline limit, an unknown class or urgency.
+func MsgSubmitRequestInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgSubmitRequest, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		params, err := k.Params.Get(ctx)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil, nil
+		}
+		acc := testData.AnyAccount(reporter)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := validSubmission(r, params, acc.AddressBech32)
+		var expect simsx.SimDeliveryResultHandler
+		switch r.Intn(6) {
+		case 0:
+			msg.ComputeUnits = 0
+			expect = simsutil.ExpectError(types.ErrInvalidUnits)
+		case 1:
+			msg.ComputeUnits = params.MaxComputeUnits + 1 + uint64(r.Intn(1_000))
+			expect = simsutil.ExpectError(types.ErrInvalidUnits)
+		case 2:
+			fee := params.PricePerComputeUnit.Amount.Mul(sdkmath.NewIntFromUint64(msg.ComputeUnits))
+			msg.MaxFee = sdk.NewCoin(msg.MaxFee.Denom, fee.SubRaw(1))
+			expect = simsutil.ExpectError(types.ErrMaxFeeTooLow)
+		case 3:
+			msg.Payload, msg.PayloadHash = nil, nil
+			expect = simsutil.ExpectError(types.ErrInvalidPayload)
+		case 4:
+			msg.Payload = make([]byte, params.MaxInlinePayloadBytes+1)
+			msg.PayloadHash, msg.DataBytes = nil, 0
+			expect = simsutil.ExpectError(types.ErrPayloadTooLarge)
+		default:
+			if r.Intn(2) == 0 {
+				msg.Class = shardtypes.ShardClass(5 + r.Intn(100))
+				expect = simsutil.ExpectError(types.ErrInvalidClass)
+			} else {
+				msg.Urgency = types.UrgencyUnspecified
+				expect = simsutil.ExpectError(types.ErrInvalidUrgency)
+			}
+		}
+		return []simsx.SimAccount{acc}, msg, expect
+	})
+}
+
+// MsgCompleteRequestFactory completes an ASSIGNED request before its
+// deadline, signed by its worker.
+func MsgCompleteRequestFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCompleteRequest, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		req, ok := simsutil.Pick(r, assignedRequests(ctx, k))
+		if !ok {
+			reporter.Skip("no assigned request")
+			return nil, nil, nil
+		}
+		worker := testData.GetAccount(reporter, req.Worker)
+		sum := sha256.Sum256([]byte(r.StringN(32)))
+		return []simsx.SimAccount{worker}, &types.MsgCompleteRequest{Worker: req.Worker, RequestId: req.Id, ResultHash: sum[:]}, nil
+	})
+}
+
+// MsgCompleteRequestInvalidFactory completes a request the signer may not:
+// assigned to another worker, not assigned, unknown, or with a result hash
+// that is not 32 bytes.
+func MsgCompleteRequestInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCompleteRequest, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		sum := sha256.Sum256([]byte(r.StringN(32)))
+		signer, msg, expect := invalidReport(ctx, k, testData, reporter)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		m := &types.MsgCompleteRequest{Worker: signer.AddressBech32, RequestId: msg.RequestId, ResultHash: sum[:]}
+		if msg.badHash {
+			m.ResultHash = m.ResultHash[:r.Intn(32)]
+			expect = simsutil.ExpectError(types.ErrInvalidResultHash)
+		}
+		return []simsx.SimAccount{signer}, m, expect
+	})
+}
+
+// MsgFailRequestFactory reports the failure of an ASSIGNED request before
+// its deadline, signed by its worker.
+func MsgFailRequestFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgFailRequest, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		req, ok := simsutil.Pick(r, assignedRequests(ctx, k))
+		if !ok {
+			reporter.Skip("no assigned request")
+			return nil, nil, nil
+		}
+		worker := testData.GetAccount(reporter, req.Worker)
+		return []simsx.SimAccount{worker}, &types.MsgFailRequest{Worker: req.Worker, RequestId: req.Id, Reason: r.StringN(r.Intn(64))}, nil
+	})
+}
+
+// MsgFailRequestInvalidFactory reports a failure the signer may not, or with
+// a reason over the length limit.
+func MsgFailRequestInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgFailRequest, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		signer, msg, expect := invalidReport(ctx, k, testData, reporter)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		m := &types.MsgFailRequest{Worker: signer.AddressBech32, RequestId: msg.RequestId, Reason: "sim"}
+		if msg.badHash {
+			m.Reason = r.StringN(types.MaxFailureReasonBytes + 1 + r.Intn(64))
+			expect = simsutil.ExpectError(types.ErrInvalidReason)
+		}
+		return []simsx.SimAccount{signer}, m, expect
+	})
+}
+
+type badReport struct {
+	RequestId uint64
+	badHash   bool // the msg's own field is malformed (result hash, reason)
+}
+
+// invalidReport picks a worker report the msg server must refuse and the
+// error it must refuse it with.
+func invalidReport(ctx context.Context, k keeper.Keeper, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) (simsx.SimAccount, badReport, simsx.SimDeliveryResultHandler) {
+	r := testData.Rand()
+	switch r.Intn(4) {
+	case 0: // assigned to someone else
+		if req, ok := simsutil.Pick(r, assignedRequests(ctx, k)); ok {
+			other := testData.AnyAccount(reporter, simsx.ExcludeAddresses(req.Worker))
+			return other, badReport{RequestId: req.Id}, simsutil.ExpectError(types.ErrNotAssignedWorker)
+		}
+	case 1: // not assigned (queued or finished)
+		reqs := requestsFrom(ctx, k, r, func(req types.Request) bool { return req.Status != types.StatusAssigned })
+		if req, ok := simsutil.Pick(r, reqs); ok {
+			acc := testData.AnyAccount(reporter)
+			return acc, badReport{RequestId: req.Id}, simsutil.ExpectError(types.ErrRequestNotAssigned)
+		}
+	case 2: // malformed field, by the right worker
+		if req, ok := simsutil.Pick(r, assignedRequests(ctx, k)); ok {
+			return testData.GetAccount(reporter, req.Worker), badReport{RequestId: req.Id, badHash: true}, nil
+		}
+	}
+	next, _ := k.RequestSeq.Peek(ctx)
+	acc := testData.AnyAccount(reporter)
+	return acc, badReport{RequestId: next + uint64(r.Intn(1_000))}, simsutil.ExpectError(types.ErrRequestNotFound)
+}
+
+// MsgCancelRequestFactory cancels a QUEUED request, signed by its requester.
+func MsgCancelRequestFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCancelRequest, simsx.SimDeliveryResultHandler) {
+		var ids []uint64
+		_ = k.Queue.Walk(ctx, nil, func(key collections.Triple[uint64, uint64, uint64]) (bool, error) {
+			ids = append(ids, key.K3())
+			return len(ids) >= scanLimit, nil
+		})
+		id, ok := simsutil.Pick(testData.Rand(), ids)
+		if !ok {
+			reporter.Skip("no queued request")
+			return nil, nil, nil
+		}
+		req, err := k.Requests.Get(ctx, id)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil, nil
+		}
+		acc := testData.GetAccount(reporter, req.Requester)
+		return []simsx.SimAccount{acc}, &types.MsgCancelRequest{Requester: req.Requester, RequestId: id}, nil
+	})
+}
+
+// MsgCancelRequestInvalidFactory cancels a request the signer did not
+// submit, or one that is no longer queued.
+func MsgCancelRequestInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCancelRequest, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		reqs := requestsFrom(ctx, k, r, func(types.Request) bool { return true })
+		req, ok := simsutil.Pick(r, reqs)
+		if !ok {
+			reporter.Skip("no request")
+			return nil, nil, nil
+		}
+		if req.Status == types.StatusQueued || r.Intn(2) == 0 {
+			other := testData.AnyAccount(reporter, simsx.ExcludeAddresses(req.Requester))
+			return []simsx.SimAccount{other}, &types.MsgCancelRequest{Requester: other.AddressBech32, RequestId: req.Id},
+				simsutil.ExpectError(types.ErrNotRequester)
+		}
+		acc := testData.GetAccount(reporter, req.Requester)
+		return []simsx.SimAccount{acc}, &types.MsgCancelRequest{Requester: req.Requester, RequestId: req.Id},
+			simsutil.ExpectError(types.ErrRequestNotQueued)
+	})
+}
+
+// MsgUpdateParamsUnauthorizedFactory sends MsgUpdateParams signed by an
+// ordinary account: refused as unauthorized, params unchanged.
+func MsgUpdateParamsUnauthorizedFactory() simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(_ context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgUpdateParams, simsx.SimDeliveryResultHandler) {
+		acc := testData.AnyAccount(reporter)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := &types.MsgUpdateParams{Authority: acc.AddressBech32, Params: RandomParams(testData.Rand().Rand)}
+		return []simsx.SimAccount{acc}, msg, simsutil.ExpectError(types.ErrUnauthorized, sdkerrors.ErrUnauthorized)
+	})
+}
+
+// MsgUpdateParamsFactory is the governance proposal: random valid params.
+func MsgUpdateParamsFactory() simsx.SimMsgFactoryFn[*types.MsgUpdateParams] {
+	return func(_ context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgUpdateParams) {
+		return nil, &types.MsgUpdateParams{
+			Authority: testData.ModuleAccountAddress(reporter, "gov"),
+			Params:    RandomParams(testData.Rand().Rand),
+		}
+	}
+}

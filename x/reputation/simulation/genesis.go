@@ -1,0 +1,44 @@
+// Package simulation is x/reputation's part of the app simulation: a random
+// genesis, weighted operations for every msg (valid and invalid variants) and
+// the governance params-update proposal.
+package simulation
+
+import (
+	"math/rand"
+
+	sdkmath "cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/types/module"
+
+	"github.com/repshard/repshard/x/reputation/types"
+)
+
+// RandomizedGenState writes a genesis with random valid params and no profiles.
+func RandomizedGenState(simState *module.SimulationState) {
+	gs := types.DefaultGenesis()
+	gs.Params = RandomParams(simState.Rand)
+	simState.GenState[types.ModuleName] = simState.Cdc.MustMarshalJSON(gs)
+}
+
+// RandomParams returns valid params spread over their range.
+func RandomParams(r *rand.Rand) types.Params {
+	p := types.DefaultParams()
+	p.DefaultScorePpm = uint32(r.Intn(1_000_001))
+	p.WeightCompletion = 1 + uint32(r.Intn(8))
+	p.WeightFrequency = uint32(r.Intn(8))
+	p.WeightValidation = uint32(r.Intn(8))
+	p.WeightPeer = uint32(r.Intn(8))
+	p.CompletionPriorSuccesses = 1 + uint32(r.Intn(5))
+	p.CompletionPriorFailures = 1 + uint32(r.Intn(5))
+	p.RateHalfLifeBlocks = 1 + uint64(r.Intn(200))
+	p.FreeRequestRate = uint64(r.Intn(50))
+	p.RateWindowBlocks = 1 + uint64(r.Intn(200))
+	p.FrequencyPenaltyPerRequestPpm = uint32(r.Intn(100_001))
+	p.PowMinDifficultyBits = uint32(r.Intn(13))
+	p.PowFullCreditBits = 1 + uint32(r.Intn(16))
+	p.PowCreditEmaWeightPpm = 1 + uint32(r.Intn(1_000_000))
+	p.StakeReferenceAmount = sdkmath.NewInt(1 + r.Int63n(1_000_000_000_000))
+	p.PeerNeutralScorePpm = uint32(r.Intn(1_000_001))
+	p.InactivityDecayBlocks = uint64(r.Intn(200))
+	return p
+}
