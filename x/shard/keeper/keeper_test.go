@@ -221,3 +221,26 @@ func TestQueryParams(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, f.bytes(types.DefaultParams()), f.bytes(resp.Params))
 }
+
+// Bounds on shards per class that exclude a class's current ACTIVE count are
+// refused (splits and merges never bring a class back into them), with no
+// state change; bounds that include it are accepted.
+func TestUpdateParamsRejectsShardBoundsExcludingTheTopology(t *testing.T) {
+	f := newFixture(t).withDefaults(t) // one ACTIVE shard per class
+	before := f.rawParams()
+	for name, edit := range map[string]func(p *types.Params){
+		"min above the count": func(p *types.Params) { p.MinShardsPerClass, p.MaxShardsPerClass = 2, 8 },
+	} {
+		p := types.DefaultParams()
+		edit(&p)
+		require.NoError(t, p.Validate(), name)
+		_, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: keepertest.Authority(), Params: p})
+		require.ErrorIs(t, err, types.ErrInvalidParams, name)
+		require.ErrorContains(t, err, "ACTIVE shards", name)
+		require.Equal(t, before, f.rawParams(), "%s: params unchanged", name)
+	}
+	p := types.DefaultParams()
+	p.MinShardsPerClass, p.MaxShardsPerClass = 1, 1
+	_, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: keepertest.Authority(), Params: p})
+	require.NoError(t, err, "[1, 1] includes one shard per class")
+}

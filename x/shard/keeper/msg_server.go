@@ -26,10 +26,33 @@ func (m msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 	if err := msg.Params.Validate(); err != nil {
 		return nil, errorsmod.Wrap(types.ErrInvalidParams, err.Error())
 	}
+	if err := m.checkShardCountsWithin(ctx, msg.Params); err != nil {
+		return nil, err
+	}
 	if err := m.Params.Set(ctx, msg.Params); err != nil {
 		return nil, err
 	}
 	return &types.MsgUpdateParamsResponse{}, nil
+}
+
+// checkShardCountsWithin refuses params whose [min_shards_per_class,
+// max_shards_per_class] excludes the number of ACTIVE shards a class has now:
+// splits and merges only move a class within the bounds, never back into
+// them, so such params would leave it outside for good. Reads the ACTIVE
+// index of the four classes (at most 4 × the current max entries).
+func (m msgServer) checkShardCountsWithin(ctx context.Context, p types.Params) error {
+	for _, class := range types.AllClasses {
+		ids, err := m.activeShardIDsOfClass(ctx, class)
+		if err != nil {
+			return err
+		}
+		if n := uint64(len(ids)); n < uint64(p.MinShardsPerClass) || n > uint64(p.MaxShardsPerClass) {
+			return errorsmod.Wrapf(types.ErrInvalidParams,
+				"class %s has %d ACTIVE shards, outside the proposed [min_shards_per_class %d, max_shards_per_class %d]",
+				class, n, p.MinShardsPerClass, p.MaxShardsPerClass)
+		}
+	}
+	return nil
 }
 
 // workerAddress decodes a worker address given in a msg.

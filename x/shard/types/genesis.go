@@ -182,10 +182,15 @@ func (gs GenesisState) Validate() error {
 		return err
 	}
 	for _, c := range AllClasses {
-		// Not checked against min/max_shards_per_class: governance may change
-		// them on a live chain, and its export must import.
 		if activePerClass[c] == 0 {
 			return fmt.Errorf("class %s has no ACTIVE shard: requests of the class could not be routed", c)
+		}
+		// Splits and merges keep a class within [min, max] and MsgUpdateParams
+		// refuses bounds that exclude the current counts, so a live chain's
+		// export always passes this.
+		if n := uint64(activePerClass[c]); n < uint64(gs.Params.MinShardsPerClass) || n > uint64(gs.Params.MaxShardsPerClass) {
+			return fmt.Errorf("class %s has %d ACTIVE shards, outside [min_shards_per_class %d, max_shards_per_class %d]",
+				c, n, gs.Params.MinShardsPerClass, gs.Params.MaxShardsPerClass)
 		}
 	}
 	return nil

@@ -75,6 +75,7 @@ func TestGenesisValidateRejects(t *testing.T) {
 		"unknown class":          {func(g *types.GenesisState) { g.Shards[3].Class = 17 }, "invalid class"},
 		"unspecified status":     {func(g *types.GenesisState) { g.Shards[3].Status = types.ShardStatusUnspecified }, "invalid status"},
 		"class without shard":    {func(g *types.GenesisState) { g.Shards[3].Status = types.ShardDraining }, "no ACTIVE shard"},
+		"fewer shards than min":  {func(g *types.GenesisState) { g.Params.MinShardsPerClass = 2 }, "outside [min_shards_per_class 2"},
 		"wrong load":             {func(g *types.GenesisState) { g.Shards[0].LoadPpm = 333_334 }, "load_ppm"},
 		"queued units, no count": {func(g *types.GenesisState) { g.Shards[0].QueuedCount = 0 }, "queued"},
 		"capacity mismatch":      {func(g *types.GenesisState) { g.Shards[0].CapacityUnits = 34; g.Shards[0].LoadPpm = 294_117 }, "do not match"},
