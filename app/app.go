@@ -255,6 +255,9 @@ func New(
 	// x/reputation reads stake (x/staking), finished requests (x/deferral) and
 	// worker bonds (x/shard) through plain interfaces (app/reputation_adapters.go).
 	app.ReputationKeeper.SetExternalKeepers(app.StakingKeeper, reviewRequests{app.DeferralKeeper}, workerBonds{app.ShardKeeper})
+	// x/rewards settles a leaving worker (and slashes it for a failure rate)
+	// before x/shard returns its bond.
+	app.ShardKeeper.SetBondReleaseHook(app.RewardsKeeper)
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),

@@ -219,6 +219,37 @@ func FailureRateExceeded(attempts, failures uint64, thresholdPpm uint32) bool {
 	return sdkmath.NewIntFromUint64(failures).MulRaw(ppm.Max).GT(sdkmath.NewIntFromUint64(attempts).MulRaw(int64(thresholdPpm)))
 }
 
+// BeforeBondRelease settles a worker whose bond x/shard is about to return:
+// its last epoch's rewards, and the failure-rate slash of that epoch, which
+// lands on the bond before it leaves. While the worker's last epoch with
+// attempts is still open its rate cannot be judged yet: not ready, and
+// x/shard postpones the release. O(1), like every touch.
+func (k Keeper) BeforeBondRelease(ctx context.Context, worker sdk.AccAddress) (bool, error) {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return false, err
+	}
+	addr, err := k.addrString(worker)
+	if err != nil {
+		return false, err
+	}
+	open, err := k.GetOpenEpoch(ctx)
+	if err != nil {
+		return false, err
+	}
+	ws, err := k.GetWorkerEpoch(ctx, worker, addr, open.Number)
+	if err != nil {
+		return false, err
+	}
+	if ws.Epoch >= open.Number && ws.Attempts > 0 {
+		return false, nil
+	}
+	if _, _, err := k.touch(ctx, worker, addr, params); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // checkFailureRate slashes failure_slash_ppm of worker's bond when its failure
 // rate in the closed epoch exceeded failure_rate_threshold_ppm over at least
 // failure_slash_min_attempts attempts. A worker whose

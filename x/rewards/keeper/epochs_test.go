@@ -467,3 +467,57 @@ func TestEpochCloseFailureIsIsolated(t *testing.T) {
 	require.Equal(t, urep(1_000), f.pending(f.worker).EpochRewards)
 	f.requireBooks()
 }
+
+// Leaving does not dodge the failure-rate slash: x/shard returns an
+// unbonded worker's bond only after x/rewards has settled it. While the
+// worker's last epoch with attempts is open the release is postponed; once
+// it has closed, the slash lands on the bond before the bond is returned.
+func TestBondReleaseWaitsForTheFailureRateSlash(t *testing.T) {
+	f := newAppFixture(t)
+	f.setParams(func(p *types.Params) {
+		p.EpochEmissionFixed = urep(0)
+		p.FailureSlashMinAttempts = 2
+		p.EpochLengthBlocks = 1_000 // longer than the unbonding period
+	})
+	shardMsgs := shardkeeper.NewMsgServerImpl(f.c.App.ShardKeeper)
+	_, err := shardMsgs.RegisterWorker(f.ctx, &shardtypes.MsgRegisterWorker{
+		Worker: f.worker.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
+		CapacityUnits: 10, Bond: urep(10_000_000),
+	})
+	require.NoError(t, err)
+	for range 2 { // 2 failures of 2 attempts: 100% > 50%
+		require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(10)))
+		require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, f.worker, urep(10), 500_000))
+	}
+	_, err = shardMsgs.UnregisterWorker(f.ctx, &shardtypes.MsgUnregisterWorker{Worker: f.worker.String()})
+	require.NoError(t, err)
+	w, err := f.c.App.ShardKeeper.GetWorker(f.ctx, f.worker)
+	require.NoError(t, err)
+	balanceBefore := f.bal(f.worker)
+
+	// The release height comes while the failing epoch is still open: postponed.
+	open, err := f.k.GetOpenEpoch(f.ctx)
+	require.NoError(t, err)
+	params, err := f.k.GetParams(f.ctx)
+	require.NoError(t, err)
+	require.Less(t, w.ReleaseHeight, keeper.EpochEndHeight(open, params), "the test needs the release inside the epoch")
+	f.ctx = f.ctx.WithBlockHeight(w.ReleaseHeight)
+	require.NoError(t, f.c.App.ShardKeeper.EndBlocker(f.ctx))
+	postponed, err := f.c.App.ShardKeeper.GetWorker(f.ctx, f.worker)
+	require.NoError(t, err, "the worker is still there")
+	require.Greater(t, postponed.ReleaseHeight, w.ReleaseHeight)
+	require.Equal(t, balanceBefore.String(), f.bal(f.worker).String(), "no bond returned yet")
+	require.Equal(t, "0", f.pool().String())
+
+	// After the epoch closes, the release slashes 5% first, then returns the rest.
+	f.endEpoch()
+	if f.ctx.BlockHeight() < postponed.ReleaseHeight {
+		f.ctx = f.ctx.WithBlockHeight(postponed.ReleaseHeight)
+	}
+	require.NoError(t, f.c.App.ShardKeeper.EndBlocker(f.ctx))
+	_, err = f.c.App.ShardKeeper.GetWorker(f.ctx, f.worker)
+	require.ErrorIs(t, err, shardtypes.ErrWorkerNotFound, "released")
+	require.Equal(t, "500000", f.pool().String(), "5% of 10 000 000 slashed into the pool")
+	require.Equal(t, balanceBefore.Add(sdkmath.NewInt(9_500_000)).String(), f.bal(f.worker).String(), "the rest of the bond returned")
+	f.requireBooks()
+}

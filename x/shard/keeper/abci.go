@@ -58,8 +58,19 @@ func (k Keeper) dueReleases(ctx context.Context, height int64, limit uint32) ([]
 	return keys, nil
 }
 
-// releaseBond pays an unbonded worker's bond back and deletes the worker.
+// releaseBond pays an unbonded worker's bond back and deletes the worker,
+// after the bond-release hook (x/rewards) has settled it — which may slash
+// the bond first, or postpone the release with ErrReleasePending.
 func (k Keeper) releaseBond(ctx context.Context, addr sdk.AccAddress) error {
+	if h := k.hooks.bondRelease; h != nil {
+		ready, err := h.BeforeBondRelease(ctx, addr)
+		if err != nil {
+			return err
+		}
+		if !ready {
+			return types.ErrReleasePending
+		}
+	}
 	w, err := k.getWorker(ctx, addr)
 	if err != nil {
 		return err

@@ -24,6 +24,8 @@ type Keeper struct {
 	addressCodec address.Codec
 	authority    string
 	bank         types.BankKeeper
+	// hooks is shared by every copy of the keeper (set once by the app).
+	hooks *keeperHooks
 
 	Schema collections.Schema
 	Params collections.Item[types.Params]
@@ -80,6 +82,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, ad
 		addressCodec: addressCodec,
 		authority:    authority,
 		bank:         bank,
+		hooks:        &keeperHooks{},
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Shards: collections.NewMap(sb, types.ShardsKey, "shards",
 			collections.Uint64Key, codec.CollValue[types.Shard](cdc)),
@@ -123,3 +126,13 @@ func (k Keeper) Authority() string { return k.authority }
 func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
 	return k.Params.Get(ctx)
 }
+
+// keeperHooks holds the callbacks the app wires after construction.
+type keeperHooks struct {
+	bondRelease types.BondReleaseHook
+}
+
+// SetBondReleaseHook registers the hook consulted before a bond is returned
+// (x/rewards, which itself calls x/shard, so it is wired after both exist).
+// Every copy of the keeper sees it.
+func (k Keeper) SetBondReleaseHook(h types.BondReleaseHook) { k.hooks.bondRelease = h }

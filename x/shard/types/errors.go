@@ -25,4 +25,5 @@ var (
 	ErrInvalidFraction       = errorsmod.Register(ModuleName, 20, "invalid slash fraction")
 	ErrShardNotOpen          = errorsmod.Register(ModuleName, 21, "shard is retired")
 	ErrOverflow              = errorsmod.Register(ModuleName, 22, "counter overflow")
+	ErrReleasePending        = errorsmod.Register(ModuleName, 23, "bond release postponed until the worker's last reward epoch closes")
 )

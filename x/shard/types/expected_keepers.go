@@ -12,3 +12,11 @@ type BankKeeper interface {
 	SendCoinsFromModuleToAccount(ctx context.Context, senderModule string, recipient sdk.AccAddress, amt sdk.Coins) error
 	SendCoinsFromModuleToModule(ctx context.Context, senderModule, recipientModule string, amt sdk.Coins) error
 }
+
+// BondReleaseHook is consulted before an unbonded worker's bond is returned:
+// x/rewards settles the worker there (its last epoch's rewards and the
+// failure-rate slash of that epoch), so leaving cannot dodge a slash. ready
+// false postpones the release (the worker's last epoch is still open).
+type BondReleaseHook interface {
+	BeforeBondRelease(ctx context.Context, worker sdk.AccAddress) (ready bool, err error)
+}
