@@ -382,16 +382,10 @@ func testWorkerKill(t *testing.T, n *network) {
 		require.NoError(t, err)
 		hashes = append(hashes, h)
 	}
-	var ids []uint64
-	for _, h := range hashes {
-		res, err := waitTx(ctx, n.grpcConn, h, time.Minute)
-		require.NoError(t, err)
-		id, err := requestIDOf(res)
-		require.NoError(t, err)
-		ids = append(ids, id)
-	}
-
-	// Kill the victim while it holds assignments.
+	// Kill the victim while it holds assignments — polled right after the
+	// broadcast, so it dies within ~100 ms of its first assignment, well
+	// inside the 4 s its executor takes (waiting for the submissions first
+	// let it finish and report under a loaded CI machine).
 	var held []uint64
 	require.Eventually(t, func() bool {
 		held = held[:0]
@@ -408,6 +402,14 @@ func testWorkerKill(t *testing.T, n *network) {
 	}, 30*time.Second, 100*time.Millisecond, "%s never held an assignment", victim)
 	p := n.kill(victim)
 	t.Logf("%s (%s, pid %d) killed holding %d assignment(s): %v", victim, victimAddr, p.PID, len(held), held)
+	var ids []uint64
+	for _, h := range hashes {
+		res, err := waitTx(ctx, n.grpcConn, h, time.Minute)
+		require.NoError(t, err)
+		id, err := requestIDOf(res)
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
 
 	// They expire (deadline 20 blocks) and go to the other worker.
 	final := n.waitTerminal(ids, 3*time.Minute)
