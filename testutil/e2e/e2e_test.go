@@ -146,6 +146,15 @@ func testLoad(t *testing.T, n *network) {
 					errs <- fmt.Errorf("%s request %d: %w", names[r], i, err)
 					return
 				}
+				// One tx in flight per requester, as a dApp that waits for
+				// its confirmation: a burst of pre-sequenced txs from one
+				// account can be reordered by mempool gossip on a loaded
+				// machine and its tail evicted. The five requesters still
+				// submit concurrently.
+				if _, err := waitTx(ctx, n.grpcConn, hash, 60*time.Second); err != nil {
+					errs <- fmt.Errorf("%s request %d: %w", names[r], i, err)
+					return
+				}
 				mu.Lock()
 				subs = append(subs, &submitted{requester: addrs[r].String(), payload: p, hash: hash, acc: acc, msg: msg})
 				mu.Unlock()
