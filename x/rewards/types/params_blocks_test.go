@@ -1,12 +1,9 @@
 package types_test
 
 import (
-	"math"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
-	"github.com/repshard/repshard/internal/ppm"
+	"github.com/repshard/repshard/testutil/paramstest"
 	"github.com/repshard/repshard/x/rewards/types"
 )
 
@@ -14,22 +11,7 @@ import (
 // period (and 2·period) can never overflow into a negative height or a zero
 // divisor; the bound itself is accepted.
 func TestParamsValidateBoundsBlockCounts(t *testing.T) {
-	fields := []struct {
-		name string
-		set  func(p *types.Params, v uint64)
-	}{
-		{"epoch_length_blocks", func(p *types.Params, v uint64) { p.EpochLengthBlocks = v }},
-	}
-	for _, f := range fields {
-		for _, v := range []uint64{ppm.MaxBlocks + 1, math.MaxInt64, math.MaxUint64} {
-			p := types.DefaultParams()
-			f.set(&p, v)
-			require.ErrorContains(t, p.Validate(), f.name, "%s = %d", f.name, v)
-		}
-	}
-	p := types.DefaultParams()
-	for _, f := range fields {
-		f.set(&p, ppm.MaxBlocks)
-	}
-	require.NoError(t, p.Validate(), "every block count = MaxBlocks")
+	paramstest.RequireBlockCountsBounded(t, types.DefaultParams, types.Params.Validate, []paramstest.BlockField[types.Params]{
+		{Name: "epoch_length_blocks", Set: func(p *types.Params, v uint64) { p.EpochLengthBlocks = v }},
+	})
 }
