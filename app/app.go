@@ -242,21 +242,28 @@ func New(
 	app.EvidenceKeeper = *evidencekeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[evidencetypes.StoreKey]),
 		app.StakingKeeper, app.SlashingKeeper, app.AccountKeeper.AddressCodec(), runtime.ProvideCometInfoService())
 
-	app.ReputationKeeper = reputationkeeper.NewKeeper(appCodec,
-		runtime.NewKVStoreService(keys[reputationtypes.StoreKey]), accAddrCodec, authority)
+	// The repshard keepers are built callee first, so every arrow of the
+	// module graph (docs/architecture.md) is a constructor argument:
+	// x/shard ← x/reputation, x/rewards ← x/deferral. Two reads point back
+	// against the graph and are registered once, below.
 	app.ShardKeeper = shardkeeper.NewKeeper(appCodec,
 		runtime.NewKVStoreService(keys[shardtypes.StoreKey]), accAddrCodec, authority, app.BankKeeper)
+	// x/reputation reads stake (x/staking) and worker bonds (x/shard) through
+	// plain interfaces (app/reputation_adapters.go).
+	app.ReputationKeeper = reputationkeeper.NewKeeper(appCodec,
+		runtime.NewKVStoreService(keys[reputationtypes.StoreKey]), accAddrCodec, authority,
+		app.StakingKeeper, workerBonds{app.ShardKeeper})
 	app.RewardsKeeper = rewardskeeper.NewKeeper(appCodec,
 		runtime.NewKVStoreService(keys[rewardstypes.StoreKey]), accAddrCodec, authority,
 		app.AccountKeeper, app.BankKeeper, app.DistrKeeper, app.ShardKeeper)
 	app.DeferralKeeper = deferralkeeper.NewKeeper(appCodec,
 		runtime.NewKVStoreService(keys[deferraltypes.StoreKey]), accAddrCodec, authority,
 		app.ReputationKeeper, app.ShardKeeper, app.RewardsKeeper)
-	// x/reputation reads stake (x/staking), finished requests (x/deferral) and
-	// worker bonds (x/shard) through plain interfaces (app/reputation_adapters.go).
-	app.ReputationKeeper.SetExternalKeepers(app.StakingKeeper, reviewRequests{app.DeferralKeeper}, workerBonds{app.ShardKeeper})
-	// x/rewards settles a leaving worker (and slashes it for a failure rate)
-	// before x/shard returns its bond.
+	// Registered once (a second call or nil panics): x/reputation reads
+	// finished requests of x/deferral for reviews, and x/rewards settles a
+	// leaving worker (and slashes it for a failure rate) before x/shard
+	// returns its bond.
+	app.ReputationKeeper.SetRequestReader(reviewRequests{app.DeferralKeeper})
 	app.ShardKeeper.SetBondReleaseHook(app.RewardsKeeper)
 
 	app.ModuleManager = module.NewManager(

@@ -5,33 +5,53 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/module"
 	simtypes "github.com/cosmos/cosmos-sdk/types/simulation"
 
+	"github.com/repshard/repshard/testutil/simsutil"
+	"github.com/repshard/repshard/x/deferral/keeper"
 	"github.com/repshard/repshard/x/deferral/simulation"
 	"github.com/repshard/repshard/x/deferral/types"
 )
 
-var _ module.AppModuleSimulation = AppModule{}
+var (
+	_ module.AppModuleSimulation   = AppModule{}
+	_ simsx.HasWeightedOperationsX = AppModule{}
+	_ simsx.HasProposalMsgsX       = AppModule{}
+)
+
+// sims is the module's simulation side, built from its simulation package;
+// the simulation hooks below forward to it (see simsutil.Module).
+func (am AppModule) sims() simsutil.Module[keeper.Keeper] {
+	return simsutil.Module[keeper.Keeper]{
+		StoreKey:     types.StoreKey,
+		Schema:       am.keeper.Schema,
+		Keeper:       am.keeper,
+		GenState:     simulation.RandomizedGenState,
+		Operations:   simulation.WeightedOperations,
+		ProposalMsgs: simulation.ProposalMsgs,
+	}
+}
 
 // GenerateGenesisState writes a random valid genesis for the simulation.
-func (AppModule) GenerateGenesisState(simState *module.SimulationState) {
-	simulation.RandomizedGenState(simState)
+func (am AppModule) GenerateGenesisState(s *module.SimulationState) {
+	am.sims().GenerateGenesisState(s)
 }
 
-// RegisterStoreDecoder decodes the module's store entries in simulation
-// logs (e.g. the diff of an import/export mismatch).
+// RegisterStoreDecoder decodes the module's store entries in simulation logs.
 func (am AppModule) RegisterStoreDecoder(sdr simtypes.StoreDecoderRegistry) {
-	sdr[types.StoreKey] = simtypes.NewStoreDecoderFuncFromCollectionsSchema(am.keeper.Schema)
+	am.sims().RegisterStoreDecoder(sdr)
 }
 
-// WeightedOperations is the legacy operations hook; the simulation uses
-// WeightedOperationsX.
-func (AppModule) WeightedOperations(module.SimulationState) []simtypes.WeightedOperation { return nil }
+// WeightedOperations is the legacy operations hook (none); the simulation
+// uses WeightedOperationsX.
+func (am AppModule) WeightedOperations(s module.SimulationState) []simtypes.WeightedOperation {
+	return am.sims().WeightedOperations(s)
+}
 
 // WeightedOperationsX registers the module's weighted msg operations.
-func (am AppModule) WeightedOperationsX(weights simsx.WeightSource, reg simsx.Registry) {
-	simulation.WeightedOperations(weights, reg, am.keeper)
+func (am AppModule) WeightedOperationsX(w simsx.WeightSource, reg simsx.Registry) {
+	am.sims().WeightedOperationsX(w, reg)
 }
 
 // ProposalMsgsX registers the module's governance proposal msgs.
-func (AppModule) ProposalMsgsX(weights simsx.WeightSource, reg simsx.Registry) {
-	simulation.ProposalMsgs(weights, reg)
+func (am AppModule) ProposalMsgsX(w simsx.WeightSource, reg simsx.Registry) {
+	am.sims().ProposalMsgsX(w, reg)
 }

@@ -2,19 +2,23 @@ package keeper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
 	"cosmossdk.io/collections"
+	"github.com/cosmos/gogoproto/proto"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/internal/events"
+	"github.com/repshard/repshard/internal/isolate"
 	"github.com/repshard/repshard/x/deferral/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
-// Names of the EndBlock steps, in the order DESIGN.md gives them. They appear
-// in EventEndBlockItemFailed.
+// Names of the EndBlock steps, in the order they run (endBlockSteps). They
+// appear in EventEndBlockItemFailed.
 const (
 	StepExpireAssignments = "expire_assignments"
 	StepDrainQueues       = "drain_queues"
@@ -63,31 +67,20 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 	return nil
 }
 
-// RunIsolated runs fn for one item of an EndBlock step in a cached context.
-// On success the item's writes and events are committed. On an error, or a
-// panic, they are discarded, an EventEndBlockItemFailed is emitted, and false
-// is returned so the step can move on to the next item.
+// RunIsolated runs fn for one item of an EndBlock step through isolate.Run,
+// in a cached context. On success the item's writes and events are
+// committed and true is returned. On an error, or a panic, they are
+// discarded, an EventEndBlockItemFailed{Step, Item, Error} is emitted, and
+// false is returned so the step can move on to the next item.
+//
+// A failure is logged with the module and the step; fn's context keeps the
+// caller's logger.
 func (k Keeper) RunIsolated(ctx sdk.Context, step, item string, fn func(ctx sdk.Context) error) (ok bool) {
-	cacheCtx, write := ctx.CacheContext()
-	err := func() (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("panic: %v", r)
-			}
-		}()
-		return fn(cacheCtx)
-	}()
-	if err != nil {
-		k.logger(ctx).Error("end block item failed; rolled back", "step", step, "item", item, "err", err)
-		if emitErr := ctx.EventManager().EmitTypedEvent(&types.EventEndBlockItemFailed{
-			Step: step, Item: item, Error: err.Error(),
-		}); emitErr != nil {
-			k.logger(ctx).Error("emit EventEndBlockItemFailed", "err", emitErr)
-		}
-		return false
-	}
-	write()
-	return true
+	logged := ctx.WithLogger(k.logger(ctx).With("step", step))
+	run := func(c sdk.Context) error { return fn(c.WithLogger(ctx.Logger())) }
+	return isolate.Run(logged, item, run, func(err error) proto.Message {
+		return &types.EventEndBlockItemFailed{Step: step, Item: item, Error: err.Error()}
+	}) == nil
 }
 
 // expireOverdueAssignments is step 1: assignments whose deadline has passed
@@ -137,7 +130,7 @@ func (k Keeper) expireAssignment(ctx sdk.Context, params types.Params, id uint64
 	k.RunIsolated(ctx, StepExpireAssignments, requestItem(id)+"/penalty", func(c sdk.Context) error {
 		return k.rewards.PenalizeExpiry(c, worker)
 	})
-	if err := emit(ctx, &types.EventAssignmentExpired{
+	if err := events.Emit(ctx, &types.EventAssignmentExpired{
 		RequestId: id, Worker: req.Worker, DeadlineHeight: req.DeadlineHeight,
 	}); err != nil {
 		return err
@@ -181,7 +174,7 @@ func (k Keeper) refundExpired(ctx sdk.Context, req types.Request, whileQueued bo
 	if err := k.rewards.Refund(ctx, requester, req.Fee); err != nil {
 		return err
 	}
-	return emit(ctx, &types.EventRequestExpired{
+	return events.Emit(ctx, &types.EventRequestExpired{
 		RequestId: req.Id, Worker: req.Worker, Attempts: req.Attempts, WhileQueued: whileQueued,
 	})
 }
@@ -195,7 +188,7 @@ func (k Keeper) drainQueues(ctx sdk.Context, params types.Params) error {
 		return err
 	}
 	cursor, err := k.DrainCursor.Get(ctx)
-	if err != nil && !isNotFound(err) {
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
 		return err
 	}
 	start := 0
@@ -224,7 +217,7 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 	if err != nil || free == 0 {
 		return 0, err
 	}
-	candidates, err := firstKeys(ctx, k.Queue, collectionsShardRange(shardID), budget+uint64(params.DrainLookahead))
+	candidates, err := firstKeys(ctx, k.Queue, shardQueueRange(shardID), budget+uint64(params.DrainLookahead))
 	if err != nil {
 		return 0, err
 	}
@@ -294,7 +287,7 @@ func (k Keeper) moveQueued(ctx sdk.Context, mv shardtypes.QueueMove) (uint64, er
 	if mv.EveryOther {
 		scan = 2 * mv.Max
 	}
-	keys, err := firstKeys(ctx, k.Queue, collectionsShardRange(mv.FromShardId), scan)
+	keys, err := firstKeys(ctx, k.Queue, shardQueueRange(mv.FromShardId), scan)
 	if err != nil {
 		return 0, err
 	}
@@ -353,39 +346,10 @@ func (k Keeper) pruneFinishedRecords(ctx sdk.Context, params types.Params) error
 			if err := k.Requests.Remove(c, id); err != nil {
 				return err
 			}
-			return emit(c, &types.EventRequestPruned{RequestId: id, Status: req.Status})
+			return events.Emit(c, &types.EventRequestPruned{RequestId: id, Status: req.Status})
 		})
 	}
 	return nil
 }
 
 func requestItem(id uint64) string { return "request/" + strconv.FormatUint(id, 10) }
-
-// dueKeys returns up to limit keys (height, id) with height ≤ upTo, in order.
-// Keys are collected before any is changed: no writes with an open iterator.
-func dueKeys(ctx context.Context, set collections.KeySet[collections.Pair[uint64, uint64]], upTo, limit uint64) ([]collections.Pair[uint64, uint64], error) {
-	rng := new(collections.Range[collections.Pair[uint64, uint64]]).
-		EndExclusive(collections.Join(upTo+1, uint64(0)))
-	return firstKeys(ctx, set, rng, limit)
-}
-
-// firstKeys returns up to limit keys of a range, in order.
-func firstKeys[K any](ctx context.Context, set collections.KeySet[K], rng collections.Ranger[K], limit uint64) ([]K, error) {
-	if limit == 0 {
-		return nil, nil
-	}
-	it, err := set.Iterate(ctx, rng)
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	var keys []K
-	for ; it.Valid() && uint64(len(keys)) < limit; it.Next() {
-		key, err := it.Key()
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, key)
-	}
-	return keys, nil
-}

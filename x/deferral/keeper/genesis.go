@@ -2,13 +2,17 @@ package keeper
 
 import (
 	"context"
+	"errors"
+
+	"cosmossdk.io/collections"
 
 	"github.com/repshard/repshard/x/deferral/types"
 )
 
 // InitGenesis validates gs and writes it to state. The indexes, queue entries
-// and open counts are rebuilt from the records; x/shard's
-// and x/rewards' own genesis carry their side of the accounting.
+// and open counts are rebuilt from the records (Requests.Set writes the
+// RequestIndexes entries, index the others); x/shard's and x/rewards' own
+// genesis carry their side of the accounting.
 func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := gs.Validate(); err != nil {
 		return err
@@ -51,7 +55,7 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return nil, err
 	}
 	cursor, err := k.DrainCursor.Get(ctx)
-	if err != nil && !isNotFound(err) {
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
 		return nil, err
 	}
 	return &types.GenesisState{Params: params, Requests: requests, NextRequestId: next, DrainCursor: cursor}, nil

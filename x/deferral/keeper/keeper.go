@@ -17,8 +17,11 @@ import (
 
 // Keeper keeps request records and the per-shard queues in consensus state.
 //
-// Every index below is a key set kept in step with Requests by saveRequest;
-// heights are stored as uint64 so keys sort in height order.
+// Requests is an IndexedMap: its plain multi-indexes (by requester, by
+// shard: one entry per record, whatever its status) are kept by the map
+// itself on every Set and Remove. The other indexes depend on the status or
+// the assignment and are key sets kept in step with Requests by saveRequest
+// (indexes.go). Heights are stored as uint64 so keys sort in height order.
 type Keeper struct {
 	cdc          codec.BinaryCodec
 	storeService storetypes.KVStoreService
@@ -31,14 +34,19 @@ type Keeper struct {
 	Schema collections.Schema
 	Params collections.Item[types.Params]
 
-	// Requests are the records, by id; RequestSeq gives the next id.
-	Requests   collections.Map[uint64, types.Request]
+	// Requests are the records, by id, with their multi-indexes
+	// (Requests.Indexes); RequestSeq gives the next id.
+	Requests   *collections.IndexedMap[uint64, types.Request, RequestIndexes]
 	RequestSeq collections.Sequence
-	// ByRequester, ByWorker and ByShard index the records for queries (by
-	// status, the queue, deadline and finished indexes serve).
+	// ByRequester and ByShard read the entries of Requests.Indexes.Requester
+	// and Requests.Indexes.Shard, for the paginated queries (read only: the
+	// IndexedMap writes them).
 	ByRequester collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
-	ByWorker    collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
 	ByShard     collections.KeySet[collections.Pair[uint64, uint64]]
+	// ByWorker indexes the records that have a worker (current and finished
+	// assignments), for queries. Queries by status read the queue, deadline
+	// and finished indexes.
+	ByWorker collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
 	// Queue holds the QUEUED requests as (shard, due height, id): the
 	// per-shard priority queue, earliest due first.
 	Queue collections.KeySet[collections.Triple[uint64, uint64, uint64]]
@@ -74,14 +82,13 @@ func NewKeeper(
 		shards:       shards,
 		rewards:      rewards,
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
-		Requests: collections.NewMap(sb, types.RequestsKey, "requests", collections.Uint64Key,
-			codec.CollValue[types.Request](cdc)),
-		RequestSeq: collections.NewSequence(sb, types.RequestSeqKey, "request_seq"),
-		ByRequester: collections.NewKeySet(sb, types.ByRequesterKey, "by_requester",
-			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
+		Requests: collections.NewIndexedMap(sb, types.RequestsKey, "requests", collections.Uint64Key,
+			codec.CollValue[types.Request](cdc), newRequestIndexes(sb, addressCodec)),
+		RequestSeq:  collections.NewSequence(sb, types.RequestSeqKey, "request_seq"),
+		ByRequester: indexView(storeService, types.ByRequesterKey, "by_requester", requesterIndexCodec),
+		ByShard:     indexView(storeService, types.ByShardKey, "by_shard", shardIndexCodec),
 		ByWorker: collections.NewKeySet(sb, types.ByWorkerKey, "by_worker",
 			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
-		ByShard: collections.NewKeySet(sb, types.ByShardKey, "by_shard", u64pair),
 		Queue: collections.NewKeySet(sb, types.QueueKey, "queue",
 			collections.TripleKeyCodec(collections.Uint64Key, collections.Uint64Key, collections.Uint64Key)),
 		Deadlines:     collections.NewKeySet(sb, types.DeadlinesKey, "deadlines", u64pair),
@@ -101,6 +108,11 @@ func NewKeeper(
 
 // Authority returns the address allowed to change params.
 func (k Keeper) Authority() string { return k.authority }
+
+// ReputationKeeper returns the x/reputation keeper the module was built with.
+// The app simulation reads x/reputation's proof-of-work params through it to
+// build MsgSubmitRequest proofs.
+func (k Keeper) ReputationKeeper() types.ReputationKeeper { return k.reputation }
 
 func (k Keeper) logger(ctx sdk.Context) log.Logger {
 	return ctx.Logger().With("module", "x/"+types.ModuleName)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/repshard/repshard/internal/chaincfg"
 	"github.com/repshard/repshard/testutil/keepertest"
+	"github.com/repshard/repshard/testutil/paramstest"
 	"github.com/repshard/repshard/x/deferral"
 	"github.com/repshard/repshard/x/deferral/keeper"
 	"github.com/repshard/repshard/x/deferral/types"
@@ -94,61 +95,37 @@ func TestNewKeeperPanicsOnInvalidAuthority(t *testing.T) {
 	}
 }
 
-func TestUpdateParamsByAuthority(t *testing.T) {
-	f := newFixture(t).withDefaults(t)
-	want := changedParams()
-	require.NoError(t, want.Validate())
-	require.NotEqual(t, f.bytes(types.DefaultParams()), f.bytes(want), "test params must differ from the defaults")
-
-	resp, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: keepertest.Authority(), Params: want})
-	require.NoError(t, err)
-	require.NotNil(t, resp)
-
-	got, err := f.keeper.GetParams(f.ctx)
-	require.NoError(t, err)
-	require.Equal(t, f.bytes(want), f.bytes(got))
-	require.Equal(t, f.bytes(want), f.rawParams(), "params must be stored under ParamsKey")
-
-	q, err := f.query.Params(f.ctx, &types.QueryParamsRequest{})
-	require.NoError(t, err)
-	require.Equal(t, f.bytes(want), f.bytes(q.Params))
-}
-
-func TestUpdateParamsRejectsNonAuthority(t *testing.T) {
-	senders := map[string]string{
-		"other account":           keepertest.AccountAddress("someone"),
-		"empty":                   "",
-		"gov with another prefix": keepertest.GovAddressWithPrefix("cosmos"),
-	}
-	for name, sender := range senders {
-		for pname, params := range map[string]types.Params{"valid": changedParams(), "invalid": invalidParams()["ppm above one"]} {
-			t.Run(name+"/"+pname, func(t *testing.T) {
-				f := newFixture(t).withDefaults(t)
-				before := f.rawParams()
-				require.NotEmpty(t, before)
-
-				_, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: sender, Params: params})
-				require.ErrorIs(t, err, types.ErrUnauthorized)
-				require.NotErrorIs(t, err, types.ErrInvalidParams)
-				require.Equal(t, before, f.rawParams(), "params must be byte-identical after a rejected update")
-			})
-		}
+// paramsEnv is the fixture as paramstest.RunUpdateParams sees it.
+func (f fixture) paramsEnv() paramstest.UpdateParamsEnv[types.Params] {
+	return paramstest.UpdateParamsEnv[types.Params]{
+		Update: func(authority string, p types.Params) (any, error) {
+			return f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: authority, Params: p})
+		},
+		Get: func() (types.Params, error) { return f.keeper.GetParams(f.ctx) },
+		Query: func() (types.Params, error) {
+			resp, err := f.query.Params(f.ctx, &types.QueryParamsRequest{})
+			if err != nil {
+				return types.Params{}, err
+			}
+			return resp.Params, nil
+		},
+		Raw: f.rawParams,
 	}
 }
 
-func TestUpdateParamsRejectsInvalidParams(t *testing.T) {
-	for name, params := range invalidParams() {
-		t.Run(name, func(t *testing.T) {
-			require.Error(t, params.Validate())
-			f := newFixture(t).withDefaults(t)
-			before := f.rawParams()
-
-			_, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: keepertest.Authority(), Params: params})
-			require.ErrorIs(t, err, types.ErrInvalidParams)
-			require.NotErrorIs(t, err, types.ErrUnauthorized)
-			require.Equal(t, before, f.rawParams(), "params must be byte-identical after a rejected update")
-		})
-	}
+func TestUpdateParams(t *testing.T) {
+	paramstest.RunUpdateParams(t, paramstest.UpdateParamsSuite[types.Params]{
+		New: func(t *testing.T) paramstest.UpdateParamsEnv[types.Params] {
+			return newFixture(t).withDefaults(t).paramsEnv()
+		},
+		Marshal:          newFixture(t).bytes,
+		Validate:         types.Params.Validate,
+		Default:          types.DefaultParams(),
+		Changed:          changedParams(),
+		Invalid:          invalidParams(),
+		ErrUnauthorized:  types.ErrUnauthorized,
+		ErrInvalidParams: types.ErrInvalidParams,
+	})
 }
 
 func TestGenesisRoundTrip(t *testing.T) {

@@ -4,18 +4,24 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"unicode/utf8"
 
+	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 	sdkmath "cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/x/deferral/types"
-	reputationtypes "github.com/repshard/repshard/x/reputation/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
+
+// The Msg service: the handlers and their own checks of a msg
+// (checkSubmission, assignedRequest); the request lifecycle transitions they
+// apply are in lifecycle.go.
 
 type msgServer struct{ Keeper }
 
@@ -38,10 +44,11 @@ func (m msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 	return &types.MsgUpdateParamsResponse{}, nil
 }
 
-// SubmitRequest is the seed's processRequest: record the request, then either
-// assign it now or defer it into its shard's queue. The stateless checks run
-// first; a request rejected later (e.g. the fee cannot be paid) fails the tx,
-// which rolls back every write: no state and no balance changes.
+// SubmitRequest records the request, then either assigns it now to a worker
+// of its shard or defers it into the shard's queue (deferralReason decides).
+// The stateless checks run first; a request rejected later (e.g. the fee
+// cannot be paid) fails the tx, which rolls back every write: no state and
+// no balance changes.
 func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequest) (*types.MsgSubmitRequestResponse, error) {
 	ctx := sdk.UnwrapSDKContext(goCtx)
 	requester, err := m.addressCodec.StringToBytes(msg.Requester)
@@ -57,7 +64,7 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 		return nil, err
 	}
 	open, err := m.OpenRequests.Get(ctx, requester)
-	if err != nil && !isNotFound(err) {
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
 		return nil, err
 	}
 	if open >= uint64(params.MaxOpenRequestsPerRequester) {
@@ -88,7 +95,7 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 	}
 
 	height := ctx.BlockHeight()
-	priority := Priority(params, reputation, msg.Class, msg.Urgency)
+	priority := types.Priority(params, reputation, msg.Class, msg.Urgency)
 	req := types.Request{
 		Id:                id,
 		Requester:         msg.Requester,
@@ -103,10 +110,10 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 		ShardId:           shard.Id,
 		PriorityPpm:       priority,
 		SubmitHeight:      height,
-		DueHeight:         DueHeight(params, height, priority),
+		DueHeight:         types.DueHeight(params, height, priority),
 		QueueExpiryHeight: height + int64(params.QueueTtlBlocks),
 	}
-	if err := emit(ctx, &types.EventRequestSubmitted{
+	if err := events.Emit(ctx, &types.EventRequestSubmitted{
 		RequestId: id, Requester: msg.Requester, Class: msg.Class, Urgency: msg.Urgency,
 		ShardId: shard.Id, ComputeUnits: msg.ComputeUnits, Fee: fee, ReputationPpm: reputation,
 	}); err != nil {
@@ -201,108 +208,6 @@ func checkSubmission(params types.Params, msg *types.MsgSubmitRequest) (sdk.Coin
 	return fee, payloadHash, dataBytes, nil
 }
 
-// deferralReason is the seed's isDeferralCandidate: defer when the requester's
-// reputation, the shard's load or the network's load is above its threshold.
-func (k Keeper) deferralReason(ctx context.Context, params types.Params, reputation uint32, shard shardtypes.Shard) (types.DeferReason, error) {
-	if reputation > params.DeferReputationThresholdPpm {
-		return types.DeferReputation, nil
-	}
-	if shard.LoadPpm > params.DeferLoadThresholdPpm {
-		return types.DeferShardLoad, nil
-	}
-	network, err := k.shards.NetworkLoadPpm(ctx)
-	if err != nil {
-		return types.DeferNone, err
-	}
-	if network > params.DeferNetworkThresholdPpm {
-		return types.DeferNetworkLoad, nil
-	}
-	return types.DeferNone, nil
-}
-
-// assign gives req to worker with a deadline and emits EventRequestAssigned.
-func (k Keeper) assign(ctx sdk.Context, params types.Params, old *types.Request, req types.Request, worker sdk.AccAddress) error {
-	height := ctx.BlockHeight()
-	req.Status = types.StatusAssigned
-	req.Worker = worker.String()
-	req.AssignedHeight = height
-	req.DeadlineHeight = height + int64(params.AssignmentTimeoutBlocks)
-	req.Attempts++
-	if err := k.saveRequest(ctx, old, req); err != nil {
-		return err
-	}
-	return emit(ctx, &types.EventRequestAssigned{
-		RequestId: req.Id, ShardId: req.ShardId, Worker: req.Worker, DeadlineHeight: req.DeadlineHeight,
-		Attempt: req.Attempts, ComputeUnits: req.ComputeUnits, WaitedBlocks: height - req.SubmitHeight,
-	})
-}
-
-// enqueue puts req in its shard's queue and emits EventRequestDeferred.
-func (k Keeper) enqueue(ctx sdk.Context, old *types.Request, req types.Request, requeued bool) error {
-	req.Status = types.StatusQueued
-	if err := k.saveRequest(ctx, old, req); err != nil {
-		return err
-	}
-	return emit(ctx, &types.EventRequestDeferred{
-		RequestId: req.Id, ShardId: req.ShardId, Reason: req.DeferReason, PriorityPpm: req.PriorityPpm,
-		DueHeight: req.DueHeight, Requeued: requeued,
-	})
-}
-
-// queuePosition counts the entries ahead of req in its shard's queue, up to
-// QueuePositionScanLimit.
-func (k Keeper) queuePosition(ctx context.Context, req types.Request) (uint64, bool, error) {
-	it, err := k.Queue.Iterate(ctx, collectionsShardRange(req.ShardId))
-	if err != nil {
-		return 0, false, err
-	}
-	defer it.Close()
-	mine := queueKey(req)
-	var ahead uint64
-	for ; it.Valid(); it.Next() {
-		key, err := it.Key()
-		if err != nil {
-			return 0, false, err
-		}
-		if key.K1() == mine.K1() && key.K2() == mine.K2() && key.K3() == mine.K3() { // a Triple holds pointers: compare the parts
-			return ahead, false, nil
-		}
-		if ahead == types.QueuePositionScanLimit {
-			return ahead, true, nil
-		}
-		ahead++
-	}
-	return ahead, false, nil
-}
-
-// finish moves an open request to a final status and, when countsForRequester,
-// records the outcome on the requester's reputation. It emits nothing; the
-// caller settles the fee and emits the event.
-func (k Keeper) finish(ctx sdk.Context, old types.Request, status types.RequestStatus, countsForRequester bool) (types.Request, error) {
-	req := old
-	req.Status = status
-	req.FinishHeight = ctx.BlockHeight()
-	if err := k.saveRequest(ctx, &old, req); err != nil {
-		return req, err
-	}
-	if !countsForRequester {
-		return req, nil
-	}
-	requester, err := k.addressCodec.StringToBytes(req.Requester)
-	if err != nil {
-		return req, err
-	}
-	switch status {
-	case types.StatusCompleted:
-		return req, k.reputation.RecordOutcome(ctx, requester, reputationtypes.OutcomeCompleted)
-	case types.StatusFailed:
-		return req, k.reputation.RecordOutcome(ctx, requester, reputationtypes.OutcomeFailed)
-	case types.StatusExpired:
-		return req, k.reputation.RecordOutcome(ctx, requester, reputationtypes.OutcomeExpired)
-	}
-	return req, nil
-}
-
 // assignedRequest loads a request a worker reports on and checks the worker
 // may report now.
 func (k Keeper) assignedRequest(ctx sdk.Context, workerAddr string, id uint64) (types.Request, sdk.AccAddress, error) {
@@ -345,7 +250,7 @@ func (m msgServer) CompleteRequest(goCtx context.Context, msg *types.MsgComplete
 	if err := m.rewards.PayCompletion(ctx, worker, done.Fee, done.ComputeUnits, done.DataBytes); err != nil {
 		return nil, err
 	}
-	return &types.MsgCompleteRequestResponse{}, emit(ctx, &types.EventRequestCompleted{
+	return &types.MsgCompleteRequestResponse{}, events.Emit(ctx, &types.EventRequestCompleted{
 		RequestId: done.Id, Worker: msg.Worker, ResultHash: msg.ResultHash,
 	})
 }
@@ -377,7 +282,7 @@ func (m msgServer) FailRequest(goCtx context.Context, msg *types.MsgFailRequest)
 	if err := m.rewards.SettleFailure(ctx, requester, worker, done.Fee, params.FailureRefundPpm); err != nil {
 		return nil, err
 	}
-	return &types.MsgFailRequestResponse{}, emit(ctx, &types.EventRequestFailed{
+	return &types.MsgFailRequestResponse{}, events.Emit(ctx, &types.EventRequestFailed{
 		RequestId: done.Id, Worker: msg.Worker, Reason: msg.Reason,
 	})
 }
@@ -406,7 +311,7 @@ func (m msgServer) CancelRequest(goCtx context.Context, msg *types.MsgCancelRequ
 	if err := m.rewards.Refund(ctx, requester, done.Fee); err != nil {
 		return nil, err
 	}
-	return &types.MsgCancelRequestResponse{}, emit(ctx, &types.EventRequestCancelled{
+	return &types.MsgCancelRequestResponse{}, events.Emit(ctx, &types.EventRequestCancelled{
 		RequestId: done.Id, Requester: msg.Requester,
 	})
 }

@@ -84,7 +84,7 @@ func (c *dchain) tx(from apptest.Account, msgs ...sdk.Msg) []byte {
 }
 
 // block delivers txs in the next block, requires every one to succeed and
-// DESIGN.md's invariants to hold after the block.
+// the app's invariants (app.CheckInvariants) to hold after the block.
 func (c *dchain) block(txs ...[]byte) []*abci.ExecTxResult {
 	c.t.Helper()
 	res := c.NextBlock(c.t, txs...)
@@ -272,8 +272,8 @@ func badInputParams() types.Params {
 	return p
 }
 
-// Every bad input of the issue is refused with its typed error and changes
-// no state and no balance, but for the signer's tx fee.
+// Every bad input of MsgSubmitRequest is refused with its typed error and
+// changes no state and no balance, but for the signer's tx fee.
 func TestBadInputFailsWithoutEffect(t *testing.T) {
 	params := badInputParams()
 	c := newDChain(t, 6, params)
@@ -457,8 +457,9 @@ func TestReportAfterDeadlineFailsWithoutEffect(t *testing.T) {
 	require.Equal(t, types.StatusExpired, c.request(ids[3]).Status)
 }
 
-// The response is the seed's immediate success indication; each branch of
-// isDeferralCandidate gives its own, and the record matches it.
+// The response is the immediate success indication of a submission; each
+// branch of the deferral decision (deferralReason) gives its own, and the
+// record matches it.
 func TestSubmitResponse(t *testing.T) {
 	params := types.DefaultParams()
 	c := newDChain(t, 7, params)
@@ -546,7 +547,7 @@ func TestSubmitResponse(t *testing.T) {
 }
 
 // A requester above the reputation threshold is deferred even when a worker
-// has room: the reputation test comes first in isDeferralCandidate.
+// has room: the reputation test comes first in the deferral decision.
 func TestSubmitDeferredForReputation(t *testing.T) {
 	p := types.DefaultParams()
 	p.DeferReputationThresholdPpm = defaultScore - 1
@@ -568,7 +569,7 @@ func TestSubmitDeferredForReputation(t *testing.T) {
 	require.Equal(t, c.acc(0).Address.String(), r.Worker)
 }
 
-// The thresholds of isDeferralCandidate are strict: a requester exactly at
+// The thresholds of the deferral decision are strict: a requester exactly at
 // the reputation threshold, a shard and a network exactly at theirs, are
 // served at once.
 func TestSubmitDeferralThresholdsAreStrict(t *testing.T) {
@@ -620,73 +621,6 @@ func TestSubmitQueuePositionCapped(t *testing.T) {
 	got := c.submitResponse(res[0])
 	require.Zero(t, got.QueuePosition)
 	require.False(t, got.QueuePositionCapped)
-}
-
-// Priority and DueHeight against values computed by hand.
-func TestPriorityAndDueHeight(t *testing.T) {
-	d := types.DefaultParams() // weights rep 4, urgency 4, class 2; max wait 50
-	cases := []struct {
-		name    string
-		params  types.Params
-		rep     uint32
-		class   shardtypes.ShardClass
-		urgency types.Urgency
-		want    uint32
-	}{
-		{"high/critical", d, 500_000, high, types.UrgencyCritical, 800_000},                    // (2e6+4e6+2e6)/10
-		{"high/normal", d, 500_000, high, types.UrgencyNormal, 533_333},                        // (2e6+1_333_332+2e6)/10
-		{"low/low", d, 500_000, low, types.UrgencyLow, 200_000},                                // 2e6/10
-		{"data/high", d, 500_000, data, types.UrgencyHigh, 566_666},                            // (2e6+2_666_664+1e6)/10
-		{"compute/normal", d, 500_000, compute, types.UrgencyNormal, 433_333},                  // (2e6+1_333_332+1e6)/10
-		{"lowest", d, 0, low, types.UrgencyLow, 0},                                             // 0
-		{"highest", d, 1_000_000, high, types.UrgencyCritical, 1_000_000},                      // 1e7/10
-		{"reputation only", weights(1, 0, 0), 123_457, low, types.UrgencyLow, 123_457},         // rep
-		{"urgency only", weights(0, 3, 0), 999_999, low, types.UrgencyHigh, 666_666},           // urgency value
-		{"class only", weights(0, 0, 7), 999_999, data, types.UrgencyCritical, 500_000},        // class value
-		{"rep and class", weights(1, 0, 2), 900_000, compute, types.UrgencyLow, 633_333},       // (9e5+1e6)/3
-		{"unspecified urgency counts as normal", d, 0, low, types.UrgencyUnspecified, 133_333}, // 4·333_333/10
-	}
-	for _, tc := range cases {
-		require.Equal(t, tc.want, keeper.Priority(tc.params, tc.rep, tc.class, tc.urgency), tc.name)
-	}
-
-	due := []struct {
-		priority uint32
-		want     int64
-	}{
-		{1_000_000, 100}, // highest: due at once
-		{800_000, 110},   // 50·200_000/1e6 = 10
-		{533_333, 123},   // ⌊50·466_667/1e6⌋ = ⌊23.33⌋
-		{433_333, 128},   // ⌊28.33⌋
-		{1, 149},         // ⌊49.99995⌋
-		{0, 150},         // lowest: max_wait blocks later
-	}
-	for _, tc := range due {
-		require.Equal(t, tc.want, keeper.DueHeight(d, 100, tc.priority), "priority %d", tc.priority)
-	}
-
-	// No starvation: every priority is due within max_wait blocks, and a
-	// higher priority is never due later than a lower one.
-	for _, maxWait := range []uint64{1, 50, 1_000, 1 << 40} {
-		p := d
-		p.MaxWaitBlocks = maxWait
-		prev := keeper.DueHeight(p, 7, 0)
-		require.Equal(t, 7+int64(maxWait), prev)
-		for pr := uint32(0); pr <= 1_000_000; pr += 9_973 {
-			got := keeper.DueHeight(p, 7, pr)
-			require.GreaterOrEqual(t, got, int64(7))
-			require.LessOrEqual(t, got, 7+int64(maxWait))
-			require.LessOrEqual(t, got, prev)
-			prev = got
-		}
-		require.Equal(t, int64(7), keeper.DueHeight(p, 7, 1_000_000))
-	}
-}
-
-func weights(rep, urgency, class uint32) types.Params {
-	p := types.DefaultParams()
-	p.PriorityWeightReputation, p.PriorityWeightUrgency, p.PriorityWeightClass = rep, urgency, class
-	return p
 }
 
 // No starvation through the app: a request of the lowest priority is due

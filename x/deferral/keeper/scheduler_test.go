@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/repshard/repshard/testutil/apptest"
-	"github.com/repshard/repshard/x/deferral/keeper"
 	"github.com/repshard/repshard/x/deferral/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
@@ -21,8 +20,8 @@ import (
 // schedCapacity requests per block:
 //
 //   - due-height: the real x/deferral queue — entries (shard, due height, id)
-//     in the app's Queue key set, due heights from keeper.Priority and
-//     keeper.DueHeight with the default params, served first key first as
+//     in the app's Queue key set, due heights from types.Priority and
+//     types.DueHeight with the default params, served first key first as
 //     the EndBlock drain does;
 //   - FIFO: in submission order;
 //   - strict priority: CRITICAL, then HIGH, NORMAL, LOW, FIFO within one.
@@ -149,8 +148,8 @@ func serveDueHeight(t *testing.T, trace []schedArrival, params types.Params) map
 	for h := int64(1); len(served) < len(trace); h++ {
 		for next < len(trace) && trace[next].height == h {
 			a := trace[next]
-			prio := keeper.Priority(params, 500_000, shardtypes.ClassComputeIntensive, a.urgency)
-			require.NoError(t, k.Queue.Set(ctx, collections.Join3(uint64(shard), uint64(keeper.DueHeight(params, h, prio)), a.id)))
+			prio := types.Priority(params, 500_000, shardtypes.ClassComputeIntensive, a.urgency)
+			require.NoError(t, k.Queue.Set(ctx, collections.Join3(uint64(shard), uint64(types.DueHeight(params, h, prio)), a.id)))
 			next++
 		}
 		iter, err := k.Queue.Iterate(ctx, collections.NewPrefixedTripleRange[uint64, uint64, uint64](shard))
@@ -188,8 +187,8 @@ func urgencyFirst() types.Params {
 // priority on the trace, under the default params and under the
 // urgency-first ones. Under both, the due-height queue serves HIGH and
 // CRITICAL sooner than FIFO (p99) and every LOW request within
-// max_wait_blocks, where strict priority starves LOW beyond it. The issue's
-// target — p99 of HIGH+CRITICAL ≤ 0.3× FIFO's — is met by the urgency-first
+// max_wait_blocks, where strict priority starves LOW beyond it. The target
+// of docs/BENCHMARKS.md — p99 of HIGH+CRITICAL ≤ 0.3× FIFO's — is met by the urgency-first
 // params and not by the defaults, which give reputation and class 60% of
 // the priority: docs/BENCHMARKS.md records both. The figures are printed as
 // JSON (BENCH_SCHEDULER_OUT writes them to a file) for docs/BENCHMARKS.md and
@@ -234,7 +233,7 @@ func TestSchedulerQuality(t *testing.T) {
 		require.Less(t, due.P99HighCritical, fifo.P99HighCritical, "%s: HIGH+CRITICAL served sooner than FIFO", name)
 		require.LessOrEqual(t, due.MaxLow, int64(def.MaxWaitBlocks), "%s: LOW served within max_wait_blocks", name)
 	}
-	// The target, met by the urgency-first params: p99 of HIGH and
+	// The target, met by the urgency-first params: p99 of HIGH and
 	// CRITICAL at most 0.3× FIFO's (integer form: 10·due ≤ 3·fifo).
 	require.LessOrEqual(t, 10*dueFirst.P99HighCritical, 3*fifo.P99HighCritical,
 		"urgency-first: p99 HIGH+CRITICAL %d vs FIFO %d", dueFirst.P99HighCritical, fifo.P99HighCritical)

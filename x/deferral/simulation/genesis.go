@@ -1,6 +1,8 @@
 // Package simulation is x/deferral's part of the app simulation: a random
-// genesis, weighted operations for every msg (valid and invalid variants) and
-// the governance params-update proposal.
+// genesis, weighted operations for every msg (valid and invalid variants),
+// including x/reputation's checks that need x/deferral's msgs or records
+// (proof-of-work submissions, reviews of finished requests), and the
+// governance params-update proposal.
 package simulation
 
 import (

@@ -5,7 +5,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	reputationtypes "github.com/repshard/repshard/x/reputation/types"
+	"github.com/repshard/repshard/internal/outcome"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
@@ -18,7 +18,7 @@ type ReputationKeeper interface {
 	// updates the request-rate EMA. O(1).
 	RecordSubmission(ctx context.Context, requester sdk.AccAddress) error
 	// RecordOutcome counts a finished request and updates the score. O(1).
-	RecordOutcome(ctx context.Context, requester sdk.AccAddress, outcome reputationtypes.Outcome) error
+	RecordOutcome(ctx context.Context, requester sdk.AccAddress, o outcome.Outcome) error
 	// RecordProofOfWork checks the submission's optional proof-of-work nonce
 	// (typed error when below the minimum difficulty) and updates the
 	// requester's proof-of-work credit. After RecordSubmission. O(1).
@@ -27,7 +27,8 @@ type ReputationKeeper interface {
 
 // ShardKeeper is what x/deferral needs of x/shard.
 type ShardKeeper interface {
-	// Route picks the ACTIVE shard of class for a request (DESIGN.md routing).
+	// Route picks the ACTIVE shard of class for a request (x/shard/README.md,
+	// "Routing").
 	Route(ctx context.Context, class shardtypes.ShardClass, reputationPpm uint32, requestID uint64) (shardtypes.Shard, error)
 	// GetShard returns a shard by id.
 	GetShard(ctx context.Context, shardID uint64) (shardtypes.Shard, error)
@@ -47,7 +48,7 @@ type ShardKeeper interface {
 	// AddInFlight moves units onto a worker of the shard (assignment).
 	AddInFlight(ctx context.Context, shardID uint64, worker sdk.AccAddress, units uint64) error
 	// RemoveInFlight takes units off a worker and counts the outcome on the worker.
-	RemoveInFlight(ctx context.Context, shardID uint64, worker sdk.AccAddress, units uint64, outcome reputationtypes.Outcome) error
+	RemoveInFlight(ctx context.Context, shardID uint64, worker sdk.AccAddress, units uint64, o outcome.Outcome) error
 	// AddQueued and RemoveQueued keep the shard's queue counters.
 	AddQueued(ctx context.Context, shardID, units uint64) error
 	RemoveQueued(ctx context.Context, shardID, units uint64) error

@@ -30,10 +30,10 @@ const (
 
 // DefaultParams returns the default x/deferral parameters.
 //
-// As in the seed's isDeferralCandidate, a request is deferred when the
-// requester's reputation is above 0.8 (a trusted requester can wait for the
-// queue; its record is on chain at once), when its shard is more than 75%
-// loaded, or when the whole network is more than 90% loaded.
+// A request is deferred when the requester's reputation is above 0.8 (a
+// trusted requester can wait for the queue; its record is on chain at once),
+// when its shard is more than 75% loaded, or when the whole network is more
+// than 90% loaded.
 func DefaultParams() Params {
 	return Params{
 		DeferReputationThresholdPpm:    800_000,

@@ -33,7 +33,7 @@ const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 //	(w_rep·reputation + w_urg·urgency value + w_class·class value) / Σw.
 type Params struct {
 	// defer_reputation_threshold_ppm: a request whose requester's reputation is
-	// above it is deferred (the seed's isDeferralCandidate).
+	// above it is deferred (the first test of the deferral decision).
 	DeferReputationThresholdPpm uint32 `protobuf:"varint,1,opt,name=defer_reputation_threshold_ppm,json=deferReputationThresholdPpm,proto3" json:"defer_reputation_threshold_ppm,omitempty"`
 	// defer_load_threshold_ppm: a request whose shard load is above it is deferred.
 	DeferLoadThresholdPpm uint32 `protobuf:"varint,2,opt,name=defer_load_threshold_ppm,json=deferLoadThresholdPpm,proto3" json:"defer_load_threshold_ppm,omitempty"`

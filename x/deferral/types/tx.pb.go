@@ -166,7 +166,8 @@ func (m *MsgSubmitRequest) GetPowNonce() []byte {
 	return nil
 }
 
-// MsgSubmitRequestResponse is the immediate success indication of the seed.
+// MsgSubmitRequestResponse is the immediate success indication of a
+// submission: the request is recorded, and assigned or queued.
 type MsgSubmitRequestResponse struct {
 	// request_id identifies the request from now on.
 	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
@@ -781,8 +782,7 @@ type MsgClient interface {
 	// account may send it.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
 	// SubmitRequest submits a request: the chain records it and either assigns
-	// it to a worker at once or defers it into its shard's priority queue
-	// (the seed's processRequest).
+	// it to a worker at once or defers it into its shard's priority queue.
 	SubmitRequest(ctx context.Context, in *MsgSubmitRequest, opts ...grpc.CallOption) (*MsgSubmitRequestResponse, error)
 	// CompleteRequest reports the result of an assigned request (assigned worker only).
 	CompleteRequest(ctx context.Context, in *MsgCompleteRequest, opts ...grpc.CallOption) (*MsgCompleteRequestResponse, error)
@@ -851,8 +851,7 @@ type MsgServer interface {
 	// account may send it.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
 	// SubmitRequest submits a request: the chain records it and either assigns
-	// it to a worker at once or defers it into its shard's priority queue
-	// (the seed's processRequest).
+	// it to a worker at once or defers it into its shard's priority queue.
 	SubmitRequest(context.Context, *MsgSubmitRequest) (*MsgSubmitRequestResponse, error)
 	// CompleteRequest reports the result of an assigned request (assigned worker only).
 	CompleteRequest(context.Context, *MsgCompleteRequest) (*MsgCompleteRequestResponse, error)

@@ -115,7 +115,8 @@ func (RequestStatus) EnumDescriptor() ([]byte, []int) {
 	return fileDescriptor_d00b7206ff6c9ada, []int{1}
 }
 
-// DeferReason says why a request was deferred (isDeferralCandidate of the seed).
+// DeferReason says why a request was deferred (the deferral decision of
+// MsgSubmitRequest).
 type DeferReason int32
 
 const (
@@ -155,9 +156,8 @@ func (DeferReason) EnumDescriptor() ([]byte, []int) {
 	return fileDescriptor_d00b7206ff6c9ada, []int{2}
 }
 
-// Request is the on-chain record of a request: the Blockchain Record of the
-// seed (request id, requester id, request data, shard id, status) and what
-// the lifecycle needs.
+// Request is the on-chain record of a request: its id, requester, data,
+// shard and status, and what the lifecycle needs.
 type Request struct {
 	// id is the request id, a sequence never reused.
 	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`

@@ -2,13 +2,11 @@ package keeper
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/core/address"
 	storetypes "cosmossdk.io/core/store"
-	sdkmath "cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -23,10 +21,15 @@ type Keeper struct {
 	addressCodec address.Codec
 	authority    string
 
-	// external holds the keepers of other modules, set after construction
-	// (SetExternalKeepers). A pointer, so every copy of the keeper (x/deferral
-	// holds one) sees them.
-	external *externalKeepers
+	// staking reads bonded stake (the stake credit); bonds reads worker
+	// bonds (the weight of a review). Both are given at construction.
+	staking types.StakingKeeper
+	bonds   types.WorkerBondReader
+	// requests reads finished requests for reviews. x/deferral calls
+	// x/reputation, so the reader is registered once after both keepers
+	// exist (SetRequestReader). A pointer, so every copy of the keeper
+	// (x/deferral holds one) sees it.
+	requests *requestReaderSlot
 
 	Schema collections.Schema
 	Params collections.Item[types.Params]
@@ -40,26 +43,33 @@ type Keeper struct {
 	ScoreIndex collections.KeySet[collections.Pair[uint32, sdk.AccAddress]]
 }
 
-type externalKeepers struct {
-	staking  types.StakingKeeper
-	requests types.RequestReader
-	bonds    types.WorkerBondReader
-}
+type requestReaderSlot struct{ reader types.RequestReader }
 
-// SetExternalKeepers wires what x/reputation reads of other modules: bonded
-// stake (x/staking), finished requests (x/deferral) and worker bonds
-// (x/shard). app.go calls it once, after all keepers are built.
-func (k Keeper) SetExternalKeepers(staking types.StakingKeeper, requests types.RequestReader, bonds types.WorkerBondReader) {
-	k.external.staking = staking
-	k.external.requests = requests
-	k.external.bonds = bonds
+// SetRequestReader registers the reader of finished requests (x/deferral,
+// through an adapter in app.go). It must be called exactly once, at wiring,
+// before the first block: it panics on nil or on a second call.
+func (k Keeper) SetRequestReader(r types.RequestReader) {
+	if r == nil {
+		panic(fmt.Sprintf("x/%s: SetRequestReader(nil)", types.ModuleName))
+	}
+	if k.requests.reader != nil {
+		panic(fmt.Sprintf("x/%s: the request reader is already set", types.ModuleName))
+	}
+	k.requests.reader = r
 }
 
 // NewKeeper builds the x/reputation keeper. authority is the account allowed
 // to change params (the gov module account); it must be a valid address.
-func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, addressCodec address.Codec, authority string) Keeper {
+// staking (bonded stake, read-only) and bonds (worker bonds, read-only) must
+// not be nil.
+func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, addressCodec address.Codec, authority string,
+	staking types.StakingKeeper, bonds types.WorkerBondReader,
+) Keeper {
 	if _, err := addressCodec.StringToBytes(authority); err != nil {
 		panic(fmt.Sprintf("x/%s: invalid authority address %q: %v", types.ModuleName, authority, err))
+	}
+	if staking == nil || bonds == nil {
+		panic(fmt.Sprintf("x/%s: NewKeeper needs a staking keeper and a worker bond reader", types.ModuleName))
 	}
 	sb := collections.NewSchemaBuilder(storeService)
 	k := Keeper{
@@ -67,7 +77,9 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, ad
 		storeService: storeService,
 		addressCodec: addressCodec,
 		authority:    authority,
-		external:     &externalKeepers{},
+		staking:      staking,
+		bonds:        bonds,
+		requests:     &requestReaderSlot{},
 		Params:       collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		Profiles:     collections.NewMap(sb, types.ProfilesKey, "profiles", sdk.AccAddressKey, codec.CollValue[types.Profile](cdc)),
 		Reviews:      collections.NewMap(sb, types.ReviewsKey, "reviews", collections.Uint64Key, codec.CollValue[types.Review](cdc)),
@@ -88,203 +100,4 @@ func (k Keeper) Authority() string { return k.authority }
 // GetParams returns the current params.
 func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
 	return k.Params.Get(ctx)
-}
-
-// Refresh returns p as seen at height with params: the rate EMA decayed to
-// height (not written back), every factor recomputed from the stored counters
-// and credits, and the score filled in (with inactivity decay, if enabled).
-// It is what every read and every write goes through, so a params change
-// (weights, priors, rate settings) applies to every profile at once without
-// iterating them. O(1).
-func Refresh(p types.Profile, params types.Params, height int64) types.Profile {
-	elapsed := uint64(0)
-	if height > p.RateUpdatedHeight {
-		elapsed = uint64(height - p.RateUpdatedHeight)
-	}
-	ema := types.DecayRate(p.RateEma, elapsed, params.RateHalfLifeBlocks)
-	p.RequestRate = types.RequestRate(params, ema)
-	p.CompletionPpm = types.CompletionPpm(params, p.Completed, p.Failed, p.Expired)
-	p.FrequencyPpm = types.FrequencyPpm(params, p.RequestRate, p.CompletionPpm)
-	p.ValidationPpm = types.ValidationPpm(p.ValidationCreditPpm, p.StakeCreditPpm)
-	p.PeerPpm = types.PeerPpm(params, p.PeerRatingSum, p.PeerRatingWeight)
-	p.Score = types.ScorePpm(params, p.CompletionPpm, p.FrequencyPpm, p.ValidationPpm, p.PeerPpm)
-	idle := uint64(0)
-	if height > p.LastUpdatedHeight {
-		idle = uint64(height - p.LastUpdatedHeight)
-	}
-	p.Score = types.DecayedScore(params, p.Score, idle)
-	return p
-}
-
-// stored strips what is computed at read time before a profile is written.
-func stored(p types.Profile) types.Profile {
-	p.Score = 0
-	return p
-}
-
-// save writes a profile refreshed at the current height and moves its entry
-// in the score index from the old indexed score to the new one. O(1).
-func (k Keeper) save(ctx context.Context, addr sdk.AccAddress, p types.Profile, created bool) error {
-	if !created && p.IndexedScore == p.Score {
-		return k.Profiles.Set(ctx, addr, stored(p)) // the index entry stays right
-	}
-	if !created {
-		if err := k.ScoreIndex.Remove(ctx, scoreKey(p.IndexedScore, addr)); err != nil {
-			return err
-		}
-	}
-	p.IndexedScore = p.Score
-	if err := k.ScoreIndex.Set(ctx, scoreKey(p.IndexedScore, addr)); err != nil {
-		return err
-	}
-	return k.Profiles.Set(ctx, addr, stored(p))
-}
-
-// scoreKey is the score-index key: highest score first, then address.
-func scoreKey(score uint32, addr sdk.AccAddress) collections.Pair[uint32, sdk.AccAddress] {
-	return collections.Join(^score, addr)
-}
-
-// GetProfile returns the requester's profile as of the current block, and
-// false when the requester has none.
-func (k Keeper) GetProfile(ctx context.Context, requester sdk.AccAddress) (types.Profile, bool, error) {
-	p, err := k.Profiles.Get(ctx, requester)
-	if errors.Is(err, collections.ErrNotFound) {
-		return types.Profile{}, false, nil
-	}
-	if err != nil {
-		return types.Profile{}, false, err
-	}
-	params, err := k.Params.Get(ctx)
-	if err != nil {
-		return types.Profile{}, false, err
-	}
-	return Refresh(p, params, sdk.UnwrapSDKContext(ctx).BlockHeight()), true, nil
-}
-
-// Score returns the requester's score in ppm, computed now from its factors
-// with the current weights; default_score_ppm when it has no profile. O(1).
-func (k Keeper) Score(ctx context.Context, requester sdk.AccAddress) (uint32, error) {
-	params, err := k.Params.Get(ctx)
-	if err != nil {
-		return 0, err
-	}
-	p, err := k.Profiles.Get(ctx, requester)
-	if errors.Is(err, collections.ErrNotFound) {
-		return params.DefaultScorePpm, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return Refresh(p, params, sdk.UnwrapSDKContext(ctx).BlockHeight()).Score, nil
-}
-
-// RecordSubmission creates the requester's profile at its first submission
-// and adds the submission to its request-rate EMA (decayed lazily to the
-// current height first). O(1).
-func (k Keeper) RecordSubmission(ctx context.Context, requester sdk.AccAddress) error {
-	addr, err := k.addressCodec.BytesToString(requester)
-	if err != nil {
-		return types.ErrInvalidAddress.Wrap(err.Error())
-	}
-	params, err := k.Params.Get(ctx)
-	if err != nil {
-		return err
-	}
-	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
-	p, err := k.Profiles.Get(ctx, requester)
-	created := errors.Is(err, collections.ErrNotFound)
-	switch {
-	case created:
-		p = newProfile(addr, height)
-	case err != nil:
-		return err
-	}
-	elapsed := uint64(0)
-	if height > p.RateUpdatedHeight {
-		elapsed = uint64(height - p.RateUpdatedHeight)
-	}
-	p.RateEma = sat(types.DecayRate(p.RateEma, elapsed, params.RateHalfLifeBlocks), oneRequest)
-	p.RateUpdatedHeight = height
-	p.Submitted++
-	p.LastUpdatedHeight = height
-	if k.external.staking != nil {
-		// Bounded by the requester's own delegations; the submission's gas
-		// pays for the read.
-		bonded, err := k.external.staking.GetDelegatorBonded(ctx, requester)
-		if err != nil {
-			return err
-		}
-		p.StakeCreditPpm = types.StakeCreditPpm(params, bonded)
-	}
-	p = Refresh(p, params, height)
-	if err := k.save(ctx, requester, p, created); err != nil {
-		return err
-	}
-	if created {
-		return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventProfileCreated{Address: addr, Score: p.Score})
-	}
-	return nil
-}
-
-// RecordOutcome counts a finished request of the requester and refreshes its
-// factors. O(1). A requester without a profile (none should exist: the
-// profile is created at submission) gets one.
-func (k Keeper) RecordOutcome(ctx context.Context, requester sdk.AccAddress, outcome types.Outcome) error {
-	addr, err := k.addressCodec.BytesToString(requester)
-	if err != nil {
-		return types.ErrInvalidAddress.Wrap(err.Error())
-	}
-	params, err := k.Params.Get(ctx)
-	if err != nil {
-		return err
-	}
-	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
-	p, err := k.Profiles.Get(ctx, requester)
-	created := errors.Is(err, collections.ErrNotFound)
-	switch {
-	case created:
-		p = newProfile(addr, height)
-	case err != nil:
-		return err
-	}
-	switch outcome {
-	case types.OutcomeCompleted:
-		p.Completed++
-	case types.OutcomeFailed:
-		p.Failed++
-	case types.OutcomeExpired:
-		p.Expired++
-	default:
-		return types.ErrUnknownOutcome.Wrapf("outcome %d", int(outcome))
-	}
-	p.LastUpdatedHeight = height
-	p = Refresh(p, params, height)
-	if err := k.save(ctx, requester, p, created); err != nil {
-		return err
-	}
-	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventOutcomeRecorded{
-		Address: addr, Outcome: outcome.String(), Score: p.Score, CompletionPpm: p.CompletionPpm, FrequencyPpm: p.FrequencyPpm,
-	})
-}
-
-// oneRequest is what one submission adds to the rate EMA.
-const oneRequest = 1_000_000
-
-func newProfile(addr string, height int64) types.Profile {
-	return types.Profile{
-		Address:           addr,
-		CreatedHeight:     height,
-		RateUpdatedHeight: height,
-		LastUpdatedHeight: height,
-		PeerRatingSum:     sdkmath.ZeroInt(),
-		PeerRatingWeight:  sdkmath.ZeroInt(),
-	}
-}
-
-func sat(a, b uint64) uint64 {
-	if s := a + b; s >= a {
-		return s
-	}
-	return ^uint64(0)
 }

@@ -1,6 +1,7 @@
 package keeper_test
 
 import (
+	"context"
 	"testing"
 
 	"cosmossdk.io/collections"
@@ -14,6 +15,7 @@ import (
 	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 
 	"github.com/repshard/repshard/testutil/keepertest"
+	"github.com/repshard/repshard/testutil/paramstest"
 	"github.com/repshard/repshard/x/reputation"
 	"github.com/repshard/repshard/x/reputation/keeper"
 	"github.com/repshard/repshard/x/reputation/types"
@@ -32,7 +34,7 @@ func newFixture(t *testing.T) fixture {
 	t.Helper()
 	s := keepertest.NewStore(t, types.StoreKey)
 	cdc := moduletestutil.MakeTestEncodingConfig(reputation.AppModule{}).Codec
-	k := keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority())
+	k := keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority(), noStake{}, noBonds{})
 	return fixture{ctx: s.Ctx, store: s, cdc: cdc, keeper: k,
 		msgs: keeper.NewMsgServerImpl(k), query: keeper.NewQueryServerImpl(k)}
 }
@@ -84,67 +86,86 @@ func TestNewKeeperPanicsOnInvalidAuthority(t *testing.T) {
 	for name, authority := range keepertest.InvalidAddresses() {
 		t.Run(name, func(t *testing.T) {
 			require.Panics(t, func() {
-				keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), authority)
+				keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), authority, noStake{}, noBonds{})
 			})
 		})
 	}
 }
 
-func TestUpdateParamsByAuthority(t *testing.T) {
-	f := newFixture(t).withDefaults(t)
-	want := changedParams()
-	require.NoError(t, want.Validate())
-	require.NotEqual(t, f.bytes(types.DefaultParams()), f.bytes(want), "test params must differ from the defaults")
+// noStake and noBonds stand in for x/staking and x/shard: nobody has bonded
+// stake or a worker bond.
+type (
+	noStake struct{}
+	noBonds struct{}
+)
 
-	resp, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: keepertest.Authority(), Params: want})
-	require.NoError(t, err)
-	require.NotNil(t, resp)
-
-	got, err := f.keeper.GetParams(f.ctx)
-	require.NoError(t, err)
-	require.Equal(t, f.bytes(want), f.bytes(got))
-	require.Equal(t, f.bytes(want), f.rawParams(), "params must be stored under ParamsKey")
-
-	q, err := f.query.Params(f.ctx, &types.QueryParamsRequest{})
-	require.NoError(t, err)
-	require.Equal(t, f.bytes(want), f.bytes(q.Params))
+func (noStake) GetDelegatorBonded(context.Context, sdk.AccAddress) (sdkmath.Int, error) {
+	return sdkmath.ZeroInt(), nil
 }
 
-func TestUpdateParamsRejectsNonAuthority(t *testing.T) {
-	senders := map[string]string{
-		"other account":           keepertest.AccountAddress("someone"),
-		"empty":                   "",
-		"gov with another prefix": keepertest.GovAddressWithPrefix("cosmos"),
-	}
-	for name, sender := range senders {
-		for pname, params := range map[string]types.Params{"valid": changedParams(), "invalid": invalidParams()["ppm above one"]} {
-			t.Run(name+"/"+pname, func(t *testing.T) {
-				f := newFixture(t).withDefaults(t)
-				before := f.rawParams()
-				require.NotEmpty(t, before)
+func (noBonds) WorkerBond(context.Context, sdk.AccAddress) (sdkmath.Int, error) {
+	return sdkmath.ZeroInt(), nil
+}
 
-				_, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: sender, Params: params})
-				require.ErrorIs(t, err, types.ErrUnauthorized)
-				require.NotErrorIs(t, err, types.ErrInvalidParams)
-				require.Equal(t, before, f.rawParams(), "params must be byte-identical after a rejected update")
-			})
-		}
+// noRequests stands in for x/deferral: no request exists.
+type noRequests struct{}
+
+func (noRequests) ReviewableRequest(context.Context, uint64) (types.FinishedRequest, bool, error) {
+	return types.FinishedRequest{}, false, nil
+}
+
+func TestNewKeeperPanicsWithoutItsReaders(t *testing.T) {
+	s := keepertest.NewStore(t, types.StoreKey)
+	cdc := moduletestutil.MakeTestEncodingConfig(reputation.AppModule{}).Codec
+	require.Panics(t, func() {
+		keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority(), nil, noBonds{})
+	})
+	require.Panics(t, func() {
+		keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority(), noStake{}, nil)
+	})
+}
+
+// The request reader is registered exactly once: nil and a second
+// registration are wiring mistakes and panic, so the keeper never runs
+// without one or with one replaced behind its back.
+func TestSetRequestReaderIsSetOnce(t *testing.T) {
+	k := newFixture(t).keeper
+	require.Panics(t, func() { k.SetRequestReader(nil) }, "nil reader")
+	k.SetRequestReader(noRequests{})
+	require.Panics(t, func() { k.SetRequestReader(noRequests{}) }, "second registration")
+}
+
+// paramsEnv is the fixture as paramstest.RunUpdateParams sees it.
+func (f fixture) paramsEnv() paramstest.UpdateParamsEnv[types.Params] {
+	return paramstest.UpdateParamsEnv[types.Params]{
+		Update: func(authority string, p types.Params) (any, error) {
+			return f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: authority, Params: p})
+		},
+		Get: func() (types.Params, error) { return f.keeper.GetParams(f.ctx) },
+		Query: func() (types.Params, error) {
+			resp, err := f.query.Params(f.ctx, &types.QueryParamsRequest{})
+			if err != nil {
+				return types.Params{}, err
+			}
+			return resp.Params, nil
+		},
+		Raw: f.rawParams,
 	}
 }
 
-func TestUpdateParamsRejectsInvalidParams(t *testing.T) {
-	for name, params := range invalidParams() {
-		t.Run(name, func(t *testing.T) {
-			require.Error(t, params.Validate())
-			f := newFixture(t).withDefaults(t)
-			before := f.rawParams()
-
-			_, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: keepertest.Authority(), Params: params})
-			require.ErrorIs(t, err, types.ErrInvalidParams)
-			require.NotErrorIs(t, err, types.ErrUnauthorized)
-			require.Equal(t, before, f.rawParams(), "params must be byte-identical after a rejected update")
-		})
-	}
+func TestUpdateParams(t *testing.T) {
+	paramstest.RunUpdateParams(t, paramstest.UpdateParamsSuite[types.Params]{
+		New: func(t *testing.T) paramstest.UpdateParamsEnv[types.Params] {
+			return newFixture(t).withDefaults(t).paramsEnv()
+		},
+		Marshal:          newFixture(t).bytes,
+		Validate:         types.Params.Validate,
+		Default:          types.DefaultParams(),
+		Changed:          changedParams(),
+		Invalid:          invalidParams(),
+		ErrUnauthorized:  types.ErrUnauthorized,
+		ErrInvalidParams: types.ErrInvalidParams,
+	})
 }
 
 func TestGenesisRoundTrip(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/testutil/apptest"
 	"github.com/repshard/repshard/testutil/keepertest"
 	"github.com/repshard/repshard/x/reputation/keeper"
@@ -126,16 +127,16 @@ func TestOnlyFailuresLowerTheScore(t *testing.T) {
 	for _, a := range []sdk.AccAddress{bad, good} {
 		require.NoError(t, f.k.RecordSubmission(ctx, a))
 	}
-	require.NoError(t, f.k.RecordOutcome(ctx, bad, types.OutcomeFailed))
-	require.NoError(t, f.k.RecordOutcome(ctx, bad, types.OutcomeFailed))
-	require.NoError(t, f.k.RecordOutcome(ctx, bad, types.OutcomeExpired))
+	require.NoError(t, f.k.RecordOutcome(ctx, bad, outcome.Failed))
+	require.NoError(t, f.k.RecordOutcome(ctx, bad, outcome.Failed))
+	require.NoError(t, f.k.RecordOutcome(ctx, bad, outcome.Expired))
 	p := f.profile(ctx, bad)
 	require.Equal(t, [3]uint64{0, 2, 1}, [3]uint64{p.Completed, p.Failed, p.Expired})
 	require.Equal(t, uint32(285_714), p.CompletionPpm, "2/7")
 	require.Equal(t, uint32(414_285), p.Score, "(4·285_714 + 2·1_000_000 + 0 + 2·500_000)/10")
 
 	for range 5 {
-		require.NoError(t, f.k.RecordOutcome(ctx, good, types.OutcomeCompleted))
+		require.NoError(t, f.k.RecordOutcome(ctx, good, outcome.Completed))
 	}
 	p = f.profile(ctx, good)
 	require.Equal(t, uint32(777_777), p.CompletionPpm, "7/9")
@@ -159,7 +160,7 @@ func TestFrequencyPenaltyOffsetByCompletion(t *testing.T) {
 	require.Equal(t, uint32(490_000), p.Score, "(2_000_000 + 1_900_000 + 0 + 1_000_000)/10")
 
 	for range 6 {
-		require.NoError(t, f.k.RecordOutcome(ctx, addr, types.OutcomeFailed))
+		require.NoError(t, f.k.RecordOutcome(ctx, addr, outcome.Failed))
 	}
 	p = f.profile(ctx, addr)
 	require.Equal(t, uint32(200_000), p.CompletionPpm, "2/10")
@@ -187,7 +188,7 @@ func TestRateEMADecaysLazily(t *testing.T) {
 	require.Equal(t, uint64(687_500), p.RequestRate)
 
 	// An outcome does not touch the EMA.
-	require.NoError(t, f.k.RecordOutcome(f.at(300), addr, types.OutcomeCompleted))
+	require.NoError(t, f.k.RecordOutcome(f.at(300), addr, outcome.Completed))
 	p = f.profile(f.at(500), addr)
 	require.Equal(t, uint64(1_375_000), p.RateEma)
 	require.Equal(t, int64(250), p.RateUpdatedHeight)
@@ -212,7 +213,7 @@ func TestWeightChangeAppliesWithoutIteration(t *testing.T) {
 	ctx := f.at(7)
 	require.NoError(t, f.k.RecordSubmission(ctx, addr))
 	for range 3 {
-		require.NoError(t, f.k.RecordOutcome(ctx, addr, types.OutcomeFailed))
+		require.NoError(t, f.k.RecordOutcome(ctx, addr, outcome.Failed))
 	}
 	require.Equal(t, uint32(414_285), f.score(ctx, addr))
 	before := f.raw(addr)
@@ -251,14 +252,14 @@ func TestRecordOutcomeBadInput(t *testing.T) {
 	addr := f.c.Accounts[0].Address
 	require.NoError(t, f.k.RecordSubmission(f.ctx, addr))
 	before := f.raw(addr)
-	for _, o := range []types.Outcome{0, 4, -1} {
+	for _, o := range []outcome.Outcome{0, 4, -1} {
 		require.ErrorIs(t, f.k.RecordOutcome(f.ctx, addr, o), types.ErrUnknownOutcome)
 		require.Equal(t, before, f.raw(addr))
 	}
 	// An outcome for a requester with no profile (never happens through
 	// x/deferral) creates one rather than losing the outcome.
 	other := sdk.AccAddress([]byte("no-profile-requester"))
-	require.NoError(t, f.k.RecordOutcome(f.ctx, other, types.OutcomeCompleted))
+	require.NoError(t, f.k.RecordOutcome(f.ctx, other, outcome.Completed))
 	require.Equal(t, uint64(1), f.profile(f.ctx, other).Completed)
 }
 
@@ -303,7 +304,7 @@ func TestGenesisRoundTripWithProfiles(t *testing.T) {
 	f := newAppFixture(t, 3)
 	for i, a := range f.c.Accounts {
 		require.NoError(t, f.k.RecordSubmission(f.at(int64(10+i)), a.Address))
-		require.NoError(t, f.k.RecordOutcome(f.at(int64(20+i)), a.Address, types.OutcomeFailed))
+		require.NoError(t, f.k.RecordOutcome(f.at(int64(20+i)), a.Address, outcome.Failed))
 	}
 	gs, err := f.k.ExportGenesis(f.ctx)
 	require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/x/reputation/types"
 )
 
@@ -35,10 +36,7 @@ func (m msgServer) SubmitReview(goCtx context.Context, msg *types.MsgSubmitRevie
 	if msg.Rating < types.MinRating || msg.Rating > types.MaxRating {
 		return nil, errorsmod.Wrapf(types.ErrInvalidRating, "%d; rate %d (worst) to %d (best)", msg.Rating, types.MinRating, types.MaxRating)
 	}
-	if m.external.requests == nil || m.external.bonds == nil {
-		return nil, errors.New("x/reputation: request and bond readers are not wired")
-	}
-	req, found, err := m.external.requests.ReviewableRequest(ctx, msg.RequestId)
+	req, found, err := m.requests.reader.ReviewableRequest(ctx, msg.RequestId)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +64,7 @@ func (m msgServer) SubmitReview(goCtx context.Context, msg *types.MsgSubmitRevie
 	if err != nil {
 		return nil, types.ErrInvalidAddress.Wrapf("requester: %s", err)
 	}
-	bond, err := m.external.bonds.WorkerBond(ctx, reviewer)
+	bond, err := m.bonds.WorkerBond(ctx, reviewer)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +104,7 @@ func (m msgServer) SubmitReview(goCtx context.Context, msg *types.MsgSubmitRevie
 	}); err != nil {
 		return nil, err
 	}
-	if err := ctx.EventManager().EmitTypedEvent(&types.EventReviewSubmitted{
+	if err := events.Emit(ctx, &types.EventReviewSubmitted{
 		RequestId: msg.RequestId, Subject: req.Requester, Reviewer: msg.Reviewer, Rating: msg.Rating,
 		WeightPpm: weight, PeerPpm: p.PeerPpm, Score: p.Score,
 	}); err != nil {

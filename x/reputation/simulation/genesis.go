@@ -1,6 +1,8 @@
 // Package simulation is x/reputation's part of the app simulation: a random
-// genesis, weighted operations for every msg (valid and invalid variants) and
-// the governance params-update proposal.
+// genesis, weighted operations for its own msgs and the governance
+// params-update proposal. The operations built from x/deferral's msgs and
+// records (proof-of-work submissions, reviews) are in x/deferral's
+// simulation: x/reputation imports no other repshard module.
 package simulation
 
 import (

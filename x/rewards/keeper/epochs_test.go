@@ -1,11 +1,15 @@
 package keeper_test
 
 import (
+	"context"
 	"testing"
 
 	sdkmath "cosmossdk.io/math"
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cosmos/gogoproto/proto"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cosmos/cosmos-sdk/runtime"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	distrtypes "github.com/cosmos/cosmos-sdk/x/distribution/types"
@@ -466,6 +470,123 @@ func TestEpochCloseFailureIsIsolated(t *testing.T) {
 	f.ctx = ctx
 	require.Equal(t, urep(1_000), f.pending(f.worker).EpochRewards)
 	f.requireBooks()
+}
+
+// A panic while closing an epoch does not halt the chain: the close is rolled
+// back and reported with EventEpochCloseFailed, the epoch stays open and the
+// next EndBlock closes it. Here a corrupted book (negative dust) makes the
+// emission negative, and building the closing event's coin panics after the
+// close has written the pool, the book, the epoch record and the next epoch.
+func TestEpochClosePanicIsRolledBackAndReported(t *testing.T) {
+	f := newAppFixture(t)
+	f.fund(f.requester, 1_000)
+	f.contribute(f.worker, 1, 0)
+	open, err := f.k.GetOpenEpoch(f.ctx)
+	require.NoError(t, err)
+	params, err := f.k.GetParams(f.ctx)
+	require.NoError(t, err)
+	ctx := f.ctx.WithBlockHeight(keeper.EpochEndHeight(open, params)).WithEventManager(sdk.NewEventManager())
+
+	good := f.ledger()
+	bad := good
+	bad.Dust = sdkmath.NewInt(-1_000_000)
+	require.NoError(t, f.k.Ledger.Set(ctx, bad))
+	pool := f.pool()
+	require.NotPanics(t, func() { require.NoError(t, f.k.EndBlock(ctx)) })
+
+	failed := typedEvents[*types.EventEpochCloseFailed](t, ctx)
+	require.Len(t, failed, 1)
+	require.Equal(t, open.Number, failed[0].Number)
+	require.Contains(t, failed[0].Error, "panic")
+	require.Empty(t, typedEvents[*types.EventEpochClosed](t, ctx))
+	still, err := f.k.GetOpenEpoch(ctx)
+	require.NoError(t, err)
+	require.Equal(t, open, still, "the epoch stays open")
+	_, err = f.k.GetEpochRecord(ctx, open.Number)
+	require.Error(t, err, "no record written")
+	require.Equal(t, pool.String(), f.pool().String(), "the pool is untouched")
+	l, err := f.k.GetLedger(ctx)
+	require.NoError(t, err)
+	require.Equal(t, bad, l, "the book is untouched")
+
+	require.NoError(t, f.k.Ledger.Set(ctx, good))
+	ctx = ctx.WithBlockHeight(ctx.BlockHeight() + 1)
+	require.NoError(t, f.k.EndBlock(ctx))
+	after, err := f.k.GetOpenEpoch(ctx)
+	require.NoError(t, err)
+	require.Equal(t, open.Number+1, after.Number)
+	f.ctx = ctx
+	require.Equal(t, urep(1_000), f.pending(f.worker).EpochRewards)
+	f.requireBooks()
+}
+
+// panickingShards stands in for x/shard: its SlashBond moves the slashed
+// coins, then panics.
+type panickingShards struct{ stubShards }
+
+func (s *panickingShards) SlashBond(ctx context.Context, worker sdk.AccAddress, fractionPpm uint32, toModule string) (sdk.Coin, error) {
+	if _, err := s.stubShards.SlashBond(ctx, worker, fractionPpm, toModule); err != nil {
+		return sdk.Coin{}, err
+	}
+	panic("bond index corrupted")
+}
+
+// A failure-rate slash that panics is rolled back (the coins it moved go
+// back) and skipped with EventFailureRateSlashSkipped; the settlement that
+// triggered it goes on.
+func TestFailureRateSlashPanicIsRolledBackAndReported(t *testing.T) {
+	f := newAppFixture(t)
+	f.setParams(func(p *types.Params) {
+		p.EpochEmissionFixed = urep(0)
+		p.FailureSlashMinAttempts = 2
+	})
+	stub := &panickingShards{stubShards{bank: f.c.App.BankKeeper, bondHolder: f.requester2, bond: 10_000_000}}
+	f.k = keeper.NewKeeper(f.c.App.AppCodec(), runtime.NewKVStoreService(f.c.App.GetKey(types.StoreKey)),
+		keepertest.AddressCodec(), authtypes.NewModuleAddress(govtypes.ModuleName).String(),
+		f.c.App.AccountKeeper, f.c.App.BankKeeper, f.c.App.DistrKeeper, stub)
+	for range 2 { // 2 failures of 2 attempts: 100% > 50%
+		require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(10)))
+		require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, f.worker, urep(10), 500_000))
+	}
+	f.endEpoch()
+	f.ctx = f.ctx.WithEventManager(sdk.NewEventManager())
+	s := f.snap()
+
+	f.contribute(f.worker, 1, 0) // the first touch after the epoch: settles it and slashes
+	require.Equal(t, []uint32{50_000}, stub.calls, "the slash ran")
+	require.Equal(t, s.balances, f.snap().balances, "the coins it moved are back")
+	require.Equal(t, "0", f.pool().String())
+	slashed, err := f.k.SlashedFrom(f.ctx, f.worker)
+	require.NoError(t, err)
+	require.True(t, slashed.IsZero())
+	require.Empty(t, typedEvents[*types.EventBondSlashed](t, f.ctx))
+	skipped := typedEvents[*types.EventFailureRateSlashSkipped](t, f.ctx)
+	require.Len(t, skipped, 1)
+	require.Equal(t, f.worker.String(), skipped[0].Worker)
+	require.Equal(t, uint64(1), skipped[0].Epoch)
+	require.Contains(t, skipped[0].Error, "panic")
+
+	c, err := f.query.Contribution(f.ctx, &types.QueryContributionRequest{Address: f.worker.String()})
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), c.Epoch.Attempts, "the settlement went on: the completion counts in the new epoch")
+	f.requireBooks()
+}
+
+// typedEvents returns the typed events of type T emitted on ctx.
+func typedEvents[T proto.Message](t *testing.T, ctx sdk.Context) []T {
+	t.Helper()
+	var out []T
+	var zero T
+	name := proto.MessageName(zero)
+	for _, e := range ctx.EventManager().Events() {
+		if e.Type != name {
+			continue
+		}
+		msg, err := sdk.ParseTypedEvent(abci.Event(e))
+		require.NoError(t, err)
+		out = append(out, msg.(T))
+	}
+	return out
 }
 
 // Leaving does not dodge the failure-rate slash: x/shard returns an

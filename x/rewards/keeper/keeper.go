@@ -128,6 +128,14 @@ func getMapInt(ctx context.Context, m collections.Map[sdk.AccAddress, sdkmath.In
 	return v, nil
 }
 
+// zeroIfNil returns v, or zero when v is nil (an unset Int field).
+func zeroIfNil(v sdkmath.Int) sdkmath.Int {
+	if v.IsNil() {
+		return sdkmath.ZeroInt()
+	}
+	return v
+}
+
 // OwedTo returns the fee earnings owed to worker.
 func (k Keeper) OwedTo(ctx context.Context, worker sdk.AccAddress) (sdkmath.Int, error) {
 	return getMapInt(ctx, k.Owed, worker)
@@ -180,29 +188,4 @@ func (k Keeper) EscrowBalance(ctx context.Context) sdkmath.Int {
 // RewardsBalance is the bank balance of the rewards account in the bond denom.
 func (k Keeper) RewardsBalance(ctx context.Context) sdkmath.Int {
 	return k.bank.GetBalance(ctx, k.RewardsAddress(), types.Denom).Amount
-}
-
-// CheckSolvency is the module invariant: the rewards account holds at least
-// what workers are owed (fee earnings and settled epoch rewards), the
-// epoch rewards reserved for workers not yet settled, the pool and the dust.
-func (k Keeper) CheckSolvency(ctx context.Context) error {
-	owed, err := k.GetTotalOwed(ctx)
-	if err != nil {
-		return err
-	}
-	pool, err := k.GetPool(ctx)
-	if err != nil {
-		return err
-	}
-	l, err := k.GetLedger(ctx)
-	if err != nil {
-		return err
-	}
-	need := owed.Add(pool).Add(l.EpochRewardsOwed).Add(l.Unsettled).Add(l.Dust)
-	bal := k.RewardsBalance(ctx)
-	if bal.LT(need) {
-		return types.ErrInsolvent.Wrapf("rewards balance %s%s < fees owed %s + pool %s + epoch rewards owed %s + unsettled %s + dust %s",
-			bal, types.Denom, owed, pool, l.EpochRewardsOwed, l.Unsettled, l.Dust)
-	}
-	return nil
 }

@@ -7,11 +7,11 @@ import (
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 	sdkmath "cosmossdk.io/math"
-	"github.com/cosmos/gogoproto/proto"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/internal/ppm"
 	"github.com/repshard/repshard/x/rewards/types"
 )
@@ -35,10 +35,6 @@ func ppmOf(amount sdkmath.Int, fraction uint32) sdkmath.Int {
 }
 
 func coin(amount sdkmath.Int) sdk.Coin { return sdk.NewCoin(types.Denom, amount) }
-
-func (k Keeper) emit(ctx context.Context, ev proto.Message) error {
-	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(ev)
-}
 
 func (k Keeper) addrString(addr sdk.AccAddress) (string, error) {
 	s, err := k.addressCodec.BytesToString(addr)
@@ -67,7 +63,7 @@ func (k Keeper) EscrowFee(ctx context.Context, requester sdk.AccAddress, fee sdk
 		}
 		return err
 	}
-	return k.emit(ctx, &types.EventFeeEscrowed{Requester: addr, Fee: fee})
+	return events.Emit(ctx, &types.EventFeeEscrowed{Requester: addr, Fee: fee})
 }
 
 // Refund returns an escrowed fee to the requester.
@@ -85,7 +81,7 @@ func (k Keeper) Refund(ctx context.Context, requester sdk.AccAddress, fee sdk.Co
 	if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.EscrowAccountName, requester, sdk.NewCoins(fee)); err != nil {
 		return errorsmod.Wrap(err, "refund from escrow")
 	}
-	return k.emit(ctx, &types.EventFeeRefunded{Requester: addr, Amount: fee})
+	return events.Emit(ctx, &types.EventFeeRefunded{Requester: addr, Amount: fee})
 }
 
 // PayCompletion releases the escrowed fee of a completed request:
@@ -122,7 +118,7 @@ func (k Keeper) PayCompletion(ctx context.Context, worker sdk.AccAddress, fee sd
 	if err := k.recordAttempt(ctx, worker, addr, params, points, false); err != nil {
 		return err
 	}
-	return k.emit(ctx, &types.EventWorkerPaid{
+	return events.Emit(ctx, &types.EventWorkerPaid{
 		Worker: addr, Fee: fee, ProtocolShare: coin(protocol), WorkerShare: coin(workerShare), Points: points,
 	})
 }
@@ -162,7 +158,7 @@ func (k Keeper) SettleFailure(ctx context.Context, requester, worker sdk.AccAddr
 	if err := k.recordAttempt(ctx, worker, workerAddr, params, sdkmath.ZeroInt(), true); err != nil {
 		return err
 	}
-	return k.emit(ctx, &types.EventFailureSettled{
+	return events.Emit(ctx, &types.EventFailureSettled{
 		Requester: reqAddr, Worker: workerAddr, Fee: fee, Refunded: coin(refund), WorkerShare: coin(workerShare),
 	})
 }
@@ -301,5 +297,5 @@ func (k Keeper) Claim(ctx context.Context, worker sdk.AccAddress) (paid, fees, e
 	if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, worker, sdk.NewCoins(paid)); err != nil {
 		return paid, fees, epochRewards, errorsmod.Wrap(err, "pay worker")
 	}
-	return paid, fees, epochRewards, k.emit(ctx, &types.EventRewardsClaimed{Worker: addr, Amount: paid, Fees: fees, EpochRewards: epochRewards})
+	return paid, fees, epochRewards, events.Emit(ctx, &types.EventRewardsClaimed{Worker: addr, Amount: paid, Fees: fees, EpochRewards: epochRewards})
 }

@@ -1,5 +1,6 @@
 // Package simulation is x/rewards' part of the app simulation: a random
-// genesis, weighted operations for every msg (valid and invalid variants) and
+// genesis (genesis.go) and the simsx msg factories (msg_factory.go) of its
+// weighted operations, for every msg in valid and invalid variants, and of
 // the governance params-update proposal.
 package simulation
 

@@ -32,7 +32,8 @@ const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 //	points = compute_units·compute_unit_points + data_bytes·data_byte_points_ppm/1e6
 //
 // added at each completion with the params of that moment (floor per
-// completion). Epoch accounting (issue 6) reads total_points.
+// completion). The same points also count in the worker's open reward epoch
+// (WorkerEpoch.points), which the epoch rewards are paid on.
 type Contribution struct {
 	// worker is the worker's address.
 	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`

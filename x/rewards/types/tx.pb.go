@@ -401,7 +401,7 @@ type MsgClient interface {
 	// account may send it.
 	UpdateParams(ctx context.Context, in *MsgUpdateParams, opts ...grpc.CallOption) (*MsgUpdateParamsResponse, error)
 	// ClaimRewards pays the signer (a worker) everything it is owed: its fee
-	// earnings (and, from the epochs issue on, its epoch rewards).
+	// earnings and its epoch rewards (settled first).
 	ClaimRewards(ctx context.Context, in *MsgClaimRewards, opts ...grpc.CallOption) (*MsgClaimRewardsResponse, error)
 	// FundPool moves coins from the funder into the reward pool. Anyone may
 	// fund it; governance funds it from the community pool with a proposal
@@ -451,7 +451,7 @@ type MsgServer interface {
 	// account may send it.
 	UpdateParams(context.Context, *MsgUpdateParams) (*MsgUpdateParamsResponse, error)
 	// ClaimRewards pays the signer (a worker) everything it is owed: its fee
-	// earnings (and, from the epochs issue on, its epoch rewards).
+	// earnings and its epoch rewards (settled first).
 	ClaimRewards(context.Context, *MsgClaimRewards) (*MsgClaimRewardsResponse, error)
 	// FundPool moves coins from the funder into the reward pool. Anyone may
 	// fund it; governance funds it from the community pool with a proposal

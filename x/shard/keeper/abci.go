@@ -7,14 +7,17 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/internal/events"
+	"github.com/repshard/repshard/internal/isolate"
 	"github.com/repshard/repshard/x/shard/types"
 )
 
 // EndBlocker returns the bonds of unbonded workers whose release height has
 // come, at most max_bond_releases_per_block per block in (release height,
-// address) order, and deletes their records. Each release runs in its own
-// cached context: one that fails is rolled back alone, rescheduled
-// unbonding_period_blocks later and reported with EventBondReleaseFailed.
+// address) order, and deletes their records. Each release runs on its own
+// through isolate.Run: one that fails (an error or a panic) is rolled back
+// alone, rescheduled unbonding_period_blocks later and reported with
+// EventBondReleaseFailed (rescheduleRelease).
 func (k Keeper) EndBlocker(ctx context.Context) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	params, err := k.Params.Get(ctx)
@@ -27,14 +30,16 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 	}
 	for _, key := range due {
 		addr := key.K2()
-		cacheCtx, write := sdkCtx.CacheContext()
-		if err := k.releaseBond(cacheCtx, addr); err != nil {
+		// No report here: the failure event carries the retry height, which
+		// rescheduleRelease sets, and a stale queue entry gets none.
+		err := isolate.Run(sdkCtx, "bond-release/"+addr.String(), func(c sdk.Context) error {
+			return k.releaseBond(c, addr)
+		}, nil)
+		if err != nil {
 			if err := k.rescheduleRelease(ctx, key, params, err); err != nil {
 				return err
 			}
-			continue
 		}
-		write()
 	}
 	return nil
 }
@@ -62,14 +67,12 @@ func (k Keeper) dueReleases(ctx context.Context, height int64, limit uint32) ([]
 // after the bond-release hook (x/rewards) has settled it — which may slash
 // the bond first, or postpone the release with ErrReleasePending.
 func (k Keeper) releaseBond(ctx context.Context, addr sdk.AccAddress) error {
-	if h := k.hooks.bondRelease; h != nil {
-		ready, err := h.BeforeBondRelease(ctx, addr)
-		if err != nil {
-			return err
-		}
-		if !ready {
-			return types.ErrReleasePending
-		}
+	ready, err := k.hooks.bondRelease.BeforeBondRelease(ctx, addr)
+	if err != nil {
+		return err
+	}
+	if !ready {
+		return types.ErrReleasePending
 	}
 	w, err := k.getWorker(ctx, addr)
 	if err != nil {
@@ -83,13 +86,15 @@ func (k Keeper) releaseBond(ctx context.Context, addr sdk.AccAddress) error {
 	if err := k.deleteWorker(ctx, addr, w); err != nil {
 		return err
 	}
-	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventBondReturned{
+	return events.Emit(ctx, &types.EventBondReturned{
 		Worker: w.Address, ShardId: w.ShardId, Amount: w.Bond,
 	})
 }
 
 // rescheduleRelease moves a release that failed to unbonding_period_blocks
-// later, so it neither blocks the queue nor halts the chain.
+// later, so it neither blocks the queue nor halts the chain, and reports it
+// with EventBondReleaseFailed. A queue entry that points at no worker, or at
+// one whose release height is no longer the entry's, is dropped silently.
 func (k Keeper) rescheduleRelease(ctx context.Context, key collections.Pair[int64, sdk.AccAddress], params types.Params, cause error) error {
 	addr := key.K2()
 	w, err := k.getWorker(ctx, addr)
@@ -102,7 +107,7 @@ func (k Keeper) rescheduleRelease(ctx context.Context, key collections.Pair[int6
 	if err := k.setWorker(ctx, addr, &w, nw); err != nil {
 		return err
 	}
-	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventBondReleaseFailed{
+	return events.Emit(ctx, &types.EventBondReleaseFailed{
 		Worker: w.Address, Error: cause.Error(), RetryHeight: nw.ReleaseHeight,
 	})
 }

@@ -9,8 +9,9 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	"github.com/repshard/repshard/internal/events"
+	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/internal/ppm"
-	reputationtypes "github.com/repshard/repshard/x/reputation/types"
 	"github.com/repshard/repshard/x/shard/types"
 )
 
@@ -121,7 +122,7 @@ func (k Keeper) AssignQueued(ctx context.Context, shardID uint64, worker sdk.Acc
 // on the worker (completed, failed or expired). When an UNBONDING worker's
 // in-flight units reach 0, its bond release is scheduled
 // unbonding_period_blocks later. O(log n).
-func (k Keeper) RemoveInFlight(ctx context.Context, shardID uint64, worker sdk.AccAddress, units uint64, outcome reputationtypes.Outcome) error {
+func (k Keeper) RemoveInFlight(ctx context.Context, shardID uint64, worker sdk.AccAddress, units uint64, o outcome.Outcome) error {
 	if units == 0 {
 		return errorsmod.Wrap(types.ErrInvalidUnits, "cannot release 0 units")
 	}
@@ -130,15 +131,15 @@ func (k Keeper) RemoveInFlight(ctx context.Context, shardID uint64, worker sdk.A
 		return err
 	}
 	nw, ns := w, s
-	switch outcome {
-	case reputationtypes.OutcomeCompleted:
+	switch o {
+	case outcome.Completed:
 		nw.Completed++
-	case reputationtypes.OutcomeFailed:
+	case outcome.Failed:
 		nw.Failed++
-	case reputationtypes.OutcomeExpired:
+	case outcome.Expired:
 		nw.Expired++
 	default:
-		return errorsmod.Wrapf(types.ErrInvalidOutcome, "outcome %d", outcome)
+		return errorsmod.Wrapf(types.ErrInvalidOutcome, "outcome %d", o)
 	}
 	if nw.InFlightUnits, err = subU64(w.InFlightUnits, units, "worker in-flight units"); err != nil {
 		return err
@@ -162,7 +163,7 @@ func (k Keeper) RemoveInFlight(ctx context.Context, shardID uint64, worker sdk.A
 		return err
 	}
 	if scheduled {
-		return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventWorkerReleaseScheduled{
+		return events.Emit(ctx, &types.EventWorkerReleaseScheduled{
 			Worker: w.Address, ReleaseHeight: nw.ReleaseHeight,
 		})
 	}
@@ -248,7 +249,7 @@ func (k Keeper) SlashBond(ctx context.Context, worker sdk.AccAddress, fractionPp
 	if err := k.setWorker(ctx, worker, &w, nw); err != nil {
 		return sdk.Coin{}, err
 	}
-	return slashed, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventBondSlashed{
+	return slashed, events.Emit(ctx, &types.EventBondSlashed{
 		Worker: w.Address, FractionPpm: fractionPpm, Amount: slashed, ToModule: toModule, Remaining: nw.Bond,
 	})
 }

@@ -9,8 +9,8 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/internal/ppm"
-	reputationtypes "github.com/repshard/repshard/x/reputation/types"
 	rewardstypes "github.com/repshard/repshard/x/rewards/types"
 	"github.com/repshard/repshard/x/shard/keeper"
 	"github.com/repshard/repshard/x/shard/types"
@@ -78,7 +78,7 @@ func TestShardAndNetworkLoad(t *testing.T) {
 	require.Equal(t, uint32(75_000), netLoad())
 
 	require.NoError(t, ch.k.RemoveQueued(ch.ctx, 1, 20))
-	require.NoError(t, ch.k.RemoveInFlight(ch.ctx, 1, ch.addr(0), 30, reputationtypes.OutcomeCompleted))
+	require.NoError(t, ch.k.RemoveInFlight(ch.ctx, 1, ch.addr(0), 30, outcome.Completed))
 	s = ch.shard(t, 1)
 	require.Equal(t, uint32(83_333), s.LoadPpm, "25 / 300, rounded down")
 	require.Equal(t, uint64(1), s.QueuedCount)
@@ -177,8 +177,8 @@ func TestSlashBond(t *testing.T) {
 	require.Equal(t, minBond.Amount, due.balance(moduleAddr()), "shard bond balance = Σ worker bonds")
 }
 
-// DESIGN.md invariant: the x/shard module balance equals the sum of the
-// worker bonds, through registrations, slashing and releases.
+// Invariant: the x/shard module balance equals the sum of the worker bonds,
+// through registrations, slashing and releases.
 func TestBondBalanceInvariant(t *testing.T) {
 	ch := newChain(t, 3, nil)
 	check := func(c chain) {

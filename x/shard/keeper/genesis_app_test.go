@@ -9,9 +9,9 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/repshard/repshard/app"
+	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/testutil/apptest"
 	"github.com/repshard/repshard/testutil/keepertest"
-	reputationtypes "github.com/repshard/repshard/x/reputation/types"
 	rewardstypes "github.com/repshard/repshard/x/rewards/types"
 	"github.com/repshard/repshard/x/shard/types"
 )
@@ -36,7 +36,7 @@ func TestGenesisExportImportBusyState(t *testing.T) {
 	require.NoError(t, ch.k.AddInFlight(ch.ctx, w3.ShardId, ch.addr(3), 5))
 	require.NoError(t, ch.k.AddQueued(ch.ctx, 1, 7))
 	require.NoError(t, ch.k.AddQueued(ch.ctx, 6, 3))
-	require.NoError(t, ch.k.RemoveInFlight(ch.ctx, w0.ShardId, ch.addr(0), 1, reputationtypes.OutcomeExpired))
+	require.NoError(t, ch.k.RemoveInFlight(ch.ctx, w0.ShardId, ch.addr(0), 1, outcome.Expired))
 	_, err := ch.k.SlashBond(ch.ctx, ch.addr(0), 10_000, rewardstypes.ModuleName)
 	require.NoError(t, err)
 	for _, i := range []int{3, 4} { // 3 still busy, 4 idle: release scheduled

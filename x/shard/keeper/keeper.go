@@ -134,5 +134,14 @@ type keeperHooks struct {
 
 // SetBondReleaseHook registers the hook consulted before a bond is returned
 // (x/rewards, which itself calls x/shard, so it is wired after both exist).
-// Every copy of the keeper sees it.
-func (k Keeper) SetBondReleaseHook(h types.BondReleaseHook) { k.hooks.bondRelease = h }
+// Every copy of the keeper sees it. It must be called exactly once, at
+// wiring: it panics on nil or on a second call.
+func (k Keeper) SetBondReleaseHook(h types.BondReleaseHook) {
+	if h == nil {
+		panic(fmt.Sprintf("x/%s: SetBondReleaseHook(nil)", types.ModuleName))
+	}
+	if k.hooks.bondRelease != nil {
+		panic(fmt.Sprintf("x/%s: the bond-release hook is already set", types.ModuleName))
+	}
+	k.hooks.bondRelease = h
+}

@@ -8,6 +8,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/x/shard/types"
 )
 
@@ -154,7 +155,7 @@ func (m msgServer) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWor
 	if err := m.setShard(ctx, &target, ns); err != nil {
 		return nil, err
 	}
-	if err := sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventWorkerRegistered{
+	if err := events.Emit(ctx, &types.EventWorkerRegistered{
 		Worker: msg.Worker, ShardId: target.Id, Classes: w.Classes,
 		CapacityUnits: w.CapacityUnits, StorageBytes: w.StorageBytes, Bond: w.Bond,
 	}); err != nil {
@@ -202,7 +203,7 @@ func (m msgServer) UpdateWorker(ctx context.Context, msg *types.MsgUpdateWorker)
 	if err := m.setShard(ctx, &s, ns); err != nil {
 		return nil, err
 	}
-	return &types.MsgUpdateWorkerResponse{}, sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventWorkerUpdated{
+	return &types.MsgUpdateWorkerResponse{}, events.Emit(ctx, &types.EventWorkerUpdated{
 		Worker: msg.Worker, ShardId: w.ShardId, CapacityUnits: nw.CapacityUnits, StorageBytes: nw.StorageBytes,
 		PreviousCapacityUnits: w.CapacityUnits,
 	})
@@ -255,7 +256,7 @@ func (m msgServer) UnregisterWorker(ctx context.Context, msg *types.MsgUnregiste
 		return nil, err
 	}
 	return &types.MsgUnregisterWorkerResponse{ReleaseHeight: nw.ReleaseHeight},
-		sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventWorkerUnbonding{
+		events.Emit(ctx, &types.EventWorkerUnbonding{
 			Worker: msg.Worker, ShardId: w.ShardId, UnbondingHeight: height,
 			InFlightUnits: w.InFlightUnits, ReleaseHeight: nw.ReleaseHeight,
 		})

@@ -10,7 +10,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
-	reputationtypes "github.com/repshard/repshard/x/reputation/types"
+	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/x/shard/types"
 )
 
@@ -224,14 +224,14 @@ func TestInFlightNeverAboveCapacity(t *testing.T) {
 		"wrong shard":    {func() error { return ch.k.AddInFlight(ch.ctx, other, ch.addr(0), 1) }, types.ErrWorkerNotInShard},
 		"unknown worker": {func() error { return ch.k.AddInFlight(ch.ctx, shardID, sdk.AccAddress("nobody-nobody-nobody"), 1) }, types.ErrWorkerNotFound},
 		"remove too many": {func() error {
-			return ch.k.RemoveInFlight(ch.ctx, shardID, ch.addr(0), 7, reputationtypes.OutcomeCompleted)
+			return ch.k.RemoveInFlight(ch.ctx, shardID, ch.addr(0), 7, outcome.Completed)
 		}, types.ErrCounterUnderflow},
 		"remove zero": {func() error {
-			return ch.k.RemoveInFlight(ch.ctx, shardID, ch.addr(0), 0, reputationtypes.OutcomeCompleted)
+			return ch.k.RemoveInFlight(ch.ctx, shardID, ch.addr(0), 0, outcome.Completed)
 		}, types.ErrInvalidUnits},
 		"bad outcome": {func() error { return ch.k.RemoveInFlight(ch.ctx, shardID, ch.addr(0), 1, 0) }, types.ErrInvalidOutcome},
 		"remove elsewhere": {func() error {
-			return ch.k.RemoveInFlight(ch.ctx, other, ch.addr(0), 1, reputationtypes.OutcomeExpired)
+			return ch.k.RemoveInFlight(ch.ctx, other, ch.addr(0), 1, outcome.Expired)
 		}, types.ErrWorkerNotInShard},
 	}
 	for name, tc := range bad {
@@ -246,7 +246,7 @@ func TestInFlightNeverAboveCapacity(t *testing.T) {
 	require.Equal(t, w.CapacityUnits, w.InFlightUnits)
 	require.ErrorIs(t, ch.k.AddInFlight(ch.ctx, shardID, ch.addr(0), 1), types.ErrCapacityExceeded)
 
-	for _, o := range []reputationtypes.Outcome{reputationtypes.OutcomeCompleted, reputationtypes.OutcomeFailed, reputationtypes.OutcomeExpired, reputationtypes.OutcomeExpired} {
+	for _, o := range []outcome.Outcome{outcome.Completed, outcome.Failed, outcome.Expired, outcome.Expired} {
 		require.NoError(t, ch.k.RemoveInFlight(ch.ctx, shardID, ch.addr(0), 2, o))
 	}
 	w = ch.worker(t, 0)

@@ -3,14 +3,15 @@ package keeper
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"cosmossdk.io/collections"
-	errorsmod "cosmossdk.io/errors"
+	"github.com/cosmos/gogoproto/proto"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/internal/events"
+	"github.com/repshard/repshard/internal/isolate"
 	"github.com/repshard/repshard/internal/ppm"
 	"github.com/repshard/repshard/x/shard/types"
 )
@@ -23,14 +24,15 @@ import (
 //     above-split / below-merge block counters are updated; a DRAINING shard
 //     with no worker, no queued and no in-flight work becomes RETIRED;
 //  2. among the checked shards, starts at most one split or merge per class
-//     (see maybeSplit and maybeMerge), past topology_cooldown_blocks;
+//     (see checkShard, split and maybeMerge), past topology_cooldown_blocks;
 //  3. moves workers of the migrations under way, then plans their queue
-//     moves, together at most max_migrations_per_block items.
+//     moves, together at most max_migrations_per_block items (stepMigrations,
+//     migration.go).
 //
 // It returns the queue moves for x/deferral to carry out; x/deferral reports
-// each back with QueueMoved. Each shard check and each worker move runs in its
-// own cached context: one that fails is rolled back alone and reported with
-// EventTopologyItemFailed.
+// each back with QueueMoved. Each shard check and each worker move runs on its
+// own through isolate.Run: one that fails is rolled back alone and reported
+// with EventTopologyItemFailed.
 func (k Keeper) PlanTopology(ctx context.Context) ([]types.QueueMove, error) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	params, err := k.Params.Get(ctx)
@@ -51,104 +53,21 @@ func (k Keeper) PlanTopology(ctx context.Context) ([]types.QueueMove, error) {
 		return nil, err
 	}
 	for _, id := range checked {
-		k.runIsolated(sdkCtx, "shard/"+strconv.FormatUint(id, 10), func(c sdk.Context) error {
+		item := "shard/" + strconv.FormatUint(id, 10)
+		_ = isolate.Run(sdkCtx, item, func(c sdk.Context) error {
 			return k.checkShard(c, params, id, busy)
-		})
+		}, topologyItemFailed(item))
 	}
 
-	migrations, err = k.migrationsInOrder(ctx)
-	if err != nil {
-		return nil, err
-	}
-	budget := uint64(params.MaxMigrationsPerBlock)
-	var moves []types.QueueMove
-	for _, m := range migrations {
-		if budget == 0 {
-			break
-		}
-		move, used, err := k.stepMigration(sdkCtx, m, budget)
-		if err != nil {
-			return nil, err
-		}
-		budget -= used
-		moves = append(moves, move)
-	}
-	return moves, nil
+	return k.stepMigrations(sdkCtx, params)
 }
 
-// QueueMoved records that x/deferral moved `moved` queued requests for the
-// migration out of fromShardID in this block (moved may be 0). It emits the
-// block's EventMigrationBatch and finishes a split migration once its workers
-// and requests have moved (or the parent's queue is empty).
-func (k Keeper) QueueMoved(ctx context.Context, fromShardID, moved uint64) error {
-	m, err := k.Migrations.Get(ctx, fromShardID)
-	if err != nil {
-		return err
+// topologyItemFailed builds the report of a topology item (a shard check or a
+// worker move) that failed and was rolled back: EventTopologyItemFailed.
+func topologyItemFailed(item string) func(error) proto.Message {
+	return func(err error) proto.Message {
+		return &types.EventTopologyItemFailed{Item: item, Error: err.Error()}
 	}
-	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	m.RequestsMoved += moved
-	workers := uint64(0)
-	if m.BatchHeight == sdkCtx.BlockHeight() {
-		workers = m.BatchWorkers
-	}
-	done := false
-	if m.Kind == types.MigrationSplit && m.WorkersMoved >= m.WorkersToMove {
-		from, err := k.getShard(ctx, fromShardID)
-		if err != nil {
-			return err
-		}
-		done = m.RequestsMoved >= m.RequestsToMove || from.QueuedCount == 0
-	}
-	if workers > 0 || moved > 0 || done {
-		if err := sdkCtx.EventManager().EmitTypedEvent(&types.EventMigrationBatch{
-			Kind: m.Kind, FromShardId: m.FromShardId, ToShardId: m.ToShardId,
-			WorkersMoved: workers, RequestsMoved: moved, Done: done,
-		}); err != nil {
-			return err
-		}
-	}
-	if done {
-		if err := k.Migrations.Remove(ctx, fromShardID); err != nil {
-			return err
-		}
-		return k.logChange(ctx, types.TopologyChange{
-			Kind: types.ChangeMigrationDone, Class: m.Class, ShardId: m.FromShardId, OtherShardId: m.ToShardId,
-		})
-	}
-	return k.Migrations.Set(ctx, fromShardID, m)
-}
-
-// runIsolated runs fn in a cached context; its writes and events are kept
-// only when it succeeds (no panic, no error). A failure is reported with
-// EventTopologyItemFailed.
-func (k Keeper) runIsolated(ctx sdk.Context, item string, fn func(sdk.Context) error) bool {
-	cacheCtx, write := ctx.CacheContext()
-	err := func() (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("panic: %v", r)
-			}
-		}()
-		return fn(cacheCtx)
-	}()
-	if err != nil {
-		ctx.Logger().Error("x/shard topology item failed; rolled back", "item", item, "err", err)
-		_ = ctx.EventManager().EmitTypedEvent(&types.EventTopologyItemFailed{Item: item, Error: err.Error()})
-		return false
-	}
-	write()
-	return true
-}
-
-// migrationsInOrder returns the migrations under way in from-shard order.
-// There are at most as many as ACTIVE and DRAINING shards (bounded by the
-// shard caps of params).
-func (k Keeper) migrationsInOrder(ctx context.Context) ([]types.Migration, error) {
-	iter, err := k.Migrations.Iterate(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	return iter.Values()
 }
 
 // checkedShardIDs returns up to limit ACTIVE and DRAINING shard ids, starting
@@ -258,6 +177,8 @@ func (k Keeper) pastCooldown(ctx sdk.Context, params types.Params, class types.S
 	return h > ct.LastChangeHeight && h-ct.LastChangeHeight >= int64(cooldown), nil
 }
 
+// markChange records that class changed (split or merge) in this block: its
+// cooldown starts now.
 func (k Keeper) markChange(ctx sdk.Context, class types.ShardClass) error {
 	return k.ClassTopology.Set(ctx, int32(class), types.ClassTopology{Class: class, LastChangeHeight: ctx.BlockHeight()})
 }
@@ -309,7 +230,7 @@ func (k Keeper) split(ctx sdk.Context, params types.Params, parent types.Shard, 
 	}); err != nil {
 		return err
 	}
-	return ctx.EventManager().EmitTypedEvent(&types.EventShardSplit{
+	return events.Emit(ctx, &types.EventShardSplit{
 		Class: parent.Class, ParentShardId: parent.Id, ChildShardId: childID, LoadEmaPpm: parent.LoadEmaPpm,
 		WorkersToMove: m.WorkersToMove, RequestsToMove: m.RequestsToMove,
 	})
@@ -352,6 +273,8 @@ func smaller(a, b types.Shard) bool {
 	return a.Id > b.Id
 }
 
+// merge puts from DRAINING and starts a MERGE migration of its workers and
+// queue into into.
 func (k Keeper) merge(ctx sdk.Context, from, into types.Shard, busy map[uint64]bool) error {
 	nf := from
 	nf.Status = types.ShardDraining
@@ -380,14 +303,13 @@ func (k Keeper) merge(ctx sdk.Context, from, into types.Shard, busy map[uint64]b
 	}); err != nil {
 		return err
 	}
-	em := ctx.EventManager()
-	if err := em.EmitTypedEvent(&types.EventShardMerge{
+	if err := events.Emit(ctx, &types.EventShardMerge{
 		Class: from.Class, FromShardId: from.Id, IntoShardId: into.Id,
 		FromLoadEmaPpm: from.LoadEmaPpm, IntoLoadEmaPpm: into.LoadEmaPpm,
 	}); err != nil {
 		return err
 	}
-	return em.EmitTypedEvent(&types.EventShardDrainStarted{ShardId: from.Id, IntoShardId: into.Id})
+	return events.Emit(ctx, &types.EventShardDrainStarted{ShardId: from.Id, IntoShardId: into.Id})
 }
 
 // maybeRetire retires a DRAINING shard under a merge migration once it has
@@ -419,7 +341,7 @@ func (k Keeper) maybeRetire(ctx sdk.Context, s types.Shard) error {
 	}); err != nil {
 		return err
 	}
-	return ctx.EventManager().EmitTypedEvent(&types.EventShardRetired{ShardId: s.Id, MergedInto: s.MergedInto})
+	return events.Emit(ctx, &types.EventShardRetired{ShardId: s.Id, MergedInto: s.MergedInto})
 }
 
 func (k Keeper) hasAttachedWorker(ctx context.Context, shardID uint64) (bool, error) {
@@ -429,158 +351,6 @@ func (k Keeper) hasAttachedWorker(ctx context.Context, shardID uint64) (bool, er
 	}
 	defer iter.Close()
 	return iter.Valid(), nil
-}
-
-// stepMigration moves up to budget workers of m, then plans up to the rest of
-// the budget of its queued requests. It returns the queue move and the
-// budget used (workers moved + requests planned).
-func (k Keeper) stepMigration(ctx sdk.Context, m types.Migration, budget uint64) (types.QueueMove, uint64, error) {
-	move := types.QueueMove{FromShardId: m.FromShardId, ToShardId: m.ToShardId, EveryOther: m.Kind == types.MigrationSplit}
-	want := budget
-	if m.Kind == types.MigrationSplit {
-		// Half the parent's workers at the split, but never past an even
-		// split of the workers both shards have now (workers may have left
-		// in the meantime); once balanced, the worker part is done.
-		from, err := k.getShard(ctx, m.FromShardId)
-		if err != nil {
-			return move, 0, err
-		}
-		to, err := k.getShard(ctx, m.ToShardId)
-		if err != nil {
-			return move, 0, err
-		}
-		balance := uint64(0)
-		if from.WorkerCount > to.WorkerCount {
-			balance = uint64(from.WorkerCount-to.WorkerCount) / 2
-		}
-		left := m.WorkersToMove - min(m.WorkersMoved, m.WorkersToMove)
-		if balance < left {
-			m.WorkersToMove -= left - balance
-			left = balance
-		}
-		want = min(want, left)
-	}
-	addrs, err := k.workersToMove(ctx, m, want)
-	if err != nil {
-		return move, 0, err
-	}
-	var movedWorkers uint64
-	for _, addr := range addrs {
-		if k.runIsolated(ctx, "worker/"+addr.String(), func(c sdk.Context) error {
-			return k.moveWorker(c, addr, m.FromShardId, m.ToShardId)
-		}) {
-			movedWorkers++
-		}
-	}
-	used := uint64(len(addrs)) // a failed move still spent its slot
-	m.WorkersMoved += movedWorkers
-	m.BatchHeight, m.BatchWorkers = ctx.BlockHeight(), movedWorkers
-	if err := k.Migrations.Set(ctx, m.FromShardId, m); err != nil {
-		return move, 0, err
-	}
-
-	from, err := k.getShard(ctx, m.FromShardId)
-	if err != nil {
-		return move, 0, err
-	}
-	requests := from.QueuedCount
-	if m.Kind == types.MigrationSplit {
-		requests = min(requests, m.RequestsToMove-min(m.RequestsMoved, m.RequestsToMove))
-	}
-	move.Max = min(requests, budget-used)
-	return move, used + move.Max, nil
-}
-
-// workersToMove lists up to limit workers to move next: for a split the
-// highest addresses of ACTIVE workers still in the parent (the upper half in
-// address order),
-// for a merge the lowest addresses left in the draining shard.
-func (k Keeper) workersToMove(ctx context.Context, m types.Migration, limit uint64) ([]sdk.AccAddress, error) {
-	if limit == 0 {
-		return nil, nil
-	}
-	var rng collections.Ranger[collections.Pair[uint64, sdk.AccAddress]]
-	if m.Kind == types.MigrationSplit {
-		rng = collections.NewPrefixedPairRange[uint64, sdk.AccAddress](m.FromShardId).Descending()
-	} else {
-		rng = collections.NewPrefixedPairRange[uint64, sdk.AccAddress](m.FromShardId)
-	}
-	iter, err := k.WorkersByShard.Iterate(ctx, rng)
-	if err != nil {
-		return nil, err
-	}
-	defer iter.Close()
-	// A split hands capacity to the new shard, so it takes only ACTIVE
-	// workers: an UNBONDING one stays with the parent until its bond is
-	// released. The scan past them is bounded (scanLimit); what it does not
-	// reach this block it reaches in a later one, as its slot frees.
-	scanLimit := 4*limit + 16
-	var addrs []sdk.AccAddress
-	for scanned := uint64(0); iter.Valid() && uint64(len(addrs)) < limit && scanned < scanLimit; iter.Next() {
-		scanned++
-		key, err := iter.Key()
-		if err != nil {
-			return nil, err
-		}
-		if m.Kind == types.MigrationSplit {
-			w, err := k.getWorker(ctx, key.K2())
-			if err != nil {
-				return nil, err
-			}
-			if w.Status != types.WorkerActive {
-				continue
-			}
-		}
-		addrs = append(addrs, key.K2())
-	}
-	return addrs, nil
-}
-
-// moveWorker attaches a worker to another shard of the class. An ACTIVE
-// worker's capacity moves with it; its in-flight units stay counted on the
-// shards of the requests they belong to (RemoveInFlight takes them off there).
-func (k Keeper) moveWorker(ctx context.Context, addr sdk.AccAddress, fromID, toID uint64) error {
-	w, err := k.getWorker(ctx, addr)
-	if err != nil {
-		return err
-	}
-	if w.ShardId != fromID {
-		return errorsmod.Wrapf(types.ErrWorkerNotInShard, "worker %s is in shard %d, not %d", addr, w.ShardId, fromID)
-	}
-	from, err := k.getShard(ctx, fromID)
-	if err != nil {
-		return err
-	}
-	to, err := k.getShard(ctx, toID)
-	if err != nil {
-		return err
-	}
-	if to.Status != types.ShardActive || to.Class != from.Class {
-		return errorsmod.Wrapf(types.ErrShardNotOpen, "shard %d is %s of class %s", toID, to.Status, to.Class)
-	}
-	nf, nt := from, to
-	if w.Status == types.WorkerActive {
-		if nf.CapacityUnits, err = subU64(from.CapacityUnits, w.CapacityUnits, "shard capacity"); err != nil {
-			return err
-		}
-		if nf.WorkerCount == 0 {
-			return errorsmod.Wrapf(types.ErrCounterUnderflow, "shard %d worker count", fromID)
-		}
-		nf.WorkerCount--
-		if nt.CapacityUnits, err = addU64(to.CapacityUnits, w.CapacityUnits); err != nil {
-			return err
-		}
-		nt.WorkerCount++
-	}
-	nw := w
-	nw.ShardId = toID
-	if err := k.setWorker(ctx, addr, &w, nw); err != nil {
-		return err
-	}
-	if err := k.setShard(ctx, &from, nf); err != nil {
-		return err
-	}
-	return k.setShard(ctx, &to, nt)
 }
 
 // logChange appends a change to the topology log, stamped with the block

@@ -9,7 +9,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
-	reputationtypes "github.com/repshard/repshard/x/reputation/types"
+	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/x/shard/types"
 )
 
@@ -290,9 +290,9 @@ func TestUnregisterBusyWorker(t *testing.T) {
 
 	h := ch.ctx.BlockHeight() + 5
 	at := ch.atHeight(h)
-	require.NoError(t, at.k.RemoveInFlight(at.ctx, shardID, ch.addr(0), 4, reputationtypes.OutcomeCompleted))
+	require.NoError(t, at.k.RemoveInFlight(at.ctx, shardID, ch.addr(0), 4, outcome.Completed))
 	require.Zero(t, at.worker(t, 0).ReleaseHeight)
-	require.NoError(t, at.k.RemoveInFlight(at.ctx, shardID, ch.addr(0), 3, reputationtypes.OutcomeFailed))
+	require.NoError(t, at.k.RemoveInFlight(at.ctx, shardID, ch.addr(0), 3, outcome.Failed))
 	w := at.worker(t, 0)
 	require.Equal(t, h+period, w.ReleaseHeight, "scheduled when in flight reaches 0")
 	require.Equal(t, uint64(1), w.Completed)

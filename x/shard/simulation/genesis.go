@@ -1,5 +1,6 @@
 // Package simulation is x/shard's part of the app simulation: a random
-// genesis, weighted operations for every msg (valid and invalid variants) and
+// genesis (genesis.go) and the simsx msg factories (msg_factory.go) of its
+// weighted operations, for every msg in valid and invalid variants, and of
 // the governance params-update proposal.
 package simulation
 
@@ -40,7 +41,7 @@ func RandomParams(r *rand.Rand) types.Params {
 	// every block, and neither genesis nor a params change moves the
 	// topology into new bounds (raising the minimum above the genesis
 	// topology, or lowering the maximum below the shards split so far, is
-	// reported as a broken invariant). See the issue 8 report.
+	// reported as a broken invariant).
 	p.TopologyCooldownBlocks = uint64(r.Intn(20))
 	p.LoadEmaWeightPpm = 1 + uint32(r.Intn(1_000_000))
 	p.MaxMigrationsPerBlock = 1 + uint32(r.Intn(50))

@@ -26,7 +26,8 @@ var _ = math.Inf
 // proto package needs to be updated.
 const _ = proto.GoGoProtoPackageIsVersion3 // please upgrade the proto package
 
-// ShardClass is the kind of request a shard serves (the seed's shard types).
+// ShardClass is the kind of request a shard serves: high priority, low
+// priority, data intensive or compute intensive.
 type ShardClass int32
 
 const (
@@ -211,8 +212,8 @@ func (TopologyChangeKind) EnumDescriptor() ([]byte, []int) {
 	return fileDescriptor_2acafab435e74abe, []int{4}
 }
 
-// Shard is one shard of the topology: Shard Status of the seed
-// (id, load, capacity, request queue).
+// Shard is one shard of the topology: its id, class and status, its
+// workers' capacity, its load and its request queue.
 type Shard struct {
 	// id is the shard id, never reused.
 	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`

@@ -9,6 +9,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/x/reputation/types"
 )
 
@@ -61,7 +62,7 @@ func (k Keeper) RecordProofOfWork(ctx context.Context, requester sdk.AccAddress,
 	if len(nonce) == 0 {
 		return nil
 	}
-	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(&types.EventProofOfWork{
+	return events.Emit(ctx, &types.EventProofOfWork{
 		Requester: p.Address, Bits: zeroBits, CreditPpm: credit, PowCreditPpm: p.ValidationCreditPpm,
 	})
 }

@@ -3,6 +3,8 @@ package simulation
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
 
 	"cosmossdk.io/collections"
 	sdkmath "cosmossdk.io/math"
@@ -11,6 +13,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	"github.com/repshard/repshard/internal/chaincfg"
 	"github.com/repshard/repshard/testutil/simsutil"
 	"github.com/repshard/repshard/x/deferral/keeper"
 	"github.com/repshard/repshard/x/deferral/types"
@@ -18,7 +21,9 @@ import (
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
-// WeightedOperations registers x/deferral's operations. Adding one is a
+// WeightedOperations registers x/deferral's operations, and those of
+// x/reputation's checks that need x/deferral's msgs or records: submissions
+// carrying a proof of work, and reviews of finished requests. Adding one is a
 // factory below plus one line here; the weight can be overridden from the sim
 // params file by its key.
 func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper.Keeper) {
@@ -32,6 +37,8 @@ func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper
 	reg.Add(weights.Get("msg_cancel_request_invalid", 5), MsgCancelRequestInvalidFactory(k))
 	reg.Add(weights.Get("msg_submit_review", 15), MsgSubmitReviewFactory(k))
 	reg.Add(weights.Get("msg_submit_review_invalid", 5), MsgSubmitReviewInvalidFactory(k))
+	reg.Add(weights.Get("msg_submit_request_with_proof", 15), MsgSubmitRequestWithProofFactory(k))
+	reg.Add(weights.Get("msg_submit_request_bad_proof", 5), MsgSubmitRequestBadProofFactory(k))
 	reg.Add(weights.Get("msg_update_params_unauthorized", 2), MsgUpdateParamsUnauthorizedFactory())
 }
 
@@ -257,6 +264,101 @@ func MsgSubmitRequestInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 			}
 		}
 		return []simsx.SimAccount{acc}, msg, expect
+	})
+}
+
+// maxSimPowBits bounds the proof of work the simulation searches (2^14
+// hashes on average at most).
+const maxSimPowBits = 14
+
+// reputationParams reads x/reputation's params (the proof-of-work minimum)
+// through the x/reputation keeper x/deferral was built with.
+func reputationParams(ctx context.Context, k keeper.Keeper) (reputationtypes.Params, error) {
+	src, ok := k.ReputationKeeper().(interface {
+		GetParams(context.Context) (reputationtypes.Params, error)
+	})
+	if !ok {
+		return reputationtypes.Params{}, fmt.Errorf("x/reputation keeper %T has no GetParams", k.ReputationKeeper())
+	}
+	return src.GetParams(ctx)
+}
+
+// proofSubmission is a one-unit MsgSubmitRequest to carry a proof of work;
+// its max fee covers any price the simulation sets.
+func proofSubmission(r *simsx.XRand, requester simsx.SimAccount) *types.MsgSubmitRequest {
+	sum := sha256.Sum256([]byte(r.StringN(16)))
+	return &types.MsgSubmitRequest{
+		Requester: requester.AddressBech32, Class: shardtypes.AllClasses[r.Intn(len(shardtypes.AllClasses))],
+		Urgency: types.UrgencyNormal, ComputeUnits: 1, PayloadHash: sum[:],
+		MaxFee: sdk.NewInt64Coin(chaincfg.BondDenom, 10_000),
+	}
+}
+
+// findNonce searches an 8-byte nonce whose digest has at least bits leading
+// zero bits.
+func findNonce(requester sdk.AccAddress, payloadHash []byte, bits uint32) []byte {
+	nonce := make([]byte, 8)
+	for i := uint64(0); ; i++ {
+		binary.BigEndian.PutUint64(nonce, i)
+		if reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(requester, payloadHash, nonce)) >= bits {
+			return nonce
+		}
+	}
+}
+
+// MsgSubmitRequestWithProofFactory submits a request carrying a valid proof
+// of work (at least x/reputation's pow_min_difficulty_bits), which moves the
+// requester's validation credit. The requester may be at its open-request
+// limit.
+func MsgSubmitRequestWithProofFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgSubmitRequest, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		params, err := reputationParams(ctx, k)
+		if err != nil || params.PowMinDifficultyBits > maxSimPowBits {
+			reporter.Skip("proof of work too hard for the simulation")
+			return nil, nil, nil
+		}
+		acc := testData.AnyAccount(reporter, simsx.WithLiquidBalanceGTE(sdk.NewInt64Coin(chaincfg.BondDenom, 10_000)))
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		acc.LiquidBalance().BlockAmount(sdk.NewInt64Coin(chaincfg.BondDenom, 10_000))
+		msg := proofSubmission(r, acc)
+		bits := params.PowMinDifficultyBits + uint32(r.Intn(int(maxSimPowBits-params.PowMinDifficultyBits)+1))
+		msg.PowNonce = findNonce(acc.Address, msg.PayloadHash, bits)
+		return []simsx.SimAccount{acc}, msg, simsutil.ExpectSuccessOr(types.ErrTooManyOpen)
+	})
+}
+
+// MsgSubmitRequestBadProofFactory submits a request whose proof of work is
+// below x/reputation's pow_min_difficulty_bits, or whose nonce is too long.
+func MsgSubmitRequestBadProofFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgSubmitRequest, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		params, err := reputationParams(ctx, k)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil, nil
+		}
+		acc := testData.AnyAccount(reporter, simsx.WithLiquidBalanceGTE(sdk.NewInt64Coin(chaincfg.BondDenom, 10_000)))
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := proofSubmission(r, acc)
+		if params.PowMinDifficultyBits == 0 || r.Intn(2) == 0 {
+			msg.PowNonce = make([]byte, reputationtypes.MaxPowNonceBytes+1+r.Intn(16))
+			return []simsx.SimAccount{acc}, msg, simsutil.ExpectError(reputationtypes.ErrInvalidNonce, types.ErrTooManyOpen)
+		}
+		// A nonce whose digest falls short of the minimum.
+		nonce := make([]byte, 8)
+		for i := uint64(0); ; i++ {
+			binary.BigEndian.PutUint64(nonce, i)
+			if reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(acc.Address, msg.PayloadHash, nonce)) < params.PowMinDifficultyBits {
+				break
+			}
+		}
+		msg.PowNonce = nonce
+		return []simsx.SimAccount{acc}, msg, simsutil.ExpectError(reputationtypes.ErrInsufficientWork, types.ErrTooManyOpen)
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/x/reputation/types"
 )
 
@@ -72,10 +73,10 @@ func TestTopProfiles(t *testing.T) {
 		require.NoError(t, f.k.RecordSubmission(ctx, a))
 	}
 	for range 5 {
-		require.NoError(t, f.k.RecordOutcome(ctx, good, types.OutcomeCompleted))
+		require.NoError(t, f.k.RecordOutcome(ctx, good, outcome.Completed))
 	}
 	for range 3 {
-		require.NoError(t, f.k.RecordOutcome(ctx, bad, types.OutcomeFailed))
+		require.NoError(t, f.k.RecordOutcome(ctx, bad, outcome.Failed))
 	}
 	top := func() ([]string, []types.Profile) {
 		var addrs []string
@@ -139,13 +140,13 @@ func TestInactivityDecayAtReadTime(t *testing.T) {
 	f.updateParams(ctx, func(p *types.Params) { p.InactivityDecayBlocks = 100 })
 	require.NoError(t, f.k.RecordSubmission(ctx, addr))
 	for range 5 {
-		require.NoError(t, f.k.RecordOutcome(ctx, addr, types.OutcomeCompleted))
+		require.NoError(t, f.k.RecordOutcome(ctx, addr, outcome.Completed))
 	}
 	stored := f.raw(addr)
 	require.Equal(t, uint32(611_110), f.score(f.at(110), addr), "within the grace period")
 	require.Equal(t, uint32(555_555), f.score(f.at(160), addr), "half way back to 500_000")
 	require.Equal(t, uint32(500_000), f.score(f.at(210), addr))
 	require.Equal(t, stored, f.raw(addr), "reads write nothing")
-	require.NoError(t, f.k.RecordOutcome(f.at(210), addr, types.OutcomeCompleted))
+	require.NoError(t, f.k.RecordOutcome(f.at(210), addr, outcome.Completed))
 	require.Equal(t, uint32(4*800_000+3_000_000)/10, f.score(f.at(210), addr), "a write restarts the clock: completion 8/10")
 }

@@ -1,0 +1,94 @@
+package isolate_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/cosmos/gogoproto/proto"
+	"github.com/stretchr/testify/require"
+
+	storetypes "cosmossdk.io/store/types"
+
+	"github.com/cosmos/cosmos-sdk/testutil"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/repshard/repshard/internal/isolate"
+	deferraltypes "github.com/repshard/repshard/x/deferral/types"
+)
+
+var (
+	storeKey = storetypes.NewKVStoreKey("isolate")
+	key      = []byte("k")
+)
+
+func newCtx(t *testing.T) sdk.Context {
+	return testutil.DefaultContextWithDB(t, storeKey, storetypes.NewTransientStoreKey("isolate_t")).Ctx.
+		WithEventManager(sdk.NewEventManager())
+}
+
+// writeThen writes key and emits an event, then ends with end.
+func writeThen(end func() error) func(sdk.Context) error {
+	return func(c sdk.Context) error {
+		c.KVStore(storeKey).Set(key, []byte("v"))
+		if err := c.EventManager().EmitTypedEvent(&deferraltypes.EventEndBlockItemFailed{Step: "inner"}); err != nil {
+			return err
+		}
+		return end()
+	}
+}
+
+func report(err error) proto.Message {
+	return &deferraltypes.EventEndBlockItemFailed{Step: "report", Error: err.Error()}
+}
+
+func TestRunCommitsWritesAndEventsOnSuccess(t *testing.T) {
+	ctx := newCtx(t)
+	err := isolate.Run(ctx, "item", writeThen(func() error { return nil }), report)
+	require.NoError(t, err)
+	require.Equal(t, []byte("v"), ctx.KVStore(storeKey).Get(key))
+	evs := ctx.EventManager().Events()
+	require.Len(t, evs, 1, "the item's own event is committed, no failure event")
+	require.Equal(t, "repshard.deferral.v1.EventEndBlockItemFailed", evs[0].Type)
+	attr, ok := evs[0].GetAttribute("step")
+	require.True(t, ok)
+	require.Equal(t, `"inner"`, attr.Value)
+}
+
+func TestRunDiscardsWritesAndReportsOnError(t *testing.T) {
+	ctx := newCtx(t)
+	boom := errors.New("boom")
+	err := isolate.Run(ctx, "item", writeThen(func() error { return boom }), report)
+	require.ErrorIs(t, err, boom)
+	require.Nil(t, ctx.KVStore(storeKey).Get(key), "the failed item's write is rolled back")
+	requireOnlyReport(t, ctx, "boom")
+}
+
+func TestRunRecoversPanicAndReports(t *testing.T) {
+	ctx := newCtx(t)
+	err := isolate.Run(ctx, "item", writeThen(func() error { panic("kaput") }), report)
+	require.ErrorContains(t, err, "panic: kaput")
+	require.Nil(t, ctx.KVStore(storeKey).Get(key), "the panicking item's write is rolled back")
+	requireOnlyReport(t, ctx, "panic: kaput")
+}
+
+func TestRunWithoutReportEmitsNothing(t *testing.T) {
+	ctx := newCtx(t)
+	err := isolate.Run(ctx, "item", writeThen(func() error { return errors.New("x") }), nil)
+	require.Error(t, err)
+	require.Empty(t, ctx.EventManager().Events())
+	require.Nil(t, ctx.KVStore(storeKey).Get(key))
+}
+
+// requireOnlyReport checks that the only event on ctx is the report of a
+// failure whose error is msg (the item's own event was discarded).
+func requireOnlyReport(t *testing.T, ctx sdk.Context, msg string) {
+	t.Helper()
+	evs := ctx.EventManager().Events()
+	require.Len(t, evs, 1)
+	step, ok := evs[0].GetAttribute("step")
+	require.True(t, ok)
+	require.Equal(t, `"report"`, step.Value)
+	errAttr, ok := evs[0].GetAttribute("error")
+	require.True(t, ok)
+	require.Equal(t, `"`+msg+`"`, errAttr.Value)
+}
