@@ -14,25 +14,6 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestCheckAll(t *testing.T) {
-	err := CheckAll(NonZero, F("a", uint32(1)), F("b", uint64(0)), F("c", uint64(0)))
-	if err == nil || err.Error() != "b must be positive" {
-		t.Fatalf("want the first failing field (b), got %v", err)
-	}
-	if err := CheckAll(Validate, F("a", uint32(Max)), F("b", uint64(0))); err != nil {
-		t.Fatalf("valid fields rejected: %v", err)
-	}
-}
-
-func TestNonZero(t *testing.T) {
-	if err := NonZero("cap", 0); err == nil {
-		t.Fatal("zero must be rejected")
-	}
-	if err := NonZero("cap", 1); err != nil {
-		t.Fatalf("one must be accepted: %v", err)
-	}
-}
-
 func TestMulDiv(t *testing.T) {
 	cases := []struct{ a, b, c, want uint64 }{
 		{500_000, 3, Max, 1},

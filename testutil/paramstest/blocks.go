@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/repshard/repshard/internal/ppm"
+	"github.com/repshard/repshard/internal/paramcheck"
 )
 
 // BlockField is a params field counted in blocks, with a setter.
@@ -17,12 +17,12 @@ type BlockField[P any] struct {
 }
 
 // RequireBlockCountsBounded checks that validate refuses each field above
-// ppm.MaxBlocks (so height + period and 2·period never overflow) naming the
+// paramcheck.MaxBlocks (so height + period and 2·period never overflow) naming the
 // field, and accepts every field at the bound together.
 func RequireBlockCountsBounded[P any](t *testing.T, defaults func() P, validate func(P) error, fields []BlockField[P]) {
 	t.Helper()
 	for _, f := range fields {
-		for _, v := range []uint64{ppm.MaxBlocks + 1, math.MaxInt64, math.MaxUint64} {
+		for _, v := range []uint64{paramcheck.MaxBlocks + 1, math.MaxInt64, math.MaxUint64} {
 			p := defaults()
 			f.Set(&p, v)
 			require.ErrorContains(t, validate(p), f.Name, "%s = %d", f.Name, v)
@@ -30,7 +30,7 @@ func RequireBlockCountsBounded[P any](t *testing.T, defaults func() P, validate 
 	}
 	p := defaults()
 	for _, f := range fields {
-		f.Set(&p, ppm.MaxBlocks)
+		f.Set(&p, paramcheck.MaxBlocks)
 	}
 	require.NoError(t, validate(p), "every block count = MaxBlocks")
 }

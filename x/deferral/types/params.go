@@ -9,6 +9,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/repshard/repshard/internal/chaincfg"
+	"github.com/repshard/repshard/internal/paramcheck"
 	"github.com/repshard/repshard/internal/ppm"
 )
 
@@ -19,7 +20,7 @@ const DefaultGasPerDrain = 36_000
 
 // MaxPerBlockCap bounds every per-block cap so one EndBlock step can never be
 // configured to do unbounded work.
-const MaxPerBlockCap = ppm.MaxPerBlockCap
+const MaxPerBlockCap = paramcheck.MaxPerBlockCap
 
 // Upper bounds of size parameters.
 const (
@@ -70,27 +71,27 @@ func DefaultParams() Params {
 
 // Validate rejects parameters the deferral service cannot work with.
 func (p Params) Validate() error {
-	if err := ppm.CheckAll(ppm.AtMost(ppm.MaxBlocks),
-		ppm.F("max_wait_blocks", p.MaxWaitBlocks),
-		ppm.F("queue_ttl_blocks", p.QueueTtlBlocks),
-		ppm.F("assignment_timeout_blocks", p.AssignmentTimeoutBlocks),
-		ppm.F("retention_blocks", p.RetentionBlocks),
+	if err := paramcheck.CheckAll(paramcheck.AtMost(paramcheck.MaxBlocks),
+		paramcheck.F("max_wait_blocks", p.MaxWaitBlocks),
+		paramcheck.F("queue_ttl_blocks", p.QueueTtlBlocks),
+		paramcheck.F("assignment_timeout_blocks", p.AssignmentTimeoutBlocks),
+		paramcheck.F("retention_blocks", p.RetentionBlocks),
 	); err != nil {
 		return err
 	}
-	if err := ppm.CheckAll(ppm.Validate,
-		ppm.F("defer_reputation_threshold_ppm", p.DeferReputationThresholdPpm),
-		ppm.F("defer_load_threshold_ppm", p.DeferLoadThresholdPpm),
-		ppm.F("defer_network_threshold_ppm", p.DeferNetworkThresholdPpm),
-		ppm.F("class_weight_high_priority_ppm", p.ClassWeightHighPriorityPpm),
-		ppm.F("class_weight_low_priority_ppm", p.ClassWeightLowPriorityPpm),
-		ppm.F("class_weight_data_intensive_ppm", p.ClassWeightDataIntensivePpm),
-		ppm.F("class_weight_compute_intensive_ppm", p.ClassWeightComputeIntensivePpm),
-		ppm.F("failure_refund_ppm", p.FailureRefundPpm),
-		ppm.F("urgency_value_low_ppm", p.UrgencyValueLowPpm),
-		ppm.F("urgency_value_normal_ppm", p.UrgencyValueNormalPpm),
-		ppm.F("urgency_value_high_ppm", p.UrgencyValueHighPpm),
-		ppm.F("urgency_value_critical_ppm", p.UrgencyValueCriticalPpm),
+	if err := paramcheck.CheckAll(ppm.Validate,
+		paramcheck.F("defer_reputation_threshold_ppm", p.DeferReputationThresholdPpm),
+		paramcheck.F("defer_load_threshold_ppm", p.DeferLoadThresholdPpm),
+		paramcheck.F("defer_network_threshold_ppm", p.DeferNetworkThresholdPpm),
+		paramcheck.F("class_weight_high_priority_ppm", p.ClassWeightHighPriorityPpm),
+		paramcheck.F("class_weight_low_priority_ppm", p.ClassWeightLowPriorityPpm),
+		paramcheck.F("class_weight_data_intensive_ppm", p.ClassWeightDataIntensivePpm),
+		paramcheck.F("class_weight_compute_intensive_ppm", p.ClassWeightComputeIntensivePpm),
+		paramcheck.F("failure_refund_ppm", p.FailureRefundPpm),
+		paramcheck.F("urgency_value_low_ppm", p.UrgencyValueLowPpm),
+		paramcheck.F("urgency_value_normal_ppm", p.UrgencyValueNormalPpm),
+		paramcheck.F("urgency_value_high_ppm", p.UrgencyValueHighPpm),
+		paramcheck.F("urgency_value_critical_ppm", p.UrgencyValueCriticalPpm),
 	); err != nil {
 		return err
 	}
@@ -101,37 +102,37 @@ func (p Params) Validate() error {
 	if weights > ppm.Max {
 		return fmt.Errorf("the priority weights must sum to at most %d, got %d", ppm.Max, weights)
 	}
-	if err := ppm.CheckAll(ppm.NonZero,
-		ppm.F("max_wait_blocks", p.MaxWaitBlocks),
-		ppm.F("queue_ttl_blocks", p.QueueTtlBlocks),
-		ppm.F("assignment_timeout_blocks", p.AssignmentTimeoutBlocks),
-		ppm.F("max_attempts", p.MaxAttempts),
-		ppm.F("retention_blocks", p.RetentionBlocks),
-		ppm.F("max_expirations_per_block", p.MaxExpirationsPerBlock),
-		ppm.F("max_assignments_per_block", p.MaxAssignmentsPerBlock),
-		ppm.F("max_prunes_per_block", p.MaxPrunesPerBlock),
-		ppm.F("max_inline_payload_bytes", p.MaxInlinePayloadBytes),
-		ppm.F("max_open_requests_per_requester", p.MaxOpenRequestsPerRequester),
-		ppm.F("max_compute_units", p.MaxComputeUnits),
-		ppm.F("gas_per_drain", p.GasPerDrain),
+	if err := paramcheck.CheckAll(paramcheck.NonZero,
+		paramcheck.F("max_wait_blocks", p.MaxWaitBlocks),
+		paramcheck.F("queue_ttl_blocks", p.QueueTtlBlocks),
+		paramcheck.F("assignment_timeout_blocks", p.AssignmentTimeoutBlocks),
+		paramcheck.F("max_attempts", p.MaxAttempts),
+		paramcheck.F("retention_blocks", p.RetentionBlocks),
+		paramcheck.F("max_expirations_per_block", p.MaxExpirationsPerBlock),
+		paramcheck.F("max_assignments_per_block", p.MaxAssignmentsPerBlock),
+		paramcheck.F("max_prunes_per_block", p.MaxPrunesPerBlock),
+		paramcheck.F("max_inline_payload_bytes", p.MaxInlinePayloadBytes),
+		paramcheck.F("max_open_requests_per_requester", p.MaxOpenRequestsPerRequester),
+		paramcheck.F("max_compute_units", p.MaxComputeUnits),
+		paramcheck.F("gas_per_drain", p.GasPerDrain),
 	); err != nil {
 		return err
 	}
-	if err := ppm.CheckAll(ppm.AtMost(MaxPerBlockCap),
-		ppm.F("max_expirations_per_block", p.MaxExpirationsPerBlock),
-		ppm.F("max_assignments_per_block", p.MaxAssignmentsPerBlock),
-		ppm.F("drain_lookahead", p.DrainLookahead),
-		ppm.F("max_prunes_per_block", p.MaxPrunesPerBlock),
+	if err := paramcheck.CheckAll(paramcheck.AtMost(MaxPerBlockCap),
+		paramcheck.F("max_expirations_per_block", p.MaxExpirationsPerBlock),
+		paramcheck.F("max_assignments_per_block", p.MaxAssignmentsPerBlock),
+		paramcheck.F("drain_lookahead", p.DrainLookahead),
+		paramcheck.F("max_prunes_per_block", p.MaxPrunesPerBlock),
 	); err != nil {
 		return err
 	}
-	if err := ppm.CheckAll(ppm.AtMost(MaxInlinePayloadLimit), ppm.F("max_inline_payload_bytes", p.MaxInlinePayloadBytes)); err != nil {
+	if err := paramcheck.CheckAll(paramcheck.AtMost(MaxInlinePayloadLimit), paramcheck.F("max_inline_payload_bytes", p.MaxInlinePayloadBytes)); err != nil {
 		return err
 	}
-	if err := ppm.CheckAll(ppm.AtMost(MaxComputeUnitsLimit), ppm.F("max_compute_units", p.MaxComputeUnits)); err != nil {
+	if err := paramcheck.CheckAll(paramcheck.AtMost(MaxComputeUnitsLimit), paramcheck.F("max_compute_units", p.MaxComputeUnits)); err != nil {
 		return err
 	}
-	if err := ppm.CheckAll(ppm.AtMost(MaxGasPerDrain), ppm.F("gas_per_drain", p.GasPerDrain)); err != nil {
+	if err := paramcheck.CheckAll(paramcheck.AtMost(MaxGasPerDrain), paramcheck.F("gas_per_drain", p.GasPerDrain)); err != nil {
 		return err
 	}
 	if !(p.UrgencyValueLowPpm <= p.UrgencyValueNormalPpm && p.UrgencyValueNormalPpm <= p.UrgencyValueHighPpm &&

@@ -3,6 +3,7 @@ package types
 import (
 	"fmt"
 
+	"github.com/repshard/repshard/internal/paramcheck"
 	"github.com/repshard/repshard/internal/ppm"
 )
 
@@ -27,11 +28,11 @@ func (gs GenesisState) Validate() error {
 			return fmt.Errorf("duplicate profile %s", p.Address)
 		}
 		seen[p.Address] = true
-		if err := ppm.CheckAll(ppm.Validate,
-			ppm.F("completion_ppm", p.CompletionPpm), ppm.F("frequency_ppm", p.FrequencyPpm),
-			ppm.F("validation_ppm", p.ValidationPpm), ppm.F("peer_ppm", p.PeerPpm),
-			ppm.F("validation_credit_ppm", p.ValidationCreditPpm), ppm.F("stake_credit_ppm", p.StakeCreditPpm),
-			ppm.F("indexed_score", p.IndexedScore)); err != nil {
+		if err := paramcheck.CheckAll(ppm.Validate,
+			paramcheck.F("completion_ppm", p.CompletionPpm), paramcheck.F("frequency_ppm", p.FrequencyPpm),
+			paramcheck.F("validation_ppm", p.ValidationPpm), paramcheck.F("peer_ppm", p.PeerPpm),
+			paramcheck.F("validation_credit_ppm", p.ValidationCreditPpm), paramcheck.F("stake_credit_ppm", p.StakeCreditPpm),
+			paramcheck.F("indexed_score", p.IndexedScore)); err != nil {
 			return fmt.Errorf("profile %s: %w", p.Address, err)
 		}
 		if p.Score != 0 {

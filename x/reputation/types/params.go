@@ -6,6 +6,7 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 
+	"github.com/repshard/repshard/internal/paramcheck"
 	"github.com/repshard/repshard/internal/ppm"
 )
 
@@ -46,18 +47,18 @@ func DefaultParams() Params {
 
 // Validate rejects parameters the reputation formulas cannot work with.
 func (p Params) Validate() error {
-	if err := ppm.CheckAll(ppm.AtMost(ppm.MaxBlocks),
-		ppm.F("rate_half_life_blocks", p.RateHalfLifeBlocks),
-		ppm.F("rate_window_blocks", p.RateWindowBlocks),
-		ppm.F("inactivity_decay_blocks", p.InactivityDecayBlocks),
+	if err := paramcheck.CheckAll(paramcheck.AtMost(paramcheck.MaxBlocks),
+		paramcheck.F("rate_half_life_blocks", p.RateHalfLifeBlocks),
+		paramcheck.F("rate_window_blocks", p.RateWindowBlocks),
+		paramcheck.F("inactivity_decay_blocks", p.InactivityDecayBlocks),
 	); err != nil {
 		return err
 	}
-	if err := ppm.CheckAll(ppm.Validate,
-		ppm.F("default_score_ppm", p.DefaultScorePpm),
-		ppm.F("frequency_penalty_per_request_ppm", p.FrequencyPenaltyPerRequestPpm),
-		ppm.F("pow_credit_ema_weight_ppm", p.PowCreditEmaWeightPpm),
-		ppm.F("peer_neutral_score_ppm", p.PeerNeutralScorePpm),
+	if err := paramcheck.CheckAll(ppm.Validate,
+		paramcheck.F("default_score_ppm", p.DefaultScorePpm),
+		paramcheck.F("frequency_penalty_per_request_ppm", p.FrequencyPenaltyPerRequestPpm),
+		paramcheck.F("pow_credit_ema_weight_ppm", p.PowCreditEmaWeightPpm),
+		paramcheck.F("peer_neutral_score_ppm", p.PeerNeutralScorePpm),
 	); err != nil {
 		return err
 	}
@@ -71,10 +72,10 @@ func (p Params) Validate() error {
 	if p.CompletionPriorSuccesses == 0 || p.CompletionPriorFailures == 0 {
 		return errors.New("completion_prior_successes and completion_prior_failures must be positive")
 	}
-	if err := ppm.CheckAll(ppm.NonZero,
-		ppm.F("rate_half_life_blocks", p.RateHalfLifeBlocks),
-		ppm.F("rate_window_blocks", p.RateWindowBlocks),
-		ppm.F("pow_credit_ema_weight_ppm", p.PowCreditEmaWeightPpm),
+	if err := paramcheck.CheckAll(paramcheck.NonZero,
+		paramcheck.F("rate_half_life_blocks", p.RateHalfLifeBlocks),
+		paramcheck.F("rate_window_blocks", p.RateWindowBlocks),
+		paramcheck.F("pow_credit_ema_weight_ppm", p.PowCreditEmaWeightPpm),
 	); err != nil {
 		return err
 	}

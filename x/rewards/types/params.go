@@ -8,6 +8,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/repshard/repshard/internal/chaincfg"
+	"github.com/repshard/repshard/internal/paramcheck"
 	"github.com/repshard/repshard/internal/ppm"
 )
 
@@ -31,21 +32,21 @@ func DefaultParams() Params {
 
 // Validate rejects parameters the rewards accounting cannot work with.
 func (p Params) Validate() error {
-	if err := ppm.CheckAll(ppm.AtMost(ppm.MaxBlocks),
-		ppm.F("epoch_length_blocks", p.EpochLengthBlocks),
+	if err := paramcheck.CheckAll(paramcheck.AtMost(paramcheck.MaxBlocks),
+		paramcheck.F("epoch_length_blocks", p.EpochLengthBlocks),
 	); err != nil {
 		return err
 	}
-	if err := ppm.CheckAll(ppm.Validate,
-		ppm.F("protocol_fee_share_ppm", p.ProtocolFeeSharePpm),
-		ppm.F("epoch_emission_fraction_ppm", p.EpochEmissionFractionPpm),
-		ppm.F("expiry_slash_ppm", p.ExpirySlashPpm),
-		ppm.F("failure_rate_threshold_ppm", p.FailureRateThresholdPpm),
-		ppm.F("failure_slash_ppm", p.FailureSlashPpm),
+	if err := paramcheck.CheckAll(ppm.Validate,
+		paramcheck.F("protocol_fee_share_ppm", p.ProtocolFeeSharePpm),
+		paramcheck.F("epoch_emission_fraction_ppm", p.EpochEmissionFractionPpm),
+		paramcheck.F("expiry_slash_ppm", p.ExpirySlashPpm),
+		paramcheck.F("failure_rate_threshold_ppm", p.FailureRateThresholdPpm),
+		paramcheck.F("failure_slash_ppm", p.FailureSlashPpm),
 	); err != nil {
 		return err
 	}
-	if err := ppm.NonZero("epoch_length_blocks", p.EpochLengthBlocks); err != nil {
+	if err := paramcheck.NonZero("epoch_length_blocks", p.EpochLengthBlocks); err != nil {
 		return err
 	}
 	if p.ComputeUnitPoints == 0 && p.DataBytePointsPpm == 0 {

@@ -7,7 +7,7 @@ import (
 	"github.com/repshard/repshard/x/rewards/types"
 )
 
-// Every parameter counted in blocks is at most ppm.MaxBlocks, so height +
+// Every parameter counted in blocks is at most paramcheck.MaxBlocks, so height +
 // period (and 2·period) can never overflow into a negative height or a zero
 // divisor; the bound itself is accepted.
 func TestParamsValidateBoundsBlockCounts(t *testing.T) {

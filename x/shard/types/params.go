@@ -9,6 +9,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/repshard/repshard/internal/chaincfg"
+	"github.com/repshard/repshard/internal/paramcheck"
 	"github.com/repshard/repshard/internal/ppm"
 )
 
@@ -36,10 +37,10 @@ func DefaultParams() Params {
 
 // Validate rejects parameters the shard logic cannot work with.
 func (p Params) Validate() error {
-	if err := ppm.CheckAll(ppm.AtMost(ppm.MaxBlocks),
-		ppm.F("unbonding_period_blocks", p.UnbondingPeriodBlocks),
-		ppm.F("sustain_blocks", p.SustainBlocks),
-		ppm.F("topology_cooldown_blocks", p.TopologyCooldownBlocks),
+	if err := paramcheck.CheckAll(paramcheck.AtMost(paramcheck.MaxBlocks),
+		paramcheck.F("unbonding_period_blocks", p.UnbondingPeriodBlocks),
+		paramcheck.F("sustain_blocks", p.SustainBlocks),
+		paramcheck.F("topology_cooldown_blocks", p.TopologyCooldownBlocks),
 	); err != nil {
 		return err
 	}
@@ -52,11 +53,11 @@ func (p Params) Validate() error {
 	if p.MinWorkerBond.Denom != chaincfg.BondDenom {
 		return fmt.Errorf("min_worker_bond must be in %s, got %s", chaincfg.BondDenom, p.MinWorkerBond.Denom)
 	}
-	if err := ppm.CheckAll(ppm.Validate,
-		ppm.F("preferred_reputation_threshold_ppm", p.PreferredReputationThresholdPpm),
-		ppm.F("split_load_threshold_ppm", p.SplitLoadThresholdPpm),
-		ppm.F("merge_load_threshold_ppm", p.MergeLoadThresholdPpm),
-		ppm.F("load_ema_weight_ppm", p.LoadEmaWeightPpm),
+	if err := paramcheck.CheckAll(ppm.Validate,
+		paramcheck.F("preferred_reputation_threshold_ppm", p.PreferredReputationThresholdPpm),
+		paramcheck.F("split_load_threshold_ppm", p.SplitLoadThresholdPpm),
+		paramcheck.F("merge_load_threshold_ppm", p.MergeLoadThresholdPpm),
+		paramcheck.F("load_ema_weight_ppm", p.LoadEmaWeightPpm),
 	); err != nil {
 		return err
 	}
@@ -64,24 +65,24 @@ func (p Params) Validate() error {
 		return fmt.Errorf("split_load_threshold_ppm (%d) must be greater than merge_load_threshold_ppm (%d)",
 			p.SplitLoadThresholdPpm, p.MergeLoadThresholdPpm)
 	}
-	if err := ppm.CheckAll(ppm.NonZero,
-		ppm.F("unbonding_period_blocks", p.UnbondingPeriodBlocks),
-		ppm.F("max_workers_per_shard", p.MaxWorkersPerShard),
-		ppm.F("sustain_blocks", p.SustainBlocks),
-		ppm.F("min_shards_per_class", p.MinShardsPerClass),
-		ppm.F("load_ema_weight_ppm", p.LoadEmaWeightPpm),
-		ppm.F("max_migrations_per_block", p.MaxMigrationsPerBlock),
-		ppm.F("max_topology_checks_per_block", p.MaxTopologyChecksPerBlock),
-		ppm.F("max_bond_releases_per_block", p.MaxBondReleasesPerBlock),
+	if err := paramcheck.CheckAll(paramcheck.NonZero,
+		paramcheck.F("unbonding_period_blocks", p.UnbondingPeriodBlocks),
+		paramcheck.F("max_workers_per_shard", p.MaxWorkersPerShard),
+		paramcheck.F("sustain_blocks", p.SustainBlocks),
+		paramcheck.F("min_shards_per_class", p.MinShardsPerClass),
+		paramcheck.F("load_ema_weight_ppm", p.LoadEmaWeightPpm),
+		paramcheck.F("max_migrations_per_block", p.MaxMigrationsPerBlock),
+		paramcheck.F("max_topology_checks_per_block", p.MaxTopologyChecksPerBlock),
+		paramcheck.F("max_bond_releases_per_block", p.MaxBondReleasesPerBlock),
 	); err != nil {
 		return err
 	}
-	if err := ppm.CheckAll(ppm.AtMost(ppm.MaxPerBlockCap),
-		ppm.F("max_workers_per_shard", p.MaxWorkersPerShard),
-		ppm.F("max_shards_per_class", p.MaxShardsPerClass),
-		ppm.F("max_migrations_per_block", p.MaxMigrationsPerBlock),
-		ppm.F("max_topology_checks_per_block", p.MaxTopologyChecksPerBlock),
-		ppm.F("max_bond_releases_per_block", p.MaxBondReleasesPerBlock),
+	if err := paramcheck.CheckAll(paramcheck.AtMost(paramcheck.MaxPerBlockCap),
+		paramcheck.F("max_workers_per_shard", p.MaxWorkersPerShard),
+		paramcheck.F("max_shards_per_class", p.MaxShardsPerClass),
+		paramcheck.F("max_migrations_per_block", p.MaxMigrationsPerBlock),
+		paramcheck.F("max_topology_checks_per_block", p.MaxTopologyChecksPerBlock),
+		paramcheck.F("max_bond_releases_per_block", p.MaxBondReleasesPerBlock),
 	); err != nil {
 		return err
 	}

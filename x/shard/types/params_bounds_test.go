@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/repshard/repshard/internal/ppm"
+	"github.com/repshard/repshard/internal/paramcheck"
 	"github.com/repshard/repshard/x/shard/types"
 )
 
@@ -14,11 +14,11 @@ func TestParamsValidateRejectsForeignBondAndUnboundedCaps(t *testing.T) {
 		want string
 	}{
 		"bond in another coin": {func(p *types.Params) { p.MinWorkerBond.Denom = "uatom" }, "min_worker_bond"},
-		"workers per shard":    {func(p *types.Params) { p.MaxWorkersPerShard = ppm.MaxPerBlockCap + 1 }, "max_workers_per_shard"},
-		"shards per class":     {func(p *types.Params) { p.MaxShardsPerClass = ppm.MaxPerBlockCap + 1 }, "max_shards_per_class"},
-		"migrations":           {func(p *types.Params) { p.MaxMigrationsPerBlock = ppm.MaxPerBlockCap + 1 }, "max_migrations_per_block"},
-		"topology checks":      {func(p *types.Params) { p.MaxTopologyChecksPerBlock = ppm.MaxPerBlockCap + 1 }, "max_topology_checks_per_block"},
-		"bond releases":        {func(p *types.Params) { p.MaxBondReleasesPerBlock = ppm.MaxPerBlockCap + 1 }, "max_bond_releases_per_block"},
+		"workers per shard":    {func(p *types.Params) { p.MaxWorkersPerShard = paramcheck.MaxPerBlockCap + 1 }, "max_workers_per_shard"},
+		"shards per class":     {func(p *types.Params) { p.MaxShardsPerClass = paramcheck.MaxPerBlockCap + 1 }, "max_shards_per_class"},
+		"migrations":           {func(p *types.Params) { p.MaxMigrationsPerBlock = paramcheck.MaxPerBlockCap + 1 }, "max_migrations_per_block"},
+		"topology checks":      {func(p *types.Params) { p.MaxTopologyChecksPerBlock = paramcheck.MaxPerBlockCap + 1 }, "max_topology_checks_per_block"},
+		"bond releases":        {func(p *types.Params) { p.MaxBondReleasesPerBlock = paramcheck.MaxPerBlockCap + 1 }, "max_bond_releases_per_block"},
 	} {
 		p := types.DefaultParams()
 		c.edit(&p)
