@@ -76,7 +76,7 @@ test:
 	cd tools && go test ./detcheck/
 
 # The app simulation (app/sim_test.go, build tag sims; SDK simsx runner):
-# random valid and invalid msgs of every module, DESIGN.md's invariants after
+# random valid and invalid msgs of every module, the chain's invariants (docs/architecture.md) after
 # every block, app-hash determinism (3 seeds), export/import and simulation
 # after import. The flags are the SDK's plus -SimSeeds and -SimRuns.
 SIM_TESTS = TestFullAppSimulation|TestAppStateDeterminism|TestAppImportExport|TestAppSimulationAfterImport

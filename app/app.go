@@ -300,7 +300,7 @@ func New(
 		minttypes.ModuleName, distrtypes.ModuleName, slashingtypes.ModuleName, evidencetypes.ModuleName,
 		stakingtypes.ModuleName, authz.ModuleName,
 	)
-	// x/deferral runs last: its EndBlock runs the workload steps of DESIGN.md
+	// x/deferral runs last: its EndBlock runs the workload steps of docs/architecture.md
 	// (expire overdue assignments, drain queues to workers, shard split/merge
 	// and load update, prune finished records), after governance has applied
 	// any params change of this block.

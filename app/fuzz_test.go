@@ -227,7 +227,7 @@ func fuzzMsg(b *fuzzBase, kind, signer uint8, id, units uint64, amount int64, da
 // the handler on a cached store written only on success). It must not
 // panic; it must use at most fuzzGasLimit gas; an error must be a
 // registered (typed) error and leave the repshard stores and the module
-// accounts' balances unchanged; a success must keep DESIGN.md's invariants.
+// accounts' balances unchanged; a success must keep the chain's invariants (docs/architecture.md).
 func FuzzMsgServer(f *testing.F) {
 	b := getFuzzBase(f)
 	sum := sha256.Sum256([]byte("result"))

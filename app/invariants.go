@@ -14,7 +14,7 @@ import (
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
-// CheckInvariants checks DESIGN.md's invariants across the four repshard
+// CheckInvariants checks the invariants of docs/architecture.md across the four repshard
 // modules and returns every violation found. It reads whole collections, so
 // it runs in tests and simulations after each block, never inside a block.
 //

@@ -43,9 +43,9 @@ type workerSpec struct {
 
 // 3 requesters send 200 requests of mixed classes and urgencies, one per
 // block, through real signed transactions; 5 workers (one of them silent)
-// complete or fail what they are assigned. After every block DESIGN.md's
+// complete or fail what they are assigned. After every block the chain's
 // invariants hold; the test checks the deferral decision of every request
-// against the seed's pseudocode, the drain order within each shard, the
+// against the submission decision of docs/architecture.md, the drain order within each shard, the
 // maximum wait, expiry with re-queue and refund, the money of every
 // requester to the micro-unit, and reputation.
 func TestRequestLifecycleThroughTheApp(t *testing.T) {
@@ -217,7 +217,7 @@ func TestRequestLifecycleThroughTheApp(t *testing.T) {
 // failingRequester is the requester whose requests the workers report failed.
 const failingRequester = 2
 
-// expectedDecision applies the seed's processRequest / isDeferralCandidate to
+// expectedDecision applies the submission decision (docs/architecture.md) to
 // the state before the block, independently of the msg server.
 func expectedDecision(t *testing.T, c *apptest.Chain, ctx sdk.Context, params deferraltypes.Params, msg *deferraltypes.MsgSubmitRequest) *deferraltypes.MsgSubmitRequestResponse {
 	t.Helper()

@@ -1,7 +1,7 @@
 //go:build sims
 
 // The app simulation (the SDK v0.53 simsx runner): random genesis, weighted
-// random valid and invalid msgs of every module, DESIGN.md's invariants
+// random valid and invalid msgs of every module, the chain's invariants (docs/architecture.md)
 // checked after every committed block, app-hash determinism, and
 // export/import. Behind the `sims` build tag: `make test-sim-short` (CI) and
 // `make test-sim-long` (by hand). Flags are the SDK's: -NumBlocks, -BlockSize,

@@ -17,6 +17,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	"github.com/cosmos/cosmos-sdk/types/module"
 
+	"github.com/repshard/repshard/testutil/simsutil"
 	"github.com/repshard/repshard/x/rewards/client/cli"
 	"github.com/repshard/repshard/x/rewards/keeper"
 	"github.com/repshard/repshard/x/rewards/types"
@@ -36,13 +37,17 @@ var (
 
 // AppModule is the x/rewards module.
 type AppModule struct {
+	// Module is the module's simulation side (module_simulation.go): its
+	// genesis generator, store decoder, weighted operations and proposal msgs.
+	simsutil.Module[keeper.Keeper]
+
 	cdc    codec.Codec
 	keeper keeper.Keeper
 }
 
 // NewAppModule returns the x/rewards module.
 func NewAppModule(cdc codec.Codec, k keeper.Keeper) AppModule {
-	return AppModule{cdc: cdc, keeper: k}
+	return AppModule{Module: simulationModule(k), cdc: cdc, keeper: k}
 }
 
 // IsOnePerModuleType implements depinject.OnePerModuleType.
