@@ -239,7 +239,7 @@ func expectedDecision(t *testing.T, c *apptest.Chain, ctx sdk.Context, params de
 	case network > params.DeferNetworkThresholdPpm:
 		out.DeferReason = deferraltypes.DeferNetworkLoad
 	default:
-		worker, found, err := c.App.ShardKeeper.FindWorker(ctx, shard.Id, msg.ComputeUnits)
+		worker, found, err := c.App.ShardKeeper.FindWorker(ctx, shard.Id, msg.ComputeUnits, sdk.MustAccAddressFromBech32(msg.Requester))
 		require.NoError(t, err)
 		if found {
 			out.Status, out.Deferred, out.Worker = deferraltypes.StatusAssigned, false, worker.String()

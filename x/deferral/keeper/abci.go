@@ -235,7 +235,11 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 			if err != nil {
 				return err
 			}
-			worker, found, err := k.shards.FindWorker(c, shardID, req.ComputeUnits)
+			requester, err := k.addressCodec.StringToBytes(req.Requester)
+			if err != nil {
+				return err
+			}
+			worker, found, err := k.shards.FindWorker(c, shardID, req.ComputeUnits, requester)
 			if err != nil || !found {
 				return err
 			}

@@ -37,9 +37,10 @@ type ShardKeeper interface {
 	DrainableShardIDs(ctx context.Context) ([]uint64, error)
 	// NetworkLoadPpm is the utilisation across all ACTIVE shards in ppm.
 	NetworkLoadPpm(ctx context.Context) (uint32, error)
-	// FindWorker returns the ACTIVE worker of the shard whose free capacity is
-	// the smallest that still fits units (best fit; ties by address), O(log n).
-	FindWorker(ctx context.Context, shardID, units uint64) (sdk.AccAddress, bool, error)
+	// FindWorker returns the ACTIVE worker of the shard, other than the
+	// requester, whose free capacity is the smallest that still fits units
+	// (best fit; ties by address), O(log n).
+	FindWorker(ctx context.Context, shardID, units uint64, requester sdk.AccAddress) (sdk.AccAddress, bool, error)
 	// MaxFreeCapacity returns the largest free capacity of an ACTIVE worker of the shard.
 	MaxFreeCapacity(ctx context.Context, shardID uint64) (uint64, error)
 	// AssignQueued moves a queued request's units onto a worker of the shard

@@ -123,22 +123,27 @@ func (r freeFromRange) RangeValues() (start, end *collections.RangeKey[FreeKey],
 }
 
 // FindWorker returns the ACTIVE worker of the shard whose free capacity is the
-// smallest that still fits units (best fit; ties by address), O(log n). It
-// returns false when no worker of the shard has units free.
-func (k Keeper) FindWorker(ctx context.Context, shardID, units uint64) (sdk.AccAddress, bool, error) {
+// smallest that still fits units (best fit; ties by address), other than
+// requester: a request is never assigned to its requester's own account, so
+// nobody serves, and is paid for, their own work. O(log n): at most one entry
+// is skipped. It returns false when no other worker of the shard has units
+// free.
+func (k Keeper) FindWorker(ctx context.Context, shardID, units uint64, requester sdk.AccAddress) (sdk.AccAddress, bool, error) {
 	iter, err := k.FreeCapacity.Iterate(ctx, freeFromRange{shard: shardID, units: units})
 	if err != nil {
 		return nil, false, err
 	}
 	defer iter.Close()
-	if !iter.Valid() {
-		return nil, false, nil
+	for ; iter.Valid(); iter.Next() {
+		key, err := iter.Key()
+		if err != nil {
+			return nil, false, err
+		}
+		if !key.K3().Equals(requester) {
+			return key.K3(), true, nil
+		}
 	}
-	key, err := iter.Key()
-	if err != nil {
-		return nil, false, err
-	}
-	return key.K3(), true, nil
+	return nil, false, nil
 }
 
 // MaxFreeCapacity returns the largest free capacity of an ACTIVE worker of

@@ -125,6 +125,32 @@ func TestShardLookups(t *testing.T) {
 	require.Equal(t, uint64(2), resp.Shards[0].Id)
 }
 
+// FindWorker never returns the requester: the best fit other than the
+// requester is returned instead, and a requester that is the only worker
+// with room finds nobody.
+func TestFindWorkerSkipsTheRequester(t *testing.T) {
+	ch := newChain(t, 3, func(gs *types.GenesisState) { gs.Params.MaxWorkersPerShard = 5 })
+	hp := types.ClassHighPriority
+	require.Equal(t, uint64(1), ch.register(t, 0, 10, hp)) // the best fit for 5
+	require.Equal(t, uint64(1), ch.register(t, 1, 20, hp))
+	find := func(units uint64, requester sdk.AccAddress) (sdk.AccAddress, bool) {
+		a, ok, err := ch.k.FindWorker(ch.ctx, 1, units, requester)
+		require.NoError(t, err)
+		return a, ok
+	}
+	got, ok := find(5, ch.addr(2))
+	require.True(t, ok)
+	require.Equal(t, ch.addr(0), got, "a stranger gets the best fit")
+	got, ok = find(5, ch.addr(0))
+	require.True(t, ok)
+	require.Equal(t, ch.addr(1), got, "the best fit is the requester: the next one is taken")
+	_, ok = find(15, ch.addr(1))
+	require.False(t, ok, "only the requester has 15 free")
+	got, ok = find(15, ch.addr(0))
+	require.True(t, ok)
+	require.Equal(t, ch.addr(1), got)
+}
+
 // FindWorker returns the worker with the smallest free capacity that fits
 // (ties by address); MaxFreeCapacity the largest free capacity.
 func TestFindWorkerBestFit(t *testing.T) {
@@ -140,7 +166,7 @@ func TestFindWorkerBestFit(t *testing.T) {
 		lo, hi = hi, lo
 	}
 	find := func(units uint64) (sdk.AccAddress, bool) {
-		a, ok, err := ch.k.FindWorker(ch.ctx, 1, units)
+		a, ok, err := ch.k.FindWorker(ch.ctx, 1, units, nil)
 		require.NoError(t, err)
 		return a, ok
 	}
@@ -181,7 +207,7 @@ func TestFindWorkerBestFit(t *testing.T) {
 	m, err := ch.k.MaxFreeCapacity(ch.ctx, 3)
 	require.NoError(t, err)
 	require.Zero(t, m)
-	_, ok, err = ch.k.FindWorker(ch.ctx, 3, 1)
+	_, ok, err = ch.k.FindWorker(ch.ctx, 3, 1, nil)
 	require.NoError(t, err)
 	require.False(t, ok)
 
