@@ -198,16 +198,17 @@ func TestReviewRulesThroughTheApp(t *testing.T) {
 	requireCode(t, reputationtypes.ErrDuplicateReview, res)
 	require.Equal(t, after, c.reputationStore(), "duplicate: no state change")
 
-	// Self-review: a requester that is also the worker of its own request.
+	// Self-review cannot happen: a requester that is also a worker is never
+	// assigned its own request (the other worker is busy with the open
+	// request, the selfish worker has room, and still the request waits), so
+	// it never becomes the party that may review itself.
 	c.registerWorkers([]apptest.Account{selfish}, bond)
-	// The other worker is busy with the open request: the selfish worker
-	// takes its own request.
 	own := c.submit(selfish, 1)[0]
-	require.Equal(t, selfish.Address.String(), own.Worker)
-	c.complete(byAddress(c.Accounts), []deferraltypes.MsgSubmitRequestResponse{own})
+	require.Equal(t, deferraltypes.StatusQueued, own.Status)
+	require.Empty(t, own.Worker)
 	snap := c.reputationStore()
 	res = c.deliver([]apptest.Account{selfish}, &reputationtypes.MsgSubmitReview{Reviewer: selfish.Address.String(), RequestId: own.RequestId, Rating: 5})[0]
-	requireCode(t, reputationtypes.ErrSelfReview, res)
+	requireCode(t, reputationtypes.ErrRequestNotFinished, res)
 	require.Equal(t, snap, c.reputationStore(), "self-review: no state change")
 }
 
