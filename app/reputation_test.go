@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -414,11 +415,26 @@ func TestValidationFactorThroughTheApp(t *testing.T) {
 	delegator, requester, worker := c.Accounts[0], c.Accounts[1], c.Accounts[2]
 	c.registerWorkers([]apptest.Account{worker}, sdkmath.NewInt(10_000_000))
 	payloadHash := sha256.Sum256([]byte("job"))
+	// bitsAt is the work a nonce proves for the requester's submission number n.
+	bitsAt := func(n uint64, nonce []byte) uint32 {
+		return reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(requester.Address, payloadHash[:], n, nonce))
+	}
+	// next is the number the requester's next submission will carry, as the
+	// profile query shows it.
+	next := func() uint64 {
+		n, err := c.App.ReputationKeeper.NextPowSubmission(c.Committed(), requester.Address)
+		require.NoError(t, err)
+		return n
+	}
+	// find returns the first counter nonce with lo..hi bits for the next
+	// submission that also proves less than the minimum for the one after
+	// (so replaying it is refused).
 	find := func(lo, hi uint32) ([]byte, uint32) {
+		n := next()
 		for i := uint64(0); ; i++ {
-			n := binary.BigEndian.AppendUint64(nil, i)
-			if b := reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(requester.Address, payloadHash[:], n)); b >= lo && b <= hi {
-				return n, b
+			nonce := binary.BigEndian.AppendUint64(nil, i)
+			if b := bitsAt(n, nonce); b >= lo && b <= hi && bitsAt(n+1, nonce) < 8 {
+				return nonce, b
 			}
 		}
 	}
@@ -442,6 +458,21 @@ func TestValidationFactorThroughTheApp(t *testing.T) {
 	p := c.profile(requester.Address)
 	require.Equal(t, uint32((bits-8)*62_500/5), p.ValidationCreditPpm)
 	require.Equal(t, p.ValidationCreditPpm, p.ValidationPpm)
+	require.Equal(t, uint64(1), p.PowProofs)
+
+	// Replayed with the same payload in the next submission, the same nonce
+	// proves nothing: the digest binds the submission number, so the work
+	// has to be done again. The submission is refused and no credit moves.
+	stores, _ = c.AfterEmptyBlock(t, requester.Address)
+	res = c.deliver([]apptest.Account{requester}, repSubmitMsg(requester, good))[0]
+	requireCode(t, reputationtypes.ErrInsufficientWork, res)
+	require.Contains(t, res.Log, fmt.Sprintf("submission %d", next()))
+	require.Equal(t, stores, c.DumpRepshardStores(c.Committed()), "a replayed nonce changes no repshard state")
+	require.Equal(t, uint64(1), c.profile(requester.Address).PowProofs, "pow_proofs does not move")
+	// A nonce searched for this submission earns credit again.
+	fresh, _ := find(12, 18)
+	c.ok(c.deliver([]apptest.Account{requester}, repSubmitMsg(requester, fresh)))
+	require.Equal(t, uint64(2), c.profile(requester.Address).PowProofs)
 
 	// Stake: account 0 delegated the validator's genesis bond (1_000_000 urep):
 	// 1_000_000 / 1_000_000_000 → 1_000 ppm; delegating 249_000_000 more

@@ -283,6 +283,19 @@ func reputationParams(ctx context.Context, k keeper.Keeper) (reputationtypes.Par
 	return src.GetParams(ctx)
 }
 
+// nextPowSubmission reads the number the requester's next submission will
+// carry, which its proof of work binds, through the x/reputation keeper
+// x/deferral was built with.
+func nextPowSubmission(ctx context.Context, k keeper.Keeper, requester sdk.AccAddress) (uint64, error) {
+	src, ok := k.ReputationKeeper().(interface {
+		NextPowSubmission(context.Context, sdk.AccAddress) (uint64, error)
+	})
+	if !ok {
+		return 0, fmt.Errorf("x/reputation keeper %T has no NextPowSubmission", k.ReputationKeeper())
+	}
+	return src.NextPowSubmission(ctx, requester)
+}
+
 // proofSubmission is a one-unit MsgSubmitRequest to carry a proof of work;
 // its max fee covers any price the simulation sets.
 func proofSubmission(r *simsx.XRand, requester simsx.SimAccount) *types.MsgSubmitRequest {
@@ -296,11 +309,11 @@ func proofSubmission(r *simsx.XRand, requester simsx.SimAccount) *types.MsgSubmi
 
 // findNonce searches an 8-byte nonce whose digest has at least bits leading
 // zero bits.
-func findNonce(requester sdk.AccAddress, payloadHash []byte, bits uint32) []byte {
+func findNonce(requester sdk.AccAddress, payloadHash []byte, submission uint64, bits uint32) []byte {
 	nonce := make([]byte, 8)
 	for i := uint64(0); ; i++ {
 		binary.BigEndian.PutUint64(nonce, i)
-		if reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(requester, payloadHash, nonce)) >= bits {
+		if reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(requester, payloadHash, submission, nonce)) >= bits {
 			return nonce
 		}
 	}
@@ -323,9 +336,14 @@ func MsgSubmitRequestWithProofFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 			return nil, nil, nil
 		}
 		acc.LiquidBalance().BlockAmount(sdk.NewInt64Coin(chaincfg.BondDenom, 10_000))
+		submission, err := nextPowSubmission(ctx, k, acc.Address)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil, nil
+		}
 		msg := proofSubmission(r, acc)
 		bits := params.PowMinDifficultyBits + uint32(r.Intn(int(maxSimPowBits-params.PowMinDifficultyBits)+1))
-		msg.PowNonce = findNonce(acc.Address, msg.PayloadHash, bits)
+		msg.PowNonce = findNonce(acc.Address, msg.PayloadHash, submission, bits)
 		return []simsx.SimAccount{acc}, msg, simsutil.ExpectSuccessOr(types.ErrTooManyOpen)
 	})
 }
@@ -344,6 +362,11 @@ func MsgSubmitRequestBadProofFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
+		submission, err := nextPowSubmission(ctx, k, acc.Address)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil, nil
+		}
 		msg := proofSubmission(r, acc)
 		if params.PowMinDifficultyBits == 0 || r.Intn(2) == 0 {
 			msg.PowNonce = make([]byte, reputationtypes.MaxPowNonceBytes+1+r.Intn(16))
@@ -353,7 +376,7 @@ func MsgSubmitRequestBadProofFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 		nonce := make([]byte, 8)
 		for i := uint64(0); ; i++ {
 			binary.BigEndian.PutUint64(nonce, i)
-			if reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(acc.Address, msg.PayloadHash, nonce)) < params.PowMinDifficultyBits {
+			if reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(acc.Address, msg.PayloadHash, submission, nonce)) < params.PowMinDifficultyBits {
 				break
 			}
 		}

@@ -15,9 +15,11 @@ import (
 
 // RecordProofOfWork checks the proof of work a submission carries and moves
 // the requester's proof-of-work credit EMA. x/deferral calls it for every
-// submission, after RecordSubmission. A nonce longer than MaxPowNonceBytes
-// is ErrInvalidNonce; a nonce whose digest
-// sha256(requester ‖ payloadHash ‖ nonce) has fewer leading zero bits than
+// submission, after RecordSubmission (which counted this submission, so the
+// profile's submitted counter is this submission's number). A nonce longer
+// than MaxPowNonceBytes is ErrInvalidNonce; a nonce whose digest
+// sha256(requester ‖ payloadHash ‖ u64be(submitted) ‖ nonce) has fewer
+// leading zero bits than
 // pow_min_difficulty_bits is ErrInsufficientWork (the caller fails the tx, so
 // nothing changes). A valid proof earns credit for its bits above the
 // minimum; a submission without a nonce counts as credit 0, so the credit is
@@ -30,22 +32,22 @@ func (k Keeper) RecordProofOfWork(ctx context.Context, requester sdk.AccAddress,
 	if err != nil {
 		return err
 	}
-	credit, zeroBits := uint32(0), uint32(0)
-	if len(nonce) > 0 {
-		zeroBits = types.LeadingZeroBits(types.PowDigest(requester, payloadHash, nonce))
-		if zeroBits < params.PowMinDifficultyBits {
-			return errorsmod.Wrapf(types.ErrInsufficientWork,
-				"sha256(requester ‖ payload hash ‖ nonce) has %d leading zero bits, the minimum is %d (pow_min_difficulty_bits); search a nonce with --pow-difficulty",
-				zeroBits, params.PowMinDifficultyBits)
-		}
-		credit = types.PowCreditPpm(params, zeroBits)
-	}
 	p, err := k.Profiles.Get(ctx, requester)
 	if errors.Is(err, collections.ErrNotFound) {
 		return errorsmod.Wrapf(types.ErrInvalidAddress, "%s has no profile: RecordSubmission must come first", requester)
 	}
 	if err != nil {
 		return err
+	}
+	credit, zeroBits := uint32(0), uint32(0)
+	if len(nonce) > 0 {
+		zeroBits = types.LeadingZeroBits(types.PowDigest(requester, payloadHash, p.Submitted, nonce))
+		if zeroBits < params.PowMinDifficultyBits {
+			return errorsmod.Wrapf(types.ErrInsufficientWork,
+				"sha256(requester ‖ payload hash ‖ submission %d ‖ nonce) has %d leading zero bits, the minimum is %d (pow_min_difficulty_bits); a nonce proves work for one submission only — search one for this submission with --pow-difficulty",
+				p.Submitted, zeroBits, params.PowMinDifficultyBits)
+		}
+		credit = types.PowCreditPpm(params, zeroBits)
 	}
 	if len(nonce) == 0 && p.ValidationCreditPpm == 0 {
 		return nil // no proof and no credit to decay: nothing to write
@@ -65,4 +67,18 @@ func (k Keeper) RecordProofOfWork(ctx context.Context, requester sdk.AccAddress,
 	return events.Emit(ctx, &types.EventProofOfWork{
 		Requester: p.Address, Bits: zeroBits, CreditPpm: credit, PowCreditPpm: p.ValidationCreditPpm,
 	})
+}
+
+// NextPowSubmission returns the number the requester's next submission will
+// carry — its submitted counter + 1, or 1 without a profile — which a proof
+// of work for that submission must bind (types.PowDigest). O(1).
+func (k Keeper) NextPowSubmission(ctx context.Context, requester sdk.AccAddress) (uint64, error) {
+	p, err := k.Profiles.Get(ctx, requester)
+	if errors.Is(err, collections.ErrNotFound) {
+		return 1, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return p.Submitted + 1, nil
 }

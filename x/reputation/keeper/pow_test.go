@@ -16,11 +16,11 @@ import (
 
 // nonceWithBits returns the first 8-byte counter nonce whose digest has at
 // least lo and at most hi leading zero bits.
-func nonceWithBits(t *testing.T, requester sdk.AccAddress, payloadHash []byte, lo, hi uint32) ([]byte, uint32) {
+func nonceWithBits(t *testing.T, requester sdk.AccAddress, payloadHash []byte, submission uint64, lo, hi uint32) ([]byte, uint32) {
 	t.Helper()
 	for i := uint64(0); i < 1<<24; i++ {
 		n := binary.BigEndian.AppendUint64(nil, i)
-		if b := types.LeadingZeroBits(types.PowDigest(requester, payloadHash, n)); b >= lo && b <= hi {
+		if b := types.LeadingZeroBits(types.PowDigest(requester, payloadHash, submission, n)); b >= lo && b <= hi {
 			return n, b
 		}
 	}
@@ -37,7 +37,8 @@ func TestRecordProofOfWork(t *testing.T) {
 	before := f.raw(addr)
 
 	// Below the minimum of 8 bits: refused, nothing written.
-	weak, bits := nonceWithBits(t, addr, hash, 0, 7)
+	// The first submission carries number 1.
+	weak, bits := nonceWithBits(t, addr, hash, 1, 0, 7)
 	err := f.k.RecordProofOfWork(ctx, addr, hash, weak)
 	require.ErrorIs(t, err, types.ErrInsufficientWork)
 	require.ErrorContains(t, err, "the minimum is 8")
@@ -47,7 +48,7 @@ func TestRecordProofOfWork(t *testing.T) {
 	require.Less(t, bits, uint32(8))
 
 	// 12..14 bits: credit (bits − 8)/16, EMA weight 0.2.
-	good, bits := nonceWithBits(t, addr, hash, 12, 14)
+	good, bits := nonceWithBits(t, addr, hash, 1, 12, 14)
 	require.NoError(t, f.k.RecordProofOfWork(ctx, addr, hash, good))
 	credit := uint32((bits - 8) * 62_500)
 	p := f.profile(ctx, addr)
@@ -60,6 +61,37 @@ func TestRecordProofOfWork(t *testing.T) {
 	p = f.profile(ctx, addr)
 	require.Equal(t, credit/5*4/5, p.ValidationCreditPpm)
 	require.Equal(t, uint64(1), p.PowProofs)
+}
+
+// A nonce proves work for the submission number it was searched for: the
+// next submission judges it on another digest, and the profile tells the
+// client which number to bind.
+func TestProofOfWorkIsBoundToOneSubmission(t *testing.T) {
+	f := newAppFixture(t, 1)
+	addr := f.c.Accounts[0].Address
+	hash := make([]byte, 32)
+	ctx := f.at(3)
+	next, err := f.k.NextPowSubmission(ctx, addr)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), next, "no profile: the first submission is number 1")
+
+	require.NoError(t, f.k.RecordSubmission(ctx, addr))
+	good, _ := nonceWithBits(t, addr, hash, 1, 12, 256)
+	require.NoError(t, f.k.RecordProofOfWork(ctx, addr, hash, good))
+	next, err = f.k.NextPowSubmission(ctx, addr)
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), next)
+
+	// The same nonce, attached to submission 2, is judged on the digest of
+	// submission 2: below the minimum (8 bits) here, so it is refused and
+	// nothing changes.
+	require.NoError(t, f.k.RecordSubmission(ctx, addr))
+	require.Less(t, types.LeadingZeroBits(types.PowDigest(addr, hash, 2, good)), uint32(8),
+		"the nonce chosen proves little for submission 2")
+	before := f.raw(addr)
+	require.ErrorIs(t, f.k.RecordProofOfWork(ctx, addr, hash, good), types.ErrInsufficientWork)
+	require.Equal(t, before, f.raw(addr))
+	require.Equal(t, uint64(1), f.profile(ctx, addr).PowProofs, "the replay earns no credit")
 }
 
 // The top-profiles index: pages in score order, reading only the page; after
@@ -115,7 +147,7 @@ func TestTopProfiles(t *testing.T) {
 	}
 
 	// A write re-indexes the profile at its current score.
-	nonce, _ := nonceWithBits(t, bad, make([]byte, 32), 16, 256)
+	nonce, _ := nonceWithBits(t, bad, make([]byte, 32), 1, 16, 256) // bad submitted once
 	require.NoError(t, f.k.RecordProofOfWork(ctx, bad, make([]byte, 32), nonce))
 	order, profiles = top()
 	require.Equal(t, bad.String(), order[len(order)-1], "still below the stale entries of larger indexed scores")

@@ -55,7 +55,7 @@ func (q queryServer) Profile(ctx context.Context, req *types.QueryProfileRequest
 		return nil, status.Errorf(codes.NotFound, "%s has no reputation profile (no request submitted yet); its score is the default %d ppm",
 			req.Address, params.DefaultScorePpm)
 	}
-	return &types.QueryProfileResponse{Profile: p}, nil
+	return &types.QueryProfileResponse{Profile: p, NextPowSubmission: p.Submitted + 1}, nil
 }
 
 // Profiles returns the profiles in address order, paginated, each as of the

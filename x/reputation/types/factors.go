@@ -2,6 +2,7 @@ package types
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"math/bits"
 
 	sdkmath "cosmossdk.io/math"
@@ -104,12 +105,20 @@ func sat(a, b uint64) uint64 {
 	return ^uint64(0)
 }
 
-// PowDigest is sha256(requester ‖ payloadHash ‖ nonce), the hash a proof of
-// work is judged by (requester as its address bytes).
-func PowDigest(requester, payloadHash, nonce []byte) [32]byte {
+// PowDigest is sha256(requester ‖ payloadHash ‖ u64be(submission) ‖ nonce),
+// the hash a proof of work is judged by (requester as its address bytes).
+// submission is the number of the submission the proof is attached to (the
+// requester's submitted counter once that submission is recorded; the
+// profile query shows it as next_pow_submission), so a nonce proves work for
+// one submission only: attached to any other, it is judged on a different
+// digest.
+func PowDigest(requester, payloadHash []byte, submission uint64, nonce []byte) [32]byte {
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], submission)
 	h := sha256.New()
 	h.Write(requester)
 	h.Write(payloadHash)
+	h.Write(n[:])
 	h.Write(nonce)
 	var out [32]byte
 	copy(out[:], h.Sum(nil))

@@ -1,6 +1,7 @@
 package types_test
 
 import (
+	"crypto/sha256"
 	"testing"
 
 	sdkmath "cosmossdk.io/math"
@@ -40,11 +41,14 @@ func TestLeadingZeroBits(t *testing.T) {
 	d[1], d[31] = 0, 1
 	require.Equal(t, uint32(255), types.LeadingZeroBits(d))
 
-	// The digest is sha256 over requester ‖ payload hash ‖ nonce, in that order.
-	a := types.PowDigest([]byte("ab"), []byte("c"), []byte("d"))
-	b := types.PowDigest([]byte("a"), []byte("bc"), []byte("d"))
+	// The digest is sha256 over requester ‖ payload hash ‖ u64be(submission)
+	// ‖ nonce, in that order.
+	a := types.PowDigest([]byte("ab"), []byte("c"), 7, []byte("d"))
+	b := types.PowDigest([]byte("a"), []byte("bc"), 7, []byte("d"))
 	require.Equal(t, a, b, "plain concatenation")
-	require.NotEqual(t, a, types.PowDigest([]byte("ab"), []byte("c"), []byte("e")))
+	require.Equal(t, sha256.Sum256([]byte("abc\x00\x00\x00\x00\x00\x00\x00\x07d")), a, "the submission as 8 big-endian bytes before the nonce")
+	require.NotEqual(t, a, types.PowDigest([]byte("ab"), []byte("c"), 7, []byte("e")))
+	require.NotEqual(t, a, types.PowDigest([]byte("ab"), []byte("c"), 8, []byte("d")), "another submission, another digest")
 }
 
 func TestPowCreditPpm(t *testing.T) {

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -11,6 +12,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/spf13/cobra"
 
@@ -39,6 +43,10 @@ const (
 	FlagPowDifficulty = "pow-difficulty"
 	// FlagPowMaxTries bounds that search.
 	FlagPowMaxTries = "pow-max-tries"
+	// FlagPowSubmission is the submission number the searched nonce binds;
+	// by default it is read from the chain (the profile's
+	// next_pow_submission).
+	FlagPowSubmission = "pow-submission"
 )
 
 // DefaultPowMaxTries bounds the nonce search: 2^32 hashes finds a nonce for
@@ -46,17 +54,18 @@ const (
 const DefaultPowMaxTries = 1 << 32
 
 // FindPowNonce searches the smallest 8-byte big-endian counter nonce
-// (0, 1, 2, …) whose sha256(requester ‖ payloadHash ‖ nonce) has at least
-// difficulty leading zero bits; deterministic, at most maxTries hashes
-// (about 2^difficulty expected). It returns the nonce and its bits.
-func FindPowNonce(requester, payloadHash []byte, difficulty uint32, maxTries uint64) ([]byte, uint32, error) {
+// (0, 1, 2, …) whose sha256(requester ‖ payloadHash ‖ u64be(submission) ‖
+// nonce) has at least difficulty leading zero bits; deterministic, at most
+// maxTries hashes (about 2^difficulty expected). It returns the nonce and its
+// bits.
+func FindPowNonce(requester, payloadHash []byte, submission uint64, difficulty uint32, maxTries uint64) ([]byte, uint32, error) {
 	if difficulty > reputationtypes.MaxPowBits {
 		return nil, 0, fmt.Errorf("--%s must be at most %d", FlagPowDifficulty, reputationtypes.MaxPowBits)
 	}
 	nonce := make([]byte, 8)
 	for i := uint64(0); i < maxTries; i++ {
 		binary.BigEndian.PutUint64(nonce, i)
-		if bits := reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(requester, payloadHash, nonce)); bits >= difficulty {
+		if bits := reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(requester, payloadHash, submission, nonce)); bits >= difficulty {
 			return nonce, bits, nil
 		}
 	}
@@ -100,9 +109,14 @@ assigned to at once.
 
 Proof of work (x/reputation validation credit): --pow-nonce HEX attaches a
 nonce; --pow-difficulty N searches one here, before signing, whose
-sha256(requester address ‖ payload hash ‖ nonce) has at least N leading zero
-bits (about 2^N hashes; bounded by --pow-max-tries). The chain refuses a nonce
-below its pow_min_difficulty_bits; bits above it earn credit.`,
+sha256(requester address ‖ payload hash ‖ u64be(submission) ‖ nonce) has at
+least N leading zero bits (about 2^N hashes; bounded by --pow-max-tries). The
+submission is the number this request will carry — the requester's
+next_pow_submission in 'q reputation profile', read from the node unless
+--pow-submission gives it (e.g. for the 2nd of two requests sent in one block,
+or with --generate-only) — so a nonce earns credit for one submission only.
+The chain refuses a nonce below its pow_min_difficulty_bits; bits above it
+earn credit.`,
 		Example: `repshardd tx deferral submit-request compute-intensive 10 20000urep --urgency high --payload "resize image 42" --from alice
 repshardd tx deferral submit-request data-intensive 50 60000urep --payload-hash 9f86d0… --payload-uri ipfs://bafy… --data-bytes 1048576 --from alice
 repshardd tx deferral submit-request low-priority 1 2000urep --payload "job" --pow-difficulty 16 --from alice`,
@@ -113,7 +127,9 @@ repshardd tx deferral submit-request low-priority 1 2000urep --payload "job" --p
 				return err
 			}
 			clientCtx = clientCtx.WithOutput(cmd.OutOrStdout()) // print where the command prints, not always to stdout
-			msg, err := buildSubmitRequest(cmd, clientCtx.GetFromAddress(), args)
+			msg, err := buildSubmitRequest(cmd, clientCtx.GetFromAddress(), args, func() (uint64, error) {
+				return nextPowSubmission(cmd.Context(), clientCtx, clientCtx.GetFromAddress())
+			})
 			if err != nil {
 				return err
 			}
@@ -129,11 +145,15 @@ repshardd tx deferral submit-request low-priority 1 2000urep --payload "job" --p
 	cmd.Flags().String(FlagPowNonce, "", "proof-of-work nonce to attach, hex (up to 32 bytes)")
 	cmd.Flags().Uint32(FlagPowDifficulty, 0, "search a proof-of-work nonce with at least this many leading zero bits before signing")
 	cmd.Flags().Uint64(FlagPowMaxTries, DefaultPowMaxTries, "the most hashes --pow-difficulty tries")
+	cmd.Flags().Uint64(FlagPowSubmission, 0, "the submission number --pow-difficulty binds (default: the requester's next_pow_submission, read from the node)")
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
 }
 
-func buildSubmitRequest(cmd *cobra.Command, from sdk.AccAddress, args []string) (*types.MsgSubmitRequest, error) {
+// buildSubmitRequest builds the msg from the command line; nextSubmission
+// reads the requester's next submission number from the chain, and is only
+// called to search a proof of work without --pow-submission.
+func buildSubmitRequest(cmd *cobra.Command, from sdk.AccAddress, args []string, nextSubmission func() (uint64, error)) (*types.MsgSubmitRequest, error) {
 	class, err := ParseClass(args[0])
 	if err != nil {
 		return nil, err
@@ -187,7 +207,7 @@ func buildSubmitRequest(cmd *cobra.Command, from sdk.AccAddress, args []string) 
 	if msg.Payload != nil && dataBytes != 0 {
 		return nil, errors.New("--data-bytes is for data held elsewhere; an inline payload counts its own bytes")
 	}
-	if err := attachProofOfWork(cmd, from, msg); err != nil {
+	if err := attachProofOfWork(cmd, from, msg, nextSubmission); err != nil {
 		return nil, err
 	}
 	return msg, nil
@@ -195,7 +215,7 @@ func buildSubmitRequest(cmd *cobra.Command, from sdk.AccAddress, args []string) 
 
 // attachProofOfWork sets msg.PowNonce from --pow-nonce or, with
 // --pow-difficulty, from a nonce searched here.
-func attachProofOfWork(cmd *cobra.Command, from sdk.AccAddress, msg *types.MsgSubmitRequest) error {
+func attachProofOfWork(cmd *cobra.Command, from sdk.AccAddress, msg *types.MsgSubmitRequest, nextSubmission func() (uint64, error)) error {
 	nonceHex, _ := cmd.Flags().GetString(FlagPowNonce)
 	difficulty, _ := cmd.Flags().GetUint32(FlagPowDifficulty)
 	maxTries, _ := cmd.Flags().GetUint64(FlagPowMaxTries)
@@ -218,13 +238,33 @@ func attachProofOfWork(cmd *cobra.Command, from sdk.AccAddress, msg *types.MsgSu
 		sum := sha256.Sum256(msg.Payload)
 		payloadHash = sum[:]
 	}
-	nonce, bits, err := FindPowNonce(from, payloadHash, difficulty, maxTries)
+	submission, _ := cmd.Flags().GetUint64(FlagPowSubmission)
+	if !cmd.Flags().Changed(FlagPowSubmission) {
+		var err error
+		if submission, err = nextSubmission(); err != nil {
+			return fmt.Errorf("read the requester's next submission number for the proof of work (or give --%s): %w", FlagPowSubmission, err)
+		}
+	}
+	nonce, bits, err := FindPowNonce(from, payloadHash, submission, difficulty, maxTries)
 	if err != nil {
 		return err
 	}
 	msg.PowNonce = nonce
-	_, _ = fmt.Fprintf(cmd.ErrOrStderr(), "proof of work: nonce %x, %d leading zero bits\n", nonce, bits)
+	_, _ = fmt.Fprintf(cmd.ErrOrStderr(), "proof of work: nonce %x, %d leading zero bits, bound to submission %d\n", nonce, bits, submission)
 	return nil
+}
+
+// nextPowSubmission asks the node for the requester's next submission number
+// (1 when it has no reputation profile yet).
+func nextPowSubmission(ctx context.Context, clientCtx client.Context, requester sdk.AccAddress) (uint64, error) {
+	res, err := reputationtypes.NewQueryClient(clientCtx).Profile(ctx, &reputationtypes.QueryProfileRequest{Address: requester.String()})
+	if status.Code(err) == codes.NotFound {
+		return 1, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.NextPowSubmission, nil
 }
 
 // ParseClass reads a class name such as compute-intensive (or its proto name).

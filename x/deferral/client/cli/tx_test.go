@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,7 +90,9 @@ func build(t *testing.T, args []string, flags map[string]string) (*types.MsgSubm
 	for name, value := range flags {
 		require.NoError(t, c.Flags().Set(name, value), name)
 	}
-	return cli.BuildSubmitRequest(c, from, args)
+	return cli.BuildSubmitRequest(c, from, args, func() (uint64, error) {
+		return 0, errors.New("no node in this test: give --pow-submission")
+	})
 }
 
 func TestBuildSubmitRequest(t *testing.T) {
@@ -256,33 +259,47 @@ func TestSubmitRequestCommandGenerateOnly(t *testing.T) {
 }
 
 // --pow-difficulty N searches, before signing, the first counter nonce whose
-// sha256(requester ‖ payload hash ‖ nonce) has N leading zero bits; the
-// generated tx carries it. --pow-nonce attaches a given nonce.
+// sha256(requester ‖ payload hash ‖ u64be(submission) ‖ nonce) has N leading
+// zero bits, for the submission --pow-submission names (read from the node
+// without it); the generated tx carries it. --pow-nonce attaches a given
+// nonce.
 func TestSubmitRequestProofOfWorkFlags(t *testing.T) {
 	out, err := run(t, "tx", "deferral", "submit-request", "low-priority", "1", "2000urep",
-		"--payload", "job", "--pow-difficulty", "12",
+		"--payload", "job", "--pow-difficulty", "12", "--pow-submission", "3",
 		"--from", from.String(), "--generate-only", "--chain-id", "repshard-local-1")
 	require.NoError(t, err, out)
+	require.Contains(t, out, "bound to submission 3")
 	msg := generated(t, out[strings.Index(out, "{"):])
 	nonce, err := base64.StdEncoding.DecodeString(msg["pow_nonce"].(string))
 	require.NoError(t, err)
 	require.Len(t, nonce, 8)
 	payloadHash := sha256.Sum256([]byte("job"))
-	bits := reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(from, payloadHash[:], nonce))
-	require.GreaterOrEqual(t, bits, uint32(12), "the nonce found meets the difficulty")
+	bits := reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(from, payloadHash[:], 3, nonce))
+	require.GreaterOrEqual(t, bits, uint32(12), "the nonce found meets the difficulty for submission 3")
 
 	// Deterministic: the same inputs find the same nonce, the smallest one.
-	again, gotBits, err := cli.FindPowNonce(from, payloadHash[:], 12, 1<<20)
+	again, gotBits, err := cli.FindPowNonce(from, payloadHash[:], 3, 12, 1<<20)
 	require.NoError(t, err)
 	require.Equal(t, nonce, again)
 	require.Equal(t, bits, gotBits)
 	for i := uint64(0); i < binary.BigEndian.Uint64(nonce); i++ {
 		smaller := binary.BigEndian.AppendUint64(nil, i)
-		require.Less(t, reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(from, payloadHash[:], smaller)), uint32(12))
+		require.Less(t, reputationtypes.LeadingZeroBits(reputationtypes.PowDigest(from, payloadHash[:], 3, smaller)), uint32(12))
 	}
+	// Another submission number, another search.
+	other, _, err := cli.FindPowNonce(from, payloadHash[:], 4, 12, 1<<20)
+	require.NoError(t, err)
+	require.NotEqual(t, nonce, other)
+
+	// Without --pow-submission the number is read from the node; with no node
+	// to ask, the command says how to give it.
+	_, err = run(t, "tx", "deferral", "submit-request", "low-priority", "1", "2000urep",
+		"--payload", "job", "--pow-difficulty", "4", "--node", "tcp://127.0.0.1:1",
+		"--from", from.String(), "--generate-only", "--chain-id", "repshard-local-1")
+	require.ErrorContains(t, err, "--pow-submission")
 
 	// Bounded: an impossible search stops with an error.
-	_, _, err = cli.FindPowNonce(from, payloadHash[:], 64, 1000)
+	_, _, err = cli.FindPowNonce(from, payloadHash[:], 3, 64, 1000)
 	require.ErrorContains(t, err, "no nonce with 64 leading zero bits in 1000 tries")
 
 	out, err = run(t, "tx", "deferral", "submit-request", "low-priority", "1", "2000urep",
