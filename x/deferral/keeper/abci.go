@@ -83,6 +83,21 @@ func (k Keeper) RunIsolated(ctx sdk.Context, step, item string, fn func(ctx sdk.
 	}) == nil
 }
 
+// excludedWorkers are the accounts the drain must not assign req to: its
+// requester (nobody serves their own request) and the workers that let an
+// assignment of it expire.
+func (k Keeper) excludedWorkers(req types.Request) ([]sdk.AccAddress, error) {
+	out := make([]sdk.AccAddress, 0, 1+len(req.ExcludedWorkers))
+	for _, a := range append([]string{req.Requester}, req.ExcludedWorkers...) {
+		addr, err := k.addressCodec.StringToBytes(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, addr)
+	}
+	return out, nil
+}
+
 // expireOverdueAssignments is step 1: assignments whose deadline has passed
 // are taken from their worker (who is penalised) and re-queued, or expire
 // once the request has had max_attempts; then queued requests past their
@@ -137,6 +152,10 @@ func (k Keeper) expireAssignment(ctx sdk.Context, params types.Params, id uint64
 	}
 	if req.Attempts < params.MaxAttempts && ctx.BlockHeight() < req.QueueExpiryHeight {
 		requeued := req
+		// The worker that let it expire never gets it again (FindWorker
+		// skips it); it gets another worker, or waits for one until its
+		// queue time to live ends.
+		requeued.ExcludedWorkers = append(append([]string(nil), req.ExcludedWorkers...), req.Worker)
 		requeued.Worker = ""
 		requeued.Deferred = true
 		requeued.DueHeight = ctx.BlockHeight() // it has waited already: serve it first
@@ -235,11 +254,11 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 			if err != nil {
 				return err
 			}
-			requester, err := k.addressCodec.StringToBytes(req.Requester)
+			excluded, err := k.excludedWorkers(req)
 			if err != nil {
 				return err
 			}
-			worker, found, err := k.shards.FindWorker(c, shardID, req.ComputeUnits, requester)
+			worker, found, err := k.shards.FindWorker(c, shardID, req.ComputeUnits, excluded)
 			if err != nil || !found {
 				return err
 			}

@@ -67,15 +67,19 @@ func prunedIDs(t *testing.T, c *dchain) []uint64 {
 
 // Step 1: an assignment past its deadline is taken from the worker (who is
 // slashed) and re-queued, and drained again in the same EndBlock (step 2
-// runs after step 1); once it has had max_attempts, it expires and the fee
-// goes back to the requester, who counts an expired outcome.
+// runs after step 1) — to another worker: the one that let it expire is
+// excluded from it for good; once it has had max_attempts, it expires and the
+// fee goes back to the requester, who counts an expired outcome.
 func TestEndBlockExpireRequeueThenExpireAndRefund(t *testing.T) {
 	p := types.DefaultParams()
 	p.AssignmentTimeoutBlocks = 2
 	p.MaxAttempts = 2
-	c := newDChain(t, 2, p)
-	w, a := c.acc(0), c.acc(1) // w never reports
-	c.register(workerSpec{w, high, 5})
+	c := newDChain(t, 3, p)
+	w, w2, a := c.acc(0), c.acc(2), c.acc(1) // neither worker ever reports
+	if bytes.Compare(w.Address, w2.Address) > 0 {
+		w, w2 = w2, w // w is the first best fit (same capacity, lower address)
+	}
+	c.register(workerSpec{w, high, 5}, workerSpec{w2, high, 5})
 	rp, err := c.App.RewardsKeeper.GetParams(c.Committed())
 	require.NoError(t, err)
 	bond := c.shardWorker(w.Address).Bond.Amount
@@ -90,14 +94,15 @@ func TestEndBlockExpireRequeueThenExpireAndRefund(t *testing.T) {
 	require.Equal(t, types.StatusAssigned, c.request(id).Status)
 	require.Empty(t, apptest.TypedEvents[*types.EventAssignmentExpired](t, c.BlockEvents))
 
-	c.block() // h+2: overdue → re-queued → drained again to the only worker
+	require.Equal(t, w.Address.String(), c.request(id).Worker)
+	c.block() // h+2: overdue → re-queued → drained again, to the other worker
 	require.Equal(t, []*types.EventAssignmentExpired{{RequestId: id, Worker: w.Address.String(), DeadlineHeight: h + 2}},
 		apptest.TypedEvents[*types.EventAssignmentExpired](t, c.BlockEvents))
 	r := c.request(id)
 	require.Equal(t, []*types.EventRequestDeferred{{RequestId: id, ShardId: highShard, Reason: types.DeferNone,
 		PriorityPpm: r.PriorityPpm, DueHeight: h + 2, Requeued: true}},
 		apptest.TypedEvents[*types.EventRequestDeferred](t, c.BlockEvents))
-	require.Equal(t, []*types.EventRequestAssigned{{RequestId: id, ShardId: highShard, Worker: w.Address.String(),
+	require.Equal(t, []*types.EventRequestAssigned{{RequestId: id, ShardId: highShard, Worker: w2.Address.String(),
 		DeadlineHeight: h + 4, Attempt: 2, ComputeUnits: 2, WaitedBlocks: 2}},
 		apptest.TypedEvents[*types.EventRequestAssigned](t, c.BlockEvents))
 	require.Empty(t, apptest.TypedEvents[*types.EventRequestExpired](t, c.BlockEvents))
@@ -111,11 +116,13 @@ func TestEndBlockExpireRequeueThenExpireAndRefund(t *testing.T) {
 	require.Equal(t, h+2, r.AssignedHeight)
 	require.Equal(t, h+4, r.DeadlineHeight)
 	require.True(t, r.Deferred)
+	require.Equal(t, []string{w.Address.String()}, r.ExcludedWorkers, "the worker that let it expire is excluded")
 	wk := c.shardWorker(w.Address)
 	slash1 := bond.MulRaw(int64(rp.ExpirySlashPpm)).QuoRaw(1_000_000)
 	require.Equal(t, bond.Sub(slash1).String(), wk.Bond.Amount.String(), "worker slashed expiry_slash_ppm of its bond")
 	require.Equal(t, uint64(1), wk.Expired)
-	require.Equal(t, uint64(2), wk.InFlightUnits)
+	require.Zero(t, wk.InFlightUnits, "the expired worker does not get the request back, though it has room and is the best fit")
+	require.Equal(t, uint64(2), c.shardWorker(w2.Address).InFlightUnits)
 	require.Len(t, apptest.TypedEvents[*rewardstypes.EventBondSlashed](t, c.BlockEvents), 1)
 	require.Zero(t, c.profile(a.Address).Expired, "a re-queue is no outcome for the requester")
 	require.Equal(t, sdkmath.NewInt(2_000).String(), c.balance(escrowAddr()).String(), "the fee stays in escrow")
@@ -123,9 +130,9 @@ func TestEndBlockExpireRequeueThenExpireAndRefund(t *testing.T) {
 	c.block() // h+3
 	require.Equal(t, types.StatusAssigned, c.request(id).Status)
 	c.block() // h+4: overdue again, out of attempts → expired and refunded
-	require.Equal(t, []*types.EventAssignmentExpired{{RequestId: id, Worker: w.Address.String(), DeadlineHeight: h + 4}},
+	require.Equal(t, []*types.EventAssignmentExpired{{RequestId: id, Worker: w2.Address.String(), DeadlineHeight: h + 4}},
 		apptest.TypedEvents[*types.EventAssignmentExpired](t, c.BlockEvents))
-	require.Equal(t, []*types.EventRequestExpired{{RequestId: id, Worker: w.Address.String(), Attempts: 2}},
+	require.Equal(t, []*types.EventRequestExpired{{RequestId: id, Worker: w2.Address.String(), Attempts: 2}},
 		apptest.TypedEvents[*types.EventRequestExpired](t, c.BlockEvents))
 	require.Empty(t, apptest.TypedEvents[*types.EventRequestDeferred](t, c.BlockEvents))
 	require.Empty(t, apptest.TypedEvents[*types.EventRequestAssigned](t, c.BlockEvents))
@@ -135,10 +142,10 @@ func TestEndBlockExpireRequeueThenExpireAndRefund(t *testing.T) {
 	require.Equal(t, h+4, r.FinishHeight)
 	require.Equal(t, start.Sub(txFee.Amount).String(), c.balance(a.Address).String(), "fee refunded")
 	require.True(t, c.balance(escrowAddr()).IsZero())
-	wk = c.shardWorker(w.Address)
-	slash2 := bond.Sub(slash1).MulRaw(int64(rp.ExpirySlashPpm)).QuoRaw(1_000_000)
-	require.Equal(t, bond.Sub(slash1).Sub(slash2).String(), wk.Bond.Amount.String())
-	require.Equal(t, uint64(2), wk.Expired)
+	wk = c.shardWorker(w2.Address)
+	slash2 := bond.MulRaw(int64(rp.ExpirySlashPpm)).QuoRaw(1_000_000)
+	require.Equal(t, bond.Sub(slash2).String(), wk.Bond.Amount.String())
+	require.Equal(t, uint64(1), wk.Expired)
 	require.Zero(t, wk.InFlightUnits)
 	pool, err := c.App.RewardsKeeper.GetPool(c.Committed())
 	require.NoError(t, err)
@@ -614,4 +621,36 @@ func TestEndBlockDrainSurvivesABadQueueEntry(t *testing.T) {
 	r, err := k.Requests.Get(ctx, queued)
 	require.NoError(t, err)
 	require.Equal(t, types.StatusAssigned, r.Status, "the request behind the bad entry is still served")
+}
+
+// A worker that let an assignment expire never gets that request back, even
+// as the only worker of the shard with room: the request waits in the queue
+// for another worker (or until its queue time to live ends).
+func TestEndBlockExpiredWorkerIsExcludedFromTheRequest(t *testing.T) {
+	p := types.DefaultParams()
+	p.AssignmentTimeoutBlocks = 2
+	p.MaxAttempts = 3
+	c := newDChain(t, 3, p)
+	w, a, other := c.acc(0), c.acc(1), c.acc(2)
+	c.register(workerSpec{w, high, 5})
+	res := c.block(c.tx(a, submitMsg(a, high, types.UrgencyNormal, 2)))
+	id := c.submitResponse(res[0]).RequestId
+	require.Equal(t, w.Address.String(), c.request(id).Worker)
+
+	c.blocks(2) // overdue: re-queued, w excluded
+	c.blocks(3)
+	r := c.request(id)
+	require.Equal(t, types.StatusQueued, r.Status, "w has room and is the only worker, and still does not get it back")
+	require.Equal(t, []string{w.Address.String()}, r.ExcludedWorkers)
+	require.Zero(t, c.shardWorker(w.Address).InFlightUnits)
+
+	// Another request still goes to w: the exclusion is per request.
+	res = c.block(c.tx(a, submitMsg(a, high, types.UrgencyNormal, 1)))
+	require.Equal(t, w.Address.String(), c.submitResponse(res[0]).Worker)
+
+	c.register(workerSpec{other, high, 5})
+	r = c.request(id)
+	require.Equal(t, types.StatusAssigned, r.Status)
+	require.Equal(t, other.Address.String(), r.Worker)
+	require.Equal(t, uint32(2), r.Attempts)
 }

@@ -38,9 +38,9 @@ type ShardKeeper interface {
 	// NetworkLoadPpm is the utilisation across all ACTIVE shards in ppm.
 	NetworkLoadPpm(ctx context.Context) (uint32, error)
 	// FindWorker returns the ACTIVE worker of the shard, other than the
-	// requester, whose free capacity is the smallest that still fits units
-	// (best fit; ties by address), O(log n).
-	FindWorker(ctx context.Context, shardID, units uint64, requester sdk.AccAddress) (sdk.AccAddress, bool, error)
+	// excluded ones, whose free capacity is the smallest that still fits
+	// units (best fit; ties by address), O(log n + len(excluded)).
+	FindWorker(ctx context.Context, shardID, units uint64, excluded []sdk.AccAddress) (sdk.AccAddress, bool, error)
 	// MaxFreeCapacity returns the largest free capacity of an ACTIVE worker of the shard.
 	MaxFreeCapacity(ctx context.Context, shardID uint64) (uint64, error)
 	// AssignQueued moves a queued request's units onto a worker of the shard

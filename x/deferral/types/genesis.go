@@ -61,6 +61,11 @@ func (r Request) Validate() error {
 	if r.PriorityPpm > 1_000_000 {
 		return fmt.Errorf("priority %d above 1000000 ppm", r.PriorityPpm)
 	}
+	for _, w := range r.ExcludedWorkers {
+		if _, err := sdk.AccAddressFromBech32(w); err != nil {
+			return fmt.Errorf("request %d: invalid excluded worker %q: %w", r.Id, w, err)
+		}
+	}
 	if r.Worker != "" {
 		if _, err := sdk.AccAddressFromBech32(r.Worker); err != nil {
 			return fmt.Errorf("invalid worker: %w", err)

@@ -123,12 +123,13 @@ func (r freeFromRange) RangeValues() (start, end *collections.RangeKey[FreeKey],
 }
 
 // FindWorker returns the ACTIVE worker of the shard whose free capacity is the
-// smallest that still fits units (best fit; ties by address), other than
-// requester: a request is never assigned to its requester's own account, so
-// nobody serves, and is paid for, their own work. O(log n): at most one entry
-// is skipped. It returns false when no other worker of the shard has units
-// free.
-func (k Keeper) FindWorker(ctx context.Context, shardID, units uint64, requester sdk.AccAddress) (sdk.AccAddress, bool, error) {
+// smallest that still fits units (best fit; ties by address), other than the
+// excluded ones: x/deferral excludes the request's requester (nobody serves,
+// and is paid for, their own work) and the workers that let an assignment of
+// the request expire. O(log n + len(excluded)): each worker has one entry, so
+// at most len(excluded) entries are skipped. It returns false when no other
+// worker of the shard has units free.
+func (k Keeper) FindWorker(ctx context.Context, shardID, units uint64, excluded []sdk.AccAddress) (sdk.AccAddress, bool, error) {
 	iter, err := k.FreeCapacity.Iterate(ctx, freeFromRange{shard: shardID, units: units})
 	if err != nil {
 		return nil, false, err
@@ -139,7 +140,7 @@ func (k Keeper) FindWorker(ctx context.Context, shardID, units uint64, requester
 		if err != nil {
 			return nil, false, err
 		}
-		if !key.K3().Equals(requester) {
+		if !isExcluded(key.K3(), excluded) {
 			return key.K3(), true, nil
 		}
 	}
@@ -162,4 +163,14 @@ func (k Keeper) MaxFreeCapacity(ctx context.Context, shardID uint64) (uint64, er
 		return 0, err
 	}
 	return key.K2(), nil
+}
+
+// isExcluded reports whether addr is one of excluded.
+func isExcluded(addr sdk.AccAddress, excluded []sdk.AccAddress) bool {
+	for _, e := range excluded {
+		if addr.Equals(e) {
+			return true
+		}
+	}
+	return false
 }

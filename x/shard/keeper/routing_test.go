@@ -134,7 +134,7 @@ func TestFindWorkerSkipsTheRequester(t *testing.T) {
 	require.Equal(t, uint64(1), ch.register(t, 0, 10, hp)) // the best fit for 5
 	require.Equal(t, uint64(1), ch.register(t, 1, 20, hp))
 	find := func(units uint64, requester sdk.AccAddress) (sdk.AccAddress, bool) {
-		a, ok, err := ch.k.FindWorker(ch.ctx, 1, units, requester)
+		a, ok, err := ch.k.FindWorker(ch.ctx, 1, units, []sdk.AccAddress{requester})
 		require.NoError(t, err)
 		return a, ok
 	}
