@@ -6,13 +6,15 @@
 // handles its items through Run: the item's writes and events are committed
 // when it succeeds; when it returns an error or panics they are discarded, the
 // failure is logged and reported with one typed event, and the step moves on
-// to its next item. See docs/architecture.md ("Never halt the chain").
+// to its next item. See docs/architecture.md ("A block").
 package isolate
 
 import (
 	"fmt"
 
 	"github.com/cosmos/gogoproto/proto"
+
+	storetypes "cosmossdk.io/store/types"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 )
@@ -42,10 +44,18 @@ func Run(ctx sdk.Context, item string, fn func(ctx sdk.Context) error, report fu
 	return nil
 }
 
-// runRecovered calls fn and turns a panic into an error.
+// runRecovered calls fn and turns a panic into an error — except running out
+// of gas: an item that runs inside a transaction (a settlement reached from
+// a message) must fail the transaction as the SDK's gas meter intends, so
+// ErrorOutOfGas and ErrorGasOverflow panic on. (EndBlock's gas meter is
+// infinite, so they never arise there.)
 func runRecovered(ctx sdk.Context, fn func(sdk.Context) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			switch r.(type) {
+			case storetypes.ErrorOutOfGas, storetypes.ErrorGasOverflow:
+				panic(r)
+			}
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()

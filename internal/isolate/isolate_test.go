@@ -92,3 +92,16 @@ func requireOnlyReport(t *testing.T, ctx sdk.Context, msg string) {
 	require.True(t, ok)
 	require.Equal(t, `"`+msg+`"`, errAttr.Value)
 }
+
+// Running out of gas is not an item failure: it panics on, so the
+// transaction that ran the item fails as the gas meter intends.
+func TestRunLetsOutOfGasPanicThrough(t *testing.T) {
+	ctx := newCtx(t).WithGasMeter(storetypes.NewGasMeter(10))
+	require.PanicsWithValue(t, storetypes.ErrorOutOfGas{Descriptor: "test"}, func() {
+		_ = isolate.Run(ctx, "item", func(c sdk.Context) error {
+			c.GasMeter().ConsumeGas(11, "test")
+			return nil
+		}, report)
+	})
+	require.Empty(t, ctx.EventManager().Events(), "no failure is reported")
+}

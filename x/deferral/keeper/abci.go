@@ -230,7 +230,11 @@ func (k Keeper) drainQueues(ctx sdk.Context, params types.Params) error {
 }
 
 // drainShard assigns up to budget requests of one shard's queue, looking at
-// most drain_lookahead entries past requests that fit no worker.
+// most drain_lookahead entries past requests that fit no worker. A request
+// that only an excluded worker (its requester, or one that let it expire)
+// could take is passed over without counting against the look-ahead, so
+// such requests at the head never stall the rest of the queue; the scan stays
+// within the budget + drain_lookahead entries read.
 func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget uint64) (uint64, error) {
 	free, err := k.shards.MaxFreeCapacity(ctx, shardID)
 	if err != nil || free == 0 {
@@ -248,7 +252,7 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 		id := key.K3()
 		// Everything about one request, its lookup included, runs isolated: a
 		// bad entry is reported and skipped, never a reason to halt.
-		fits := false
+		fits, onlyExcludedFit := false, false
 		ok := k.RunIsolated(ctx, StepDrainQueues, requestItem(id), func(c sdk.Context) error {
 			req, err := k.GetRequest(c, id)
 			if err != nil {
@@ -259,15 +263,24 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 				return err
 			}
 			worker, found, err := k.shards.FindWorker(c, shardID, req.ComputeUnits, excluded)
-			if err != nil || !found {
+			if err != nil {
+				return err
+			}
+			if !found {
+				// One more seek, only for a request nobody took: would a
+				// worker it excludes have fitted it?
+				_, onlyExcludedFit, err = k.shards.FindWorker(c, shardID, req.ComputeUnits, nil)
 				return err
 			}
 			fits = true
 			return k.assign(c, params, &req, req, worker)
 		})
-		if ok && fits {
+		switch {
+		case ok && fits:
 			assigned++
-		} else {
+		case ok && onlyExcludedFit:
+			// not a miss: see above
+		default:
 			misses++
 		}
 	}

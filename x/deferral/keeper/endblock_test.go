@@ -654,3 +654,35 @@ func TestEndBlockExpiredWorkerIsExcludedFromTheRequest(t *testing.T) {
 	require.Equal(t, other.Address.String(), r.Worker)
 	require.Equal(t, uint32(2), r.Attempts)
 }
+
+// Requests at the head of a queue that only an excluded worker could take do
+// not count against drain_lookahead: the request behind them, which that
+// worker may take, is still drained (with drain_lookahead 1, two misses
+// would end the scan before reaching it).
+func TestEndBlockDrainPassesOverExcludedOnlyRequests(t *testing.T) {
+	p := types.DefaultParams()
+	p.AssignmentTimeoutBlocks = 2
+	p.MaxAttempts = 3
+	p.DrainLookahead = 1
+	c := newDChain(t, 2, p)
+	w, a := c.acc(0), c.acc(1)
+	c.register(workerSpec{w, high, 10})
+	res := c.block(
+		c.tx(a, submitMsg(a, high, types.UrgencyNormal, 5), submitMsg(a, high, types.UrgencyNormal, 5),
+			submitMsg(a, high, types.UrgencyNormal, 1)),
+	)
+	require.Zero(t, res[0].Code, res[0].Log)
+	ids := []uint64{1, 2, 3} // the first requests of a fresh chain, in msg order
+	r1, r2, r3 := c.request(ids[0]), c.request(ids[1]), c.request(ids[2])
+	require.Equal(t, types.StatusAssigned, r1.Status)
+	require.Equal(t, types.StatusAssigned, r2.Status)
+	require.Equal(t, types.StatusQueued, r3.Status, "w is full")
+
+	c.blocks(2) // r1 and r2 expire: re-queued at the head with w excluded; w is free
+	r1, r2, r3 = c.request(ids[0]), c.request(ids[1]), c.request(ids[2])
+	require.Equal(t, types.StatusQueued, r1.Status)
+	require.Equal(t, types.StatusQueued, r2.Status)
+	require.Less(t, r1.DueHeight, r3.DueHeight, "the re-queued requests are ahead of r3")
+	require.Equal(t, types.StatusAssigned, r3.Status, "r3 is drained past the two requests only w could take")
+	require.Equal(t, w.Address.String(), r3.Worker)
+}

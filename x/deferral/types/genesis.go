@@ -63,7 +63,7 @@ func (r Request) Validate() error {
 	}
 	for _, w := range r.ExcludedWorkers {
 		if _, err := sdk.AccAddressFromBech32(w); err != nil {
-			return fmt.Errorf("request %d: invalid excluded worker %q: %w", r.Id, w, err)
+			return fmt.Errorf("invalid excluded worker %q: %w", w, err)
 		}
 	}
 	if r.Worker != "" {
