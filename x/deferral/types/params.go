@@ -27,6 +27,10 @@ const (
 	MaxInlinePayloadLimit = 65_536        // bytes carried in a tx
 	MaxComputeUnitsLimit  = 1_000_000_000 // units of one request
 	MaxGasPerDrain        = 10_000_000
+	// MaxAttemptsLimit bounds max_attempts: each expired attempt adds its
+	// worker to the request's excluded_workers, which the record carries and
+	// every drain of the request reads.
+	MaxAttemptsLimit = 100
 )
 
 // DefaultParams returns the default x/deferral parameters.
@@ -127,6 +131,9 @@ func (p Params) Validate() error {
 		return err
 	}
 	if err := paramcheck.CheckAll(paramcheck.AtMost(MaxInlinePayloadLimit), paramcheck.F("max_inline_payload_bytes", p.MaxInlinePayloadBytes)); err != nil {
+		return err
+	}
+	if err := paramcheck.CheckAll(paramcheck.AtMost(MaxAttemptsLimit), paramcheck.F("max_attempts", p.MaxAttempts)); err != nil {
 		return err
 	}
 	if err := paramcheck.CheckAll(paramcheck.AtMost(MaxComputeUnitsLimit), paramcheck.F("max_compute_units", p.MaxComputeUnits)); err != nil {

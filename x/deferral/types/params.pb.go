@@ -62,7 +62,8 @@ type Params struct {
 	QueueTtlBlocks uint64 `protobuf:"varint,12,opt,name=queue_ttl_blocks,json=queueTtlBlocks,proto3" json:"queue_ttl_blocks,omitempty"`
 	// assignment_timeout_blocks is the blocks a worker has to report an assignment.
 	AssignmentTimeoutBlocks uint64 `protobuf:"varint,13,opt,name=assignment_timeout_blocks,json=assignmentTimeoutBlocks,proto3" json:"assignment_timeout_blocks,omitempty"`
-	// max_attempts is how many times a request is assigned before it expires.
+	// max_attempts is how many times a request is assigned before it expires
+	// (1..100: each expired attempt excludes its worker from the request).
 	MaxAttempts uint32 `protobuf:"varint,14,opt,name=max_attempts,json=maxAttempts,proto3" json:"max_attempts,omitempty"`
 	// retention_blocks: finished records older than this are pruned.
 	RetentionBlocks uint64 `protobuf:"varint,15,opt,name=retention_blocks,json=retentionBlocks,proto3" json:"retention_blocks,omitempty"`

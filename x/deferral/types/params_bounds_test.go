@@ -18,6 +18,7 @@ func TestParamsValidateRejectsDisorderAndOutOfBounds(t *testing.T) {
 		"huge inline payload":   {func(p *types.Params) { p.MaxInlinePayloadBytes = types.MaxInlinePayloadLimit + 1 }, "max_inline_payload_bytes"},
 		"huge compute units":    {func(p *types.Params) { p.MaxComputeUnits = types.MaxComputeUnitsLimit + 1 }, "max_compute_units"},
 		"huge drain gas":        {func(p *types.Params) { p.GasPerDrain = types.MaxGasPerDrain + 1 }, "gas_per_drain"},
+		"huge max attempts":     {func(p *types.Params) { p.MaxAttempts = types.MaxAttemptsLimit + 1 }, "max_attempts"},
 	} {
 		p := types.DefaultParams()
 		c.edit(&p)
@@ -28,6 +29,7 @@ func TestParamsValidateRejectsDisorderAndOutOfBounds(t *testing.T) {
 	p := types.DefaultParams()
 	p.UrgencyValueLowPpm, p.UrgencyValueNormalPpm, p.UrgencyValueHighPpm, p.UrgencyValueCriticalPpm = 7, 7, 7, 7
 	p.MaxInlinePayloadBytes, p.MaxComputeUnits, p.GasPerDrain = types.MaxInlinePayloadLimit, types.MaxComputeUnitsLimit, types.MaxGasPerDrain
+	p.MaxAttempts = types.MaxAttemptsLimit
 	if err := p.Validate(); err != nil {
 		t.Fatalf("equal urgency values and limits exactly at the bounds must be valid: %v", err)
 	}
