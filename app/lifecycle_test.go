@@ -250,7 +250,7 @@ func expectedDecision(t *testing.T, c *apptest.Chain, ctx sdk.Context, params de
 	case network > params.DeferNetworkThresholdPpm:
 		out.DeferReason = deferraltypes.DeferNetworkLoad
 	default:
-		worker, found, err := c.App.ShardKeeper.FindWorker(ctx, shard.Id, msg.ComputeUnits, []sdk.AccAddress{sdk.MustAccAddressFromBech32(msg.Requester)})
+		worker, found, err := c.App.ShardKeeper.FindWorker(ctx, shard.Id, msg.ComputeUnits, 0, []sdk.AccAddress{sdk.MustAccAddressFromBech32(msg.Requester)})
 		require.NoError(t, err)
 		if found {
 			out.Status, out.Deferred, out.Worker = deferraltypes.StatusAssigned, false, worker.String()

@@ -262,14 +262,14 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 			if err != nil {
 				return err
 			}
-			worker, found, err := k.shards.FindWorker(c, shardID, req.ComputeUnits, excluded)
+			worker, found, err := k.shards.FindWorker(c, shardID, req.ComputeUnits, req.DataBytes, excluded)
 			if err != nil {
 				return err
 			}
 			if !found {
 				// One more seek, only for a request nobody took: would a
 				// worker it excludes have fitted it?
-				_, onlyExcludedFit, err = k.shards.FindWorker(c, shardID, req.ComputeUnits, nil)
+				_, onlyExcludedFit, err = k.shards.FindWorker(c, shardID, req.ComputeUnits, req.DataBytes, nil)
 				return err
 			}
 			fits = true

@@ -125,7 +125,7 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 		return nil, err
 	}
 	if reason == types.DeferNone {
-		worker, found, err := m.shards.FindWorker(ctx, shard.Id, msg.ComputeUnits, []sdk.AccAddress{requester})
+		worker, found, err := m.shards.FindWorker(ctx, shard.Id, msg.ComputeUnits, dataBytes, []sdk.AccAddress{requester})
 		if err != nil {
 			return nil, err
 		}

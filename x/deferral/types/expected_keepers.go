@@ -23,6 +23,10 @@ type ReputationKeeper interface {
 	// (typed error when below the minimum difficulty) and updates the
 	// requester's proof-of-work credit. After RecordSubmission. O(1).
 	RecordProofOfWork(ctx context.Context, requester sdk.AccAddress, payloadHash, nonce []byte) error
+	// RecordWorkerOutcome counts what one assignment says about the worker
+	// on its worker profile and updates its worker score (which orders and
+	// gates assignment in x/shard). O(1).
+	RecordWorkerOutcome(ctx context.Context, worker sdk.AccAddress, o outcome.WorkerOutcome) error
 }
 
 // ShardKeeper is what x/deferral needs of x/shard.
@@ -40,7 +44,7 @@ type ShardKeeper interface {
 	// FindWorker returns the ACTIVE worker of the shard, other than the
 	// excluded ones, whose free capacity is the smallest that still fits
 	// units (best fit; ties by address), O(log n + len(excluded)).
-	FindWorker(ctx context.Context, shardID, units uint64, excluded []sdk.AccAddress) (sdk.AccAddress, bool, error)
+	FindWorker(ctx context.Context, shardID, units, dataBytes uint64, excluded []sdk.AccAddress) (sdk.AccAddress, bool, error)
 	// MaxFreeCapacity returns the largest free capacity of an ACTIVE worker of the shard.
 	MaxFreeCapacity(ctx context.Context, shardID uint64) (uint64, error)
 	// AssignQueued moves a queued request's units onto a worker of the shard

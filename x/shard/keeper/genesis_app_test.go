@@ -61,9 +61,9 @@ func TestGenesisExportImportBusyState(t *testing.T) {
 
 	// the imported keeper behaves like the original
 	for _, units := range []uint64{1, 6, 20, 30} {
-		a, okA, err := ch.k.FindWorker(ch.ctx, 1, units, nil)
+		a, okA, err := ch.k.FindWorker(ch.ctx, 1, units, 0, nil)
 		require.NoError(t, err)
-		b, okB, err := f.keeper.FindWorker(f.ctx, 1, units, nil)
+		b, okB, err := f.keeper.FindWorker(f.ctx, 1, units, 0, nil)
 		require.NoError(t, err)
 		require.Equal(t, okA, okB)
 		require.Equal(t, a, b)
@@ -85,7 +85,7 @@ func TestInitGenesisRejectsInconsistentWorkers(t *testing.T) {
 
 	gs.Shards[0].WorkerCount, gs.Shards[0].CapacityUnits, gs.Shards[0].LoadPpm = 1, 3, 0
 	require.NoError(t, f.keeper.InitGenesis(f.ctx, gs))
-	a, ok, err := f.keeper.FindWorker(f.ctx, 1, 3, nil)
+	a, ok, err := f.keeper.FindWorker(f.ctx, 1, 3, 0, nil)
 	require.NoError(t, err)
 	require.True(t, ok, "InitGenesis rebuilds the free-capacity index")
 	require.Equal(t, keepertest.AccountAddress("w"), keepertest.Address(a))

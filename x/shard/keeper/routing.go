@@ -129,7 +129,7 @@ func (r freeFromRange) RangeValues() (start, end *collections.RangeKey[FreeKey],
 // the request expire. O(log n + len(excluded)): each worker has one entry, so
 // at most len(excluded) entries are skipped. It returns false when no other
 // worker of the shard has units free.
-func (k Keeper) FindWorker(ctx context.Context, shardID, units uint64, excluded []sdk.AccAddress) (sdk.AccAddress, bool, error) {
+func (k Keeper) FindWorker(ctx context.Context, shardID, units, dataBytes uint64, excluded []sdk.AccAddress) (sdk.AccAddress, bool, error) {
 	iter, err := k.FreeCapacity.Iterate(ctx, freeFromRange{shard: shardID, units: units})
 	if err != nil {
 		return nil, false, err

@@ -134,7 +134,7 @@ func TestFindWorkerSkipsTheRequester(t *testing.T) {
 	require.Equal(t, uint64(1), ch.register(t, 0, 10, hp)) // the best fit for 5
 	require.Equal(t, uint64(1), ch.register(t, 1, 20, hp))
 	find := func(units uint64, requester sdk.AccAddress) (sdk.AccAddress, bool) {
-		a, ok, err := ch.k.FindWorker(ch.ctx, 1, units, []sdk.AccAddress{requester})
+		a, ok, err := ch.k.FindWorker(ch.ctx, 1, units, 0, []sdk.AccAddress{requester})
 		require.NoError(t, err)
 		return a, ok
 	}
@@ -166,7 +166,7 @@ func TestFindWorkerBestFit(t *testing.T) {
 		lo, hi = hi, lo
 	}
 	find := func(units uint64) (sdk.AccAddress, bool) {
-		a, ok, err := ch.k.FindWorker(ch.ctx, 1, units, nil)
+		a, ok, err := ch.k.FindWorker(ch.ctx, 1, units, 0, nil)
 		require.NoError(t, err)
 		return a, ok
 	}
@@ -207,7 +207,7 @@ func TestFindWorkerBestFit(t *testing.T) {
 	m, err := ch.k.MaxFreeCapacity(ch.ctx, 3)
 	require.NoError(t, err)
 	require.Zero(t, m)
-	_, ok, err = ch.k.FindWorker(ch.ctx, 3, 1, nil)
+	_, ok, err = ch.k.FindWorker(ch.ctx, 3, 1, 0, nil)
 	require.NoError(t, err)
 	require.False(t, ok)
 

@@ -38,7 +38,7 @@ func TestRegisterWorker(t *testing.T) {
 	require.Equal(t, uint64(40), s.CapacityUnits)
 	require.Equal(t, uint32(0), s.LoadPpm, "capacity and nothing to do: load 0")
 
-	found, ok, err := ch.k.FindWorker(ch.ctx, 4, 40, nil)
+	found, ok, err := ch.k.FindWorker(ch.ctx, 4, 40, 0, nil)
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Equal(t, ch.addr(0), found)
@@ -172,7 +172,7 @@ func TestUpdateWorker(t *testing.T) {
 	// down to exactly the units in flight is fine
 	_, err = ch.msgs.UpdateWorker(ch.ctx, &types.MsgUpdateWorker{Worker: ch.addr(0).String(), CapacityUnits: 30})
 	require.NoError(t, err)
-	_, ok, err := ch.k.FindWorker(ch.ctx, shardID, 21, nil)
+	_, ok, err := ch.k.FindWorker(ch.ctx, shardID, 21, 0, nil)
 	require.NoError(t, err)
 	require.False(t, ok, "a worker with no free units leaves the free-capacity index")
 
@@ -225,7 +225,7 @@ func TestUnregisterIdleWorkerAndRelease(t *testing.T) {
 	s := ch.shard(t, shardID)
 	require.Equal(t, uint64(5), s.CapacityUnits, "its capacity leaves the shard")
 	require.Equal(t, uint32(1), s.WorkerCount)
-	found, ok, err := ch.k.FindWorker(ch.ctx, shardID, 6, nil)
+	found, ok, err := ch.k.FindWorker(ch.ctx, shardID, 6, 0, nil)
 	require.NoError(t, err)
 	require.False(t, ok, "no new assignments: only the other worker (5 free) is left, %s", found)
 	require.Len(t, typedEvents[*types.EventWorkerUnbonding](t, ch.ctx), 1)
