@@ -12,6 +12,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/repshard/repshard/internal/events"
+	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/internal/isolate"
 	"github.com/repshard/repshard/x/deferral/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
@@ -150,16 +151,11 @@ func (k Keeper) expireAssignment(ctx sdk.Context, params types.Params, id uint64
 	}); err != nil {
 		return err
 	}
+	k.RunIsolated(ctx, StepExpireAssignments, requestItem(id)+"/worker-reputation", func(c sdk.Context) error {
+		return k.reputation.RecordWorkerOutcome(c, worker, outcome.WorkerExpired)
+	})
 	if req.Attempts < params.MaxAttempts && ctx.BlockHeight() < req.QueueExpiryHeight {
-		requeued := req
-		// The worker that let it expire never gets it again (FindWorker
-		// skips it); it gets another worker, or waits for one until its
-		// queue time to live ends.
-		requeued.ExcludedWorkers = append(append([]string(nil), req.ExcludedWorkers...), req.Worker)
-		requeued.Worker = ""
-		requeued.Deferred = true
-		requeued.DueHeight = ctx.BlockHeight() // it has waited already: serve it first
-		return k.enqueue(ctx, &req, requeued, true)
+		return k.requeue(ctx, req, req)
 	}
 	done, err := k.finish(ctx, req, types.StatusExpired, true)
 	if err != nil {

@@ -65,6 +65,20 @@ func (k Keeper) enqueue(ctx sdk.Context, old *types.Request, req types.Request, 
 	})
 }
 
+// requeue takes an ASSIGNED request (old) from its worker and puts req (old
+// with any changes the caller made, e.g. a failure report) back in its
+// shard's queue, first in line (it has waited already). The worker is added
+// to the request's excluded_workers: FindWorker never gives it the request
+// again, so it goes to another worker or waits for one until its queue time
+// to live ends. Used by expiry and by failure reports alike.
+func (k Keeper) requeue(ctx sdk.Context, old, req types.Request) error {
+	req.ExcludedWorkers = append(append([]string(nil), old.ExcludedWorkers...), old.Worker)
+	req.Worker = ""
+	req.Deferred = true
+	req.DueHeight = ctx.BlockHeight()
+	return k.enqueue(ctx, &old, req, true)
+}
+
 // finish moves an open request to a final status and, when countsForRequester,
 // records the outcome on the requester's reputation. It emits nothing; the
 // caller settles the fee and emits the event.

@@ -15,6 +15,7 @@ import (
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
 	"github.com/repshard/repshard/internal/events"
+	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/x/deferral/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
@@ -232,7 +233,9 @@ func (k Keeper) assignedRequest(ctx sdk.Context, workerAddr string, id uint64) (
 }
 
 // CompleteRequest records the worker's result: the fee pays the worker, the
-// requester's reputation counts a completion.
+// requester's reputation counts a completion, the worker's a completion, and
+// every earlier failure report of the request is contradicted (it counts
+// against the worker that made it, which earned nothing for it).
 func (m msgServer) CompleteRequest(goCtx context.Context, msg *types.MsgCompleteRequest) (*types.MsgCompleteRequestResponse, error) {
 	ctx := sdk.UnwrapSDKContext(goCtx)
 	if len(msg.ResultHash) != types.ResultHashBytes {
@@ -250,13 +253,34 @@ func (m msgServer) CompleteRequest(goCtx context.Context, msg *types.MsgComplete
 	if err := m.rewards.PayCompletion(ctx, worker, done.Fee, done.ComputeUnits, done.DataBytes); err != nil {
 		return nil, err
 	}
+	if err := m.reputation.RecordWorkerOutcome(ctx, worker, outcome.WorkerCompleted); err != nil {
+		return nil, err
+	}
+	for _, report := range done.FailureReports {
+		reporter, err := m.addressCodec.StringToBytes(report.Worker)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.reputation.RecordWorkerOutcome(ctx, reporter, outcome.WorkerFailureContradicted); err != nil {
+			return nil, err
+		}
+	}
 	return &types.MsgCompleteRequestResponse{}, events.Emit(ctx, &types.EventRequestCompleted{
 		RequestId: done.Id, Worker: msg.Worker, ResultHash: msg.ResultHash,
 	})
 }
 
-// FailRequest records a failure reported by the worker: the fee is split per
-// params and the requester's reputation counts a failure.
+// FailRequest records a failure report by the assigned worker. One report is
+// not final: it is attributed before it counts (docs/trust.md). The report
+// joins the request's failure_reports, the worker is excluded from the
+// request, and the request goes back to its shard's queue, first in line, for
+// a worker that has not tried it. Only when failure_confirmations distinct
+// workers have reported failure does the request end FAILED: the requester's
+// reputation counts a failure, the fee is split (failure_refund_ppm back to the
+// requester, the rest to the reporting workers) and each report counts as
+// confirmed on its worker's reputation. A request with no attempt or queue
+// time left for another report ends EXPIRED instead: full refund, counted
+// against nobody. The worker earns nothing for a report until it is confirmed.
 func (m msgServer) FailRequest(goCtx context.Context, msg *types.MsgFailRequest) (*types.MsgFailRequestResponse, error) {
 	ctx := sdk.UnwrapSDKContext(goCtx)
 	if len(msg.Reason) > types.MaxFailureReasonBytes || !utf8.ValidString(msg.Reason) {
@@ -266,7 +290,7 @@ func (m msgServer) FailRequest(goCtx context.Context, msg *types.MsgFailRequest)
 	if err != nil {
 		return nil, err
 	}
-	req, worker, err := m.assignedRequest(ctx, msg.Worker, msg.RequestId)
+	req, _, err := m.assignedRequest(ctx, msg.Worker, msg.RequestId)
 	if err != nil {
 		return nil, err
 	}
@@ -274,16 +298,63 @@ func (m msgServer) FailRequest(goCtx context.Context, msg *types.MsgFailRequest)
 	if err != nil {
 		return nil, err
 	}
-	req.FailureReason = msg.Reason
-	done, err := m.finish(ctx, req, types.StatusFailed, true)
+	height := ctx.BlockHeight()
+	reported := req
+	reported.FailureReason = msg.Reason
+	reported.FailureReports = append(append([]types.FailureReport(nil), req.FailureReports...),
+		types.FailureReport{Worker: msg.Worker, Reason: msg.Reason, Height: height})
+	count := uint32(len(reported.FailureReports))
+
+	var status types.RequestStatus
+	switch {
+	case count >= params.FailureConfirmations:
+		status, err = m.confirmFailure(ctx, params, reported, requester)
+	case req.Attempts < params.MaxAttempts && height < req.QueueExpiryHeight:
+		status = types.StatusQueued
+		// The drain that assigns it again runs in EndBlock: paid for now,
+		// by the reporting worker, like a deferred submission.
+		ctx.GasMeter().ConsumeGas(params.GasPerDrain, "repshard: later drain of a re-queued request")
+		err = m.requeue(ctx, req, reported)
+	default:
+		status = types.StatusExpired
+		var done types.Request
+		if done, err = m.finish(ctx, reported, types.StatusExpired, false); err == nil {
+			err = m.refundExpired(ctx, done, false)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := m.rewards.SettleFailure(ctx, requester, worker, done.Fee, params.FailureRefundPpm); err != nil {
-		return nil, err
+	return &types.MsgFailRequestResponse{Status: status, FailureReports: count}, events.Emit(ctx, &types.EventFailureReported{
+		RequestId: req.Id, Worker: msg.Worker, Reason: msg.Reason, FailureReports: count,
+		ConfirmationsNeeded: params.FailureConfirmations, Status: status.String(),
+	})
+}
+
+// confirmFailure ends a request FAILED once its reports confirm the failure:
+// the requester's reputation counts it, the fee is split between the refund
+// and the reporting workers, and each report counts as confirmed.
+func (m msgServer) confirmFailure(ctx sdk.Context, params types.Params, reported types.Request, requester sdk.AccAddress) (types.RequestStatus, error) {
+	done, err := m.finish(ctx, reported, types.StatusFailed, true)
+	if err != nil {
+		return 0, err
 	}
-	return &types.MsgFailRequestResponse{}, events.Emit(ctx, &types.EventRequestFailed{
-		RequestId: done.Id, Worker: msg.Worker, Reason: msg.Reason,
+	reporters := make([]sdk.AccAddress, len(done.FailureReports))
+	for i, report := range done.FailureReports {
+		if reporters[i], err = m.addressCodec.StringToBytes(report.Worker); err != nil {
+			return 0, err
+		}
+	}
+	if err := m.rewards.SettleFailure(ctx, requester, reporters, done.Fee, params.FailureRefundPpm); err != nil {
+		return 0, err
+	}
+	for _, reporter := range reporters {
+		if err := m.reputation.RecordWorkerOutcome(ctx, reporter, outcome.WorkerFailureConfirmed); err != nil {
+			return 0, err
+		}
+	}
+	return types.StatusFailed, events.Emit(ctx, &types.EventRequestFailed{
+		RequestId: done.Id, Worker: done.Worker, Reason: done.FailureReason,
 	})
 }
 

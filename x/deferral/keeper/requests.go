@@ -90,11 +90,12 @@ func (k Keeper) updateShardAccounting(ctx context.Context, old *types.Request, r
 		if err != nil {
 			return err
 		}
-		result := outcome.Expired // back to the queue or expired
-		switch req.Status {
-		case types.StatusCompleted:
+		result := outcome.Expired // back to the queue after expiry, or expired
+		switch {
+		case req.Status == types.StatusCompleted:
 			result = outcome.Completed
-		case types.StatusFailed:
+		case req.Status == types.StatusFailed || len(req.FailureReports) > len(old.FailureReports):
+			// a confirmed failure, or a report that sent it back to the queue
 			result = outcome.Failed
 		}
 		if err := k.shards.RemoveInFlight(ctx, old.ShardId, worker, old.ComputeUnits, result); err != nil {

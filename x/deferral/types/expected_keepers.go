@@ -74,9 +74,10 @@ type RewardsKeeper interface {
 	// PayCompletion releases the escrowed fee of a completed request: the
 	// protocol share to the community pool, the rest owed to the worker.
 	PayCompletion(ctx context.Context, worker sdk.AccAddress, fee sdk.Coin, computeUnits, dataBytes uint64) error
-	// SettleFailure splits the escrowed fee of a failed request: refundPpm
-	// back to the requester, the rest owed to the worker for its attempt.
-	SettleFailure(ctx context.Context, requester, worker sdk.AccAddress, fee sdk.Coin, refundPpm uint32) error
+	// SettleFailure splits the escrowed fee of a request that ended FAILED:
+	// refundPpm back to the requester, the rest owed in equal parts to the
+	// workers whose reports confirmed the failure.
+	SettleFailure(ctx context.Context, requester sdk.AccAddress, workers []sdk.AccAddress, fee sdk.Coin, refundPpm uint32) error
 	// PenalizeExpiry slashes the worker's bond for an expired assignment.
 	PenalizeExpiry(ctx context.Context, worker sdk.AccAddress) error
 }

@@ -61,9 +61,21 @@ func (r Request) Validate() error {
 	if r.PriorityPpm > 1_000_000 {
 		return fmt.Errorf("priority %d above 1000000 ppm", r.PriorityPpm)
 	}
+	if len(r.ExcludedWorkers) > MaxAttemptsLimit || len(r.FailureReports) > MaxAttemptsLimit {
+		return fmt.Errorf("%d excluded workers and %d failure reports; each is at most %d (max_attempts)",
+			len(r.ExcludedWorkers), len(r.FailureReports), MaxAttemptsLimit)
+	}
 	for _, w := range r.ExcludedWorkers {
 		if _, err := sdk.AccAddressFromBech32(w); err != nil {
 			return fmt.Errorf("invalid excluded worker %q: %w", w, err)
+		}
+	}
+	for _, f := range r.FailureReports {
+		if _, err := sdk.AccAddressFromBech32(f.Worker); err != nil {
+			return fmt.Errorf("invalid failure reporter %q: %w", f.Worker, err)
+		}
+		if len(f.Reason) > MaxFailureReasonBytes {
+			return fmt.Errorf("failure reason of %s: %d bytes, at most %d", f.Worker, len(f.Reason), MaxFailureReasonBytes)
 		}
 	}
 	if r.Worker != "" {

@@ -70,6 +70,7 @@ func DefaultParams() Params {
 		UrgencyValueNormalPpm:          333_333,
 		UrgencyValueHighPpm:            666_666,
 		UrgencyValueCriticalPpm:        1_000_000,
+		FailureConfirmations:           2,
 	}
 }
 
@@ -135,6 +136,10 @@ func (p Params) Validate() error {
 	}
 	if err := paramcheck.CheckAll(paramcheck.AtMost(MaxAttemptsLimit), paramcheck.F("max_attempts", p.MaxAttempts)); err != nil {
 		return err
+	}
+	if p.FailureConfirmations == 0 || p.FailureConfirmations > p.MaxAttempts {
+		return fmt.Errorf("failure_confirmations must be 1..max_attempts (%d), got %d: a request can only collect as many reports as it has attempts",
+			p.MaxAttempts, p.FailureConfirmations)
 	}
 	if err := paramcheck.CheckAll(paramcheck.AtMost(MaxComputeUnitsLimit), paramcheck.F("max_compute_units", p.MaxComputeUnits)); err != nil {
 		return err

@@ -128,6 +128,8 @@ func TestParamsValidateRejectsOther(t *testing.T) {
 			p.PriorityWeightReputation, p.PriorityWeightUrgency, p.PriorityWeightClass = math.MaxUint32, 2, 0
 		}), "priority weights"},
 		{"queue ttl below max wait", with(func(p *types.Params) { p.MaxWaitBlocks, p.QueueTtlBlocks = 50, 49 }), "queue_ttl_blocks"},
+		{"no failure confirmation", with(func(p *types.Params) { p.FailureConfirmations = 0 }), "failure_confirmations"},
+		{"more failure confirmations than attempts", with(func(p *types.Params) { p.MaxAttempts, p.FailureConfirmations = 3, 4 }), "failure_confirmations"},
 		{"price with invalid denom", with(func(p *types.Params) {
 			p.PricePerComputeUnit = sdk.Coin{Denom: "1x", Amount: sdkmath.NewInt(5)}
 		}), "price_per_compute_unit"},
@@ -164,7 +166,9 @@ func TestParamsValidateAcceptsBounds(t *testing.T) {
 		"priority weights summing to one million": with(func(p *types.Params) {
 			p.PriorityWeightReputation, p.PriorityWeightUrgency, p.PriorityWeightClass = 500_000, 250_000, 250_000
 		}),
-		"queue ttl equal to max wait": with(func(p *types.Params) { p.MaxWaitBlocks, p.QueueTtlBlocks = 77, 77 }),
+		"queue ttl equal to max wait":       with(func(p *types.Params) { p.MaxWaitBlocks, p.QueueTtlBlocks = 77, 77 }),
+		"one failure report is final":       with(func(p *types.Params) { p.FailureConfirmations = 1 }),
+		"as many confirmations as attempts": with(func(p *types.Params) { p.MaxAttempts, p.FailureConfirmations = 4, 4 }),
 	}
 	for name, p := range cases {
 		if err := p.Validate(); err != nil {

@@ -296,7 +296,7 @@ func TestFailureRateSlash(t *testing.T) {
 	register(f.worker2)
 	fail := func(w sdk.AccAddress) {
 		require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(10)))
-		require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, w, urep(10), 500_000))
+		require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, []sdk.AccAddress{w}, urep(10), 500_000))
 	}
 	// worker: 1 completion, 2 failures → 666 666 ppm > 500 000.
 	f.contribute(f.worker, 1, 0)
@@ -546,7 +546,7 @@ func TestFailureRateSlashPanicIsRolledBackAndReported(t *testing.T) {
 		f.c.App.AccountKeeper, f.c.App.BankKeeper, f.c.App.DistrKeeper, stub)
 	for range 2 { // 2 failures of 2 attempts: 100% > 50%
 		require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(10)))
-		require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, f.worker, urep(10), 500_000))
+		require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, []sdk.AccAddress{f.worker}, urep(10), 500_000))
 	}
 	f.endEpoch()
 	f.ctx = f.ctx.WithEventManager(sdk.NewEventManager())
@@ -608,7 +608,7 @@ func TestBondReleaseWaitsForTheFailureRateSlash(t *testing.T) {
 	require.NoError(t, err)
 	for range 2 { // 2 failures of 2 attempts: 100% > 50%
 		require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(10)))
-		require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, f.worker, urep(10), 500_000))
+		require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, []sdk.AccAddress{f.worker}, urep(10), 500_000))
 	}
 	_, err = shardMsgs.UnregisterWorker(f.ctx, &shardtypes.MsgUnregisterWorker{Worker: f.worker.String()})
 	require.NoError(t, err)

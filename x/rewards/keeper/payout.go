@@ -123,44 +123,65 @@ func (k Keeper) PayCompletion(ctx context.Context, worker sdk.AccAddress, fee sd
 	})
 }
 
-// SettleFailure splits the escrowed fee of a failed request:
-// ⌊fee·refundPpm/1e6⌋ back to the requester, the rest owed to the worker.
-// The failure counts towards the worker's failure rate in the open epoch.
-func (k Keeper) SettleFailure(ctx context.Context, requester, worker sdk.AccAddress, fee sdk.Coin, refundPpm uint32) error {
+// SettleFailure splits the escrowed fee of a request that ended FAILED:
+// refundPpm of it back to the requester, the rest owed to the workers whose
+// failure reports confirmed the failure, in equal parts (the last one also
+// gets the remainder of the division). Each report counts as a failed
+// attempt in the open epoch.
+func (k Keeper) SettleFailure(ctx context.Context, requester sdk.AccAddress, workers []sdk.AccAddress, fee sdk.Coin, refundPpm uint32) error {
 	if err := checkFee(fee); err != nil {
 		return err
 	}
 	if refundPpm > ppm.Max {
 		return types.ErrInvalidRefund.Wrapf("refund must be at most %d ppm, got %d", ppm.Max, refundPpm)
 	}
+	if len(workers) == 0 {
+		return types.ErrInvalidRefund.Wrap("a failure is settled with at least one reporting worker")
+	}
 	reqAddr, err := k.addrString(requester)
 	if err != nil {
 		return err
 	}
-	workerAddr, err := k.addrString(worker)
-	if err != nil {
-		return err
+	addrs := make([]string, len(workers))
+	for i, w := range workers {
+		if addrs[i], err = k.addrString(w); err != nil {
+			return err
+		}
 	}
 	refund := ppmOf(fee.Amount, refundPpm)
-	workerShare := fee.Amount.Sub(refund)
+	workersShare := fee.Amount.Sub(refund)
 	if refund.IsPositive() {
 		if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.EscrowAccountName, requester, sdk.NewCoins(coin(refund))); err != nil {
 			return errorsmod.Wrap(err, "refund from escrow")
 		}
 	}
-	if err := k.owe(ctx, worker, workerShare); err != nil {
-		return err
-	}
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return err
 	}
-	if err := k.recordAttempt(ctx, worker, workerAddr, params, sdkmath.ZeroInt(), true); err != nil {
-		return err
+	part := workersShare.QuoRaw(int64(len(workers)))
+	for i, w := range workers {
+		share := part
+		if i == len(workers)-1 {
+			share = workersShare.Sub(part.MulRaw(int64(len(workers) - 1)))
+		}
+		if err := k.owe(ctx, w, share); err != nil {
+			return err
+		}
+		if err := k.recordAttempt(ctx, w, addrs[i], params, sdkmath.ZeroInt(), true); err != nil {
+			return err
+		}
+		refunded := coin(refund) // once per request: in the first worker's event
+		if i > 0 {
+			refunded = coin(sdkmath.ZeroInt())
+		}
+		if err := events.Emit(ctx, &types.EventFailureSettled{
+			Requester: reqAddr, Worker: addrs[i], Fee: fee, Refunded: refunded, WorkerShare: coin(share),
+		}); err != nil {
+			return err
+		}
 	}
-	return events.Emit(ctx, &types.EventFailureSettled{
-		Requester: reqAddr, Worker: workerAddr, Fee: fee, Refunded: coin(refund), WorkerShare: coin(workerShare),
-	})
+	return nil
 }
 
 // PenalizeExpiry slashes expiry_slash_ppm of the worker's bond (held by

@@ -254,7 +254,7 @@ func TestSettleFailureSplitsFee(t *testing.T) {
 	require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(999)))
 	s := f.snap()
 	// ⌊999·333_333/1e6⌋ = 332 back, 667 to the worker.
-	require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, f.worker, urep(999), 333_333))
+	require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, []sdk.AccAddress{f.worker}, urep(999), 333_333))
 	require.Equal(t, int64(332), f.delta(s, f.requester))
 	require.Equal(t, int64(-999), f.delta(s, f.escrow))
 	require.Equal(t, int64(667), f.delta(s, f.rwds))
@@ -267,17 +267,17 @@ func TestSettleFailureSplitsFee(t *testing.T) {
 
 	// Full refund and no refund.
 	require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(50)))
-	require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, f.worker2, urep(50), 1_000_000))
+	require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, []sdk.AccAddress{f.worker2}, urep(50), 1_000_000))
 	require.True(t, f.owed(f.worker2).IsZero())
 	require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(50)))
-	require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, f.worker2, urep(50), 0))
+	require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, []sdk.AccAddress{f.worker2}, urep(50), 0))
 	require.Equal(t, "50", f.owed(f.worker2).String())
 	require.Equal(t, int64(332-50), f.delta(s, f.requester))
 
 	// A refund fraction above one is refused, nothing moves.
 	require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(50)))
 	s = f.snap()
-	require.ErrorIs(t, f.k.SettleFailure(f.ctx, f.requester, f.worker, urep(50), 1_000_001), types.ErrInvalidRefund)
+	require.ErrorIs(t, f.k.SettleFailure(f.ctx, f.requester, []sdk.AccAddress{f.worker}, urep(50), 1_000_001), types.ErrInvalidRefund)
 	require.Equal(t, s, f.snap())
 	f.requireSolvent()
 }
@@ -304,7 +304,7 @@ func TestRoundingNeverMintsOrLoses(t *testing.T) {
 
 			require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(fee)))
 			back := f.bal(f.requester)
-			require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, f.worker2, urep(fee), share))
+			require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, []sdk.AccAddress{f.worker2}, urep(fee), share))
 			r := f.bal(f.requester).Sub(back).Int64()
 			require.Equal(t, fee*int64(share)/1_000_000, r)
 			refunded += r
@@ -326,7 +326,7 @@ func TestClaimRewardsPaysOnce(t *testing.T) {
 	require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(1_000)))
 	require.NoError(t, f.k.PayCompletion(f.ctx, f.worker, urep(1_000), 1, 0)) // 950 owed
 	require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(100)))
-	require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, f.worker, urep(100), 500_000)) // 50 owed
+	require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, []sdk.AccAddress{f.worker}, urep(100), 500_000)) // 50 owed
 	require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(40)))
 	require.NoError(t, f.k.PayCompletion(f.ctx, f.worker2, urep(40), 1, 0)) // 38 owed to worker2
 
@@ -531,7 +531,7 @@ func TestGenesisRoundTripWithState(t *testing.T) {
 	require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(1_000)))
 	require.NoError(t, f.k.PayCompletion(f.ctx, f.worker, urep(1_000), 4, 5_000))
 	require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(300)))
-	require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, f.worker2, urep(300), 0))
+	require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, []sdk.AccAddress{f.worker2}, urep(300), 0))
 	_, err := f.k.FundPool(f.ctx, f.requester2, urep(77))
 	require.NoError(t, err)
 	require.NoError(t, f.k.Slashed.Set(f.ctx, f.worker2, sdkmath.NewInt(77)))
