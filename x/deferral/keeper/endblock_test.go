@@ -370,6 +370,7 @@ func TestEndBlockMaxExpirationsPerBlock(t *testing.T) {
 	p.MaxWaitBlocks = 3
 	p.QueueTtlBlocks = 3
 	p.MaxAttempts = 1
+	p.FailureConfirmations = 1
 	c := newDChain(t, 5, p)
 	w := c.acc(0)
 	c.register(workerSpec{w, high, 10})
@@ -491,6 +492,7 @@ func classOfShard(id uint64) shardtypes.ShardClass {
 // entry of it; its events remain the history. Open records stay.
 func TestEndBlockPruneAfterRetention(t *testing.T) {
 	p := types.DefaultParams()
+	p.FailureConfirmations = 1 // one failure report is final here: the test is about a FAILED request
 	p.RetentionBlocks = 3
 	c := newDChain(t, 2, p)
 	w, a := c.acc(0), c.acc(1)

@@ -423,6 +423,7 @@ func TestReportAfterDeadlineFailsWithoutEffect(t *testing.T) {
 	p.AssignmentTimeoutBlocks = 2
 	p.MaxExpirationsPerBlock = 1
 	p.MaxAttempts = 1
+	p.FailureConfirmations = 1
 	c := newDChain(t, 5, p)
 	w := c.acc(0)
 	c.register(workerSpec{w, high, 10})
@@ -732,6 +733,7 @@ func TestSubmitGasChargesTheDrainWhenDeferred(t *testing.T) {
 // Every msg emits its typed event with the values of the request.
 func TestTypedEvents(t *testing.T) {
 	p := types.DefaultParams()
+	p.FailureConfirmations = 1 // one failure report is final here: the test is about a FAILED request
 	p.MaxWaitBlocks = 3
 	p.QueueTtlBlocks = 3
 	c := newDChain(t, 3, p)
@@ -794,6 +796,7 @@ func TestTypedEvents(t *testing.T) {
 // Complete, fail and cancel settle the fee, the worker and the reputation.
 func TestCompleteFailCancelSettle(t *testing.T) {
 	p := types.DefaultParams()
+	p.FailureConfirmations = 1 // one failure report is final here: the test is about a FAILED request
 	c := newDChain(t, 3, p)
 	w, a, b := c.acc(0), c.acc(1), c.acc(2)
 	c.register(workerSpec{w, compute, 10})

@@ -37,7 +37,9 @@ type queryFixture struct {
 
 func newQueryFixture(t *testing.T) *queryFixture {
 	t.Helper()
-	c := newDChain(t, 7, types.DefaultParams())
+	p := types.DefaultParams()
+	p.FailureConfirmations = 1 // one failure report is final here: the test is about a FAILED request
+	c := newDChain(t, 7, p)
 	f := &queryFixture{c: c, q: keeper.NewQueryServerImpl(c.App.DeferralKeeper),
 		a: c.acc(0), b: c.acc(1), w1: c.acc(4), w2: c.acc(5), idle: c.acc(6)}
 	cAcc, dAcc := c.acc(2), c.acc(3)

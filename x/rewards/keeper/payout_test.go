@@ -282,6 +282,27 @@ func TestSettleFailureSplitsFee(t *testing.T) {
 	f.requireSolvent()
 }
 
+// A failure confirmed by several workers pays the worker share to all of
+// them in equal parts; the last reporter also takes the remainder, so
+// nothing is minted or lost. With no reporter there is nothing to settle.
+func TestSettleFailureSplitsTheWorkerShareBetweenReporters(t *testing.T) {
+	f := newAppFixture(t)
+	require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(1_001)))
+	s := f.snap()
+	// ⌊1001/2⌋ = 500 back; 501 for the workers: 250 and 251.
+	require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, []sdk.AccAddress{f.worker, f.worker2}, urep(1_001), 500_000))
+	require.Equal(t, int64(500), f.delta(s, f.requester))
+	require.Equal(t, "250", f.owed(f.worker).String())
+	require.Equal(t, "251", f.owed(f.worker2).String())
+	require.Equal(t, int64(-1_001), f.delta(s, f.escrow))
+
+	require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(10)))
+	s = f.snap()
+	require.ErrorIs(t, f.k.SettleFailure(f.ctx, f.requester, nil, urep(10), 500_000), types.ErrInvalidRefund)
+	require.Equal(t, s, f.snap())
+	f.requireSolvent()
+}
+
 // TestRoundingNeverMintsOrLoses pays many awkward fees with awkward shares:
 // every micro-unit that leaves escrow lands in exactly one place.
 func TestRoundingNeverMintsOrLoses(t *testing.T) {
