@@ -65,8 +65,19 @@ func (app *App) CheckInvariants(ctx sdk.Context) error {
 			}
 		case deferraltypes.StatusAssigned:
 			openFees = openFees.Add(r.Fee.Amount)
-			l.inFlight += r.ComputeUnits
-			workerLoad[r.Worker] += r.ComputeUnits
+			if r.Replicas <= 1 {
+				l.inFlight += r.ComputeUnits
+				workerLoad[r.Worker] += r.ComputeUnits
+			}
+		}
+		if r.Replicas > 1 {
+			checkReplicas(r, fail)
+			for _, run := range r.ReplicaRuns {
+				if run.Status == deferraltypes.ReplicaRunning {
+					l.inFlight += r.ComputeUnits
+					workerLoad[run.Worker] += r.ComputeUnits
+				}
+			}
 		}
 		return false, nil
 	})
@@ -162,6 +173,47 @@ func (app *App) CheckInvariants(ctx sdk.Context) error {
 		fail("x/shard holds %s of bonds; workers' bonds add up to %s", held, bonds)
 	}
 	return errors.Join(errs...)
+}
+
+// checkReplicas checks the replica accounting of one replicated request: the
+// fee is a whole number of shares, one per possible replica; the replicas
+// run on distinct workers, never the requester, and no more of them than
+// the replicas and the tie-break replicas used; a QUEUED request has none
+// running and replicas pending, an ASSIGNED one has some running, a finished
+// one none.
+func checkReplicas(r deferraltypes.Request, fail func(string, ...any)) {
+	shares := int64(r.Replicas + r.TiebreakBudget)
+	if !r.Fee.Amount.ModRaw(shares).IsZero() {
+		fail("request %d: fee %s is not %d equal shares", r.Id, r.Fee, shares)
+	}
+	if r.TiebreakUsed > r.TiebreakBudget || uint32(len(r.ReplicaRuns)) > r.Replicas+r.TiebreakUsed {
+		fail("request %d: %d replica runs, %d tie-break used of %d", r.Id, len(r.ReplicaRuns), r.TiebreakUsed, r.TiebreakBudget)
+	}
+	running := 0
+	seen := map[string]bool{}
+	for _, run := range r.ReplicaRuns {
+		if run.Worker == r.Requester || seen[run.Worker] {
+			fail("request %d: replica on %s (the requester, or twice)", r.Id, run.Worker)
+		}
+		seen[run.Worker] = true
+		if run.Status == deferraltypes.ReplicaRunning {
+			running++
+		}
+	}
+	switch r.Status {
+	case deferraltypes.StatusQueued:
+		if running != 0 || r.ReplicasPending == 0 {
+			fail("request %d: queued with %d replicas running and %d pending", r.Id, running, r.ReplicasPending)
+		}
+	case deferraltypes.StatusAssigned:
+		if running == 0 || r.ReplicasPending != 0 {
+			fail("request %d: assigned with %d replicas running and %d pending", r.Id, running, r.ReplicasPending)
+		}
+	default:
+		if running != 0 {
+			fail("request %d: %s with %d replicas running", r.Id, r.Status, running)
+		}
+	}
 }
 
 // attachedWorkers sums the workers attached to one shard.

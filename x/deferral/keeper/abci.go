@@ -12,8 +12,8 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/repshard/repshard/internal/events"
-	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/internal/isolate"
+	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/x/deferral/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
@@ -137,23 +137,19 @@ func (k Keeper) expireAssignment(ctx sdk.Context, params types.Params, id uint64
 	if req.Status != types.StatusAssigned || req.DeadlineHeight > ctx.BlockHeight() {
 		return fmt.Errorf("request %d in the deadline index is %s with deadline %d", id, req.Status, req.DeadlineHeight)
 	}
+	if isReplicated(req) {
+		return k.expireReplicas(ctx, params, req)
+	}
 	worker, err := k.addressCodec.StringToBytes(req.Worker)
 	if err != nil {
 		return err
 	}
-	// The penalty is best effort: a worker without bond left must not keep
-	// the request from moving on.
-	k.RunIsolated(ctx, StepExpireAssignments, requestItem(id)+"/penalty", func(c sdk.Context) error {
-		return k.rewards.PenalizeExpiry(c, worker)
-	})
+	k.penalizeExpiry(ctx, id, worker)
 	if err := events.Emit(ctx, &types.EventAssignmentExpired{
 		RequestId: id, Worker: req.Worker, DeadlineHeight: req.DeadlineHeight,
 	}); err != nil {
 		return err
 	}
-	k.RunIsolated(ctx, StepExpireAssignments, requestItem(id)+"/worker-reputation", func(c sdk.Context) error {
-		return k.reputation.RecordWorkerOutcome(c, worker, outcome.WorkerExpired)
-	})
 	if req.Attempts < params.MaxAttempts && ctx.BlockHeight() < req.QueueExpiryHeight {
 		return k.requeue(ctx, req, req)
 	}
@@ -162,6 +158,19 @@ func (k Keeper) expireAssignment(ctx sdk.Context, params types.Params, id uint64
 		return err
 	}
 	return k.refundExpired(ctx, done, false)
+}
+
+// penalizeExpiry slashes the bond of a worker that let an assignment of
+// request id expire and counts the expiry on its worker reputation. Both are
+// best effort: a worker without bond left must not keep the request from
+// moving on.
+func (k Keeper) penalizeExpiry(ctx sdk.Context, id uint64, worker sdk.AccAddress) {
+	k.RunIsolated(ctx, StepExpireAssignments, requestItem(id)+"/penalty", func(c sdk.Context) error {
+		return k.rewards.PenalizeExpiry(c, worker)
+	})
+	k.RunIsolated(ctx, StepExpireAssignments, requestItem(id)+"/worker-reputation", func(c sdk.Context) error {
+		return k.reputation.RecordWorkerOutcome(c, worker, outcome.WorkerExpired)
+	})
 }
 
 func (k Keeper) expireQueued(ctx sdk.Context, id uint64) error {
@@ -252,6 +261,10 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 		ok := k.RunIsolated(ctx, StepDrainQueues, requestItem(id), func(c sdk.Context) error {
 			req, err := k.GetRequest(c, id)
 			if err != nil {
+				return err
+			}
+			if isReplicated(req) {
+				_, fits, err = k.assignReplicas(c, params, &req, req)
 				return err
 			}
 			excluded, err := k.excludedWorkers(req)

@@ -103,7 +103,8 @@ func indexView[K any](storeService storetypes.KVStoreService, prefix collections
 // indexKeys are the entries of one record in the indexes saveRequest keeps;
 // nil pointers mean "no entry".
 type indexKeys struct {
-	worker      *collections.Pair[sdk.AccAddress, uint64]
+	// workers: the worker of a request, or each replica's worker.
+	workers     []collections.Pair[sdk.AccAddress, uint64]
 	queue       *collections.Triple[uint64, uint64, uint64]
 	queueExpiry *collections.Pair[uint64, uint64]
 	deadline    *collections.Pair[uint64, uint64]
@@ -112,12 +113,19 @@ type indexKeys struct {
 
 func (k Keeper) indexKeysOf(r types.Request) (indexKeys, error) {
 	var ks indexKeys
-	if r.Worker != "" {
+	if r.Worker != "" && !isReplicated(r) {
 		worker, err := k.addressCodec.StringToBytes(r.Worker)
 		if err != nil {
 			return indexKeys{}, err
 		}
-		ks.worker = ptr(collections.Join(sdk.AccAddress(worker), r.Id))
+		ks.workers = []collections.Pair[sdk.AccAddress, uint64]{collections.Join(sdk.AccAddress(worker), r.Id)}
+	}
+	for _, run := range r.ReplicaRuns {
+		worker, err := k.addressCodec.StringToBytes(run.Worker)
+		if err != nil {
+			return indexKeys{}, err
+		}
+		ks.workers = append(ks.workers, collections.Join(sdk.AccAddress(worker), r.Id))
 	}
 	switch r.Status {
 	case types.StatusQueued:
@@ -135,7 +143,7 @@ func (k Keeper) indexKeysOf(r types.Request) (indexKeys, error) {
 // those of after that before lacks.
 func (k Keeper) applyIndexKeys(ctx context.Context, before, after indexKeys) error {
 	return errors.Join(
-		moveKey(ctx, k.ByWorker, before.worker, after.worker),
+		moveKeys(ctx, k.ByWorker, before.workers, after.workers),
 		moveKey(ctx, k.Queue, before.queue, after.queue),
 		moveKey(ctx, k.QueueExpiries, before.queueExpiry, after.queueExpiry),
 		moveKey(ctx, k.Deadlines, before.deadline, after.deadline),
@@ -172,6 +180,64 @@ func moveKey[K any](ctx context.Context, set collections.KeySet[K], from, to *K)
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// moveKeys replaces the entries from with to in set: the entries of from
+// that to lacks are removed, those of to that from lacks are added. For the
+// one-worker case it is moveKey.
+func moveKeys[K any](ctx context.Context, set collections.KeySet[K], from, to []K) error {
+	if len(from) <= 1 && len(to) <= 1 {
+		var a, b *K
+		if len(from) == 1 {
+			a = &from[0]
+		}
+		if len(to) == 1 {
+			b = &to[0]
+		}
+		return moveKey(ctx, set, a, b)
+	}
+	encode := func(keys []K) ([][]byte, error) {
+		out := make([][]byte, len(keys))
+		for i, key := range keys {
+			b, err := collections.EncodeKeyWithPrefix(nil, set.KeyCodec(), key)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = b
+		}
+		return out, nil
+	}
+	fromRaw, err := encode(from)
+	if err != nil {
+		return err
+	}
+	toRaw, err := encode(to)
+	if err != nil {
+		return err
+	}
+	has := func(list [][]byte, b []byte) bool {
+		for _, x := range list {
+			if bytes.Equal(x, b) {
+				return true
+			}
+		}
+		return false
+	}
+	for i, key := range from {
+		if !has(toRaw, fromRaw[i]) {
+			if err := set.Remove(ctx, key); err != nil {
+				return err
+			}
+		}
+	}
+	for i, key := range to {
+		if !has(fromRaw, toRaw[i]) {
+			if err := set.Set(ctx, key); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // index writes the entries of a record in the indexes saveRequest keeps
 // (genesis import; Requests.Set writes the RequestIndexes).

@@ -83,10 +83,15 @@ func (k Keeper) requeue(ctx sdk.Context, old, req types.Request) error {
 // records the outcome on the requester's reputation. It emits nothing; the
 // caller settles the fee and emits the event.
 func (k Keeper) finish(ctx sdk.Context, old types.Request, status types.RequestStatus, countsForRequester bool) (types.Request, error) {
-	req := old
+	return k.finishChanged(ctx, old, old, status, countsForRequester)
+}
+
+// finishChanged is finish for a record the caller changed (req) from the
+// one stored (stored), so the accounting sees what changed.
+func (k Keeper) finishChanged(ctx sdk.Context, stored, req types.Request, status types.RequestStatus, countsForRequester bool) (types.Request, error) {
 	req.Status = status
 	req.FinishHeight = ctx.BlockHeight()
-	if err := k.saveRequest(ctx, &old, req); err != nil {
+	if err := k.saveRequest(ctx, &stored, req); err != nil {
 		return req, err
 	}
 	if !countsForRequester {

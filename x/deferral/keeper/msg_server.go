@@ -114,6 +114,9 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 		DueHeight:         types.DueHeight(params, height, priority),
 		QueueExpiryHeight: height + int64(params.QueueTtlBlocks),
 	}
+	if msg.Replicas > 1 {
+		req.Replicas, req.TiebreakBudget, req.ReplicasPending = msg.Replicas, params.MaxTiebreakReplicas, msg.Replicas
+	}
 	if err := events.Emit(ctx, &types.EventRequestSubmitted{
 		RequestId: id, Requester: msg.Requester, Class: msg.Class, Urgency: msg.Urgency,
 		ShardId: shard.Id, ComputeUnits: msg.ComputeUnits, Fee: fee, ReputationPpm: reputation,
@@ -124,6 +127,23 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 	reason, err := m.deferralReason(ctx, params, reputation, shard)
 	if err != nil {
 		return nil, err
+	}
+	if reason == types.DeferNone && isReplicated(req) {
+		workers, found, err := m.assignReplicas(ctx, params, nil, req)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			out := &types.MsgSubmitRequestResponse{
+				RequestId: id, ShardId: shard.Id, Status: types.StatusAssigned,
+				Worker: workers[0].String(), EstimatedDueHeight: height, Fee: fee,
+			}
+			for _, w := range workers {
+				out.ReplicaWorkers = append(out.ReplicaWorkers, w.String())
+			}
+			return out, nil
+		}
+		reason = types.DeferNoCapacity
 	}
 	if reason == types.DeferNone {
 		worker, found, err := m.shards.FindWorker(ctx, shard.Id, msg.ComputeUnits, dataBytes, []sdk.AccAddress{requester})
@@ -144,7 +164,7 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 
 	// The drain happens in EndBlock, where gas is not metered: it is paid for
 	// now, so spam costs what it makes the chain do.
-	ctx.GasMeter().ConsumeGas(params.GasPerDrain, "repshard: later drain of a deferred request")
+	ctx.GasMeter().ConsumeGas(params.GasPerDrain*uint64(max(1, req.ReplicasPending)), "repshard: later drain of a deferred request")
 	req.Deferred = true
 	req.DeferReason = reason
 	if err := m.enqueue(ctx, nil, req, false); err != nil {
@@ -197,12 +217,23 @@ func checkSubmission(params types.Params, msg *types.MsgSubmitRequest) (sdk.Coin
 	if len(msg.PayloadUri) > types.MaxPayloadURIBytes || !utf8.ValidString(msg.PayloadUri) {
 		return none, nil, 0, errorsmod.Wrapf(types.ErrInvalidPayload, "payload_uri must be UTF-8 of at most %d bytes", types.MaxPayloadURIBytes)
 	}
+	if msg.Replicas > params.MaxReplicas {
+		return none, nil, 0, errorsmod.Wrapf(types.ErrInvalidReplicas, "%d; ask for 1..%d (max_replicas)", msg.Replicas, params.MaxReplicas)
+	}
 	price := params.PricePerComputeUnit
 	fee := sdk.NewCoin(price.Denom, price.Amount.Mul(sdkmath.NewIntFromUint64(msg.ComputeUnits)))
+	if msg.Replicas > 1 {
+		// One share per possible replica: the replicas and the tie-breakers.
+		fee.Amount = fee.Amount.MulRaw(int64(msg.Replicas + params.MaxTiebreakReplicas))
+	}
 	if err := msg.MaxFee.Validate(); err != nil {
 		return none, nil, 0, errorsmod.Wrapf(types.ErrMaxFeeTooLow, "invalid max fee: %s", err)
 	}
 	if msg.MaxFee.Denom != fee.Denom || msg.MaxFee.Amount.LT(fee.Amount) {
+		if msg.Replicas > 1 {
+			return none, nil, 0, errorsmod.Wrapf(types.ErrMaxFeeTooLow, "max fee %s, the fee is %s (%d units × %s × (%d replicas + %d tie-break))",
+				msg.MaxFee, fee, msg.ComputeUnits, price, msg.Replicas, params.MaxTiebreakReplicas)
+		}
 		return none, nil, 0, errorsmod.Wrapf(types.ErrMaxFeeTooLow, "max fee %s, the fee is %s (%d units × %s)",
 			msg.MaxFee, fee, msg.ComputeUnits, price)
 	}
@@ -223,7 +254,11 @@ func (k Keeper) assignedRequest(ctx sdk.Context, workerAddr string, id uint64) (
 	if req.Status != types.StatusAssigned {
 		return req, nil, errorsmod.Wrapf(types.ErrRequestNotAssigned, "request %d is %s", id, req.Status)
 	}
-	if req.Worker != workerAddr {
+	if isReplicated(req) {
+		if replicaOf(req, workerAddr) < 0 {
+			return req, nil, errorsmod.Wrapf(types.ErrNotAssignedWorker, "%s runs no replica of request %d", workerAddr, id)
+		}
+	} else if req.Worker != workerAddr {
 		return req, nil, errorsmod.Wrapf(types.ErrNotAssignedWorker, "request %d is assigned to %s", id, req.Worker)
 	}
 	if ctx.BlockHeight() > req.DeadlineHeight {
@@ -244,6 +279,16 @@ func (m msgServer) CompleteRequest(goCtx context.Context, msg *types.MsgComplete
 	req, worker, err := m.assignedRequest(ctx, msg.Worker, msg.RequestId)
 	if err != nil {
 		return nil, err
+	}
+	if isReplicated(req) {
+		params, err := m.Params.Get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		run := req.ReplicaRuns[replicaOf(req, msg.Worker)]
+		run.Status, run.ResultHash = types.ReplicaReported, msg.ResultHash
+		_, err = m.reportReplica(ctx, params, req, replicaOf(req, msg.Worker), run)
+		return &types.MsgCompleteRequestResponse{}, err
 	}
 	req.ResultHash = msg.ResultHash
 	done, err := m.finish(ctx, req, types.StatusCompleted, true)
@@ -293,6 +338,22 @@ func (m msgServer) FailRequest(goCtx context.Context, msg *types.MsgFailRequest)
 	req, _, err := m.assignedRequest(ctx, msg.Worker, msg.RequestId)
 	if err != nil {
 		return nil, err
+	}
+	if isReplicated(req) {
+		idx := replicaOf(req, msg.Worker)
+		run := req.ReplicaRuns[idx]
+		run.Status, run.Reason = types.ReplicaFailed, msg.Reason
+		status, err := m.reportReplica(ctx, params, req, idx, run)
+		if err != nil {
+			return nil, err
+		}
+		var failed uint32
+		for _, r := range req.ReplicaRuns {
+			if r.Status == types.ReplicaFailed {
+				failed++
+			}
+		}
+		return &types.MsgFailRequestResponse{Status: status, FailureReports: failed + 1}, nil
 	}
 	requester, err := m.addressCodec.StringToBytes(req.Requester)
 	if err != nil {
@@ -374,6 +435,11 @@ func (m msgServer) CancelRequest(goCtx context.Context, msg *types.MsgCancelRequ
 	}
 	if req.Status != types.StatusQueued {
 		return nil, errorsmod.Wrapf(types.ErrRequestNotQueued, "request %d is %s; only queued requests can be cancelled", req.Id, req.Status)
+	}
+	if len(req.ReplicaRuns) > 0 {
+		// Its replicas have run: cancelling now would take back the shares
+		// of the workers that reported.
+		return nil, errorsmod.Wrapf(types.ErrRequestNotQueued, "request %d is waiting for tie-break replicas; it can no longer be cancelled", req.Id)
 	}
 	done, err := m.finish(ctx, req, types.StatusCancelled, false)
 	if err != nil {

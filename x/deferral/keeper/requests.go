@@ -62,6 +62,9 @@ func (k Keeper) saveRequest(ctx context.Context, old *types.Request, req types.R
 // updateShardAccounting tells x/shard about units entering or leaving the
 // shard's queue and a worker's in-flight work.
 func (k Keeper) updateShardAccounting(ctx context.Context, old *types.Request, req types.Request) error {
+	if isReplicated(req) {
+		return k.updateReplicaAccounting(ctx, old, req)
+	}
 	var oldStatus types.RequestStatus
 	if old != nil {
 		oldStatus = old.Status
@@ -113,6 +116,63 @@ func (k Keeper) updateShardAccounting(ctx context.Context, old *types.Request, r
 			return err
 		}
 		if err := k.shards.AddInFlight(ctx, req.ShardId, worker, req.ComputeUnits); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// updateReplicaAccounting is updateShardAccounting for a replicated request:
+// a queued request counts its units once in its shard's queue; each running
+// replica counts them on its worker. Replicas are only appended and leave
+// RUNNING once, so the replicas that started or stopped running are found by
+// position.
+func (k Keeper) updateReplicaAccounting(ctx context.Context, old *types.Request, req types.Request) error {
+	var oldStatus types.RequestStatus
+	var oldRuns []types.ReplicaRun
+	if old != nil {
+		oldStatus, oldRuns = old.Status, old.ReplicaRuns
+	}
+	switch {
+	case oldStatus == types.StatusQueued && req.Status == types.StatusQueued && old.ShardId != req.ShardId:
+		if err := k.shards.RemoveQueued(ctx, old.ShardId, old.ComputeUnits); err != nil {
+			return err
+		}
+		if err := k.shards.AddQueued(ctx, req.ShardId, req.ComputeUnits); err != nil {
+			return err
+		}
+	case oldStatus == types.StatusQueued && req.Status != types.StatusQueued:
+		if err := k.shards.RemoveQueued(ctx, old.ShardId, old.ComputeUnits); err != nil {
+			return err
+		}
+	case oldStatus != types.StatusQueued && req.Status == types.StatusQueued:
+		if err := k.shards.AddQueued(ctx, req.ShardId, req.ComputeUnits); err != nil {
+			return err
+		}
+	}
+	for i, run := range req.ReplicaRuns {
+		wasRunning := i < len(oldRuns) && oldRuns[i].Status == types.ReplicaRunning
+		isRunning := run.Status == types.ReplicaRunning
+		if wasRunning == isRunning {
+			continue
+		}
+		worker, err := k.addressCodec.StringToBytes(run.Worker)
+		if err != nil {
+			return err
+		}
+		if isRunning {
+			err = k.shards.AddInFlight(ctx, req.ShardId, worker, req.ComputeUnits)
+		} else {
+			result := outcome.Expired
+			switch run.Status {
+			case types.ReplicaReported:
+				result = outcome.Completed
+			case types.ReplicaFailed:
+				result = outcome.Failed
+			}
+			err = k.shards.RemoveInFlight(ctx, old.ShardId, worker, old.ComputeUnits, result)
+		}
+		if err != nil {
 			return err
 		}
 	}

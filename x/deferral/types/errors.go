@@ -21,4 +21,5 @@ var (
 	ErrNotRequester       = errorsmod.Register(ModuleName, 16, "signer is not the requester")
 	ErrRequestNotQueued   = errorsmod.Register(ModuleName, 17, "request is not queued")
 	ErrInvalidReason      = errorsmod.Register(ModuleName, 18, "invalid failure reason")
+	ErrInvalidReplicas    = errorsmod.Register(ModuleName, 19, "invalid number of replicas")
 )

@@ -78,6 +78,9 @@ type RewardsKeeper interface {
 	// refundPpm back to the requester, the rest owed in equal parts to the
 	// workers whose reports confirmed the failure.
 	SettleFailure(ctx context.Context, requester sdk.AccAddress, workers []sdk.AccAddress, fee sdk.Coin, refundPpm uint32) error
+	// PenalizeDissent slashes slashPpm of the worker's bond: its replica
+	// reported a hash other than the majority's.
+	PenalizeDissent(ctx context.Context, worker sdk.AccAddress, slashPpm uint32) error
 	// PenalizeExpiry slashes the worker's bond for an expired assignment.
 	PenalizeExpiry(ctx context.Context, worker sdk.AccAddress) error
 }

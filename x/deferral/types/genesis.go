@@ -70,6 +70,26 @@ func (r Request) Validate() error {
 			return fmt.Errorf("invalid excluded worker %q: %w", w, err)
 		}
 	}
+	if r.Replicas > MaxReplicasLimit || r.TiebreakBudget > MaxReplicasLimit || r.TiebreakUsed > r.TiebreakBudget {
+		return fmt.Errorf("replicas %d, tie-break budget %d, used %d: at most %d each, used within the budget",
+			r.Replicas, r.TiebreakBudget, r.TiebreakUsed, MaxReplicasLimit)
+	}
+	if uint32(len(r.ReplicaRuns)) > r.Replicas+r.TiebreakUsed || (r.Replicas <= 1 && len(r.ReplicaRuns) > 0) {
+		return fmt.Errorf("%d replica runs for %d replicas and %d tie-break replicas", len(r.ReplicaRuns), r.Replicas, r.TiebreakUsed)
+	}
+	for i, run := range r.ReplicaRuns {
+		if _, err := sdk.AccAddressFromBech32(run.Worker); err != nil {
+			return fmt.Errorf("invalid replica worker %q: %w", run.Worker, err)
+		}
+		if run.Worker == r.Requester {
+			return fmt.Errorf("replica %d runs on the requester's own account", i)
+		}
+		for _, other := range r.ReplicaRuns[:i] {
+			if other.Worker == run.Worker {
+				return fmt.Errorf("worker %s runs two replicas", run.Worker)
+			}
+		}
+	}
 	for _, f := range r.FailureReports {
 		if _, err := sdk.AccAddressFromBech32(f.Worker); err != nil {
 			return fmt.Errorf("invalid failure reporter %q: %w", f.Worker, err)

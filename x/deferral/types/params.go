@@ -31,6 +31,9 @@ const (
 	// worker to the request's excluded_workers, which the record carries and
 	// every drain of the request reads.
 	MaxAttemptsLimit = 100
+	// MaxReplicasLimit bounds max_replicas: a replicated request carries one
+	// record per replica and escrows a share for each.
+	MaxReplicasLimit = 9
 )
 
 // DefaultParams returns the default x/deferral parameters.
@@ -71,6 +74,9 @@ func DefaultParams() Params {
 		UrgencyValueHighPpm:            666_666,
 		UrgencyValueCriticalPpm:        1_000_000,
 		FailureConfirmations:           2,
+		MaxReplicas:                    5,
+		MaxTiebreakReplicas:            2,
+		DissentSlashPpm:                100_000,
 	}
 }
 
@@ -93,6 +99,7 @@ func (p Params) Validate() error {
 		paramcheck.F("class_weight_data_intensive_ppm", p.ClassWeightDataIntensivePpm),
 		paramcheck.F("class_weight_compute_intensive_ppm", p.ClassWeightComputeIntensivePpm),
 		paramcheck.F("failure_refund_ppm", p.FailureRefundPpm),
+		paramcheck.F("dissent_slash_ppm", p.DissentSlashPpm),
 		paramcheck.F("urgency_value_low_ppm", p.UrgencyValueLowPpm),
 		paramcheck.F("urgency_value_normal_ppm", p.UrgencyValueNormalPpm),
 		paramcheck.F("urgency_value_high_ppm", p.UrgencyValueHighPpm),
@@ -136,6 +143,12 @@ func (p Params) Validate() error {
 	}
 	if err := paramcheck.CheckAll(paramcheck.AtMost(MaxAttemptsLimit), paramcheck.F("max_attempts", p.MaxAttempts)); err != nil {
 		return err
+	}
+	if p.MaxReplicas == 0 || p.MaxReplicas > MaxReplicasLimit {
+		return fmt.Errorf("max_replicas must be 1..%d, got %d", MaxReplicasLimit, p.MaxReplicas)
+	}
+	if p.MaxTiebreakReplicas > p.MaxReplicas {
+		return fmt.Errorf("max_tiebreak_replicas (%d) must be at most max_replicas (%d)", p.MaxTiebreakReplicas, p.MaxReplicas)
 	}
 	if p.FailureConfirmations == 0 || p.FailureConfirmations > p.MaxAttempts {
 		return fmt.Errorf("failure_confirmations must be 1..max_attempts (%d), got %d: a request can only collect as many reports as it has attempts",

@@ -56,6 +56,7 @@ var ppmFields = map[string]func(*types.Params, uint32){
 	"class_weight_low_priority_ppm":      func(p *types.Params, v uint32) { p.ClassWeightLowPriorityPpm = v },
 	"class_weight_data_intensive_ppm":    func(p *types.Params, v uint32) { p.ClassWeightDataIntensivePpm = v },
 	"class_weight_compute_intensive_ppm": func(p *types.Params, v uint32) { p.ClassWeightComputeIntensivePpm = v },
+	"dissent_slash_ppm":                  func(p *types.Params, v uint32) { p.DissentSlashPpm = v },
 	"failure_refund_ppm":                 func(p *types.Params, v uint32) { p.FailureRefundPpm = v },
 	"urgency_value_low_ppm":              func(p *types.Params, v uint32) { p.UrgencyValueLowPpm = v },
 	"urgency_value_normal_ppm":           func(p *types.Params, v uint32) { p.UrgencyValueNormalPpm = v },
@@ -129,6 +130,9 @@ func TestParamsValidateRejectsOther(t *testing.T) {
 		}), "priority weights"},
 		{"queue ttl below max wait", with(func(p *types.Params) { p.MaxWaitBlocks, p.QueueTtlBlocks = 50, 49 }), "queue_ttl_blocks"},
 		{"no failure confirmation", with(func(p *types.Params) { p.FailureConfirmations = 0 }), "failure_confirmations"},
+		{"no replica", with(func(p *types.Params) { p.MaxReplicas = 0 }), "max_replicas"},
+		{"replicas above the limit", with(func(p *types.Params) { p.MaxReplicas = types.MaxReplicasLimit + 1 }), "max_replicas"},
+		{"more tie-break replicas than replicas", with(func(p *types.Params) { p.MaxReplicas, p.MaxTiebreakReplicas = 3, 4 }), "max_tiebreak_replicas"},
 		{"more failure confirmations than attempts", with(func(p *types.Params) { p.MaxAttempts, p.FailureConfirmations = 3, 4 }), "failure_confirmations"},
 		{"price with invalid denom", with(func(p *types.Params) {
 			p.PricePerComputeUnit = sdk.Coin{Denom: "1x", Amount: sdkmath.NewInt(5)}

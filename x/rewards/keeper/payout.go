@@ -205,6 +205,31 @@ func (k Keeper) PenalizeExpiry(ctx context.Context, worker sdk.AccAddress) error
 	return k.slashBond(ctx, worker, addr, params.ExpirySlashPpm, "expiry")
 }
 
+// PenalizeDissent slashes slashPpm of the worker's bond (held by x/shard)
+// into the reward pool: the worker ran a replica of a replicated request and
+// reported a result hash other than the majority's. It counts as a failed
+// attempt in the open epoch.
+func (k Keeper) PenalizeDissent(ctx context.Context, worker sdk.AccAddress, slashPpm uint32) error {
+	if slashPpm > ppm.Max {
+		return types.ErrInvalidRefund.Wrapf("slash must be at most %d ppm, got %d", ppm.Max, slashPpm)
+	}
+	addr, err := k.addrString(worker)
+	if err != nil {
+		return err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if err := k.recordAttempt(ctx, worker, addr, params, sdkmath.ZeroInt(), true); err != nil {
+		return err
+	}
+	if slashPpm == 0 {
+		return nil
+	}
+	return k.slashBond(ctx, worker, addr, slashPpm, "dissent")
+}
+
 // owe moves amount from escrow to the rewards account and adds it to what
 // worker is owed (and to the total).
 func (k Keeper) owe(ctx context.Context, worker sdk.AccAddress, amount sdkmath.Int) error {

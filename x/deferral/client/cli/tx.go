@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	errorsmod "cosmossdk.io/errors"
+
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -47,6 +49,8 @@ const (
 	// by default it is read from the chain (the profile's
 	// next_pow_submission).
 	FlagPowSubmission = "pow-submission"
+	// FlagReplicas asks for replicated execution on that many workers.
+	FlagReplicas = "replicas"
 )
 
 // DefaultPowMaxTries bounds the nonce search: 2^32 hashes finds a nonce for
@@ -107,6 +111,14 @@ The response says whether the request was deferred (and why), its shard, its
 queue position and the height by which it is due, or the worker it was
 assigned to at once.
 
+Replicated execution: --replicas N runs the request on N distinct workers
+(never your own account) and completes it with the result hash a majority
+(N/2 + 1) reports; replicas that disagree are not paid and are slashed; with no
+majority, up to max_tiebreak_replicas more workers run it. The fee escrows
+compute-units × price per possible replica (N + max_tiebreak_replicas); each
+agreeing replica is paid one share, the rest is refunded when the request ends.
+Use it for deterministic work: equal inputs must give equal result hashes.
+
 Proof of work (x/reputation validation credit): --pow-nonce HEX attaches a
 nonce; --pow-difficulty N searches one here, before signing, whose
 sha256(requester address ‖ payload hash ‖ u64be(submission) ‖ nonce) has at
@@ -119,7 +131,8 @@ The chain refuses a nonce below its pow_min_difficulty_bits; bits above it
 earn credit.`,
 		Example: `repshardd tx deferral submit-request compute-intensive 10 20000urep --urgency high --payload "resize image 42" --from alice
 repshardd tx deferral submit-request data-intensive 50 60000urep --payload-hash 9f86d0… --payload-uri ipfs://bafy… --data-bytes 1048576 --from alice
-repshardd tx deferral submit-request low-priority 1 2000urep --payload "job" --pow-difficulty 16 --from alice`,
+repshardd tx deferral submit-request low-priority 1 2000urep --payload "job" --pow-difficulty 16 --from alice
+repshardd tx deferral submit-request high-priority 2 20000urep --payload "sum 1..100" --replicas 3 --from alice`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			clientCtx, err := client.GetClientTxContext(cmd)
@@ -142,6 +155,7 @@ repshardd tx deferral submit-request low-priority 1 2000urep --payload "job" --p
 	cmd.Flags().String(FlagPayloadHash, "", "hex sha256 of request data held elsewhere")
 	cmd.Flags().String(FlagPayloadURI, "", "where request data held elsewhere can be fetched")
 	cmd.Flags().Uint64(FlagDataBytes, 0, "size of request data held elsewhere, in bytes")
+	cmd.Flags().Uint32(FlagReplicas, 1, "run the request on this many distinct workers (1..max_replicas) and keep the result hash a majority reports; the fee escrows one share per replica plus max_tiebreak_replicas shares, unused shares are refunded")
 	cmd.Flags().String(FlagPowNonce, "", "proof-of-work nonce to attach, hex (up to 32 bytes)")
 	cmd.Flags().Uint32(FlagPowDifficulty, 0, "search a proof-of-work nonce with at least this many leading zero bits before signing")
 	cmd.Flags().Uint64(FlagPowMaxTries, DefaultPowMaxTries, "the most hashes --pow-difficulty tries")
@@ -177,10 +191,14 @@ func buildSubmitRequest(cmd *cobra.Command, from sdk.AccAddress, args []string, 
 	hashHex, _ := cmd.Flags().GetString(FlagPayloadHash)
 	uri, _ := cmd.Flags().GetString(FlagPayloadURI)
 	dataBytes, _ := cmd.Flags().GetUint64(FlagDataBytes)
+	replicas, _ := cmd.Flags().GetUint32(FlagReplicas)
+	if replicas == 0 {
+		return nil, errorsmod.Wrapf(types.ErrInvalidReplicas, "--%s 0; ask for at least 1", FlagReplicas)
+	}
 
 	msg := &types.MsgSubmitRequest{
 		Requester: from.String(), Class: class, Urgency: urgency, ComputeUnits: units,
-		PayloadUri: uri, MaxFee: maxFee,
+		PayloadUri: uri, MaxFee: maxFee, Replicas: replicas,
 	}
 	sources := 0
 	for _, set := range []bool{text != "", file != "", hashHex != ""} {

@@ -105,7 +105,7 @@ func TestBuildSubmitRequest(t *testing.T) {
 	args := []string{"compute-intensive", "10", "20000urep"}
 	base := types.MsgSubmitRequest{
 		Requester: from.String(), Class: shardtypes.ClassComputeIntensive, Urgency: types.UrgencyNormal,
-		ComputeUnits: 10, MaxFee: sdk.NewInt64Coin("urep", 20_000),
+		ComputeUnits: 10, MaxFee: sdk.NewInt64Coin("urep", 20_000), Replicas: 1,
 	}
 	with := func(edit func(m *types.MsgSubmitRequest)) *types.MsgSubmitRequest {
 		m := base
@@ -134,6 +134,8 @@ func TestBuildSubmitRequest(t *testing.T) {
 			})},
 		"upper-case hash, no uri or size": {args, map[string]string{"payload-hash": strings.ToUpper(hashHex)},
 			with(func(m *types.MsgSubmitRequest) { m.PayloadHash = hash[:] })},
+		"replicated": {args, map[string]string{"payload": "x", "replicas": "3"},
+			with(func(m *types.MsgSubmitRequest) { m.Payload, m.Replicas = []byte("x"), 3 })},
 		"proto names": {[]string{"SHARD_CLASS_LOW_PRIORITY", "3", "3000urep"}, map[string]string{"payload": "p", "urgency": "URGENCY_HIGH"},
 			with(func(m *types.MsgSubmitRequest) {
 				m.Class, m.ComputeUnits, m.MaxFee, m.Payload, m.Urgency = shardtypes.ClassLowPriority, 3, sdk.NewInt64Coin("urep", 3000), []byte("p"), types.UrgencyHigh
@@ -173,6 +175,7 @@ func TestBuildSubmitRequest(t *testing.T) {
 		"hash too long":          {args, map[string]string{"payload-hash": hashHex + "00"}, "--payload-hash must be a hex sha256"},
 		"data bytes with text":   {args, map[string]string{"payload": "x", "data-bytes": "1"}, "--data-bytes is for data held elsewhere"},
 		"data bytes with a file": {args, map[string]string{"payload-file": file, "data-bytes": "5"}, "--data-bytes is for data held elsewhere"},
+		"zero replicas":          {args, map[string]string{"payload": "x", "replicas": "0"}, "invalid number of replicas"},
 	}
 	for name, tc := range bad {
 		t.Run(name, func(t *testing.T) {
@@ -207,6 +210,7 @@ func TestSubmitRequestCommandGenerateOnly(t *testing.T) {
 	require.NoError(t, err, out)
 	require.Equal(t, map[string]any{
 		"@type":         "/repshard.deferral.v1.MsgSubmitRequest",
+		"replicas":      float64(1),
 		"requester":     from.String(),
 		"class":         "SHARD_CLASS_COMPUTE_INTENSIVE",
 		"urgency":       "URGENCY_HIGH",
