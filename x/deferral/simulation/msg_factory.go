@@ -187,9 +187,49 @@ func validSubmission(r *simsx.XRand, params types.Params, requester string) *typ
 		ComputeUnits: 1 + uint64(r.Int63n(int64(min(params.MaxComputeUnits, 200)))),
 	}
 	randomPayload(r, params, msg)
-	fee := params.PricePerComputeUnit.Amount.Mul(sdkmath.NewIntFromUint64(msg.ComputeUnits))
-	msg.MaxFee = sdk.NewCoin(params.PricePerComputeUnit.Denom, fee.Add(sdkmath.NewInt(r.Int63n(1_000))))
+	if params.MaxReplicas >= 2 && r.Intn(4) == 0 {
+		msg.Replicas = 2 + uint32(r.Intn(int(min(params.MaxReplicas, 3)-1)))
+	}
+	fee := submissionFee(params, msg)
+	msg.MaxFee = sdk.NewCoin(fee.Denom, fee.Amount.Add(sdkmath.NewInt(r.Int63n(1_000))))
 	return msg
+}
+
+// submissionFee is the fee a valid submission escrows: one share (units ×
+// price), or one per possible replica of a replicated request.
+func submissionFee(params types.Params, msg *types.MsgSubmitRequest) sdk.Coin {
+	fee := params.PricePerComputeUnit.Amount.Mul(sdkmath.NewIntFromUint64(msg.ComputeUnits))
+	if msg.Replicas > 1 {
+		fee = fee.MulRaw(int64(msg.Replicas + params.MaxTiebreakReplicas))
+	}
+	return sdk.NewCoin(params.PricePerComputeUnit.Denom, fee)
+}
+
+// runningWorkers are the workers that may report on an ASSIGNED request: its
+// worker, or the workers of its running replicas.
+func runningWorkers(req types.Request) []string {
+	if req.Replicas <= 1 {
+		return []string{req.Worker}
+	}
+	var out []string
+	for _, run := range req.ReplicaRuns {
+		if run.Status == types.ReplicaRunning {
+			out = append(out, run.Worker)
+		}
+	}
+	return out
+}
+
+// resultFor is the result hash a worker reports: mostly the hash every
+// honest replica of the request reports, sometimes another one, so that the
+// simulation reaches agreement, dissent and tie-breaks.
+func resultFor(r *simsx.XRand, id uint64) []byte {
+	if r.Intn(4) == 0 {
+		sum := sha256.Sum256([]byte(r.StringN(32)))
+		return sum[:]
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("result of request %d", id)))
+	return sum[:]
 }
 
 // MsgSubmitRequestFactory submits a valid request from an account under its
@@ -210,7 +250,7 @@ func MsgSubmitRequestFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 			return nil, nil, nil
 		}
 		msg := validSubmission(r, params, acc.AddressBech32)
-		fee := sdk.NewCoin(msg.MaxFee.Denom, params.PricePerComputeUnit.Amount.Mul(sdkmath.NewIntFromUint64(msg.ComputeUnits)))
+		fee := submissionFee(params, msg)
 		if !acc.LiquidBalance().BlockAmount(fee) {
 			reporter.Skip("balance below the fee")
 			return nil, nil, nil
@@ -244,8 +284,13 @@ func MsgSubmitRequestInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 			msg.ComputeUnits = params.MaxComputeUnits + 1 + uint64(r.Intn(1_000))
 			expect = simsutil.ExpectError(types.ErrInvalidUnits)
 		case 2:
-			fee := params.PricePerComputeUnit.Amount.Mul(sdkmath.NewIntFromUint64(msg.ComputeUnits))
-			msg.MaxFee = sdk.NewCoin(msg.MaxFee.Denom, fee.SubRaw(1))
+			if r.Intn(3) == 0 {
+				msg.Replicas = params.MaxReplicas + 1 + uint32(r.Intn(10))
+				expect = simsutil.ExpectError(types.ErrInvalidReplicas)
+				break
+			}
+			fee := submissionFee(params, msg)
+			msg.MaxFee = sdk.NewCoin(msg.MaxFee.Denom, fee.Amount.SubRaw(1))
 			expect = simsutil.ExpectError(types.ErrMaxFeeTooLow)
 		case 3:
 			msg.Payload, msg.PayloadHash = nil, nil
@@ -395,9 +440,9 @@ func MsgCompleteRequestFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 			reporter.Skip("no assigned request")
 			return nil, nil, nil
 		}
-		worker := testData.GetAccount(reporter, req.Worker)
-		sum := sha256.Sum256([]byte(r.StringN(32)))
-		return []simsx.SimAccount{worker}, &types.MsgCompleteRequest{Worker: req.Worker, RequestId: req.Id, ResultHash: sum[:]}, nil
+		addr, _ := simsutil.Pick(r, runningWorkers(req))
+		worker := testData.GetAccount(reporter, addr)
+		return []simsx.SimAccount{worker}, &types.MsgCompleteRequest{Worker: addr, RequestId: req.Id, ResultHash: resultFor(r, req.Id)}, nil
 	})
 }
 
@@ -431,8 +476,9 @@ func MsgFailRequestFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 			reporter.Skip("no assigned request")
 			return nil, nil, nil
 		}
-		worker := testData.GetAccount(reporter, req.Worker)
-		return []simsx.SimAccount{worker}, &types.MsgFailRequest{Worker: req.Worker, RequestId: req.Id, Reason: r.StringN(r.Intn(64))}, nil
+		addr, _ := simsutil.Pick(r, runningWorkers(req))
+		worker := testData.GetAccount(reporter, addr)
+		return []simsx.SimAccount{worker}, &types.MsgFailRequest{Worker: addr, RequestId: req.Id, Reason: r.StringN(r.Intn(64))}, nil
 	})
 }
 
@@ -466,7 +512,8 @@ func invalidReport(ctx context.Context, k keeper.Keeper, testData *simsx.ChainDa
 	switch r.Intn(4) {
 	case 0: // assigned to someone else
 		if req, ok := simsutil.Pick(r, assignedRequests(ctx, k)); ok {
-			other := testData.AnyAccount(reporter, simsx.ExcludeAddresses(req.Worker))
+			mayReport := runningWorkers(req)
+			other := testData.AnyAccount(reporter, simsx.ExcludeAddresses(mayReport...))
 			return other, badReport{RequestId: req.Id}, simsutil.ExpectError(types.ErrNotAssignedWorker)
 		}
 	case 1: // not assigned (queued or finished)
@@ -477,7 +524,8 @@ func invalidReport(ctx context.Context, k keeper.Keeper, testData *simsx.ChainDa
 		}
 	case 2: // malformed field, by the right worker
 		if req, ok := simsutil.Pick(r, assignedRequests(ctx, k)); ok {
-			return testData.GetAccount(reporter, req.Worker), badReport{RequestId: req.Id, badHash: true}, nil
+			addr, _ := simsutil.Pick(r, runningWorkers(req))
+			return testData.GetAccount(reporter, addr), badReport{RequestId: req.Id, badHash: true}, nil
 		}
 	}
 	next, _ := k.RequestSeq.Peek(ctx)
@@ -501,6 +549,10 @@ func MsgCancelRequestFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 		req, err := k.Requests.Get(ctx, id)
 		if err != nil {
 			reporter.Skip(err.Error())
+			return nil, nil, nil
+		}
+		if len(req.ReplicaRuns) > 0 {
+			reporter.Skip("waiting for tie-break replicas: not cancellable")
 			return nil, nil, nil
 		}
 		acc := testData.GetAccount(reporter, req.Requester)
