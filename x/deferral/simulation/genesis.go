@@ -56,6 +56,10 @@ func RandomParams(r *rand.Rand) types.Params {
 	p.MaxComputeUnits = 1 + uint64(r.Intn(2_000))
 	p.PricePerComputeUnit = sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(1+r.Int63n(2_000)))
 	p.FailureRefundPpm = ppmN(r)
+	p.FailureConfirmations = 1 + uint32(r.Intn(int(p.MaxAttempts)))
+	p.MaxReplicas = 1 + uint32(r.Intn(5))
+	p.MaxTiebreakReplicas = uint32(r.Intn(int(p.MaxReplicas) + 1))
+	p.DissentSlashPpm = uint32(r.Intn(300_001))
 	urgency := []uint32{ppmN(r), ppmN(r), ppmN(r), ppmN(r)}
 	slices.Sort(urgency)
 	p.UrgencyValueLowPpm, p.UrgencyValueNormalPpm, p.UrgencyValueHighPpm, p.UrgencyValueCriticalPpm =
