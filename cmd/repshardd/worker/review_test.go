@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
@@ -28,6 +29,7 @@ const (
 // fakeChain answers the request and review queries from maps.
 type fakeChain struct {
 	mu       sync.Mutex
+	queries  int
 	requests map[uint64]deferraltypes.Request
 	reviews  map[uint64]reputationtypes.Review
 }
@@ -45,6 +47,7 @@ type fakeReputation struct {
 func (f fakeDeferral) Request(_ context.Context, in *deferraltypes.QueryRequestRequest, _ ...grpc.CallOption) (*deferraltypes.QueryRequestResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.queries++
 	r, ok := f.requests[in.RequestId]
 	if !ok {
 		return nil, status.Errorf(codes.NotFound, "request %d not found", in.RequestId)
@@ -401,4 +404,36 @@ func count(t *testing.T, c prometheus.Counter) float64 {
 	require.NoError(t, err)
 	require.Len(t, mfs, 1)
 	return mfs[0].GetMetric()[0].GetCounter().GetValue()
+}
+
+// An assignment event names the request, the worker and the attempt: one
+// already handled (same request and attempt) is not even fetched; a request
+// seen before under another attempt is fetched and dispatched; another
+// worker's is ignored.
+func TestAssignmentEventsKeyOnAttempt(t *testing.T) {
+	chain := &fakeChain{requests: map[uint64]deferraltypes.Request{
+		7: {Id: 7, Attempts: 2, Worker: me, Status: deferraltypes.StatusAssigned},
+		8: {Id: 8, Attempts: 1, Worker: me, Status: deferraltypes.StatusAssigned},
+	}}
+	w, _ := testWorker(t, filepath.Join(t.TempDir(), "s.jsonl"), RatingPolicy{}, chain)
+	require.NoError(t, w.store.Put(record{ID: 7, Attempt: 1, State: stateLost}, record{ID: 8, Attempt: 1, State: stateCommitted, Outcome: "complete"}))
+	ev := func(id, worker, attempt string) ctypes.ResultEvent {
+		return ctypes.ResultEvent{Events: map[string][]string{
+			assignedEvent + ".request_id": {`"` + id + `"`},
+			assignedEvent + ".worker":     {`"` + worker + `"`},
+			assignedEvent + ".attempt":    {attempt},
+		}}
+	}
+	ctx := context.Background()
+	w.onAssigned(ctx, ev("8", me, "1")) // reported already: no query
+	w.onAssigned(ctx, ev("7", me, "1")) // lost already: no query
+	w.onAssigned(ctx, ev("9", other, "1"))
+	require.Zero(t, chain.queries)
+	w.onAssigned(ctx, ev("7", me, "2")) // a new attempt of a request seen before
+	require.Equal(t, 1, chain.queries)
+	require.Len(t, w.tasks, 1)
+	r := <-w.tasks
+	require.Equal(t, key{7, 2}, key{r.Id, r.Attempts})
+	w.onAssigned(ctx, ev("7", me, "2")) // in hand: no query
+	require.Equal(t, 1, chain.queries)
 }

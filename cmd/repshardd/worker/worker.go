@@ -337,11 +337,7 @@ func (w *Worker) dispatch(ctx context.Context, req deferraltypes.Request) {
 	}
 	k := key{req.Id, req.Attempts}
 	w.mu.Lock()
-	if w.known[k] {
-		w.mu.Unlock()
-		return
-	}
-	if r, ok := w.store.Get(k); ok && r.State != stateDropped {
+	if w.handledLocked(k) {
 		w.mu.Unlock()
 		return
 	}
@@ -352,6 +348,24 @@ func (w *Worker) dispatch(ctx context.Context, req deferraltypes.Request) {
 	case w.tasks <- req:
 	case <-ctx.Done():
 	}
+}
+
+// handledLocked tells whether assignment k (a request and an attempt: a
+// request re-queued and assigned again is a new assignment) is in hand in
+// this run or was reported, refused or lost in an earlier one. w.mu is held.
+func (w *Worker) handledLocked(k key) bool {
+	if w.known[k] {
+		return true
+	}
+	r, ok := w.store.Get(k)
+	return ok && r.State != stateDropped
+}
+
+// handled is handledLocked without w.mu held.
+func (w *Worker) handled(k key) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.handledLocked(k)
 }
 
 // forget lets an assignment be dispatched again (its report never reached a block).
