@@ -249,10 +249,12 @@ func New(
 	app.ShardKeeper = shardkeeper.NewKeeper(appCodec,
 		runtime.NewKVStoreService(keys[shardtypes.StoreKey]), accAddrCodec, authority, app.BankKeeper)
 	// x/reputation reads stake (x/staking) and worker bonds (x/shard) through
-	// plain interfaces (app/reputation_adapters.go).
+	// plain interfaces (app/reputation_adapters.go), and tells x/shard each
+	// worker's score and pause (the ShardKeeper is its
+	// WorkerStandingListener: assignment order and gate).
 	app.ReputationKeeper = reputationkeeper.NewKeeper(appCodec,
 		runtime.NewKVStoreService(keys[reputationtypes.StoreKey]), accAddrCodec, authority,
-		app.StakingKeeper, workerBonds{app.ShardKeeper})
+		app.StakingKeeper, workerBonds{app.ShardKeeper}, app.ShardKeeper)
 	app.RewardsKeeper = rewardskeeper.NewKeeper(appCodec,
 		runtime.NewKVStoreService(keys[rewardstypes.StoreKey]), accAddrCodec, authority,
 		app.AccountKeeper, app.BankKeeper, app.DistrKeeper, app.ShardKeeper)

@@ -83,7 +83,7 @@ func newFuzzBase(t testing.TB) *fuzzBase {
 		msg  sdk.Msg
 	}{
 		"register_worker": {worker, &shardtypes.MsgRegisterWorker{Worker: worker.Address.String(),
-			Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority}, CapacityUnits: 10, Bond: shardParams.MinWorkerBond}},
+			Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority}, CapacityUnits: 10, StorageBytes: 1 << 30, Bond: shardParams.MinWorkerBond}},
 		"submit_assigned": {requester, submit(requester, 5)},
 		"submit_queued":   {other, submit(other, 50)},
 		"complete_first": {worker, &deferraltypes.MsgCompleteRequest{Worker: worker.Address.String(), RequestId: 1,

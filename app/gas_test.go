@@ -44,7 +44,7 @@ func TestSubmitRequestGasVersusBankSend(t *testing.T) {
 	// low-priority shard has none, so its requests are deferred.
 	for _, res := range c.NextBlock(t, c.SignTx(t, worker, &shardtypes.MsgRegisterWorker{
 		Worker: worker.Address.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
-		CapacityUnits: 1_000, Bond: sp.MinWorkerBond,
+		CapacityUnits: 1_000, StorageBytes: 1 << 30, Bond: sp.MinWorkerBond,
 	})) {
 		require.Zero(t, res.Code, res.Log)
 	}
@@ -99,7 +99,7 @@ func TestDrainGasMatchesTheCharge(t *testing.T) {
 	ctx := c.Context().WithBlockHeight(c.App.LastBlockHeight() + 1)
 	_, err = c.App.MsgServiceRouter().Handler(&shardtypes.MsgRegisterWorker{})(ctx, &shardtypes.MsgRegisterWorker{
 		Worker: worker.Address.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
-		CapacityUnits: 100, Bond: sp.MinWorkerBond,
+		CapacityUnits: 100, StorageBytes: 1 << 30, Bond: sp.MinWorkerBond,
 	})
 	require.NoError(t, err)
 	meter := storetypes.NewInfiniteGasMeter()

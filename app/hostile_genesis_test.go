@@ -86,7 +86,7 @@ func startOrReject(t *testing.T, c *apptest.Chain, genesis app.GenesisState) boo
 		require.NoError(t, err)
 		c.NextBlock(t, c.SignTx(t, worker, &shardtypes.MsgRegisterWorker{
 			Worker: worker.Address.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
-			CapacityUnits: 1_000, Bond: sp.MinWorkerBond,
+			CapacityUnits: 1_000, StorageBytes: 1 << 30, Bond: sp.MinWorkerBond,
 		}))
 	}, "worker registration block")
 	price := deferraltypes.DefaultParams().PricePerComputeUnit
@@ -215,7 +215,7 @@ func TestQueueEntryWithoutRecordDoesNotHalt(t *testing.T) {
 	require.NoError(t, err)
 	for _, res := range c.NextBlock(t, c.SignTx(t, worker, &shardtypes.MsgRegisterWorker{
 		Worker: worker.Address.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
-		CapacityUnits: 1_000, Bond: sp.MinWorkerBond,
+		CapacityUnits: 1_000, StorageBytes: 1 << 30, Bond: sp.MinWorkerBond,
 	})) {
 		require.Zero(t, res.Code, res.Log)
 	}

@@ -73,7 +73,7 @@ func TestRequestLifecycleThroughTheApp(t *testing.T) {
 	for i, s := range specs {
 		regs = append(regs, c.SignTx(t, workerAccs[i], &shardtypes.MsgRegisterWorker{
 			Worker: workerAccs[i].Address.String(), Classes: []shardtypes.ShardClass{s.class},
-			CapacityUnits: s.capacity, Bond: shardParams.MinWorkerBond,
+			CapacityUnits: s.capacity, StorageBytes: 1 << 30, Bond: shardParams.MinWorkerBond,
 		}))
 	}
 	for i, res := range c.NextBlock(t, regs...) {

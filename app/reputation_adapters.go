@@ -20,13 +20,14 @@ import (
 // x/reputation importing either module: x/deferral already depends on
 // x/reputation, so the arrow may not point back.
 
-// reviewRequests reads requests from x/deferral for peer reviews.
+// reviewRequests reads requests from x/deferral for peer reviews and worker
+// ratings.
 type reviewRequests struct{ k deferralkeeper.Keeper }
 
 var _ reputationtypes.RequestReader = reviewRequests{}
 
 // ReviewableRequest returns the request's requester, last worker and whether
-// a worker finished it (completed or failed).
+// a worker finished it (completed or failed) or completed it.
 func (r reviewRequests) ReviewableRequest(ctx context.Context, id uint64) (reputationtypes.FinishedRequest, bool, error) {
 	req, err := r.k.GetRequest(ctx, id)
 	if errors.Is(err, deferraltypes.ErrRequestNotFound) {
@@ -40,6 +41,7 @@ func (r reviewRequests) ReviewableRequest(ctx context.Context, id uint64) (reput
 		Worker:    req.Worker,
 		Status:    req.Status.String(),
 		Processed: req.Status == deferraltypes.StatusCompleted || req.Status == deferraltypes.StatusFailed,
+		Completed: req.Status == deferraltypes.StatusCompleted,
 	}, true, nil
 }
 

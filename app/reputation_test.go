@@ -76,7 +76,7 @@ func (c *repChain) registerWorkers(accs []apptest.Account, bond sdkmath.Int) {
 	for i, a := range accs {
 		msgs[i] = &shardtypes.MsgRegisterWorker{
 			Worker: a.Address.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassLowPriority},
-			CapacityUnits: 1, Bond: sdk.NewCoin(chaincfg.BondDenom, bond),
+			CapacityUnits: 1, StorageBytes: 1 << 30, Bond: sdk.NewCoin(chaincfg.BondDenom, bond),
 		}
 	}
 	c.ok(c.deliver(accs, msgs...))

@@ -87,7 +87,7 @@ func TestRewardsFiftyWorkersThirtyEpochs(t *testing.T) {
 	for i, w := range workers {
 		regs = append(regs, c.SignTx(t, w, &shardtypes.MsgRegisterWorker{
 			Worker: w.Address.String(), Classes: []shardtypes.ShardClass{shardtypes.AllClasses[i%len(shardtypes.AllClasses)]},
-			CapacityUnits: uint64(4 + rng.Intn(3)), Bond: shardParams.MinWorkerBond,
+			CapacityUnits: uint64(4 + rng.Intn(3)), StorageBytes: 1 << 30, Bond: shardParams.MinWorkerBond,
 		}))
 	}
 	for i, res := range c.NextBlock(t, regs...) {

@@ -51,7 +51,7 @@ func TestStateBytesPerRequest(t *testing.T) {
 	require.NoError(t, err)
 	for _, res := range c.NextBlock(t, c.SignTx(t, worker, &shardtypes.MsgRegisterWorker{
 		Worker: worker.Address.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
-		CapacityUnits: 10_000, Bond: sp.MinWorkerBond,
+		CapacityUnits: 10_000, StorageBytes: 1 << 30, Bond: sp.MinWorkerBond,
 	})) {
 		require.Zero(t, res.Code, res.Log)
 	}

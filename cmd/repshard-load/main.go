@@ -458,7 +458,7 @@ func cmdRun(args []string) error {
 		return err
 	}
 	reg, err := l.sign(worker, 300_000, &shardtypes.MsgRegisterWorker{Worker: worker.addr.String(),
-		Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority}, CapacityUnits: 1 << 40, Bond: shardParams.Params.MinWorkerBond})
+		Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority}, CapacityUnits: 1 << 40, StorageBytes: 1 << 40, Bond: shardParams.Params.MinWorkerBond})
 	if err != nil {
 		return err
 	}

@@ -192,7 +192,7 @@ func Run(t testing.TB, cfg Config) Result {
 	for _, w := range workers {
 		txs = append(txs, c.SignTx(t, w, &shardtypes.MsgRegisterWorker{
 			Worker: w.Address.String(), Classes: []shardtypes.ShardClass{cfg.Class},
-			CapacityUnits: cfg.WorkerCapacity, Bond: sp.MinWorkerBond,
+			CapacityUnits: cfg.WorkerCapacity, StorageBytes: 1 << 30, Bond: sp.MinWorkerBond,
 		}))
 	}
 	for _, r := range c.NextBlock(t, txs...) {

@@ -37,6 +37,28 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					RpcMethod: "Review", Use: "review [request-id]", Short: "Show the peer review of a request",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}},
 				},
+				{
+					RpcMethod: "WorkerProfile",
+					Use:       "worker-profile [address]",
+					Short:     "Show a worker's standing: score, reliability and rating factors, counters, pause",
+					Long: "Show a worker's profile as of the latest block. score (ppm) is the weighted sum of reliability_ppm " +
+						"(how its assignments ended) and rating_ppm (requesters' ratings); x/shard assigns work to higher " +
+						"score tiers (score / 100,000) first and none to a paused worker. A worker without history gets the " +
+						"neutral profile and found=false.",
+					Example:        "repshardd q reputation worker-profile rep1... -o json",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
+				},
+				{
+					RpcMethod: "TopWorkers", Use: "top-workers",
+					Short: "List worker profiles from the highest score down (paginated: --limit, --page-key)",
+					Long: "List worker profiles from the highest indexed score down, through an ordered index that reads only " +
+						"the page. indexed_score is the score at the profile's last write (what x/shard was told); score is its " +
+						"value with the current params.",
+				},
+				{
+					RpcMethod: "WorkerRating", Use: "worker-rating [request-id]", Short: "Show the requester's rating of the worker of a request",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}},
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
@@ -50,6 +72,15 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Long: "Rate the requester of a finished (completed or failed) request you processed as its worker. " +
 						"Once per request; the review weighs by your worker bond and your own reputation score.",
 					Example:        "repshardd tx reputation submit-review 42 5 --from worker1",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}, {ProtoField: "rating"}},
+				},
+				{
+					RpcMethod: "RateWorker", Use: "rate-worker [request-id] [rating]",
+					Short: "Rate the worker that completed your request, 1 (worst) to 5 (best) (--from is the requester)",
+					Long: "Rate the worker that completed one of your requests. Once per request; the rating weighs by your " +
+						"own reputation score. A worker whose score falls below min_worker_score_ppm is paused (no new " +
+						"assignments) until it recovers.",
+					Example:        "repshardd tx reputation rate-worker 42 5 --from requester1",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}, {ProtoField: "rating"}},
 				},
 			},

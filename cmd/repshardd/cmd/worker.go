@@ -35,6 +35,10 @@ const (
 	flagMetricsAddr   = "metrics"
 	flagStateFile     = "state-file"
 	flagGasAdjustment = "gas-adjustment"
+
+	flagRateRequesters  = "rate-requesters"
+	flagRatingCompleted = "rating-completed"
+	flagRatingFailed    = "rating-failed"
 )
 
 // NewWorkerCmd returns `repshardd worker`.
@@ -91,15 +95,32 @@ subscription drops. Each assigned request runs through the executor:
                  line of stderr as the reason
 
 Results are reported with MsgCompleteRequest / MsgFailRequest, up to --batch
-per transaction, signed with KEY (gas simulated, fee from --gas-prices).
-What was reported is recorded in the state file (default
+per transaction, signed with KEY (gas simulated, fee from --gas-prices). An
+assignment is a request and an attempt: a request the chain re-queued (an
+expired assignment, a failure report) comes back as a new attempt, to
+another worker. A report whose assignment is no longer KEY's (deadline
+passed, request re-queued or re-assigned) is logged as "lost the
+assignment" and dropped.
+
+Once its report is in a block, the daemon rates the request's requester
+(MsgSubmitReview, batched with the reports): --rating-completed (default 5)
+after a completion, --rating-failed (default 3) after a failure report that
+ended the request FAILED (one the chain sent back to the queue for another
+worker is not KEY's to rate: no review). --rate-requesters=false sends no
+reviews. A review the chain refuses is logged and not retried.
+
+What was reported and rated is recorded in the state file (default
 <home>/worker/<address>.jsonl) before each broadcast: a restarted daemon
-never reports an assignment twice and picks up the ones made while it was
-down. One log line per request; --metrics ADDR serves Prometheus metrics
-(repshard_worker_assigned_total, _completed_total, _failed_total,
-_rejected_total, _in_flight) at http://ADDR/metrics.`,
+never reports an assignment twice nor rates a request twice, and picks up
+the assignments made while it was down. One log line per request;
+--metrics ADDR serves Prometheus metrics (repshard_worker_assigned_total,
+_completed_total, _failed_total, _rejected_total, _lost_total,
+_reviews_sent_total, _reviews_refused_total, _reviews_skipped_total,
+_in_flight) at http://ADDR/metrics.`,
 		Example: `  repshardd worker run --from worker1 --keyring-backend test --node tcp://127.0.0.1:26657
-  repshardd worker run --from worker1 --exec './process.sh' --exec-timeout 30s --concurrency 8 --metrics 127.0.0.1:9300`,
+  repshardd worker run --from worker1 --exec './process.sh' --exec-timeout 30s --concurrency 8 --metrics 127.0.0.1:9300
+  repshardd worker run --from worker1 --rating-completed 4 --rating-failed 2
+  repshardd worker run --from worker1 --rate-requesters=false`,
 		Args: cobra.NoArgs,
 		RunE: runWorker,
 	}
@@ -119,6 +140,9 @@ _rejected_total, _in_flight) at http://ADDR/metrics.`,
 	f.Duration(flagPollInterval, 2*time.Second, "polling interval while the event subscription is down")
 	f.String(flagMetricsAddr, "", "serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9300)")
 	f.String(flagStateFile, "", "state file (default <home>/worker/<address>.jsonl)")
+	f.Bool(flagRateRequesters, true, "rate the requester of each request the worker finished (MsgSubmitReview, once per request)")
+	f.Uint32(flagRatingCompleted, worker.DefaultRatingComplete, "rating (1 worst .. 5 best) of the requester after a completed request")
+	f.Uint32(flagRatingFailed, worker.DefaultRatingFailed, "rating (1 worst .. 5 best) of the requester after a request that ended FAILED with this worker's report")
 	return cmd
 }
 
@@ -128,6 +152,17 @@ func runWorker(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	f := cmd.Flags()
+	rateRequesters, _ := f.GetBool(flagRateRequesters)
+	ratingCompleted, _ := f.GetUint32(flagRatingCompleted)
+	ratingFailed, _ := f.GetUint32(flagRatingFailed)
+	for _, r := range []struct {
+		flag string
+		v    uint32
+	}{{flagRatingCompleted, ratingCompleted}, {flagRatingFailed, ratingFailed}} {
+		if r.v < worker.MinRating || r.v > worker.MaxRating {
+			return fmt.Errorf("--%s %d: rate %d (worst) to %d (best)", r.flag, r.v, worker.MinRating, worker.MaxRating)
+		}
+	}
 	from, _ := f.GetString(flags.FlagFrom)
 	if from == "" {
 		from = clientCtx.KeyringDefaultKeyName // client.toml keyring-default-keyname
@@ -229,6 +264,7 @@ func runWorker(cmd *cobra.Command, _ []string) error {
 		GasAdjustment: gasAdj,
 		Log:           cmd.OutOrStdout(),
 		Metrics:       metrics,
+		Rating:        worker.RatingPolicy{Disabled: !rateRequesters, Completed: ratingCompleted, Failed: ratingFailed},
 	})
 	if err != nil {
 		return err

@@ -15,11 +15,12 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
 	deferraltypes "github.com/repshard/repshard/x/deferral/types"
+	reputationtypes "github.com/repshard/repshard/x/reputation/types"
 )
 
-// signer batches the outcomes into report transactions, signs them with the
-// worker key and broadcasts them (sync mode: CheckTx), keeping the account
-// sequence itself so several report txs can be in one block.
+// signer batches the outcomes (reports and reviews) into transactions, signs
+// them with the worker key and broadcasts them (sync mode: CheckTx), keeping
+// the account sequence itself so several txs can be in one block.
 type signer struct {
 	w *Worker
 
@@ -93,6 +94,11 @@ func (s *signer) send(ctx context.Context, batch []outcome) {
 		}
 		if attempt > maxSendAttempts {
 			for _, o := range batch {
+				if o.review {
+					w.logf("review of request %d: giving up after %d attempts to send it; tried again later", o.req.Id, maxSendAttempts)
+					w.retryReview(o.req.Id, false)
+					continue
+				}
 				w.logf("%s: giving up after %d attempts to report it; a later poll tries again", o.key(), maxSendAttempts)
 				w.forget(o.key())
 				w.done()
@@ -113,6 +119,10 @@ func (s *signer) send(ctx context.Context, batch []outcome) {
 
 		msgs := make([]sdk.Msg, len(batch))
 		for i, o := range batch {
+			if o.review {
+				msgs[i] = &reputationtypes.MsgSubmitReview{Reviewer: w.addrStr, RequestId: o.req.Id, Rating: o.rating}
+				continue
+			}
 			if o.failed {
 				msgs[i] = &deferraltypes.MsgFailRequest{Worker: w.addrStr, RequestId: o.req.Id, Reason: o.reason}
 			} else {
@@ -156,16 +166,14 @@ func (s *signer) send(ctx context.Context, batch []outcome) {
 				continue
 			}
 			if len(batch) > 1 {
-				// One report the chain refuses would fail the whole tx:
+				// One message the chain refuses would fail the whole tx:
 				// send them one by one.
 				for _, o := range batch {
 					s.send(ctx, []outcome{o})
 				}
 				return
 			}
-			w.logf("%s: %s not reported: the chain refuses it: %s", batch[0].key(), describe(batch[0]), shortErr(err))
-			w.cfg.Metrics.rejected()
-			w.done()
+			s.refused(batch[0], shortErr(err))
 			return
 		}
 		txf = txf.WithGas(gas)
@@ -190,7 +198,7 @@ func (s *signer) send(ctx context.Context, batch []outcome) {
 		// after it knows the tx may be on its way.
 		recs := make([]record, len(batch))
 		for i, o := range batch {
-			recs[i] = record{ID: o.req.Id, Attempt: o.req.Attempts, State: stateSending, Outcome: outcomeName(o), TxHash: hash, Height: height}
+			recs[i] = s.itemRecord(o, stateSending, hash, height)
 		}
 		if err := w.store.Put(recs...); err != nil {
 			w.logf("state file: %v; not broadcasting", err)
@@ -231,23 +239,49 @@ func (s *signer) send(ctx context.Context, batch []outcome) {
 }
 
 // stillMine drops the outcomes whose assignment is no longer this worker's
-// to report (its deadline passed, the request moved on), logging each. It
-// asks the chain about the outcomes whose deadline is near, or about all of
-// them when force is set; a query error is returned (the node may be down).
+// to report (its deadline passed, the request moved on to the queue or to
+// another worker, or was assigned again under another attempt), logging each
+// as a lost assignment. It asks the chain about the outcomes whose deadline
+// is near, or about all of them when force is set (then about the reviews
+// too: one the chain would not take is dropped); a query error is returned
+// (the node may be down).
 func (s *signer) stillMine(ctx context.Context, batch []outcome, force bool) ([]outcome, error) {
 	w := s.w
 	h := w.height.Load()
 	out := make([]outcome, 0, len(batch))
 	for _, o := range batch {
+		if o.review {
+			if force {
+				_, verdict, why, err := w.reviewable(ctx, o.req.Id)
+				if err != nil {
+					return batch, err
+				}
+				if verdict != reviewSend {
+					w.logf("review of request %d: not sent: %s", o.req.Id, why)
+					if verdict == reviewDone {
+						w.setReview(o.req.Id, stateCommitted, "", 0)
+					} else {
+						w.setReview(o.req.Id, stateSkipped, "", 0)
+						w.cfg.Metrics.reviewSkipped()
+					}
+					w.releaseReview(o.req.Id)
+					continue
+				}
+			}
+			out = append(out, o)
+			continue
+		}
 		if force || (h > 0 && h >= o.req.DeadlineHeight) {
 			res, err := w.query.Request(ctx, &deferraltypes.QueryRequestRequest{RequestId: o.req.Id})
 			if err != nil {
 				return batch, err
 			}
 			if r := res.Request; r.Status != deferraltypes.StatusAssigned || r.Worker != w.addrStr || r.Attempts != o.req.Attempts {
-				w.logf("%s: %s too late: the request is now %s (deadline was height %d)", o.key(), describe(o), r.Status, o.req.DeadlineHeight)
-				w.cfg.Metrics.rejected()
-				w.done()
+				now := statusName(r.Status)
+				if r.Status == deferraltypes.StatusAssigned {
+					now = fmt.Sprintf("%s to %s, attempt %d", now, r.Worker, r.Attempts)
+				}
+				s.lost(o, fmt.Sprintf("the request is now %s (deadline was height %d)", now, o.req.DeadlineHeight))
 				continue
 			}
 		}
@@ -256,10 +290,61 @@ func (s *signer) stillMine(ctx context.Context, batch []outcome, force bool) ([]
 	return out, nil
 }
 
+// lost drops a report whose assignment is no longer this worker's.
+func (s *signer) lost(o outcome, why string) {
+	w := s.w
+	w.logf("%s: lost the assignment, %s not reported: %s", o.key(), describe(o), why)
+	if err := w.store.Put(s.itemRecord(o, stateLost, "", 0)); err != nil {
+		w.logf("state file: %v", err)
+	}
+	w.cfg.Metrics.lost()
+	w.done()
+}
+
+// refused handles a message the chain refuses (its simulation fails) while
+// the chain says it is still this worker's to send.
+func (s *signer) refused(o outcome, why string) {
+	w := s.w
+	switch {
+	case o.review:
+		w.logf("review of request %d: %s REFUSED by the chain: %s", o.req.Id, describe(o), why)
+		w.setReview(o.req.Id, stateRejected, "", 0)
+		w.cfg.Metrics.reviewRefused()
+		w.releaseReview(o.req.Id)
+	case lostAssignment("", 0, why):
+		s.lost(o, why)
+	default:
+		w.logf("%s: %s not reported: the chain refuses it: %s", o.key(), describe(o), why)
+		w.cfg.Metrics.rejected()
+		w.done()
+	}
+}
+
+// itemRecord is the state file record of an outcome (a review keeps the
+// rating it was recorded with).
+func (s *signer) itemRecord(o outcome, state, hash string, height int64) record {
+	if o.review {
+		r, _ := s.w.store.Review(o.req.Id)
+		r.Kind, r.ID, r.State, r.TxHash, r.Height = kindReview, o.req.Id, state, hash, height
+		if r.Rating == 0 {
+			r.Rating = o.rating
+		}
+		return r
+	}
+	return record{ID: o.req.Id, Attempt: o.req.Attempts, State: state, Outcome: outcomeName(o), TxHash: hash, Height: height}
+}
+
+// markDropped records that a batch's tx was refused before it reached the
+// mempool (the batch is sent again): its reports may be sent again, its
+// reviews are pending.
 func (s *signer) markDropped(batch []outcome, hash string) {
 	recs := make([]record, len(batch))
 	for i, o := range batch {
-		recs[i] = record{ID: o.req.Id, Attempt: o.req.Attempts, State: stateDropped, Outcome: outcomeName(o), TxHash: hash}
+		state := stateDropped
+		if o.review {
+			state = statePending
+		}
+		recs[i] = s.itemRecord(o, state, hash, 0)
 	}
 	if err := s.w.store.Put(recs...); err != nil {
 		s.w.logf("state file: %v", err)
@@ -267,7 +352,10 @@ func (s *signer) markDropped(batch []outcome, hash string) {
 }
 
 func outcomeName(o outcome) string {
-	if o.failed {
+	switch {
+	case o.review:
+		return kindReview
+	case o.failed:
 		return "fail"
 	}
 	return "complete"

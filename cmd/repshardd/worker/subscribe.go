@@ -106,10 +106,15 @@ func (w *Worker) subscribeOnce(ctx context.Context) error {
 	}
 }
 
-// onAssigned dispatches the requests of the worker's assignment events.
+// onAssigned dispatches the requests of the worker's assignment events
+// (EventRequestAssigned: request_id, worker, attempt, deadline_height). An
+// assignment already in hand or handled (same request and attempt) is not
+// fetched again; any other is read from the chain, which has the last word
+// (dispatch checks it is still this worker's).
 func (w *Worker) onAssigned(ctx context.Context, ev ctypes.ResultEvent) {
 	ids := ev.Events[assignedEvent+".request_id"]
 	workers := ev.Events[assignedEvent+".worker"]
+	attempts := ev.Events[assignedEvent+".attempt"]
 	want := strconv.Quote(w.addrStr)
 	for i, raw := range ids {
 		if len(workers) == len(ids) && workers[i] != want {
@@ -118,6 +123,11 @@ func (w *Worker) onAssigned(ctx context.Context, ev ctypes.ResultEvent) {
 		id, err := strconv.ParseUint(strings.Trim(raw, `"`), 10, 64)
 		if err != nil {
 			continue
+		}
+		if len(attempts) == len(ids) {
+			if a, err := strconv.ParseUint(strings.Trim(attempts[i], `"`), 10, 32); err == nil && w.handled(key{id, uint32(a)}) {
+				continue
+			}
 		}
 		w.fetchAndDispatch(ctx, id)
 	}

@@ -2,12 +2,21 @@
 // learns the requests assigned to its account from CometBFT event
 // subscriptions (falling back to polling the requests-by-worker query when
 // the subscription drops), runs an executor on each, and reports the results
-// with MsgCompleteRequest / MsgFailRequest, several per transaction.
+// with MsgCompleteRequest / MsgFailRequest, several per transaction. Once its
+// report of a request is in a block, it rates the request's requester
+// (MsgSubmitReview, see RatingPolicy), batched with the other messages.
+//
+// An assignment is a request and an attempt number: a request re-queued
+// after an expiry or a failure report is assigned again under a new attempt
+// (to another worker: the chain never gives it back to one that let it
+// expire or reported it failed), and a report is only sent while the
+// assignment is still this worker's; one it lost is logged and dropped.
 //
 // It is client code, not state machine: goroutines and wall-clock time are
-// fine here. What it reported is kept in a state file (Store) so that a
-// restarted daemon never reports an assignment twice and picks up the
-// assignments made while it was down.
+// fine here. What it reported and rated is kept in a state file (Store) so
+// that a restarted daemon never reports an assignment twice nor rates a
+// requester twice for one request, and picks up the assignments made while
+// it was down.
 package worker
 
 import (
@@ -27,6 +36,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	deferraltypes "github.com/repshard/repshard/x/deferral/types"
+	reputationtypes "github.com/repshard/repshard/x/reputation/types"
 )
 
 // Config configures a Worker.
@@ -70,6 +80,60 @@ type Config struct {
 	Log io.Writer
 	// Metrics, when set, is updated as requests move.
 	Metrics *Metrics
+	// Rating is how the worker rates the requesters (the zero value rates:
+	// 5 after a completion, 3 after a failure).
+	Rating RatingPolicy
+}
+
+// RatingPolicy is how the worker rates the requester of each request it
+// processed, with MsgSubmitReview (1 worst .. 5 best; the chain takes one
+// review per request, from the worker that finished it). The review goes out
+// once the worker's own complete or fail report is in a block. After a
+// failure report the chain may send the request back to the queue for
+// another worker (it then is not this worker's to rate: no review is sent).
+type RatingPolicy struct {
+	// Disabled sends no reviews.
+	Disabled bool
+	// Completed is the rating after a completion (0 means 5).
+	Completed uint32
+	// Failed is the rating after a failure report (0 means 3).
+	Failed uint32
+}
+
+// Rating bounds and defaults (x/reputation takes 1..5).
+const (
+	MinRating             = 1
+	MaxRating             = 5
+	DefaultRatingComplete = 5
+	DefaultRatingFailed   = 3
+)
+
+// Validate checks the ratings (0 stands for the default).
+func (p RatingPolicy) Validate() error {
+	for _, r := range []struct {
+		name string
+		v    uint32
+	}{{"completed", p.Completed}, {"failed", p.Failed}} {
+		if r.v != 0 && (r.v < MinRating || r.v > MaxRating) {
+			return fmt.Errorf("rating after a %s request: %d; rate %d (worst) to %d (best)", r.name, r.v, MinRating, MaxRating)
+		}
+	}
+	return nil
+}
+
+// rating is the rating of a request the worker reported with outcome
+// ("complete" or "fail").
+func (p RatingPolicy) rating(outcome string) uint32 {
+	if outcome == "fail" {
+		if p.Failed == 0 {
+			return DefaultRatingFailed
+		}
+		return p.Failed
+	}
+	if p.Completed == 0 {
+		return DefaultRatingComplete
+	}
+	return p.Completed
 }
 
 func (c *Config) setDefaults() {
@@ -111,16 +175,20 @@ type Worker struct {
 	addr    sdk.AccAddress
 	addrStr string
 	query   deferraltypes.QueryClient
+	repQ    reputationtypes.QueryClient
 	store   *Store
 
 	logMu sync.Mutex
 
-	mu    sync.Mutex
-	known map[key]bool // assignments executing, waiting to be reported or in a tx in flight
+	mu        sync.Mutex
+	known     map[key]bool    // assignments executing, waiting to be reported or in a tx in flight
+	reviewing map[uint64]bool // reviews waiting to be sent or in a tx in flight
+	retries   map[uint64]int  // reviews whose tx failed as a whole, how often
 
-	tasks   chan deferraltypes.Request
-	reports chan outcome
-	wake    chan struct{}
+	tasks      chan deferraltypes.Request
+	reports    chan outcome // reports and reviews, for the signer
+	wake       chan struct{}
+	reviewWake chan struct{}
 
 	subscribed atomic.Bool
 	height     atomic.Int64
@@ -129,12 +197,15 @@ type Worker struct {
 	signer  *signer
 }
 
-// outcome is an executed request, ready to be reported.
+// outcome is an executed request, ready to be reported, or (review set) the
+// rating of the requester of a request the worker finished.
 type outcome struct {
 	req    deferraltypes.Request
 	result []byte // sha256 of the result (complete)
 	reason string // failure reason (fail)
 	failed bool
+	review bool   // a MsgSubmitReview of req's requester
+	rating uint32 // the review's rating
 }
 
 func (o outcome) key() key { return key{o.req.Id, o.req.Attempts} }
@@ -157,20 +228,27 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.StatePath == "" {
 		return nil, errors.New("worker: no state file")
 	}
+	if err := cfg.Rating.Validate(); err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
 	store, err := OpenStore(cfg.StatePath)
 	if err != nil {
 		return nil, fmt.Errorf("worker: state file: %w", err)
 	}
 	w := &Worker{
-		cfg:     cfg,
-		addr:    addr,
-		addrStr: addr.String(),
-		query:   deferraltypes.NewQueryClient(cfg.ClientCtx),
-		store:   store,
-		known:   map[key]bool{},
-		tasks:   make(chan deferraltypes.Request, 100_000),
-		reports: make(chan outcome, 100_000),
-		wake:    make(chan struct{}, 1),
+		cfg:        cfg,
+		addr:       addr,
+		addrStr:    addr.String(),
+		query:      deferraltypes.NewQueryClient(cfg.ClientCtx),
+		repQ:       reputationtypes.NewQueryClient(cfg.ClientCtx),
+		store:      store,
+		known:      map[key]bool{},
+		reviewing:  map[uint64]bool{},
+		retries:    map[uint64]int{},
+		tasks:      make(chan deferraltypes.Request, 100_000),
+		reports:    make(chan outcome, 100_000),
+		wake:       make(chan struct{}, 1),
+		reviewWake: make(chan struct{}, 1),
 	}
 	w.tracker = newTracker(w)
 	w.signer = newSigner(w)
@@ -193,9 +271,15 @@ func (w *Worker) logf(format string, args ...any) {
 // list them).
 func (w *Worker) Run(ctx context.Context) error {
 	defer w.store.Close()
-	w.logf("worker %s starting: state %s, %d executor(s), up to %d reports per tx", w.addrStr, w.cfg.StatePath, w.cfg.Concurrency, w.cfg.MaxBatch)
+	rating := "off"
+	if !w.cfg.Rating.Disabled {
+		rating = fmt.Sprintf("%d after a completion, %d after a failure", w.cfg.Rating.rating("complete"), w.cfg.Rating.rating("fail"))
+	}
+	w.logf("worker %s starting: state %s, %d executor(s), up to %d reports per tx, rating requesters: %s",
+		w.addrStr, w.cfg.StatePath, w.cfg.Concurrency, w.cfg.MaxBatch, rating)
 
-	// Reports of a previous run whose outcome is unknown: wait for their txs.
+	// Reports and reviews of a previous run whose outcome is unknown: wait
+	// for their txs.
 	w.refreshHeight(ctx)
 	for _, r := range w.store.Sending() {
 		w.mu.Lock()
@@ -205,6 +289,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	if n := len(w.store.Sending()); n > 0 {
 		w.logf("%d report(s) of the previous run were in flight: checking their transactions", n)
+	}
+	for _, r := range w.store.Reviews(stateSending) {
+		w.mu.Lock()
+		w.reviewing[r.ID] = true
+		w.mu.Unlock()
+		w.tracker.adopt(r, w.height.Load())
 	}
 
 	var wg sync.WaitGroup
@@ -222,6 +312,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	run(w.tracker.loop)
 	run(w.subscribeLoop)
 	run(w.pollLoop)
+	if !w.cfg.Rating.Disabled {
+		run(w.reviewLoop)
+	}
 	<-ctx.Done()
 	wg.Wait()
 	w.logf("worker %s stopped", w.addrStr)
@@ -244,11 +337,7 @@ func (w *Worker) dispatch(ctx context.Context, req deferraltypes.Request) {
 	}
 	k := key{req.Id, req.Attempts}
 	w.mu.Lock()
-	if w.known[k] {
-		w.mu.Unlock()
-		return
-	}
-	if r, ok := w.store.Get(k); ok && r.State != stateDropped {
+	if w.handledLocked(k) {
 		w.mu.Unlock()
 		return
 	}
@@ -259,6 +348,24 @@ func (w *Worker) dispatch(ctx context.Context, req deferraltypes.Request) {
 	case w.tasks <- req:
 	case <-ctx.Done():
 	}
+}
+
+// handledLocked tells whether assignment k (a request and an attempt: a
+// request re-queued and assigned again is a new assignment) is in hand in
+// this run or was reported, refused or lost in an earlier one. w.mu is held.
+func (w *Worker) handledLocked(k key) bool {
+	if w.known[k] {
+		return true
+	}
+	r, ok := w.store.Get(k)
+	return ok && r.State != stateDropped
+}
+
+// handled is handledLocked without w.mu held.
+func (w *Worker) handled(k key) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.handledLocked(k)
 }
 
 // forget lets an assignment be dispatched again (its report never reached a block).
@@ -378,6 +485,12 @@ func (w *Worker) fetchAndDispatch(ctx context.Context, id uint64) {
 
 // describe is the log text of an outcome.
 func describe(o outcome) string {
+	if o.review {
+		if o.req.Requester == "" {
+			return fmt.Sprintf("rating %d", o.rating)
+		}
+		return fmt.Sprintf("rating %d of requester %s", o.rating, o.req.Requester)
+	}
 	if o.failed {
 		return fmt.Sprintf("failed (%s)", o.reason)
 	}

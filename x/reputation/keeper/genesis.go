@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"cosmossdk.io/collections"
 	sdkmath "cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -24,6 +25,19 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return fmt.Errorf("profile: invalid address %q: %w", p.Address, err)
 		}
 		addrs[i] = a
+	}
+	workers := make([]sdk.AccAddress, len(gs.WorkerProfiles))
+	for i, w := range gs.WorkerProfiles {
+		a, err := k.addressCodec.StringToBytes(w.Address)
+		if err != nil {
+			return fmt.Errorf("worker profile: invalid address %q: %w", w.Address, err)
+		}
+		workers[i] = a
+	}
+	for _, r := range gs.WorkerRatings {
+		if _, err := k.addressCodec.StringToBytes(r.Requester); err != nil {
+			return fmt.Errorf("worker rating of request %d: invalid requester %q: %w", r.RequestId, r.Requester, err)
+		}
 	}
 	if err := k.Params.Set(ctx, gs.Params); err != nil {
 		return err
@@ -47,11 +61,39 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
+	// Worker profiles, with the top-workers index and the resume queue
+	// rebuilt from them. x/shard's genesis carries its own copy of each
+	// worker's score and pause (its Worker records): nothing is told here.
+	for i, w := range gs.WorkerProfiles {
+		if w.RatingSum.IsNil() {
+			w.RatingSum = sdkmath.ZeroInt()
+		}
+		if w.RatingWeight.IsNil() {
+			w.RatingWeight = sdkmath.ZeroInt()
+		}
+		if err := k.WorkerProfiles.Set(ctx, workers[i], w); err != nil {
+			return err
+		}
+		if err := k.WorkerScoreIndex.Set(ctx, scoreKey(w.IndexedScore, workers[i])); err != nil {
+			return err
+		}
+		if w.Paused {
+			if err := k.WorkerResumeQueue.Set(ctx, collections.Join(w.ResumeHeight, workers[i])); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range gs.WorkerRatings {
+		if err := k.WorkerRatings.Set(ctx, r.RequestId, r); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// ExportGenesis reads the module state into a genesis state (profiles as
-// stored, in address order).
+// ExportGenesis reads the module state into a genesis state (profiles and
+// worker profiles as stored, in address order; reviews and worker ratings in
+// request id order).
 func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
@@ -67,6 +109,20 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}
 	err = k.Reviews.Walk(ctx, nil, func(_ uint64, r types.Review) (bool, error) {
 		gs.Reviews = append(gs.Reviews, r)
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = k.WorkerProfiles.Walk(ctx, nil, func(_ sdk.AccAddress, w types.WorkerProfile) (bool, error) {
+		gs.WorkerProfiles = append(gs.WorkerProfiles, w)
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = k.WorkerRatings.Walk(ctx, nil, func(_ uint64, r types.WorkerRating) (bool, error) {
+		gs.WorkerRatings = append(gs.WorkerRatings, r)
 		return false, nil
 	})
 	if err != nil {

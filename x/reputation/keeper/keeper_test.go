@@ -28,15 +28,18 @@ type fixture struct {
 	keeper keeper.Keeper
 	msgs   types.MsgServer
 	query  types.QueryServer
+	// standing records what the keeper tells x/shard.
+	standing *standingLog
 }
 
 func newFixture(t *testing.T) fixture {
 	t.Helper()
 	s := keepertest.NewStore(t, types.StoreKey)
 	cdc := moduletestutil.MakeTestEncodingConfig(reputation.AppModule{}).Codec
-	k := keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority(), noStake{}, noBonds{})
+	standing := &standingLog{}
+	k := keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority(), noStake{}, noBonds{}, standing)
 	return fixture{ctx: s.Ctx, store: s, cdc: cdc, keeper: k,
-		msgs: keeper.NewMsgServerImpl(k), query: keeper.NewQueryServerImpl(k)}
+		msgs: keeper.NewMsgServerImpl(k), query: keeper.NewQueryServerImpl(k), standing: standing}
 }
 
 // withDefaults writes the default genesis so a test starts from known params.
@@ -86,7 +89,7 @@ func TestNewKeeperPanicsOnInvalidAuthority(t *testing.T) {
 	for name, authority := range keepertest.InvalidAddresses() {
 		t.Run(name, func(t *testing.T) {
 			require.Panics(t, func() {
-				keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), authority, noStake{}, noBonds{})
+				keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), authority, noStake{}, noBonds{}, &standingLog{})
 			})
 		})
 	}
@@ -107,6 +110,29 @@ func (noBonds) WorkerBond(context.Context, sdk.AccAddress) (sdkmath.Int, error) 
 	return sdkmath.ZeroInt(), nil
 }
 
+// standing is one SetWorkerStanding call.
+type standing struct {
+	worker   string
+	score    uint32
+	eligible bool
+}
+
+// standingLog stands in for x/shard: it records every standing it is told.
+type standingLog struct{ calls []standing }
+
+func (l *standingLog) SetWorkerStanding(_ context.Context, worker sdk.AccAddress, score uint32, eligible bool) error {
+	l.calls = append(l.calls, standing{worker: worker.String(), score: score, eligible: eligible})
+	return nil
+}
+
+// last returns the last standing told.
+func (l *standingLog) last() standing {
+	if len(l.calls) == 0 {
+		return standing{}
+	}
+	return l.calls[len(l.calls)-1]
+}
+
 // noRequests stands in for x/deferral: no request exists.
 type noRequests struct{}
 
@@ -118,10 +144,13 @@ func TestNewKeeperPanicsWithoutItsReaders(t *testing.T) {
 	s := keepertest.NewStore(t, types.StoreKey)
 	cdc := moduletestutil.MakeTestEncodingConfig(reputation.AppModule{}).Codec
 	require.Panics(t, func() {
-		keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority(), nil, noBonds{})
+		keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority(), nil, noBonds{}, &standingLog{})
 	})
 	require.Panics(t, func() {
-		keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority(), noStake{}, nil)
+		keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority(), noStake{}, nil, &standingLog{})
+	})
+	require.Panics(t, func() {
+		keeper.NewKeeper(cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority(), noStake{}, noBonds{}, nil)
 	})
 }
 

@@ -116,3 +116,60 @@ func (q queryServer) Review(ctx context.Context, req *types.QueryReviewRequest) 
 	}
 	return &types.QueryReviewResponse{Review: r}, nil
 }
+
+// WorkerProfile returns a worker's profile as of the current block; the
+// neutral profile (found false) for a worker without one.
+func (q queryServer) WorkerProfile(ctx context.Context, req *types.QueryWorkerProfileRequest) (*types.QueryWorkerProfileResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	addr, err := q.addressCodec.StringToBytes(req.Address)
+	if err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "invalid address %q: %v", req.Address, err)
+	}
+	w, found, err := q.GetWorkerProfile(ctx, addr)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryWorkerProfileResponse{Profile: w, Found: found}, nil
+}
+
+// TopWorkers returns worker profiles from the highest indexed score down,
+// reading only the page from the worker score index (and each page entry's
+// profile).
+func (q queryServer) TopWorkers(ctx context.Context, req *types.QueryTopWorkersRequest) (*types.QueryTopWorkersResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	params, err := q.Keeper.Params.Get(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	profiles, page, err := query.CollectionPaginate(ctx, q.WorkerScoreIndex, req.Pagination,
+		func(key collections.Pair[uint32, sdk.AccAddress], _ collections.NoValue) (types.WorkerProfile, error) {
+			w, err := q.Keeper.WorkerProfiles.Get(ctx, key.K2())
+			if err != nil {
+				return types.WorkerProfile{}, err
+			}
+			return RefreshWorker(w, params), nil
+		})
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryTopWorkersResponse{Profiles: profiles, Pagination: page}, nil
+}
+
+// WorkerRating returns the requester's rating of the worker of a request.
+func (q queryServer) WorkerRating(ctx context.Context, req *types.QueryWorkerRatingRequest) (*types.QueryWorkerRatingResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	r, err := q.WorkerRatings.Get(ctx, req.RequestId)
+	if errors.Is(err, collections.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "the worker of request %d has no rating", req.RequestId)
+	}
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &types.QueryWorkerRatingResponse{Rating: r}, nil
+}

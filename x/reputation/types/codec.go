@@ -13,11 +13,12 @@ import (
 func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "repshard/x/reputation/MsgUpdateParams")
 	legacy.RegisterAminoMsg(cdc, &MsgSubmitReview{}, "repshard/x/reputation/MsgSubmitReview")
+	legacy.RegisterAminoMsg(cdc, &MsgRateWorker{}, "repshard/x/reputation/MsgRateWorker")
 	cdc.RegisterConcrete(&Params{}, "repshard/x/reputation/Params", nil)
 }
 
 // RegisterInterfaces registers the module's messages with the interface registry.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
-	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{}, &MsgSubmitReview{})
+	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{}, &MsgSubmitReview{}, &MsgRateWorker{})
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -28,4 +28,15 @@ var (
 	ErrSelfReview = errorsmod.Register(ModuleName, 13, "self-review")
 	// ErrNoBond: the reviewer has no worker bond left to weigh its review.
 	ErrNoBond = errorsmod.Register(ModuleName, 14, "reviewer has no worker bond")
+	// ErrRequestNotCompleted: a worker rating names a request that no worker
+	// completed (queued, assigned, failed, expired or cancelled).
+	ErrRequestNotCompleted = errorsmod.Register(ModuleName, 15, "request not completed")
+	// ErrNotRequester: the rater is not the request's requester.
+	ErrNotRequester = errorsmod.Register(ModuleName, 16, "rater is not the requester of the request")
+	// ErrDuplicateRating: the worker of the request was already rated.
+	ErrDuplicateRating = errorsmod.Register(ModuleName, 17, "request's worker already rated")
+	// ErrSelfRating: the worker of the request is its requester.
+	ErrSelfRating = errorsmod.Register(ModuleName, 18, "self-rating")
+	// ErrUnknownWorkerOutcome: RecordWorkerOutcome got an outcome it does not know.
+	ErrUnknownWorkerOutcome = errorsmod.Register(ModuleName, 19, "unknown worker outcome")
 )

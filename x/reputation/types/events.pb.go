@@ -322,11 +322,436 @@ func (m *EventProofOfWork) GetPowCreditPpm() uint32 {
 	return 0
 }
 
+// EventWorkerOutcomeRecorded: what one assignment said about a worker was
+// counted on its worker profile.
+type EventWorkerOutcomeRecorded struct {
+	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	// outcome is "completed", "expired", "failure_confirmed",
+	// "failure_contradicted", "quorum_agreed" or "quorum_disagreed".
+	Outcome string `protobuf:"bytes,2,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// score and reliability_ppm are the worker's after the outcome.
+	Score          uint32 `protobuf:"varint,3,opt,name=score,proto3" json:"score,omitempty"`
+	ReliabilityPpm uint32 `protobuf:"varint,4,opt,name=reliability_ppm,json=reliabilityPpm,proto3" json:"reliability_ppm,omitempty"`
+	// paused is whether the worker is paused after the outcome.
+	Paused bool `protobuf:"varint,5,opt,name=paused,proto3" json:"paused,omitempty"`
+}
+
+func (m *EventWorkerOutcomeRecorded) Reset()         { *m = EventWorkerOutcomeRecorded{} }
+func (m *EventWorkerOutcomeRecorded) String() string { return proto.CompactTextString(m) }
+func (*EventWorkerOutcomeRecorded) ProtoMessage()    {}
+func (*EventWorkerOutcomeRecorded) Descriptor() ([]byte, []int) {
+	return fileDescriptor_856a50ee3709be14, []int{4}
+}
+func (m *EventWorkerOutcomeRecorded) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventWorkerOutcomeRecorded) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventWorkerOutcomeRecorded.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventWorkerOutcomeRecorded) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventWorkerOutcomeRecorded.Merge(m, src)
+}
+func (m *EventWorkerOutcomeRecorded) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventWorkerOutcomeRecorded) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventWorkerOutcomeRecorded.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventWorkerOutcomeRecorded proto.InternalMessageInfo
+
+func (m *EventWorkerOutcomeRecorded) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventWorkerOutcomeRecorded) GetOutcome() string {
+	if m != nil {
+		return m.Outcome
+	}
+	return ""
+}
+
+func (m *EventWorkerOutcomeRecorded) GetScore() uint32 {
+	if m != nil {
+		return m.Score
+	}
+	return 0
+}
+
+func (m *EventWorkerOutcomeRecorded) GetReliabilityPpm() uint32 {
+	if m != nil {
+		return m.ReliabilityPpm
+	}
+	return 0
+}
+
+func (m *EventWorkerOutcomeRecorded) GetPaused() bool {
+	if m != nil {
+		return m.Paused
+	}
+	return false
+}
+
+// EventWorkerRated: a requester rated the worker that completed its request.
+type EventWorkerRated struct {
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Worker    string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	Requester string `protobuf:"bytes,3,opt,name=requester,proto3" json:"requester,omitempty"`
+	Rating    uint32 `protobuf:"varint,4,opt,name=rating,proto3" json:"rating,omitempty"`
+	// weight_ppm is the weight the rating counts with (the requester's score).
+	WeightPpm uint32 `protobuf:"varint,5,opt,name=weight_ppm,json=weightPpm,proto3" json:"weight_ppm,omitempty"`
+	// rating_ppm and score are the worker's after the rating.
+	RatingPpm uint32 `protobuf:"varint,6,opt,name=rating_ppm,json=ratingPpm,proto3" json:"rating_ppm,omitempty"`
+	Score     uint32 `protobuf:"varint,7,opt,name=score,proto3" json:"score,omitempty"`
+}
+
+func (m *EventWorkerRated) Reset()         { *m = EventWorkerRated{} }
+func (m *EventWorkerRated) String() string { return proto.CompactTextString(m) }
+func (*EventWorkerRated) ProtoMessage()    {}
+func (*EventWorkerRated) Descriptor() ([]byte, []int) {
+	return fileDescriptor_856a50ee3709be14, []int{5}
+}
+func (m *EventWorkerRated) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventWorkerRated) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventWorkerRated.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventWorkerRated) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventWorkerRated.Merge(m, src)
+}
+func (m *EventWorkerRated) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventWorkerRated) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventWorkerRated.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventWorkerRated proto.InternalMessageInfo
+
+func (m *EventWorkerRated) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *EventWorkerRated) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventWorkerRated) GetRequester() string {
+	if m != nil {
+		return m.Requester
+	}
+	return ""
+}
+
+func (m *EventWorkerRated) GetRating() uint32 {
+	if m != nil {
+		return m.Rating
+	}
+	return 0
+}
+
+func (m *EventWorkerRated) GetWeightPpm() uint32 {
+	if m != nil {
+		return m.WeightPpm
+	}
+	return 0
+}
+
+func (m *EventWorkerRated) GetRatingPpm() uint32 {
+	if m != nil {
+		return m.RatingPpm
+	}
+	return 0
+}
+
+func (m *EventWorkerRated) GetScore() uint32 {
+	if m != nil {
+		return m.Score
+	}
+	return 0
+}
+
+// EventWorkerPaused: a worker's score fell below min_worker_score_ppm; it
+// gets no new assignments until resume_height at the earliest.
+type EventWorkerPaused struct {
+	Worker       string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	Score        uint32 `protobuf:"varint,2,opt,name=score,proto3" json:"score,omitempty"`
+	ResumeHeight int64  `protobuf:"varint,3,opt,name=resume_height,json=resumeHeight,proto3" json:"resume_height,omitempty"`
+}
+
+func (m *EventWorkerPaused) Reset()         { *m = EventWorkerPaused{} }
+func (m *EventWorkerPaused) String() string { return proto.CompactTextString(m) }
+func (*EventWorkerPaused) ProtoMessage()    {}
+func (*EventWorkerPaused) Descriptor() ([]byte, []int) {
+	return fileDescriptor_856a50ee3709be14, []int{6}
+}
+func (m *EventWorkerPaused) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventWorkerPaused) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventWorkerPaused.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventWorkerPaused) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventWorkerPaused.Merge(m, src)
+}
+func (m *EventWorkerPaused) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventWorkerPaused) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventWorkerPaused.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventWorkerPaused proto.InternalMessageInfo
+
+func (m *EventWorkerPaused) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventWorkerPaused) GetScore() uint32 {
+	if m != nil {
+		return m.Score
+	}
+	return 0
+}
+
+func (m *EventWorkerPaused) GetResumeHeight() int64 {
+	if m != nil {
+		return m.ResumeHeight
+	}
+	return 0
+}
+
+// EventWorkerResumed: a paused worker's score is back at or above
+// min_worker_score_ppm (after a good outcome or rating, or at its resume
+// height once its bad counters were halved); it gets assignments again.
+type EventWorkerResumed struct {
+	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	Score  uint32 `protobuf:"varint,2,opt,name=score,proto3" json:"score,omitempty"`
+}
+
+func (m *EventWorkerResumed) Reset()         { *m = EventWorkerResumed{} }
+func (m *EventWorkerResumed) String() string { return proto.CompactTextString(m) }
+func (*EventWorkerResumed) ProtoMessage()    {}
+func (*EventWorkerResumed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_856a50ee3709be14, []int{7}
+}
+func (m *EventWorkerResumed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventWorkerResumed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventWorkerResumed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventWorkerResumed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventWorkerResumed.Merge(m, src)
+}
+func (m *EventWorkerResumed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventWorkerResumed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventWorkerResumed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventWorkerResumed proto.InternalMessageInfo
+
+func (m *EventWorkerResumed) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventWorkerResumed) GetScore() uint32 {
+	if m != nil {
+		return m.Score
+	}
+	return 0
+}
+
+// EventWorkerPauseExtended: at its resume height a paused worker's score,
+// bad counters halved, was still below min_worker_score_ppm; it stays paused
+// until resume_height.
+type EventWorkerPauseExtended struct {
+	Worker       string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	Score        uint32 `protobuf:"varint,2,opt,name=score,proto3" json:"score,omitempty"`
+	ResumeHeight int64  `protobuf:"varint,3,opt,name=resume_height,json=resumeHeight,proto3" json:"resume_height,omitempty"`
+}
+
+func (m *EventWorkerPauseExtended) Reset()         { *m = EventWorkerPauseExtended{} }
+func (m *EventWorkerPauseExtended) String() string { return proto.CompactTextString(m) }
+func (*EventWorkerPauseExtended) ProtoMessage()    {}
+func (*EventWorkerPauseExtended) Descriptor() ([]byte, []int) {
+	return fileDescriptor_856a50ee3709be14, []int{8}
+}
+func (m *EventWorkerPauseExtended) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventWorkerPauseExtended) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventWorkerPauseExtended.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventWorkerPauseExtended) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventWorkerPauseExtended.Merge(m, src)
+}
+func (m *EventWorkerPauseExtended) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventWorkerPauseExtended) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventWorkerPauseExtended.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventWorkerPauseExtended proto.InternalMessageInfo
+
+func (m *EventWorkerPauseExtended) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventWorkerPauseExtended) GetScore() uint32 {
+	if m != nil {
+		return m.Score
+	}
+	return 0
+}
+
+func (m *EventWorkerPauseExtended) GetResumeHeight() int64 {
+	if m != nil {
+		return m.ResumeHeight
+	}
+	return 0
+}
+
+// EventWorkerResumeFailed: the EndBlock check of a paused worker failed and
+// was rolled back; it is retried at retry_height.
+type EventWorkerResumeFailed struct {
+	Worker      string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	Error       string `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	RetryHeight int64  `protobuf:"varint,3,opt,name=retry_height,json=retryHeight,proto3" json:"retry_height,omitempty"`
+}
+
+func (m *EventWorkerResumeFailed) Reset()         { *m = EventWorkerResumeFailed{} }
+func (m *EventWorkerResumeFailed) String() string { return proto.CompactTextString(m) }
+func (*EventWorkerResumeFailed) ProtoMessage()    {}
+func (*EventWorkerResumeFailed) Descriptor() ([]byte, []int) {
+	return fileDescriptor_856a50ee3709be14, []int{9}
+}
+func (m *EventWorkerResumeFailed) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *EventWorkerResumeFailed) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_EventWorkerResumeFailed.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *EventWorkerResumeFailed) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_EventWorkerResumeFailed.Merge(m, src)
+}
+func (m *EventWorkerResumeFailed) XXX_Size() int {
+	return m.Size()
+}
+func (m *EventWorkerResumeFailed) XXX_DiscardUnknown() {
+	xxx_messageInfo_EventWorkerResumeFailed.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_EventWorkerResumeFailed proto.InternalMessageInfo
+
+func (m *EventWorkerResumeFailed) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *EventWorkerResumeFailed) GetError() string {
+	if m != nil {
+		return m.Error
+	}
+	return ""
+}
+
+func (m *EventWorkerResumeFailed) GetRetryHeight() int64 {
+	if m != nil {
+		return m.RetryHeight
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*EventProfileCreated)(nil), "repshard.reputation.v1.EventProfileCreated")
 	proto.RegisterType((*EventOutcomeRecorded)(nil), "repshard.reputation.v1.EventOutcomeRecorded")
 	proto.RegisterType((*EventReviewSubmitted)(nil), "repshard.reputation.v1.EventReviewSubmitted")
 	proto.RegisterType((*EventProofOfWork)(nil), "repshard.reputation.v1.EventProofOfWork")
+	proto.RegisterType((*EventWorkerOutcomeRecorded)(nil), "repshard.reputation.v1.EventWorkerOutcomeRecorded")
+	proto.RegisterType((*EventWorkerRated)(nil), "repshard.reputation.v1.EventWorkerRated")
+	proto.RegisterType((*EventWorkerPaused)(nil), "repshard.reputation.v1.EventWorkerPaused")
+	proto.RegisterType((*EventWorkerResumed)(nil), "repshard.reputation.v1.EventWorkerResumed")
+	proto.RegisterType((*EventWorkerPauseExtended)(nil), "repshard.reputation.v1.EventWorkerPauseExtended")
+	proto.RegisterType((*EventWorkerResumeFailed)(nil), "repshard.reputation.v1.EventWorkerResumeFailed")
 }
 
 func init() {
@@ -334,37 +759,49 @@ func init() {
 }
 
 var fileDescriptor_856a50ee3709be14 = []byte{
-	// 479 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x93, 0x41, 0x6f, 0xd3, 0x30,
-	0x14, 0xc7, 0x9b, 0xd1, 0xb5, 0x8b, 0xb5, 0x4e, 0xc8, 0x54, 0x53, 0x86, 0x44, 0x34, 0x75, 0x20,
-	0xed, 0x42, 0xa3, 0x01, 0xe2, 0xce, 0x26, 0x0e, 0x3b, 0xad, 0xca, 0x0e, 0x48, 0x5c, 0xa2, 0xc4,
-	0x79, 0x6d, 0x0d, 0x4b, 0x6c, 0x9e, 0x9d, 0x96, 0x7d, 0x02, 0xae, 0x7c, 0x07, 0xbe, 0x02, 0x9f,
-	0x01, 0x71, 0x9c, 0x38, 0x71, 0x44, 0xed, 0x17, 0x41, 0xb6, 0x93, 0x36, 0xa7, 0x21, 0x71, 0xf3,
-	0x7b, 0xef, 0x67, 0xff, 0xdf, 0xdf, 0xf6, 0x23, 0x27, 0x08, 0x52, 0xcd, 0x53, 0xcc, 0x23, 0x04,
-	0x59, 0xe9, 0x54, 0x73, 0x51, 0x46, 0x8b, 0xb3, 0x08, 0x16, 0x50, 0x6a, 0x35, 0x96, 0x28, 0xb4,
-	0xa0, 0x87, 0x0d, 0x34, 0xde, 0x42, 0xe3, 0xc5, 0xd9, 0xe3, 0x23, 0x26, 0x54, 0x21, 0x54, 0x62,
-	0xa9, 0xc8, 0x05, 0x6e, 0xcb, 0x28, 0x21, 0x8f, 0xde, 0x9a, 0x23, 0x26, 0x28, 0xa6, 0xfc, 0x06,
-	0x2e, 0x10, 0x52, 0x0d, 0x39, 0x7d, 0x41, 0xfa, 0x69, 0x9e, 0x23, 0x28, 0x15, 0x78, 0xc7, 0xde,
-	0xa9, 0x7f, 0x1e, 0xfc, 0xfa, 0xfe, 0x7c, 0x58, 0xef, 0x7c, 0xe3, 0x2a, 0xd7, 0x1a, 0x79, 0x39,
-	0x8b, 0x1b, 0x90, 0x0e, 0xc9, 0xae, 0x62, 0x02, 0x21, 0xd8, 0x39, 0xf6, 0x4e, 0x07, 0xb1, 0x0b,
-	0x46, 0x3f, 0x3c, 0x32, 0xb4, 0x0a, 0x57, 0x95, 0x66, 0xa2, 0x80, 0x18, 0x98, 0xc0, 0xfc, 0x3f,
-	0x25, 0x02, 0xd2, 0x17, 0xee, 0x18, 0x2b, 0xe2, 0xc7, 0x4d, 0xb8, 0x15, 0x7f, 0xd0, 0x12, 0xa7,
-	0xcf, 0xc8, 0x01, 0x13, 0x85, 0xbc, 0x01, 0x73, 0x13, 0x89, 0x94, 0x45, 0xd0, 0xb5, 0xe5, 0xc1,
-	0x36, 0x3b, 0x91, 0x05, 0x3d, 0x21, 0x83, 0x29, 0xc2, 0xa7, 0x0a, 0x4a, 0x76, 0x6b, 0xa9, 0x5d,
-	0x4b, 0xed, 0x6f, 0x92, 0x13, 0x59, 0x8c, 0xbe, 0xec, 0xd4, 0x46, 0x62, 0x58, 0x70, 0x58, 0x5e,
-	0x57, 0x59, 0xc1, 0xb5, 0xb9, 0xab, 0x27, 0x84, 0x58, 0x4e, 0xe9, 0x84, 0xe7, 0xd6, 0x4b, 0x37,
-	0xf6, 0xeb, 0xcc, 0xa5, 0xf5, 0xa9, 0xaa, 0xec, 0x03, 0x30, 0xed, 0x7a, 0xbe, 0xcf, 0x67, 0x0d,
-	0xd2, 0x57, 0x64, 0x0f, 0xad, 0x0a, 0xa0, 0x35, 0x74, 0xdf, 0xa6, 0x0d, 0x49, 0x0f, 0x49, 0x0f,
-	0x53, 0xcd, 0xcb, 0x59, 0xed, 0xb2, 0x8e, 0x4c, 0x83, 0x4b, 0xe0, 0xb3, 0xb9, 0x6e, 0x79, 0xf3,
-	0x5d, 0xc6, 0xb8, 0x3f, 0x22, 0x7b, 0x12, 0x00, 0x6d, 0xb1, 0x67, 0x8b, 0x7d, 0x13, 0x9b, 0xd2,
-	0xe6, 0x56, 0xfb, 0xed, 0x27, 0xfd, 0xe6, 0x91, 0x87, 0xcd, 0xa7, 0x11, 0xd3, 0xab, 0xe9, 0x3b,
-	0x81, 0x1f, 0xe9, 0x6b, 0xd2, 0x78, 0x06, 0xfc, 0xe7, 0x83, 0x6e, 0x51, 0x4a, 0x49, 0x37, 0xe3,
-	0x5a, 0xd5, 0x9f, 0xc6, 0xae, 0x4d, 0xc3, 0x0c, 0x21, 0xe7, 0xae, 0x61, 0xf7, 0xa2, 0xbe, 0xcb,
-	0x98, 0xae, 0x9e, 0x92, 0x03, 0x29, 0x96, 0x49, 0x0b, 0x71, 0x7e, 0xf7, 0xa5, 0x58, 0x5e, 0x34,
-	0xd4, 0xf9, 0xe5, 0xcf, 0x55, 0xe8, 0xdd, 0xad, 0x42, 0xef, 0xcf, 0x2a, 0xf4, 0xbe, 0xae, 0xc3,
-	0xce, 0xdd, 0x3a, 0xec, 0xfc, 0x5e, 0x87, 0x9d, 0xf7, 0xd1, 0x8c, 0xeb, 0x79, 0x95, 0x8d, 0x99,
-	0x28, 0xa2, 0xf6, 0x58, 0xb9, 0xc5, 0xe7, 0xf6, 0x84, 0xe9, 0x5b, 0x09, 0x2a, 0xeb, 0xd9, 0x59,
-	0x79, 0xf9, 0x37, 0x00, 0x00, 0xff, 0xff, 0x16, 0xf6, 0xbc, 0x3c, 0x85, 0x03, 0x00, 0x00,
+	// 665 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x55, 0x3f, 0x6f, 0x13, 0x4f,
+	0x10, 0xcd, 0xe5, 0x8f, 0x1d, 0xcf, 0xcf, 0xc9, 0x2f, 0x1c, 0x51, 0x70, 0x22, 0x61, 0x05, 0x07,
+	0x44, 0x1a, 0x6c, 0x02, 0x88, 0x9e, 0x44, 0x41, 0xa4, 0x8a, 0x75, 0x29, 0x90, 0x10, 0x92, 0x75,
+	0xbe, 0x1b, 0xdb, 0x0b, 0x3e, 0xef, 0xb2, 0xbb, 0x67, 0xc7, 0x1d, 0x05, 0x52, 0x5a, 0xbe, 0x03,
+	0x5f, 0x81, 0x9e, 0x0e, 0x51, 0x46, 0x54, 0x94, 0x28, 0xf9, 0x22, 0x68, 0x67, 0xef, 0xe2, 0x4b,
+	0x80, 0xc4, 0x58, 0x88, 0xee, 0x66, 0xe6, 0xed, 0xce, 0x7b, 0x33, 0xcf, 0x5e, 0xd8, 0x90, 0x28,
+	0x54, 0xc7, 0x97, 0x61, 0x4d, 0xa2, 0x88, 0xb5, 0xaf, 0x19, 0xef, 0xd5, 0xfa, 0x5b, 0x35, 0xec,
+	0x63, 0x4f, 0xab, 0xaa, 0x90, 0x5c, 0x73, 0x77, 0x25, 0x05, 0x55, 0x47, 0xa0, 0x6a, 0x7f, 0x6b,
+	0x6d, 0x35, 0xe0, 0x2a, 0xe2, 0xaa, 0x41, 0xa8, 0x9a, 0x0d, 0xec, 0x91, 0x4a, 0x03, 0xae, 0xef,
+	0x9a, 0x2b, 0xea, 0x92, 0xb7, 0x58, 0x17, 0x77, 0x24, 0xfa, 0x1a, 0x43, 0xf7, 0x01, 0xe4, 0xfd,
+	0x30, 0x94, 0xa8, 0x54, 0xc9, 0x59, 0x77, 0x36, 0x0b, 0xdb, 0xa5, 0xaf, 0x1f, 0xef, 0x2d, 0x27,
+	0x27, 0x9f, 0xd8, 0xca, 0x81, 0x96, 0xac, 0xd7, 0xf6, 0x52, 0xa0, 0xbb, 0x0c, 0x73, 0x2a, 0xe0,
+	0x12, 0x4b, 0xd3, 0xeb, 0xce, 0xe6, 0x82, 0x67, 0x83, 0xca, 0x67, 0x07, 0x96, 0xa9, 0xc3, 0x7e,
+	0xac, 0x03, 0x1e, 0xa1, 0x87, 0x01, 0x97, 0xe1, 0x84, 0x2d, 0x4a, 0x90, 0xe7, 0xf6, 0x1a, 0x6a,
+	0x52, 0xf0, 0xd2, 0x70, 0xd4, 0x7c, 0x26, 0xd3, 0xdc, 0xbd, 0x03, 0x8b, 0x01, 0x8f, 0x44, 0x17,
+	0xcd, 0x24, 0x1a, 0x42, 0x44, 0xa5, 0x59, 0x2a, 0x2f, 0x8c, 0xb2, 0x75, 0x11, 0xb9, 0x1b, 0xb0,
+	0xd0, 0x92, 0xf8, 0x26, 0xc6, 0x5e, 0x30, 0x24, 0xd4, 0x1c, 0xa1, 0x8a, 0x67, 0xc9, 0xba, 0x88,
+	0x2a, 0x47, 0xd3, 0x89, 0x10, 0x0f, 0xfb, 0x0c, 0x07, 0x07, 0x71, 0x33, 0x62, 0xda, 0xcc, 0xea,
+	0x26, 0x00, 0xe1, 0x94, 0x6e, 0xb0, 0x90, 0xb4, 0xcc, 0x7a, 0x85, 0x24, 0xb3, 0x47, 0x3a, 0x55,
+	0xdc, 0x7c, 0x85, 0x81, 0xb6, 0x9c, 0x2f, 0xd3, 0x99, 0x00, 0xdd, 0x47, 0x30, 0x2f, 0xa9, 0x0b,
+	0x4a, 0x12, 0x74, 0xd9, 0xa1, 0x33, 0xa4, 0xbb, 0x02, 0x39, 0xe9, 0x6b, 0xd6, 0x6b, 0x27, 0x2a,
+	0x93, 0xc8, 0x10, 0x1c, 0x20, 0x6b, 0x77, 0x74, 0x46, 0x5b, 0xc1, 0x66, 0x8c, 0xfa, 0x55, 0x98,
+	0x17, 0x88, 0x92, 0x8a, 0x39, 0x2a, 0xe6, 0x4d, 0x6c, 0x4a, 0x67, 0x53, 0xcd, 0x67, 0x57, 0xfa,
+	0xc1, 0x81, 0xa5, 0xd4, 0x34, 0xbc, 0xb5, 0xdf, 0x7a, 0xce, 0xe5, 0x6b, 0xf7, 0x31, 0xa4, 0x9a,
+	0x51, 0x5e, 0xb9, 0xd0, 0x11, 0xd4, 0x75, 0x61, 0xb6, 0xc9, 0xb4, 0x4a, 0x4c, 0x43, 0xdf, 0x86,
+	0x70, 0x20, 0x31, 0x64, 0x96, 0xb0, 0xdd, 0x68, 0xc1, 0x66, 0x0c, 0xab, 0xdb, 0xb0, 0x28, 0xf8,
+	0xa0, 0x91, 0x81, 0x58, 0xbd, 0x45, 0xc1, 0x07, 0x3b, 0x29, 0xaa, 0xf2, 0xc9, 0x81, 0x35, 0x62,
+	0x69, 0xe8, 0xa1, 0xbc, 0x68, 0xbf, 0xfb, 0x90, 0x1b, 0x50, 0xe1, 0x4a, 0xb2, 0x09, 0xee, 0x8f,
+	0xcd, 0x77, 0x17, 0xfe, 0x97, 0xd8, 0x65, 0x7e, 0x93, 0x75, 0x99, 0x1e, 0x66, 0x78, 0x2e, 0x66,
+	0xd2, 0x46, 0xcf, 0x0a, 0xe4, 0x84, 0x1f, 0x2b, 0x0c, 0x69, 0x37, 0xf3, 0x5e, 0x12, 0x19, 0xc7,
+	0x2d, 0x65, 0x14, 0x78, 0xfe, 0x18, 0x6e, 0x1b, 0xc9, 0x9a, 0x1e, 0x53, 0xd6, 0xb9, 0xc5, 0xcd,
+	0x8c, 0xbf, 0xb8, 0x09, 0xdd, 0x66, 0xf8, 0x13, 0x30, 0xe3, 0xb7, 0x82, 0xcd, 0xfc, 0xde, 0x71,
+	0x6f, 0x1d, 0xb8, 0x96, 0x99, 0x44, 0x9d, 0xe6, 0x33, 0xc1, 0x0a, 0x7f, 0xf9, 0x17, 0x65, 0x7e,
+	0xfe, 0x12, 0x55, 0x1c, 0x61, 0xa3, 0x43, 0x34, 0x69, 0x0a, 0x33, 0x5e, 0xd1, 0x26, 0x9f, 0x51,
+	0xae, 0xf2, 0x12, 0xdc, 0xec, 0x2e, 0xa8, 0xf4, 0xd7, 0x28, 0x54, 0x8e, 0x1c, 0x28, 0x5d, 0x14,
+	0xb8, 0x7b, 0xa8, 0xb1, 0x17, 0xfe, 0x6b, 0x9d, 0xef, 0x1c, 0xb8, 0xf1, 0x93, 0xd0, 0xa7, 0x3e,
+	0xeb, 0x4e, 0x4a, 0x04, 0xa5, 0xe4, 0x89, 0x1b, 0x3d, 0x1b, 0xb8, 0xb7, 0xa0, 0x28, 0x51, 0xcb,
+	0xe1, 0x79, 0x1e, 0xff, 0x51, 0xce, 0xd2, 0xd8, 0xde, 0xfb, 0x72, 0x52, 0x76, 0x8e, 0x4f, 0xca,
+	0xce, 0xf7, 0x93, 0xb2, 0xf3, 0xfe, 0xb4, 0x3c, 0x75, 0x7c, 0x5a, 0x9e, 0xfa, 0x76, 0x5a, 0x9e,
+	0x7a, 0x51, 0x6b, 0x33, 0xdd, 0x89, 0x9b, 0xd5, 0x80, 0x47, 0xb5, 0xec, 0xa3, 0x68, 0x3f, 0x0e,
+	0xb3, 0xef, 0xa3, 0x1e, 0x0a, 0x54, 0xcd, 0x1c, 0xbd, 0x74, 0x0f, 0x7f, 0x04, 0x00, 0x00, 0xff,
+	0xff, 0xae, 0x12, 0x27, 0x93, 0x43, 0x07, 0x00, 0x00,
 }
 
 func (m *EventProfileCreated) Marshal() (dAtA []byte, err error) {
@@ -561,6 +998,282 @@ func (m *EventProofOfWork) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *EventWorkerOutcomeRecorded) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventWorkerOutcomeRecorded) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventWorkerOutcomeRecorded) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Paused {
+		i--
+		if m.Paused {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.ReliabilityPpm != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ReliabilityPpm))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Score != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Score))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Outcome) > 0 {
+		i -= len(m.Outcome)
+		copy(dAtA[i:], m.Outcome)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Outcome)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventWorkerRated) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventWorkerRated) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventWorkerRated) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Score != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Score))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.RatingPpm != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RatingPpm))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.WeightPpm != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.WeightPpm))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Rating != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Rating))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Requester) > 0 {
+		i -= len(m.Requester)
+		copy(dAtA[i:], m.Requester)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Requester)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventWorkerPaused) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventWorkerPaused) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventWorkerPaused) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ResumeHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ResumeHeight))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Score != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Score))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventWorkerResumed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventWorkerResumed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventWorkerResumed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Score != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Score))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventWorkerPauseExtended) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventWorkerPauseExtended) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventWorkerPauseExtended) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.ResumeHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.ResumeHeight))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Score != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.Score))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *EventWorkerResumeFailed) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *EventWorkerResumeFailed) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *EventWorkerResumeFailed) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.RetryHeight != 0 {
+		i = encodeVarintEvents(dAtA, i, uint64(m.RetryHeight))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Error) > 0 {
+		i -= len(m.Error)
+		copy(dAtA[i:], m.Error)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Error)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintEvents(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintEvents(dAtA []byte, offset int, v uint64) int {
 	offset -= sovEvents(v)
 	base := offset
@@ -664,6 +1377,138 @@ func (m *EventProofOfWork) Size() (n int) {
 	}
 	if m.PowCreditPpm != 0 {
 		n += 1 + sovEvents(uint64(m.PowCreditPpm))
+	}
+	return n
+}
+
+func (m *EventWorkerOutcomeRecorded) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Outcome)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Score != 0 {
+		n += 1 + sovEvents(uint64(m.Score))
+	}
+	if m.ReliabilityPpm != 0 {
+		n += 1 + sovEvents(uint64(m.ReliabilityPpm))
+	}
+	if m.Paused {
+		n += 2
+	}
+	return n
+}
+
+func (m *EventWorkerRated) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovEvents(uint64(m.RequestId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Requester)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Rating != 0 {
+		n += 1 + sovEvents(uint64(m.Rating))
+	}
+	if m.WeightPpm != 0 {
+		n += 1 + sovEvents(uint64(m.WeightPpm))
+	}
+	if m.RatingPpm != 0 {
+		n += 1 + sovEvents(uint64(m.RatingPpm))
+	}
+	if m.Score != 0 {
+		n += 1 + sovEvents(uint64(m.Score))
+	}
+	return n
+}
+
+func (m *EventWorkerPaused) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Score != 0 {
+		n += 1 + sovEvents(uint64(m.Score))
+	}
+	if m.ResumeHeight != 0 {
+		n += 1 + sovEvents(uint64(m.ResumeHeight))
+	}
+	return n
+}
+
+func (m *EventWorkerResumed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Score != 0 {
+		n += 1 + sovEvents(uint64(m.Score))
+	}
+	return n
+}
+
+func (m *EventWorkerPauseExtended) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.Score != 0 {
+		n += 1 + sovEvents(uint64(m.Score))
+	}
+	if m.ResumeHeight != 0 {
+		n += 1 + sovEvents(uint64(m.ResumeHeight))
+	}
+	return n
+}
+
+func (m *EventWorkerResumeFailed) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	l = len(m.Error)
+	if l > 0 {
+		n += 1 + l + sovEvents(uint64(l))
+	}
+	if m.RetryHeight != 0 {
+		n += 1 + sovEvents(uint64(m.RetryHeight))
 	}
 	return n
 }
@@ -1269,6 +2114,861 @@ func (m *EventProofOfWork) Unmarshal(dAtA []byte) error {
 				b := dAtA[iNdEx]
 				iNdEx++
 				m.PowCreditPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventWorkerOutcomeRecorded) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventWorkerOutcomeRecorded: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventWorkerOutcomeRecorded: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Outcome", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Outcome = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Score", wireType)
+			}
+			m.Score = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Score |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReliabilityPpm", wireType)
+			}
+			m.ReliabilityPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ReliabilityPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Paused", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Paused = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventWorkerRated) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventWorkerRated: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventWorkerRated: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requester", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Requester = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Rating", wireType)
+			}
+			m.Rating = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Rating |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WeightPpm", wireType)
+			}
+			m.WeightPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.WeightPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RatingPpm", wireType)
+			}
+			m.RatingPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RatingPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Score", wireType)
+			}
+			m.Score = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Score |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventWorkerPaused) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventWorkerPaused: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventWorkerPaused: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Score", wireType)
+			}
+			m.Score = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Score |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResumeHeight", wireType)
+			}
+			m.ResumeHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ResumeHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventWorkerResumed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventWorkerResumed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventWorkerResumed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Score", wireType)
+			}
+			m.Score = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Score |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventWorkerPauseExtended) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventWorkerPauseExtended: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventWorkerPauseExtended: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Score", wireType)
+			}
+			m.Score = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Score |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResumeHeight", wireType)
+			}
+			m.ResumeHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ResumeHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipEvents(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *EventWorkerResumeFailed) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowEvents
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: EventWorkerResumeFailed: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: EventWorkerResumeFailed: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Error", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthEvents
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthEvents
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Error = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RetryHeight", wireType)
+			}
+			m.RetryHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowEvents
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RetryHeight |= int64(b&0x7F) << shift
 				if b < 0x80 {
 					break
 				}

@@ -22,6 +22,9 @@ type FinishedRequest struct {
 	// reported it failed. Queued, assigned, expired and cancelled requests
 	// are not processed.
 	Processed bool
+	// Completed is true when Worker completed the request (status
+	// COMPLETED): only then may the requester rate the worker.
+	Completed bool
 }
 
 // RequestReader reads requests (implemented by x/deferral, wired in app.go).
@@ -35,6 +38,18 @@ type WorkerBondReader interface {
 	// WorkerBond returns the bond a worker has escrowed (zero when the
 	// address is not a worker), in the bond denom.
 	WorkerBond(ctx context.Context, worker sdk.AccAddress) (sdkmath.Int, error)
+}
+
+// WorkerStandingListener is told each worker's standing whenever
+// x/reputation writes the worker's profile (an outcome, a rating, a resume
+// check): x/shard, which orders assignment by the score and gives a worker
+// that is not eligible no new work. Passed to NewKeeper; x/reputation does not
+// import x/shard.
+type WorkerStandingListener interface {
+	// SetWorkerStanding records the worker's score (ppm, 0..1_000_000) and
+	// whether it may receive new assignments (false while paused). An address
+	// that is not a registered worker (any more) is a no-op, not an error.
+	SetWorkerStanding(ctx context.Context, worker sdk.AccAddress, scorePpm uint32, eligible bool) error
 }
 
 // StakingKeeper is the read-only part of x/staking the stake credit needs.

@@ -58,5 +58,54 @@ func (gs GenesisState) Validate() error {
 			return fmt.Errorf("review of request %d: %w", r.RequestId, err)
 		}
 	}
+	return gs.validateWorkers()
+}
+
+// validateWorkers checks the worker profiles (one per address, stored form:
+// score and factors 0, a paused profile with a resume height and only then,
+// non-negative rating sums) and the worker ratings (one per request, 1..5, of
+// a worker with a profile).
+func (gs GenesisState) validateWorkers() error {
+	workers := make(map[string]bool, len(gs.WorkerProfiles))
+	for _, w := range gs.WorkerProfiles {
+		if w.Address == "" {
+			return fmt.Errorf("worker profile with an empty address")
+		}
+		if workers[w.Address] {
+			return fmt.Errorf("duplicate worker profile %s", w.Address)
+		}
+		workers[w.Address] = true
+		if w.Score != 0 || w.ReliabilityPpm != 0 || w.RatingPpm != 0 {
+			return fmt.Errorf("worker profile %s: score and factors are computed at read time and must be 0 in genesis", w.Address)
+		}
+		if err := ppm.Validate("indexed_score", uint64(w.IndexedScore)); err != nil {
+			return fmt.Errorf("worker profile %s: %w", w.Address, err)
+		}
+		if w.Paused != (w.ResumeHeight > 0) {
+			return fmt.Errorf("worker profile %s: a paused worker has a positive resume height, and only a paused one", w.Address)
+		}
+		if (!w.RatingSum.IsNil() && w.RatingSum.IsNegative()) || (!w.RatingWeight.IsNil() && w.RatingWeight.IsNegative()) {
+			return fmt.Errorf("worker profile %s: negative rating sum or weight", w.Address)
+		}
+	}
+	rated := make(map[uint64]bool, len(gs.WorkerRatings))
+	for _, r := range gs.WorkerRatings {
+		if rated[r.RequestId] {
+			return fmt.Errorf("duplicate worker rating of request %d", r.RequestId)
+		}
+		rated[r.RequestId] = true
+		if r.Rating < MinRating || r.Rating > MaxRating {
+			return fmt.Errorf("worker rating of request %d: rating %d outside %d..%d", r.RequestId, r.Rating, MinRating, MaxRating)
+		}
+		if !workers[r.Worker] {
+			return fmt.Errorf("worker rating of request %d: worker %s has no profile", r.RequestId, r.Worker)
+		}
+		if r.Requester == "" || r.Requester == r.Worker {
+			return fmt.Errorf("worker rating of request %d: the requester must be set and differ from the worker", r.RequestId)
+		}
+		if err := ppm.Validate("weight_ppm", uint64(r.WeightPpm)); err != nil {
+			return fmt.Errorf("worker rating of request %d: %w", r.RequestId, err)
+		}
+	}
 	return nil
 }

@@ -15,7 +15,17 @@ var (
 	ProfilesKey   = collections.NewPrefix(1) // requester → Profile
 	ReviewsKey    = collections.NewPrefix(2) // request id → Review (one per request)
 	ScoreIndexKey = collections.NewPrefix(3) // (MaxUint32 − indexed score, requester): top profiles first
+
+	WorkerProfilesKey    = collections.NewPrefix(4) // worker → WorkerProfile
+	WorkerScoreIndexKey  = collections.NewPrefix(5) // (MaxUint32 − indexed score, worker): top workers first
+	WorkerRatingsKey     = collections.NewPrefix(6) // request id → WorkerRating (one per request)
+	WorkerResumeQueueKey = collections.NewPrefix(7) // (resume height, worker) of paused workers
 )
+
+// WorkerTierWidthPpm is the width of one assignment tier of x/shard (tier =
+// score / 100_000): min_worker_score_ppm is a multiple of it, so the pause
+// threshold is a tier boundary.
+const WorkerTierWidthPpm = 100_000
 
 // MaxPowNonceBytes is the longest proof-of-work nonce a request may carry.
 const MaxPowNonceBytes = 32

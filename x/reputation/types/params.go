@@ -42,6 +42,18 @@ func DefaultParams() Params {
 		InactivityDecayBlocks:         0,
 		PeerPriorWeightPpm:            2_000_000,                   // the prior counts as two full-weight reviews
 		PeerBondReferenceAmount:       sdkmath.NewInt(100_000_000), // 100 REP of worker bond weighs fully (10× the minimum worker bond)
+
+		// Worker score: a new worker is neutral (Beta(2,2) reliability, a
+		// neutral rating prior worth two full-weight ratings): 500_000, tier 5.
+		WorkerWeightReliabilityPpm: 700_000,
+		WorkerWeightRatingPpm:      300_000,
+		WorkerReliabilityPriorGood: 2,
+		WorkerReliabilityPriorBad:  2,
+		WorkerRatingPriorWeightPpm: 2_000_000,
+		WorkerRatingNeutralPpm:     500_000,
+		MinWorkerScorePpm:          300_000,
+		WorkerPauseBlocks:          600,
+		MaxWorkerResumesPerBlock:   50,
 	}
 }
 
@@ -51,6 +63,7 @@ func (p Params) Validate() error {
 		paramcheck.F("rate_half_life_blocks", p.RateHalfLifeBlocks),
 		paramcheck.F("rate_window_blocks", p.RateWindowBlocks),
 		paramcheck.F("inactivity_decay_blocks", p.InactivityDecayBlocks),
+		paramcheck.F("worker_pause_blocks", p.WorkerPauseBlocks),
 	); err != nil {
 		return err
 	}
@@ -94,5 +107,38 @@ func (p Params) Validate() error {
 	if p.PeerBondReferenceAmount.IsNil() || !p.PeerBondReferenceAmount.IsPositive() {
 		return errors.New("peer_bond_reference_amount must be positive")
 	}
-	return nil
+	return p.validateWorker()
+}
+
+// validateWorker checks the worker-score params.
+func (p Params) validateWorker() error {
+	if err := paramcheck.CheckAll(ppm.Validate,
+		paramcheck.F("worker_weight_reliability_ppm", p.WorkerWeightReliabilityPpm),
+		paramcheck.F("worker_weight_rating_ppm", p.WorkerWeightRatingPpm),
+		paramcheck.F("worker_rating_neutral_ppm", p.WorkerRatingNeutralPpm),
+		paramcheck.F("min_worker_score_ppm", p.MinWorkerScorePpm),
+	); err != nil {
+		return err
+	}
+	if sum := uint64(p.WorkerWeightReliabilityPpm) + uint64(p.WorkerWeightRatingPpm); sum != ppm.Max {
+		return fmt.Errorf("worker_weight_reliability_ppm + worker_weight_rating_ppm must be exactly %d, got %d", ppm.Max, sum)
+	}
+	if p.WorkerReliabilityPriorGood == 0 || p.WorkerReliabilityPriorBad == 0 {
+		return errors.New("worker_reliability_prior_good and worker_reliability_prior_bad must be positive")
+	}
+	if p.WorkerRatingPriorWeightPpm == 0 || p.WorkerRatingPriorWeightPpm > MaxPeerPriorWeightPpm {
+		return fmt.Errorf("worker_rating_prior_weight_ppm must be 1..%d, got %d", uint64(MaxPeerPriorWeightPpm), p.WorkerRatingPriorWeightPpm)
+	}
+	if p.MinWorkerScorePpm%WorkerTierWidthPpm != 0 {
+		return fmt.Errorf("min_worker_score_ppm must be a multiple of %d (an assignment tier boundary), got %d", WorkerTierWidthPpm, p.MinWorkerScorePpm)
+	}
+	if err := paramcheck.CheckAll(paramcheck.NonZero,
+		paramcheck.F("worker_pause_blocks", p.WorkerPauseBlocks),
+		paramcheck.F("max_worker_resumes_per_block", p.MaxWorkerResumesPerBlock),
+	); err != nil {
+		return err
+	}
+	return paramcheck.CheckAll(paramcheck.AtMost(paramcheck.MaxPerBlockCap),
+		paramcheck.F("max_worker_resumes_per_block", p.MaxWorkerResumesPerBlock),
+	)
 }

@@ -353,9 +353,311 @@ func (m *Review) GetHeight() int64 {
 	return 0
 }
 
+// WorkerProfile is a worker's standing: how its assignments ended and how the
+// requesters of the requests it completed rated it. Created at the worker's
+// first outcome or rating. score and the two factors are computed when read,
+// from the counters and sums with the params of that moment (0 in state);
+// indexed_score is the score at the last write, which x/shard was told and
+// which the top-workers index orders by.
+type WorkerProfile struct {
+	// address is the worker's address.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// score is the worker score in ppm: (worker_weight_reliability_ppm ·
+	// reliability_ppm + worker_weight_rating_ppm · rating_ppm) / 1e6 (filled by
+	// reads; 0 in state).
+	Score uint32 `protobuf:"varint,2,opt,name=score,proto3" json:"score,omitempty"`
+	// reliability_ppm = (good + a)·1e6 / (good + bad + a + b) (filled by reads).
+	ReliabilityPpm uint32 `protobuf:"varint,3,opt,name=reliability_ppm,json=reliabilityPpm,proto3" json:"reliability_ppm,omitempty"`
+	// rating_ppm is the prior-smoothed weighted mean of requesters' ratings
+	// (filled by reads).
+	RatingPpm uint32 `protobuf:"varint,4,opt,name=rating_ppm,json=ratingPpm,proto3" json:"rating_ppm,omitempty"`
+	// completions counts requests the worker completed (good).
+	Completions uint64 `protobuf:"varint,5,opt,name=completions,proto3" json:"completions,omitempty"`
+	// failures_confirmed counts failure reports other workers confirmed (good:
+	// an honest report).
+	FailuresConfirmed uint64 `protobuf:"varint,6,opt,name=failures_confirmed,json=failuresConfirmed,proto3" json:"failures_confirmed,omitempty"`
+	// failures_contradicted counts failure reports another worker contradicted
+	// by completing the request (bad).
+	FailuresContradicted uint64 `protobuf:"varint,7,opt,name=failures_contradicted,json=failuresContradicted,proto3" json:"failures_contradicted,omitempty"`
+	// quorum_agreements counts replicas whose result matched the quorum (good).
+	QuorumAgreements uint64 `protobuf:"varint,8,opt,name=quorum_agreements,json=quorumAgreements,proto3" json:"quorum_agreements,omitempty"`
+	// quorum_disagreements counts replicas whose result differed (bad).
+	QuorumDisagreements uint64 `protobuf:"varint,9,opt,name=quorum_disagreements,json=quorumDisagreements,proto3" json:"quorum_disagreements,omitempty"`
+	// expiries counts assignments the worker let expire (bad).
+	Expiries uint64 `protobuf:"varint,10,opt,name=expiries,proto3" json:"expiries,omitempty"`
+	// rating_sum is Σ wᵣ·ratingᵣ over the ratings received (ppm·ppm).
+	RatingSum cosmossdk_io_math.Int `protobuf:"bytes,11,opt,name=rating_sum,json=ratingSum,proto3,customtype=cosmossdk.io/math.Int" json:"rating_sum"`
+	// rating_weight is Σ wᵣ over the ratings received (ppm).
+	RatingWeight cosmossdk_io_math.Int `protobuf:"bytes,12,opt,name=rating_weight,json=ratingWeight,proto3,customtype=cosmossdk.io/math.Int" json:"rating_weight"`
+	// ratings_received counts the ratings received.
+	RatingsReceived uint64 `protobuf:"varint,13,opt,name=ratings_received,json=ratingsReceived,proto3" json:"ratings_received,omitempty"`
+	// paused is true while the worker gets no new assignments: its score fell
+	// below min_worker_score_ppm and has not recovered.
+	Paused bool `protobuf:"varint,14,opt,name=paused,proto3" json:"paused,omitempty"`
+	// resume_height is the height a paused worker's bad counters are halved and
+	// its score checked again; 0 when not paused.
+	ResumeHeight int64 `protobuf:"varint,15,opt,name=resume_height,json=resumeHeight,proto3" json:"resume_height,omitempty"`
+	// pauses counts the times the worker was paused.
+	Pauses uint64 `protobuf:"varint,16,opt,name=pauses,proto3" json:"pauses,omitempty"`
+	// indexed_score is the score at the profile's last write: what x/shard was
+	// told, and the key of the top-workers index.
+	IndexedScore uint32 `protobuf:"varint,17,opt,name=indexed_score,json=indexedScore,proto3" json:"indexed_score,omitempty"`
+	// created_height is the height the profile was created at.
+	CreatedHeight int64 `protobuf:"varint,18,opt,name=created_height,json=createdHeight,proto3" json:"created_height,omitempty"`
+	// last_updated_height is the height of the last outcome, rating or resume.
+	LastUpdatedHeight int64 `protobuf:"varint,19,opt,name=last_updated_height,json=lastUpdatedHeight,proto3" json:"last_updated_height,omitempty"`
+}
+
+func (m *WorkerProfile) Reset()         { *m = WorkerProfile{} }
+func (m *WorkerProfile) String() string { return proto.CompactTextString(m) }
+func (*WorkerProfile) ProtoMessage()    {}
+func (*WorkerProfile) Descriptor() ([]byte, []int) {
+	return fileDescriptor_b69c5c538b4d92dc, []int{2}
+}
+func (m *WorkerProfile) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *WorkerProfile) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_WorkerProfile.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *WorkerProfile) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_WorkerProfile.Merge(m, src)
+}
+func (m *WorkerProfile) XXX_Size() int {
+	return m.Size()
+}
+func (m *WorkerProfile) XXX_DiscardUnknown() {
+	xxx_messageInfo_WorkerProfile.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_WorkerProfile proto.InternalMessageInfo
+
+func (m *WorkerProfile) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+func (m *WorkerProfile) GetScore() uint32 {
+	if m != nil {
+		return m.Score
+	}
+	return 0
+}
+
+func (m *WorkerProfile) GetReliabilityPpm() uint32 {
+	if m != nil {
+		return m.ReliabilityPpm
+	}
+	return 0
+}
+
+func (m *WorkerProfile) GetRatingPpm() uint32 {
+	if m != nil {
+		return m.RatingPpm
+	}
+	return 0
+}
+
+func (m *WorkerProfile) GetCompletions() uint64 {
+	if m != nil {
+		return m.Completions
+	}
+	return 0
+}
+
+func (m *WorkerProfile) GetFailuresConfirmed() uint64 {
+	if m != nil {
+		return m.FailuresConfirmed
+	}
+	return 0
+}
+
+func (m *WorkerProfile) GetFailuresContradicted() uint64 {
+	if m != nil {
+		return m.FailuresContradicted
+	}
+	return 0
+}
+
+func (m *WorkerProfile) GetQuorumAgreements() uint64 {
+	if m != nil {
+		return m.QuorumAgreements
+	}
+	return 0
+}
+
+func (m *WorkerProfile) GetQuorumDisagreements() uint64 {
+	if m != nil {
+		return m.QuorumDisagreements
+	}
+	return 0
+}
+
+func (m *WorkerProfile) GetExpiries() uint64 {
+	if m != nil {
+		return m.Expiries
+	}
+	return 0
+}
+
+func (m *WorkerProfile) GetRatingsReceived() uint64 {
+	if m != nil {
+		return m.RatingsReceived
+	}
+	return 0
+}
+
+func (m *WorkerProfile) GetPaused() bool {
+	if m != nil {
+		return m.Paused
+	}
+	return false
+}
+
+func (m *WorkerProfile) GetResumeHeight() int64 {
+	if m != nil {
+		return m.ResumeHeight
+	}
+	return 0
+}
+
+func (m *WorkerProfile) GetPauses() uint64 {
+	if m != nil {
+		return m.Pauses
+	}
+	return 0
+}
+
+func (m *WorkerProfile) GetIndexedScore() uint32 {
+	if m != nil {
+		return m.IndexedScore
+	}
+	return 0
+}
+
+func (m *WorkerProfile) GetCreatedHeight() int64 {
+	if m != nil {
+		return m.CreatedHeight
+	}
+	return 0
+}
+
+func (m *WorkerProfile) GetLastUpdatedHeight() int64 {
+	if m != nil {
+		return m.LastUpdatedHeight
+	}
+	return 0
+}
+
+// WorkerRating is a requester's rating of the worker that completed one of
+// its requests. One per request.
+type WorkerRating struct {
+	// request_id is the completed request.
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// worker is the worker rated.
+	Worker string `protobuf:"bytes,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	// requester is the requester that rated it.
+	Requester string `protobuf:"bytes,3,opt,name=requester,proto3" json:"requester,omitempty"`
+	// rating is 1 (worst) .. 5 (best).
+	Rating uint32 `protobuf:"varint,4,opt,name=rating,proto3" json:"rating,omitempty"`
+	// weight_ppm is the weight the rating counts with: the requester's own
+	// score when it rated.
+	WeightPpm uint32 `protobuf:"varint,5,opt,name=weight_ppm,json=weightPpm,proto3" json:"weight_ppm,omitempty"`
+	// height is the height of the rating.
+	Height int64 `protobuf:"varint,6,opt,name=height,proto3" json:"height,omitempty"`
+}
+
+func (m *WorkerRating) Reset()         { *m = WorkerRating{} }
+func (m *WorkerRating) String() string { return proto.CompactTextString(m) }
+func (*WorkerRating) ProtoMessage()    {}
+func (*WorkerRating) Descriptor() ([]byte, []int) {
+	return fileDescriptor_b69c5c538b4d92dc, []int{3}
+}
+func (m *WorkerRating) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *WorkerRating) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_WorkerRating.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *WorkerRating) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_WorkerRating.Merge(m, src)
+}
+func (m *WorkerRating) XXX_Size() int {
+	return m.Size()
+}
+func (m *WorkerRating) XXX_DiscardUnknown() {
+	xxx_messageInfo_WorkerRating.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_WorkerRating proto.InternalMessageInfo
+
+func (m *WorkerRating) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *WorkerRating) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *WorkerRating) GetRequester() string {
+	if m != nil {
+		return m.Requester
+	}
+	return ""
+}
+
+func (m *WorkerRating) GetRating() uint32 {
+	if m != nil {
+		return m.Rating
+	}
+	return 0
+}
+
+func (m *WorkerRating) GetWeightPpm() uint32 {
+	if m != nil {
+		return m.WeightPpm
+	}
+	return 0
+}
+
+func (m *WorkerRating) GetHeight() int64 {
+	if m != nil {
+		return m.Height
+	}
+	return 0
+}
+
 func init() {
 	proto.RegisterType((*Profile)(nil), "repshard.reputation.v1.Profile")
 	proto.RegisterType((*Review)(nil), "repshard.reputation.v1.Review")
+	proto.RegisterType((*WorkerProfile)(nil), "repshard.reputation.v1.WorkerProfile")
+	proto.RegisterType((*WorkerRating)(nil), "repshard.reputation.v1.WorkerRating")
 }
 
 func init() {
@@ -363,53 +665,71 @@ func init() {
 }
 
 var fileDescriptor_b69c5c538b4d92dc = []byte{
-	// 734 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x94, 0xcd, 0x6e, 0x23, 0x45,
-	0x10, 0xc7, 0x3d, 0x24, 0xf1, 0x47, 0x6f, 0xec, 0x38, 0xed, 0xc4, 0x1a, 0x16, 0xad, 0x63, 0x2d,
-	0x7b, 0xb0, 0x56, 0xbb, 0x9e, 0x5d, 0x60, 0x0f, 0x1c, 0x09, 0x42, 0xc2, 0xb7, 0x68, 0x22, 0x04,
-	0xe2, 0xc0, 0xa8, 0x3d, 0x5d, 0xb6, 0x9b, 0xf5, 0x4c, 0x0f, 0xdd, 0x3d, 0x76, 0xf6, 0x2d, 0x78,
-	0x04, 0x8e, 0x1c, 0x39, 0xe4, 0x21, 0x72, 0x8c, 0x72, 0x42, 0x1c, 0x22, 0x94, 0x1c, 0xf2, 0x1a,
-	0xa8, 0x3f, 0x6c, 0xb7, 0x41, 0xca, 0x81, 0x8b, 0x35, 0x5d, 0xff, 0xdf, 0xfc, 0x5d, 0x35, 0x55,
-	0x5d, 0xe8, 0x85, 0x80, 0x42, 0xce, 0x88, 0xa0, 0x91, 0x80, 0xa2, 0x54, 0x44, 0x31, 0x9e, 0x47,
-	0x8b, 0xb7, 0x51, 0x21, 0xf8, 0x84, 0xcd, 0x61, 0x58, 0x08, 0xae, 0x38, 0xee, 0xae, 0xa8, 0xe1,
-	0x86, 0x1a, 0x2e, 0xde, 0x3e, 0x3d, 0x24, 0x19, 0xcb, 0x79, 0x64, 0x7e, 0x2d, 0xfa, 0xf4, 0xe3,
-	0x94, 0xcb, 0x8c, 0xcb, 0xc4, 0x9c, 0x22, 0x7b, 0x70, 0xd2, 0xd1, 0x94, 0x4f, 0xb9, 0x8d, 0xeb,
-	0x27, 0x1b, 0x7d, 0xfe, 0x5b, 0x1d, 0xd5, 0xce, 0xec, 0xbf, 0xe1, 0xcf, 0x50, 0x8d, 0x50, 0x2a,
-	0x40, 0xca, 0x30, 0xe8, 0x07, 0x83, 0xc6, 0x69, 0x78, 0x73, 0xf9, 0xfa, 0xc8, 0x99, 0x7c, 0x65,
-	0x95, 0x73, 0x25, 0x58, 0x3e, 0x8d, 0x57, 0x20, 0xfe, 0x04, 0xed, 0xc9, 0x94, 0x0b, 0x08, 0x3f,
-	0xea, 0x07, 0x83, 0xe6, 0xe9, 0xde, 0xef, 0x0f, 0x7f, 0xbc, 0x0c, 0x62, 0x1b, 0xc3, 0xaf, 0x50,
-	0x2b, 0xe5, 0x59, 0x31, 0x07, 0x9d, 0x71, 0x52, 0x14, 0x59, 0xb8, 0xe3, 0x53, 0xcd, 0x8d, 0x78,
-	0x56, 0x64, 0xf8, 0x25, 0x6a, 0x4e, 0x04, 0xfc, 0x52, 0x42, 0x9e, 0x7e, 0x30, 0xf0, 0xae, 0x0f,
-	0xef, 0xaf, 0x35, 0xcd, 0xbe, 0x42, 0xad, 0x05, 0x99, 0x33, 0x4a, 0xd6, 0xce, 0x7b, 0x5b, 0xce,
-	0x1b, 0x51, 0xd3, 0x7d, 0x54, 0x2f, 0x00, 0x84, 0xe1, 0xaa, 0x3e, 0x57, 0xd3, 0x61, 0x4d, 0x7c,
-	0x8a, 0x1a, 0xb2, 0x1c, 0x67, 0x4c, 0x29, 0xa0, 0x61, 0xad, 0x1f, 0x0c, 0x76, 0x57, 0xc8, 0x26,
-	0xae, 0x21, 0x97, 0x31, 0xd0, 0xb0, 0xbe, 0x05, 0xad, 0xe3, 0xf8, 0x19, 0xaa, 0x4e, 0x08, 0x9b,
-	0x03, 0x0d, 0x1b, 0x3e, 0xe1, 0x82, 0xf8, 0x04, 0xd5, 0xe0, 0xa2, 0x60, 0x02, 0x68, 0x88, 0x7c,
-	0x7d, 0x15, 0xd5, 0xb9, 0x0a, 0xa2, 0x20, 0x81, 0x8c, 0x84, 0x4f, 0xb6, 0x08, 0x1d, 0xfe, 0x26,
-	0x23, 0xf8, 0x1d, 0xea, 0x18, 0xa2, 0x2c, 0x28, 0x51, 0x40, 0x93, 0x19, 0xb0, 0xe9, 0x4c, 0x85,
-	0xfb, 0xfd, 0x60, 0xb0, 0xb3, 0x82, 0x0f, 0x35, 0xf1, 0x9d, 0x05, 0xbe, 0x35, 0x3a, 0x1e, 0xa0,
-	0x7d, 0xf3, 0x05, 0xa5, 0x4a, 0xb4, 0x18, 0x36, 0x7d, 0xf3, 0x27, 0x4e, 0x8a, 0x89, 0xb2, 0x6d,
-	0x13, 0xe0, 0x7b, 0xb7, 0x7c, 0xef, 0xa6, 0x13, 0x9d, 0xef, 0x3b, 0xd4, 0x99, 0x13, 0xa9, 0xfe,
-	0x9d, 0xce, 0xc1, 0x56, 0x3a, 0x9a, 0xd8, 0x4e, 0xe7, 0x4b, 0x74, 0xec, 0x75, 0x30, 0x15, 0x40,
-	0x99, 0x32, 0x0d, 0x6a, 0xfb, 0x0d, 0xea, 0x6c, 0x98, 0xaf, 0x0d, 0xa2, 0x9b, 0xf5, 0x03, 0x3a,
-	0x30, 0xed, 0x14, 0x44, 0xb1, 0x7c, 0x9a, 0xc8, 0x32, 0x0b, 0x0f, 0xcd, 0xbc, 0xbe, 0xb9, 0xba,
-	0x3d, 0xa9, 0xfc, 0x75, 0x7b, 0x72, 0x6c, 0x67, 0x56, 0xd2, 0xf7, 0x43, 0xc6, 0xa3, 0x8c, 0xa8,
-	0xd9, 0x70, 0x94, 0xab, 0x9b, 0xcb, 0xd7, 0xc8, 0x0d, 0xf3, 0x28, 0x57, 0xae, 0x16, 0x6d, 0x14,
-	0x1b, 0x9f, 0xf3, 0x32, 0xc3, 0x3f, 0x21, 0xec, 0x3b, 0x2f, 0x6d, 0x29, 0xf8, 0x7f, 0x9a, 0xb7,
-	0x37, 0xe6, 0xdf, 0xdb, 0xa2, 0x23, 0xd4, 0x96, 0x8a, 0xbc, 0x07, 0xbf, 0xde, 0x8e, 0x5f, 0x6f,
-	0xcb, 0xc8, 0x9b, 0x52, 0x5f, 0x20, 0x54, 0xf0, 0xa5, 0xbe, 0xce, 0x7c, 0x22, 0xc3, 0xa3, 0xad,
-	0x99, 0x2b, 0xf8, 0xf2, 0xcc, 0xc4, 0xf1, 0x1b, 0xd4, 0x16, 0xb0, 0x60, 0xb0, 0x94, 0x89, 0x80,
-	0x14, 0xd8, 0x02, 0x68, 0x78, 0xec, 0xb3, 0x07, 0x4e, 0x8e, 0x9d, 0xaa, 0xef, 0x1a, 0xcb, 0x29,
-	0x5c, 0x00, 0x4d, 0xec, 0xf5, 0xed, 0x6e, 0xdd, 0x35, 0xa7, 0x9d, 0x6b, 0xe9, 0xf9, 0x43, 0x80,
-	0xaa, 0xb1, 0x79, 0x1f, 0x3f, 0x43, 0x68, 0x35, 0x43, 0x8c, 0x9a, 0x25, 0xb1, 0x1b, 0x37, 0x5c,
-	0x64, 0x44, 0xf5, 0x02, 0x91, 0xe5, 0xf8, 0x67, 0x48, 0x95, 0x59, 0x07, 0x8f, 0x2e, 0x10, 0x07,
-	0xe2, 0x2f, 0x50, 0xdd, 0x26, 0x07, 0xc2, 0x6c, 0x87, 0xc7, 0x5e, 0x5a, 0x93, 0xb8, 0x8b, 0xaa,
-	0xb6, 0x47, 0x76, 0x49, 0xc4, 0xee, 0xa4, 0xbf, 0x97, 0x6d, 0xda, 0x7f, 0x77, 0x42, 0xc3, 0x0a,
-	0xfa, 0xab, 0x76, 0x51, 0xd5, 0x4d, 0xa9, 0xde, 0x06, 0x3b, 0xb1, 0x3b, 0x9d, 0x8e, 0xae, 0xee,
-	0x7a, 0xc1, 0xf5, 0x5d, 0x2f, 0xf8, 0xfb, 0xae, 0x17, 0xfc, 0x7a, 0xdf, 0xab, 0x5c, 0xdf, 0xf7,
-	0x2a, 0x7f, 0xde, 0xf7, 0x2a, 0x3f, 0x46, 0x53, 0xa6, 0x66, 0xe5, 0x78, 0x98, 0xf2, 0x2c, 0xf2,
-	0x77, 0xb6, 0x7d, 0xb8, 0xf0, 0xd7, 0xb7, 0xfa, 0x50, 0x80, 0x1c, 0x57, 0xcd, 0x7a, 0xfd, 0xfc,
-	0x9f, 0x00, 0x00, 0x00, 0xff, 0xff, 0xf3, 0x8b, 0x90, 0xdb, 0xe2, 0x05, 0x00, 0x00,
+	// 1010 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x96, 0xcb, 0x4e, 0x1c, 0x47,
+	0x14, 0x86, 0xe9, 0x00, 0x73, 0x39, 0xcc, 0x00, 0x53, 0x03, 0xa8, 0xe3, 0x88, 0x81, 0x10, 0x4b,
+	0x41, 0x96, 0x3d, 0x83, 0x1d, 0x3b, 0x4a, 0xb2, 0x33, 0x4e, 0xa4, 0xb0, 0x0a, 0x1a, 0x64, 0x39,
+	0xca, 0x22, 0xa3, 0x62, 0xea, 0x30, 0x54, 0x98, 0x9e, 0x6e, 0x57, 0x55, 0x73, 0x79, 0x8b, 0x3c,
+	0x42, 0x96, 0x59, 0x66, 0x61, 0x29, 0xaf, 0xe0, 0xa5, 0xe5, 0x55, 0x94, 0x85, 0x15, 0xc1, 0xc2,
+	0xab, 0xbc, 0x43, 0x54, 0x97, 0xee, 0xae, 0x0e, 0x0e, 0x8e, 0x91, 0xbc, 0x41, 0x53, 0xe7, 0xff,
+	0xea, 0x50, 0x97, 0x73, 0xfe, 0x6a, 0xb8, 0x29, 0x30, 0x91, 0x87, 0x54, 0xb0, 0x9e, 0xc0, 0x24,
+	0x55, 0x54, 0xf1, 0x78, 0xd2, 0x3b, 0xbe, 0xdb, 0x4b, 0x44, 0x7c, 0xc0, 0xc7, 0xd8, 0x4d, 0x44,
+	0xac, 0x62, 0xb2, 0x92, 0x51, 0xdd, 0x82, 0xea, 0x1e, 0xdf, 0xbd, 0xd1, 0xa2, 0x11, 0x9f, 0xc4,
+	0x3d, 0xf3, 0xd7, 0xa2, 0x37, 0x3e, 0x1c, 0xc6, 0x32, 0x8a, 0xe5, 0xc0, 0x8c, 0x7a, 0x76, 0xe0,
+	0xa4, 0xa5, 0x51, 0x3c, 0x8a, 0x6d, 0x5c, 0xff, 0xb2, 0xd1, 0x8d, 0x5f, 0x6a, 0x50, 0xdd, 0xb5,
+	0xff, 0x8d, 0xdc, 0x83, 0x2a, 0x65, 0x4c, 0xa0, 0x94, 0x61, 0xb0, 0x1e, 0x6c, 0xd6, 0xb7, 0xc3,
+	0x97, 0xcf, 0xee, 0x2c, 0xb9, 0x24, 0x0f, 0xad, 0xb2, 0xa7, 0x04, 0x9f, 0x8c, 0xfa, 0x19, 0x48,
+	0x3e, 0x82, 0x59, 0x39, 0x8c, 0x05, 0x86, 0x1f, 0xac, 0x07, 0x9b, 0xcd, 0xed, 0xd9, 0x5f, 0x5f,
+	0xff, 0x76, 0x2b, 0xe8, 0xdb, 0x18, 0xb9, 0x0d, 0xf3, 0xc3, 0x38, 0x4a, 0xc6, 0xa8, 0x57, 0x3c,
+	0x48, 0x92, 0x28, 0x9c, 0xf6, 0xa9, 0x66, 0x21, 0xee, 0x26, 0x11, 0xb9, 0x05, 0xcd, 0x03, 0x81,
+	0x4f, 0x53, 0x9c, 0x0c, 0xcf, 0x0c, 0x3c, 0xe3, 0xc3, 0x8d, 0x5c, 0xd3, 0xec, 0x6d, 0x98, 0x3f,
+	0xa6, 0x63, 0xce, 0x68, 0x9e, 0x79, 0xb6, 0x94, 0xb9, 0x10, 0x35, 0xbd, 0x0e, 0xb5, 0x04, 0x51,
+	0x18, 0xae, 0xe2, 0x73, 0x55, 0x1d, 0xd6, 0xc4, 0x27, 0x50, 0x97, 0xe9, 0x7e, 0xc4, 0x95, 0x42,
+	0x16, 0x56, 0xd7, 0x83, 0xcd, 0x99, 0x0c, 0x29, 0xe2, 0x1a, 0x72, 0x2b, 0x46, 0x16, 0xd6, 0x4a,
+	0x50, 0x1e, 0x27, 0xab, 0x50, 0x39, 0xa0, 0x7c, 0x8c, 0x2c, 0xac, 0xfb, 0x84, 0x0b, 0x92, 0x35,
+	0xa8, 0xe2, 0x69, 0xc2, 0x05, 0xb2, 0x10, 0x7c, 0x3d, 0x8b, 0xea, 0xb5, 0x0a, 0xaa, 0x70, 0x80,
+	0x11, 0x0d, 0xe7, 0x4a, 0x84, 0x0e, 0x7f, 0x13, 0x51, 0xf2, 0x00, 0xda, 0x86, 0x48, 0x13, 0x46,
+	0x15, 0xb2, 0xc1, 0x21, 0xf2, 0xd1, 0xa1, 0x0a, 0x1b, 0xeb, 0xc1, 0xe6, 0x74, 0x06, 0xb7, 0x34,
+	0xf1, 0xd8, 0x02, 0xdf, 0x1a, 0x9d, 0x6c, 0x42, 0xc3, 0x9c, 0xa0, 0x54, 0x03, 0x2d, 0x86, 0x4d,
+	0x3f, 0xf9, 0x9c, 0x93, 0xfa, 0x54, 0xd9, 0x6b, 0x13, 0xe8, 0xe7, 0x9e, 0xf7, 0x73, 0x37, 0x9d,
+	0xe8, 0xf2, 0x3e, 0x80, 0xf6, 0x98, 0x4a, 0xf5, 0xef, 0xe5, 0x2c, 0x94, 0x96, 0xa3, 0x89, 0xf2,
+	0x72, 0xbe, 0x84, 0x65, 0xef, 0x06, 0x87, 0x02, 0x19, 0x57, 0xe6, 0x82, 0x16, 0xfd, 0x0b, 0x6a,
+	0x17, 0xcc, 0x23, 0x83, 0xe8, 0xcb, 0xfa, 0x1e, 0x16, 0xcc, 0x75, 0x0a, 0xaa, 0xf8, 0x64, 0x34,
+	0x90, 0x69, 0x14, 0xb6, 0x4c, 0xbd, 0x6e, 0x3d, 0x7f, 0xb5, 0x36, 0xf5, 0xe7, 0xab, 0xb5, 0x65,
+	0x5b, 0xb3, 0x92, 0x1d, 0x75, 0x79, 0xdc, 0x8b, 0xa8, 0x3a, 0xec, 0xee, 0x4c, 0xd4, 0xcb, 0x67,
+	0x77, 0xc0, 0x15, 0xf3, 0xce, 0x44, 0xb9, 0xbd, 0xe8, 0x44, 0x7d, 0x93, 0x67, 0x2f, 0x8d, 0xc8,
+	0x8f, 0x40, 0xfc, 0xcc, 0x27, 0x76, 0x2b, 0xe4, 0x9a, 0xc9, 0x17, 0x8b, 0xe4, 0x4f, 0xec, 0xa6,
+	0x7b, 0xb0, 0x28, 0x15, 0x3d, 0x42, 0x7f, 0xbf, 0x6d, 0x7f, 0xbf, 0xf3, 0x46, 0x2e, 0xb6, 0x7a,
+	0x13, 0x20, 0x89, 0x4f, 0x74, 0x3b, 0xc7, 0x07, 0x32, 0x5c, 0x2a, 0xd5, 0x5c, 0x12, 0x9f, 0xec,
+	0x9a, 0x38, 0xd9, 0x82, 0x45, 0x81, 0xc7, 0x1c, 0x4f, 0xe4, 0x40, 0xe0, 0x10, 0xf9, 0x31, 0xb2,
+	0x70, 0xd9, 0x67, 0x17, 0x9c, 0xdc, 0x77, 0xaa, 0xee, 0x35, 0x3e, 0x61, 0x78, 0x8a, 0x6c, 0x60,
+	0xdb, 0x77, 0xa5, 0xd4, 0x6b, 0x4e, 0xdb, 0xd3, 0xd2, 0xc6, 0xeb, 0x00, 0x2a, 0x7d, 0x33, 0x9f,
+	0xac, 0x02, 0x64, 0x35, 0xc4, 0x99, 0x31, 0x89, 0x99, 0x7e, 0xdd, 0x45, 0x76, 0x98, 0x36, 0x10,
+	0x99, 0xee, 0xff, 0x84, 0x43, 0x65, 0xec, 0xe0, 0x4a, 0x03, 0x71, 0x20, 0xb9, 0x0f, 0x35, 0xbb,
+	0x38, 0x14, 0xc6, 0x1d, 0xae, 0x9a, 0x94, 0x93, 0x64, 0x05, 0x2a, 0xf6, 0x8e, 0xac, 0x49, 0xf4,
+	0xdd, 0x48, 0x9f, 0x97, 0xbd, 0xb4, 0xcb, 0x9e, 0x50, 0xb7, 0x82, 0x3e, 0xd5, 0x15, 0xa8, 0xb8,
+	0x2a, 0xd5, 0x6e, 0x30, 0xdd, 0x77, 0xa3, 0x8d, 0xdf, 0xab, 0xd0, 0x7c, 0x12, 0x8b, 0x23, 0x14,
+	0xef, 0xcd, 0x12, 0xbb, 0xb0, 0x20, 0x70, 0xcc, 0xe9, 0x3e, 0x1f, 0x73, 0x75, 0x76, 0xd9, 0x13,
+	0xe7, 0x3d, 0xd5, 0x15, 0x80, 0x2b, 0xc6, 0x4b, 0x8e, 0x58, 0xb7, 0x82, 0xa6, 0x3e, 0x85, 0xb9,
+	0xc2, 0x4b, 0xa5, 0xd9, 0x77, 0xd1, 0xda, 0x9e, 0x42, 0xee, 0x03, 0xd1, 0x46, 0x94, 0x0a, 0x94,
+	0x83, 0x61, 0x3c, 0x39, 0xe0, 0x22, 0x42, 0x66, 0x4e, 0x21, 0xe7, 0x5b, 0x19, 0xf0, 0x28, 0xd3,
+	0xc9, 0x57, 0xb0, 0xec, 0xcf, 0x52, 0x82, 0x32, 0x3e, 0xbc, 0xe4, 0x94, 0x4b, 0xde, 0xc4, 0x1c,
+	0x21, 0xf7, 0xa0, 0xf5, 0x34, 0x8d, 0x45, 0x1a, 0x0d, 0xe8, 0x48, 0x20, 0x46, 0x38, 0x51, 0xb2,
+	0x6c, 0x9e, 0x8b, 0x56, 0x7f, 0x98, 0xcb, 0xe4, 0x0b, 0x58, 0x72, 0x73, 0x18, 0x97, 0xde, 0xb4,
+	0x92, 0xa3, 0xb6, 0x2d, 0xf2, 0xb5, 0x4f, 0x90, 0x8f, 0xa1, 0x66, 0x8c, 0x94, 0xa3, 0x2c, 0xfb,
+	0x6b, 0x1e, 0x26, 0xdf, 0xe5, 0x27, 0xaa, 0x8d, 0x63, 0xee, 0x9a, 0xbd, 0xed, 0x0e, 0x5f, 0x9b,
+	0xc6, 0x63, 0x68, 0x96, 0xfd, 0xa2, 0x71, 0xcd, 0x9c, 0x0d, 0xe1, 0x7b, 0x85, 0x6e, 0x6a, 0x33,
+	0xf6, 0x9a, 0xba, 0x59, 0x6e, 0x6a, 0x2b, 0xe7, 0x4d, 0xbd, 0x0a, 0x95, 0x84, 0xa6, 0x12, 0x99,
+	0xf1, 0xeb, 0x5a, 0xfe, 0xf4, 0xd8, 0xa0, 0xee, 0x79, 0x81, 0x32, 0x8d, 0xf0, 0x8d, 0x16, 0xdd,
+	0xb0, 0x9a, 0x73, 0xe7, 0x2c, 0x95, 0x34, 0x76, 0x3c, 0x53, 0x4e, 0x25, 0x2f, 0xdb, 0x47, 0xeb,
+	0x3f, 0xed, 0xe3, 0x0d, 0xaf, 0x09, 0x79, 0xf7, 0xd7, 0xa4, 0x7d, 0xf5, 0x6b, 0xb2, 0xf1, 0x77,
+	0x00, 0x0d, 0xdb, 0xb9, 0xd6, 0x6f, 0xdf, 0xe6, 0x54, 0x5b, 0x50, 0x39, 0x31, 0xf8, 0x5b, 0x8d,
+	0xca, 0x71, 0xe4, 0x73, 0xc8, 0xa6, 0xff, 0x0f, 0xa3, 0x2a, 0xd0, 0xf7, 0xe3, 0x54, 0xdb, 0x3b,
+	0xcf, 0xcf, 0x3b, 0xc1, 0x8b, 0xf3, 0x4e, 0xf0, 0xd7, 0x79, 0x27, 0xf8, 0xf9, 0xa2, 0x33, 0xf5,
+	0xe2, 0xa2, 0x33, 0xf5, 0xc7, 0x45, 0x67, 0xea, 0x87, 0xde, 0x88, 0xab, 0xc3, 0x74, 0xbf, 0x3b,
+	0x8c, 0xa3, 0x9e, 0xff, 0x75, 0x69, 0x7f, 0x9c, 0xfa, 0x1f, 0x9a, 0xea, 0x2c, 0x41, 0xb9, 0x5f,
+	0x31, 0x1f, 0x82, 0x9f, 0xfd, 0x13, 0x00, 0x00, 0xff, 0xff, 0xdb, 0x6d, 0x23, 0x9f, 0x8c, 0x0a,
+	0x00, 0x00,
 }
 
 func (m *Profile) Marshal() (dAtA []byte, err error) {
@@ -628,6 +948,206 @@ func (m *Review) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *WorkerProfile) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *WorkerProfile) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *WorkerProfile) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.LastUpdatedHeight != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.LastUpdatedHeight))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x98
+	}
+	if m.CreatedHeight != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.CreatedHeight))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x90
+	}
+	if m.IndexedScore != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.IndexedScore))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x88
+	}
+	if m.Pauses != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.Pauses))
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x80
+	}
+	if m.ResumeHeight != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.ResumeHeight))
+		i--
+		dAtA[i] = 0x78
+	}
+	if m.Paused {
+		i--
+		if m.Paused {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x70
+	}
+	if m.RatingsReceived != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.RatingsReceived))
+		i--
+		dAtA[i] = 0x68
+	}
+	{
+		size := m.RatingWeight.Size()
+		i -= size
+		if _, err := m.RatingWeight.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintProfile(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x62
+	{
+		size := m.RatingSum.Size()
+		i -= size
+		if _, err := m.RatingSum.MarshalTo(dAtA[i:]); err != nil {
+			return 0, err
+		}
+		i = encodeVarintProfile(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x5a
+	if m.Expiries != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.Expiries))
+		i--
+		dAtA[i] = 0x50
+	}
+	if m.QuorumDisagreements != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.QuorumDisagreements))
+		i--
+		dAtA[i] = 0x48
+	}
+	if m.QuorumAgreements != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.QuorumAgreements))
+		i--
+		dAtA[i] = 0x40
+	}
+	if m.FailuresContradicted != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.FailuresContradicted))
+		i--
+		dAtA[i] = 0x38
+	}
+	if m.FailuresConfirmed != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.FailuresConfirmed))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.Completions != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.Completions))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.RatingPpm != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.RatingPpm))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.ReliabilityPpm != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.ReliabilityPpm))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Score != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.Score))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintProfile(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *WorkerRating) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *WorkerRating) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *WorkerRating) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Height != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.Height))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.WeightPpm != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.WeightPpm))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.Rating != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.Rating))
+		i--
+		dAtA[i] = 0x20
+	}
+	if len(m.Requester) > 0 {
+		i -= len(m.Requester)
+		copy(dAtA[i:], m.Requester)
+		i = encodeVarintProfile(dAtA, i, uint64(len(m.Requester)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintProfile(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintProfile(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintProfile(dAtA []byte, offset int, v uint64) int {
 	offset -= sovProfile(v)
 	base := offset
@@ -727,6 +1247,100 @@ func (m *Review) Size() (n int) {
 		n += 1 + l + sovProfile(uint64(l))
 	}
 	l = len(m.Reviewer)
+	if l > 0 {
+		n += 1 + l + sovProfile(uint64(l))
+	}
+	if m.Rating != 0 {
+		n += 1 + sovProfile(uint64(m.Rating))
+	}
+	if m.WeightPpm != 0 {
+		n += 1 + sovProfile(uint64(m.WeightPpm))
+	}
+	if m.Height != 0 {
+		n += 1 + sovProfile(uint64(m.Height))
+	}
+	return n
+}
+
+func (m *WorkerProfile) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovProfile(uint64(l))
+	}
+	if m.Score != 0 {
+		n += 1 + sovProfile(uint64(m.Score))
+	}
+	if m.ReliabilityPpm != 0 {
+		n += 1 + sovProfile(uint64(m.ReliabilityPpm))
+	}
+	if m.RatingPpm != 0 {
+		n += 1 + sovProfile(uint64(m.RatingPpm))
+	}
+	if m.Completions != 0 {
+		n += 1 + sovProfile(uint64(m.Completions))
+	}
+	if m.FailuresConfirmed != 0 {
+		n += 1 + sovProfile(uint64(m.FailuresConfirmed))
+	}
+	if m.FailuresContradicted != 0 {
+		n += 1 + sovProfile(uint64(m.FailuresContradicted))
+	}
+	if m.QuorumAgreements != 0 {
+		n += 1 + sovProfile(uint64(m.QuorumAgreements))
+	}
+	if m.QuorumDisagreements != 0 {
+		n += 1 + sovProfile(uint64(m.QuorumDisagreements))
+	}
+	if m.Expiries != 0 {
+		n += 1 + sovProfile(uint64(m.Expiries))
+	}
+	l = m.RatingSum.Size()
+	n += 1 + l + sovProfile(uint64(l))
+	l = m.RatingWeight.Size()
+	n += 1 + l + sovProfile(uint64(l))
+	if m.RatingsReceived != 0 {
+		n += 1 + sovProfile(uint64(m.RatingsReceived))
+	}
+	if m.Paused {
+		n += 2
+	}
+	if m.ResumeHeight != 0 {
+		n += 1 + sovProfile(uint64(m.ResumeHeight))
+	}
+	if m.Pauses != 0 {
+		n += 2 + sovProfile(uint64(m.Pauses))
+	}
+	if m.IndexedScore != 0 {
+		n += 2 + sovProfile(uint64(m.IndexedScore))
+	}
+	if m.CreatedHeight != 0 {
+		n += 2 + sovProfile(uint64(m.CreatedHeight))
+	}
+	if m.LastUpdatedHeight != 0 {
+		n += 2 + sovProfile(uint64(m.LastUpdatedHeight))
+	}
+	return n
+}
+
+func (m *WorkerRating) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovProfile(uint64(m.RequestId))
+	}
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovProfile(uint64(l))
+	}
+	l = len(m.Requester)
 	if l > 0 {
 		n += 1 + l + sovProfile(uint64(l))
 	}
@@ -1370,6 +1984,651 @@ func (m *Review) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.Reviewer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Rating", wireType)
+			}
+			m.Rating = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Rating |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WeightPpm", wireType)
+			}
+			m.WeightPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.WeightPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Height", wireType)
+			}
+			m.Height = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Height |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipProfile(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthProfile
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *WorkerProfile) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowProfile
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: WorkerProfile: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: WorkerProfile: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthProfile
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthProfile
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Score", wireType)
+			}
+			m.Score = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Score |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ReliabilityPpm", wireType)
+			}
+			m.ReliabilityPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ReliabilityPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RatingPpm", wireType)
+			}
+			m.RatingPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RatingPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Completions", wireType)
+			}
+			m.Completions = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Completions |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FailuresConfirmed", wireType)
+			}
+			m.FailuresConfirmed = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FailuresConfirmed |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FailuresContradicted", wireType)
+			}
+			m.FailuresContradicted = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FailuresContradicted |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field QuorumAgreements", wireType)
+			}
+			m.QuorumAgreements = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.QuorumAgreements |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field QuorumDisagreements", wireType)
+			}
+			m.QuorumDisagreements = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.QuorumDisagreements |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Expiries", wireType)
+			}
+			m.Expiries = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Expiries |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RatingSum", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthProfile
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthProfile
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.RatingSum.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 12:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RatingWeight", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthProfile
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthProfile
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.RatingWeight.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 13:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RatingsReceived", wireType)
+			}
+			m.RatingsReceived = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RatingsReceived |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 14:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Paused", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Paused = bool(v != 0)
+		case 15:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ResumeHeight", wireType)
+			}
+			m.ResumeHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ResumeHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 16:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pauses", wireType)
+			}
+			m.Pauses = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Pauses |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 17:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field IndexedScore", wireType)
+			}
+			m.IndexedScore = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.IndexedScore |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 18:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CreatedHeight", wireType)
+			}
+			m.CreatedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CreatedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 19:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field LastUpdatedHeight", wireType)
+			}
+			m.LastUpdatedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.LastUpdatedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipProfile(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthProfile
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *WorkerRating) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowProfile
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: WorkerRating: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: WorkerRating: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthProfile
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthProfile
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requester", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowProfile
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthProfile
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthProfile
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Requester = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		case 4:
 			if wireType != 0 {

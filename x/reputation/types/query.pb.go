@@ -506,6 +506,296 @@ func (m *QueryReviewResponse) GetReview() Review {
 	return Review{}
 }
 
+// QueryWorkerProfileRequest is the request of Query/WorkerProfile.
+type QueryWorkerProfileRequest struct {
+	// address is the worker's address.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+}
+
+func (m *QueryWorkerProfileRequest) Reset()         { *m = QueryWorkerProfileRequest{} }
+func (m *QueryWorkerProfileRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryWorkerProfileRequest) ProtoMessage()    {}
+func (*QueryWorkerProfileRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6cf7157b7e64c47c, []int{10}
+}
+func (m *QueryWorkerProfileRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryWorkerProfileRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryWorkerProfileRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryWorkerProfileRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryWorkerProfileRequest.Merge(m, src)
+}
+func (m *QueryWorkerProfileRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryWorkerProfileRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryWorkerProfileRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryWorkerProfileRequest proto.InternalMessageInfo
+
+func (m *QueryWorkerProfileRequest) GetAddress() string {
+	if m != nil {
+		return m.Address
+	}
+	return ""
+}
+
+// QueryWorkerProfileResponse is the response of Query/WorkerProfile.
+type QueryWorkerProfileResponse struct {
+	// profile has the score and factors as of the height of the query; the
+	// neutral default (no outcome, no rating) when found is false.
+	Profile WorkerProfile `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile"`
+	// found is false when the worker has no profile yet.
+	Found bool `protobuf:"varint,2,opt,name=found,proto3" json:"found,omitempty"`
+}
+
+func (m *QueryWorkerProfileResponse) Reset()         { *m = QueryWorkerProfileResponse{} }
+func (m *QueryWorkerProfileResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryWorkerProfileResponse) ProtoMessage()    {}
+func (*QueryWorkerProfileResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6cf7157b7e64c47c, []int{11}
+}
+func (m *QueryWorkerProfileResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryWorkerProfileResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryWorkerProfileResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryWorkerProfileResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryWorkerProfileResponse.Merge(m, src)
+}
+func (m *QueryWorkerProfileResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryWorkerProfileResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryWorkerProfileResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryWorkerProfileResponse proto.InternalMessageInfo
+
+func (m *QueryWorkerProfileResponse) GetProfile() WorkerProfile {
+	if m != nil {
+		return m.Profile
+	}
+	return WorkerProfile{}
+}
+
+func (m *QueryWorkerProfileResponse) GetFound() bool {
+	if m != nil {
+		return m.Found
+	}
+	return false
+}
+
+// QueryTopWorkersRequest is the request of Query/TopWorkers.
+type QueryTopWorkersRequest struct {
+	Pagination *query.PageRequest `protobuf:"bytes,1,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryTopWorkersRequest) Reset()         { *m = QueryTopWorkersRequest{} }
+func (m *QueryTopWorkersRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryTopWorkersRequest) ProtoMessage()    {}
+func (*QueryTopWorkersRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6cf7157b7e64c47c, []int{12}
+}
+func (m *QueryTopWorkersRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTopWorkersRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTopWorkersRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTopWorkersRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTopWorkersRequest.Merge(m, src)
+}
+func (m *QueryTopWorkersRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTopWorkersRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTopWorkersRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTopWorkersRequest proto.InternalMessageInfo
+
+func (m *QueryTopWorkersRequest) GetPagination() *query.PageRequest {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryTopWorkersResponse is the response of Query/TopWorkers.
+type QueryTopWorkersResponse struct {
+	Profiles   []WorkerProfile     `protobuf:"bytes,1,rep,name=profiles,proto3" json:"profiles"`
+	Pagination *query.PageResponse `protobuf:"bytes,2,opt,name=pagination,proto3" json:"pagination,omitempty"`
+}
+
+func (m *QueryTopWorkersResponse) Reset()         { *m = QueryTopWorkersResponse{} }
+func (m *QueryTopWorkersResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryTopWorkersResponse) ProtoMessage()    {}
+func (*QueryTopWorkersResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6cf7157b7e64c47c, []int{13}
+}
+func (m *QueryTopWorkersResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryTopWorkersResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryTopWorkersResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryTopWorkersResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryTopWorkersResponse.Merge(m, src)
+}
+func (m *QueryTopWorkersResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryTopWorkersResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryTopWorkersResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryTopWorkersResponse proto.InternalMessageInfo
+
+func (m *QueryTopWorkersResponse) GetProfiles() []WorkerProfile {
+	if m != nil {
+		return m.Profiles
+	}
+	return nil
+}
+
+func (m *QueryTopWorkersResponse) GetPagination() *query.PageResponse {
+	if m != nil {
+		return m.Pagination
+	}
+	return nil
+}
+
+// QueryWorkerRatingRequest is the request of Query/WorkerRating.
+type QueryWorkerRatingRequest struct {
+	RequestId uint64 `protobuf:"varint,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+}
+
+func (m *QueryWorkerRatingRequest) Reset()         { *m = QueryWorkerRatingRequest{} }
+func (m *QueryWorkerRatingRequest) String() string { return proto.CompactTextString(m) }
+func (*QueryWorkerRatingRequest) ProtoMessage()    {}
+func (*QueryWorkerRatingRequest) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6cf7157b7e64c47c, []int{14}
+}
+func (m *QueryWorkerRatingRequest) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryWorkerRatingRequest) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryWorkerRatingRequest.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryWorkerRatingRequest) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryWorkerRatingRequest.Merge(m, src)
+}
+func (m *QueryWorkerRatingRequest) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryWorkerRatingRequest) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryWorkerRatingRequest.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryWorkerRatingRequest proto.InternalMessageInfo
+
+func (m *QueryWorkerRatingRequest) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+// QueryWorkerRatingResponse is the response of Query/WorkerRating.
+type QueryWorkerRatingResponse struct {
+	Rating WorkerRating `protobuf:"bytes,1,opt,name=rating,proto3" json:"rating"`
+}
+
+func (m *QueryWorkerRatingResponse) Reset()         { *m = QueryWorkerRatingResponse{} }
+func (m *QueryWorkerRatingResponse) String() string { return proto.CompactTextString(m) }
+func (*QueryWorkerRatingResponse) ProtoMessage()    {}
+func (*QueryWorkerRatingResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6cf7157b7e64c47c, []int{15}
+}
+func (m *QueryWorkerRatingResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *QueryWorkerRatingResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_QueryWorkerRatingResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *QueryWorkerRatingResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_QueryWorkerRatingResponse.Merge(m, src)
+}
+func (m *QueryWorkerRatingResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *QueryWorkerRatingResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_QueryWorkerRatingResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_QueryWorkerRatingResponse proto.InternalMessageInfo
+
+func (m *QueryWorkerRatingResponse) GetRating() WorkerRating {
+	if m != nil {
+		return m.Rating
+	}
+	return WorkerRating{}
+}
+
 func init() {
 	proto.RegisterType((*QueryParamsRequest)(nil), "repshard.reputation.v1.QueryParamsRequest")
 	proto.RegisterType((*QueryParamsResponse)(nil), "repshard.reputation.v1.QueryParamsResponse")
@@ -517,6 +807,12 @@ func init() {
 	proto.RegisterType((*QueryTopProfilesResponse)(nil), "repshard.reputation.v1.QueryTopProfilesResponse")
 	proto.RegisterType((*QueryReviewRequest)(nil), "repshard.reputation.v1.QueryReviewRequest")
 	proto.RegisterType((*QueryReviewResponse)(nil), "repshard.reputation.v1.QueryReviewResponse")
+	proto.RegisterType((*QueryWorkerProfileRequest)(nil), "repshard.reputation.v1.QueryWorkerProfileRequest")
+	proto.RegisterType((*QueryWorkerProfileResponse)(nil), "repshard.reputation.v1.QueryWorkerProfileResponse")
+	proto.RegisterType((*QueryTopWorkersRequest)(nil), "repshard.reputation.v1.QueryTopWorkersRequest")
+	proto.RegisterType((*QueryTopWorkersResponse)(nil), "repshard.reputation.v1.QueryTopWorkersResponse")
+	proto.RegisterType((*QueryWorkerRatingRequest)(nil), "repshard.reputation.v1.QueryWorkerRatingRequest")
+	proto.RegisterType((*QueryWorkerRatingResponse)(nil), "repshard.reputation.v1.QueryWorkerRatingResponse")
 }
 
 func init() {
@@ -524,52 +820,66 @@ func init() {
 }
 
 var fileDescriptor_6cf7157b7e64c47c = []byte{
-	// 714 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x95, 0xc1, 0x4f, 0x13, 0x4f,
-	0x14, 0xc7, 0x3b, 0xfc, 0xf8, 0x15, 0x18, 0x4e, 0x0c, 0x55, 0x6b, 0xd5, 0xa5, 0x59, 0x09, 0x92,
-	0x02, 0x3b, 0x16, 0x0e, 0xc6, 0x23, 0xc4, 0x60, 0xb8, 0xe1, 0xe2, 0xc1, 0x78, 0xb0, 0x99, 0xd2,
-	0x71, 0xd9, 0x84, 0xee, 0x2c, 0x3b, 0xdb, 0x02, 0x21, 0x5c, 0x3c, 0x79, 0x30, 0xc6, 0xc4, 0x84,
-	0x93, 0x9e, 0xbc, 0x90, 0x78, 0xf1, 0xe0, 0x1f, 0xc1, 0x91, 0xe8, 0xc5, 0x93, 0x31, 0x60, 0xe2,
-	0xbf, 0x61, 0xba, 0x6f, 0xa6, 0xdb, 0x15, 0xb7, 0x5b, 0x0f, 0x26, 0x5e, 0xc8, 0xec, 0xcc, 0xf7,
-	0xbd, 0xf7, 0x99, 0xc7, 0xfb, 0x4e, 0xb1, 0x19, 0x70, 0x5f, 0x6e, 0xb1, 0xa0, 0x41, 0x03, 0xee,
-	0xb7, 0x42, 0x16, 0xba, 0xc2, 0xa3, 0xed, 0x2a, 0xdd, 0x69, 0xf1, 0x60, 0xdf, 0xf2, 0x03, 0x11,
-	0x0a, 0x72, 0x59, 0x6b, 0xac, 0x58, 0x63, 0xb5, 0xab, 0xa5, 0x09, 0xd6, 0x74, 0x3d, 0x41, 0xa3,
-	0xbf, 0x20, 0x2d, 0x55, 0x36, 0x85, 0x6c, 0x0a, 0x49, 0xeb, 0x4c, 0x72, 0xc8, 0x41, 0xdb, 0xd5,
-	0x3a, 0x0f, 0x59, 0x95, 0xfa, 0xcc, 0x71, 0x3d, 0x88, 0x05, 0xed, 0x55, 0xd0, 0xd6, 0xa2, 0x2f,
-	0x0a, 0x1f, 0xea, 0xe8, 0x9a, 0x4a, 0xa3, 0x33, 0xf4, 0xe2, 0x94, 0x0a, 0x8e, 0x70, 0x04, 0x04,
-	0x75, 0x56, 0x6a, 0xf7, 0xba, 0x23, 0x84, 0xb3, 0xcd, 0x29, 0xf3, 0x5d, 0xca, 0x3c, 0x4f, 0x00,
-	0xa6, 0x4e, 0x78, 0x33, 0xe5, 0x9a, 0x3e, 0x0b, 0x58, 0x53, 0x8b, 0xa6, 0xd3, 0x44, 0x81, 0x78,
-	0xea, 0x6e, 0x73, 0x50, 0x99, 0x05, 0x4c, 0x1e, 0x74, 0x68, 0xd6, 0xa3, 0x50, 0x9b, 0xef, 0xb4,
-	0xb8, 0x0c, 0xcd, 0x47, 0x78, 0x32, 0xb1, 0x2b, 0x7d, 0xe1, 0x49, 0x4e, 0x96, 0x71, 0x1e, 0x4a,
-	0x14, 0x51, 0x19, 0xcd, 0x8e, 0x2f, 0x1a, 0xd6, 0xef, 0x7b, 0x69, 0x41, 0xdc, 0xca, 0xd8, 0xc9,
-	0xd7, 0xa9, 0xdc, 0xf1, 0x8f, 0x0f, 0x15, 0x64, 0xab, 0x40, 0x73, 0x4d, 0x67, 0x06, 0x0a, 0x55,
-	0x90, 0x2c, 0xe2, 0x11, 0xd6, 0x68, 0x04, 0x5c, 0x42, 0xea, 0xb1, 0x95, 0xe2, 0xa7, 0x8f, 0x0b,
-	0x05, 0xd5, 0xc5, 0x65, 0x38, 0xd9, 0x08, 0x03, 0xd7, 0x73, 0x6c, 0x2d, 0x34, 0x5f, 0x20, 0x5c,
-	0x48, 0xe6, 0x52, 0x98, 0xf7, 0xf0, 0x88, 0xba, 0xa4, 0xe2, 0x9c, 0x4a, 0xe5, 0x04, 0x59, 0x2f,
-	0xa8, 0x0e, 0x25, 0x16, 0x9e, 0xf4, 0xf8, 0x5e, 0x58, 0xf3, 0xc5, 0x6e, 0x4d, 0xb6, 0xea, 0x4d,
-	0x57, 0x4a, 0x57, 0x78, 0xc5, 0xa1, 0x32, 0x9a, 0x1d, 0xb6, 0x27, 0x3a, 0x47, 0xeb, 0x62, 0x77,
-	0xa3, 0x7b, 0x60, 0x3e, 0x49, 0xd2, 0xe8, 0x5e, 0x92, 0x55, 0x8c, 0xe3, 0x61, 0x51, 0x40, 0x33,
-	0x96, 0xba, 0x5a, 0x67, 0xb2, 0x2c, 0x18, 0x07, 0x35, 0x59, 0xd6, 0x3a, 0x73, 0x74, 0x5b, 0xec,
-	0x9e, 0x48, 0xf3, 0x18, 0xe1, 0x4b, 0xbf, 0x14, 0x50, 0xf7, 0x5d, 0xc5, 0xa3, 0x0a, 0xba, 0xd3,
-	0xbd, 0xff, 0xfe, 0xf0, 0xc2, 0xdd, 0x58, 0x72, 0x3f, 0x41, 0x3a, 0x14, 0x91, 0xde, 0xca, 0x24,
-	0x05, 0x88, 0x04, 0x2a, 0xc3, 0x57, 0x22, 0xd2, 0x87, 0xc2, 0xff, 0x5b, 0xdd, 0x78, 0x8f, 0x70,
-	0xf1, 0x62, 0x8d, 0x7f, 0xb5, 0x21, 0x4b, 0xca, 0x65, 0x36, 0x6f, 0xbb, 0x7c, 0x57, 0xf7, 0xe2,
-	0x06, 0xc6, 0x01, 0x2c, 0x6b, 0x6e, 0x23, 0xea, 0xc5, 0xb0, 0x3d, 0xa6, 0x76, 0xd6, 0x1a, 0x5d,
-	0x13, 0xea, 0xa0, 0xd8, 0x84, 0x41, 0xb4, 0x93, 0x65, 0x42, 0x88, 0x4b, 0x98, 0x10, 0x02, 0x17,
-	0x8f, 0xf2, 0xf8, 0xff, 0x28, 0x35, 0x79, 0x89, 0x70, 0x1e, 0xcc, 0x4a, 0x2a, 0x69, 0x79, 0x2e,
-	0xbe, 0x0f, 0xa5, 0xb9, 0x81, 0xb4, 0x00, 0x6c, 0xce, 0x3d, 0xef, 0x14, 0x7f, 0xf6, 0xf9, 0xfb,
-	0xeb, 0xa1, 0x32, 0x31, 0x68, 0xdf, 0xb7, 0x8b, 0xbc, 0x45, 0x78, 0x44, 0xfd, 0x4f, 0x48, 0x46,
-	0x95, 0xc4, 0x0b, 0x52, 0x9a, 0x1f, 0x4c, 0xac, 0x98, 0xee, 0xc4, 0x4c, 0xf3, 0xa4, 0x42, 0xfb,
-	0x3f, 0x95, 0x92, 0x1e, 0xa8, 0x37, 0xe7, 0x90, 0x1c, 0x21, 0x3c, 0xaa, 0xe7, 0x8d, 0x0c, 0x54,
-	0xb3, 0xdb, 0xb4, 0x85, 0x01, 0xd5, 0x0a, 0x71, 0x21, 0x46, 0x34, 0x49, 0x39, 0x0b, 0x91, 0xbc,
-	0x43, 0x78, 0xbc, 0xc7, 0x0b, 0x84, 0xf6, 0xad, 0x76, 0xd1, 0x99, 0xa5, 0xdb, 0x83, 0x07, 0x28,
-	0xc2, 0x6a, 0x4c, 0x38, 0x43, 0xa6, 0xd3, 0x08, 0x43, 0xe1, 0xd7, 0xba, 0x94, 0x6f, 0x10, 0xce,
-	0xc3, 0x5c, 0x66, 0xcc, 0x5b, 0xc2, 0x29, 0x19, 0xf3, 0x96, 0x34, 0x88, 0x79, 0x37, 0xc6, 0xb2,
-	0xc8, 0x7c, 0x1a, 0x16, 0x58, 0x41, 0xd2, 0x83, 0xd8, 0x82, 0x87, 0x2b, 0x6b, 0x27, 0x67, 0x06,
-	0x3a, 0x3d, 0x33, 0xd0, 0xb7, 0x33, 0x03, 0xbd, 0x3a, 0x37, 0x72, 0xa7, 0xe7, 0x46, 0xee, 0xcb,
-	0xb9, 0x91, 0x7b, 0x4c, 0x1d, 0x37, 0xdc, 0x6a, 0xd5, 0xad, 0x4d, 0xd1, 0x4c, 0x64, 0x84, 0xc5,
-	0x5e, 0x6f, 0xf2, 0x70, 0xdf, 0xe7, 0xb2, 0x9e, 0x8f, 0x7e, 0x5f, 0x97, 0x7e, 0x06, 0x00, 0x00,
-	0xff, 0xff, 0x66, 0x9b, 0x5b, 0x8b, 0x93, 0x08, 0x00, 0x00,
+	// 933 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xcc, 0x97, 0x41, 0x6f, 0xe3, 0x44,
+	0x14, 0xc7, 0x33, 0x65, 0x9b, 0xb6, 0x6f, 0xe1, 0xb0, 0xb3, 0x61, 0xc9, 0x7a, 0xc1, 0x1b, 0x79,
+	0xbb, 0xcb, 0x2a, 0xdb, 0x7a, 0xea, 0x44, 0x08, 0xed, 0x05, 0xb1, 0x11, 0xda, 0x55, 0x11, 0x12,
+	0xc5, 0x8b, 0x04, 0xe2, 0x40, 0x70, 0x36, 0x53, 0xd7, 0xa2, 0xf1, 0xb8, 0xb6, 0x93, 0xb4, 0xaa,
+	0x7a, 0x41, 0x42, 0xe2, 0x80, 0x10, 0x12, 0x12, 0x27, 0x10, 0x07, 0x2e, 0x45, 0x5c, 0x7a, 0x00,
+	0x3e, 0x43, 0x8f, 0x15, 0x5c, 0x38, 0x21, 0xd4, 0x22, 0xf1, 0x35, 0x50, 0x3c, 0xe3, 0x38, 0xd3,
+	0xc4, 0xb1, 0x23, 0xb5, 0x12, 0x97, 0xca, 0x99, 0x79, 0xff, 0xf7, 0x7e, 0xf3, 0xe6, 0xbd, 0x37,
+	0x2a, 0x68, 0x3e, 0xf5, 0x82, 0x2d, 0xcb, 0x6f, 0x13, 0x9f, 0x7a, 0xdd, 0xd0, 0x0a, 0x1d, 0xe6,
+	0x92, 0x9e, 0x41, 0x76, 0xba, 0xd4, 0xdf, 0xd3, 0x3d, 0x9f, 0x85, 0x0c, 0xdf, 0x88, 0x6d, 0xf4,
+	0xc4, 0x46, 0xef, 0x19, 0xca, 0x35, 0xab, 0xe3, 0xb8, 0x8c, 0x44, 0x7f, 0xb9, 0xa9, 0x52, 0x7d,
+	0xc6, 0x82, 0x0e, 0x0b, 0x48, 0xcb, 0x0a, 0x28, 0xf7, 0x41, 0x7a, 0x46, 0x8b, 0x86, 0x96, 0x41,
+	0x3c, 0xcb, 0x76, 0x5c, 0xae, 0xe5, 0xb6, 0x37, 0xb9, 0x6d, 0x33, 0xfa, 0x45, 0xf8, 0x0f, 0xb1,
+	0x75, 0x4b, 0xb8, 0x89, 0x3d, 0x8c, 0xe2, 0x28, 0x25, 0x9b, 0xd9, 0x8c, 0x8b, 0x06, 0x5f, 0x62,
+	0xf5, 0x65, 0x9b, 0x31, 0x7b, 0x9b, 0x12, 0xcb, 0x73, 0x88, 0xe5, 0xba, 0x8c, 0x63, 0xc6, 0x0e,
+	0xef, 0xa4, 0x1c, 0xd3, 0xb3, 0x7c, 0xab, 0x13, 0x1b, 0x2d, 0xa7, 0x19, 0xf9, 0x6c, 0xd3, 0xd9,
+	0xa6, 0xdc, 0x4a, 0x2b, 0x01, 0x7e, 0x6f, 0x40, 0xb3, 0x11, 0x49, 0x4d, 0xba, 0xd3, 0xa5, 0x41,
+	0xa8, 0x7d, 0x08, 0xd7, 0xa5, 0xd5, 0xc0, 0x63, 0x6e, 0x40, 0xf1, 0x23, 0x28, 0xf2, 0x10, 0x65,
+	0x54, 0x41, 0xf7, 0xaf, 0xd6, 0x54, 0x7d, 0x72, 0x2e, 0x75, 0xae, 0x6b, 0x2c, 0x1d, 0xff, 0x75,
+	0xbb, 0x70, 0xf8, 0xef, 0x51, 0x15, 0x99, 0x42, 0xa8, 0xad, 0xc7, 0x9e, 0x39, 0x85, 0x08, 0x88,
+	0x6b, 0xb0, 0x60, 0xb5, 0xdb, 0x3e, 0x0d, 0xb8, 0xeb, 0xa5, 0x46, 0xf9, 0xf7, 0x5f, 0x56, 0x4b,
+	0x22, 0x8b, 0x8f, 0xf8, 0xce, 0xd3, 0xd0, 0x77, 0x5c, 0xdb, 0x8c, 0x0d, 0xb5, 0x2f, 0x11, 0x94,
+	0x64, 0x5f, 0x02, 0xf3, 0x2d, 0x58, 0x10, 0x87, 0x14, 0x9c, 0xb7, 0x53, 0x39, 0xb9, 0xd9, 0x28,
+	0x68, 0x2c, 0xc5, 0x3a, 0x5c, 0x77, 0xe9, 0x6e, 0xd8, 0xf4, 0x58, 0xbf, 0x19, 0x74, 0x5b, 0x1d,
+	0x27, 0x08, 0x1c, 0xe6, 0x96, 0xe7, 0x2a, 0xe8, 0xfe, 0x15, 0xf3, 0xda, 0x60, 0x6b, 0x83, 0xf5,
+	0x9f, 0x0e, 0x37, 0xb4, 0x8f, 0x65, 0x9a, 0x38, 0x97, 0xf8, 0x31, 0x40, 0x52, 0x2c, 0x02, 0xe8,
+	0x9e, 0x2e, 0x8e, 0x36, 0xa8, 0x2c, 0x9d, 0x97, 0x83, 0xa8, 0x2c, 0x7d, 0xc3, 0xb2, 0xe3, 0xb4,
+	0x98, 0x23, 0x4a, 0xed, 0x10, 0xc1, 0x8b, 0xe7, 0x02, 0x88, 0xf3, 0x3e, 0x86, 0x45, 0x01, 0x3d,
+	0xc8, 0xde, 0x73, 0x33, 0x1e, 0x78, 0xa8, 0xc5, 0x4f, 0x24, 0xd2, 0xb9, 0x88, 0xf4, 0xd5, 0x4c,
+	0x52, 0x0e, 0x21, 0xa1, 0x5a, 0xf0, 0x52, 0x44, 0xfa, 0x3e, 0xf3, 0x2e, 0x2b, 0x1b, 0x3f, 0x23,
+	0x28, 0x8f, 0xc7, 0xf8, 0xbf, 0x26, 0xa4, 0x2e, 0xba, 0xcc, 0xa4, 0x3d, 0x87, 0xf6, 0xe3, 0x5c,
+	0xbc, 0x02, 0xe0, 0xf3, 0xcf, 0xa6, 0xd3, 0x8e, 0x72, 0x71, 0xc5, 0x5c, 0x12, 0x2b, 0xeb, 0xed,
+	0x61, 0x13, 0xc6, 0xa2, 0xa4, 0x09, 0xfd, 0x68, 0x25, 0xab, 0x09, 0xb9, 0x4e, 0x6a, 0x42, 0x2e,
+	0xd4, 0xde, 0x85, 0x9b, 0x91, 0xe7, 0x0f, 0x98, 0xff, 0x29, 0xf5, 0x2f, 0xa0, 0x15, 0x3f, 0x47,
+	0xa0, 0x4c, 0xf2, 0x28, 0x90, 0xdf, 0x3e, 0xdf, 0x90, 0x77, 0xd3, 0x98, 0x25, 0xfd, 0xc4, 0xb6,
+	0xbc, 0x05, 0xf3, 0x9b, 0xac, 0xeb, 0xb6, 0xa3, 0xeb, 0x58, 0x6c, 0xcc, 0xf3, 0x6d, 0xbe, 0xa6,
+	0x7d, 0x02, 0x37, 0xe2, 0xa2, 0xe0, 0x9e, 0x2e, 0xbc, 0xee, 0x8e, 0x50, 0x52, 0xdb, 0xc3, 0x10,
+	0xe2, 0x98, 0xef, 0x8c, 0x95, 0xdd, 0xec, 0xe7, 0xbc, 0x84, 0xe2, 0x7b, 0x28, 0x3a, 0x85, 0xc7,
+	0x34, 0xad, 0x70, 0x70, 0x75, 0xf9, 0x4a, 0xb0, 0x2d, 0x15, 0x4a, 0x2c, 0x15, 0xc7, 0x7d, 0x02,
+	0x45, 0x3f, 0x5a, 0x11, 0xe9, 0x5c, 0x9e, 0x7e, 0x58, 0xae, 0x96, 0xcb, 0x31, 0x5a, 0xaa, 0xfd,
+	0x04, 0x30, 0x1f, 0x85, 0xc1, 0x5f, 0x21, 0x28, 0xf2, 0xb7, 0x03, 0x57, 0xd3, 0xbc, 0x8d, 0x3f,
+	0x57, 0xca, 0x83, 0x5c, 0xb6, 0x1c, 0x5b, 0x7b, 0xf0, 0xc5, 0x20, 0xf8, 0x67, 0x7f, 0xfc, 0xf3,
+	0xcd, 0x5c, 0x05, 0xab, 0x64, 0xea, 0x53, 0x8a, 0xbf, 0x47, 0xb0, 0x20, 0x6e, 0x09, 0x67, 0x44,
+	0x91, 0xba, 0x48, 0x59, 0xc9, 0x67, 0x2c, 0x98, 0x5e, 0x4f, 0x98, 0x56, 0x70, 0x95, 0x4c, 0x7f,
+	0xb9, 0x03, 0xb2, 0x2f, 0xfa, 0xee, 0x00, 0x7f, 0x8b, 0x60, 0x31, 0x1e, 0x7f, 0x38, 0x57, 0xcc,
+	0x61, 0xd2, 0x56, 0x73, 0x5a, 0x0b, 0xc4, 0xd5, 0x04, 0x51, 0xc3, 0x95, 0x2c, 0x44, 0xfc, 0x23,
+	0x82, 0xab, 0x23, 0xa3, 0x19, 0x93, 0xa9, 0xd1, 0xc6, 0x1f, 0x0a, 0x65, 0x2d, 0xbf, 0x40, 0x10,
+	0x1a, 0x09, 0xe1, 0x3d, 0xbc, 0x9c, 0x46, 0x18, 0x32, 0xaf, 0x39, 0xa4, 0xfc, 0x0e, 0x41, 0x91,
+	0x8f, 0xc9, 0x8c, 0x7a, 0x93, 0x06, 0x77, 0x46, 0xbd, 0xc9, 0xf3, 0x5a, 0x7b, 0x98, 0x60, 0xe9,
+	0x78, 0x25, 0x0d, 0x8b, 0x4f, 0xe6, 0x80, 0xec, 0x27, 0xed, 0x78, 0x80, 0x7f, 0x43, 0xf0, 0x82,
+	0x34, 0x29, 0xb0, 0x31, 0x35, 0xf2, 0xa4, 0x79, 0xae, 0xd4, 0x66, 0x91, 0x08, 0xe6, 0x37, 0x12,
+	0xe6, 0x3a, 0x36, 0xd2, 0x98, 0xfb, 0x91, 0xb6, 0x39, 0xa1, 0x2c, 0x7f, 0x40, 0x00, 0xc9, 0x80,
+	0xc4, 0x7a, 0xd6, 0x5d, 0xca, 0xc3, 0x5a, 0x21, 0xb9, 0xed, 0x05, 0xef, 0x5a, 0xc2, 0x7b, 0x17,
+	0xdf, 0x99, 0x76, 0xf5, 0x7d, 0x81, 0xf4, 0x2b, 0x82, 0xe7, 0x47, 0xe7, 0x12, 0x5e, 0xcb, 0x91,
+	0x26, 0x69, 0x76, 0x2a, 0xc6, 0x0c, 0x0a, 0xc1, 0xf9, 0x66, 0xc2, 0xf9, 0x1a, 0xae, 0x67, 0xe4,
+	0x95, 0x4f, 0x47, 0xb9, 0x24, 0x1a, 0xeb, 0xc7, 0xa7, 0x2a, 0x3a, 0x39, 0x55, 0xd1, 0xdf, 0xa7,
+	0x2a, 0xfa, 0xfa, 0x4c, 0x2d, 0x9c, 0x9c, 0xa9, 0x85, 0x3f, 0xcf, 0xd4, 0xc2, 0x47, 0xc4, 0x76,
+	0xc2, 0xad, 0x6e, 0x4b, 0x7f, 0xc6, 0x3a, 0x92, 0x63, 0xfe, 0xb1, 0x3b, 0x1a, 0x23, 0xdc, 0xf3,
+	0x68, 0xd0, 0x2a, 0x46, 0xff, 0x01, 0xd4, 0xff, 0x0b, 0x00, 0x00, 0xff, 0xff, 0xbe, 0x3d, 0x3e,
+	0x27, 0x35, 0x0d, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -600,6 +910,15 @@ type QueryClient interface {
 	TopProfiles(ctx context.Context, in *QueryTopProfilesRequest, opts ...grpc.CallOption) (*QueryTopProfilesResponse, error)
 	// Review returns the review of a request, if any.
 	Review(ctx context.Context, in *QueryReviewRequest, opts ...grpc.CallOption) (*QueryReviewResponse, error)
+	// WorkerProfile returns a worker's profile: score, the two factors behind
+	// it, the counters and whether it is paused. A worker without a profile
+	// gets the neutral default (found false).
+	WorkerProfile(ctx context.Context, in *QueryWorkerProfileRequest, opts ...grpc.CallOption) (*QueryWorkerProfileResponse, error)
+	// TopWorkers returns worker profiles from the highest indexed score down,
+	// paginated, through an ordered index (only the page is read).
+	TopWorkers(ctx context.Context, in *QueryTopWorkersRequest, opts ...grpc.CallOption) (*QueryTopWorkersResponse, error)
+	// WorkerRating returns the rating of the worker of a request, if any.
+	WorkerRating(ctx context.Context, in *QueryWorkerRatingRequest, opts ...grpc.CallOption) (*QueryWorkerRatingResponse, error)
 }
 
 type queryClient struct {
@@ -655,6 +974,33 @@ func (c *queryClient) Review(ctx context.Context, in *QueryReviewRequest, opts .
 	return out, nil
 }
 
+func (c *queryClient) WorkerProfile(ctx context.Context, in *QueryWorkerProfileRequest, opts ...grpc.CallOption) (*QueryWorkerProfileResponse, error) {
+	out := new(QueryWorkerProfileResponse)
+	err := c.cc.Invoke(ctx, "/repshard.reputation.v1.Query/WorkerProfile", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) TopWorkers(ctx context.Context, in *QueryTopWorkersRequest, opts ...grpc.CallOption) (*QueryTopWorkersResponse, error) {
+	out := new(QueryTopWorkersResponse)
+	err := c.cc.Invoke(ctx, "/repshard.reputation.v1.Query/TopWorkers", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *queryClient) WorkerRating(ctx context.Context, in *QueryWorkerRatingRequest, opts ...grpc.CallOption) (*QueryWorkerRatingResponse, error) {
+	out := new(QueryWorkerRatingResponse)
+	err := c.cc.Invoke(ctx, "/repshard.reputation.v1.Query/WorkerRating", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // QueryServer is the server API for Query service.
 type QueryServer interface {
 	// Params returns the module parameters.
@@ -673,6 +1019,15 @@ type QueryServer interface {
 	TopProfiles(context.Context, *QueryTopProfilesRequest) (*QueryTopProfilesResponse, error)
 	// Review returns the review of a request, if any.
 	Review(context.Context, *QueryReviewRequest) (*QueryReviewResponse, error)
+	// WorkerProfile returns a worker's profile: score, the two factors behind
+	// it, the counters and whether it is paused. A worker without a profile
+	// gets the neutral default (found false).
+	WorkerProfile(context.Context, *QueryWorkerProfileRequest) (*QueryWorkerProfileResponse, error)
+	// TopWorkers returns worker profiles from the highest indexed score down,
+	// paginated, through an ordered index (only the page is read).
+	TopWorkers(context.Context, *QueryTopWorkersRequest) (*QueryTopWorkersResponse, error)
+	// WorkerRating returns the rating of the worker of a request, if any.
+	WorkerRating(context.Context, *QueryWorkerRatingRequest) (*QueryWorkerRatingResponse, error)
 }
 
 // UnimplementedQueryServer can be embedded to have forward compatible implementations.
@@ -693,6 +1048,15 @@ func (*UnimplementedQueryServer) TopProfiles(ctx context.Context, req *QueryTopP
 }
 func (*UnimplementedQueryServer) Review(ctx context.Context, req *QueryReviewRequest) (*QueryReviewResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Review not implemented")
+}
+func (*UnimplementedQueryServer) WorkerProfile(ctx context.Context, req *QueryWorkerProfileRequest) (*QueryWorkerProfileResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method WorkerProfile not implemented")
+}
+func (*UnimplementedQueryServer) TopWorkers(ctx context.Context, req *QueryTopWorkersRequest) (*QueryTopWorkersResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method TopWorkers not implemented")
+}
+func (*UnimplementedQueryServer) WorkerRating(ctx context.Context, req *QueryWorkerRatingRequest) (*QueryWorkerRatingResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method WorkerRating not implemented")
 }
 
 func RegisterQueryServer(s grpc1.Server, srv QueryServer) {
@@ -789,6 +1153,60 @@ func _Query_Review_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Query_WorkerProfile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryWorkerProfileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).WorkerProfile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.reputation.v1.Query/WorkerProfile",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).WorkerProfile(ctx, req.(*QueryWorkerProfileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_TopWorkers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryTopWorkersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).TopWorkers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.reputation.v1.Query/TopWorkers",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).TopWorkers(ctx, req.(*QueryTopWorkersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Query_WorkerRating_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryWorkerRatingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(QueryServer).WorkerRating(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.reputation.v1.Query/WorkerRating",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(QueryServer).WorkerRating(ctx, req.(*QueryWorkerRatingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Query_serviceDesc = _Query_serviceDesc
 var _Query_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.reputation.v1.Query",
@@ -813,6 +1231,18 @@ var _Query_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Review",
 			Handler:    _Query_Review_Handler,
+		},
+		{
+			MethodName: "WorkerProfile",
+			Handler:    _Query_WorkerProfile_Handler,
+		},
+		{
+			MethodName: "TopWorkers",
+			Handler:    _Query_TopWorkers_Handler,
+		},
+		{
+			MethodName: "WorkerRating",
+			Handler:    _Query_WorkerRating_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -1172,6 +1602,224 @@ func (m *QueryReviewResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *QueryWorkerProfileRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryWorkerProfileRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryWorkerProfileRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Address) > 0 {
+		i -= len(m.Address)
+		copy(dAtA[i:], m.Address)
+		i = encodeVarintQuery(dAtA, i, uint64(len(m.Address)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryWorkerProfileResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryWorkerProfileResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryWorkerProfileResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Found {
+		i--
+		if m.Found {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x10
+	}
+	{
+		size, err := m.Profile.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTopWorkersRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTopWorkersRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTopWorkersRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryTopWorkersResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryTopWorkersResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryTopWorkersResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		{
+			size, err := m.Pagination.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintQuery(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Profiles) > 0 {
+		for iNdEx := len(m.Profiles) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Profiles[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintQuery(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryWorkerRatingRequest) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryWorkerRatingRequest) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryWorkerRatingRequest) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		i = encodeVarintQuery(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *QueryWorkerRatingResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *QueryWorkerRatingResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *QueryWorkerRatingResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	{
+		size, err := m.Rating.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintQuery(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0xa
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintQuery(dAtA []byte, offset int, v uint64) int {
 	offset -= sovQuery(v)
 	base := offset
@@ -1313,6 +1961,88 @@ func (m *QueryReviewResponse) Size() (n int) {
 	var l int
 	_ = l
 	l = m.Review.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	return n
+}
+
+func (m *QueryWorkerProfileRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Address)
+	if l > 0 {
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryWorkerProfileResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Profile.Size()
+	n += 1 + l + sovQuery(uint64(l))
+	if m.Found {
+		n += 2
+	}
+	return n
+}
+
+func (m *QueryTopWorkersRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryTopWorkersResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Profiles) > 0 {
+		for _, e := range m.Profiles {
+			l = e.Size()
+			n += 1 + l + sovQuery(uint64(l))
+		}
+	}
+	if m.Pagination != nil {
+		l = m.Pagination.Size()
+		n += 1 + l + sovQuery(uint64(l))
+	}
+	return n
+}
+
+func (m *QueryWorkerRatingRequest) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RequestId != 0 {
+		n += 1 + sovQuery(uint64(m.RequestId))
+	}
+	return n
+}
+
+func (m *QueryWorkerRatingResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = m.Rating.Size()
 	n += 1 + l + sovQuery(uint64(l))
 	return n
 }
@@ -2180,6 +2910,549 @@ func (m *QueryReviewResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.Review.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryWorkerProfileRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryWorkerProfileRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryWorkerProfileRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Address", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Address = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryWorkerProfileResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryWorkerProfileResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryWorkerProfileResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Profile", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Profile.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Found", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Found = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTopWorkersRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTopWorkersRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTopWorkersRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageRequest{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryTopWorkersResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryTopWorkersResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryTopWorkersResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Profiles", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Profiles = append(m.Profiles, WorkerProfile{})
+			if err := m.Profiles[len(m.Profiles)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pagination", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if m.Pagination == nil {
+				m.Pagination = &query.PageResponse{}
+			}
+			if err := m.Pagination.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryWorkerRatingRequest) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryWorkerRatingRequest: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryWorkerRatingRequest: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipQuery(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *QueryWorkerRatingResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowQuery
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: QueryWorkerRatingResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: QueryWorkerRatingResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Rating", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowQuery
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthQuery
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthQuery
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.Rating.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

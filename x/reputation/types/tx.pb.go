@@ -251,49 +251,193 @@ func (m *MsgSubmitReviewResponse) GetScore() uint32 {
 	return 0
 }
 
+// MsgRateWorker rates the worker that completed one of the requester's requests.
+type MsgRateWorker struct {
+	// requester is the requester of the request.
+	Requester string `protobuf:"bytes,1,opt,name=requester,proto3" json:"requester,omitempty"`
+	// request_id is the COMPLETED request.
+	RequestId uint64 `protobuf:"varint,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// rating is 1 (worst) .. 5 (best).
+	Rating uint32 `protobuf:"varint,3,opt,name=rating,proto3" json:"rating,omitempty"`
+}
+
+func (m *MsgRateWorker) Reset()         { *m = MsgRateWorker{} }
+func (m *MsgRateWorker) String() string { return proto.CompactTextString(m) }
+func (*MsgRateWorker) ProtoMessage()    {}
+func (*MsgRateWorker) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c5415d8616345244, []int{4}
+}
+func (m *MsgRateWorker) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRateWorker) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRateWorker.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRateWorker) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRateWorker.Merge(m, src)
+}
+func (m *MsgRateWorker) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRateWorker) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRateWorker.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRateWorker proto.InternalMessageInfo
+
+func (m *MsgRateWorker) GetRequester() string {
+	if m != nil {
+		return m.Requester
+	}
+	return ""
+}
+
+func (m *MsgRateWorker) GetRequestId() uint64 {
+	if m != nil {
+		return m.RequestId
+	}
+	return 0
+}
+
+func (m *MsgRateWorker) GetRating() uint32 {
+	if m != nil {
+		return m.Rating
+	}
+	return 0
+}
+
+// MsgRateWorkerResponse is the response to MsgRateWorker.
+type MsgRateWorkerResponse struct {
+	// worker is the worker rated.
+	Worker string `protobuf:"bytes,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	// weight_ppm is the weight the rating counts with.
+	WeightPpm uint32 `protobuf:"varint,2,opt,name=weight_ppm,json=weightPpm,proto3" json:"weight_ppm,omitempty"`
+	// score is the worker's score after the rating.
+	Score uint32 `protobuf:"varint,3,opt,name=score,proto3" json:"score,omitempty"`
+	// paused is whether the worker is paused after the rating.
+	Paused bool `protobuf:"varint,4,opt,name=paused,proto3" json:"paused,omitempty"`
+}
+
+func (m *MsgRateWorkerResponse) Reset()         { *m = MsgRateWorkerResponse{} }
+func (m *MsgRateWorkerResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRateWorkerResponse) ProtoMessage()    {}
+func (*MsgRateWorkerResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c5415d8616345244, []int{5}
+}
+func (m *MsgRateWorkerResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRateWorkerResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRateWorkerResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRateWorkerResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRateWorkerResponse.Merge(m, src)
+}
+func (m *MsgRateWorkerResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRateWorkerResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRateWorkerResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRateWorkerResponse proto.InternalMessageInfo
+
+func (m *MsgRateWorkerResponse) GetWorker() string {
+	if m != nil {
+		return m.Worker
+	}
+	return ""
+}
+
+func (m *MsgRateWorkerResponse) GetWeightPpm() uint32 {
+	if m != nil {
+		return m.WeightPpm
+	}
+	return 0
+}
+
+func (m *MsgRateWorkerResponse) GetScore() uint32 {
+	if m != nil {
+		return m.Score
+	}
+	return 0
+}
+
+func (m *MsgRateWorkerResponse) GetPaused() bool {
+	if m != nil {
+		return m.Paused
+	}
+	return false
+}
+
 func init() {
 	proto.RegisterType((*MsgUpdateParams)(nil), "repshard.reputation.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "repshard.reputation.v1.MsgUpdateParamsResponse")
 	proto.RegisterType((*MsgSubmitReview)(nil), "repshard.reputation.v1.MsgSubmitReview")
 	proto.RegisterType((*MsgSubmitReviewResponse)(nil), "repshard.reputation.v1.MsgSubmitReviewResponse")
+	proto.RegisterType((*MsgRateWorker)(nil), "repshard.reputation.v1.MsgRateWorker")
+	proto.RegisterType((*MsgRateWorkerResponse)(nil), "repshard.reputation.v1.MsgRateWorkerResponse")
 }
 
 func init() { proto.RegisterFile("repshard/reputation/v1/tx.proto", fileDescriptor_c5415d8616345244) }
 
 var fileDescriptor_c5415d8616345244 = []byte{
-	// 498 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x93, 0x41, 0x6b, 0x13, 0x41,
-	0x14, 0xc7, 0x33, 0xd6, 0x46, 0x77, 0x6c, 0x11, 0x97, 0xd0, 0xa6, 0x01, 0xb7, 0x21, 0x22, 0x86,
-	0x80, 0x3b, 0x34, 0x8a, 0x4a, 0x6f, 0xcd, 0xad, 0x87, 0x42, 0xd9, 0xe2, 0xc5, 0x4b, 0xd8, 0x64,
-	0x87, 0xd9, 0x11, 0x66, 0x67, 0x9c, 0x99, 0x4d, 0xdb, 0x9b, 0xf4, 0xe8, 0xc9, 0x8f, 0xe1, 0x31,
-	0x07, 0xc1, 0x6f, 0x20, 0x3d, 0x16, 0x4f, 0x9e, 0xa4, 0x24, 0x87, 0x7c, 0x0d, 0xd9, 0x9d, 0x49,
-	0xb2, 0x0d, 0x69, 0xda, 0x4b, 0xd8, 0xf7, 0xde, 0x7f, 0xde, 0xfb, 0xff, 0xf2, 0x66, 0xe0, 0xae,
-	0xc4, 0x42, 0xc5, 0xa1, 0x8c, 0x90, 0xc4, 0x22, 0xd5, 0xa1, 0xa6, 0x3c, 0x41, 0x83, 0x3d, 0xa4,
-	0xcf, 0x7c, 0x21, 0xb9, 0xe6, 0xee, 0xd6, 0x54, 0xe0, 0xcf, 0x05, 0xfe, 0x60, 0xaf, 0xf6, 0x2c,
-	0x64, 0x34, 0xe1, 0x28, 0xff, 0x35, 0xd2, 0xda, 0x76, 0x9f, 0x2b, 0xc6, 0x15, 0x62, 0x8a, 0x64,
-	0x2d, 0x98, 0x22, 0xb6, 0xb0, 0x63, 0x0a, 0xdd, 0x3c, 0x42, 0x26, 0xb0, 0xa5, 0x0a, 0xe1, 0x84,
-	0x9b, 0x7c, 0xf6, 0x65, 0xb3, 0x2f, 0x6e, 0x71, 0x25, 0x42, 0x19, 0x32, 0x7b, 0xb4, 0xf1, 0x1b,
-	0xc0, 0xa7, 0x47, 0x8a, 0x7c, 0x14, 0x51, 0xa8, 0xf1, 0x71, 0x5e, 0x71, 0xdf, 0x41, 0x27, 0x4c,
-	0x75, 0xcc, 0x25, 0xd5, 0xe7, 0x55, 0x50, 0x07, 0x4d, 0xa7, 0x53, 0xfd, 0xf3, 0xf3, 0x75, 0xc5,
-	0xce, 0x3c, 0x88, 0x22, 0x89, 0x95, 0x3a, 0xd1, 0x92, 0x26, 0x24, 0x98, 0x4b, 0xdd, 0x03, 0x58,
-	0x36, 0xbd, 0xab, 0x0f, 0xea, 0xa0, 0xf9, 0xa4, 0xed, 0xf9, 0xcb, 0xb1, 0x7d, 0x33, 0xa7, 0xe3,
-	0x5c, 0xfe, 0xdb, 0x2d, 0xfd, 0x98, 0x0c, 0x5b, 0x20, 0xb0, 0x07, 0xf7, 0x3f, 0x5c, 0x4c, 0x86,
-	0xad, 0x79, 0xcb, 0x6f, 0x93, 0x61, 0xeb, 0xe5, 0x0c, 0xe3, 0xac, 0x08, 0xb2, 0x60, 0xba, 0xb1,
-	0x03, 0xb7, 0x17, 0x52, 0x01, 0x56, 0x82, 0x27, 0x0a, 0x37, 0x7e, 0x19, 0xc6, 0x93, 0xb4, 0xc7,
-	0xa8, 0x0e, 0xf0, 0x80, 0xe2, 0x53, 0xf7, 0x2d, 0x7c, 0x2c, 0xf3, 0x2f, 0x2c, 0xef, 0x44, 0x9c,
-	0x29, 0xdd, 0xe7, 0x10, 0x4a, 0xfc, 0x25, 0xc5, 0x4a, 0x77, 0x69, 0x94, 0x53, 0x3e, 0x0c, 0x1c,
-	0x9b, 0x39, 0x8c, 0xdc, 0x2d, 0x58, 0x96, 0xa1, 0xa6, 0x09, 0xa9, 0xae, 0xd5, 0x41, 0x73, 0x33,
-	0xb0, 0xd1, 0xfe, 0xfb, 0x8c, 0x6a, 0xd6, 0x65, 0x35, 0x54, 0xd1, 0x65, 0xe3, 0x02, 0xe4, 0x54,
-	0xc5, 0xdc, 0x94, 0xca, 0x6d, 0xc3, 0x47, 0x2a, 0xed, 0x7d, 0xc6, 0x7d, 0x7d, 0x27, 0xc0, 0x54,
-	0x98, 0xf9, 0x3f, 0xc5, 0x94, 0xc4, 0xba, 0x2b, 0x04, 0xcb, 0xfd, 0x6f, 0x06, 0x8e, 0xc9, 0x1c,
-	0x0b, 0xe6, 0x56, 0xe0, 0xba, 0xea, 0x73, 0x89, 0xad, 0x7d, 0x13, 0xb4, 0xaf, 0x01, 0x5c, 0x3b,
-	0x52, 0xc4, 0x8d, 0xe1, 0xc6, 0x8d, 0x6b, 0xf2, 0xea, 0xb6, 0xf5, 0x2e, 0xec, 0xa1, 0x86, 0xee,
-	0x29, 0x9c, 0xa1, 0xc5, 0x70, 0xe3, 0xc6, 0xb2, 0x56, 0x4d, 0x2a, 0x0a, 0x57, 0x4e, 0x5a, 0xf6,
-	0x27, 0xd6, 0xd6, 0xbf, 0x66, 0xd7, 0xaf, 0x73, 0x78, 0x39, 0xf2, 0xc0, 0xd5, 0xc8, 0x03, 0xd7,
-	0x23, 0x0f, 0x7c, 0x1f, 0x7b, 0xa5, 0xab, 0xb1, 0x57, 0xfa, 0x3b, 0xf6, 0x4a, 0x9f, 0x10, 0xa1,
-	0x3a, 0x4e, 0x7b, 0x7e, 0x9f, 0x33, 0x54, 0x7c, 0x4f, 0x4b, 0x96, 0xa7, 0xcf, 0x05, 0x56, 0xbd,
-	0x72, 0xfe, 0xae, 0xde, 0xfc, 0x0f, 0x00, 0x00, 0xff, 0xff, 0x55, 0xdb, 0x51, 0x69, 0x14, 0x04,
-	0x00, 0x00,
+	// 592 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x54, 0xcd, 0x6a, 0xdb, 0x4c,
+	0x14, 0xf5, 0xe4, 0xc7, 0x5f, 0x3c, 0x5f, 0x4c, 0xa9, 0x70, 0x13, 0xc7, 0x50, 0xc5, 0x28, 0x84,
+	0x1a, 0x43, 0xa4, 0xc6, 0x2d, 0x69, 0xc9, 0x2e, 0xde, 0x65, 0x61, 0x08, 0x0a, 0xa5, 0xd0, 0x8d,
+	0x91, 0xad, 0x61, 0xa4, 0x16, 0x79, 0xa6, 0x33, 0x23, 0x3b, 0xd9, 0x95, 0x2c, 0xbb, 0xea, 0xaa,
+	0xcf, 0xd0, 0xa5, 0x17, 0xa5, 0x7d, 0x81, 0x52, 0xb2, 0x0c, 0x5d, 0x75, 0x55, 0x8a, 0xbd, 0xf0,
+	0x6b, 0x14, 0x49, 0x63, 0x49, 0x36, 0xfe, 0x23, 0x1b, 0xa1, 0x7b, 0xee, 0x99, 0x7b, 0xcf, 0xb9,
+	0xdc, 0x19, 0xb8, 0xcf, 0x10, 0xe5, 0x8e, 0xc5, 0x6c, 0x83, 0x21, 0xea, 0x0b, 0x4b, 0xb8, 0xa4,
+	0x63, 0x74, 0x8f, 0x0d, 0x71, 0xa5, 0x53, 0x46, 0x04, 0x51, 0x76, 0xc6, 0x04, 0x3d, 0x21, 0xe8,
+	0xdd, 0xe3, 0xd2, 0x43, 0xcb, 0x73, 0x3b, 0xc4, 0x08, 0xbf, 0x11, 0xb5, 0xb4, 0xdb, 0x26, 0xdc,
+	0x23, 0xdc, 0xf0, 0x38, 0x0e, 0x4a, 0x78, 0x1c, 0xcb, 0xc4, 0x5e, 0x94, 0x68, 0x86, 0x91, 0x11,
+	0x05, 0x32, 0x55, 0xc0, 0x04, 0x93, 0x08, 0x0f, 0xfe, 0x24, 0x7a, 0x30, 0x47, 0x15, 0xb5, 0x98,
+	0xe5, 0xc9, 0xa3, 0xda, 0x4f, 0x00, 0x1f, 0x34, 0x38, 0x7e, 0x45, 0x6d, 0x4b, 0xa0, 0x8b, 0x30,
+	0xa3, 0x9c, 0xc0, 0x9c, 0xe5, 0x0b, 0x87, 0x30, 0x57, 0x5c, 0x17, 0x41, 0x19, 0x54, 0x72, 0xf5,
+	0xe2, 0xaf, 0xaf, 0x47, 0x05, 0xd9, 0xf3, 0xcc, 0xb6, 0x19, 0xe2, 0xfc, 0x52, 0x30, 0xb7, 0x83,
+	0xcd, 0x84, 0xaa, 0x9c, 0xc1, 0x6c, 0x54, 0xbb, 0xb8, 0x56, 0x06, 0x95, 0xff, 0x6b, 0xaa, 0x3e,
+	0xdb, 0xb6, 0x1e, 0xf5, 0xa9, 0xe7, 0x6e, 0xff, 0xec, 0x67, 0xbe, 0x8c, 0xfa, 0x55, 0x60, 0xca,
+	0x83, 0xa7, 0x2f, 0x6f, 0x46, 0xfd, 0x6a, 0x52, 0xf2, 0xe3, 0xa8, 0x5f, 0x3d, 0x8c, 0x6d, 0x5c,
+	0xa5, 0x8d, 0x4c, 0x89, 0xd6, 0xf6, 0xe0, 0xee, 0x14, 0x64, 0x22, 0x4e, 0x49, 0x87, 0x23, 0xed,
+	0x7b, 0xe4, 0xf1, 0xd2, 0x6f, 0x79, 0xae, 0x30, 0x51, 0xd7, 0x45, 0x3d, 0xe5, 0x39, 0xdc, 0x62,
+	0xe1, 0x1f, 0x62, 0x4b, 0x2d, 0xc6, 0x4c, 0xe5, 0x31, 0x84, 0x0c, 0xbd, 0xf7, 0x11, 0x17, 0x4d,
+	0xd7, 0x0e, 0x5d, 0x6e, 0x98, 0x39, 0x89, 0x9c, 0xdb, 0xca, 0x0e, 0xcc, 0x32, 0x4b, 0xb8, 0x1d,
+	0x5c, 0x5c, 0x2f, 0x83, 0x4a, 0xde, 0x94, 0xd1, 0xe9, 0x8b, 0xc0, 0x55, 0x5c, 0x65, 0xb1, 0xa9,
+	0xb4, 0x4a, 0xed, 0x06, 0x84, 0xae, 0xd2, 0xd8, 0xd8, 0x95, 0x52, 0x83, 0xff, 0x71, 0xbf, 0xf5,
+	0x16, 0xb5, 0xc5, 0x52, 0x03, 0x63, 0x62, 0xa0, 0xbf, 0x87, 0x5c, 0xec, 0x88, 0x26, 0xa5, 0x5e,
+	0xa8, 0x3f, 0x6f, 0xe6, 0x22, 0xe4, 0x82, 0x7a, 0x4a, 0x01, 0x6e, 0xf2, 0x36, 0x61, 0x48, 0xca,
+	0x8f, 0x02, 0xed, 0x1b, 0x80, 0xf9, 0x06, 0xc7, 0xa6, 0x25, 0xd0, 0x6b, 0xc2, 0xde, 0x21, 0x16,
+	0x2c, 0x88, 0x34, 0xbd, 0xc2, 0xf4, 0x12, 0xea, 0x7d, 0xc7, 0x77, 0x12, 0x2e, 0x45, 0x5c, 0x26,
+	0x98, 0xdf, 0xc1, 0xdc, 0xf9, 0x25, 0x32, 0xb5, 0xcf, 0x00, 0x3e, 0x9a, 0x40, 0xe2, 0xd9, 0x3d,
+	0x85, 0xd9, 0x5e, 0x88, 0x2c, 0x55, 0x2f, 0x79, 0xf7, 0x9a, 0x5c, 0x60, 0x88, 0x5a, 0x3e, 0x47,
+	0x76, 0x71, 0xa3, 0x0c, 0x2a, 0x5b, 0xa6, 0x8c, 0x6a, 0x3f, 0xd6, 0xe0, 0x7a, 0x83, 0x63, 0xc5,
+	0x81, 0xdb, 0x13, 0x17, 0xef, 0xc9, 0xbc, 0x0b, 0x33, 0xb5, 0xd9, 0x25, 0x63, 0x45, 0x62, 0x6c,
+	0xd8, 0x81, 0xdb, 0x13, 0xeb, 0xbf, 0xa8, 0x53, 0x9a, 0xb8, 0xb0, 0xd3, 0xcc, 0xb5, 0x6c, 0x41,
+	0x98, 0xda, 0x94, 0xc3, 0x05, 0xc7, 0x13, 0x5a, 0xe9, 0x68, 0x25, 0xda, 0xb8, 0x47, 0x69, 0xf3,
+	0x43, 0xf0, 0x68, 0xd4, 0xcf, 0x6f, 0x07, 0x2a, 0xb8, 0x1b, 0xa8, 0xe0, 0xef, 0x40, 0x05, 0x9f,
+	0x86, 0x6a, 0xe6, 0x6e, 0xa8, 0x66, 0x7e, 0x0f, 0xd5, 0xcc, 0x1b, 0x03, 0xbb, 0xc2, 0xf1, 0x5b,
+	0x7a, 0x9b, 0x78, 0x46, 0xfa, 0x15, 0x9c, 0xb1, 0x32, 0xe2, 0x9a, 0x22, 0xde, 0xca, 0x86, 0xaf,
+	0xe1, 0xb3, 0x7f, 0x01, 0x00, 0x00, 0xff, 0xff, 0x97, 0x7e, 0xb9, 0xc9, 0xca, 0x05, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -315,6 +459,10 @@ type MsgClient interface {
 	// failed) 1..5. Only the worker that processed the request may send it,
 	// once per request, and never about itself.
 	SubmitReview(ctx context.Context, in *MsgSubmitReview, opts ...grpc.CallOption) (*MsgSubmitReviewResponse, error)
+	// RateWorker rates the worker that completed a request 1..5. Only the
+	// request's requester may send it, once per request, and never about
+	// itself.
+	RateWorker(ctx context.Context, in *MsgRateWorker, opts ...grpc.CallOption) (*MsgRateWorkerResponse, error)
 }
 
 type msgClient struct {
@@ -343,6 +491,15 @@ func (c *msgClient) SubmitReview(ctx context.Context, in *MsgSubmitReview, opts 
 	return out, nil
 }
 
+func (c *msgClient) RateWorker(ctx context.Context, in *MsgRateWorker, opts ...grpc.CallOption) (*MsgRateWorkerResponse, error) {
+	out := new(MsgRateWorkerResponse)
+	err := c.cc.Invoke(ctx, "/repshard.reputation.v1.Msg/RateWorker", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UpdateParams replaces the module parameters. Only the governance module
@@ -352,6 +509,10 @@ type MsgServer interface {
 	// failed) 1..5. Only the worker that processed the request may send it,
 	// once per request, and never about itself.
 	SubmitReview(context.Context, *MsgSubmitReview) (*MsgSubmitReviewResponse, error)
+	// RateWorker rates the worker that completed a request 1..5. Only the
+	// request's requester may send it, once per request, and never about
+	// itself.
+	RateWorker(context.Context, *MsgRateWorker) (*MsgRateWorkerResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -363,6 +524,9 @@ func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateP
 }
 func (*UnimplementedMsgServer) SubmitReview(ctx context.Context, req *MsgSubmitReview) (*MsgSubmitReviewResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SubmitReview not implemented")
+}
+func (*UnimplementedMsgServer) RateWorker(ctx context.Context, req *MsgRateWorker) (*MsgRateWorkerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RateWorker not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -405,6 +569,24 @@ func _Msg_SubmitReview_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_RateWorker_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRateWorker)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RateWorker(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.reputation.v1.Msg/RateWorker",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RateWorker(ctx, req.(*MsgRateWorker))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.reputation.v1.Msg",
@@ -417,6 +599,10 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SubmitReview",
 			Handler:    _Msg_SubmitReview_Handler,
+		},
+		{
+			MethodName: "RateWorker",
+			Handler:    _Msg_RateWorker_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -566,6 +752,96 @@ func (m *MsgSubmitReviewResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgRateWorker) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRateWorker) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRateWorker) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Rating != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Rating))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.RequestId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.RequestId))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Requester) > 0 {
+		i -= len(m.Requester)
+		copy(dAtA[i:], m.Requester)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Requester)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRateWorkerResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRateWorkerResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRateWorkerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Paused {
+		i--
+		if m.Paused {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Score != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Score))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.WeightPpm != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.WeightPpm))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Worker) > 0 {
+		i -= len(m.Worker)
+		copy(dAtA[i:], m.Worker)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Worker)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -635,6 +911,47 @@ func (m *MsgSubmitReviewResponse) Size() (n int) {
 	}
 	if m.Score != 0 {
 		n += 1 + sovTx(uint64(m.Score))
+	}
+	return n
+}
+
+func (m *MsgRateWorker) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Requester)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.RequestId != 0 {
+		n += 1 + sovTx(uint64(m.RequestId))
+	}
+	if m.Rating != 0 {
+		n += 1 + sovTx(uint64(m.Rating))
+	}
+	return n
+}
+
+func (m *MsgRateWorkerResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Worker)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.WeightPpm != 0 {
+		n += 1 + sovTx(uint64(m.WeightPpm))
+	}
+	if m.Score != 0 {
+		n += 1 + sovTx(uint64(m.Score))
+	}
+	if m.Paused {
+		n += 2
 	}
 	return n
 }
@@ -1029,6 +1346,266 @@ func (m *MsgSubmitReviewResponse) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRateWorker) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRateWorker: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRateWorker: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requester", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Requester = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RequestId", wireType)
+			}
+			m.RequestId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.RequestId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Rating", wireType)
+			}
+			m.Rating = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Rating |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRateWorkerResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRateWorkerResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRateWorkerResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Worker", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Worker = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field WeightPpm", wireType)
+			}
+			m.WeightPpm = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.WeightPpm |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Score", wireType)
+			}
+			m.Score = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Score |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Paused", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Paused = bool(v != 0)
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])

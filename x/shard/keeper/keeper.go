@@ -14,8 +14,10 @@ import (
 	"github.com/repshard/repshard/x/shard/types"
 )
 
-// FreeKey is a FreeCapacity entry: (shard id, free units, worker address).
-type FreeKey = collections.Triple[uint64, uint64, sdk.AccAddress]
+// FreeKey is a FreeCapacity key: (shard id, inverted tier, free units,
+// worker address), inverted tier = MaxWorkerTier − score_ppm / 100_000 so
+// that the highest tier sorts first.
+type FreeKey = collections.Quad[uint64, uint32, uint64, sdk.AccAddress]
 
 // Keeper keeps workers and the shard topology in consensus state.
 type Keeper struct {
@@ -43,10 +45,13 @@ type Keeper struct {
 	Workers collections.Map[sdk.AccAddress, types.Worker]
 	// WorkersByShard indexes the workers attached to a shard: (shard id, address).
 	WorkersByShard collections.KeySet[collections.Pair[uint64, sdk.AccAddress]]
-	// FreeCapacity holds (shard id, free units, address) for every ACTIVE
-	// worker with free units > 0: best fit is the first key at or after
-	// (shard, units), the largest free capacity the last key of the shard.
-	FreeCapacity collections.KeySet[FreeKey]
+	// FreeCapacity maps (shard id, inverted tier, free units, address) to the
+	// worker's storage_bytes, for every ACTIVE worker that is not paused and
+	// has free units > 0. Within a shard the keys run from the highest score
+	// tier down and, within a tier, from the smallest free capacity up: the
+	// best fit of a tier is the first key at or after (shard, tier, units).
+	// The value lets FindWorker check storage without reading the worker.
+	FreeCapacity collections.Map[FreeKey, uint64]
 	// UnbondingQueue holds (release height, address) of UNBONDING workers
 	// whose bond release is scheduled.
 	UnbondingQueue collections.KeySet[collections.Pair[int64, sdk.AccAddress]]
@@ -94,9 +99,10 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, ad
 			sdk.AccAddressKey, codec.CollValue[types.Worker](cdc)),
 		WorkersByShard: collections.NewKeySet(sb, types.WorkersByShardKey, "workers_by_shard",
 			collections.NamedPairKeyCodec("shard_id", collections.Uint64Key, "worker", sdk.AccAddressKey)),
-		FreeCapacity: collections.NewKeySet(sb, types.FreeCapacityKey, "free_capacity",
-			collections.NamedTripleKeyCodec("shard_id", collections.Uint64Key,
-				"free_units", collections.Uint64Key, "worker", sdk.AccAddressKey)),
+		FreeCapacity: collections.NewMap(sb, types.FreeCapacityKey, "free_capacity",
+			collections.NamedQuadKeyCodec("shard_id", collections.Uint64Key, "inverted_tier", collections.Uint32Key,
+				"free_units", collections.Uint64Key, "worker", sdk.AccAddressKey),
+			collections.Uint64Value),
 		UnbondingQueue: collections.NewKeySet(sb, types.UnbondingQueueKey, "unbonding_queue",
 			collections.NamedPairKeyCodec("release_height", collections.Int64Key, "worker", sdk.AccAddressKey)),
 		Totals: collections.NewItem(sb, types.NetworkTotalsKey, "network_totals", codec.CollValue[types.NetworkTotals](cdc)),

@@ -148,6 +148,9 @@ func (m msgServer) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWor
 		StorageBytes:  msg.StorageBytes,
 		ShardId:       target.Id,
 		Status:        types.WorkerActive,
+		// x/reputation tells the worker's standing at its first outcome or
+		// rating (SetWorkerStanding); until then it ranks as a new worker.
+		ScorePpm: params.NewWorkerScorePpm,
 	}
 	if err := m.setWorker(ctx, addr, nil, w); err != nil {
 		return nil, err

@@ -112,57 +112,159 @@ func (k Keeper) NetworkLoadPpm(ctx context.Context) (uint32, error) {
 	return LoadPpm(t.LoadUnits, t.CapacityUnits), nil
 }
 
-// freeFromRange ranges over a shard's FreeCapacity keys from (shard, units)
-// inclusive to the end of the shard, ascending.
-type freeFromRange struct{ shard, units uint64 }
+// freeFromRange ranges ascending over a shard's FreeCapacity keys from
+// (shard, tier, units) inclusive to the end of the shard: the entries of the
+// inverted tier with at least units free, then every entry of the lower
+// tiers.
+type freeFromRange struct {
+	shard uint64
+	tier  uint32
+	units uint64
+}
 
 func (r freeFromRange) RangeValues() (start, end *collections.RangeKey[FreeKey], order collections.Order, err error) {
-	return collections.RangeKeyExact(collections.TripleSuperPrefix[uint64, uint64, sdk.AccAddress](r.shard, r.units)),
-		collections.RangeKeyPrefixEnd(collections.TriplePrefix[uint64, uint64, sdk.AccAddress](r.shard)),
+	return collections.RangeKeyExact(collections.QuadSuperPrefix3[uint64, uint32, uint64, sdk.AccAddress](r.shard, r.tier, r.units)),
+		collections.RangeKeyPrefixEnd(collections.QuadPrefix[uint64, uint32, uint64, sdk.AccAddress](r.shard)),
 		collections.OrderAscending, nil
 }
 
-// FindWorker returns the ACTIVE worker of the shard whose free capacity is the
-// smallest that still fits units (best fit; ties by address), other than the
-// excluded ones: x/deferral excludes the request's requester (nobody serves,
-// and is paid for, their own work) and the workers that let an assignment of
-// the request expire. O(log n + len(excluded)): each worker has one entry, so
-// at most len(excluded) entries are skipped. It returns false when no other
-// worker of the shard has units free.
-func (k Keeper) FindWorker(ctx context.Context, shardID, units, dataBytes uint64, excluded []sdk.AccAddress) (sdk.AccAddress, bool, error) {
-	iter, err := k.FreeCapacity.Iterate(ctx, freeFromRange{shard: shardID, units: units})
-	if err != nil {
-		return nil, false, err
+// freeBelowTierRange ranges descending over a shard's FreeCapacity keys
+// before the inverted tier belowTier (the whole shard when all is set): its
+// first key is the largest free capacity of the lowest remaining tier.
+type freeBelowTierRange struct {
+	shard     uint64
+	belowTier uint32
+	all       bool
+}
+
+func (r freeBelowTierRange) RangeValues() (start, end *collections.RangeKey[FreeKey], order collections.Order, err error) {
+	end = collections.RangeKeyPrefixEnd(collections.QuadPrefix[uint64, uint32, uint64, sdk.AccAddress](r.shard))
+	if !r.all {
+		end = collections.RangeKeyExact(collections.QuadSuperPrefix[uint64, uint32, uint64, sdk.AccAddress](r.shard, r.belowTier))
 	}
-	defer iter.Close()
-	for ; iter.Valid(); iter.Next() {
-		key, err := iter.Key()
-		if err != nil {
-			return nil, false, err
+	return collections.RangeKeyExact(collections.QuadPrefix[uint64, uint32, uint64, sdk.AccAddress](r.shard)), end,
+		collections.OrderDescending, nil
+}
+
+// FindWorker returns the worker that takes a request of units compute units
+// and dataBytes of data on the shard: among the ACTIVE workers that are not
+// paused, those of the highest score tier (score_ppm / 100_000) first, and
+// within a tier the one whose free capacity is the smallest that still fits
+// units (best fit; ties by address). A candidate whose storage_bytes is below
+// dataBytes, or that is excluded (x/deferral excludes the request's requester
+// — nobody serves, and is paid for, their own work — and the workers that let
+// an assignment of the request expire), is passed over; after
+// max_assignment_candidates such candidates FindWorker gives up and returns
+// false, as it does when no worker fits.
+//
+// O(tiers · log n + max_assignment_candidates): one range seek per non-empty
+// tier (at most 11); a tier's entries with too few free units are never read.
+func (k Keeper) FindWorker(ctx context.Context, shardID, units, dataBytes uint64, excluded []sdk.AccAddress) (sdk.AccAddress, bool, error) {
+	s := candidateScan{units: units, dataBytes: dataBytes, excluded: excluded}
+	for tier := uint32(0); tier <= types.MaxWorkerTier; {
+		next, more, err := k.scanFrom(ctx, shardID, tier, &s)
+		if err != nil || s.found != nil || !more {
+			return s.found, s.found != nil, err
 		}
-		if !isExcluded(key.K3(), excluded) {
-			return key.K3(), true, nil
-		}
+		tier = next
 	}
 	return nil, false, nil
 }
 
-// MaxFreeCapacity returns the largest free capacity of an ACTIVE worker of
-// the shard, 0 when none has any. O(log n).
-func (k Keeper) MaxFreeCapacity(ctx context.Context, shardID uint64) (uint64, error) {
-	iter, err := k.FreeCapacity.Iterate(ctx, collections.NewPrefixedTripleRangeReversed[uint64, uint64, sdk.AccAddress](shardID))
+// candidateScan is the state of one FindWorker: what the request needs, the
+// candidates passed over so far, their bound (read from the params at the
+// first one passed over, so that the common case — the first candidate
+// takes the request — reads no params) and the worker found.
+type candidateScan struct {
+	units, dataBytes uint64
+	excluded         []sdk.AccAddress
+	passed           uint32
+	maxPassed        uint32
+	found            sdk.AccAddress
+}
+
+// pass counts a candidate passed over and reports whether the bound is
+// reached.
+func (s *candidateScan) pass(ctx context.Context, k Keeper) (bool, error) {
+	if s.maxPassed == 0 {
+		params, err := k.Params.Get(ctx)
+		if err != nil {
+			return false, err
+		}
+		s.maxPassed = max(params.MaxAssignmentCandidates, 1)
+	}
+	s.passed++
+	return s.passed >= s.maxPassed, nil
+}
+
+// scanFrom reads the shard's FreeCapacity entries from (shard, tier, units)
+// on, through the lower tiers, until a candidate takes the request (s.found),
+// the candidate bound is reached, or the iterator meets a lower tier whose
+// smallest free capacity is below units: then it returns that tier and more,
+// for a new seek at (shard, that tier, units).
+func (k Keeper) scanFrom(ctx context.Context, shardID uint64, tier uint32, s *candidateScan) (next uint32, more bool, err error) {
+	iter, err := k.FreeCapacity.Iterate(ctx, freeFromRange{shard: shardID, tier: tier, units: s.units})
 	if err != nil {
-		return 0, err
+		return 0, false, err
+	}
+	defer iter.Close()
+	for ; iter.Valid(); iter.Next() {
+		kv, err := iter.KeyValue()
+		if err != nil {
+			return 0, false, err
+		}
+		key := kv.Key
+		if key.K2() != tier {
+			// The first entry of the next non-empty tier: the smallest free
+			// capacity of that tier.
+			if key.K3() < s.units {
+				return key.K2(), true, nil
+			}
+			tier = key.K2()
+		}
+		if kv.Value >= s.dataBytes && !isExcluded(key.K4(), s.excluded) {
+			s.found = key.K4()
+			return 0, false, nil
+		}
+		if done, err := s.pass(ctx, k); err != nil || done {
+			return 0, false, err
+		}
+	}
+	return 0, false, nil
+}
+
+// MaxFreeCapacity returns the largest free capacity of an ACTIVE worker of
+// the shard that is not paused, whatever its tier and storage; 0 when none has
+// any (then FindWorker finds nobody on the shard). O(tiers · log n): one
+// reverse seek per non-empty tier.
+func (k Keeper) MaxFreeCapacity(ctx context.Context, shardID uint64) (uint64, error) {
+	var best uint64
+	r := freeBelowTierRange{shard: shardID, all: true}
+	for {
+		key, ok, err := k.firstFreeKey(ctx, r)
+		if err != nil || !ok {
+			return best, err
+		}
+		best = max(best, key.K3())
+		if key.K2() == 0 {
+			return best, nil
+		}
+		r = freeBelowTierRange{shard: shardID, belowTier: key.K2()}
+	}
+}
+
+// firstFreeKey returns the first FreeCapacity key of the range, if any.
+func (k Keeper) firstFreeKey(ctx context.Context, r collections.Ranger[FreeKey]) (FreeKey, bool, error) {
+	iter, err := k.FreeCapacity.Iterate(ctx, r)
+	if err != nil {
+		return FreeKey{}, false, err
 	}
 	defer iter.Close()
 	if !iter.Valid() {
-		return 0, nil
+		return FreeKey{}, false, nil
 	}
 	key, err := iter.Key()
-	if err != nil {
-		return 0, err
-	}
-	return key.K2(), nil
+	return key, err == nil, err
 }
 
 // isExcluded reports whether addr is one of excluded.

@@ -226,10 +226,11 @@ func collectFree(ch chain) ([]string, error) {
 	keys, err := iter.Keys()
 	out := make([]string, len(keys))
 	for i, k := range keys {
-		var b [16]byte
+		var b [20]byte
 		binary.BigEndian.PutUint64(b[:8], k.K1())
-		binary.BigEndian.PutUint64(b[8:], k.K2())
-		out[i] = string(b[:]) + string(k.K3())
+		binary.BigEndian.PutUint32(b[8:12], k.K2())
+		binary.BigEndian.PutUint64(b[12:], k.K3())
+		out[i] = string(b[:]) + string(k.K4())
 	}
 	return out, err
 }

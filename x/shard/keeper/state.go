@@ -143,42 +143,57 @@ func drainable(s types.ShardStatus) bool {
 	return s == types.ShardActive || s == types.ShardDraining
 }
 
-// sameFreeKey compares two optional FreeCapacity entries by value (a Triple
-// holds pointers, so == would compare identities).
-func sameFreeKey(a FreeKey, aOK bool, b FreeKey, bOK bool) bool {
+// freeEntry is a worker's FreeCapacity entry: its key and its value, the
+// worker's storage_bytes.
+type freeEntry struct {
+	key     FreeKey
+	storage uint64
+}
+
+// same compares two optional entries by value (a Quad holds pointers, so ==
+// would compare identities).
+func (a freeEntry) same(aOK bool, b freeEntry, bOK bool) bool {
 	if !aOK || !bOK {
 		return aOK == bOK
 	}
-	return a.K1() == b.K1() && a.K2() == b.K2() && a.K3().Equals(b.K3())
+	return a.key.K1() == b.key.K1() && a.key.K2() == b.key.K2() && a.key.K3() == b.key.K3() &&
+		a.key.K4().Equals(b.key.K4()) && a.storage == b.storage
 }
 
+// invertedTier is the FreeCapacity key part of a worker score: the highest
+// tier sorts first.
+func invertedTier(scorePpm uint32) uint32 { return types.MaxWorkerTier - types.WorkerTier(scorePpm) }
+
 // freeKey returns the FreeCapacity entry of w, if it has one: only ACTIVE
-// workers with free units are eligible for new work.
-func freeKey(addr sdk.AccAddress, w types.Worker) (FreeKey, bool) {
-	if w.Status != types.WorkerActive || w.InFlightUnits >= w.CapacityUnits {
-		return FreeKey{}, false
+// workers that are not paused and have free units are eligible for new work.
+func freeKey(addr sdk.AccAddress, w types.Worker) (freeEntry, bool) {
+	if w.Status != types.WorkerActive || w.Paused || w.InFlightUnits >= w.CapacityUnits {
+		return freeEntry{}, false
 	}
-	return collections.Join3(w.ShardId, w.CapacityUnits-w.InFlightUnits, addr), true
+	return freeEntry{
+		key:     collections.Join4(w.ShardId, invertedTier(w.ScorePpm), w.CapacityUnits-w.InFlightUnits, addr),
+		storage: w.StorageBytes,
+	}, true
 }
 
 // setWorker writes after and keeps the free-capacity, by-shard and unbonding
 // indexes in step with the change from before (nil for a new worker). O(1).
 func (k Keeper) setWorker(ctx context.Context, addr sdk.AccAddress, before *types.Worker, after types.Worker) error {
-	// Writes cost gas: index entries whose key does not change are left alone.
-	var beforeKey FreeKey
+	// Writes cost gas: index entries that do not change are left alone.
+	var beforeEntry freeEntry
 	beforeOK := false
 	if before != nil {
-		beforeKey, beforeOK = freeKey(addr, *before)
+		beforeEntry, beforeOK = freeKey(addr, *before)
 	}
-	afterKey, afterOK := freeKey(addr, after)
-	if !sameFreeKey(beforeKey, beforeOK, afterKey, afterOK) {
+	afterEntry, afterOK := freeKey(addr, after)
+	if !beforeEntry.same(beforeOK, afterEntry, afterOK) {
 		if beforeOK {
-			if err := k.FreeCapacity.Remove(ctx, beforeKey); err != nil {
+			if err := k.FreeCapacity.Remove(ctx, beforeEntry.key); err != nil {
 				return err
 			}
 		}
 		if afterOK {
-			if err := k.FreeCapacity.Set(ctx, afterKey); err != nil {
+			if err := k.FreeCapacity.Set(ctx, afterEntry.key, afterEntry.storage); err != nil {
 				return err
 			}
 		}
@@ -214,8 +229,8 @@ func (k Keeper) setWorker(ctx context.Context, addr sdk.AccAddress, before *type
 
 // deleteWorker removes w and all its index entries.
 func (k Keeper) deleteWorker(ctx context.Context, addr sdk.AccAddress, w types.Worker) error {
-	if key, ok := freeKey(addr, w); ok {
-		if err := k.FreeCapacity.Remove(ctx, key); err != nil {
+	if e, ok := freeKey(addr, w); ok {
+		if err := k.FreeCapacity.Remove(ctx, e.key); err != nil {
 			return err
 		}
 	}

@@ -32,6 +32,7 @@ func TestRegisterWorker(t *testing.T) {
 	require.Equal(t, types.Worker{
 		Address: ch.addr(0).String(), Bond: bond, Classes: []types.ShardClass{types.ClassComputeIntensive},
 		CapacityUnits: 40, StorageBytes: 1 << 30, ShardId: 4, Status: types.WorkerActive,
+		ScorePpm: types.DefaultParams().NewWorkerScorePpm, // until x/reputation tells its standing
 	}, w)
 	s := ch.shard(t, 4)
 	require.Equal(t, uint32(1), s.WorkerCount)

@@ -26,4 +26,5 @@ var (
 	ErrShardNotOpen          = errorsmod.Register(ModuleName, 21, "shard is retired")
 	ErrOverflow              = errorsmod.Register(ModuleName, 22, "counter overflow")
 	ErrReleasePending        = errorsmod.Register(ModuleName, 23, "bond release postponed until the worker's last reward epoch closes")
+	ErrInvalidScore          = errorsmod.Register(ModuleName, 24, "worker score above 1_000_000 ppm")
 )

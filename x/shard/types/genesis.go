@@ -127,6 +127,9 @@ func (gs GenesisState) Validate() error {
 		if w.InFlightUnits > w.CapacityUnits {
 			return fmt.Errorf("worker %s: in_flight_units %d above capacity %d", w.Address, w.InFlightUnits, w.CapacityUnits)
 		}
+		if w.ScorePpm > 1_000_000 {
+			return fmt.Errorf("worker %s: score_ppm %d above 1000000", w.Address, w.ScorePpm)
+		}
 		s, ok := shards[w.ShardId]
 		if !ok {
 			return fmt.Errorf("worker %s: unknown shard %d", w.Address, w.ShardId)

@@ -26,9 +26,9 @@ var (
 	WorkersKey = collections.NewPrefix(5)
 	// WorkersByShardKey holds KeySet[(shardID, address)] of attached workers.
 	WorkersByShardKey = collections.NewPrefix(6)
-	// FreeCapacityKey holds KeySet[(shardID, freeUnits, address)] of ACTIVE
-	// workers with free capacity.
-	FreeCapacityKey = collections.NewPrefix(7)
+	// Prefix 7 held the first free-capacity index, KeySet[(shardID,
+	// freeUnits, address)], before assignment was ordered by worker score;
+	// it is retired (FreeCapacityKey below replaces it) and never reused.
 	// UnbondingQueueKey holds KeySet[(releaseHeight, address)].
 	UnbondingQueueKey = collections.NewPrefix(8)
 	// NetworkTotalsKey holds the NetworkTotals of ACTIVE shards.
@@ -45,7 +45,21 @@ var (
 	ClassTopologyKey = collections.NewPrefix(14)
 	// TopologyCursorKey holds the shard id the next topology check starts from.
 	TopologyCursorKey = collections.NewPrefix(15)
+	// FreeCapacityKey holds Map[(shardID, inverted tier, freeUnits,
+	// address)]storageBytes of the ACTIVE, unpaused workers with free
+	// capacity (see the Keeper's FreeCapacity).
+	FreeCapacityKey = collections.NewPrefix(16)
 )
+
+// Worker score tiers: assignment tries the workers of the highest tier,
+// score_ppm / WorkerTierWidthPpm, first (0..MaxWorkerTier).
+const (
+	WorkerTierWidthPpm = 100_000
+	MaxWorkerTier      = 1_000_000 / WorkerTierWidthPpm
+)
+
+// WorkerTier is the assignment tier of a worker score (0..MaxWorkerTier).
+func WorkerTier(scorePpm uint32) uint32 { return min(scorePpm, 1_000_000) / WorkerTierWidthPpm }
 
 // TopologyLogSize is how many recent topology changes the log keeps; each
 // new entry past it deletes the oldest one.

@@ -32,6 +32,8 @@ func DefaultParams() Params {
 		MaxMigrationsPerBlock:           50,
 		MaxTopologyChecksPerBlock:       32,
 		MaxBondReleasesPerBlock:         50,
+		MaxAssignmentCandidates:         16,
+		NewWorkerScorePpm:               500_000, // x/reputation's neutral worker score (default priors): tier 5
 	}
 }
 
@@ -58,6 +60,7 @@ func (p Params) Validate() error {
 		paramcheck.F("split_load_threshold_ppm", p.SplitLoadThresholdPpm),
 		paramcheck.F("merge_load_threshold_ppm", p.MergeLoadThresholdPpm),
 		paramcheck.F("load_ema_weight_ppm", p.LoadEmaWeightPpm),
+		paramcheck.F("new_worker_score_ppm", p.NewWorkerScorePpm),
 	); err != nil {
 		return err
 	}
@@ -74,6 +77,7 @@ func (p Params) Validate() error {
 		paramcheck.F("max_migrations_per_block", p.MaxMigrationsPerBlock),
 		paramcheck.F("max_topology_checks_per_block", p.MaxTopologyChecksPerBlock),
 		paramcheck.F("max_bond_releases_per_block", p.MaxBondReleasesPerBlock),
+		paramcheck.F("max_assignment_candidates", p.MaxAssignmentCandidates),
 	); err != nil {
 		return err
 	}
@@ -83,6 +87,7 @@ func (p Params) Validate() error {
 		paramcheck.F("max_migrations_per_block", p.MaxMigrationsPerBlock),
 		paramcheck.F("max_topology_checks_per_block", p.MaxTopologyChecksPerBlock),
 		paramcheck.F("max_bond_releases_per_block", p.MaxBondReleasesPerBlock),
+		paramcheck.F("max_assignment_candidates", p.MaxAssignmentCandidates),
 	); err != nil {
 		return err
 	}

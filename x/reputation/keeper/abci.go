@@ -1,0 +1,128 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/repshard/repshard/internal/events"
+	"github.com/repshard/repshard/internal/isolate"
+	"github.com/repshard/repshard/x/reputation/types"
+)
+
+// EndBlocker checks paused workers whose resume height has come, at most
+// max_worker_resumes_per_block per block in (resume height, address) order.
+// For each, in its own cached context (isolate.Run), the bad counters
+// (expiries, contradicted failures, quorum disagreements) are halved and the
+// score recomputed: at or above min_worker_score_ppm the worker is eligible
+// again, otherwise it stays paused for another worker_pause_blocks. A check
+// that fails (an error or a panic) is rolled back alone, rescheduled
+// worker_pause_blocks later and reported with EventWorkerResumeFailed.
+func (k Keeper) EndBlocker(ctx context.Context) error {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	due, err := k.dueResumes(ctx, sdkCtx.BlockHeight(), params.MaxWorkerResumesPerBlock)
+	if err != nil {
+		return err
+	}
+	for _, key := range due {
+		err := isolate.Run(sdkCtx, "worker-resume/"+key.K2().String(), func(c sdk.Context) error {
+			return k.resumeWorker(c, key, params)
+		}, nil)
+		if err != nil {
+			if err := k.rescheduleResume(ctx, key, params, err); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// dueResumes returns up to limit resume-queue keys with a resume height at or
+// below height, in order. The iterator is closed before any write.
+func (k Keeper) dueResumes(ctx context.Context, height int64, limit uint32) ([]collections.Pair[int64, sdk.AccAddress], error) {
+	iter, err := k.WorkerResumeQueue.Iterate(ctx, collections.NewPrefixUntilPairRange[int64, sdk.AccAddress](height))
+	if err != nil {
+		return nil, err
+	}
+	defer iter.Close()
+	var keys []collections.Pair[int64, sdk.AccAddress]
+	for ; iter.Valid() && uint32(len(keys)) < limit; iter.Next() {
+		key, err := iter.Key()
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, key)
+	}
+	return keys, nil
+}
+
+// resumeWorker is the check of one paused worker at its resume height: bad
+// counters halved (rounded down), score recomputed, then resumed or paused
+// for another worker_pause_blocks; x/shard is told either way. A queue entry
+// that points at no profile, or at one that is no longer paused until that
+// height, is dropped.
+func (k Keeper) resumeWorker(ctx sdk.Context, key collections.Pair[int64, sdk.AccAddress], params types.Params) error {
+	worker := key.K2()
+	w, created, err := k.loadWorker(ctx, worker, ctx.BlockHeight())
+	if err != nil {
+		return err
+	}
+	if err := k.WorkerResumeQueue.Remove(ctx, key); err != nil {
+		return err
+	}
+	if created || !w.Paused || w.ResumeHeight != key.K1() {
+		return nil // stale entry
+	}
+	height := ctx.BlockHeight()
+	w.Expiries /= 2
+	w.FailuresContradicted /= 2
+	w.QuorumDisagreements /= 2
+	w.LastUpdatedHeight = height
+	w = RefreshWorker(w, params)
+	if w.Score >= params.MinWorkerScorePpm {
+		w.Paused, w.ResumeHeight = false, 0
+		if err := events.Emit(ctx, &types.EventWorkerResumed{Worker: w.Address, Score: w.Score}); err != nil {
+			return err
+		}
+	} else {
+		w.ResumeHeight = height + int64(params.WorkerPauseBlocks)
+		if err := k.WorkerResumeQueue.Set(ctx, collections.Join(w.ResumeHeight, worker)); err != nil {
+			return err
+		}
+		if err := events.Emit(ctx, &types.EventWorkerPauseExtended{Worker: w.Address, Score: w.Score, ResumeHeight: w.ResumeHeight}); err != nil {
+			return err
+		}
+	}
+	return k.saveWorker(ctx, worker, w, false)
+}
+
+// rescheduleResume moves a check that failed to worker_pause_blocks later,
+// so it neither blocks the queue nor halts the chain, and reports it with
+// EventWorkerResumeFailed. A queue entry that points at no paused profile
+// with that resume height is dropped silently.
+func (k Keeper) rescheduleResume(ctx context.Context, key collections.Pair[int64, sdk.AccAddress], params types.Params, cause error) error {
+	worker := key.K2()
+	w, err := k.WorkerProfiles.Get(ctx, worker)
+	if err != nil || !w.Paused || w.ResumeHeight != key.K1() {
+		return k.WorkerResumeQueue.Remove(ctx, key)
+	}
+	if err := k.WorkerResumeQueue.Remove(ctx, key); err != nil {
+		return err
+	}
+	w.ResumeHeight = sdk.UnwrapSDKContext(ctx).BlockHeight() + int64(params.WorkerPauseBlocks)
+	if err := k.WorkerResumeQueue.Set(ctx, collections.Join(w.ResumeHeight, worker)); err != nil {
+		return err
+	}
+	if err := k.WorkerProfiles.Set(ctx, worker, w); err != nil {
+		return err
+	}
+	return events.Emit(ctx, &types.EventWorkerResumeFailed{
+		Worker: w.Address, Error: cause.Error(), RetryHeight: w.ResumeHeight,
+	})
+}
