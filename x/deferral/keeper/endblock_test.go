@@ -606,7 +606,7 @@ func TestEndBlockDrainSurvivesABadQueueEntry(t *testing.T) {
 	sp, err := c.App.ShardKeeper.GetParams(ctx)
 	require.NoError(t, err)
 	_, err = shardkeeper.NewMsgServerImpl(c.App.ShardKeeper).RegisterWorker(ctx, &shardtypes.MsgRegisterWorker{
-		Worker: w.Address.String(), Classes: []shardtypes.ShardClass{low}, CapacityUnits: 5, Bond: sp.MinWorkerBond,
+		Worker: w.Address.String(), Classes: []shardtypes.ShardClass{low}, CapacityUnits: 5, Bond: sp.MinWorkerBond, StorageBytes: testStorageBytes,
 	})
 	require.NoError(t, err)
 

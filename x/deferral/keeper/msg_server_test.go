@@ -110,6 +110,11 @@ type workerSpec struct {
 	capacity uint64
 }
 
+// testStorageBytes is the storage every test worker declares: more than any
+// test request's data, so storage never decides an assignment here (x/shard
+// tests cover storage matching).
+const testStorageBytes = 1 << 40
+
 // register registers workers with the minimum bond in one block.
 func (c *dchain) register(ws ...workerSpec) {
 	c.t.Helper()
@@ -119,7 +124,7 @@ func (c *dchain) register(ws ...workerSpec) {
 	for _, w := range ws {
 		txs = append(txs, c.tx(w.acc, &shardtypes.MsgRegisterWorker{
 			Worker: w.acc.Address.String(), Classes: []shardtypes.ShardClass{w.class},
-			CapacityUnits: w.capacity, Bond: p.MinWorkerBond,
+			CapacityUnits: w.capacity, Bond: p.MinWorkerBond, StorageBytes: testStorageBytes,
 		}))
 	}
 	c.block(txs...)
