@@ -7,7 +7,10 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
 	"github.com/repshard/repshard/x/deferral/types"
+	reputationtypes "github.com/repshard/repshard/x/reputation/types"
 )
 
 // failMsg is a failure report of worker on request id.
@@ -86,6 +89,25 @@ func TestFalseFailureReportsDoNotSinkTheRequester(t *testing.T) {
 	require.True(t, c.owed(liar.Address).Equal(liarOwedBefore), "the liar is owed nothing for its reports: %s", c.owed(liar.Address))
 	require.True(t, c.owed(honest.Address).IsPositive())
 	require.Equal(t, uint64(3), c.shardWorker(liar.Address).Failed, "x/shard counts the liar's reports")
+
+	// Worker reputation: each report was contradicted by the honest
+	// worker's completion; the liar now ranks below the honest worker.
+	liarProf, honestProf := c.workerProfile(liar.Address), c.workerProfile(honest.Address)
+	require.Equal(t, uint64(n), liarProf.FailuresContradicted)
+	require.Equal(t, uint64(n), honestProf.Completions)
+	require.Less(t, liarProf.Score, honestProf.Score, "the liar's worker score falls below the honest worker's")
+}
+
+// workerProfile returns a worker's profile in x/reputation (as of the last
+// committed block).
+func (c *dchain) workerProfile(addr interface{ String() string }) reputationtypes.WorkerProfile {
+	c.t.Helper()
+	acc, err := sdk.AccAddressFromBech32(addr.String())
+	require.NoError(c.t, err)
+	p, found, err := c.App.ReputationKeeper.GetWorkerProfile(c.Committed(), acc)
+	require.NoError(c.t, err)
+	require.True(c.t, found, "no worker profile for %s", addr)
+	return p
 }
 
 // A failure is final only when failure_confirmations distinct workers
@@ -129,6 +151,8 @@ func TestConfirmedFailureEndsFailedAndPaysEveryReporter(t *testing.T) {
 	require.True(t, gotFirst.Add(gotSecond).Equal(fee.Sub(refund)), "the workers share the rest: %s + %s", gotFirst, gotSecond)
 	require.True(t, gotFirst.IsPositive() && gotSecond.IsPositive(), "both reporters are paid")
 	require.True(t, gotFirst.Sub(gotSecond).Abs().LTE(sdkmath.OneInt()), "in equal parts: %s vs %s", gotFirst, gotSecond)
+	require.Equal(t, uint64(1), c.workerProfile(first.Address).FailuresConfirmed)
+	require.Equal(t, uint64(1), c.workerProfile(second.Address).FailuresConfirmed)
 }
 
 // When no other worker of the class exists, a reported request waits in the

@@ -38,17 +38,6 @@ func (c *dchain) replicaWorkers(id uint64) []string {
 	return out
 }
 
-// accountOf finds the test account with the address.
-func (c *dchain) accountOf(addr string) apptest.Account {
-	for _, a := range c.Accounts {
-		if a.Address.String() == addr {
-			return a
-		}
-	}
-	c.t.Fatalf("no account %s", addr)
-	return apptest.Account{}
-}
-
 // Replicas that agree complete the request: each is paid one share, and the
 // shares escrowed for tie-breakers go back to the requester.
 func TestReplicasThatAgreeCompleteAndAreEachPaid(t *testing.T) {
@@ -130,6 +119,10 @@ func TestTieBreakReplicaDecidesAndTheDissenterIsSlashed(t *testing.T) {
 	require.True(t, bondBefore.Sub(bondAfter).Equal(wantSlash), "dissent slash %s, want %s", bondBefore.Sub(bondAfter), wantSlash)
 	spent := before.Sub(c.balance(requester.Address)).Sub(txFee.Amount)
 	require.True(t, spent.Equal(share.MulRaw(2)), "two agreeing shares paid, the rest refunded: spent %s", spent)
+	require.Equal(t, uint64(1), c.workerProfile(w1.Address).QuorumAgreements)
+	require.Equal(t, uint64(1), c.workerProfile(w3.Address).QuorumAgreements)
+	require.Equal(t, uint64(1), c.workerProfile(w2.Address).QuorumDisagreements)
+	require.Less(t, c.workerProfile(w2.Address).Score, c.workerProfile(w1.Address).Score)
 }
 
 // When the tie-break budget cannot produce a majority, the request ends
@@ -214,5 +207,5 @@ func TestExpiredReplicasAreReplaced(t *testing.T) {
 	require.Equal(t, types.StatusCompleted, r.Status, "two of three agreeing is a majority once the third expired")
 	require.Equal(t, types.ReplicaExpired, r.ReplicaRuns[0].Status)
 	require.Equal(t, uint64(1), c.shardWorker(silent.Address).Expired)
-	_ = c.accountOf
+	require.Equal(t, uint64(1), c.workerProfile(silent.Address).Expiries, "an expiry counts against the worker's reputation")
 }
