@@ -120,7 +120,7 @@ bench-state:
 	go test ./app/ -run 'TestStateBytesPerRequest' -count=1 -v
 
 bench-gas:
-	go test ./app/ -run 'TestSubmitRequestGasVersusBankSend|TestDrainGasMatchesTheCharge' -count=1 -v
+	go test ./app/ -run 'TestSubmitRequestGasVersusBankSend|TestDrainGasMatchesTheCharge|TestReplicatedSubmissionGas' -count=1 -v
 
 bench-endblock:
 	go test ./x/deferral/keeper/ -run '^$$' -bench EndBlockDrain -benchtime 5x -timeout 90m

@@ -119,3 +119,69 @@ func TestDrainGasMatchesTheCharge(t *testing.T) {
 	require.GreaterOrEqual(t, dp.GasPerDrain, perDrain, "the drain costs more than submissions prepay")
 	require.LessOrEqual(t, dp.GasPerDrain, perDrain*5/4, "submissions prepay much more than the drain costs")
 }
+
+// Replicated execution is an optional extra, measured on its own: the gas of
+// a 3-replica submission assigned at once and of each replica's report,
+// against a one-worker submission and report in the same run. Figures go to
+// docs/BENCHMARKS.md. The guards check that a replicated submission costs
+// less than three single ones (it shares the record and the checks) and
+// that a single submission is unchanged by the replica code.
+func TestReplicatedSubmissionGas(t *testing.T) {
+	c := apptest.New(t, 6, nil)
+	requester, other := c.Accounts[0], c.Accounts[1]
+	workers := c.Accounts[2:5]
+	sp, err := c.App.ShardKeeper.GetParams(c.Context())
+	require.NoError(t, err)
+	var regs [][]byte
+	for _, w := range workers {
+		regs = append(regs, c.SignTx(t, w, &shardtypes.MsgRegisterWorker{
+			Worker: w.Address.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
+			CapacityUnits: 1_000, StorageBytes: 1 << 30, Bond: sp.MinWorkerBond,
+		}))
+	}
+	for _, res := range c.NextBlock(t, regs...) {
+		require.Zero(t, res.Code, res.Log)
+	}
+	replicated := submitMsg(requester.Address, shardtypes.ClassHighPriority)
+	replicated.Replicas = 3
+
+	var send, single, triple, singleReport, replicaReport int64
+	for round := 0; round < 3; round++ {
+		res := c.NextBlock(t,
+			c.SignTx(t, requester, banktypes.NewMsgSend(requester.Address, other.Address, sdk.NewCoins(sdk.NewInt64Coin(chaincfg.BondDenom, 1000)))),
+			c.SignTx(t, requester, submitMsg(requester.Address, shardtypes.ClassHighPriority)),
+			c.SignTx(t, requester, replicated),
+		)
+		var one, three deferraltypes.MsgSubmitRequestResponse
+		c.MsgResponse(t, res[1], &one)
+		c.MsgResponse(t, res[2], &three)
+		require.Equal(t, deferraltypes.StatusAssigned, one.Status)
+		require.Len(t, three.ReplicaWorkers, 3)
+		send, single, triple = gasOf(t, res[0]), gasOf(t, res[1]), gasOf(t, res[2])
+
+		hash := make([]byte, 32)
+		signer := func(addr string) apptest.Account {
+			for _, w := range workers {
+				if w.Address.String() == addr {
+					return w
+				}
+			}
+			t.Fatalf("no worker %s", addr)
+			return apptest.Account{}
+		}
+		w := signer(one.Worker)
+		txs := [][]byte{c.SignTx(t, w, &deferraltypes.MsgCompleteRequest{Worker: one.Worker, RequestId: one.RequestId, ResultHash: hash})}
+		for _, addr := range three.ReplicaWorkers {
+			txs = append(txs, c.SignTx(t, signer(addr), &deferraltypes.MsgCompleteRequest{Worker: addr, RequestId: three.RequestId, ResultHash: hash}))
+		}
+		reports := c.NextBlock(t, txs...)
+		singleReport = gasOf(t, reports[0])
+		// The first replica report records a hash; the last decides the quorum
+		// and pays every replica: report the most expensive.
+		replicaReport = max(gasOf(t, reports[1]), gasOf(t, reports[2]), gasOf(t, reports[3]))
+	}
+	t.Logf("gas: bank MsgSend %d; submission: one worker %d (%.2f×), 3 replicas %d (%.2f×); report: one worker %d, replica (deciding) %d",
+		send, single, float64(single)/float64(send), triple, float64(triple)/float64(send), singleReport, replicaReport)
+	require.Less(t, triple, 3*single, "three replicas share one record")
+	require.Greater(t, triple, single, "every replica is found and counted")
+}
