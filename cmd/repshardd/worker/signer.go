@@ -176,7 +176,7 @@ func (s *signer) send(ctx context.Context, batch []outcome) {
 			s.refused(batch[0], shortErr(err))
 			return
 		}
-		txf = txf.WithGas(gas)
+		txf = txf.WithGas(gas + quorumGasReserve(batch))
 		builder, err := txf.BuildUnsignedTx(msgs...)
 		if err != nil {
 			w.logf("build tx: %v", err)
@@ -276,7 +276,7 @@ func (s *signer) stillMine(ctx context.Context, batch []outcome, force bool) ([]
 			if err != nil {
 				return batch, err
 			}
-			if r := res.Request; r.Status != deferraltypes.StatusAssigned || r.Worker != w.addrStr || r.Attempts != o.req.Attempts {
+			if r := res.Request; !r.HeldBy(w.addrStr) || r.Attempts != o.req.Attempts {
 				now := statusName(r.Status)
 				if r.Status == deferraltypes.StatusAssigned {
 					now = fmt.Sprintf("%s to %s, attempt %d", now, r.Worker, r.Attempts)
@@ -378,4 +378,25 @@ func wrongSequence(err error) (uint64, bool) { return parseExpectedSequence(err.
 
 func isSequenceError(err error) bool {
 	return sdkerrors.ErrWrongSequence.Is(err) || expectedSeqRe.MatchString(err.Error())
+}
+
+// quorumSettlementGasPerReplica is the gas a replicated request's quorum
+// decision costs per replica (each replica is paid, slashed or counted), on
+// top of a report that decides nothing (docs/BENCHMARKS.md: a 3-replica
+// decision costs ≈ 276k more, ≈ 92k per replica).
+const quorumSettlementGasPerReplica = 120_000
+
+// quorumGasReserve is the gas a batch reserves beyond its simulation for the
+// quorum decisions its replica reports may make: whichever replica reports
+// last decides and pays for the decision, and another replica's report
+// included in the same block just before this one can make this report the
+// deciding one after it was simulated.
+func quorumGasReserve(batch []outcome) uint64 {
+	var reserve uint64
+	for _, o := range batch {
+		if !o.review && o.req.Replicas > 1 {
+			reserve += quorumSettlementGasPerReplica * uint64(o.req.Replicas)
+		}
+	}
+	return reserve
 }

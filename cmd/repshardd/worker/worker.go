@@ -332,7 +332,7 @@ func (w *Worker) poke() {
 // dispatch starts a request when it is an assignment of this worker not yet
 // handled in this run nor reported in an earlier one.
 func (w *Worker) dispatch(ctx context.Context, req deferraltypes.Request) {
-	if req.Status != deferraltypes.StatusAssigned || req.Worker != w.addrStr {
+	if !req.HeldBy(w.addrStr) { // its worker, or one of its running replicas
 		return
 	}
 	k := key{req.Id, req.Attempts}

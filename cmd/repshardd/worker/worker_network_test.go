@@ -592,6 +592,27 @@ func TestWorkerDaemonsReassignmentsAndRatings(t *testing.T) {
 	require.EqualValues(t, 1, counterValue(t, a.metrics, "reviews_skipped"))
 	require.Zero(t, counterValue(t, a.metrics, "reviews_refused")+counterValue(t, b.metrics, "reviews_refused"))
 	require.Zero(t, counterValue(t, b.metrics, "lost"))
+
+	// A replicated request runs on both daemons; they hash the same payload
+	// the same way, so the two replicas agree and the request completes.
+	res, err := testnetwork.BroadcastAndWait(net, val, &deferraltypes.MsgSubmitRequest{
+		Requester: val.Address.String(), Class: shardtypes.ClassHighPriority, Urgency: deferraltypes.UrgencyHigh,
+		ComputeUnits: 2, Payload: []byte("job REPLICATED"), Replicas: 2,
+		MaxFee: sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(2_000*int64(2+dp.Params.MaxTiebreakReplicas))),
+	})
+	require.NoError(t, err)
+	require.Zero(t, res.Code, res.RawLog)
+	var data sdk.TxMsgData
+	require.NoError(t, val.ClientCtx.Codec.Unmarshal(mustDecodeHex(t, res.Data), &data))
+	var sub deferraltypes.MsgSubmitRequestResponse
+	require.NoError(t, sub.Unmarshal(data.MsgResponses[0].Value))
+	rr := finishedBy(sub.RequestId, deferraltypes.StatusCompleted)
+	require.Len(t, rr.ReplicaRuns, 2)
+	for _, run := range rr.ReplicaRuns {
+		require.Equal(t, deferraltypes.ReplicaReported, run.Status)
+		require.Equal(t, rr.ResultHash, run.ResultHash, "both replicas reported the quorum's hash")
+	}
+	require.ElementsMatch(t, []string{addrA.String(), addrB.String()}, []string{rr.ReplicaRuns[0].Worker, rr.ReplicaRuns[1].Worker})
 	a.stop()
 	b.stop()
 }
