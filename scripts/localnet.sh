@@ -42,7 +42,9 @@
 # localnet and of make demo), LOCALNET_COMMIT_TIMEOUT (timeout_commit of a new network, 1s),
 # LOCALNET_WORKERS (worker daemons, 2), LOCALNET_WORKER_CLASSES (classes each worker
 # registers for, high-priority: they share one shard), LOCALNET_WORKER_CAPACITY
-# (compute units, 100), LOCALNET_WORKER_ARGS (extra `worker run` flags, e.g. --exec CMD).
+# (compute units, 100), LOCALNET_WORKER_STORAGE (storage bytes, 1 GiB: a request goes
+# only to a worker whose storage covers its data), LOCALNET_WORKER_ARGS (extra
+# `worker run` flags, e.g. --exec CMD).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -64,6 +66,7 @@ COMMIT_TIMEOUT=${LOCALNET_COMMIT_TIMEOUT:-1s}
 WORKERS=${LOCALNET_WORKERS:-2}
 WORKER_CLASSES=${LOCALNET_WORKER_CLASSES:-high-priority}
 WORKER_CAPACITY=${LOCALNET_WORKER_CAPACITY:-100}
+WORKER_STORAGE=${LOCALNET_WORKER_STORAGE:-1073741824}
 WORKER_FUND=100000000urep
 FEES=5000urep
 [[ $PORT_BASE =~ ^[0-9]+$ ]] || { echo "localnet: LOCALNET_PORT_BASE must be a port number" >&2; exit 1; }
@@ -339,7 +342,7 @@ EOT
     new+=("$j")
   done
   ((${#new[@]} > 0)) || return 0
-  say "funding and registering worker(s) ${new[*]/#/worker} (classes $WORKER_CLASSES, capacity $WORKER_CAPACITY)"
+  say "funding and registering worker(s) ${new[*]/#/worker} (classes $WORKER_CLASSES, capacity $WORKER_CAPACITY, storage $WORKER_STORAGE)"
   if ((${#addrs[@]} == 1)); then
     broadcast bank send node0 "${addrs[0]}" "$WORKER_FUND" --home "$(node_home 0)" --from node0
   else
@@ -350,7 +353,8 @@ EOT
   [[ -n $bond ]] || die "could not read the x/shard min_worker_bond"
   for j in "${new[@]}"; do
     home=$(worker_home "$j")
-    broadcast shard register-worker "$WORKER_CLASSES" "$WORKER_CAPACITY" "${bond}urep" --home "$home" --from "worker$j"
+    broadcast shard register-worker "$WORKER_CLASSES" "$WORKER_CAPACITY" "${bond}urep" --storage-bytes "$WORKER_STORAGE" \
+      --home "$home" --from "worker$j"
     : >"$home/registered"
     say "worker$j registered: $("$BIN" keys show "worker$j" -a --keyring-backend test --home "$home")"
   done

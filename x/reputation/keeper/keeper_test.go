@@ -60,6 +60,9 @@ func changedParams() types.Params {
 	p.DefaultScorePpm = 600_000
 	p.WeightPeer = 5
 	p.StakeReferenceAmount = sdkmath.NewInt(5_000_000_000)
+	p.MinWorkerScorePpm = 400_000
+	p.WorkerPauseBlocks = 100
+	p.WorkerWeightReliabilityPpm, p.WorkerWeightRatingPpm = 600_000, 400_000
 	return p
 }
 
@@ -71,11 +74,20 @@ func invalidParams() map[string]types.Params {
 	ppmTooBig.DefaultScorePpm = 1_000_001
 	zeroStake := changedParams()
 	zeroStake.StakeReferenceAmount = sdkmath.ZeroInt()
+	workerWeights := changedParams()
+	workerWeights.WorkerWeightRatingPpm = 0
+	offTier := changedParams()
+	offTier.MinWorkerScorePpm = 123_456
+	noResumes := changedParams()
+	noResumes.MaxWorkerResumesPerBlock = 0
 	return map[string]types.Params{
-		"all weights zero":      zeroWeights,
-		"ppm above one":         ppmTooBig,
-		"zero stake reference":  zeroStake,
-		"zero value (all zero)": {},
+		"worker weights not summing to one": workerWeights,
+		"min worker score off a tier":       offTier,
+		"no worker resumes per block":       noResumes,
+		"all weights zero":                  zeroWeights,
+		"ppm above one":                     ppmTooBig,
+		"zero stake reference":              zeroStake,
+		"zero value (all zero)":             {},
 	}
 }
 
@@ -112,7 +124,7 @@ func (noBonds) WorkerBond(context.Context, sdk.AccAddress) (sdkmath.Int, error) 
 
 // standing is one SetWorkerStanding call.
 type standing struct {
-	worker   string
+	worker   sdk.AccAddress
 	score    uint32
 	eligible bool
 }
@@ -121,7 +133,7 @@ type standing struct {
 type standingLog struct{ calls []standing }
 
 func (l *standingLog) SetWorkerStanding(_ context.Context, worker sdk.AccAddress, score uint32, eligible bool) error {
-	l.calls = append(l.calls, standing{worker: worker.String(), score: score, eligible: eligible})
+	l.calls = append(l.calls, standing{worker: worker, score: score, eligible: eligible})
 	return nil
 }
 

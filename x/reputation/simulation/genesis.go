@@ -15,7 +15,8 @@ import (
 	"github.com/repshard/repshard/x/reputation/types"
 )
 
-// RandomizedGenState writes a genesis with random valid params and no profiles.
+// RandomizedGenState writes a genesis with random valid params and no
+// profiles (requester or worker).
 func RandomizedGenState(simState *module.SimulationState) {
 	gs := types.DefaultGenesis()
 	gs.Params = RandomParams(simState.Rand)
@@ -42,5 +43,14 @@ func RandomParams(r *rand.Rand) types.Params {
 	p.StakeReferenceAmount = sdkmath.NewInt(1 + r.Int63n(1_000_000_000_000))
 	p.PeerNeutralScorePpm = uint32(r.Intn(1_000_001))
 	p.InactivityDecayBlocks = uint64(r.Intn(200))
+	p.WorkerWeightReliabilityPpm = uint32(r.Intn(1_000_001))
+	p.WorkerWeightRatingPpm = 1_000_000 - p.WorkerWeightReliabilityPpm
+	p.WorkerReliabilityPriorGood = 1 + uint32(r.Intn(5))
+	p.WorkerReliabilityPriorBad = 1 + uint32(r.Intn(5))
+	p.WorkerRatingPriorWeightPpm = 1 + uint64(r.Intn(5_000_000))
+	p.WorkerRatingNeutralPpm = uint32(r.Intn(1_000_001))
+	p.MinWorkerScorePpm = types.WorkerTierWidthPpm * uint32(r.Intn(6)) // 0..500_000: some runs pause workers
+	p.WorkerPauseBlocks = 1 + uint64(r.Intn(50))                       // short, so a simulation sees resumes
+	p.MaxWorkerResumesPerBlock = 1 + uint32(r.Intn(20))
 	return p
 }

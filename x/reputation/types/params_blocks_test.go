@@ -15,5 +15,6 @@ func TestParamsValidateBoundsBlockCounts(t *testing.T) {
 		{Name: "rate_half_life_blocks", Set: func(p *types.Params, v uint64) { p.RateHalfLifeBlocks = v }},
 		{Name: "rate_window_blocks", Set: func(p *types.Params, v uint64) { p.RateWindowBlocks = v }},
 		{Name: "inactivity_decay_blocks", Set: func(p *types.Params, v uint64) { p.InactivityDecayBlocks = v }},
+		{Name: "worker_pause_blocks", Set: func(p *types.Params, v uint64) { p.WorkerPauseBlocks = v }},
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 
+	"github.com/repshard/repshard/internal/paramcheck"
 	"github.com/repshard/repshard/x/reputation/types"
 )
 
@@ -59,6 +60,24 @@ func TestParamsValidateRejects(t *testing.T) {
 		{"nil stake reference", with(func(p *types.Params) { p.StakeReferenceAmount = sdkmath.Int{} }), "stake_reference_amount"},
 		{"zero stake reference", with(func(p *types.Params) { p.StakeReferenceAmount = sdkmath.ZeroInt() }), "stake_reference_amount"},
 		{"negative stake reference", with(func(p *types.Params) { p.StakeReferenceAmount = sdkmath.NewInt(-1) }), "stake_reference_amount"},
+		{"worker weights below one million", with(func(p *types.Params) { p.WorkerWeightRatingPpm-- }), "worker_weight"},
+		{"worker weights above one million", with(func(p *types.Params) { p.WorkerWeightReliabilityPpm++ }), "worker_weight"},
+		{"worker weight above one", with(func(p *types.Params) {
+			p.WorkerWeightReliabilityPpm, p.WorkerWeightRatingPpm = 1_000_001, 0
+		}), "worker_weight_reliability_ppm"},
+		{"worker weights overflow uint32", with(func(p *types.Params) {
+			p.WorkerWeightReliabilityPpm, p.WorkerWeightRatingPpm = math.MaxUint32, 1_000_001
+		}), "worker_weight"},
+		{"zero worker good prior", with(func(p *types.Params) { p.WorkerReliabilityPriorGood = 0 }), "worker_reliability_prior_good"},
+		{"zero worker bad prior", with(func(p *types.Params) { p.WorkerReliabilityPriorBad = 0 }), "worker_reliability_prior_bad"},
+		{"zero worker rating prior", with(func(p *types.Params) { p.WorkerRatingPriorWeightPpm = 0 }), "worker_rating_prior_weight_ppm"},
+		{"huge worker rating prior", with(func(p *types.Params) { p.WorkerRatingPriorWeightPpm = types.MaxPeerPriorWeightPpm + 1 }), "worker_rating_prior_weight_ppm"},
+		{"worker rating neutral above one", with(func(p *types.Params) { p.WorkerRatingNeutralPpm = 1_000_001 }), "worker_rating_neutral_ppm"},
+		{"min worker score off a tier boundary", with(func(p *types.Params) { p.MinWorkerScorePpm = 350_000 }), "min_worker_score_ppm"},
+		{"min worker score above one", with(func(p *types.Params) { p.MinWorkerScorePpm = 1_100_000 }), "min_worker_score_ppm"},
+		{"zero worker pause", with(func(p *types.Params) { p.WorkerPauseBlocks = 0 }), "worker_pause_blocks"},
+		{"zero worker resumes", with(func(p *types.Params) { p.MaxWorkerResumesPerBlock = 0 }), "max_worker_resumes_per_block"},
+		{"unbounded worker resumes", with(func(p *types.Params) { p.MaxWorkerResumesPerBlock = paramcheck.MaxPerBlockCap + 1 }), "max_worker_resumes_per_block"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -92,6 +111,13 @@ func TestParamsValidateAcceptsBounds(t *testing.T) {
 		"pow bits summing to 256": with(func(p *types.Params) { p.PowMinDifficultyBits, p.PowFullCreditBits = 240, 16 }),
 		"no pow minimum":          with(func(p *types.Params) { p.PowMinDifficultyBits = 0 }),
 		"stake reference of one":  with(func(p *types.Params) { p.StakeReferenceAmount = sdkmath.OneInt() }),
+		"all worker weight on reliability": with(func(p *types.Params) {
+			p.WorkerWeightReliabilityPpm, p.WorkerWeightRatingPpm = 1_000_000, 0
+		}),
+		"no worker pauses":            with(func(p *types.Params) { p.MinWorkerScorePpm = 0 }),
+		"min worker score of one":     with(func(p *types.Params) { p.MinWorkerScorePpm = 1_000_000 }),
+		"worker resumes at the cap":   with(func(p *types.Params) { p.MaxWorkerResumesPerBlock = paramcheck.MaxPerBlockCap }),
+		"worker rating prior maximum": with(func(p *types.Params) { p.WorkerRatingPriorWeightPpm = types.MaxPeerPriorWeightPpm }),
 	}
 	for name, p := range cases {
 		if err := p.Validate(); err != nil {

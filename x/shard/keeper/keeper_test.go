@@ -58,6 +58,8 @@ func changedParams() types.Params {
 	p.MinWorkerBond = sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(25_000_000))
 	p.MaxShardsPerClass = 16
 	p.SplitLoadThresholdPpm = 900_000
+	p.MaxAssignmentCandidates = 32
+	p.NewWorkerScorePpm = 300_000
 	return p
 }
 
@@ -71,12 +73,15 @@ func invalidParams() map[string]types.Params {
 	fewShards.MinShardsPerClass, fewShards.MaxShardsPerClass = 4, 3
 	zeroBond := changedParams()
 	zeroBond.MinWorkerBond = sdk.NewCoin(chaincfg.BondDenom, sdkmath.ZeroInt())
+	noCandidates := changedParams()
+	noCandidates.MaxAssignmentCandidates = 0
 	return map[string]types.Params{
-		"split not above merge": splitBelowMerge,
-		"ppm above one":         ppmTooBig,
-		"max shards below min":  fewShards,
-		"zero min worker bond":  zeroBond,
-		"zero value (all zero)": {},
+		"no assignment candidates": noCandidates,
+		"split not above merge":    splitBelowMerge,
+		"ppm above one":            ppmTooBig,
+		"max shards below min":     fewShards,
+		"zero min worker bond":     zeroBond,
+		"zero value (all zero)":    {},
 	}
 }
 

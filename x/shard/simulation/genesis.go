@@ -47,5 +47,7 @@ func RandomParams(r *rand.Rand) types.Params {
 	p.MaxMigrationsPerBlock = 1 + uint32(r.Intn(50))
 	p.MaxTopologyChecksPerBlock = 1 + uint32(r.Intn(16))
 	p.MaxBondReleasesPerBlock = 1 + uint32(r.Intn(50))
+	p.MaxAssignmentCandidates = 1 + uint32(r.Intn(32))
+	p.NewWorkerScorePpm = uint32(r.Intn(1_000_001))
 	return p
 }

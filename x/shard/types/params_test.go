@@ -55,6 +55,8 @@ func TestParamsValidateRejects(t *testing.T) {
 		{"zero bond releases per block", with(func(p *types.Params) { p.MaxBondReleasesPerBlock = 0 }), "max_bond_releases_per_block"},
 		{"max shards below min", with(func(p *types.Params) { p.MinShardsPerClass, p.MaxShardsPerClass = 5, 4 }), "max_shards_per_class"},
 		{"zero max shards", with(func(p *types.Params) { p.MaxShardsPerClass = 0 }), "max_shards_per_class"},
+		{"zero assignment candidates", with(func(p *types.Params) { p.MaxAssignmentCandidates = 0 }), "max_assignment_candidates"},
+		{"new worker score above one", with(func(p *types.Params) { p.NewWorkerScorePpm = 1_000_001 }), "new_worker_score_ppm"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -76,10 +78,14 @@ func TestParamsValidateAcceptsBounds(t *testing.T) {
 		"ppm exactly one": with(func(p *types.Params) {
 			p.PreferredReputationThresholdPpm, p.SplitLoadThresholdPpm, p.LoadEmaWeightPpm = 1_000_000, 1_000_000, 1_000_000
 		}),
-		"split just above merge":  with(func(p *types.Params) { p.SplitLoadThresholdPpm, p.MergeLoadThresholdPpm = 1, 0 }),
-		"max shards equal to min": with(func(p *types.Params) { p.MinShardsPerClass, p.MaxShardsPerClass = 3, 3 }),
-		"no topology cooldown":    with(func(p *types.Params) { p.TopologyCooldownBlocks = 0 }),
-		"bond of one":             with(func(p *types.Params) { p.MinWorkerBond = sdk.NewCoin(chaincfg.BondDenom, sdkmath.OneInt()) }),
+		"split just above merge":   with(func(p *types.Params) { p.SplitLoadThresholdPpm, p.MergeLoadThresholdPpm = 1, 0 }),
+		"max shards equal to min":  with(func(p *types.Params) { p.MinShardsPerClass, p.MaxShardsPerClass = 3, 3 }),
+		"no topology cooldown":     with(func(p *types.Params) { p.TopologyCooldownBlocks = 0 }),
+		"bond of one":              with(func(p *types.Params) { p.MinWorkerBond = sdk.NewCoin(chaincfg.BondDenom, sdkmath.OneInt()) }),
+		"one assignment candidate": with(func(p *types.Params) { p.MaxAssignmentCandidates = 1 }),
+		"candidates at the cap":    with(func(p *types.Params) { p.MaxAssignmentCandidates = 10_000 }),
+		"new workers in tier 0":    with(func(p *types.Params) { p.NewWorkerScorePpm = 0 }),
+		"new workers in tier 10":   with(func(p *types.Params) { p.NewWorkerScorePpm = 1_000_000 }),
 	}
 	for name, p := range cases {
 		if err := p.Validate(); err != nil {

@@ -69,7 +69,7 @@ unbonding_period_blocks after your last assignment finishes.`, classes),
 			return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
 		},
 	}
-	cmd.Flags().Uint64(FlagStorageBytes, 0, "storage, in bytes, the worker offers for request data")
+	cmd.Flags().Uint64(FlagStorageBytes, 0, "storage, in bytes, the worker offers for request data: a request goes only to a worker whose storage covers its data (0: requests without data only)")
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
 }
