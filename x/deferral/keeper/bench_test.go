@@ -99,7 +99,7 @@ func filledChain(b *testing.B, queued int) (*apptest.Chain, int64) {
 	worker := c.Accounts[1]
 	_, err = shardkeeper.NewMsgServerImpl(c.App.ShardKeeper).RegisterWorker(ctx, &shardtypes.MsgRegisterWorker{
 		Worker: worker.Address.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
-		CapacityUnits: benchAssignments, Bond: sp.MinWorkerBond,
+		CapacityUnits: benchAssignments, Bond: sp.MinWorkerBond, StorageBytes: 1 << 30,
 	})
 	require.NoError(b, err)
 	cms.Commit()

@@ -41,11 +41,15 @@ type ShardKeeper interface {
 	DrainableShardIDs(ctx context.Context) ([]uint64, error)
 	// NetworkLoadPpm is the utilisation across all ACTIVE shards in ppm.
 	NetworkLoadPpm(ctx context.Context) (uint32, error)
-	// FindWorker returns the ACTIVE worker of the shard, other than the
-	// excluded ones, whose free capacity is the smallest that still fits
-	// units (best fit; ties by address), O(log n + len(excluded)).
+	// FindWorker returns an ACTIVE, unpaused worker of the shard, other than
+	// the excluded ones, whose free capacity fits units and whose storage
+	// covers dataBytes: from the highest worker-score tier down, best fit
+	// within a tier (ties by address). It passes over at most
+	// max_assignment_candidates workers (excluded or short of storage) and
+	// then reports none: O(tiers · log n + that bound).
 	FindWorker(ctx context.Context, shardID, units, dataBytes uint64, excluded []sdk.AccAddress) (sdk.AccAddress, bool, error)
-	// MaxFreeCapacity returns the largest free capacity of an ACTIVE worker of the shard.
+	// MaxFreeCapacity returns the largest free capacity of an ACTIVE,
+	// unpaused worker of the shard (0: nobody can take anything there).
 	MaxFreeCapacity(ctx context.Context, shardID uint64) (uint64, error)
 	// AssignQueued moves a queued request's units onto a worker of the shard
 	// (the drain): RemoveQueued + AddInFlight in one shard write.
