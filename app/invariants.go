@@ -11,6 +11,7 @@ import (
 
 	"github.com/repshard/repshard/internal/chaincfg"
 	deferraltypes "github.com/repshard/repshard/x/deferral/types"
+	shardkeeper "github.com/repshard/repshard/x/shard/keeper"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
@@ -23,6 +24,9 @@ import (
 //     the reward pool's book balances: funded = epoch rewards claimed + owed
 //   - unsettled + pool + dust (x/rewards CheckAccounting);
 //   - shard bond balance = Σ worker bonds;
+//   - x/shard's free-capacity index holds exactly one entry per ACTIVE,
+//     unpaused worker with free units, under its score tier and free units,
+//     with its storage;
 //   - every QUEUED request is in exactly one queue entry, every queue entry points to a QUEUED request;
 //   - shard in-flight units = Σ compute units of its ASSIGNED requests, and likewise per worker;
 //     shard queued units and count = Σ of its QUEUED requests; worker in-flight ≤ capacity;
@@ -139,6 +143,7 @@ func (app *App) CheckInvariants(ctx sdk.Context) error {
 
 	byShard := map[uint64]*attachedWorkers{}
 	bonds := sdkmath.ZeroInt()
+	free := 0 // ACTIVE, unpaused workers with free units: one free-capacity entry each
 	err = app.ShardKeeper.Workers.Walk(ctx, nil, func(addr sdk.AccAddress, w shardtypes.Worker) (bool, error) {
 		bonds = bonds.Add(w.Bond.Amount)
 		a := byShard[w.ShardId]
@@ -160,10 +165,28 @@ func (app *App) CheckInvariants(ctx sdk.Context) error {
 		if w.InFlightUnits > w.CapacityUnits {
 			fail("worker %s has %d units in flight over its capacity %d", w.Address, w.InFlightUnits, w.CapacityUnits)
 		}
+		if w.Status == shardtypes.WorkerActive && !w.Paused && w.InFlightUnits < w.CapacityUnits {
+			free++
+			key := collections.Join4(w.ShardId, shardtypes.MaxWorkerTier-shardtypes.WorkerTier(w.ScorePpm), w.CapacityUnits-w.InFlightUnits, addr)
+			if storage, err := app.ShardKeeper.FreeCapacity.Get(ctx, key); err != nil || storage != w.StorageBytes {
+				fail("worker %s (tier %d, %d free, storage %d) has no matching free-capacity entry: %d, %v",
+					w.Address, shardtypes.WorkerTier(w.ScorePpm), w.CapacityUnits-w.InFlightUnits, w.StorageBytes, storage, err)
+			}
+		}
 		return false, nil
 	})
 	if err != nil {
 		return err
+	}
+	freeEntries := 0
+	if err := app.ShardKeeper.FreeCapacity.Walk(ctx, nil, func(shardkeeper.FreeKey, uint64) (bool, error) {
+		freeEntries++
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	if freeEntries != free {
+		fail("the free-capacity index has %d entries; %d ACTIVE, unpaused workers have free units", freeEntries, free)
 	}
 	if err := app.checkTopology(ctx, byShard, fail); err != nil {
 		return err
