@@ -2,31 +2,51 @@
 # repshard end-to-end demo (make demo).
 #
 # From a clean checkout it builds repshardd, starts a throwaway one-validator
-# chain and runs a small workload through the request lifecycle:
+# chain and runs a small workload through the request lifecycle and the
+# chain's trust mechanisms:
 #
-#   - 3 requesters (alice, bob, carol) and 2 workers (worker1, worker2) get keys
-#     in the test keyring and are funded by the validator;
-#   - the workers register for different classes, so two shards get capacity;
+#   - 3 requesters (alice, bob, carol) and 3 workers get keys in the test
+#     keyring and are funded by the validator;
+#   - the workers register: worker1 and worker3 for high-priority (they share
+#     that class's shard), worker2 for compute-intensive; the genesis keeps one
+#     shard per class (max_shards_per_class 1) so that the shared shard does
+#     not split under the burst;
 #   - about 50 requests of mixed classes and urgencies are submitted, several
 #     per block; some are assigned at once, the rest deferred into per-shard
 #     queues that EndBlock drains;
 #   - bob's two low-priority requests wait in a shard no worker serves, and he
 #     cancels them;
-#   - two worker daemons (repshardd worker run) learn their assignments from
+#   - three worker daemons (repshardd worker run) learn their assignments from
 #     the node's event subscription and complete them with the sha256 of the
-#     payload, except carol's, which their --exec program fails; a live
-#     progress line (height, queued, assigned, completed, failed) runs meanwhile;
+#     payload, and rate each requester after a completion; worker3's --exec
+#     program fails carol's requests. A failure report does not end a request:
+#     it goes back to its shard's queue, worker1 completes it, and worker3's
+#     report is contradicted (it counts against worker3, not carol). A live
+#     progress line (height, queued, assigned, completed, failed) runs
+#     meanwhile;
+#   - replicated execution: alice submits one request with --replicas 2; it
+#     runs on worker1 and worker3, completes when both report the same hash
+#     (the sha256 of the payload), and the unused tie-break shares of its fee
+#     are refunded. The worker daemon does not run replica assignments yet
+#     (it takes only requests whose `worker` field is its own address), so
+#     replicas the daemons have not reported within 6 blocks are reported by
+#     the demo, with the same executor and the worker's key;
+#   - alice rates the worker of one of her completed requests
+#     (tx reputation rate-worker): its worker profile and top-workers;
 #   - a summary: requests by status, shard queues and load, requester
-#     reputation, worker rewards; worker1 claims its rewards;
+#     reputation (carol: completions, no failure), worker reputation (worker3:
+#     failures contradicted, a lower score than worker1), worker rewards;
+#     worker1 claims its rewards;
 #   - finally an x/reputation weight is changed through a governance proposal
 #     (submit, vote yes, wait for PASSED) and the scores are shown again.
 #
-# The node is always stopped and its home removed, whether the demo succeeds
-# or fails. Needs only Go, bash, coreutils, sed and grep (no jq).
+# The node and the worker daemons are always stopped and the home removed,
+# whether the demo succeeds or fails. Needs only Go, bash, coreutils, sed and
+# grep (no jq).
 # Environment overrides:
 #   DEMO_RPC_PORT (36657)  DEMO_P2P_PORT (36656)  DEMO_GRPC_PORT (39090)  DEMO_API_PORT (31317)
 #   (clear of the localnet's 26657+100i, 26656+100i, 9090+100i and 1317+100i)
-#   DEMO_REQUESTS (48)     requests to the served classes (bob's 2 low-priority ones come on top)
+#   DEMO_REQUESTS (48)     requests to the served classes, at least 3 (bob's 2 low-priority ones come on top)
 #   DEMO_TIMEOUT (240)     seconds the workers may take before the demo fails
 #   DEMO_NEW_WEIGHT        new weight_completion (default: current + 1)
 set -euo pipefail
@@ -37,6 +57,7 @@ BIN=$PWD/build/repshardd
 CHAIN_ID=repshard-local-1
 DENOM=urep
 FEES=5000$DENOM
+TX_FEE_AMOUNT=${FEES%"$DENOM"}
 GAS=400000
 VOTING_PERIOD=15s
 EXPEDITED_VOTING_PERIOD=10s
@@ -48,13 +69,26 @@ NODE=tcp://127.0.0.1:$RPC_PORT
 REQUESTS=${DEMO_REQUESTS:-48}
 LOOP_TIMEOUT=${DEMO_TIMEOUT:-240}
 case $REQUESTS$LOOP_TIMEOUT in *[!0-9]*) echo "DEMO_REQUESTS and DEMO_TIMEOUT must be integers" >&2 && exit 2 ;; esac
+# The third request is carol's first high-priority one: worker3 must get some.
+[ "$REQUESTS" -ge 3 ] || { echo "DEMO_REQUESTS must be at least 3" >&2 && exit 2; }
 
 REQUESTERS=(alice bob carol)
-WORKERS=(worker1 worker2)
-FAILING=carol          # the workers' executor fails this requester's requests
-FUND=100000000$DENOM   # 100 REP for each requester and worker
-WORKER_CAPACITY=40     # compute units each worker processes at once
+WORKERS=(worker1 worker2 worker3)
+# Each worker's classes and capacity (compute units it processes at once).
+# worker1 and worker3 register for high-priority only, so they share its
+# shard; worker2 serves compute-intensive. worker3 has less capacity: within a
+# score tier a request goes to the worker whose free capacity fits it best, so
+# worker3 gets high-priority requests from the start.
+WORKER_CLASSES=(high-priority compute-intensive high-priority)
+WORKER_CAPACITY=(24 24 16)
+# 1 GiB of storage each: a request goes only to a worker whose storage covers
+# its data bytes, and the demo's inline payloads are under 100 bytes (the
+# chain takes at most max_inline_payload_bytes, 4096).
 WORKER_STORAGE=1073741824
+FAILING=carol          # worker3's executor fails this requester's requests...
+PICKY=worker3          # ...and this is worker3
+HONEST=worker1         # the other worker of worker3's shard: it completes them
+FUND=100000000$DENOM   # 100 REP for each requester and worker
 
 DEMO_HOME=$(mktemp -d "${TMPDIR:-/tmp}/repshard-demo.XXXXXX")
 LOG=$DEMO_HOME/node.log
@@ -199,6 +233,22 @@ wait_next_block() {
   die "no new block within 15 s (height ${h:-?})"
 }
 
+# wait_quiet NAME...: waits until the account sequences of NAME... have not
+# changed for 3 blocks (60 blocks at most), so that the worker daemons signing
+# with those keys have nothing in flight.
+wait_quiet() {
+  local name sq last= same=0
+  for _ in $(seq 1 60); do
+    sq=
+    for name in "$@"; do sq+="$(q auth account "${ADDR[$name]}" -o json | num sequence) "; done
+    if [ "$sq" = "$last" ]; then same=$((same + 1)); else same=0; fi
+    [ "$same" -ge 3 ] && return 0
+    last=$sq
+    wait_next_block
+  done
+  die "$* kept sending txs for 60 blocks"
+}
+
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # ppm_dec N: 640000 -> 0.6400 ("" counts as 0).
@@ -269,6 +319,14 @@ grep -q "\"voting_period\": *\"$VOTING_PERIOD\"" "$GENESIS" || die "could not sh
 grep -q "\"expedited_voting_period\": *\"$EXPEDITED_VOTING_PERIOD\"" "$GENESIS" ||
   die "could not shorten expedited_voting_period in $GENESIS"
 info "gov voting_period=$VOTING_PERIOD expedited_voting_period=$EXPEDITED_VOTING_PERIOD"
+# One shard per class: worker1 and worker3 share the high-priority shard, and a
+# split under the burst would move one of them to a new shard. A request that
+# a worker reported failed goes back to the queue of its own shard, so after a
+# split worker3's reports would wait there for a worker that is no longer in
+# it (until the queue time to live, 500 blocks).
+sed -i -E 's/"max_shards_per_class": *"?[0-9]+"?/"max_shards_per_class": 1/' "$GENESIS"
+grep -q '"max_shards_per_class": 1' "$GENESIS" || die "could not set max_shards_per_class in $GENESIS"
+info "shard max_shards_per_class=1 (no split of the shard worker1 and worker3 share)"
 rsd genesis validate >/dev/null
 
 sed -i -E "s/^minimum-gas-prices = .*/minimum-gas-prices = \"0.001$DENOM\"/" "$DEMO_HOME/config/app.toml"
@@ -315,7 +373,7 @@ done
 
 # --- 5. accounts --------------------------------------------------------------
 
-section "Keys and funds for 3 requesters and 2 workers"
+section "Keys and funds for 3 requesters and 3 workers"
 for name in "${REQUESTERS[@]}" "${WORKERS[@]}"; do
   rsd keys add "$name" --keyring-backend test >/dev/null 2>&1
   ADDR[$name]=$(rsd keys show "$name" -a --keyring-backend test)
@@ -336,46 +394,58 @@ section "Workers register (repshardd tx shard register-worker)"
 BOND=$(q shard params -o json | coin_amount min_worker_bond)
 [ "$BOND" != 0 ] || die "could not read the x/shard min_worker_bond"
 BOND=$BOND$DENOM
-# A worker joins the ACTIVE shard of its classes with the least capacity:
-# worker1 takes the high-priority shard; worker2, which also serves
-# high-priority, goes to the empty compute-intensive shard.
-WORKER_CLASSES=(high-priority "high-priority,compute-intensive")
-info "bond $BOND each (min_worker_bond), capacity $WORKER_CAPACITY compute units, storage $WORKER_STORAGE bytes"
+# A worker joins the ACTIVE shard of its classes with the least capacity;
+# with one shard per class, worker1 and worker3 (high-priority only) share the
+# high-priority shard and worker2 takes the compute-intensive one.
+info "bond $BOND each (min_worker_bond), storage $WORKER_STORAGE bytes each"
 REG_HASHES=()
-for i in 0 1; do
+for i in "${!WORKERS[@]}"; do
   w=${WORKERS[$i]}
-  info "$w: register-worker ${WORKER_CLASSES[$i]} $WORKER_CAPACITY $BOND --storage-bytes $WORKER_STORAGE"
-  send "$w" shard register-worker "${WORKER_CLASSES[$i]}" "$WORKER_CAPACITY" "$BOND" --storage-bytes "$WORKER_STORAGE"
+  info "$w: register-worker ${WORKER_CLASSES[$i]} ${WORKER_CAPACITY[$i]} $BOND --storage-bytes $WORKER_STORAGE"
+  send "$w" shard register-worker "${WORKER_CLASSES[$i]}" "${WORKER_CAPACITY[$i]}" "$BOND" --storage-bytes "$WORKER_STORAGE"
   REG_HASHES+=("$TX_HASH")
 done
 declare -A WORKER_SHARD=()
-for i in 0 1; do
+for i in "${!WORKERS[@]}"; do
   w=${WORKERS[$i]}
   res=$(wait_tx "${REG_HASHES[$i]}")
   WORKER_SHARD[$w]=$(event_attr repshard.shard.v1.EventWorkerRegistered shard_id <<<"$res")
-  info "$w joined shard ${WORKER_SHARD[$w]}"
+  info "$w joined shard ${WORKER_SHARD[$w]} (${WORKER_CLASSES[$i]}, ${WORKER_CAPACITY[$i]} units)"
 done
-[ "${WORKER_SHARD[worker1]}" != "${WORKER_SHARD[worker2]}" ] ||
-  die "both workers joined shard ${WORKER_SHARD[worker1]}; expected two shards with capacity"
+[ "${WORKER_SHARD[$HONEST]}" = "${WORKER_SHARD[$PICKY]}" ] ||
+  die "$HONEST joined shard ${WORKER_SHARD[$HONEST]} and $PICKY shard ${WORKER_SHARD[$PICKY]}; expected one shared shard"
+[ "${WORKER_SHARD[worker2]}" != "${WORKER_SHARD[$HONEST]}" ] ||
+  die "worker2 joined shard ${WORKER_SHARD[worker2]} too; expected two shards with capacity"
 
 section "Worker daemons (repshardd worker run --from <worker> --exec <executor>)"
+# Every worker runs the same deterministic executor (the sha256 of the
+# payload); worker3 runs it through a wrapper that fails carol's requests.
 EXECUTOR=$DEMO_HOME/executor.sh
-cat >"$EXECUTOR" <<EOF
+PICKY_EXECUTOR=$DEMO_HOME/picky-executor.sh
+cat >"$EXECUTOR" <<'EOF'
 #!/bin/sh
-# The demo's executor: the payload on stdin, the sha256 of it on stdout;
-# $FAILING's requests fail (non-zero exit, the reason on stderr).
-if [ "\$REPSHARD_REQUESTER" = "${ADDR[$FAILING]}" ]; then
-  echo "demo: rejects $FAILING's input" >&2
-  exit 1
-fi
+# The demo's executor: the payload on stdin, the sha256 of it on stdout.
 sha256sum | cut -c1-64
 EOF
-chmod +x "$EXECUTOR"
+cat >"$PICKY_EXECUTOR" <<EOF
+#!/bin/sh
+# $PICKY's executor: $FAILING's requests fail (non-zero exit, the reason on
+# stderr); the others run through executor.sh.
+if [ "\$REPSHARD_REQUESTER" = "${ADDR[$FAILING]}" ]; then
+  echo "demo: $PICKY rejects $FAILING's input" >&2
+  exit 1
+fi
+exec "$EXECUTOR"
+EOF
+chmod +x "$EXECUTOR" "$PICKY_EXECUTOR"
+info "executor.sh: the sha256 of the payload; picky-executor.sh ($PICKY): exits 1 for $FAILING's requests"
 for w in "${WORKERS[@]}"; do
+  exe=$EXECUTOR
+  [ "$w" != "$PICKY" ] || exe=$PICKY_EXECUTOR
   "$BIN" worker run --home "$DEMO_HOME" --from "$w" --keyring-backend test --chain-id "$CHAIN_ID" \
-    --node "$NODE" --exec "$EXECUTOR" >"$DEMO_HOME/$w.log" 2>&1 &
+    --node "$NODE" --exec "$exe" >"$DEMO_HOME/$w.log" 2>&1 &
   WORKER_PIDS+=("$!")
-  info "$w: pid $!, log $DEMO_HOME/$w.log, state $DEMO_HOME/worker/${ADDR[$w]}.jsonl"
+  info "$w: pid $!, --exec ${exe##*/}, log $DEMO_HOME/$w.log, state $DEMO_HOME/worker/${ADDR[$w]}.jsonl"
 done
 for w in "${WORKERS[@]}"; do
   for _ in $(seq 1 50); do
@@ -384,7 +454,7 @@ for w in "${WORKERS[@]}"; do
   done
   grep -q 'subscribed to assignments' "$DEMO_HOME/$w.log" || die "$w's daemon did not subscribe: $(tail -n 5 "$DEMO_HOME/$w.log")"
 done
-info "both daemons subscribed to their assignments"
+info "the ${#WORKERS[@]} daemons subscribed to their assignments"
 
 # --- 7. workload ----------------------------------------------------------------
 
@@ -547,7 +617,7 @@ done
 section "Worker daemons at work until nothing is queued or assigned"
 info "Each daemon learns its assignments from the node's websocket events (polling when the"
 info "subscription drops), runs its executor and reports several results per tx; assignments"
-info "must be reported within $TIMEOUT_BLOCKS blocks. Logs: $DEMO_HOME/worker1.log, worker2.log"
+info "must be reported within $TIMEOUT_BLOCKS blocks. Logs: $DEMO_HOME/worker{1,2,3}.log"
 START=$SECONDS
 while :; do
   confirm_pending
@@ -579,16 +649,196 @@ for w in "${WORKERS[@]}"; do
   [ -z "$line" ] || info "e.g. $w.log: ${line#* }"
 done
 
-# --- 8. summary -----------------------------------------------------------------
+# --- 8. trust: a contradicted failure, a replicated request, a rating ------------
+
+# obj_list FIELD: the objects of the list "FIELD":[...] on stdin, one per line
+# (lists of flat objects: failure_reports, replica_runs); string_list FIELD:
+# the strings of the list "FIELD":["a","b"], one per line.
+obj_list() {
+  compact | { grep -oE "\"$1\":\[[^]]*\]" || true; } | sed -n 1p |
+    sed -E "s/^\"$1\":\[//; s/\]$//; s/\},\{/}\n{/g"
+}
+string_list() { obj_list "$1" | tr ',' '\n' | sed -E 's/^"//; s/"$//' | { grep -v '^$' || true; }; }
+# raw_strs FIELD: every "FIELD": "value" string of the JSON on stdin, one per
+# line, read without compact (which would also squeeze the spaces around
+# punctuation inside the strings).
+raw_strs() { { grep -oE "\"$1\": *\"[^\"]*\"" || true; } | sed -E "s/^\"$1\": *\"//; s/\"$//"; }
+# b64_hex: the base64 bytes on stdin (how the JSON shows a hash) as hex.
+b64_hex() { base64 -d 2>/dev/null | od -An -v -tx1 | tr -d ' \n'; }
+# short_hex HEX: 10288a79…7406eb.
+short_hex() { printf '%s…%s' "${1:0:8}" "${1: -6}"; }
+# enum_name VALUE: REQUEST_STATUS_COMPLETED -> COMPLETED, REPLICA_STATUS_REPORTED -> REPORTED.
+enum_name() { sed -E 's/^(REQUEST|REPLICA)_STATUS_//' <<<"$1"; }
+# who ADDRESS: its key name in the demo, else the address.
+who() { echo "${NAME_OF[$1]:-$1}"; }
+# coin_text_amount: the amount of a coin printed as {denom:urep,amount:123}
+# (an event attribute, see event_attr), 0 if none.
+coin_text_amount() {
+  local v
+  v=$({ grep -oE 'amount:[0-9]+' || true; } | sed -n '1s/amount://p')
+  echo "${v:-0}"
+}
+
+section "A failure report, contradicted (q deferral request <id>)"
+N_REPORTS=$(grep -c ': failed (' "$DEMO_HOME/$PICKY.log" || true)
+[ "${N_REPORTS:-0}" -gt 0 ] ||
+  die "$PICKY reported no failure: none of $FAILING's requests went to it (see $DEMO_HOME/$PICKY.log)"
+info "$PICKY's executor failed $N_REPORTS of $FAILING's requests. A failure report is a claim, not a verdict:"
+info "the request went back to shard ${WORKER_SHARD[$PICKY]}'s queue, first in line, for a worker that had not"
+info "tried it, and ends FAILED only when failure_confirmations ($(q deferral params -o json | num failure_confirmations))"
+info "distinct workers report failure. $HONEST completed each of them instead: that contradicts"
+info "$PICKY's report, which counts against $PICKY's worker reputation (and earns it nothing), and"
+info "$FAILING's profile counts a completion."
+line=$(grep -m1 ': failed (' "$DEMO_HOME/$PICKY.log")
+FAILED_ID=$(sed -nE 's/.*request ([0-9]+) attempt [0-9]+: failed.*/\1/p' <<<"$line")
+[ -n "$FAILED_ID" ] || die "no request id in $PICKY's log line: $line"
+rj=$(q deferral request "$FAILED_ID" -o json)
+st=$(enum_name "$(json_str status <<<"$rj")")
+info "repshardd q deferral request $FAILED_ID -o json (the fields of interest):"
+printf '    %-17s %s\n' requester "$(who "$(json_str requester <<<"$rj")")" status "$st" \
+  worker "$(who "$(json_str worker <<<"$rj")")" attempts "$(num attempts <<<"$rj")" \
+  result_hash "$(short_hex "$(json_str result_hash <<<"$rj" | b64_hex)")"
+n=0
+while IFS= read -r report; do
+  [ -n "$report" ] || continue
+  n=$((n + 1))
+  printf '    %-17s %s at height %s: "%s"\n' "failure_reports" "$(who "$(json_str worker <<<"$report")")" \
+    "$(num height <<<"$report")" "$(raw_strs reason <<<"$rj" | sed -n "${n}p")"
+done < <(obj_list failure_reports <<<"$rj")
+printf '    %-17s %s\n' excluded_workers "$(string_list excluded_workers <<<"$rj" | while read -r a; do who "$a"; done | tr '\n' ' ')"
+[ "$st" = COMPLETED ] || die "request $FAILED_ID is $st, not COMPLETED"
+[ "$(json_str worker <<<"$rj")" = "${ADDR[$HONEST]}" ] || die "request $FAILED_ID was not completed by $HONEST"
+
+section "Replicated execution: alice submits a request with --replicas 2"
+TIEBREAK=$(q deferral params -o json | num max_tiebreak_replicas)
+REPLICAS=2 R_UNITS=6
+SHARE=$((R_UNITS * PRICE))
+R_MAX_FEE=$((SHARE * (REPLICAS + TIEBREAK)))
+R_PAYLOAD="alice: checksum the quarterly ledger"
+info "The request runs on $REPLICAS distinct workers of its shard and completes when a majority (here both)"
+info "report the same result hash, so the executor must be deterministic: every daemon here prints"
+info "the sha256 of the payload. The fee escrows one share ($R_UNITS units × $PRICE$DENOM = $SHARE$DENOM) per possible"
+info "replica: $REPLICAS + max_tiebreak_replicas $TIEBREAK = $((REPLICAS + TIEBREAK)) shares; the unused shares are refunded."
+info "alice: tx deferral submit-request high-priority $R_UNITS $R_MAX_FEE$DENOM --replicas $REPLICAS --urgency high --payload \"$R_PAYLOAD\""
+# The daemons of the shard must have nothing in flight (see below).
+wait_quiet "$HONEST" "$PICKY"
+load_account alice
+ALICE_BEFORE=$(balance "${ADDR[alice]}")
+send alice deferral submit-request high-priority "$R_UNITS" "$R_MAX_FEE$DENOM" --replicas "$REPLICAS" \
+  --urgency high --payload "$R_PAYLOAD"
+res=$(wait_tx "$TX_HASH")
+R_ID=$(event_attr repshard.deferral.v1.EventRequestSubmitted request_id <<<"$res")
+R_FEE=$(event_attr repshard.deferral.v1.EventRequestSubmitted fee <<<"$res" | coin_text_amount)
+reason=$(event_attr repshard.deferral.v1.EventRequestDeferred reason <<<"$res")
+[ -n "$R_ID" ] || die "no request id in the submit tx"
+info "request $R_ID: fee escrowed $R_FEE$DENOM (EventRequestSubmitted in the tx response), $(
+  if [ -n "$reason" ]; then echo "deferred ($reason): the EndBlock drain assigns both replicas together"; else echo "both replicas assigned at once"; fi)"
+# replica_workers: "worker status" of each replica run of request $R_ID, one per line.
+replica_workers() {
+  local run
+  while IFS= read -r run; do
+    [ -z "$run" ] || echo "$(json_str worker <<<"$run") $(enum_name "$(json_str status <<<"$run")")"
+  done < <(q deferral request "$R_ID" -o json | obj_list replica_runs)
+}
+# The worker daemons get 6 blocks to report their replicas.
+for _ in $(seq 1 6); do
+  runs=$(replica_workers)
+  [ -n "$runs" ] && ! grep -q ' RUNNING$' <<<"$runs" && break
+  wait_next_block
+done
+if grep -q ' RUNNING$' <<<"$runs"; then
+  # repshardd worker run (this version) takes only assignments whose request
+  # names it as `worker`; a replicated request keeps its workers in
+  # replica_runs, so the daemons leave replicas alone and they would expire.
+  info "the worker daemons did not report their replicas (the daemon runs only requests whose worker"
+  info "field is its address; a replicated request lists its workers in replica_runs): the demo"
+  info "reports each replica for its worker, with the same executor.sh, signed with the worker's key"
+  R_RESULT=$(printf '%s' "$R_PAYLOAD" | "$EXECUTOR")
+  for addr in $(sed -n 's/ RUNNING$//p' <<<"$runs"); do
+    w=$(who "$addr")
+    load_account "$w"
+    info "$w: tx deferral complete-request $R_ID $(short_hex "$R_RESULT")"
+    send "$w" deferral complete-request "$R_ID" "$R_RESULT"
+    wait_tx "$TX_HASH" >/dev/null
+  done
+fi
+for _ in $(seq 1 30); do
+  rj=$(q deferral request "$R_ID" -o json)
+  st=$(enum_name "$(json_str status <<<"$rj")")
+  case $st in
+  COMPLETED) break ;;
+  FAILED | NO_QUORUM | EXPIRED | CANCELLED) die "replicated request $R_ID ended $st: $rj" ;;
+  esac
+  sleep 1
+done
+[ "$st" = COMPLETED ] || die "replicated request $R_ID is still $st after 30 s"
+R_HASH=$(json_str result_hash <<<"$rj" | b64_hex)
+WANT_HASH=$(printf '%s' "$R_PAYLOAD" | sha256sum | cut -c1-64)
+info "repshardd q deferral request $R_ID -o json (the fields of interest):"
+printf '    %-17s %s\n' status "$st" replicas "$(num replicas <<<"$rj")" \
+  result_hash "$R_HASH" fee "$(coin_amount fee <<<"$rj")$DENOM"
+R_RUNS=0
+while IFS= read -r run; do
+  [ -n "$run" ] || continue
+  R_RUNS=$((R_RUNS + 1))
+  printf '    %-17s %-8s %-9s result_hash %s  (assigned at %s, deadline %s)\n' "replica_runs[$((R_RUNS - 1))]" \
+    "$(who "$(json_str worker <<<"$run")")" "$(enum_name "$(json_str status <<<"$run")")" \
+    "$(short_hex "$(json_str result_hash <<<"$run" | b64_hex)")" "$(num assigned_height <<<"$run")" "$(num deadline_height <<<"$run")"
+done < <(obj_list replica_runs <<<"$rj")
+[ "$R_RUNS" = "$REPLICAS" ] || die "request $R_ID has $R_RUNS replica runs, expected $REPLICAS"
+[ "$R_HASH" = "$WANT_HASH" ] || die "request $R_ID's result hash $R_HASH is not the sha256 of its payload ($WANT_HASH)"
+info "both replicas reported sha256(\"$R_PAYLOAD\") = $(short_hex "$WANT_HASH"): the quorum agreed"
+ALICE_AFTER=$(balance "${ADDR[alice]}")
+R_PAID=$((ALICE_BEFORE - ALICE_AFTER - TX_FEE_AMOUNT))
+info "alice's balance: $ALICE_BEFORE -> $ALICE_AFTER $DENOM: $TX_FEE_AMOUNT tx fee + $R_PAID paid for the request"
+info "escrowed $R_FEE, paid $R_PAID ($REPLICAS agreeing replicas × $SHARE), refunded $((R_FEE - R_PAID)) (the $TIEBREAK unused tie-break shares)"
+[ "$R_FEE" = "$R_MAX_FEE" ] || die "the escrowed fee $R_FEE is not $R_MAX_FEE"
+[ "$R_PAID" = "$((REPLICAS * SHARE))" ] || die "alice paid $R_PAID for request $R_ID, expected $((REPLICAS * SHARE))"
+
+section "alice rates a worker (repshardd tx reputation rate-worker)"
+# The first of alice's requests that worker1 completed on its own (else the
+# first that any worker did).
+RATED_ID= RATED=
+reqs=$(q deferral requests-by-requester "${ADDR[alice]}" -o json --page-limit 200 | json_items)
+while IFS= read -r line; do
+  [ "$(json_str status <<<"$line")" = REQUEST_STATUS_COMPLETED ] || continue
+  [ "$(num replicas <<<"$line")" -le 1 ] || continue
+  w=$(who "$(json_str worker <<<"$line")")
+  if [ -z "$RATED_ID" ] || [ "$w" = "$HONEST" ]; then
+    RATED_ID=$(json_num id <<<"$line") RATED=$w
+  fi
+  [ "$RATED" != "$HONEST" ] || break
+done <<<"$reqs"
+[ -n "$RATED_ID" ] || die "alice has no completed request to rate"
+# wprofile NAME: NAME's worker profile (JSON).
+wprofile() { q reputation worker-profile "${ADDR[$1]}" -o json; }
+wp=$(wprofile "$RATED")
+info "Only the requester of a request the worker completed may rate it, once, 1 (worst) to 5 (best);"
+info "the rating weighs by the rater's own requester score. The worker score is"
+info "$(ppm_dec "$(q reputation params -o json | num worker_weight_reliability_ppm)") × reliability + $(ppm_dec "$(q reputation params -o json | num worker_weight_rating_ppm)") × rating."
+info "$RATED before: score $(ppm_dec "$(num score <<<"$wp")"), rating $(ppm_dec "$(num rating_ppm <<<"$wp")"), $(num ratings_received <<<"$wp") ratings received"
+info "alice: tx reputation rate-worker $RATED_ID 5   (request $RATED_ID was completed by $RATED)"
+send alice reputation rate-worker "$RATED_ID" 5
+res=$(wait_tx "$TX_HASH")
+info "EventWorkerRated: rating 5, weight $(ppm_dec "$(event_attr repshard.reputation.v1.EventWorkerRated weight_ppm <<<"$res")") (alice's score)"
+wp=$(wprofile "$RATED")
+info "$RATED after:  score $(ppm_dec "$(num score <<<"$wp")"), rating $(ppm_dec "$(num rating_ppm <<<"$wp")"), $(num ratings_received <<<"$wp") ratings received"
+[ "$(num ratings_received <<<"$wp")" -ge 1 ] || die "$RATED's profile counts no rating"
+info "repshardd q reputation worker-profile $RATED"
+q reputation worker-profile "${ADDR[$RATED]}" | sed 's/^/    /'
+
+# --- 9. summary -----------------------------------------------------------------
 
 section "Summary: requests by status (q deferral requests-by-status <status>)"
-for s in queued assigned completed failed expired cancelled; do
+for s in queued assigned completed failed expired cancelled no-quorum; do
   printf '  %-10s %4s\n' "$s" "$(status_count "$s")"
 done
 reasons=
 for reason in "${!DEFER_REASONS[@]}"; do reasons+="${reasons:+, }$reason ${DEFER_REASONS[$reason]}"; done
-info "of the $SUBMITTED submitted: $N_NOW assigned to a worker at once, $N_DEFERRED deferred into a shard queue${reasons:+ ($reasons)}"
-info "and drained to workers in EndBlock (bob's two cancelled ones excepted)"
+info "of the $SUBMITTED submitted in the workload: $N_NOW assigned to a worker at once, $N_DEFERRED deferred into a shard"
+info "queue${reasons:+ ($reasons)} and drained to workers in EndBlock (bob's two cancelled ones excepted);"
+info "$N_REPORTS of $FAILING's were reported failed by $PICKY, re-queued and completed by $HONEST; and alice's"
+info "replicated request $R_ID completed"
 EXPIRED_ASSIGNMENTS=$(cat "$DEMO_HOME"/worker*.log | grep -c 'too late\|REJECTED' || true)
 [ "${EXPIRED_ASSIGNMENTS:-0}" = 0 ] || info "$EXPIRED_ASSIGNMENTS worker reports came after their deadline; those requests were re-queued"
 
@@ -598,24 +848,59 @@ print_shards
 # print_scores: one line per requester from q reputation profile.
 print_scores() {
   local name p
-  printf '  %-6s %-44s %7s %11s %10s %10s %10s %6s\n' name address score completion frequency submitted completed failed
+  printf '  %-6s %-44s %7s %11s %10s %7s %10s %10s %6s\n' name address score completion frequency peer submitted completed failed
   for name in "${REQUESTERS[@]}"; do
     p=$(q reputation profile "${ADDR[$name]}" -o json)
     SCORE[$name]=$(num score <<<"$p")
-    printf '  %-6s %-44s %7s %11s %10s %10s %10s %6s\n' "$name" "${ADDR[$name]}" "$(ppm_dec "${SCORE[$name]}")" \
+    SUBMITTED_BY[$name]=$(num submitted <<<"$p")
+    COMPLETED_BY[$name]=$(num completed <<<"$p")
+    FAILED_BY[$name]=$(num failed <<<"$p")
+    printf '  %-6s %-44s %7s %11s %10s %7s %10s %10s %6s\n' "$name" "${ADDR[$name]}" "$(ppm_dec "${SCORE[$name]}")" \
       "$(ppm_dec "$(num completion_ppm <<<"$p")")" "$(ppm_dec "$(num frequency_ppm <<<"$p")")" \
-      "$(num submitted <<<"$p")" "$(num completed <<<"$p")" "$(num failed <<<"$p")"
+      "$(ppm_dec "$(num peer_ppm <<<"$p")")" "${SUBMITTED_BY[$name]}" "${COMPLETED_BY[$name]}" "${FAILED_BY[$name]}"
   done
 }
-declare -A SCORE=()
+declare -A SCORE=() SUBMITTED_BY=() COMPLETED_BY=() FAILED_BY=()
 DEFAULT_SCORE=$(q reputation params -o json | num default_score_ppm)
 section "Summary: requester reputation (q reputation profile <address>)"
-info "a requester without history scores $(ppm_dec "$DEFAULT_SCORE"); completions raise the score, failures lower it"
+info "a requester without history scores $(ppm_dec "$DEFAULT_SCORE"); completions raise the score, failures lower it;"
+info "peer is the workers' ratings of the requester (each daemon rates 5 after a completion)"
 print_scores
 declare -A SCORE_BEFORE=()
 for name in "${REQUESTERS[@]}"; do SCORE_BEFORE[$name]=${SCORE[$name]}; done
-[ "${SCORE[$FAILING]}" -lt "$DEFAULT_SCORE" ] || die "$FAILING's score did not fall below the default"
-[ "${SCORE[alice]}" -gt "${SCORE[$FAILING]}" ] || die "alice's score is not above $FAILING's"
+info "$FAILING: ${COMPLETED_BY[$FAILING]} completed, ${FAILED_BY[$FAILING]} failed: $PICKY's reports were contradicted, so none counts against her"
+[ "${FAILED_BY[$FAILING]}" = 0 ] || die "$FAILING's profile counts ${FAILED_BY[$FAILING]} failures"
+[ "${COMPLETED_BY[$FAILING]}" -gt 0 ] && [ "${COMPLETED_BY[$FAILING]}" = "${SUBMITTED_BY[$FAILING]}" ] ||
+  die "$FAILING's profile counts ${COMPLETED_BY[$FAILING]} completions of ${SUBMITTED_BY[$FAILING]} requests"
+[ "${SCORE[$FAILING]}" -gt "$DEFAULT_SCORE" ] || die "$FAILING's score is not above the default"
+
+section "Summary: worker reputation (q reputation top-workers)"
+info "score = weighted reliability (completions, quorum agreements and confirmed failures against"
+info "contradicted failures, quorum dissents and expiries) and rating (requesters' ratings); x/shard"
+info "assigns to the highest score tier first and pauses a worker below min_worker_score_ppm"
+printf '  %-8s %7s %11s %7s %9s %12s %9s %7s %7s %7s %6s\n' worker score reliability rating completed contradicted confirmed quorum+ expired ratings paused
+declare -A WSCORE=() WCONTRA=()
+# One profile per line (each object starts with "address", which no nested object has).
+profiles=$(q reputation top-workers -o json | compact | sed 's/},{"address":/}\n{"address":/g')
+while IFS= read -r line; do
+  addr=$(json_str address <<<"$line")
+  [ -n "$addr" ] || continue
+  w=$(who "$addr")
+  WSCORE[$w]=$(num score <<<"$line")
+  WCONTRA[$w]=$(num failures_contradicted <<<"$line")
+  paused=no
+  case $line in *'"paused":true'*) paused=yes ;; esac
+  printf '  %-8s %7s %11s %7s %9s %12s %9s %7s %7s %7s %6s\n' "$w" "$(ppm_dec "${WSCORE[$w]}")" \
+    "$(ppm_dec "$(num reliability_ppm <<<"$line")")" "$(ppm_dec "$(num rating_ppm <<<"$line")")" \
+    "$(num completions <<<"$line")" "${WCONTRA[$w]}" "$(num failures_confirmed <<<"$line")" \
+    "$(num quorum_agreements <<<"$line")" "$(num expiries <<<"$line")" "$(num ratings_received <<<"$line")" "$paused"
+done <<<"$profiles"
+info "(highest score first; quorum+ = quorum agreements; ratings = ratings received from requesters)"
+[ "${WCONTRA[$PICKY]:-0}" -gt 0 ] || die "$PICKY's profile counts no contradicted failure"
+[ "${WCONTRA[$HONEST]:-0}" = 0 ] || die "$HONEST's profile counts ${WCONTRA[$HONEST]} contradicted failures"
+[ "${WSCORE[$PICKY]:-0}" -lt "${WSCORE[$HONEST]:-0}" ] ||
+  die "$PICKY's score $(ppm_dec "${WSCORE[$PICKY]:-0}") is not below $HONEST's $(ppm_dec "${WSCORE[$HONEST]:-0}")"
+info "$PICKY: ${WCONTRA[$PICKY]} failure reports contradicted, score $(ppm_dec "${WSCORE[$PICKY]}") < $HONEST's $(ppm_dec "${WSCORE[$HONEST]}")"
 
 section "Summary: worker rewards (q rewards pending-rewards, q shard worker)"
 printf '  %-8s %5s %9s %6s %7s %14s %12s %12s\n' worker shard completed failed expired "pending (urep)" "slashed" "bond"
@@ -628,10 +913,13 @@ for w in "${WORKERS[@]}"; do
     "$(num failed <<<"$wj")" "$(num expired <<<"$wj")" "${PENDING_REWARD[$w]}" "$(coin_amount slashed <<<"$pr")" \
     "$(coin_amount bond <<<"$wj")"
 done
-info "(a completed request pays its fee less the protocol share; a failed one a share of it)"
+info "(a completed request pays its fee less the protocol share; a contradicted failure report earns nothing)"
 
 section "worker1 claims its rewards (repshardd tx rewards claim-rewards)"
-# The daemon signed txs with worker1's key: read its sequence from the chain.
+# worker1's daemon signs txs with its key too (reports, then a review of each
+# requester a block later): wait until its account has sent nothing for 3
+# blocks, then read its sequence from the chain.
+wait_quiet worker1
 load_account worker1
 # An epoch closing between the query and the claim would add its epoch
 # rewards to the claim: claim with at least 5 blocks left in the epoch.
@@ -646,14 +934,14 @@ BEFORE=$(balance "${ADDR[worker1]}")
 send worker1 rewards claim-rewards
 wait_tx "$TX_HASH" >/dev/null
 AFTER=$(balance "${ADDR[worker1]}")
-FEE_AMOUNT=${FEES%"$DENOM"}
+FEE_AMOUNT=$TX_FEE_AMOUNT
 info "balance before: $BEFORE $DENOM"
 info "balance after:  $AFTER $DENOM"
 info "change:         $((AFTER - BEFORE)) $DENOM = ${PENDING_REWARD[worker1]} claimed - $FEE_AMOUNT tx fee"
 [ "$((AFTER - BEFORE))" = "$((PENDING_REWARD[worker1] - FEE_AMOUNT))" ] || die "the balance change is not the claimed rewards less the fee"
 info "pending rewards of worker1 now: $(q rewards pending-rewards "${ADDR[worker1]}" -o json | coin_amount total) $DENOM"
 
-# --- 9. governance proposal -----------------------------------------------------
+# --- 10. governance proposal -----------------------------------------------------
 
 section "Governance proposal: change the x/reputation completion weight"
 # The proposal carries the complete Params message, so start from the current
