@@ -27,10 +27,7 @@
 #   - replicated execution: alice submits one request with --replicas 2; it
 #     runs on worker1 and worker3, completes when both report the same hash
 #     (the sha256 of the payload), and the unused tie-break shares of its fee
-#     are refunded. The worker daemon does not run replica assignments yet
-#     (it takes only requests whose `worker` field is its own address), so
-#     replicas the daemons have not reported within 6 blocks are reported by
-#     the demo, with the same executor and the worker's key;
+#     are refunded; each worker daemon runs and reports its own replica;
 #   - alice rates the worker of one of her completed requests
 #     (tx reputation rate-worker): its worker profile and top-workers;
 #   - a summary: requests by status, shard queues and load, requester
@@ -733,35 +730,9 @@ reason=$(event_attr repshard.deferral.v1.EventRequestDeferred reason <<<"$res")
 [ -n "$R_ID" ] || die "no request id in the submit tx"
 info "request $R_ID: fee escrowed $R_FEE$DENOM (EventRequestSubmitted in the tx response), $(
   if [ -n "$reason" ]; then echo "deferred ($reason): the EndBlock drain assigns both replicas together"; else echo "both replicas assigned at once"; fi)"
-# replica_workers: "worker status" of each replica run of request $R_ID, one per line.
-replica_workers() {
-  local run
-  while IFS= read -r run; do
-    [ -z "$run" ] || echo "$(json_str worker <<<"$run") $(enum_name "$(json_str status <<<"$run")")"
-  done < <(q deferral request "$R_ID" -o json | obj_list replica_runs)
-}
-# The worker daemons get 6 blocks to report their replicas.
-for _ in $(seq 1 6); do
-  runs=$(replica_workers)
-  [ -n "$runs" ] && ! grep -q ' RUNNING$' <<<"$runs" && break
-  wait_next_block
-done
-if grep -q ' RUNNING$' <<<"$runs"; then
-  # repshardd worker run (this version) takes only assignments whose request
-  # names it as `worker`; a replicated request keeps its workers in
-  # replica_runs, so the daemons leave replicas alone and they would expire.
-  info "the worker daemons did not report their replicas (the daemon runs only requests whose worker"
-  info "field is its address; a replicated request lists its workers in replica_runs): the demo"
-  info "reports each replica for its worker, with the same executor.sh, signed with the worker's key"
-  R_RESULT=$(printf '%s' "$R_PAYLOAD" | "$EXECUTOR")
-  for addr in $(sed -n 's/ RUNNING$//p' <<<"$runs"); do
-    w=$(who "$addr")
-    load_account "$w"
-    info "$w: tx deferral complete-request $R_ID $(short_hex "$R_RESULT")"
-    send "$w" deferral complete-request "$R_ID" "$R_RESULT"
-    wait_tx "$TX_HASH" >/dev/null
-  done
-fi
+# Each worker daemon runs its own replica (the assignment names it in
+# replica_runs) and reports the sha256 of the payload; the two agree.
+info "the worker daemons run their replicas and report (repshardd worker run)"
 for _ in $(seq 1 30); do
   rj=$(q deferral request "$R_ID" -o json)
   st=$(enum_name "$(json_str status <<<"$rj")")
