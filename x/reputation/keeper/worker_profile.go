@@ -76,6 +76,17 @@ func (k Keeper) GetWorkerProfile(ctx context.Context, worker sdk.AccAddress) (ty
 	return RefreshWorker(w, params), true, nil
 }
 
+// WorkerStanding returns the worker's score, whether it may get new
+// assignments (not paused) and whether it has a profile at all; x/shard reads
+// it when a worker registers (x/shard's StandingReader). O(1).
+func (k Keeper) WorkerStanding(ctx context.Context, worker sdk.AccAddress) (scorePpm uint32, eligible, known bool, err error) {
+	w, found, err := k.GetWorkerProfile(ctx, worker)
+	if err != nil || !found {
+		return 0, true, false, err
+	}
+	return w.Score, !w.Paused, true, nil
+}
+
 // WorkerScore returns the worker's score in ppm (the neutral score without a
 // profile). O(1).
 func (k Keeper) WorkerScore(ctx context.Context, worker sdk.AccAddress) (uint32, error) {

@@ -148,9 +148,20 @@ func (m msgServer) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWor
 		StorageBytes:  msg.StorageBytes,
 		ShardId:       target.Id,
 		Status:        types.WorkerActive,
-		// x/reputation tells the worker's standing at its first outcome or
-		// rating (SetWorkerStanding); until then it ranks as a new worker.
+		// x/reputation tells the worker's standing at each outcome or rating
+		// (SetWorkerStanding); a worker without a profile ranks as new.
 		ScorePpm: params.NewWorkerScorePpm,
+	}
+	if m.hooks.standing != nil {
+		// A worker that registers again (after leaving) keeps the score and
+		// the pause it left with: leaving and coming back clears nothing.
+		score, eligible, known, err := m.hooks.standing.WorkerStanding(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		if known {
+			w.ScorePpm, w.Paused = score, !eligible
+		}
 	}
 	if err := m.setWorker(ctx, addr, nil, w); err != nil {
 		return nil, err

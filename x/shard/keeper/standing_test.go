@@ -262,3 +262,42 @@ func TestGenesisRoundTripWithStandings(t *testing.T) {
 	bad.Workers[0].ScorePpm = 1_000_001
 	require.ErrorContains(t, bad.Validate(), "score_ppm")
 }
+
+// A worker that registers again keeps the standing x/reputation holds for
+// it: leaving and coming back clears neither a low score nor a pause. A
+// worker without a profile starts at new_worker_score_ppm.
+func TestRegisterReadsTheStandingOfAReturningWorker(t *testing.T) {
+	ch := newChain(t, 3, nil)
+	returning, fresh := ch.addr(1), ch.addr(2)
+	// The returning worker's record from an earlier registration: expiries
+	// until x/reputation paused it.
+	for i := 0; i < 8; i++ {
+		require.NoError(t, ch.c.App.ReputationKeeper.RecordWorkerOutcome(ch.ctx, returning, outcome.WorkerExpired))
+	}
+	score, eligible, known, err := ch.c.App.ReputationKeeper.WorkerStanding(ch.ctx, returning)
+	require.NoError(t, err)
+	require.True(t, known)
+	require.False(t, eligible, "eight expiries pause a worker")
+
+	ch.register(t, 1, 10, types.ClassHighPriority)
+	w := ch.worker(t, 1)
+	require.True(t, w.Paused, "registering again does not lift the pause")
+	require.Equal(t, score, w.ScorePpm)
+	_, ok, err := ch.k.FindWorker(ch.ctx, w.ShardId, 1, 0, nil)
+	require.NoError(t, err)
+	require.False(t, ok, "a paused worker gets no assignment")
+
+	ch.register(t, 2, 10, types.ClassHighPriority)
+	require.False(t, ch.worker(t, 2).Paused)
+	require.Equal(t, types.DefaultParams().NewWorkerScorePpm, ch.worker(t, 2).ScorePpm, "no profile: a new worker")
+	found, ok, err := ch.k.FindWorker(ch.ctx, w.ShardId, 1, 0, nil)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, fresh, found)
+}
+
+func TestSetStandingReaderIsSetOnce(t *testing.T) {
+	ch := newChain(t, 1, nil)
+	require.Panics(t, func() { ch.k.SetStandingReader(nil) }, "nil reader")
+	require.Panics(t, func() { ch.k.SetStandingReader(ch.c.App.ReputationKeeper) }, "the app has set it already")
+}
