@@ -188,21 +188,7 @@ func (k Keeper) SettleFailure(ctx context.Context, requester sdk.AccAddress, wor
 // x/shard) into the reward pool. The expiry counts towards the worker's
 // failure rate in the open epoch.
 func (k Keeper) PenalizeExpiry(ctx context.Context, worker sdk.AccAddress) error {
-	addr, err := k.addrString(worker)
-	if err != nil {
-		return err
-	}
-	params, err := k.Params.Get(ctx)
-	if err != nil {
-		return err
-	}
-	if err := k.recordAttempt(ctx, worker, addr, params, sdkmath.ZeroInt(), true); err != nil {
-		return err
-	}
-	if params.ExpirySlashPpm == 0 {
-		return nil
-	}
-	return k.slashBond(ctx, worker, addr, params.ExpirySlashPpm, "expiry")
+	return k.penalize(ctx, worker, func(p types.Params) uint32 { return p.ExpirySlashPpm }, "expiry")
 }
 
 // PenalizeDissent slashes slashPpm of the worker's bond (held by x/shard)
@@ -213,6 +199,12 @@ func (k Keeper) PenalizeDissent(ctx context.Context, worker sdk.AccAddress, slas
 	if slashPpm > ppm.Max {
 		return types.ErrInvalidRefund.Wrapf("slash must be at most %d ppm, got %d", ppm.Max, slashPpm)
 	}
+	return k.penalize(ctx, worker, func(types.Params) uint32 { return slashPpm }, "dissent")
+}
+
+// penalize counts a failed attempt of the worker in the open epoch and
+// slashes the share of its bond that slashPpm gives (none at 0).
+func (k Keeper) penalize(ctx context.Context, worker sdk.AccAddress, slashPpm func(types.Params) uint32, reason string) error {
 	addr, err := k.addrString(worker)
 	if err != nil {
 		return err
@@ -224,10 +216,11 @@ func (k Keeper) PenalizeDissent(ctx context.Context, worker sdk.AccAddress, slas
 	if err := k.recordAttempt(ctx, worker, addr, params, sdkmath.ZeroInt(), true); err != nil {
 		return err
 	}
-	if slashPpm == 0 {
+	share := slashPpm(params)
+	if share == 0 {
 		return nil
 	}
-	return k.slashBond(ctx, worker, addr, slashPpm, "dissent")
+	return k.slashBond(ctx, worker, addr, share, reason)
 }
 
 // owe moves amount from escrow to the rewards account and adds it to what
