@@ -13,6 +13,7 @@ import (
 
 	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/internal/isolate"
+	"github.com/repshard/repshard/internal/keyscan"
 	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/x/deferral/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
@@ -245,7 +246,7 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 	if err != nil || free == 0 {
 		return 0, err
 	}
-	candidates, err := firstKeys(ctx, k.Queue, shardQueueRange(shardID), budget+uint64(params.DrainLookahead))
+	candidates, err := keyscan.First(ctx, k.Queue, shardQueueRange(shardID), budget+uint64(params.DrainLookahead))
 	if err != nil {
 		return 0, err
 	}
@@ -332,7 +333,7 @@ func (k Keeper) moveQueued(ctx sdk.Context, mv shardtypes.QueueMove) (uint64, er
 	if mv.EveryOther {
 		scan = 2 * mv.Max
 	}
-	keys, err := firstKeys(ctx, k.Queue, shardQueueRange(mv.FromShardId), scan)
+	keys, err := keyscan.First(ctx, k.Queue, shardQueueRange(mv.FromShardId), scan)
 	if err != nil {
 		return 0, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/internal/keyscan"
 	"github.com/repshard/repshard/x/deferral/types"
 )
 
@@ -300,26 +301,5 @@ func (k Keeper) queuePosition(ctx context.Context, req types.Request) (uint64, b
 func dueKeys(ctx context.Context, set collections.KeySet[collections.Pair[uint64, uint64]], upTo, limit uint64) ([]collections.Pair[uint64, uint64], error) {
 	rng := new(collections.Range[collections.Pair[uint64, uint64]]).
 		EndExclusive(collections.Join(upTo+1, uint64(0)))
-	return firstKeys(ctx, set, rng, limit)
-}
-
-// firstKeys returns up to limit keys of a range, in order.
-func firstKeys[K any](ctx context.Context, set collections.KeySet[K], rng collections.Ranger[K], limit uint64) ([]K, error) {
-	if limit == 0 {
-		return nil, nil
-	}
-	it, err := set.Iterate(ctx, rng)
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	var keys []K
-	for ; it.Valid() && uint64(len(keys)) < limit; it.Next() {
-		key, err := it.Key()
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, key)
-	}
-	return keys, nil
+	return keyscan.First(ctx, set, rng, limit)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/internal/isolate"
+	"github.com/repshard/repshard/internal/keyscan"
 	"github.com/repshard/repshard/x/reputation/types"
 )
 
@@ -46,20 +47,7 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 // dueResumes returns up to limit resume-queue keys with a resume height at or
 // below height, in order. The iterator is closed before any write.
 func (k Keeper) dueResumes(ctx context.Context, height int64, limit uint32) ([]collections.Pair[int64, sdk.AccAddress], error) {
-	iter, err := k.WorkerResumeQueue.Iterate(ctx, collections.NewPrefixUntilPairRange[int64, sdk.AccAddress](height))
-	if err != nil {
-		return nil, err
-	}
-	defer iter.Close()
-	var keys []collections.Pair[int64, sdk.AccAddress]
-	for ; iter.Valid() && uint32(len(keys)) < limit; iter.Next() {
-		key, err := iter.Key()
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, key)
-	}
-	return keys, nil
+	return keyscan.First(ctx, k.WorkerResumeQueue, collections.NewPrefixUntilPairRange[int64, sdk.AccAddress](height), uint64(limit))
 }
 
 // resumeWorker is the check of one paused worker at its resume height: bad

@@ -9,6 +9,7 @@ import (
 
 	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/internal/isolate"
+	"github.com/repshard/repshard/internal/keyscan"
 	"github.com/repshard/repshard/x/shard/types"
 )
 
@@ -47,20 +48,7 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 // dueReleases returns up to limit unbonding-queue keys with a release height
 // at or below height, in order. The iterator is closed before any write.
 func (k Keeper) dueReleases(ctx context.Context, height int64, limit uint32) ([]collections.Pair[int64, sdk.AccAddress], error) {
-	iter, err := k.UnbondingQueue.Iterate(ctx, collections.NewPrefixUntilPairRange[int64, sdk.AccAddress](height))
-	if err != nil {
-		return nil, err
-	}
-	defer iter.Close()
-	var keys []collections.Pair[int64, sdk.AccAddress]
-	for ; iter.Valid() && uint32(len(keys)) < limit; iter.Next() {
-		key, err := iter.Key()
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, key)
-	}
-	return keys, nil
+	return keyscan.First(ctx, k.UnbondingQueue, collections.NewPrefixUntilPairRange[int64, sdk.AccAddress](height), uint64(limit))
 }
 
 // releaseBond pays an unbonded worker's bond back and deletes the worker,
