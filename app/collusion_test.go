@@ -343,7 +343,7 @@ func runCollusion(t *testing.T, sc collScenario) collResult {
 	requesterTxs := collN / sc.batch
 	res.reqFees = before[requester.Address.String()].Sub(balance(requester)).Sub(collTxFee.MulRaw(int64(requesterTxs)))
 	// Each completed request costs one share (units × price) per replica.
-	require.Equal(t, deferralParams.PricePerComputeUnit.Amount.MulRaw(int64(collN)*int64(replicas)), res.reqFees,
+	require.Equal(t, shardtypes.DefaultParams().PriceFloor.Amount.MulRaw(int64(collN)*int64(replicas)), res.reqFees,
 		"%s: request fees", sc.name)
 	res.protocol = res.reqFees.MulRaw(int64(rewardsParams.ProtocolFeeSharePpm)).QuoRaw(1_000_000)
 	// The books: out − in.

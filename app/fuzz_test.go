@@ -69,7 +69,7 @@ func newFuzzBase(t testing.TB) *fuzzBase {
 	worker, requester, other := c.Accounts[0], c.Accounts[1], c.Accounts[2]
 	shardParams, err := c.App.ShardKeeper.GetParams(c.Context())
 	require.NoError(t, err)
-	price := deferraltypes.DefaultParams().PricePerComputeUnit
+	price := shardtypes.DefaultParams().PriceFloor
 	submit := func(from apptest.Account, units uint64) *deferraltypes.MsgSubmitRequest {
 		sum := sha256.Sum256([]byte(from.Address.String()))
 		return &deferraltypes.MsgSubmitRequest{
@@ -202,7 +202,7 @@ func fuzzMsg(b *fuzzBase, kind, signer uint8, id, units uint64, amount int64, da
 	case 9:
 		p := deferraltypes.DefaultParams()
 		p.MaxComputeUnits, p.QueueTtlBlocks, p.MaxWaitBlocks = units, id, uint64(pick(data, 0))
-		p.PricePerComputeUnit, p.MaxAssignmentsPerBlock = coin, uint32(units>>32)
+		p.PricePerDataMegabyte, p.MaxAssignmentsPerBlock = coin, uint32(units>>32)
 		p.MaxInlinePayloadBytes, p.GasPerDrain = uint32(id>>32), uint64(amount)
 		return &deferraltypes.MsgUpdateParams{Authority: authority, Params: p}
 	case 10:

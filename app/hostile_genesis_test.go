@@ -89,7 +89,7 @@ func startOrReject(t *testing.T, c *apptest.Chain, genesis app.GenesisState) boo
 			CapacityUnits: 1_000, StorageBytes: 1 << 30, Bond: sp.MinWorkerBond,
 		}))
 	}, "worker registration block")
-	price := deferraltypes.DefaultParams().PricePerComputeUnit
+	price := shardtypes.DefaultParams().PriceFloor
 	for h := 0; h < 8; h++ {
 		from := c.Accounts[h%len(c.Accounts)]
 		sum := sha256.Sum256([]byte{byte(h)})
@@ -127,9 +127,9 @@ func TestHostileGenesis(t *testing.T) {
 		// mustReject: validation has to refuse it.
 		mustReject bool
 	}{
-		"max uint64 price per compute unit and max caps": {edit: func(t *testing.T, g app.GenesisState, _ []apptest.Account) {
+		"max uint64 price per data megabyte and max caps": {edit: func(t *testing.T, g app.GenesisState, _ []apptest.Account) {
 			editDeferral(t, g, func(gs *deferraltypes.GenesisState) {
-				gs.Params.PricePerComputeUnit = sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewIntFromUint64(math.MaxUint64))
+				gs.Params.PricePerDataMegabyte = sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewIntFromUint64(math.MaxUint64))
 				gs.Params.MaxComputeUnits = deferraltypes.MaxComputeUnitsLimit
 				gs.Params.MaxAssignmentsPerBlock = deferraltypes.MaxPerBlockCap
 				gs.Params.MaxExpirationsPerBlock = deferraltypes.MaxPerBlockCap

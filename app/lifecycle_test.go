@@ -243,7 +243,8 @@ func expectedDecision(t *testing.T, c *apptest.Chain, ctx sdk.Context, params de
 	require.NoError(t, err)
 	id, err := c.App.DeferralKeeper.RequestSeq.Peek(ctx)
 	require.NoError(t, err)
-	shard, err := c.App.ShardKeeper.Route(ctx, msg.Class, rep, id)
+	routed, err := c.App.ShardKeeper.Route(ctx, msg.Class, rep, id)
+	shard := routed.Shard
 	require.NoError(t, err)
 	network, err := c.App.ShardKeeper.NetworkLoadPpm(ctx)
 	require.NoError(t, err)

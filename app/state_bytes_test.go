@@ -57,7 +57,7 @@ func TestStateBytesPerRequest(t *testing.T) {
 	}
 	// One submission per requester first, so their reputation profiles and
 	// open counts exist: the figures then count what each further request adds.
-	price := params.PricePerComputeUnit
+	price := shardtypes.DefaultParams().PriceFloor
 	submit := func(from apptest.Account, i int) []byte {
 		sum := sha256.Sum256([]byte(fmt.Sprint(i)))
 		return c.SignTx(t, from, &deferraltypes.MsgSubmitRequest{

@@ -154,6 +154,7 @@ type loader struct {
 	chainID  string
 	accounts []*account
 	params   deferraltypes.Params
+	maxFee   sdk.Coin // the ceiling of the shard price: a one-unit request never costs more
 }
 
 func (l *loader) sign(acc *account, gas uint64, msg sdk.Msg) ([]byte, error) {
@@ -224,7 +225,7 @@ func (l *loader) msgFor(kind string, i int, from *account) (sdk.Msg, uint64) {
 		return banktypes.NewMsgSend(from.addr, to.addr, sdk.NewCoins(sdk.NewInt64Coin(chaincfg.BondDenom, 1))), 150_000
 	}
 	sum := sha256.Sum256([]byte(strconv.Itoa(i)))
-	fee := l.params.PricePerComputeUnit
+	fee := l.maxFee
 	return &deferraltypes.MsgSubmitRequest{
 		Requester: from.addr.String(), Class: shardtypes.ClassHighPriority, Urgency: deferraltypes.UrgencyNormal,
 		ComputeUnits: 1, PayloadHash: sum[:], PayloadUri: "ipfs://load", MaxFee: fee,
@@ -457,6 +458,7 @@ func cmdRun(args []string) error {
 	if err := shardParams.Unmarshal(res.Response.Value); err != nil {
 		return err
 	}
+	l.maxFee = shardParams.Params.PriceCeiling
 	reg, err := l.sign(worker, 300_000, &shardtypes.MsgRegisterWorker{Worker: worker.addr.String(),
 		Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority}, CapacityUnits: 1 << 40, StorageBytes: 1 << 40, Bond: shardParams.Params.MinWorkerBond})
 	if err != nil {

@@ -183,8 +183,6 @@ func Run(t testing.TB, cfg Config) Result {
 	ctx := c.Context()
 	sp, err := c.App.ShardKeeper.GetParams(ctx)
 	require.NoError(t, err)
-	dp, err := c.App.DeferralKeeper.GetParams(ctx)
-	require.NoError(t, err)
 	res := Result{Config: cfg, MigrationCap: sp.MaxMigrationsPerBlock, Chain: c}
 
 	// Workers register (one tx each) in the first block.
@@ -199,7 +197,7 @@ func Run(t testing.TB, cfg Config) Result {
 		require.Zero(t, r.Code, r.Log)
 	}
 
-	price := dp.PricePerComputeUnit
+	price := sp.PriceCeiling // the most a one-unit normal request can cost
 	throughput := float64(cfg.Workers) * float64(cfg.WorkerCapacity) / float64(cfg.ServiceBlocks)
 	work := map[string][]pending{} // worker → its assignments, oldest first
 	group := map[uint64]bool{}     // request id → submitted with high reputation

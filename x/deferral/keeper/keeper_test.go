@@ -56,7 +56,7 @@ func changedParams() types.Params {
 	p := types.DefaultParams()
 	p.MaxWaitBlocks = 60
 	p.DrainLookahead = 4
-	p.PricePerComputeUnit = sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(2_500))
+	p.PricePerDataMegabyte = sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(2_500))
 	return p
 }
 

@@ -60,7 +60,7 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 	if err != nil {
 		return nil, err
 	}
-	fee, payloadHash, dataBytes, err := checkSubmission(params, msg)
+	payloadHash, dataBytes, err := checkSubmission(params, msg)
 	if err != nil {
 		return nil, err
 	}
@@ -81,10 +81,16 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 	if err != nil {
 		return nil, err
 	}
-	shard, err := m.shards.Route(ctx, msg.Class, reputation, id)
+	routed, quote, err := m.priceRequest(ctx, params, msg.Class, reputation, id, feeAsk{
+		units: msg.ComputeUnits, dataBytes: pricedDataBytes(msg, dataBytes), urgency: msg.Urgency, replicas: msg.Replicas,
+	})
 	if err != nil {
 		return nil, err
 	}
+	if err := checkMaxFee(msg.MaxFee, quote); err != nil {
+		return nil, err
+	}
+	shard, fee := routed.Shard, quote.Fee
 	if err := m.rewards.EscrowFee(ctx, requester, fee); err != nil {
 		return nil, err
 	}
@@ -96,7 +102,7 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 	}
 
 	height := ctx.BlockHeight()
-	priority := types.Priority(params, reputation, msg.Class, msg.Urgency)
+	priority := types.Priority(params, reputation, msg.Urgency)
 	req := types.Request{
 		Id:                id,
 		Requester:         msg.Requester,
@@ -113,6 +119,10 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 		SubmitHeight:      height,
 		DueHeight:         types.DueHeight(params, height, priority),
 		QueueExpiryHeight: height + int64(params.QueueTtlBlocks),
+	}
+	if msg.DeadlineBlocks > 0 {
+		req.RequesterDeadlineHeight = height + int64(msg.DeadlineBlocks)
+		req.QueueExpiryHeight = min(req.QueueExpiryHeight, req.RequesterDeadlineHeight)
 	}
 	if msg.Replicas > 1 {
 		req.Replicas, req.TiebreakBudget, req.ReplicasPending = msg.Replicas, params.MaxTiebreakReplicas, msg.Replicas
@@ -136,7 +146,7 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 		if found {
 			out := &types.MsgSubmitRequestResponse{
 				RequestId: id, ShardId: shard.Id, Status: types.StatusAssigned,
-				Worker: workers[0].String(), EstimatedDueHeight: height, Fee: fee,
+				Worker: workers[0].String(), EstimatedDueHeight: height, Fee: fee, FeeQuote: quote,
 			}
 			for _, w := range workers {
 				out.ReplicaWorkers = append(out.ReplicaWorkers, w.String())
@@ -156,7 +166,7 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 			}
 			return &types.MsgSubmitRequestResponse{
 				RequestId: id, ShardId: shard.Id, Status: types.StatusAssigned,
-				Worker: worker.String(), EstimatedDueHeight: height, Fee: fee,
+				Worker: worker.String(), EstimatedDueHeight: height, Fee: fee, FeeQuote: quote,
 			}, nil
 		}
 		reason = types.DeferNoCapacity
@@ -176,68 +186,108 @@ func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequ
 	}
 	return &types.MsgSubmitRequestResponse{
 		RequestId: id, ShardId: shard.Id, Status: types.StatusQueued, Deferred: true, DeferReason: reason,
-		QueuePosition: position, QueuePositionCapped: capped, EstimatedDueHeight: req.DueHeight, Fee: fee,
+		QueuePosition: position, QueuePositionCapped: capped, EstimatedDueHeight: req.DueHeight, Fee: fee, FeeQuote: quote,
 	}, nil
 }
 
 // checkSubmission validates a submission against params without touching
-// state and returns the fee, the payload hash and the data size.
-func checkSubmission(params types.Params, msg *types.MsgSubmitRequest) (sdk.Coin, []byte, uint64, error) {
-	none := sdk.Coin{}
+// state and returns the payload hash and the data size. The fee depends on
+// the shard the request is routed to (priceRequest).
+func checkSubmission(params types.Params, msg *types.MsgSubmitRequest) ([]byte, uint64, error) {
 	if _, ok := shardtypes.ShardClass_name[int32(msg.Class)]; !ok || msg.Class == shardtypes.ClassUnspecified {
-		return none, nil, 0, errorsmod.Wrapf(types.ErrInvalidClass, "%d; use high-priority, low-priority, data-intensive or compute-intensive", msg.Class)
+		return nil, 0, errorsmod.Wrapf(types.ErrInvalidClass, "%d; use high-priority, low-priority, data-intensive or compute-intensive", msg.Class)
 	}
 	if _, ok := types.Urgency_name[int32(msg.Urgency)]; !ok || msg.Urgency == types.UrgencyUnspecified {
-		return none, nil, 0, errorsmod.Wrapf(types.ErrInvalidUrgency, "%d; use low, normal, high or critical", msg.Urgency)
+		return nil, 0, errorsmod.Wrapf(types.ErrInvalidUrgency, "%d; use low, normal, high or critical", msg.Urgency)
 	}
 	if msg.ComputeUnits == 0 || msg.ComputeUnits > params.MaxComputeUnits {
-		return none, nil, 0, errorsmod.Wrapf(types.ErrInvalidUnits, "%d; must be 1..%d", msg.ComputeUnits, params.MaxComputeUnits)
+		return nil, 0, errorsmod.Wrapf(types.ErrInvalidUnits, "%d; must be 1..%d", msg.ComputeUnits, params.MaxComputeUnits)
 	}
 	var payloadHash []byte
 	dataBytes := msg.DataBytes
 	switch {
 	case len(msg.Payload) > int(params.MaxInlinePayloadBytes):
-		return none, nil, 0, errorsmod.Wrapf(types.ErrPayloadTooLarge,
+		return nil, 0, errorsmod.Wrapf(types.ErrPayloadTooLarge,
 			"%d bytes inline, the limit is %d; hold larger data elsewhere and send its hash and URI", len(msg.Payload), params.MaxInlinePayloadBytes)
 	case len(msg.Payload) > 0:
 		sum := sha256.Sum256(msg.Payload)
 		if len(msg.PayloadHash) > 0 && !bytes.Equal(msg.PayloadHash, sum[:]) {
-			return none, nil, 0, errorsmod.Wrap(types.ErrInvalidPayload, "payload_hash does not match the inline payload")
+			return nil, 0, errorsmod.Wrap(types.ErrInvalidPayload, "payload_hash does not match the inline payload")
 		}
 		if msg.DataBytes != 0 && msg.DataBytes != uint64(len(msg.Payload)) {
-			return none, nil, 0, errorsmod.Wrap(types.ErrInvalidPayload, "data_bytes must be empty or the payload size for an inline payload")
+			return nil, 0, errorsmod.Wrap(types.ErrInvalidPayload, "data_bytes must be empty or the payload size for an inline payload")
 		}
 		payloadHash, dataBytes = sum[:], uint64(len(msg.Payload))
 	case len(msg.PayloadHash) == types.ResultHashBytes:
 		payloadHash = msg.PayloadHash
 	default:
-		return none, nil, 0, errorsmod.Wrap(types.ErrInvalidPayload,
+		return nil, 0, errorsmod.Wrap(types.ErrInvalidPayload,
 			"give an inline payload, or the 32-byte sha256 payload_hash of data held elsewhere")
 	}
 	if len(msg.PayloadUri) > types.MaxPayloadURIBytes || !utf8.ValidString(msg.PayloadUri) {
-		return none, nil, 0, errorsmod.Wrapf(types.ErrInvalidPayload, "payload_uri must be UTF-8 of at most %d bytes", types.MaxPayloadURIBytes)
+		return nil, 0, errorsmod.Wrapf(types.ErrInvalidPayload, "payload_uri must be UTF-8 of at most %d bytes", types.MaxPayloadURIBytes)
 	}
 	if msg.Replicas > params.MaxReplicas {
-		return none, nil, 0, errorsmod.Wrapf(types.ErrInvalidReplicas, "%d; ask for 1..%d (max_replicas)", msg.Replicas, params.MaxReplicas)
+		return nil, 0, errorsmod.Wrapf(types.ErrInvalidReplicas, "%d; ask for 1..%d (max_replicas)", msg.Replicas, params.MaxReplicas)
 	}
-	price := params.PricePerComputeUnit
-	fee := sdk.NewCoin(price.Denom, price.Amount.Mul(sdkmath.NewIntFromUint64(msg.ComputeUnits)))
-	if msg.Replicas > 1 {
-		// One share per possible replica: the replicas and the tie-breakers.
-		fee.Amount = fee.Amount.MulRaw(int64(msg.Replicas + params.MaxTiebreakReplicas))
+	if dataBytes > params.MaxDataBytes {
+		return nil, 0, errorsmod.Wrapf(types.ErrDataTooLarge, "%d data bytes declared, the limit is %d (max_data_bytes)", dataBytes, params.MaxDataBytes)
+	}
+	if msg.DeadlineBlocks > params.MaxDeadlineBlocks {
+		return nil, 0, errorsmod.Wrapf(types.ErrInvalidDeadline, "%d blocks; at most %d (max_deadline_blocks), or 0 for none", msg.DeadlineBlocks, params.MaxDeadlineBlocks)
 	}
 	if err := msg.MaxFee.Validate(); err != nil {
-		return none, nil, 0, errorsmod.Wrapf(types.ErrMaxFeeTooLow, "invalid max fee: %s", err)
+		return nil, 0, errorsmod.Wrapf(types.ErrMaxFeeTooLow, "invalid max fee: %s", err)
 	}
-	if msg.MaxFee.Denom != fee.Denom || msg.MaxFee.Amount.LT(fee.Amount) {
-		if msg.Replicas > 1 {
-			return none, nil, 0, errorsmod.Wrapf(types.ErrMaxFeeTooLow, "max fee %s, the fee is %s (%d units × %s × (%d replicas + %d tie-break))",
-				msg.MaxFee, fee, msg.ComputeUnits, price, msg.Replicas, params.MaxTiebreakReplicas)
-		}
-		return none, nil, 0, errorsmod.Wrapf(types.ErrMaxFeeTooLow, "max fee %s, the fee is %s (%d units × %s)",
-			msg.MaxFee, fee, msg.ComputeUnits, price)
+	return payloadHash, dataBytes, nil
+}
+
+// pricedDataBytes is the data a submission pays the data price for: the
+// declared data_bytes of a payload held elsewhere. An inline payload is
+// carried in the transaction, whose gas already pays for each byte.
+func pricedDataBytes(msg *types.MsgSubmitRequest, dataBytes uint64) uint64 {
+	if len(msg.Payload) > 0 {
+		return 0
 	}
-	return fee, payloadHash, dataBytes, nil
+	return dataBytes
+}
+
+// feeAsk is what a request asks for that its fee depends on.
+type feeAsk struct {
+	units, dataBytes uint64
+	urgency          types.Urgency
+	replicas         uint32
+}
+
+// priceRequest routes a request with this id and requester reputation and
+// prices it (types.ComputeFee at the routed shard's price). Query/Quote and
+// SubmitRequest both call it, so a quote is the fee of a submission in the
+// same block.
+func (k Keeper) priceRequest(ctx context.Context, params types.Params, class shardtypes.ShardClass, reputation uint32, id uint64, ask feeAsk) (shardtypes.RoutedShard, types.FeeQuote, error) {
+	routed, err := k.shards.Route(ctx, class, reputation, id)
+	if err != nil {
+		return routed, types.FeeQuote{}, err
+	}
+	return routed, types.ComputeFee(params, types.FeeInputs{
+		ShardID: routed.Shard.Id, UnitPrice: routed.UnitPrice, Preferred: routed.Preferred, ReputationPpm: reputation,
+		ComputeUnits: ask.units, DataBytes: ask.dataBytes, Urgency: ask.urgency, Replicas: ask.replicas,
+	}), nil
+}
+
+// checkMaxFee refuses a submission whose max fee is below the fee, naming
+// the fee and its parts.
+func checkMaxFee(maxFee sdk.Coin, q types.FeeQuote) error {
+	if maxFee.Denom == q.Fee.Denom && maxFee.Amount.GTE(q.Fee.Amount) {
+		return nil
+	}
+	return errorsmod.Wrapf(types.ErrMaxFeeTooLow,
+		"max fee %s, the fee is %s: (compute %s [units × %s/unit at shard %d × urgency %s] + data %s) × %d shares − discount %s",
+		maxFee, q.Fee, q.ComputeFee, q.UnitPrice, q.ShardId, ppmMultiplier(q.UrgencyMultiplierPpm), q.DataFee, q.Shares, q.Discount)
+}
+
+// ppmMultiplier formats a ppm multiplier as "1.5×".
+func ppmMultiplier(v uint32) string {
+	return sdkmath.LegacyNewDecWithPrec(int64(v), 6).String() + "×"
 }
 
 // assignedRequest loads a request a worker reports on and checks the worker

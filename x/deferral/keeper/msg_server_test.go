@@ -308,7 +308,7 @@ func TestBadInputFailsWithoutEffect(t *testing.T) {
 	c.block(c.tx(assigned, completeMsg(assigned, r3.RequestId)))
 	require.Equal(t, types.StatusCompleted, c.request(r3.RequestId).Status)
 
-	fee := params.PricePerComputeUnit
+	fee := urepOf(1_000) // one normal unit at the floor price
 	oversized := make([]byte, params.MaxInlinePayloadBytes+1)
 	withMsg := func(edit func(m *types.MsgSubmitRequest)) *types.MsgSubmitRequest {
 		m := submitMsg(b, high, types.UrgencyNormal, 1)
@@ -499,26 +499,29 @@ func TestSubmitResponse(t *testing.T) {
 	}
 	res := c.NextBlock(t, txs...)
 
-	fee := func(units int64) sdk.Coin { return urepOf(units * params.PricePerComputeUnit.Amount.Int64()) }
-	// Priorities by hand, (4·rep + 4·urgency + 2·class)/10 with rep 500_000:
-	// high/normal (2e6+1_333_332+2e6)/10 = 533_333 → due h + ⌊50·466_667/1e6⌋ = h+23;
-	// high/critical (2e6+4e6+2e6)/10 = 800_000 → h+10; high/low 400_000 → h+30;
-	// low/normal (2e6+1_333_332+0)/10 = 333_333 → h + ⌊50·666_667/1e6⌋ = h+33.
+	// Fees by hand at the floor price 1_000 urep per unit: normal 1×,
+	// critical 2.5×, low 0.8×.
+	// Priorities by hand, (1·rep + 4·urgency)/5 with rep 500_000:
+	// normal (500_000+800_000)/5 = 260_000 → due h + ⌊50·740_000/1e6⌋ = h+37;
+	// critical (500_000+4e6)/5 = 900_000 → h+5; low 500_000/5 = 100_000 → h+45.
 	want := []types.MsgSubmitRequestResponse{
 		{RequestId: 1, ShardId: highShard, Status: types.StatusAssigned, Worker: w1.Address.String(),
-			EstimatedDueHeight: h, Fee: fee(1)},
+			EstimatedDueHeight: h, Fee: urepOf(1_000)},
 		{RequestId: 2, ShardId: highShard, Status: types.StatusQueued, Deferred: true, DeferReason: types.DeferNoCapacity,
-			QueuePosition: 0, EstimatedDueHeight: h + 23, Fee: fee(1000)},
+			QueuePosition: 0, EstimatedDueHeight: h + 37, Fee: urepOf(1_000_000)},
 		{RequestId: 3, ShardId: highShard, Status: types.StatusQueued, Deferred: true, DeferReason: types.DeferShardLoad,
-			QueuePosition: 0, EstimatedDueHeight: h + 10, Fee: fee(1)},
+			QueuePosition: 0, EstimatedDueHeight: h + 5, Fee: urepOf(2_500)},
 		{RequestId: 4, ShardId: highShard, Status: types.StatusQueued, Deferred: true, DeferReason: types.DeferShardLoad,
-			QueuePosition: 2, EstimatedDueHeight: h + 30, Fee: fee(1)},
+			QueuePosition: 2, EstimatedDueHeight: h + 45, Fee: urepOf(800)},
 		{RequestId: 5, ShardId: lowShard, Status: types.StatusQueued, Deferred: true, DeferReason: types.DeferNetworkLoad,
-			QueuePosition: 0, EstimatedDueHeight: h + 33, Fee: fee(1)},
+			QueuePosition: 0, EstimatedDueHeight: h + 37, Fee: urepOf(1_000)},
 	}
-	wantPriority := []uint32{533_333, 533_333, 800_000, 400_000, 333_333}
+	wantPriority := []uint32{260_000, 260_000, 900_000, 100_000, 260_000}
 	for i := range msgs {
 		got := c.submitResponse(res[i])
+		require.Equal(t, got.Fee, got.FeeQuote.Fee, "the response's quote is the fee escrowed")
+		require.Equal(t, got.ShardId, got.FeeQuote.ShardId)
+		got.FeeQuote = types.FeeQuote{}
 		require.Equal(t, want[i], got, "response to submission %d", i)
 
 		r := c.request(got.RequestId)
@@ -750,10 +753,9 @@ func TestTypedEvents(t *testing.T) {
 		c.tx(a, submitMsg(a, high, types.UrgencyHigh, 2)),
 		c.tx(b, submitMsg(b, low, types.UrgencyCritical, 3)),
 	)
-	fee := func(units int64) sdk.Coin { return urepOf(units * p.PricePerComputeUnit.Amount.Int64()) }
 	require.Equal(t, []*types.EventRequestSubmitted{{
 		RequestId: 1, Requester: a.Address.String(), Class: high, Urgency: types.UrgencyHigh,
-		ShardId: highShard, ComputeUnits: 2, Fee: fee(2), ReputationPpm: defaultScore,
+		ShardId: highShard, ComputeUnits: 2, Fee: urepOf(3_000), ReputationPpm: defaultScore, // 2 units × 1_000 × 1.5 (high)
 	}}, apptest.TypedEvents[*types.EventRequestSubmitted](t, res[0].Events))
 	require.Equal(t, []*types.EventRequestAssigned{{
 		RequestId: 1, ShardId: highShard, Worker: w.Address.String(), DeadlineHeight: h + int64(p.AssignmentTimeoutBlocks),
@@ -763,7 +765,8 @@ func TestTypedEvents(t *testing.T) {
 
 	require.Equal(t, []*types.EventRequestSubmitted{{
 		RequestId: 2, Requester: b.Address.String(), Class: low, Urgency: types.UrgencyCritical,
-		ShardId: lowShard, ComputeUnits: 3, Fee: fee(3), ReputationPpm: defaultScore,
+		ShardId: lowShard, ComputeUnits: 3, Fee: urepOf(7_500), // 3 units × 1_000 × 2.5 (critical)
+		ReputationPpm: defaultScore,
 	}}, apptest.TypedEvents[*types.EventRequestSubmitted](t, res[1].Events))
 	// (4·500_000 + 4·1_000_000 + 0)/10 = 600_000 → due h + 3·400_000/1e6 = h+1.
 	require.Equal(t, []*types.EventRequestDeferred{{

@@ -157,3 +157,54 @@ func pageByIndex[R any](
 	}
 	return &types.QueryRequestsResponse{Requests: requests, Pagination: page}, nil
 }
+
+// Quote returns the fee a submission with the given inputs would escrow in
+// the current block, and its parts: the same routing and the same
+// types.ComputeFee as SubmitRequest, for the next request id. Inputs a
+// submission would refuse are refused with the same error.
+func (q queryServer) Quote(ctx context.Context, req *types.QueryQuoteRequest) (*types.QueryQuoteResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	params, err := q.Keeper.Params.Get(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	urgency := req.Urgency
+	if urgency == types.UrgencyUnspecified {
+		urgency = types.UrgencyNormal
+	}
+	// The stateless checks of a submission, with a stand-in payload hash
+	// (the payload does not change the fee; its declared size does).
+	probe := &types.MsgSubmitRequest{
+		Class: req.Class, Urgency: urgency, ComputeUnits: req.ComputeUnits, DataBytes: req.DataBytes,
+		PayloadHash: make([]byte, types.ResultHashBytes), Replicas: req.Replicas,
+		MaxFee: sdk.NewInt64Coin(params.PricePerDataMegabyte.Denom, 0),
+	}
+	if _, _, err := checkSubmission(params, probe); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	reputation := uint32(0)
+	if req.Requester != "" {
+		addr, err := q.addressCodec.StringToBytes(req.Requester)
+		if err != nil {
+			return nil, status.Errorf(codes.InvalidArgument, "invalid requester address: %s", err)
+		}
+		if reputation, err = q.reputation.Score(ctx, addr); err != nil {
+			return nil, status.Error(codes.Internal, err.Error())
+		}
+	} else if reputation, err = q.reputation.Score(ctx, sdk.AccAddress(make([]byte, 20))); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	id, err := q.RequestSeq.Peek(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	_, quote, err := q.priceRequest(ctx, params, req.Class, reputation, id, feeAsk{
+		units: req.ComputeUnits, dataBytes: req.DataBytes, urgency: urgency, replicas: req.Replicas,
+	})
+	if err != nil {
+		return nil, status.Error(codes.FailedPrecondition, err.Error())
+	}
+	return &types.QueryQuoteResponse{Quote: quote}, nil
+}

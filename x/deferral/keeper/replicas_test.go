@@ -51,7 +51,7 @@ func TestReplicasThatAgreeCompleteAndAreEachPaid(t *testing.T) {
 	sub := c.submitResponse(res[0])
 	require.Equal(t, types.StatusAssigned, sub.Status)
 	require.Len(t, sub.ReplicaWorkers, 3)
-	share := p.PricePerComputeUnit.Amount.MulRaw(2)
+	share := sdkmath.NewInt(2_000) // 2 normal units at the floor price 1_000
 	require.True(t, sub.Fee.Amount.Equal(share.MulRaw(int64(3+p.MaxTiebreakReplicas))), "one share per possible replica: %s", sub.Fee)
 	for _, w := range []apptest.Account{w1, w2, w3} {
 		require.Equal(t, uint64(2), c.shardWorker(w.Address).InFlightUnits, "every replica holds the units")
@@ -96,7 +96,7 @@ func TestTieBreakReplicaDecidesAndTheDissenterIsSlashed(t *testing.T) {
 	res := c.block(c.tx(requester, replicatedMsg(requester, 1, 2)))
 	sub := c.submitResponse(res[0])
 	require.ElementsMatch(t, []string{w1.Address.String(), w2.Address.String()}, sub.ReplicaWorkers)
-	share := p.PricePerComputeUnit.Amount
+	share := sdkmath.NewInt(1_000) // 1 normal unit at the floor price
 	bondBefore := c.shardWorker(w2.Address).Bond.Amount
 	owed1, owed2, owed3 := c.owed(w1.Address), c.owed(w2.Address), c.owed(w3.Address)
 
@@ -175,7 +175,7 @@ func TestReplicaBadInput(t *testing.T) {
 
 	c.failsWithoutEffect(requester, types.ErrInvalidReplicas, replicatedMsg(requester, 1, p.MaxReplicas+1))
 	tooLow := replicatedMsg(requester, 1, 2)
-	tooLow.MaxFee = p.PricePerComputeUnit.AddAmount(p.PricePerComputeUnit.Amount) // two shares, not 2 + tie-break
+	tooLow.MaxFee = urepOf(2_000) // two shares, not 2 + tie-break
 	c.failsWithoutEffect(requester, types.ErrMaxFeeTooLow, tooLow)
 
 	res := c.block(c.tx(requester, replicatedMsg(requester, 1, 2)))

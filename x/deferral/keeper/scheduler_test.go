@@ -12,7 +12,6 @@ import (
 
 	"github.com/repshard/repshard/testutil/apptest"
 	"github.com/repshard/repshard/x/deferral/types"
-	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
 // Scheduler quality (docs/BENCHMARKS.md, `make bench-scheduler`): one arrival
@@ -148,7 +147,7 @@ func serveDueHeight(t *testing.T, trace []schedArrival, params types.Params) map
 	for h := int64(1); len(served) < len(trace); h++ {
 		for next < len(trace) && trace[next].height == h {
 			a := trace[next]
-			prio := types.Priority(params, 500_000, shardtypes.ClassComputeIntensive, a.urgency)
+			prio := types.Priority(params, 500_000, a.urgency)
 			require.NoError(t, k.Queue.Set(ctx, collections.Join3(uint64(shard), uint64(types.DueHeight(params, h, prio)), a.id)))
 			next++
 		}
@@ -169,29 +168,15 @@ func serveDueHeight(t *testing.T, trace []schedArrival, params types.Params) map
 	return served
 }
 
-// urgencyFirst is a parameter set governance can vote in when urgency should
-// dominate the queue: priority weights reputation 1, urgency 8, class 1, and
-// urgency values LOW 0, NORMAL 200,000, HIGH 950,000, CRITICAL 1,000,000 ppm
-// (the defaults are 4/4/2 and 0/333,333/666,666/1,000,000). HIGH and
-// CRITICAL then both start about max_wait_blocks·0.8 ahead of LOW, while
-// max_wait_blocks still bounds LOW's wait.
-func urgencyFirst() types.Params {
-	p := types.DefaultParams()
-	p.PriorityWeightReputation, p.PriorityWeightUrgency, p.PriorityWeightClass = 1, 8, 1
-	p.UrgencyValueLowPpm, p.UrgencyValueNormalPpm = 0, 200_000
-	p.UrgencyValueHighPpm, p.UrgencyValueCriticalPpm = 950_000, 1_000_000
-	return p
-}
-
-// TestSchedulerQuality compares the due-height queue with FIFO and strict
-// priority on the trace, under the default params and under the
-// urgency-first ones. Under both, the due-height queue serves HIGH and
-// CRITICAL sooner than FIFO (p99) and every LOW request within
-// max_wait_blocks, where strict priority starves LOW beyond it. The target
-// of docs/BENCHMARKS.md — p99 of HIGH+CRITICAL ≤ 0.3× FIFO's — is met by the urgency-first
-// params and not by the defaults, which give reputation and class 60% of
-// the priority: docs/BENCHMARKS.md records both. The figures are printed as
-// JSON (BENCH_SCHEDULER_OUT writes them to a file) for docs/BENCHMARKS.md and
+// TestSchedulerQuality compares the due-height queue under the default
+// params with FIFO and strict priority on the trace. It holds the target of
+// docs/BENCHMARKS.md with the defaults: p99 wait of HIGH+CRITICAL at most
+// 0.3× FIFO's, while every LOW request is served within max_wait_blocks
+// (where strict priority starves LOW beyond it). The defaults give urgency —
+// which is paid for, through the urgency fee multipliers — 4/5 of the
+// priority and HIGH almost CRITICAL's value, so both start about
+// 0.76·max_wait_blocks ahead of LOW. The figures are printed as JSON
+// (BENCH_SCHEDULER_OUT writes them to a file) for docs/BENCHMARKS.md and
 // docs/benchmarks.json.
 func TestSchedulerQuality(t *testing.T) {
 	trace := schedTrace()
@@ -202,9 +187,8 @@ func TestSchedulerQuality(t *testing.T) {
 		}
 		return a.id < b.id
 	}))
-	def, first := types.DefaultParams(), urgencyFirst()
+	def := types.DefaultParams()
 	dueDefault := statsOf(trace, serveDueHeight(t, trace, def))
-	dueFirst := statsOf(trace, serveDueHeight(t, trace, first))
 
 	out := map[string]any{
 		"command": "make bench-scheduler",
@@ -214,12 +198,10 @@ func TestSchedulerQuality(t *testing.T) {
 			"requests": len(trace), "max_wait_blocks": def.MaxWaitBlocks,
 		},
 		"fifo": fifo, "strict_priority": strict,
-		"due_height_default_params":             dueDefault,
-		"due_height_urgency_first":              dueFirst,
-		"p99_high_critical_ratio_default":       float64(dueDefault.P99HighCritical) / float64(fifo.P99HighCritical),
-		"p99_high_critical_ratio_urgency_first": float64(dueFirst.P99HighCritical) / float64(fifo.P99HighCritical),
-		"target_p99_high_critical_ratio_max":    0.3,
-		"target_max_wait_low_blocks_at_most":    def.MaxWaitBlocks,
+		"due_height_default_params":          dueDefault,
+		"p99_high_critical_ratio_default":    float64(dueDefault.P99HighCritical) / float64(fifo.P99HighCritical),
+		"target_p99_high_critical_ratio_max": 0.3,
+		"target_max_wait_low_blocks_at_most": def.MaxWaitBlocks,
 	}
 	bz, err := json.MarshalIndent(out, "", "  ")
 	require.NoError(t, err)
@@ -229,12 +211,9 @@ func TestSchedulerQuality(t *testing.T) {
 	}
 
 	require.Greater(t, strict.MaxLow, int64(def.MaxWaitBlocks), "strict priority starves LOW (the comparison)")
-	for name, due := range map[string]schedStats{"default": dueDefault, "urgency-first": dueFirst} {
-		require.Less(t, due.P99HighCritical, fifo.P99HighCritical, "%s: HIGH+CRITICAL served sooner than FIFO", name)
-		require.LessOrEqual(t, due.MaxLow, int64(def.MaxWaitBlocks), "%s: LOW served within max_wait_blocks", name)
-	}
-	// The target, met by the urgency-first params: p99 of HIGH and
-	// CRITICAL at most 0.3× FIFO's (integer form: 10·due ≤ 3·fifo).
-	require.LessOrEqual(t, 10*dueFirst.P99HighCritical, 3*fifo.P99HighCritical,
-		"urgency-first: p99 HIGH+CRITICAL %d vs FIFO %d", dueFirst.P99HighCritical, fifo.P99HighCritical)
+	require.LessOrEqual(t, dueDefault.MaxLow, int64(def.MaxWaitBlocks), "LOW served within max_wait_blocks")
+	// The target with the default params: p99 of HIGH and CRITICAL at most
+	// 0.3× FIFO's (integer form: 10·due ≤ 3·fifo).
+	require.LessOrEqual(t, 10*dueDefault.P99HighCritical, 3*fifo.P99HighCritical,
+		"default params: p99 HIGH+CRITICAL %d vs FIFO %d", dueDefault.P99HighCritical, fifo.P99HighCritical)
 }

@@ -37,11 +37,9 @@ func RandomParams(r *rand.Rand) types.Params {
 	p.DeferNetworkThresholdPpm = ppmN(r)
 	p.PriorityWeightReputation = uint32(r.Intn(8))
 	p.PriorityWeightUrgency = uint32(r.Intn(8))
-	p.PriorityWeightClass = 1 + uint32(r.Intn(8))
-	p.ClassWeightHighPriorityPpm = ppmN(r)
-	p.ClassWeightLowPriorityPpm = ppmN(r)
-	p.ClassWeightDataIntensivePpm = ppmN(r)
-	p.ClassWeightComputeIntensivePpm = ppmN(r)
+	if p.PriorityWeightReputation+p.PriorityWeightUrgency == 0 {
+		p.PriorityWeightUrgency = 1
+	}
 	p.MaxWaitBlocks = 1 + uint64(r.Intn(30))
 	p.QueueTtlBlocks = p.MaxWaitBlocks + uint64(r.Intn(60))
 	p.AssignmentTimeoutBlocks = 1 + uint64(r.Intn(15))
@@ -54,7 +52,10 @@ func RandomParams(r *rand.Rand) types.Params {
 	p.MaxInlinePayloadBytes = 1 + uint32(r.Intn(4_096))
 	p.MaxOpenRequestsPerRequester = 1 + uint32(r.Intn(50))
 	p.MaxComputeUnits = 1 + uint64(r.Intn(2_000))
-	p.PricePerComputeUnit = sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(1+r.Int63n(2_000)))
+	p.PricePerDataMegabyte = sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(r.Int63n(2_000)))
+	p.PreferredDiscountPpm = uint32(r.Intn(500_001))
+	p.CancelWorkerSharePpm = ppmN(r)
+	p.MaxDeadlineBlocks = 1 + uint64(r.Intn(100))
 	p.FailureRefundPpm = ppmN(r)
 	p.FailureConfirmations = 1 + uint32(r.Intn(int(p.MaxAttempts)))
 	p.MaxReplicas = 1 + uint32(r.Intn(5))
@@ -64,5 +65,8 @@ func RandomParams(r *rand.Rand) types.Params {
 	slices.Sort(urgency)
 	p.UrgencyValueLowPpm, p.UrgencyValueNormalPpm, p.UrgencyValueHighPpm, p.UrgencyValueCriticalPpm =
 		urgency[0], urgency[1], urgency[2], urgency[3]
+	fees := []uint32{1 + uint32(r.Intn(3_000_000)), 1 + uint32(r.Intn(3_000_000)), 1 + uint32(r.Intn(3_000_000)), 1 + uint32(r.Intn(3_000_000))}
+	slices.Sort(fees)
+	p.UrgencyFeeLowPpm, p.UrgencyFeeNormalPpm, p.UrgencyFeeHighPpm, p.UrgencyFeeCriticalPpm = fees[0], fees[1], fees[2], fees[3]
 	return p
 }

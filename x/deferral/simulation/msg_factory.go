@@ -176,7 +176,7 @@ func randomPayload(r *simsx.XRand, params types.Params, msg *types.MsgSubmitRequ
 	sum := sha256.Sum256([]byte(r.StringN(16)))
 	msg.PayloadHash = sum[:]
 	msg.PayloadUri = "ipfs://" + r.StringN(20)
-	msg.DataBytes = uint64(r.Int63n(1 << 30))
+	msg.DataBytes = uint64(r.Int63n(1 << 24))
 }
 
 func validSubmission(r *simsx.XRand, params types.Params, requester string) *types.MsgSubmitRequest {
@@ -190,19 +190,31 @@ func validSubmission(r *simsx.XRand, params types.Params, requester string) *typ
 	if params.MaxReplicas >= 2 && r.Intn(4) == 0 {
 		msg.Replicas = 2 + uint32(r.Intn(int(min(params.MaxReplicas, 3)-1)))
 	}
-	fee := submissionFee(params, msg)
-	msg.MaxFee = sdk.NewCoin(fee.Denom, fee.Amount.Add(sdkmath.NewInt(r.Int63n(1_000))))
 	return msg
 }
 
-// submissionFee is the fee a valid submission escrows: one share (units ×
-// price), or one per possible replica of a replicated request.
-func submissionFee(params types.Params, msg *types.MsgSubmitRequest) sdk.Coin {
-	fee := params.PricePerComputeUnit.Amount.Mul(sdkmath.NewIntFromUint64(msg.ComputeUnits))
-	if msg.Replicas > 1 {
-		fee = fee.MulRaw(int64(msg.Replicas + params.MaxTiebreakReplicas))
+// withMaxFee sets a max fee at or above the fee the submission escrows now
+// (Query/Quote of this block), up to 999 urep more; it reports false when the
+// request cannot be quoted (e.g. its class has no ACTIVE shard).
+func withMaxFee(ctx context.Context, r *simsx.XRand, k keeper.Keeper, msg *types.MsgSubmitRequest) (sdk.Coin, bool) {
+	fee, ok := submissionFee(ctx, k, msg)
+	if ok {
+		msg.MaxFee = sdk.NewCoin(fee.Denom, fee.Amount.Add(sdkmath.NewInt(r.Int63n(1_000))))
 	}
-	return sdk.NewCoin(params.PricePerComputeUnit.Denom, fee)
+	return fee, ok
+}
+
+// submissionFee is the fee a valid submission escrows in this block, from
+// Query/Quote.
+func submissionFee(ctx context.Context, k keeper.Keeper, msg *types.MsgSubmitRequest) (sdk.Coin, bool) {
+	res, err := keeper.NewQueryServerImpl(k).Quote(ctx, &types.QueryQuoteRequest{
+		Class: msg.Class, ComputeUnits: msg.ComputeUnits, Urgency: msg.Urgency, DataBytes: msg.DataBytes,
+		Replicas: msg.Replicas, Requester: msg.Requester,
+	})
+	if err != nil {
+		return sdk.Coin{}, false
+	}
+	return res.Quote.Fee, true
 }
 
 // runningWorkers are the workers that may report on an ASSIGNED request: its
@@ -250,7 +262,11 @@ func MsgSubmitRequestFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 			return nil, nil, nil
 		}
 		msg := validSubmission(r, params, acc.AddressBech32)
-		fee := submissionFee(params, msg)
+		fee, ok := withMaxFee(ctx, r, k, msg)
+		if !ok {
+			reporter.Skip("no quote")
+			return nil, nil, nil
+		}
 		if !acc.LiquidBalance().BlockAmount(fee) {
 			reporter.Skip("balance below the fee")
 			return nil, nil, nil
@@ -275,6 +291,11 @@ func MsgSubmitRequestInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 			return nil, nil, nil
 		}
 		msg := validSubmission(r, params, acc.AddressBech32)
+		fee, ok := withMaxFee(ctx, r, k, msg)
+		if !ok {
+			reporter.Skip("no quote")
+			return nil, nil, nil
+		}
 		var expect simsx.SimDeliveryResultHandler
 		switch r.Intn(6) {
 		case 0:
@@ -289,7 +310,6 @@ func MsgSubmitRequestInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 				expect = simsutil.ExpectError(types.ErrInvalidReplicas)
 				break
 			}
-			fee := submissionFee(params, msg)
 			msg.MaxFee = sdk.NewCoin(msg.MaxFee.Denom, fee.Amount.SubRaw(1))
 			expect = simsutil.ExpectError(types.ErrMaxFeeTooLow)
 		case 3:

@@ -22,4 +22,6 @@ var (
 	ErrRequestNotQueued   = errorsmod.Register(ModuleName, 17, "request is not queued")
 	ErrInvalidReason      = errorsmod.Register(ModuleName, 18, "invalid failure reason")
 	ErrInvalidReplicas    = errorsmod.Register(ModuleName, 19, "invalid number of replicas")
+	ErrDataTooLarge       = errorsmod.Register(ModuleName, 20, "declared data too large")
+	ErrInvalidDeadline    = errorsmod.Register(ModuleName, 21, "invalid deadline")
 )

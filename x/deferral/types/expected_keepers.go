@@ -33,7 +33,7 @@ type ReputationKeeper interface {
 type ShardKeeper interface {
 	// Route picks the ACTIVE shard of class for a request (x/shard/README.md,
 	// "Routing").
-	Route(ctx context.Context, class shardtypes.ShardClass, reputationPpm uint32, requestID uint64) (shardtypes.Shard, error)
+	Route(ctx context.Context, class shardtypes.ShardClass, reputationPpm uint32, requestID uint64) (shardtypes.RoutedShard, error)
 	// GetShard returns a shard by id.
 	GetShard(ctx context.Context, shardID uint64) (shardtypes.Shard, error)
 	// DrainableShardIDs returns the ids of ACTIVE and DRAINING shards, in id

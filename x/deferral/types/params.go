@@ -34,6 +34,13 @@ const (
 	// MaxReplicasLimit bounds max_replicas: a replicated request carries one
 	// record per replica and escrows a share for each.
 	MaxReplicasLimit = 9
+	// MaxDataBytesLimit bounds max_data_bytes (1 TiB).
+	MaxDataBytesLimit = 1 << 40
+	// MaxUrgencyFeePpm bounds an urgency multiplier (10×).
+	MaxUrgencyFeePpm = 10_000_000
+	// MaxUnitPrice bounds a price per compute unit or per data megabyte, in
+	// urep, so that a fee stays far inside 256-bit integers.
+	MaxUnitPrice = 1_000_000_000_000
 )
 
 // DefaultParams returns the default x/deferral parameters.
@@ -44,39 +51,42 @@ const (
 // than 90% loaded.
 func DefaultParams() Params {
 	return Params{
-		DeferReputationThresholdPpm:    800_000,
-		DeferLoadThresholdPpm:          750_000,
-		DeferNetworkThresholdPpm:       900_000,
-		PriorityWeightReputation:       4,
-		PriorityWeightUrgency:          4,
-		PriorityWeightClass:            2,
-		ClassWeightHighPriorityPpm:     1_000_000,
-		ClassWeightLowPriorityPpm:      0,
-		ClassWeightDataIntensivePpm:    500_000,
-		ClassWeightComputeIntensivePpm: 500_000,
-		MaxWaitBlocks:                  50,
-		QueueTtlBlocks:                 500,
-		AssignmentTimeoutBlocks:        20,
-		MaxAttempts:                    3,
-		RetentionBlocks:                1_000,
-		MaxExpirationsPerBlock:         100,
-		MaxAssignmentsPerBlock:         200,
-		DrainLookahead:                 8,
-		MaxPrunesPerBlock:              100,
-		MaxInlinePayloadBytes:          4_096,
-		MaxOpenRequestsPerRequester:    100,
-		MaxComputeUnits:                1_000,
-		PricePerComputeUnit:            sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(1_000)),
-		FailureRefundPpm:               500_000,
-		GasPerDrain:                    DefaultGasPerDrain,
-		UrgencyValueLowPpm:             0,
-		UrgencyValueNormalPpm:          333_333,
-		UrgencyValueHighPpm:            666_666,
-		UrgencyValueCriticalPpm:        1_000_000,
-		FailureConfirmations:           2,
-		MaxReplicas:                    5,
-		MaxTiebreakReplicas:            2,
-		DissentSlashPpm:                100_000,
+		DeferReputationThresholdPpm: 800_000,
+		DeferLoadThresholdPpm:       750_000,
+		DeferNetworkThresholdPpm:    900_000,
+		PriorityWeightReputation:    1,
+		PriorityWeightUrgency:       4,
+		MaxWaitBlocks:               50,
+		QueueTtlBlocks:              500,
+		AssignmentTimeoutBlocks:     20,
+		MaxAttempts:                 3,
+		RetentionBlocks:             1_000,
+		MaxExpirationsPerBlock:      100,
+		MaxAssignmentsPerBlock:      200,
+		DrainLookahead:              8,
+		MaxPrunesPerBlock:           100,
+		MaxInlinePayloadBytes:       4_096,
+		MaxOpenRequestsPerRequester: 100,
+		MaxComputeUnits:             1_000,
+		FailureRefundPpm:            500_000,
+		GasPerDrain:                 DefaultGasPerDrain,
+		UrgencyValueLowPpm:          0,
+		UrgencyValueNormalPpm:       200_000,
+		UrgencyValueHighPpm:         950_000,
+		UrgencyValueCriticalPpm:     1_000_000,
+		FailureConfirmations:        2,
+		MaxReplicas:                 5,
+		MaxTiebreakReplicas:         2,
+		DissentSlashPpm:             100_000,
+		MaxDataBytes:                1 << 30, // 1 GiB
+		PricePerDataMegabyte:        sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(1_000)),
+		UrgencyFeeLowPpm:            800_000,
+		UrgencyFeeNormalPpm:         1_000_000,
+		UrgencyFeeHighPpm:           1_500_000,
+		UrgencyFeeCriticalPpm:       2_500_000,
+		PreferredDiscountPpm:        100_000,
+		CancelWorkerSharePpm:        100_000,
+		MaxDeadlineBlocks:           10_000,
 	}
 }
 
@@ -94,10 +104,7 @@ func (p Params) Validate() error {
 		paramcheck.F("defer_reputation_threshold_ppm", p.DeferReputationThresholdPpm),
 		paramcheck.F("defer_load_threshold_ppm", p.DeferLoadThresholdPpm),
 		paramcheck.F("defer_network_threshold_ppm", p.DeferNetworkThresholdPpm),
-		paramcheck.F("class_weight_high_priority_ppm", p.ClassWeightHighPriorityPpm),
-		paramcheck.F("class_weight_low_priority_ppm", p.ClassWeightLowPriorityPpm),
-		paramcheck.F("class_weight_data_intensive_ppm", p.ClassWeightDataIntensivePpm),
-		paramcheck.F("class_weight_compute_intensive_ppm", p.ClassWeightComputeIntensivePpm),
+		paramcheck.F("cancel_worker_share_ppm", p.CancelWorkerSharePpm),
 		paramcheck.F("failure_refund_ppm", p.FailureRefundPpm),
 		paramcheck.F("dissent_slash_ppm", p.DissentSlashPpm),
 		paramcheck.F("urgency_value_low_ppm", p.UrgencyValueLowPpm),
@@ -107,9 +114,9 @@ func (p Params) Validate() error {
 	); err != nil {
 		return err
 	}
-	weights := uint64(p.PriorityWeightReputation) + uint64(p.PriorityWeightUrgency) + uint64(p.PriorityWeightClass)
+	weights := uint64(p.PriorityWeightReputation) + uint64(p.PriorityWeightUrgency)
 	if weights == 0 {
-		return errors.New("at least one priority weight must be positive (all three are zero)")
+		return errors.New("at least one priority weight must be positive (both are zero)")
 	}
 	if weights > ppm.Max {
 		return fmt.Errorf("the priority weights must sum to at most %d, got %d", ppm.Max, weights)
@@ -168,11 +175,46 @@ func (p Params) Validate() error {
 		return fmt.Errorf("queue_ttl_blocks (%d) must be at least max_wait_blocks (%d), or due requests would expire before their turn",
 			p.QueueTtlBlocks, p.MaxWaitBlocks)
 	}
-	if err := p.PricePerComputeUnit.Validate(); err != nil {
-		return fmt.Errorf("price_per_compute_unit: %w", err)
+	return p.validatePrices()
+}
+
+// validatePrices checks the fee params: the data price, the urgency
+// multipliers, the discount and the deadline bound.
+func (p Params) validatePrices() error {
+	if err := p.PricePerDataMegabyte.Validate(); err != nil {
+		return fmt.Errorf("price_per_data_megabyte: %w", err)
 	}
-	if p.PricePerComputeUnit.Denom != chaincfg.BondDenom {
-		return fmt.Errorf("price_per_compute_unit must be in %s, got %s", chaincfg.BondDenom, p.PricePerComputeUnit.Denom)
+	if p.PricePerDataMegabyte.Denom != chaincfg.BondDenom {
+		return fmt.Errorf("price_per_data_megabyte must be in %s, got %s", chaincfg.BondDenom, p.PricePerDataMegabyte.Denom)
+	}
+	if p.PricePerDataMegabyte.Amount.GT(sdkmath.NewIntFromUint64(MaxUnitPrice)) {
+		return fmt.Errorf("price_per_data_megabyte must be at most %d, got %s", MaxUnitPrice, p.PricePerDataMegabyte.Amount)
+	}
+	if p.MaxDataBytes > MaxDataBytesLimit {
+		return fmt.Errorf("max_data_bytes must be at most %d, got %d", uint64(MaxDataBytesLimit), p.MaxDataBytes)
+	}
+	if err := paramcheck.CheckAll(func(name string, v uint64) error {
+		if v == 0 || v > MaxUrgencyFeePpm {
+			return fmt.Errorf("%s must be 1..%d (a multiplier in ppm, at most %d×), got %d", name, MaxUrgencyFeePpm, MaxUrgencyFeePpm/ppm.Max, v)
+		}
+		return nil
+	},
+		paramcheck.F("urgency_fee_low_ppm", p.UrgencyFeeLowPpm),
+		paramcheck.F("urgency_fee_normal_ppm", p.UrgencyFeeNormalPpm),
+		paramcheck.F("urgency_fee_high_ppm", p.UrgencyFeeHighPpm),
+		paramcheck.F("urgency_fee_critical_ppm", p.UrgencyFeeCriticalPpm),
+	); err != nil {
+		return err
+	}
+	if !(p.UrgencyFeeLowPpm <= p.UrgencyFeeNormalPpm && p.UrgencyFeeNormalPpm <= p.UrgencyFeeHighPpm &&
+		p.UrgencyFeeHighPpm <= p.UrgencyFeeCriticalPpm) {
+		return errors.New("urgency fee multipliers must not decrease from low to normal to high to critical: a higher urgency is a higher bid")
+	}
+	if p.PreferredDiscountPpm >= ppm.Max {
+		return fmt.Errorf("preferred_discount_ppm must be below %d (a discount below 100%%), got %d", ppm.Max, p.PreferredDiscountPpm)
+	}
+	if p.MaxDeadlineBlocks == 0 || p.MaxDeadlineBlocks > paramcheck.MaxBlocks {
+		return fmt.Errorf("max_deadline_blocks must be 1..%d, got %d", uint64(paramcheck.MaxBlocks), p.MaxDeadlineBlocks)
 	}
 	return nil
 }

@@ -49,19 +49,16 @@ func checkRejected(t *testing.T, cases []invalidCase) {
 
 // ppmFields are the parameters that must be at most 1_000_000.
 var ppmFields = map[string]func(*types.Params, uint32){
-	"defer_reputation_threshold_ppm":     func(p *types.Params, v uint32) { p.DeferReputationThresholdPpm = v },
-	"defer_load_threshold_ppm":           func(p *types.Params, v uint32) { p.DeferLoadThresholdPpm = v },
-	"defer_network_threshold_ppm":        func(p *types.Params, v uint32) { p.DeferNetworkThresholdPpm = v },
-	"class_weight_high_priority_ppm":     func(p *types.Params, v uint32) { p.ClassWeightHighPriorityPpm = v },
-	"class_weight_low_priority_ppm":      func(p *types.Params, v uint32) { p.ClassWeightLowPriorityPpm = v },
-	"class_weight_data_intensive_ppm":    func(p *types.Params, v uint32) { p.ClassWeightDataIntensivePpm = v },
-	"class_weight_compute_intensive_ppm": func(p *types.Params, v uint32) { p.ClassWeightComputeIntensivePpm = v },
-	"dissent_slash_ppm":                  func(p *types.Params, v uint32) { p.DissentSlashPpm = v },
-	"failure_refund_ppm":                 func(p *types.Params, v uint32) { p.FailureRefundPpm = v },
-	"urgency_value_low_ppm":              func(p *types.Params, v uint32) { p.UrgencyValueLowPpm = v },
-	"urgency_value_normal_ppm":           func(p *types.Params, v uint32) { p.UrgencyValueNormalPpm = v },
-	"urgency_value_high_ppm":             func(p *types.Params, v uint32) { p.UrgencyValueHighPpm = v },
-	"urgency_value_critical_ppm":         func(p *types.Params, v uint32) { p.UrgencyValueCriticalPpm = v },
+	"defer_reputation_threshold_ppm": func(p *types.Params, v uint32) { p.DeferReputationThresholdPpm = v },
+	"defer_load_threshold_ppm":       func(p *types.Params, v uint32) { p.DeferLoadThresholdPpm = v },
+	"defer_network_threshold_ppm":    func(p *types.Params, v uint32) { p.DeferNetworkThresholdPpm = v },
+	"dissent_slash_ppm":              func(p *types.Params, v uint32) { p.DissentSlashPpm = v },
+	"cancel_worker_share_ppm":        func(p *types.Params, v uint32) { p.CancelWorkerSharePpm = v },
+	"failure_refund_ppm":             func(p *types.Params, v uint32) { p.FailureRefundPpm = v },
+	"urgency_value_low_ppm":          func(p *types.Params, v uint32) { p.UrgencyValueLowPpm = v },
+	"urgency_value_normal_ppm":       func(p *types.Params, v uint32) { p.UrgencyValueNormalPpm = v },
+	"urgency_value_high_ppm":         func(p *types.Params, v uint32) { p.UrgencyValueHighPpm = v },
+	"urgency_value_critical_ppm":     func(p *types.Params, v uint32) { p.UrgencyValueCriticalPpm = v },
 }
 
 // perBlockCaps are the EndBlock work caps that must be at most MaxPerBlockCap.
@@ -119,14 +116,14 @@ func TestParamsValidateRejectsPerBlockCapAboveMax(t *testing.T) {
 func TestParamsValidateRejectsOther(t *testing.T) {
 	checkRejected(t, []invalidCase{
 		{"all priority weights zero", with(func(p *types.Params) {
-			p.PriorityWeightReputation, p.PriorityWeightUrgency, p.PriorityWeightClass = 0, 0, 0
+			p.PriorityWeightReputation, p.PriorityWeightUrgency = 0, 0
 		}), "priority weight"},
 		{"priority weights sum one above one million", with(func(p *types.Params) {
-			p.PriorityWeightReputation, p.PriorityWeightUrgency, p.PriorityWeightClass = 999_999, 1, 1
+			p.PriorityWeightReputation, p.PriorityWeightUrgency = 999_999, 2
 		}), "priority weights"},
 		{"priority weights overflow uint32", with(func(p *types.Params) {
 			// In uint32 the sum would wrap around to 1 and pass.
-			p.PriorityWeightReputation, p.PriorityWeightUrgency, p.PriorityWeightClass = math.MaxUint32, 2, 0
+			p.PriorityWeightReputation, p.PriorityWeightUrgency = math.MaxUint32, 2
 		}), "priority weights"},
 		{"queue ttl below max wait", with(func(p *types.Params) { p.MaxWaitBlocks, p.QueueTtlBlocks = 50, 49 }), "queue_ttl_blocks"},
 		{"no failure confirmation", with(func(p *types.Params) { p.FailureConfirmations = 0 }), "failure_confirmations"},
@@ -134,14 +131,14 @@ func TestParamsValidateRejectsOther(t *testing.T) {
 		{"replicas above the limit", with(func(p *types.Params) { p.MaxReplicas = types.MaxReplicasLimit + 1 }), "max_replicas"},
 		{"more tie-break replicas than replicas", with(func(p *types.Params) { p.MaxReplicas, p.MaxTiebreakReplicas = 3, 4 }), "max_tiebreak_replicas"},
 		{"more failure confirmations than attempts", with(func(p *types.Params) { p.MaxAttempts, p.FailureConfirmations = 3, 4 }), "failure_confirmations"},
-		{"price with invalid denom", with(func(p *types.Params) {
-			p.PricePerComputeUnit = sdk.Coin{Denom: "1x", Amount: sdkmath.NewInt(5)}
-		}), "price_per_compute_unit"},
-		{"price with empty denom", with(func(p *types.Params) { p.PricePerComputeUnit = sdk.Coin{Amount: sdkmath.NewInt(5)} }), "price_per_compute_unit"},
-		{"price with nil amount", with(func(p *types.Params) { p.PricePerComputeUnit = sdk.Coin{Denom: chaincfg.BondDenom} }), "price_per_compute_unit"},
-		{"negative price", with(func(p *types.Params) {
-			p.PricePerComputeUnit = sdk.Coin{Denom: chaincfg.BondDenom, Amount: sdkmath.NewInt(-1)}
-		}), "price_per_compute_unit"},
+		{"data price with invalid denom", with(func(p *types.Params) {
+			p.PricePerDataMegabyte = sdk.Coin{Denom: "1x", Amount: sdkmath.NewInt(5)}
+		}), "price_per_data_megabyte"},
+		{"data price with empty denom", with(func(p *types.Params) { p.PricePerDataMegabyte = sdk.Coin{Amount: sdkmath.NewInt(5)} }), "price_per_data_megabyte"},
+		{"data price with nil amount", with(func(p *types.Params) { p.PricePerDataMegabyte = sdk.Coin{Denom: chaincfg.BondDenom} }), "price_per_data_megabyte"},
+		{"negative data price", with(func(p *types.Params) {
+			p.PricePerDataMegabyte = sdk.Coin{Denom: chaincfg.BondDenom, Amount: sdkmath.NewInt(-1)}
+		}), "price_per_data_megabyte"},
 	})
 }
 
@@ -165,10 +162,10 @@ func TestParamsValidateAcceptsBounds(t *testing.T) {
 			}
 		}),
 		"a single positive priority weight": with(func(p *types.Params) {
-			p.PriorityWeightReputation, p.PriorityWeightUrgency, p.PriorityWeightClass = 0, 1, 0
+			p.PriorityWeightReputation, p.PriorityWeightUrgency = 0, 1
 		}),
 		"priority weights summing to one million": with(func(p *types.Params) {
-			p.PriorityWeightReputation, p.PriorityWeightUrgency, p.PriorityWeightClass = 500_000, 250_000, 250_000
+			p.PriorityWeightReputation, p.PriorityWeightUrgency = 500_000, 500_000
 		}),
 		"queue ttl equal to max wait":       with(func(p *types.Params) { p.MaxWaitBlocks, p.QueueTtlBlocks = 77, 77 }),
 		"one failure report is final":       with(func(p *types.Params) { p.FailureConfirmations = 1 }),

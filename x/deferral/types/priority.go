@@ -2,7 +2,6 @@ package types
 
 import (
 	"github.com/repshard/repshard/internal/ppm"
-	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
 // The queue formula: pure functions of the params and a request's inputs (no
@@ -11,11 +10,15 @@ import (
 // (shard, DueHeight, id).
 
 // Priority is the queue priority of a request in ppm:
-// (w_rep·reputation + w_urg·urgency value + w_class·class value) / Σw.
-func Priority(p Params, reputationPpm uint32, class shardtypes.ShardClass, urgency Urgency) uint32 {
-	wr, wu, wc := uint64(p.PriorityWeightReputation), uint64(p.PriorityWeightUrgency), uint64(p.PriorityWeightClass)
-	sum := wr*uint64(reputationPpm) + wu*uint64(UrgencyValue(p, urgency)) + wc*uint64(ClassValue(p, class))
-	return uint32(sum / (wr + wu + wc))
+// (w_rep·reputation + w_urg·urgency value) / (w_rep + w_urg).
+//
+// The request's class is not a term: it chose the shard, and every entry of
+// a shard's queue has the shard's class, so a class weight would add the same
+// amount to each and order nothing.
+func Priority(p Params, reputationPpm uint32, urgency Urgency) uint32 {
+	wr, wu := uint64(p.PriorityWeightReputation), uint64(p.PriorityWeightUrgency)
+	sum := wr*uint64(reputationPpm) + wu*uint64(UrgencyValue(p, urgency))
+	return uint32(sum / (wr + wu))
 }
 
 // DueHeight is the queue key of a request submitted (or re-queued) at height
@@ -37,22 +40,5 @@ func UrgencyValue(p Params, u Urgency) uint32 {
 		return p.UrgencyValueCriticalPpm
 	default:
 		return p.UrgencyValueNormalPpm
-	}
-}
-
-// ClassValue is the governed value of a request class, in ppm (0 for an
-// unspecified class).
-func ClassValue(p Params, c shardtypes.ShardClass) uint32 {
-	switch c {
-	case shardtypes.ClassHighPriority:
-		return p.ClassWeightHighPriorityPpm
-	case shardtypes.ClassLowPriority:
-		return p.ClassWeightLowPriorityPpm
-	case shardtypes.ClassDataIntensive:
-		return p.ClassWeightDataIntensivePpm
-	case shardtypes.ClassComputeIntensive:
-		return p.ClassWeightComputeIntensivePpm
-	default:
-		return 0
 	}
 }

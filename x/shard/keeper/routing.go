@@ -21,35 +21,41 @@ import (
 // is spread by a deterministic hash of the request id over the class's shards
 // in id order: sha256 of the 8-byte big-endian id, first 8 bytes as a
 // big-endian integer, modulo the number of shards. O(max_shards_per_class).
-func (k Keeper) Route(ctx context.Context, class types.ShardClass, reputationPpm uint32, requestID uint64) (types.Shard, error) {
+// It returns the shard with its price per compute unit and whether the
+// requester was routed as preferred.
+func (k Keeper) Route(ctx context.Context, class types.ShardClass, reputationPpm uint32, requestID uint64) (types.RoutedShard, error) {
 	if !class.IsValid() {
-		return types.Shard{}, errorsmod.Wrapf(types.ErrInvalidClass, "cannot route class %s (%d)", class, int32(class))
+		return types.RoutedShard{}, errorsmod.Wrapf(types.ErrInvalidClass, "cannot route class %s (%d)", class, int32(class))
 	}
 	params, err := k.Params.Get(ctx)
 	if err != nil {
-		return types.Shard{}, err
+		return types.RoutedShard{}, err
 	}
 	ids, err := k.activeShardIDsOfClass(ctx, class)
 	if err != nil {
-		return types.Shard{}, err
+		return types.RoutedShard{}, err
 	}
 	if len(ids) == 0 {
-		return types.Shard{}, errorsmod.Wrapf(types.ErrNoActiveShard, "class %s", class)
+		return types.RoutedShard{}, errorsmod.Wrapf(types.ErrNoActiveShard, "class %s", class)
+	}
+	routed := func(s types.Shard, preferred bool) types.RoutedShard {
+		return types.RoutedShard{Shard: s, Preferred: preferred, UnitPrice: types.EffectiveUnitPrice(params, s)}
 	}
 	if reputationPpm < params.PreferredReputationThresholdPpm {
-		return k.getShard(ctx, ids[HashIndex(requestID, len(ids))])
+		s, err := k.getShard(ctx, ids[HashIndex(requestID, len(ids))])
+		return routed(s, false), err
 	}
 	var best types.Shard
 	for i, id := range ids {
 		s, err := k.getShard(ctx, id)
 		if err != nil {
-			return types.Shard{}, err
+			return types.RoutedShard{}, err
 		}
 		if i == 0 || lessLoaded(s, best) { // ids ascend: ties keep the lower id
 			best = s
 		}
 	}
-	return best, nil
+	return routed(best, true), nil
 }
 
 // lessLoaded reports whether a's load, (in-flight + queued) / capacity, is

@@ -32,7 +32,8 @@ func TestRouteReputableRequesterGoesToLeastLoaded(t *testing.T) {
 	require.Equal(t, uint64(5), ch.register(t, 1, 100, ci))
 	require.Equal(t, uint64(6), ch.register(t, 2, 100, ci))
 	route := func(rep uint32, id uint64) uint64 {
-		s, err := ch.k.Route(ch.ctx, ci, rep, id)
+		routed, err := ch.k.Route(ch.ctx, ci, rep, id)
+		s := routed.Shard
 		require.NoError(t, err)
 		return s.Id
 	}
@@ -69,7 +70,8 @@ func TestRouteHashesOtherRequesters(t *testing.T) {
 		h := sha256.Sum256(b[:])
 		want := active[binary.BigEndian.Uint64(h[:8])%3]
 		for _, rep := range []uint32{0, threshold - 1} {
-			s, err := ch.k.Route(ch.ctx, ci, rep, id)
+			routed, err := ch.k.Route(ch.ctx, ci, rep, id)
+			s := routed.Shard
 			require.NoError(t, err)
 			require.Equal(t, want, s.Id, "request %d, reputation %d", id, rep)
 		}
@@ -81,7 +83,8 @@ func TestRouteHashesOtherRequesters(t *testing.T) {
 	}
 	// known vectors, computed outside Go: sha256 of the 8-byte big-endian id
 	for id, prefix := range map[uint64]uint64{0: 0xaf5570f5a1810b7a, 1: 0xcd2662154e6d76b2, 42: 0xa6bb133cb1e3638a} {
-		s, err := ch.k.Route(ch.ctx, ci, 0, id)
+		routed, err := ch.k.Route(ch.ctx, ci, 0, id)
+		s := routed.Shard
 		require.NoError(t, err)
 		require.Equal(t, active[prefix%3], s.Id, "request %d", id)
 		require.Equal(t, uint64(6), s.Id, "all three vectors are 2 mod 3")

@@ -128,6 +128,11 @@ func (k Keeper) checkShard(ctx sdk.Context, params types.Params, id uint64, busy
 	}
 	ns := s
 	ns.LoadEmaPpm = EMA(s.LoadEmaPpm, s.LoadPpm, params.LoadEmaWeightPpm)
+	if s.CapacityUnits > 0 {
+		// A shard without workers has no capacity to ration: its price
+		// holds until workers join (its requests wait in the queue anyway).
+		ns.UnitPrice = types.NextUnitPrice(params, s.UnitPrice, s.LoadPpm)
+	}
 	ns.BlocksAboveSplit, ns.BlocksBelowMerge = 0, 0
 	if ns.LoadEmaPpm > params.SplitLoadThresholdPpm {
 		ns.BlocksAboveSplit = s.BlocksAboveSplit + 1
@@ -198,6 +203,9 @@ func (k Keeper) split(ctx sdk.Context, params types.Params, parent types.Shard, 
 		// The child shares the parent's load history, so it neither merges
 		// back at once nor splits again before it has load of its own.
 		LoadEmaPpm: parent.LoadEmaPpm,
+		// And its price: a split must not open a cheap lane into a
+		// congested class.
+		UnitPrice: types.EffectiveUnitPrice(params, parent).Amount,
 	}
 	if err := k.setShard(ctx, nil, child); err != nil {
 		return err

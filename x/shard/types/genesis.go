@@ -30,7 +30,7 @@ func (gs GenesisState) HasNoTopology() bool {
 func (gs *GenesisState) SetDefaultTopology() {
 	gs.Shards = make([]Shard, len(AllClasses))
 	for i, c := range AllClasses {
-		gs.Shards[i] = Shard{Id: uint64(i + 1), Class: c, Status: ShardActive, LoadPpm: ppm.Max}
+		gs.Shards[i] = Shard{Id: uint64(i + 1), Class: c, Status: ShardActive, LoadPpm: ppm.Max, UnitPrice: gs.Params.PriceFloor.Amount}
 	}
 	gs.NextShardId = uint64(len(gs.Shards) + 1)
 }
@@ -90,6 +90,9 @@ func (gs GenesisState) Validate() error {
 		}
 		if s.LoadPpm != ExpectedLoadPpm(s) {
 			return fmt.Errorf("shard %d: load_ppm %d, expected %d", s.Id, s.LoadPpm, ExpectedLoadPpm(s))
+		}
+		if !s.UnitPrice.IsNil() && s.UnitPrice.IsNegative() {
+			return fmt.Errorf("shard %d: negative unit_price %s", s.Id, s.UnitPrice)
 		}
 		if s.LoadEmaPpm > ppm.Max {
 			return fmt.Errorf("shard %d: load_ema_ppm %d above %d", s.Id, s.LoadEmaPpm, ppm.Max)

@@ -34,6 +34,13 @@ func DefaultParams() Params {
 		MaxBondReleasesPerBlock:         50,
 		MaxAssignmentCandidates:         16,
 		NewWorkerScorePpm:               500_000, // x/reputation's neutral worker score (default priors): tier 5
+		// The congestion price: 1,000 urep per compute unit at the floor, up
+		// to 100× under sustained overload, moving at most 12.5% per block
+		// (EIP-1559's step) toward keeping shards half loaded.
+		PriceFloor:         sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(1_000)),
+		PriceCeiling:       sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(100_000)),
+		PriceTargetLoadPpm: 500_000,
+		PriceMaxChangePpm:  125_000,
 	}
 }
 
@@ -94,6 +101,37 @@ func (p Params) Validate() error {
 	if p.MaxShardsPerClass < p.MinShardsPerClass {
 		return fmt.Errorf("max_shards_per_class (%d) must be at least min_shards_per_class (%d)",
 			p.MaxShardsPerClass, p.MinShardsPerClass)
+	}
+	return p.validatePrice()
+}
+
+// validatePrice checks the congestion price params.
+func (p Params) validatePrice() error {
+	for _, c := range []struct {
+		name string
+		coin sdk.Coin
+	}{{"price_floor", p.PriceFloor}, {"price_ceiling", p.PriceCeiling}} {
+		if err := c.coin.Validate(); err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		if c.coin.Denom != chaincfg.BondDenom {
+			return fmt.Errorf("%s must be in %s, got %s", c.name, chaincfg.BondDenom, c.coin.Denom)
+		}
+	}
+	if !p.PriceFloor.IsPositive() {
+		return errors.New("price_floor must be positive")
+	}
+	if p.PriceFloor.Amount.GT(p.PriceCeiling.Amount) {
+		return fmt.Errorf("price_floor (%s) must not exceed price_ceiling (%s)", p.PriceFloor, p.PriceCeiling)
+	}
+	if p.PriceCeiling.Amount.GT(sdkmath.NewInt(MaxUnitPrice)) {
+		return fmt.Errorf("price_ceiling must be at most %d, got %s", MaxUnitPrice, p.PriceCeiling.Amount)
+	}
+	if p.PriceTargetLoadPpm == 0 || p.PriceTargetLoadPpm >= ppm.Max {
+		return fmt.Errorf("price_target_load_ppm must be 1..%d, got %d", ppm.Max-1, p.PriceTargetLoadPpm)
+	}
+	if p.PriceMaxChangePpm == 0 || p.PriceMaxChangePpm > ppm.Max {
+		return fmt.Errorf("price_max_change_ppm must be 1..%d (a zero step would freeze the price), got %d", ppm.Max, p.PriceMaxChangePpm)
 	}
 	return nil
 }
