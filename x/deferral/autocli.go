@@ -16,6 +16,15 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "Params", Use: "params", Short: "Show the x/deferral parameters (deferral thresholds, priority weights, per-block caps, fees)"},
 				{
+					RpcMethod: "Quote", Use: "quote [class] [compute-units]",
+					Short: "Show the fee a submission would escrow now, and its parts (shard price × units × urgency, data, replicas, discount)",
+					Long: "Routes the request as a submission in this block would (the requester's reputation picks preferred routing and the discount) " +
+						"and prices it at the routed shard's congestion price. --data-bytes is the declared size of a payload held elsewhere " +
+						"(inline payloads are not data-priced). Set --max-fee of submit-request at or above the fee.",
+					Example:        "repshardd q deferral quote high-priority 3 --urgency high --data-bytes 5000000 --replicas 3 --requester rep1...",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "class"}, {ProtoField: "compute_units"}},
+				},
+				{
 					RpcMethod: "Request", Use: "request [request-id]", Short: "Show one request: status, shard, deferral, worker, fee, heights",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}},
 				},

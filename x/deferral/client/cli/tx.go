@@ -99,9 +99,16 @@ func SubmitRequestCmd() *cobra.Command {
 		Long: `Submit a request to the workload-management service.
 
 class is one of: high-priority, low-priority, data-intensive, compute-intensive.
-compute-units is the compute the request needs; the fee is compute-units × the
-price_per_compute_unit param, escrowed now. max-fee (e.g. 5000urep) is the most
-you accept to pay; a max-fee below the fee is refused.
+compute-units is the compute the request needs. The fee is fixed now and
+escrowed: compute-units × the price per unit of the shard the request is routed
+to (each shard's price follows its load, between x/shard's price_floor and
+price_ceiling) × the urgency multiplier (low 0.8×, normal 1×, high 1.5×,
+critical 2.5× by default), plus the declared --data-bytes of a payload held
+elsewhere × price_per_data_megabyte, for each replica share, less the
+preferred discount for requesters with a preferred reputation.
+'repshardd q deferral quote' shows the fee of the same request now. max-fee
+(e.g. 5000urep) is the most you accept to pay; a max-fee below the fee is
+refused with the fee and its parts in the error.
 
 The request data is either inline — --payload TEXT (its UTF-8 bytes) or
 --payload-file FILE (the file's bytes), up to max_inline_payload_bytes — or held
