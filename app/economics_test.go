@@ -1,0 +1,183 @@
+package app_test
+
+import (
+	"fmt"
+	"testing"
+
+	sdkmath "cosmossdk.io/math"
+	"github.com/stretchr/testify/require"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/repshard/repshard/internal/chaincfg"
+	"github.com/repshard/repshard/testutil/apptest"
+	deferraltypes "github.com/repshard/repshard/x/deferral/types"
+	shardtypes "github.com/repshard/repshard/x/shard/types"
+)
+
+// The economics attack table (docs/economics.md): each attack on the full
+// app with the default params, through real signed transactions.
+
+// econRun is a chain with one worker of capacity `capacity` in the
+// high-priority shard that completes every assignment in the block after
+// it, and requesters that submit `perBlock` one-unit requests each block
+// for `blocks` blocks.
+type econRun struct {
+	t         *testing.T
+	c         *apptest.Chain
+	worker    apptest.Account
+	submitted []uint64
+	completed map[uint64]bool
+}
+
+func newEconRun(t *testing.T, accounts int, capacity uint64) *econRun {
+	c := apptest.New(t, accounts, nil)
+	sp, err := c.App.ShardKeeper.GetParams(c.Committed())
+	require.NoError(t, err)
+	worker := c.Accounts[0]
+	collDeliver(t, c, c.SignTx(t, worker, &shardtypes.MsgRegisterWorker{
+		Worker: worker.Address.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
+		CapacityUnits: capacity, StorageBytes: 1 << 30, Bond: sp.MinWorkerBond,
+	}))
+	return &econRun{t: t, c: c, worker: worker, completed: map[uint64]bool{}}
+}
+
+// block delivers the submissions and the worker's completions of every
+// request assigned so far, and records the new request ids.
+func (e *econRun) block(subs ...[]byte) {
+	var msgs []sdk.Msg
+	for _, id := range e.submitted {
+		if e.completed[id] {
+			continue
+		}
+		req, err := e.c.App.DeferralKeeper.GetRequest(e.c.Committed(), id)
+		require.NoError(e.t, err)
+		if req.Status == deferraltypes.StatusAssigned {
+			msgs = append(msgs, &deferraltypes.MsgCompleteRequest{Worker: e.worker.Address.String(), RequestId: id, ResultHash: collResultHash(id)})
+			e.completed[id] = true
+		}
+	}
+	txs := subs
+	if len(msgs) > 0 {
+		txs = append([][]byte{e.c.SignTx(e.t, e.worker, msgs...)}, subs...)
+	}
+	res := collDeliver(e.t, e.c, txs...)
+	for _, r := range res[len(res)-len(subs):] {
+		var data sdk.TxMsgData
+		require.NoError(e.t, data.Unmarshal(r.Data))
+		for _, raw := range data.MsgResponses {
+			var resp deferraltypes.MsgSubmitRequestResponse
+			require.NoError(e.t, resp.Unmarshal(raw.Value))
+			e.submitted = append(e.submitted, resp.RequestId)
+		}
+	}
+}
+
+// drain runs blocks without submissions until every request completed.
+func (e *econRun) drain(limit int) {
+	for i := 0; i < limit && len(e.completed) < len(e.submitted); i++ {
+		e.block()
+	}
+	require.Len(e.t, e.completed, len(e.submitted), "every request served")
+}
+
+// waits is each request's wait from submission to (first) assignment.
+func (e *econRun) waits() map[uint64]int64 {
+	out := map[uint64]int64{}
+	for _, id := range e.submitted {
+		req, err := e.c.App.DeferralKeeper.GetRequest(e.c.Committed(), id)
+		require.NoError(e.t, err)
+		require.Equal(e.t, deferraltypes.StatusCompleted, req.Status)
+		out[id] = req.AssignedHeight - req.SubmitHeight
+	}
+	return out
+}
+
+func (e *econRun) submit(from apptest.Account, urgency deferraltypes.Urgency, n int, tag string) []byte {
+	msgs := make([]sdk.Msg, n)
+	for i := range msgs {
+		msgs[i] = &deferraltypes.MsgSubmitRequest{
+			Requester: from.Address.String(), Class: shardtypes.ClassHighPriority, Urgency: urgency, ComputeUnits: 1,
+			Payload: []byte(fmt.Sprintf("%s %d", tag, i)), MaxFee: sdk.NewInt64Coin(chaincfg.BondDenom, 10_000_000),
+		}
+	}
+	return e.c.SignTx(e.t, from, msgs...)
+}
+
+// feesPaid is the sum of the fees of the submitted requests.
+func (e *econRun) feesPaid() sdkmath.Int {
+	sum := sdkmath.ZeroInt()
+	for _, id := range e.submitted {
+		req, err := e.c.App.DeferralKeeper.GetRequest(e.c.Committed(), id)
+		require.NoError(e.t, err)
+		sum = sum.Add(req.Fee.Amount)
+	}
+	return sum
+}
+
+func (e *econRun) balance(a apptest.Account) sdkmath.Int {
+	return e.c.App.BankKeeper.GetBalance(e.c.Committed(), a.Address, chaincfg.BondDenom).Amount
+}
+
+// Urgency inflation: when every requester says CRITICAL instead of NORMAL,
+// every request waits exactly as long as before (equal priorities keep the
+// same order, and the capacity is the same) and every one pays 2.5× the
+// compute price instead of 1× — at the same shard price path.
+func TestUrgencyInflationBuysNothingAndCostsMore(t *testing.T) {
+	run := func(u deferraltypes.Urgency) (map[uint64]int64, sdkmath.Int) {
+		e := newEconRun(t, 3, 2)
+		a, b := e.c.Accounts[1], e.c.Accounts[2]
+		for i := 0; i < 10; i++ {
+			e.block(e.submit(a, u, 2, fmt.Sprintf("a%d", i)), e.submit(b, u, 2, fmt.Sprintf("b%d", i)))
+		}
+		e.drain(200)
+		return e.waits(), e.feesPaid()
+	}
+	honest, honestPaid := run(deferraltypes.UrgencyNormal)
+	inflated, inflatedPaid := run(deferraltypes.UrgencyCritical)
+	require.Equal(t, honest, inflated, "nobody's wait changes when everybody inflates")
+	var sum int64
+	for _, w := range honest {
+		sum += w
+	}
+	t.Logf("urgency inflation: %d requests, mean wait %.2f blocks either way; paid %s (all normal) vs %s (all critical)",
+		len(honest), float64(sum)/float64(len(honest)), honestPaid, inflatedPaid)
+	// The shard's price path is the same in both runs (same load), so the
+	// request fees differ by the multiplier, up to the rounding up of each
+	// fee (at most 1 urep per request).
+	require.True(t, inflatedPaid.MulRaw(2).GTE(honestPaid.MulRaw(5)), "everybody pays 2.5× more: %s vs %s", inflatedPaid, honestPaid)
+	require.True(t, inflatedPaid.MulRaw(2).LTE(honestPaid.MulRaw(5).AddRaw(2*int64(len(honest)))), "2.5×, not more: %s vs %s", inflatedPaid, honestPaid)
+}
+
+// Queue spam: a spammer who keeps a shard's queue full to push its price up
+// pays that price for its own requests, which the workers serve first-come:
+// its spending per block grows with the price, and is at least the extra
+// the price costs an honest one-unit request, times the shard's capacity.
+func TestQueueSpamCostsTheSpammerMoreThanItCostsOthers(t *testing.T) {
+	const capacity = 4
+	e := newEconRun(t, 3, capacity)
+	spammer, honest := e.c.Accounts[1], e.c.Accounts[2]
+	price := func() sdkmath.Int {
+		s, err := e.c.App.ShardKeeper.GetShard(e.c.Committed(), 1)
+		require.NoError(t, err)
+		return s.UnitPrice
+	}
+	floor := price()
+	spentBefore := e.balance(spammer)
+	honestExtra := sdkmath.ZeroInt()
+	const blocks = 20 // the spammer stays under max_open_requests_per_requester
+	for i := 0; i < blocks; i++ {
+		// The honest requester pays the current price for one unit: the
+		// spam's cost to it is what that price is above the floor.
+		honestExtra = honestExtra.Add(price().Sub(floor))
+		e.block(e.submit(spammer, deferraltypes.UrgencyNormal, 2*capacity, fmt.Sprintf("spam%d", i)),
+			e.submit(honest, deferraltypes.UrgencyNormal, 1, fmt.Sprintf("honest%d", i)))
+	}
+	peak := price()
+	spent := spentBefore.Sub(e.balance(spammer))
+	t.Logf("queue spam: %d blocks, price %s → %s urep/unit; the spammer spent %s, the price cost the honest requester %s extra",
+		blocks, floor, peak, spent, honestExtra)
+	require.True(t, peak.GT(floor), "the spam did raise the price")
+	require.True(t, spent.GT(honestExtra.MulRaw(capacity)),
+		"the spammer pays more than capacity × the extra it causes per unit of others' demand: %s vs %s", spent, honestExtra)
+}
