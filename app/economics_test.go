@@ -9,6 +9,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/app"
 	"github.com/repshard/repshard/internal/chaincfg"
 	"github.com/repshard/repshard/testutil/apptest"
 	deferraltypes "github.com/repshard/repshard/x/deferral/types"
@@ -30,8 +31,12 @@ type econRun struct {
 	completed map[uint64]bool
 }
 
-func newEconRun(t *testing.T, accounts int, capacity uint64) *econRun {
-	c := apptest.New(t, accounts, nil)
+func newEconRun(t *testing.T, accounts int, capacity uint64, edits ...func(app.GenesisState)) *econRun {
+	c := apptest.New(t, accounts, func(g app.GenesisState) {
+		for _, edit := range edits {
+			edit(g)
+		}
+	})
 	sp, err := c.App.ShardKeeper.GetParams(c.Committed())
 	require.NoError(t, err)
 	worker := c.Accounts[0]
@@ -63,6 +68,46 @@ func (e *econRun) block(subs ...[]byte) {
 	}
 	res := collDeliver(e.t, e.c, txs...)
 	for _, r := range res[len(res)-len(subs):] {
+		var data sdk.TxMsgData
+		require.NoError(e.t, data.Unmarshal(r.Data))
+		for _, raw := range data.MsgResponses {
+			var resp deferraltypes.MsgSubmitRequestResponse
+			require.NoError(e.t, resp.Unmarshal(raw.Value))
+			e.submitted = append(e.submitted, resp.RequestId)
+		}
+	}
+}
+
+// blockAny is block for a worker set of any size: every registered worker
+// completes what it holds (the worker of each assigned request signs).
+func (e *econRun) blockAny(subs ...[]byte) {
+	byWorker := map[string][]sdk.Msg{}
+	var order []string
+	for _, id := range e.submitted {
+		if e.completed[id] {
+			continue
+		}
+		req, err := e.c.App.DeferralKeeper.GetRequest(e.c.Committed(), id)
+		require.NoError(e.t, err)
+		if req.Status == deferraltypes.StatusAssigned {
+			if _, ok := byWorker[req.Worker]; !ok {
+				order = append(order, req.Worker)
+			}
+			byWorker[req.Worker] = append(byWorker[req.Worker], &deferraltypes.MsgCompleteRequest{Worker: req.Worker, RequestId: id, ResultHash: collResultHash(id)})
+			e.completed[id] = true
+		}
+	}
+	var txs [][]byte
+	for _, w := range order {
+		for _, a := range e.c.Accounts {
+			if a.Address.String() == w {
+				txs = append(txs, e.c.SignTx(e.t, a, byWorker[w]...))
+			}
+		}
+	}
+	n := len(txs)
+	res := collDeliver(e.t, e.c, append(txs, subs...)...)
+	for _, r := range res[n:] {
 		var data sdk.TxMsgData
 		require.NoError(e.t, data.Unmarshal(r.Data))
 		for _, raw := range data.MsgResponses {
@@ -180,4 +225,77 @@ func TestQueueSpamCostsTheSpammerMoreThanItCostsOthers(t *testing.T) {
 	require.True(t, peak.GT(floor), "the spam did raise the price")
 	require.True(t, spent.GT(honestExtra.MulRaw(capacity)),
 		"the spammer pays more than capacity × the extra it causes per unit of others' demand: %s vs %s", spent, honestExtra)
+}
+
+// Spam to force splits: requesters that flood one class make its shards
+// split, but never beyond max_shards_per_class, and every split costs them
+// the fees of the requests that caused it: each one they submitted is
+// escrowed at the shard's (rising) price and paid to the workers that serve it.
+func TestSplitSpamIsPaidForAndBounded(t *testing.T) {
+	t.Run("default params", func(t *testing.T) { splitSpam(t, 0) })
+	t.Run("max_shards_per_class 2", func(t *testing.T) { splitSpam(t, 2) })
+}
+
+func splitSpam(t *testing.T, maxShards uint32) {
+	const spammers, workers = 4, 6
+	e := newEconRun(t, 1+spammers+workers, 2, func(g app.GenesisState) {
+		if maxShards > 0 {
+			apptest.EditGenesis(t, g, shardtypes.ModuleName, &shardtypes.GenesisState{}, func(gs *shardtypes.GenesisState) {
+				gs.Params.MaxShardsPerClass = maxShards
+			})
+		}
+	})
+	sp, err := e.c.App.ShardKeeper.GetParams(e.c.Committed())
+	require.NoError(t, err)
+	var regs [][]byte
+	for _, w := range e.c.Accounts[1+spammers:] {
+		regs = append(regs, e.c.SignTx(t, w, &shardtypes.MsgRegisterWorker{
+			Worker: w.Address.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
+			CapacityUnits: 2, StorageBytes: 1 << 30, Bond: sp.MinWorkerBond,
+		}))
+	}
+	collDeliver(t, e.c, regs...)
+	before := map[int]sdkmath.Int{}
+	for i := 1; i <= spammers; i++ {
+		before[i] = e.balance(e.c.Accounts[i])
+	}
+	activeShards := func() int {
+		n := 0
+		for id := uint64(1); ; id++ {
+			s, err := e.c.App.ShardKeeper.GetShard(e.c.Committed(), id)
+			if err != nil {
+				return n
+			}
+			if s.Class == shardtypes.ClassHighPriority && s.Status == shardtypes.ShardActive {
+				n++
+			}
+		}
+	}
+	maxSeen := 0
+	for b := 0; b < 120; b++ {
+		var subs [][]byte
+		for i := 1; i <= spammers; i++ {
+			open, _ := e.c.App.DeferralKeeper.OpenRequests.Get(e.c.Committed(), e.c.Accounts[i].Address)
+			if open+4 <= 100 {
+				subs = append(subs, e.submit(e.c.Accounts[i], deferraltypes.UrgencyNormal, 4, fmt.Sprintf("s%d.%d", i, b)))
+			}
+		}
+		e.blockAny(subs...)
+		maxSeen = max(maxSeen, activeShards())
+	}
+	spent := sdkmath.ZeroInt()
+	for i := 1; i <= spammers; i++ {
+		spent = spent.Add(before[i].Sub(e.balance(e.c.Accounts[i])))
+	}
+	fees := e.feesPaid()
+	t.Logf("split spam: %d requests over 120 blocks; up to %d ACTIVE high-priority shards (max_shards_per_class %d); the spammers spent %s, of which request fees %s",
+		len(e.submitted), maxSeen, sp.MaxShardsPerClass, spent, fees)
+	require.Greater(t, maxSeen, 1, "the spam did force a split")
+	require.LessOrEqual(t, maxSeen, int(sp.MaxShardsPerClass), "the shard count stays within max_shards_per_class")
+	if maxShards > 0 {
+		require.Equal(t, int(maxShards), maxSeen, "the spam reaches the bound and stops there")
+	}
+	require.True(t, spent.GTE(fees), "the spammers paid every request's fee (escrowed or paid out): %s < %s", spent, fees)
+	// Every fee is at least the floor price per unit: the splits were bought.
+	require.True(t, fees.GTE(sp.PriceFloor.Amount.MulRaw(int64(len(e.submitted)))))
 }
