@@ -217,7 +217,7 @@ func fuzzMsg(b *fuzzBase, kind, signer uint8, id, units uint64, amount int64, da
 	default:
 		p := rewardstypes.DefaultParams()
 		p.ProtocolFeeSharePpm, p.EpochLengthBlocks, p.EpochEmissionFixed = uint32(units), id, coin
-		p.ComputeUnitPoints, p.DataBytePointsPpm = units>>32, uint64(amount)
+		p.EpochEmissionFractionPpm, p.FailureSlashMinAttempts = uint32(units>>32), uint64(amount)
 		return &rewardstypes.MsgUpdateParams{Authority: authority, Params: p}
 	}
 }

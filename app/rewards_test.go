@@ -63,7 +63,6 @@ func TestRewardsFiftyWorkersThirtyEpochs(t *testing.T) {
 	rw.EpochLengthBlocks = 3
 	rw.EpochEmissionFixed = sdk.NewInt64Coin(chaincfg.BondDenom, 0)
 	rw.EpochEmissionFractionPpm = 250_000
-	rw.DataBytePointsPpm = 7_000 // 7 points per KB next to 1 000 per compute unit
 	rw.FailureRateThresholdPpm = 400_000
 	rw.FailureSlashPpm = 20_000
 	rw.FailureSlashMinAttempts = 2 // 3-block epochs: few attempts per worker each

@@ -31,13 +31,14 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					RpcMethod: "Epoch", Use: "epoch",
 					Short: "Show the open reward epoch (number, start and end height, points so far) and the last closed one",
 					Long: "Show the open reward epoch and a closed one: the last closed epoch with contributions, or the one " +
-						"given with --number (its points, emission and reward per point, fixed point with 18 decimals).",
+						"given with --number (its points, the scheduled emission, what it emitted — at most its points — and " +
+						"the reward per point, fixed point with 18 decimals, at most 1e18).",
 					Example: "repshardd q rewards epoch -o json\nrepshardd q rewards epoch --number 3",
 				},
 				{
 					RpcMethod:      "Contribution",
 					Use:            "contribution [address]",
-					Short:          "Show a worker's contribution: processed compute units and data bytes, the points they earned, and its points, attempts and failures in its last epoch",
+					Short:          "Show a worker's contribution: processed compute units and data bytes, the points earned (the protocol share of its fees, in urep), and its points, attempts and failures in its last epoch",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
 				},
 			},
@@ -59,7 +60,8 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Use:       "fund-pool [amount]",
 					Short:     "Add coins of the --from account to the reward pool (urep only)",
 					Long: "Move [amount] from the --from account into the reward pool, which each epoch emits to workers " +
-						"in proportion to their contribution points. Governance funds it from the community pool with a " +
+						"in proportion to their contribution points (the protocol share of the fees they earned), at most " +
+						"one urep per point; the rest stays in the pool. Governance funds it from the community pool with a " +
 						"proposal carrying distribution's MsgCommunityPoolSpend (recipient: the gov account) and this " +
 						"message with the gov account as funder (docs/rewards.md).",
 					Example:        "repshardd tx rewards fund-pool 5000000urep --from alice",

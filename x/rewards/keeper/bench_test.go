@@ -36,8 +36,13 @@ func newBenchChain(b *testing.B, workers, elapsed int) benchChain {
 	_, err = k.FundPool(ctx, c.Accounts[0].Address, urep(100_000_000_000))
 	require.NoError(b, err)
 	addr := func(i int) sdk.AccAddress { return sdk.AccAddress(fmt.Sprintf("bench-worker-%07d", i)) }
+	// Each completion pays a fee whose protocol share (5%) is its points.
+	pay := func(ctx sdk.Context, worker sdk.AccAddress, fee int64) {
+		require.NoError(b, k.EscrowFee(ctx, c.Accounts[0].Address, urep(fee)))
+		require.NoError(b, k.PayCompletion(ctx, worker, urep(fee), 1, 0))
+	}
 	for i := 0; i < workers; i++ {
-		require.NoError(b, k.PayCompletion(ctx, addr(i), urep(0), uint64(1+i%5), uint64(i)))
+		pay(ctx, addr(i), int64(20_000*(1+i%5)))
 	}
 	other := c.Accounts[1].Address
 	for e := 0; e < elapsed; e++ {
@@ -45,7 +50,7 @@ func newBenchChain(b *testing.B, workers, elapsed int) benchChain {
 		require.NoError(b, err)
 		ctx = ctx.WithBlockHeight(open.StartHeight)
 		if e > 0 {
-			require.NoError(b, k.PayCompletion(ctx, other, urep(0), 1, 0))
+			pay(ctx, other, 20_000)
 		}
 		require.NoError(b, k.EndBlock(ctx))
 	}

@@ -16,16 +16,20 @@ import (
 
 // Epoch accounting (docs/rewards.md).
 //
-// A worker earns contribution points in the open epoch only. When the epoch
-// closes (EndBlock, O(1)) the pool emits E = emission + carried dust and the
-// epoch stores its reward per point rpp = ⌊E·1e18/P⌋ (P = the epoch's points).
-// ⌊rpp·P/1e18⌋ is reserved for the epoch's workers (Ledger.Unsettled); the rest
-// is dust, carried to the next emission. Each worker keeps one record: the
-// last epoch it was active in, with its points there. The first time it is
-// touched (completion, failure, expiry, claim) after that epoch closed, its
-// reward ⌊points·rpp/1e18⌋ moves from the epoch's reservation to what it is
-// owed — a constant number of reads and writes, whatever the number of
-// workers or of epochs elapsed. When the last worker of an epoch settles,
+// A worker earns contribution points in the open epoch only: a completion
+// earns its protocol share, in urep (PayCompletion). When the epoch closes
+// (EndBlock, O(1)) the pool emits E = min(scheduled emission + carried dust, P)
+// (P = the epoch's points) and the epoch stores its reward per point
+// rpp = ⌊E·1e18/P⌋ ≤ 1e18. The cap is the emission rule: a point earns at most
+// one urep, so a completion earns back at most the protocol share it paid, and
+// a requester paying a worker of its own cannot profit from the pool. What the
+// cap withholds stays in the pool. ⌊rpp·P/1e18⌋ is reserved for the epoch's
+// workers (Ledger.Unsettled); the rest is dust, carried to the next emission.
+// Each worker keeps one record: the last epoch it was active in, with its
+// points there. The first time it is touched (completion, failure, expiry,
+// claim) after that epoch closed, its reward ⌊points·rpp/1e18⌋ ≤ points moves
+// from the epoch's reservation to what it is owed — a constant number of
+// reads and writes, whatever the number of workers or of epochs elapsed. When the last worker of an epoch settles,
 // what is left of the reservation (per-worker rounding) becomes dust.
 //
 // This file opens and closes epochs; the per-worker settlement is in
@@ -42,6 +46,7 @@ func normalizeRecord(r types.EpochRecord) types.EpochRecord {
 	r.RewardPerPoint = zeroIfNil(r.RewardPerPoint)
 	r.UnsettledPoints = zeroIfNil(r.UnsettledPoints)
 	r.UnsettledAmount = zeroIfNil(r.UnsettledAmount)
+	r.Scheduled = zeroIfNil(r.Scheduled)
 	return r
 }
 
@@ -97,7 +102,8 @@ func (k Keeper) EndBlock(ctx context.Context) error {
 	return nil
 }
 
-// Emission is what the pool emits at the end of an epoch (before dust):
+// Emission is what the schedule offers from the pool at the end of an epoch
+// (before dust and before the cap at the epoch's points):
 // pool·epoch_emission_fraction_ppm/1e6 when the fraction is set, otherwise
 // epoch_emission_fixed capped by the pool.
 func Emission(pool sdkmath.Int, params types.Params) sdkmath.Int {
@@ -106,6 +112,13 @@ func Emission(pool sdkmath.Int, params types.Params) sdkmath.Int {
 	}
 	fixed := zeroIfNil(params.EpochEmissionFixed.Amount)
 	return sdkmath.MinInt(fixed, pool)
+}
+
+// CappedEmission is what an epoch with points emits: the scheduled emission
+// plus the carried dust, capped at the points, so that the reward per point
+// is at most one urep.
+func CappedEmission(scheduled, points sdkmath.Int) sdkmath.Int {
+	return sdkmath.MinInt(scheduled, points)
 }
 
 // closeEpoch records the epoch's emission and opens the next epoch. O(1).
@@ -119,19 +132,21 @@ func (k Keeper) closeEpoch(ctx context.Context, params types.Params, open types.
 	if err != nil {
 		return err
 	}
+	scheduled := Emission(pool, params).Add(ledger.Dust)
 	rec := types.EpochRecord{
 		Number: open.Number, StartHeight: open.StartHeight, EndHeight: height,
 		TotalPoints: open.TotalPoints, Emitted: sdkmath.ZeroInt(), RewardPerPoint: sdkmath.ZeroInt(),
-		UnsettledPoints: open.TotalPoints, UnsettledAmount: sdkmath.ZeroInt(),
+		UnsettledPoints: open.TotalPoints, UnsettledAmount: sdkmath.ZeroInt(), Scheduled: scheduled,
 	}
 	if open.TotalPoints.IsPositive() {
 		// No contribution, no emission: the pool and the dust wait.
-		base := Emission(pool, params)
-		emitted := base.Add(ledger.Dust)
+		emitted := CappedEmission(scheduled, open.TotalPoints)
 		rec.Emitted = emitted
 		rec.RewardPerPoint = emitted.Mul(RewardPerPointScale).Quo(open.TotalPoints)
 		rec.UnsettledAmount = rec.RewardPerPoint.Mul(open.TotalPoints).Quo(RewardPerPointScale)
-		pool = pool.Sub(base)
+		// The carried dust goes out first; the pool pays the rest of the
+		// emission and keeps what the cap withheld (dust included).
+		pool = pool.Add(ledger.Dust).Sub(emitted)
 		ledger.Dust = emitted.Sub(rec.UnsettledAmount)
 		ledger.Unsettled = ledger.Unsettled.Add(rec.UnsettledAmount)
 		if err := k.Pool.Set(ctx, pool); err != nil {
@@ -150,6 +165,6 @@ func (k Keeper) closeEpoch(ctx context.Context, params types.Params, open types.
 	}
 	return events.Emit(ctx, &types.EventEpochClosed{
 		Number: rec.Number, TotalPoints: rec.TotalPoints, Emitted: coin(rec.Emitted),
-		RewardPerPoint: rec.RewardPerPoint, Dust: coin(ledger.Dust), Pool: coin(pool),
+		RewardPerPoint: rec.RewardPerPoint, Dust: coin(ledger.Dust), Pool: coin(pool), Scheduled: coin(scheduled),
 	})
 }

@@ -42,10 +42,27 @@ func (f *appFixture) endEpoch() {
 	f.ctx = f.ctx.WithBlockHeight(end + 1)
 }
 
-// contribute records a completed request with no fee: only points.
-func (f *appFixture) contribute(worker sdk.AccAddress, units, bytes uint64) {
+// contribute records a completed one-unit request of f.requester's whose
+// protocol share (default 5%) is points: the fee is 20·points.
+func (f *appFixture) contribute(worker sdk.AccAddress, points int64) {
 	f.t.Helper()
-	require.NoError(f.t, f.k.PayCompletion(f.ctx, worker, urep(0), units, bytes))
+	p, err := f.k.GetParams(f.ctx)
+	require.NoError(f.t, err)
+	require.Equal(f.t, uint32(50_000), p.ProtocolFeeSharePpm, "contribute assumes the default protocol share")
+	before, err := f.k.GetContribution(f.ctx, worker)
+	require.NoError(f.t, err)
+	require.NoError(f.t, f.k.EscrowFee(f.ctx, f.requester, urep(20*points)))
+	require.NoError(f.t, f.k.PayCompletion(f.ctx, worker, urep(20*points), 1, 0))
+	after, err := f.k.GetContribution(f.ctx, worker)
+	require.NoError(f.t, err)
+	require.Equal(f.t, before.TotalPoints.AddRaw(points).String(), after.TotalPoints.String())
+}
+
+// touchByCompletion records a completed request with no fee: an attempt that
+// earns no points and moves no coin.
+func (f *appFixture) touchByCompletion(worker sdk.AccAddress) {
+	f.t.Helper()
+	require.NoError(f.t, f.k.PayCompletion(f.ctx, worker, urep(0), 1, 0))
 }
 
 func (f *appFixture) fund(from sdk.AccAddress, amount int64) {
@@ -82,27 +99,30 @@ func (f *appFixture) requireBooks() {
 // rounding remainder is dust, carried into the next epoch's emission.
 func TestEpochEmissionProRataWithDust(t *testing.T) {
 	f := newAppFixture(t)
-	f.fund(f.requester, 1_000_000) // default: 1 REP emitted per epoch
-	f.contribute(f.worker, 1, 0)   // 1 000 points
-	f.contribute(f.worker2, 2, 0)  // 2 000 points
+	f.fund(f.requester, 1_000_000)     // default: 1 REP scheduled per epoch
+	f.contribute(f.worker, 1_000_000)  // fee 20 000 000: 1 000 000 points
+	f.contribute(f.worker2, 2_000_000) // fee 40 000 000: 2 000 000 points
 	require.Equal(t, "0", f.pending(f.worker).EpochRewards.Amount.String(), "nothing before the epoch closes")
 	f.endEpoch()
 	f.requireBooks()
 
-	// rpp = ⌊1e6·1e18/3000⌋ = 333333333333333333333; 1000 points → 333 333,
-	// 2000 → 666 666; reserved ⌊3000·rpp/1e18⌋ = 999 999; dust 1.
+	// E = min(1e6, 3e6 points) = 1e6; rpp = ⌊1e6·1e18/3e6⌋ =
+	// 333333333333333333; 1e6 points → 333 333, 2e6 → 666 666; reserved
+	// ⌊3e6·rpp/1e18⌋ = 999 999; dust 1.
 	rec, err := f.k.GetEpochRecord(f.ctx, 1)
 	require.NoError(t, err)
-	require.Equal(t, "333333333333333333333", rec.RewardPerPoint.String())
+	require.Equal(t, "1000000", rec.Scheduled.String())
+	require.Equal(t, "1000000", rec.Emitted.String(), "below the points: not capped")
+	require.Equal(t, "333333333333333333", rec.RewardPerPoint.String())
 	require.Equal(t, "999999", rec.UnsettledAmount.String())
 	require.Equal(t, "1", f.ledger().Dust.String())
 	require.Equal(t, "0", f.pool().String())
 	require.Equal(t, urep(333_333), f.pending(f.worker).EpochRewards)
-	require.Equal(t, urep(666_666), f.pending(f.worker2).Total)
+	require.Equal(t, urep(666_666), f.pending(f.worker2).EpochRewards)
 
-	// Epoch 2: only worker earns points; the pool has 500: 500 + 1 dust.
+	// Epoch 2: only worker earns points (1 000); the pool has 500: 500 + 1 dust.
 	f.fund(f.requester, 500)
-	f.contribute(f.worker, 0, 3_000) // ⌊3000·1000/1e6⌋ = 3 points (data bytes weigh in)
+	f.contribute(f.worker, 1_000)
 	f.endEpoch()
 	f.requireBooks()
 	require.Equal(t, "0", f.ledger().Dust.String(), "the dust went out with epoch 2")
@@ -112,13 +132,13 @@ func TestEpochEmissionProRataWithDust(t *testing.T) {
 	res, err := f.msgs.ClaimRewards(f.ctx, &types.MsgClaimRewards{Worker: f.worker.String()})
 	require.NoError(t, err)
 	require.Equal(t, urep(333_834), res.EpochRewards)
-	require.Equal(t, urep(0), res.Fees)
-	require.Equal(t, "333834", f.bal(f.worker).Sub(before).String())
+	require.Equal(t, urep(19_000_000+19_000), res.Fees, "95% of the fees 20 000 000 and 20 000")
+	require.Equal(t, "19352834", f.bal(f.worker).Sub(before).String())
 	f.requireBooks()
 
 	res, err = f.msgs.ClaimRewards(f.ctx, &types.MsgClaimRewards{Worker: f.worker2.String()})
 	require.NoError(t, err)
-	require.Equal(t, urep(666_666), res.Amount)
+	require.Equal(t, urep(666_666), res.EpochRewards)
 	f.requireBooks()
 	// Every worker of epoch 1 settled: the epoch's leftover (0 here) is dust.
 	rec, err = f.k.GetEpochRecord(f.ctx, 1)
@@ -136,11 +156,10 @@ func TestPerWorkerRoundingBecomesDust(t *testing.T) {
 	f := newAppFixture(t)
 	f.setParams(func(p *types.Params) { p.EpochEmissionFixed = urep(10) })
 	f.fund(f.requester, 10)
-	// Points 1 each: rpp = ⌊10·1e18/3⌋, reserved ⌊3·rpp/1e18⌋ = 9, dust 1 at
-	// emission; each worker ⌊rpp/1e18⌋ = 3.
-	f.setParams(func(p *types.Params) { p.ComputeUnitPoints = 1 })
+	// Points 100 each: rpp = ⌊10·1e18/300⌋, reserved ⌊300·rpp/1e18⌋ = 9,
+	// dust 1 at emission; each worker ⌊100·rpp/1e18⌋ = 3.
 	for _, w := range []sdk.AccAddress{f.worker, f.worker2, f.requester2} {
-		f.contribute(w, 1, 0)
+		f.contribute(w, 100)
 	}
 	f.endEpoch()
 	require.Equal(t, "1", f.ledger().Dust.String())
@@ -153,15 +172,15 @@ func TestPerWorkerRoundingBecomesDust(t *testing.T) {
 	require.Equal(t, "1", f.ledger().Dust.String())
 	require.Equal(t, "9", f.ledger().EpochRewardsClaimed.String())
 
-	// Unequal points: 1 and 2, emission 10 + dust 1 = 11, rpp ⌊11e18/3⌋,
-	// reserved ⌊3·rpp/1e18⌋ = 10 (dust 1 again); paid 3 and 7.
+	// Unequal points: 100 and 200, emission 10 + dust 1 = 11, rpp
+	// ⌊11e18/300⌋, reserved ⌊300·rpp/1e18⌋ = 10 (dust 1 again); paid 3 and 7.
 	f.fund(f.requester, 10)
-	f.contribute(f.worker, 1, 0)
-	f.contribute(f.worker2, 2, 0)
+	f.contribute(f.worker, 100)
+	f.contribute(f.worker2, 200)
 	f.endEpoch()
 	f.requireBooks()
-	require.Equal(t, urep(3), f.pending(f.worker).EpochRewards, "⌊1·⌊11e18/3⌋/1e18⌋")
-	require.Equal(t, urep(7), f.pending(f.worker2).EpochRewards, "⌊2·⌊11e18/3⌋/1e18⌋")
+	require.Equal(t, urep(3), f.pending(f.worker).EpochRewards, "⌊100·⌊11e18/300⌋/1e18⌋")
+	require.Equal(t, urep(7), f.pending(f.worker2).EpochRewards, "⌊200·⌊11e18/300⌋/1e18⌋")
 	_, _, _, err := f.k.Claim(f.ctx, f.worker)
 	require.NoError(t, err)
 	_, _, _, err = f.k.Claim(f.ctx, f.worker2)
@@ -186,12 +205,13 @@ func TestEpochWithoutPointsEmitsNothing(t *testing.T) {
 	require.Equal(t, "0", ep.Closed.Emitted.String())
 	f.requireBooks()
 
-	// A fraction of the pool instead of a fixed amount: 10% of 5 000 000.
+	// A fraction of the pool instead of a fixed amount: 10% of 5 000 000
+	// (below the 1 000 000 points).
 	f.setParams(func(p *types.Params) {
 		p.EpochEmissionFixed = urep(0)
 		p.EpochEmissionFractionPpm = 100_000
 	})
-	f.contribute(f.worker, 1, 0)
+	f.contribute(f.worker, 1_000_000)
 	f.endEpoch()
 	require.Equal(t, "4500000", f.pool().String())
 	require.Equal(t, urep(500_000), f.pending(f.worker).EpochRewards)
@@ -206,16 +226,17 @@ func TestClaimTwicePaysOnceAndNonContributorGetsNothing(t *testing.T) {
 	f := newAppFixture(t)
 	f.fund(f.requester, 2_000_000)
 	require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(1_000)))
-	require.NoError(t, f.k.PayCompletion(f.ctx, f.worker, urep(1_000), 2, 0)) // fees 950
+	require.NoError(t, f.k.PayCompletion(f.ctx, f.worker, urep(1_000), 2, 0)) // fees 950, protocol 50
 	f.endEpoch()
 
+	// 1 000 000 scheduled, 50 emitted: the 50 points the fee paid the protocol.
 	before := f.bal(f.worker)
 	res, err := f.msgs.ClaimRewards(f.ctx, &types.MsgClaimRewards{Worker: f.worker.String()})
 	require.NoError(t, err)
 	require.Equal(t, urep(950), res.Fees)
-	require.Equal(t, urep(1_000_000), res.EpochRewards)
-	require.Equal(t, urep(1_000_950), res.Amount)
-	require.Equal(t, "1000950", f.bal(f.worker).Sub(before).String())
+	require.Equal(t, urep(50), res.EpochRewards)
+	require.Equal(t, urep(1_000), res.Amount)
+	require.Equal(t, "1000", f.bal(f.worker).Sub(before).String())
 
 	s := f.snap()
 	l := f.ledger()
@@ -226,7 +247,7 @@ func TestClaimTwicePaysOnceAndNonContributorGetsNothing(t *testing.T) {
 
 	// requester2 never contributed: nothing pending, nothing to claim,
 	// however many epochs emitted.
-	f.contribute(f.worker, 1, 0)
+	f.contribute(f.worker, 1_000)
 	f.endEpoch()
 	require.Equal(t, urep(0), f.pending(f.requester2).Total)
 	s = f.snap()
@@ -242,11 +263,11 @@ func TestAbsentWorkerSettlesOnReturn(t *testing.T) {
 	f := newAppFixture(t)
 	f.setParams(func(p *types.Params) { p.EpochEmissionFixed = urep(1_000) })
 	f.fund(f.requester, 200_000)
-	f.contribute(f.worker, 3, 0)  // 3000
-	f.contribute(f.worker2, 1, 0) // 1000
+	f.contribute(f.worker, 3_000)
+	f.contribute(f.worker2, 1_000)
 	f.endEpoch()
 	for i := 0; i < 100; i++ {
-		f.contribute(f.worker2, 1, 0)
+		f.contribute(f.worker2, 1_000)
 		f.endEpoch()
 	}
 	require.NoError(t, f.k.CheckAccounting(f.ctx))
@@ -257,7 +278,7 @@ func TestAbsentWorkerSettlesOnReturn(t *testing.T) {
 	require.Equal(t, uint64(1), ws.Epoch, "untouched for 100 epochs")
 
 	// Its return (a completion) settles epoch 1 and starts epoch 102.
-	f.contribute(f.worker, 1, 0)
+	f.contribute(f.worker, 1_000)
 	ws, err = f.k.WorkerEpochs.Get(f.ctx, f.worker)
 	require.NoError(t, err)
 	require.Equal(t, uint64(102), ws.Epoch)
@@ -299,11 +320,11 @@ func TestFailureRateSlash(t *testing.T) {
 		require.NoError(t, f.k.SettleFailure(f.ctx, f.requester, []sdk.AccAddress{w}, urep(10), 500_000))
 	}
 	// worker: 1 completion, 2 failures → 666 666 ppm > 500 000.
-	f.contribute(f.worker, 1, 0)
+	f.contribute(f.worker, 1_000)
 	fail(f.worker)
 	fail(f.worker)
 	// worker2: 1 completion, 1 failure → exactly 500 000: not above.
-	f.contribute(f.worker2, 1, 0)
+	f.contribute(f.worker2, 1_000)
 	fail(f.worker2)
 	c, err := f.query.Contribution(f.ctx, &types.QueryContributionRequest{Address: f.worker.String()})
 	require.NoError(t, err)
@@ -313,8 +334,8 @@ func TestFailureRateSlash(t *testing.T) {
 	f.endEpoch()
 	require.Equal(t, "0", f.pool().String(), "lazy: nothing happens at the boundary")
 
-	f.contribute(f.worker, 1, 0)
-	f.contribute(f.worker2, 1, 0)
+	f.contribute(f.worker, 1_000)
+	f.contribute(f.worker2, 1_000)
 	// 5% of 10 000 000.
 	require.Equal(t, "500000", f.pool().String())
 	w, err := f.c.App.ShardKeeper.GetWorker(f.ctx, f.worker)
@@ -327,14 +348,14 @@ func TestFailureRateSlash(t *testing.T) {
 	f.requireBooks()
 
 	// Touching again in the same epoch does not slash twice.
-	f.contribute(f.worker, 1, 0)
+	f.contribute(f.worker, 1_000)
 	require.Equal(t, "500000", f.pool().String())
 
 	// An expiry counts as a failure too (and slashes 1% at once).
 	require.NoError(t, f.k.PenalizeExpiry(f.ctx, f.worker2)) // 10 000 000 · 1% = 100 000
 	require.NoError(t, f.k.PenalizeExpiry(f.ctx, f.worker2)) // 9 900 000 · 1% = 99 000
 	f.endEpoch()
-	f.contribute(f.worker2, 1, 0) // 2 failures of 3 → 5% of 9 801 000 = 490 050
+	f.contribute(f.worker2, 1_000) // 2 failures of 3 → 5% of 9 801 000 = 490 050
 	require.Equal(t, "1189050", f.pool().String())
 	f.requireBooks()
 
@@ -344,7 +365,7 @@ func TestFailureRateSlash(t *testing.T) {
 	fail(f.worker)
 	fail(f.worker)
 	f.endEpoch()
-	f.contribute(f.worker, 1, 0)
+	f.contribute(f.worker, 1_000)
 	require.Equal(t, "1189050", f.pool().String(), "2 attempts < failure_slash_min_attempts 3")
 	w, err = f.c.App.ShardKeeper.GetWorker(f.ctx, f.worker)
 	require.NoError(t, err)
@@ -421,7 +442,7 @@ func TestGovernanceFundsPoolFromCommunityPool(t *testing.T) {
 func TestCheckAccountingDetectsImbalance(t *testing.T) {
 	f := newAppFixture(t)
 	f.fund(f.requester, 1_000_000)
-	f.contribute(f.worker, 1, 0)
+	f.contribute(f.worker, 1_000)
 	f.endEpoch()
 	f.requireBooks()
 	l := f.ledger()
@@ -442,7 +463,7 @@ func TestCheckAccountingDetectsImbalance(t *testing.T) {
 func TestEpochCloseFailureIsIsolated(t *testing.T) {
 	f := newAppFixture(t)
 	f.fund(f.requester, 1_000)
-	f.contribute(f.worker, 1, 0)
+	f.contribute(f.worker, 1_000)
 	open, err := f.k.GetOpenEpoch(f.ctx)
 	require.NoError(t, err)
 	params, err := f.k.GetParams(f.ctx)
@@ -480,7 +501,7 @@ func TestEpochCloseFailureIsIsolated(t *testing.T) {
 func TestEpochClosePanicIsRolledBackAndReported(t *testing.T) {
 	f := newAppFixture(t)
 	f.fund(f.requester, 1_000)
-	f.contribute(f.worker, 1, 0)
+	f.contribute(f.worker, 1_000)
 	open, err := f.k.GetOpenEpoch(f.ctx)
 	require.NoError(t, err)
 	params, err := f.k.GetParams(f.ctx)
@@ -552,7 +573,7 @@ func TestFailureRateSlashPanicIsRolledBackAndReported(t *testing.T) {
 	f.ctx = f.ctx.WithEventManager(sdk.NewEventManager())
 	s := f.snap()
 
-	f.contribute(f.worker, 1, 0) // the first touch after the epoch: settles it and slashes
+	f.touchByCompletion(f.worker) // the first touch after the epoch: settles it and slashes
 	require.Equal(t, []uint32{50_000}, stub.calls, "the slash ran")
 	require.Equal(t, s.balances, f.snap().balances, "the coins it moved are back")
 	require.Equal(t, "0", f.pool().String())

@@ -69,7 +69,8 @@ func (k Keeper) CheckLedger(ctx context.Context) error {
 // CheckAccounting is the full invariant of the module, for tests and
 // simulations after a block (it walks every collection): solvency, the
 // ledger, Σ Owed = TotalOwed, Σ worker epoch rewards owed = Ledger owed,
-// Σ epoch reservations = Ledger unsettled, each closed epoch's unsettled
+// Σ epoch reservations = Ledger unsettled, each closed epoch emitted at most
+// its points (reward per point ≤ 1e18: the emission cap), its unsettled
 // points = Σ points of its unsettled workers and its reservation covers them,
 // and the open epoch's points = Σ points of its workers.
 func (k Keeper) CheckAccounting(ctx context.Context) error {
@@ -140,6 +141,10 @@ func (k Keeper) CheckAccounting(ctx context.Context) error {
 		recordPoints = recordPoints.Add(r.UnsettledPoints)
 		if !pointsOf(n).Equal(r.UnsettledPoints) {
 			return true, types.ErrAccounting.Wrapf("epoch %d has %s unsettled points; its workers have %s", n, r.UnsettledPoints, pointsOf(n))
+		}
+		if r.Emitted.GT(r.TotalPoints) || r.RewardPerPoint.GT(RewardPerPointScale) {
+			return true, types.ErrAccounting.Wrapf("epoch %d emitted %s (reward per point %s) for %s points: above one urep per point",
+				n, r.Emitted, r.RewardPerPoint, r.TotalPoints)
 		}
 		if due := r.UnsettledPoints.Mul(r.RewardPerPoint).Quo(RewardPerPointScale); r.UnsettledAmount.LT(due) {
 			return true, types.ErrAccounting.Wrapf("epoch %d reserves %s for workers due up to %s", n, r.UnsettledAmount, due)

@@ -66,16 +66,13 @@ func invalidParams() map[string]types.Params {
 	zeroEpoch.EpochLengthBlocks = 0
 	ppmTooBig := changedParams()
 	ppmTooBig.ProtocolFeeSharePpm = 1_000_001
-	noPoints := changedParams()
-	noPoints.ComputeUnitPoints, noPoints.DataBytePointsPpm = 0, 0
 	badCoin := changedParams()
 	badCoin.EpochEmissionFixed = sdk.Coin{Denom: chaincfg.BondDenom, Amount: sdkmath.NewInt(-1)}
 	return map[string]types.Params{
-		"zero epoch length":       zeroEpoch,
-		"ppm above one":           ppmTooBig,
-		"both point weights zero": noPoints,
-		"negative emission":       badCoin,
-		"zero value (all zero)":   {},
+		"zero epoch length":     zeroEpoch,
+		"ppm above one":         ppmTooBig,
+		"negative emission":     badCoin,
+		"zero value (all zero)": {},
 	}
 }
 

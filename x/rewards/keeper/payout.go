@@ -87,8 +87,13 @@ func (k Keeper) Refund(ctx context.Context, requester sdk.AccAddress, fee sdk.Co
 // PayCompletion releases the escrowed fee of a completed request:
 // ⌊fee·protocol_fee_share_ppm/1e6⌋ goes to the community pool (sent by the
 // escrow account), the rest moves to the rewards account and is owed to the
-// worker. The worker also earns contribution points:
-// computeUnits·compute_unit_points + ⌊dataBytes·data_byte_points_ppm/1e6⌋.
+// worker. The worker also earns contribution points in the open epoch: the
+// protocol share itself, in urep. An epoch emits at most its points
+// (closeEpoch), so the completion can earn back from the pool at most what it
+// paid to the protocol: a requester paying a worker it controls cannot turn
+// the emission into a profit (docs/rewards.md). computeUnits and dataBytes
+// are counted in the worker's Contribution record; they earn only through the
+// fee they were priced at.
 func (k Keeper) PayCompletion(ctx context.Context, worker sdk.AccAddress, fee sdk.Coin, computeUnits, dataBytes uint64) error {
 	if err := checkFee(fee); err != nil {
 		return err
@@ -111,8 +116,8 @@ func (k Keeper) PayCompletion(ctx context.Context, worker sdk.AccAddress, fee sd
 	if err := k.owe(ctx, worker, workerShare); err != nil {
 		return err
 	}
-	points, err := k.addContribution(ctx, worker, addr, params, computeUnits, dataBytes)
-	if err != nil {
+	points := protocol
+	if err := k.addContribution(ctx, worker, addr, points, computeUnits, dataBytes); err != nil {
 		return err
 	}
 	if err := k.recordAttempt(ctx, worker, addr, params, points, false); err != nil {
@@ -246,14 +251,12 @@ func (k Keeper) owe(ctx context.Context, worker sdk.AccAddress, amount sdkmath.I
 	return k.TotalOwed.Set(ctx, total.Add(amount))
 }
 
-// addContribution adds the points of one completion to worker's record and
-// returns them.
-func (k Keeper) addContribution(ctx context.Context, worker sdk.AccAddress, addr string, params types.Params, computeUnits, dataBytes uint64) (sdkmath.Int, error) {
-	points := sdkmath.NewIntFromUint64(computeUnits).Mul(sdkmath.NewIntFromUint64(params.ComputeUnitPoints)).
-		Add(sdkmath.NewIntFromUint64(dataBytes).Mul(sdkmath.NewIntFromUint64(params.DataBytePointsPpm)).QuoRaw(ppm.Max))
+// addContribution adds one completion, and the points it earned, to worker's
+// cumulative record.
+func (k Keeper) addContribution(ctx context.Context, worker sdk.AccAddress, addr string, points sdkmath.Int, computeUnits, dataBytes uint64) error {
 	c, err := k.GetContribution(ctx, worker)
 	if err != nil {
-		return sdkmath.Int{}, err
+		return err
 	}
 	c.Worker = addr
 	c.TotalPoints = c.TotalPoints.Add(points)
@@ -261,7 +264,7 @@ func (k Keeper) addContribution(ctx context.Context, worker sdk.AccAddress, addr
 	c.DataBytes = saturatingAdd(c.DataBytes, dataBytes)
 	c.Completed++
 	c.LastHeight = sdk.UnwrapSDKContext(ctx).BlockHeight()
-	return points, k.Contributions.Set(ctx, worker, c)
+	return k.Contributions.Set(ctx, worker, c)
 }
 
 func saturatingAdd(a, b uint64) uint64 {

@@ -210,8 +210,6 @@ func TestPayCompletionSplitsFeeAndCountsPoints(t *testing.T) {
 	p, err := f.k.GetParams(f.ctx)
 	require.NoError(t, err)
 	require.Equal(t, uint32(50_000), p.ProtocolFeeSharePpm)
-	require.Equal(t, uint64(1_000), p.ComputeUnitPoints)
-	require.Equal(t, uint64(1_000), p.DataBytePointsPpm)
 
 	require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(1_000_019)))
 	s := f.snap()
@@ -227,22 +225,27 @@ func TestPayCompletionSplitsFeeAndCountsPoints(t *testing.T) {
 	require.Equal(t, int64(0), f.delta(s, f.worker), "earnings are owed, not paid, until claimed")
 	require.Equal(t, s.supply, f.supply())
 
-	// points = 7·1000 + ⌊1_234_567·1000/1e6⌋ = 7000 + 1234
+	// points = the protocol share paid: 50 000 (units and bytes only counted).
 	c, err := f.k.GetContribution(f.ctx, f.worker)
 	require.NoError(t, err)
-	require.Equal(t, "8234", c.TotalPoints.String())
+	require.Equal(t, "50000", c.TotalPoints.String())
 	require.Equal(t, uint64(7), c.ComputeUnits)
 	require.Equal(t, uint64(1_234_567), c.DataBytes)
 	require.Equal(t, uint64(1), c.Completed)
 	require.Equal(t, f.ctx.BlockHeight(), c.LastHeight)
-	require.Contains(t, eventTypes(f.ctx), "repshard.rewards.v1.EventWorkerPaid")
+	paid := typedEvents[*types.EventWorkerPaid](t, f.ctx)
+	require.Len(t, paid, 1)
+	require.Equal(t, "50000", paid[0].Points.String(), "the event's points are the points earned")
+	require.Equal(t, urep(50_000), paid[0].ProtocolShare)
 
 	// A second completion adds to the same worker, O(1).
 	require.NoError(t, f.k.EscrowFee(f.ctx, f.requester, urep(20)))
 	require.NoError(t, f.k.PayCompletion(f.ctx, f.worker, urep(20), 3, 999))
 	c, err = f.k.GetContribution(f.ctx, f.worker)
 	require.NoError(t, err)
-	require.Equal(t, "11234", c.TotalPoints.String(), "3·1000 + ⌊999·1000/1e6⌋ = 3000 more")
+	require.Equal(t, "50001", c.TotalPoints.String(), "⌊20·0.05⌋ = 1 more point")
+	require.Equal(t, uint64(10), c.ComputeUnits)
+	require.Equal(t, uint64(1_235_566), c.DataBytes)
 	// ⌊20·0.05⌋ = 1 to the community pool, 19 to the worker.
 	require.Equal(t, "950038", f.owed(f.worker).String())
 	require.Equal(t, "50001", f.communityPool().Sub(s.community).String())

@@ -148,7 +148,7 @@ func (q queryServer) Epoch(ctx context.Context, req *types.QueryEpochRequest) (*
 			// closed without contributions: nothing was emitted.
 			res.Closed = &types.EpochRecord{
 				Number: req.Number, TotalPoints: sdkmath.ZeroInt(), Emitted: sdkmath.ZeroInt(), RewardPerPoint: sdkmath.ZeroInt(),
-				UnsettledPoints: sdkmath.ZeroInt(), UnsettledAmount: sdkmath.ZeroInt(),
+				UnsettledPoints: sdkmath.ZeroInt(), UnsettledAmount: sdkmath.ZeroInt(), Scheduled: sdkmath.ZeroInt(),
 			}
 		default:
 			return nil, status.Error(codes.Internal, err.Error())

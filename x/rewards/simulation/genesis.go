@@ -37,8 +37,6 @@ func RandomParams(r *rand.Rand) types.Params {
 		p.EpochEmissionFixed = sdk.NewCoin(chaincfg.BondDenom, sdkmath.ZeroInt())
 		p.EpochEmissionFractionPpm = uint32(r.Intn(1_000_001))
 	}
-	p.ComputeUnitPoints = uint64(r.Intn(2_000))
-	p.DataBytePointsPpm = 1 + uint64(r.Intn(2_000))
 	p.ExpirySlashPpm = uint32(r.Intn(1_000_001))
 	p.FailureRateThresholdPpm = uint32(r.Intn(1_000_001))
 	p.FailureSlashPpm = uint32(r.Intn(1_000_001))

@@ -62,6 +62,10 @@ func (gs GenesisState) Validate() error {
 	return gs.validateEpochs()
 }
 
+// rewardPerPointOne is one urep per point in the 1e18 fixed point of
+// EpochRecord.reward_per_point: the most an epoch can pay per point.
+var rewardPerPointOne = sdkmath.NewIntWithDecimal(1, 18)
+
 func orZero(v sdkmath.Int) sdkmath.Int {
 	if v.IsNil() {
 		return sdkmath.ZeroInt()
@@ -70,8 +74,9 @@ func orZero(v sdkmath.Int) sdkmath.Int {
 }
 
 // validateEpochs checks the epoch state against the ledger: every amount
-// non-negative, each worker once, workers in the open or a recorded closed
-// epoch, points adding up, and funded = claimed + owed + unsettled + pool +
+// non-negative, each closed epoch emitting at most its points, each worker
+// once, workers in the open or a recorded closed epoch, points adding up, and
+// funded = claimed + owed + unsettled + pool +
 // dust (a zero ledger means funded = pool).
 func (gs GenesisState) validateEpochs() error {
 	open := gs.Epoch.Number
@@ -101,10 +106,14 @@ func (gs GenesisState) validateEpochs() error {
 		if _, dup := records[r.Number]; dup {
 			return fmt.Errorf("epochs: duplicate epoch %d", r.Number)
 		}
-		for _, v := range []sdkmath.Int{r.TotalPoints, r.Emitted, r.RewardPerPoint, r.UnsettledPoints, r.UnsettledAmount} {
+		for _, v := range []sdkmath.Int{r.TotalPoints, r.Emitted, r.RewardPerPoint, r.UnsettledPoints, r.UnsettledAmount, r.Scheduled} {
 			if orZero(v).IsNegative() {
 				return fmt.Errorf("epochs: epoch %d has a negative amount", r.Number)
 			}
+		}
+		if orZero(r.Emitted).GT(orZero(r.TotalPoints)) || orZero(r.RewardPerPoint).GT(rewardPerPointOne) {
+			return fmt.Errorf("epochs: epoch %d emitted %s (reward per point %s) for %s points: an epoch emits at most one urep per point",
+				r.Number, orZero(r.Emitted), orZero(r.RewardPerPoint), orZero(r.TotalPoints))
 		}
 		records[r.Number] = r
 		unsettled = unsettled.Add(orZero(r.UnsettledAmount))

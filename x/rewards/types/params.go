@@ -13,16 +13,15 @@ import (
 )
 
 // DefaultParams returns the default x/rewards parameters: 5% of each fee to the
-// community pool, 100-block epochs emitting 1 REP each from the pool, 1% of
-// the bond slashed per expired assignment.
+// community pool (and as many contribution points), 100-block epochs
+// scheduled to emit 1 REP each from the pool (at most the epoch's points), 1%
+// of the bond slashed per expired assignment.
 func DefaultParams() Params {
 	return Params{
 		ProtocolFeeSharePpm:      50_000,
 		EpochLengthBlocks:        100,
 		EpochEmissionFixed:       sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(1_000_000)),
 		EpochEmissionFractionPpm: 0,
-		ComputeUnitPoints:        1_000,
-		DataBytePointsPpm:        1_000,
 		ExpirySlashPpm:           10_000,
 		FailureRateThresholdPpm:  500_000,
 		FailureSlashPpm:          50_000,
@@ -48,9 +47,6 @@ func (p Params) Validate() error {
 	}
 	if err := paramcheck.NonZero("epoch_length_blocks", p.EpochLengthBlocks); err != nil {
 		return err
-	}
-	if p.ComputeUnitPoints == 0 && p.DataBytePointsPpm == 0 {
-		return fmt.Errorf("compute_unit_points and data_byte_points_ppm cannot both be zero: no contribution would earn points")
 	}
 	if err := p.EpochEmissionFixed.Validate(); err != nil {
 		return fmt.Errorf("epoch_emission_fixed: %w", err)

@@ -38,8 +38,6 @@ func TestParamsValidateRejects(t *testing.T) {
 		{"failure rate threshold above one", with(func(p *types.Params) { p.FailureRateThresholdPpm = math.MaxUint32 }), "failure_rate_threshold_ppm"},
 		{"failure slash above one", with(func(p *types.Params) { p.FailureSlashPpm = 1_000_001 }), "failure_slash_ppm"},
 		{"zero epoch length", with(func(p *types.Params) { p.EpochLengthBlocks = 0 }), "epoch_length_blocks"},
-		{"both point weights zero (compute)", with(func(p *types.Params) { p.ComputeUnitPoints, p.DataBytePointsPpm = 0, 0 }), "compute_unit_points"},
-		{"both point weights zero (data)", with(func(p *types.Params) { p.ComputeUnitPoints, p.DataBytePointsPpm = 0, 0 }), "data_byte_points_ppm"},
 		{"emission with invalid denom", with(func(p *types.Params) {
 			p.EpochEmissionFixed = sdk.Coin{Denom: "1x", Amount: sdkmath.NewInt(5)}
 		}), "epoch_emission_fixed"},
@@ -82,9 +80,9 @@ func TestParamsValidateAcceptsBounds(t *testing.T) {
 			p.FailureRateThresholdPpm, p.FailureSlashPpm = 1_000_000, 1_000_000
 			p.EpochEmissionFixed.Amount = sdkmath.ZeroInt()
 		}),
-		"epoch of one block":    with(func(p *types.Params) { p.EpochLengthBlocks = 1 }),
-		"only compute points":   with(func(p *types.Params) { p.ComputeUnitPoints, p.DataBytePointsPpm = 1, 0 }),
-		"only data byte points": with(func(p *types.Params) { p.ComputeUnitPoints, p.DataBytePointsPpm = 0, 1 }),
+		"epoch of one block":  with(func(p *types.Params) { p.EpochLengthBlocks = 1 }),
+		"no emission":         with(func(p *types.Params) { p.EpochEmissionFixed.Amount = sdkmath.ZeroInt() }),
+		"huge fixed emission": with(func(p *types.Params) { p.EpochEmissionFixed.Amount = sdkmath.NewIntWithDecimal(1, 70) }),
 		"fractional emission": with(func(p *types.Params) {
 			p.EpochEmissionFractionPpm, p.EpochEmissionFixed.Amount = 10_000, sdkmath.ZeroInt()
 		}),
