@@ -272,8 +272,9 @@ func TestEndBlockDrainServesEarliestDueFirst(t *testing.T) {
 	p.PriorityWeightReputation = 0
 	c := newDChain(t, 2, p)
 	w, a := c.acc(0), c.acc(1)
-	// (4·urgency + 2·1_000_000)/6: low → due h+33, normal → h+22,
-	// critical → h, high → h+11.
+	// Without the reputation weight the priority is the urgency value,
+	// (0·rep + 4·urgency)/4, due h + ⌊50·(1e6 − priority)/1e6⌋: low 0 → h+50,
+	// normal 200_000 → h+40, critical 1_000_000 → h, high 950_000 → h+⌊2.5⌋ = h+2.
 	urgencies := []types.Urgency{types.UrgencyLow, types.UrgencyCritical, types.UrgencyNormal, types.UrgencyHigh, types.UrgencyCritical}
 	var msgs []sdk.Msg
 	for _, u := range urgencies {
@@ -281,7 +282,7 @@ func TestEndBlockDrainServesEarliestDueFirst(t *testing.T) {
 	}
 	h := c.next()
 	c.block(c.tx(a, msgs...))
-	wantDue := map[uint64]int64{1: h + 33, 2: h, 3: h + 22, 4: h + 11, 5: h}
+	wantDue := map[uint64]int64{1: h + 50, 2: h, 3: h + 40, 4: h + 2, 5: h}
 	for id, due := range wantDue {
 		require.Equal(t, due, c.request(id).DueHeight, "request %d", id)
 	}

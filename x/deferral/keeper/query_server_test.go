@@ -23,8 +23,8 @@ import (
 //	2 A low      → queued, cancelled
 //	3 A compute  → assigned to w2, failed
 //	4 B high     → assigned to w1 (open)
-//	5 C low/low  → queued (due h+40)
-//	6 D low/crit → queued (due h+20: ahead of 5)
+//	5 C low/low  → queued (due h+45)
+//	6 D low/crit → queued (due h+5: ahead of 5)
 type queryFixture struct {
 	c          *dchain
 	q          types.QueryServer
@@ -263,10 +263,10 @@ func TestQueryShardQueue(t *testing.T) {
 	queue := func(id uint64, p *query.PageRequest) (*types.QueryShardQueueResponse, error) {
 		return f.q.ShardQueue(f.ctx(), &types.QueryShardQueueRequest{ShardId: id, Pagination: p})
 	}
-	// Fresh requesters (score 500_000): low/critical (2e6+4e6)/10 = 600_000 →
-	// due h + 50·0.4 = h+20; low/low 2e6/10 = 200_000 → due h+40.
+	// Fresh requesters (score 500_000): critical (500_000+4e6)/5 = 900_000 →
+	// due h + ⌊50·0.1⌋ = h+5; low 500_000/5 = 100_000 → due h + ⌊50·0.9⌋ = h+45.
 	h := f.submitted
-	want := []types.QueueEntry{{DueHeight: h + 20, RequestId: 6}, {DueHeight: h + 40, RequestId: 5}}
+	want := []types.QueueEntry{{DueHeight: h + 5, RequestId: 6}, {DueHeight: h + 45, RequestId: 5}}
 	resp, err := queue(lowShard, nil)
 	require.NoError(t, err)
 	require.Equal(t, want, resp.Entries)
@@ -299,7 +299,7 @@ func TestQueryShardQueue(t *testing.T) {
 // queue spanning several due heights and ids interleaves correctly.
 func TestQueryShardQueuePagesInDueOrder(t *testing.T) {
 	p := types.DefaultParams()
-	p.PriorityWeightReputation = 0 // priorities from urgency and class only
+	p.PriorityWeightReputation = 0 // priorities from urgency only
 	c := newDChain(t, 1, p)
 	a := c.acc(0)
 	urgencies := []types.Urgency{types.UrgencyLow, types.UrgencyCritical, types.UrgencyNormal, types.UrgencyHigh,
@@ -310,13 +310,13 @@ func TestQueryShardQueuePagesInDueOrder(t *testing.T) {
 	}
 	h := c.next()
 	c.block(txs...)
-	// (4·urgency + 2·500_000)/6 for the data-intensive class:
-	// low 166_666 → h+41, normal 388_888 → h+30, high 611_110 → h+19, critical 833_333 → h+8.
+	// 4·urgency/4 = the urgency value, due h + ⌊50·(1e6 − value)/1e6⌋:
+	// low 0 → h+50, normal 200_000 → h+40, high 950_000 → h+⌊2.5⌋ = h+2, critical 1_000_000 → h.
 	want := []types.QueueEntry{
-		{DueHeight: h + 8, RequestId: 2}, {DueHeight: h + 8, RequestId: 6},
-		{DueHeight: h + 19, RequestId: 4},
-		{DueHeight: h + 30, RequestId: 3}, {DueHeight: h + 30, RequestId: 7},
-		{DueHeight: h + 41, RequestId: 1}, {DueHeight: h + 41, RequestId: 5},
+		{DueHeight: h, RequestId: 2}, {DueHeight: h, RequestId: 6},
+		{DueHeight: h + 2, RequestId: 4},
+		{DueHeight: h + 40, RequestId: 3}, {DueHeight: h + 40, RequestId: 7},
+		{DueHeight: h + 50, RequestId: 1}, {DueHeight: h + 50, RequestId: 5},
 	}
 	q := keeper.NewQueryServerImpl(c.App.DeferralKeeper)
 	var got []types.QueueEntry
