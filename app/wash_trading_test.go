@@ -19,7 +19,7 @@ import (
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
-// Wash trading against a funded reward pool (docs/economics-emission.md): a
+// Wash trading against a funded reward pool (docs/economics.md#emission-rewards-that-self-dealing-cannot-farm): a
 // requester R and a worker W of one owner, W the only worker of its class,
 // run one-unit requests between themselves every epoch, while a third party
 // has put washPool urep in the reward pool. An epoch emits at most the

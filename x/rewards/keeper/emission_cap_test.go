@@ -14,7 +14,7 @@ import (
 	"github.com/repshard/repshard/x/rewards/types"
 )
 
-// The emission cap (docs/rewards.md, docs/economics-emission.md): an epoch
+// The emission cap (docs/rewards.md, docs/economics.md#emission-rewards-that-self-dealing-cannot-farm): an epoch
 // emits at most the protocol shares its completions paid, so no completion
 // earns back more from the pool than it paid to the protocol, and a
 // requester paying a worker it controls cannot profit from the pool.
