@@ -209,23 +209,24 @@ func TestSubmitRequestCommandGenerateOnly(t *testing.T) {
 		"--from", from.String(), "--generate-only", "--chain-id", "repshard-local-1")
 	require.NoError(t, err, out)
 	require.Equal(t, map[string]any{
-		"@type":         "/repshard.deferral.v1.MsgSubmitRequest",
-		"replicas":      float64(1),
-		"requester":     from.String(),
-		"class":         "SHARD_CLASS_COMPUTE_INTENSIVE",
-		"urgency":       "URGENCY_HIGH",
-		"compute_units": "10",
-		"payload":       base64.StdEncoding.EncodeToString([]byte("resize image 42")),
-		"payload_hash":  nil,
-		"payload_uri":   "",
-		"data_bytes":    "0",
-		"max_fee":       map[string]any{"denom": "urep", "amount": "20000"},
-		"pow_nonce":     nil,
+		"@type":           "/repshard.deferral.v1.MsgSubmitRequest",
+		"replicas":        float64(1),
+		"requester":       from.String(),
+		"class":           "SHARD_CLASS_COMPUTE_INTENSIVE",
+		"urgency":         "URGENCY_HIGH",
+		"compute_units":   "10",
+		"payload":         base64.StdEncoding.EncodeToString([]byte("resize image 42")),
+		"payload_hash":    nil,
+		"payload_uri":     "",
+		"data_bytes":      "0",
+		"max_fee":         map[string]any{"denom": "urep", "amount": "20000"}, // ≥ the fee at the floor price: 10 × 1_000 × 1.5 (high) = 15_000
+		"pow_nonce":       nil,
+		"deadline_blocks": "0", // no --deadline-blocks flag: no requester deadline
 	}, generated(t, out))
 
 	file := filepath.Join(t.TempDir(), "job.json")
 	require.NoError(t, os.WriteFile(file, []byte(`{"op":"resize"}`), 0o600))
-	out, err = run(t, "tx", "deferral", "submit-request", "data-intensive", "2", "2000urep",
+	out, err = run(t, "tx", "deferral", "submit-request", "data-intensive", "2", "2000urep", // 2 × 1_000 × 1 (normal)
 		"--payload-file", file, "--from", from.String(), "--generate-only")
 	require.NoError(t, err, out)
 	msg := generated(t, out)
@@ -234,6 +235,7 @@ func TestSubmitRequestCommandGenerateOnly(t *testing.T) {
 	require.Equal(t, "SHARD_CLASS_DATA_INTENSIVE", msg["class"])
 
 	hash := sha256.Sum256([]byte("big data"))
+	// 50 × 1_000 × 1 (normal) + ⌈1_048_576 bytes × 1_000/1e6⌉ = 50_000 + 1_049 = 51_049 ≤ 60_000.
 	out, err = run(t, "tx", "deferral", "submit-request", "data-intensive", "50", "60000urep",
 		"--payload-hash", hex.EncodeToString(hash[:]), "--payload-uri", "ipfs://bafy", "--data-bytes", "1048576",
 		"--from", from.String(), "--generate-only")
