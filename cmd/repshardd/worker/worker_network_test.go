@@ -123,7 +123,9 @@ func TestWorkerDaemonOnInProcessNetwork(t *testing.T) {
 		for i, p := range payloads {
 			msgs[i] = &deferraltypes.MsgSubmitRequest{
 				Requester: val.Address.String(), Class: shardtypes.ClassHighPriority, Urgency: deferraltypes.UrgencyHigh,
-				ComputeUnits: 2, Payload: []byte(p), MaxFee: sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(2_000)),
+				// The fee at the floor price (the shard stays below the 50%
+				// target load, so its price never rises): 2 units × 1_000 × 1.5 (high).
+				ComputeUnits: 2, Payload: []byte(p), MaxFee: sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(3_000)),
 			}
 		}
 		res, err := testnetwork.BroadcastAndWait(net, val, msgs...)
@@ -471,7 +473,9 @@ func TestWorkerDaemonsReassignmentsAndRatings(t *testing.T) {
 	submit := func(payload string) uint64 {
 		res, err := testnetwork.BroadcastAndWait(net, val, &deferraltypes.MsgSubmitRequest{
 			Requester: val.Address.String(), Class: shardtypes.ClassHighPriority, Urgency: deferraltypes.UrgencyHigh,
-			ComputeUnits: 2, Payload: []byte(payload), MaxFee: sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(2_000)),
+			// The fee at the floor price (2 of 200 units held: below the 50%
+			// target load, the price never rises): 2 units × 1_000 × 1.5 (high).
+			ComputeUnits: 2, Payload: []byte(payload), MaxFee: sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(3_000)),
 		})
 		require.NoError(t, err)
 		require.Zero(t, res.Code, res.RawLog)
@@ -598,7 +602,8 @@ func TestWorkerDaemonsReassignmentsAndRatings(t *testing.T) {
 	res, err := testnetwork.BroadcastAndWait(net, val, &deferraltypes.MsgSubmitRequest{
 		Requester: val.Address.String(), Class: shardtypes.ClassHighPriority, Urgency: deferraltypes.UrgencyHigh,
 		ComputeUnits: 2, Payload: []byte("job REPLICATED"), Replicas: 2,
-		MaxFee: sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(2_000*int64(2+dp.Params.MaxTiebreakReplicas))),
+		// One share per replica and per tie-break replica, each 2 units × 1_000 × 1.5 (high).
+		MaxFee: sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(3_000*int64(2+dp.Params.MaxTiebreakReplicas))),
 	})
 	require.NoError(t, err)
 	require.Zero(t, res.Code, res.RawLog)
