@@ -69,13 +69,18 @@ func newFuzzBase(t testing.TB) *fuzzBase {
 	worker, requester, other := c.Accounts[0], c.Accounts[1], c.Accounts[2]
 	shardParams, err := c.App.ShardKeeper.GetParams(c.Context())
 	require.NoError(t, err)
-	price := shardtypes.DefaultParams().PriceFloor
+	// The max fee is the fee at x/shard's price ceiling, which no
+	// normal-urgency fee exceeds: shard 1's price leaves the floor once the
+	// 50-unit request waits (load above the 50% target). The fees by hand:
+	// 5 × 1_000 and 50 × 1_000 at the floor, then 4 × 1_265 after two rises
+	// (1_000 + ⌊1_000 · 0.125⌋ = 1_125, 1_125 + ⌊1_125 · 0.125⌋ = 1_265).
+	ceiling := shardtypes.DefaultParams().PriceCeiling
 	submit := func(from apptest.Account, units uint64) *deferraltypes.MsgSubmitRequest {
 		sum := sha256.Sum256([]byte(from.Address.String()))
 		return &deferraltypes.MsgSubmitRequest{
 			Requester: from.Address.String(), Class: shardtypes.ClassHighPriority, Urgency: deferraltypes.UrgencyNormal,
 			ComputeUnits: units, PayloadHash: sum[:], PayloadUri: "ipfs://x",
-			MaxFee: sdk.NewCoin(price.Denom, price.Amount.MulRaw(int64(units))),
+			MaxFee: sdk.NewCoin(ceiling.Denom, ceiling.Amount.MulRaw(int64(units))),
 		}
 	}
 	msgs := map[string]struct {
