@@ -197,7 +197,11 @@ func Run(t testing.TB, cfg Config) Result {
 		require.Zero(t, r.Code, r.Log)
 	}
 
-	price := sp.PriceCeiling // the most a one-unit normal request can cost
+	dp, err := c.App.DeferralKeeper.GetParams(ctx)
+	require.NoError(t, err)
+	// The most a one-unit request of any urgency can cost: the ceiling at the
+	// critical multiplier, rounded up.
+	price := sdk.NewCoin(sp.PriceCeiling.Denom, sp.PriceCeiling.Amount.MulRaw(int64(dp.UrgencyFeeCriticalPpm)).AddRaw(999_999).QuoRaw(1_000_000))
 	throughput := float64(cfg.Workers) * float64(cfg.WorkerCapacity) / float64(cfg.ServiceBlocks)
 	work := map[string][]pending{} // worker → its assignments, oldest first
 	group := map[uint64]bool{}     // request id → submitted with high reputation

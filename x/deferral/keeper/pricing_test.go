@@ -56,7 +56,11 @@ func TestSubmissionPaysTheQuoteOfTheSameBlock(t *testing.T) {
 		byReference(rq, types.UrgencyNormal, 1, 2_500_001),
 		byReference(rq, types.UrgencyHigh, 7, 999),
 		byReference(rq, types.UrgencyCritical, 2, 0),
-		func() *types.MsgSubmitRequest { m := byReference(rq, types.UrgencyHigh, 2, 1_000_000); m.Replicas = 2; return m }(),
+		func() *types.MsgSubmitRequest {
+			m := byReference(rq, types.UrgencyHigh, 2, 1_000_000)
+			m.Replicas = 2
+			return m
+		}(),
 	} {
 		q, err := c.quote(&types.QueryQuoteRequest{
 			Class: m.Class, ComputeUnits: m.ComputeUnits, Urgency: m.Urgency, DataBytes: m.DataBytes,
