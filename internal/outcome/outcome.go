@@ -14,6 +14,11 @@ const (
 	Failed
 	// Expired: the request ran out of attempts or queue time.
 	Expired
+	// Released: the request was taken from the worker through no doing of
+	// the worker (the requester cancelled it, or the requester's own
+	// deadline ran out): the worker's capacity is freed and nothing is
+	// counted on it.
+	Released
 )
 
 // String names the outcome as events print it.
@@ -25,6 +30,8 @@ func (o Outcome) String() string {
 		return "failed"
 	case Expired:
 		return "expired"
+	case Released:
+		return "released"
 	default:
 		return "unknown"
 	}

@@ -69,7 +69,24 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				{
 					RpcMethod: "CancelRequest", Use: "cancel-request [request-id]",
-					Short:          "Cancel your queued request and get its fee back (--from is the requester)",
+					Short: "Cancel your queued or assigned request (--from is the requester): queued, the whole fee comes back; assigned, each worker holding it keeps cancel_worker_share_ppm of its fee share and the rest comes back",
+					Long: `Cancel a request of yours that is QUEUED or ASSIGNED.
+
+A queued request: the whole fee is refunded and nobody is paid.
+
+An assigned request: each worker holding it (its worker, or the worker of each
+running replica) is paid a cancellation share, ⌊its fee share ×
+cancel_worker_share_ppm / 10^6⌋ (the whole fee of a one-worker request, one
+replica share of a replicated one); the rest is refunded. The workers' capacity
+is freed and nothing counts against you or them; a result they report
+afterwards is refused. The response and EventRequestCancelled give the refund
+and what the workers were paid.
+
+Refused: someone else's request; a finished one; a replicated request once one
+of its replicas has reported (including one waiting for tie-break replicas);
+an assignment past its deadline, which EndBlock is taking back. If a report and
+your cancel land in one block, the first of the two wins and the other fails.`,
+					Example:        "repshardd tx deferral cancel-request 42 --from alice",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}},
 				},
 				{RpcMethod: "UpdateParams", Skip: true}, // client/cli: update-params-proposal (merges onto the current params)

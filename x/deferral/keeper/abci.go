@@ -138,6 +138,9 @@ func (k Keeper) expireAssignment(ctx sdk.Context, params types.Params, id uint64
 	if req.Status != types.StatusAssigned || req.DeadlineHeight > ctx.BlockHeight() {
 		return fmt.Errorf("request %d in the deadline index is %s with deadline %d", id, req.Status, req.DeadlineHeight)
 	}
+	if pastRequesterDeadline(req, ctx.BlockHeight()) {
+		return k.expireAtRequesterDeadline(ctx, params, req)
+	}
 	if isReplicated(req) {
 		return k.expireReplicas(ctx, params, req)
 	}
@@ -155,6 +158,35 @@ func (k Keeper) expireAssignment(ctx sdk.Context, params types.Params, id uint64
 		return k.requeue(ctx, req, req)
 	}
 	done, err := k.finish(ctx, req, types.StatusExpired, true)
+	if err != nil {
+		return err
+	}
+	return k.refundExpired(ctx, done, false)
+}
+
+// expireAtRequesterDeadline ends an ASSIGNED request whose requester's own
+// deadline has come (no assignment deadline is later, assignmentDeadline):
+// EXPIRED with a full refund, counted against nobody. The workers holding it
+// did not miss a deadline of their own choosing: they are released, not
+// penalised (no slash, no expiry on their record or reputation), and their
+// capacity is freed. One exception, for a replicated request: when the
+// replicas that reported already agree on a hash by a majority, that result
+// was in before the deadline, and the request is decided on it as usual
+// (COMPLETED, agreeing replicas paid) with the running replicas withdrawn.
+// Otherwise a requester whose own second account runs one replica could void
+// the payment of every replicated request by having that replica never report.
+func (k Keeper) expireAtRequesterDeadline(ctx sdk.Context, params types.Params, stored types.Request) error {
+	if isReplicated(stored) {
+		withdrawn := withdrawReplicas(stored)
+		if best, _ := tally(withdrawn); best.votes >= quorum(withdrawn) {
+			if err := k.save(ctx, &stored, withdrawn, true); err != nil {
+				return err
+			}
+			_, err := k.decide(ctx, params, withdrawn, withdrawn)
+			return err
+		}
+	}
+	done, err := k.release(ctx, stored, types.StatusExpired)
 	if err != nil {
 		return err
 	}
@@ -183,7 +215,8 @@ func (k Keeper) expireQueued(ctx sdk.Context, id uint64) error {
 		return fmt.Errorf("request %d in the queue-expiry index is %s, expiring at %d", id, req.Status, req.QueueExpiryHeight)
 	}
 	// Waiting too long in the queue is not the requester's doing: no
-	// reputation outcome.
+	// reputation outcome. (Its queue expiry is never after the requester's
+	// own deadline: the same path ends a queued request at that deadline.)
 	done, err := k.finish(ctx, req, types.StatusExpired, false)
 	if err != nil {
 		return err
@@ -191,6 +224,9 @@ func (k Keeper) expireQueued(ctx sdk.Context, id uint64) error {
 	return k.refundExpired(ctx, done, true)
 }
 
+// refundExpired refunds the whole fee of a request that ended EXPIRED and
+// emits EventRequestExpired; requester_deadline says the request ended at
+// or after the requester's own deadline.
 func (k Keeper) refundExpired(ctx sdk.Context, req types.Request, whileQueued bool) error {
 	requester, err := k.addressCodec.StringToBytes(req.Requester)
 	if err != nil {
@@ -201,6 +237,7 @@ func (k Keeper) refundExpired(ctx sdk.Context, req types.Request, whileQueued bo
 	}
 	return events.Emit(ctx, &types.EventRequestExpired{
 		RequestId: req.Id, Worker: req.Worker, Attempts: req.Attempts, WhileQueued: whileQueued,
+		RequesterDeadline: pastRequesterDeadline(req, req.FinishHeight),
 	})
 }
 
@@ -258,11 +295,18 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 		id := key.K3()
 		// Everything about one request, its lookup included, runs isolated: a
 		// bad entry is reported and skipped, never a reason to halt.
-		fits, onlyExcludedFit := false, false
+		fits, onlyExcludedFit, stale := false, false, false
 		ok := k.RunIsolated(ctx, StepDrainQueues, requestItem(id), func(c sdk.Context) error {
 			req, err := k.GetRequest(c, id)
 			if err != nil {
 				return err
+			}
+			if pastRequesterDeadline(req, c.BlockHeight()) {
+				// No result can be accepted any more: step 1 expires it (its
+				// queue expiry has come too), perhaps in a later block when
+				// max_expirations_per_block held it back.
+				stale = true
+				return nil
 			}
 			if isReplicated(req) {
 				_, fits, err = k.assignReplicas(c, params, &req, req)
@@ -288,7 +332,7 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 		switch {
 		case ok && fits:
 			assigned++
-		case ok && onlyExcludedFit:
+		case ok && (onlyExcludedFit || stale):
 			// not a miss: see above
 		default:
 			misses++

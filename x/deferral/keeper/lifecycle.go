@@ -3,6 +3,8 @@ package keeper
 import (
 	"context"
 
+	sdkmath "cosmossdk.io/math"
+
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/repshard/repshard/internal/events"
@@ -36,13 +38,32 @@ func (k Keeper) deferralReason(ctx context.Context, params types.Params, reputat
 	return types.DeferNone, nil
 }
 
+// assignmentDeadline is the last height a worker assigned req at height may
+// report at: assignment_timeout_blocks later, but never after the
+// requester's own deadline. The deadline index then expires the assignment
+// at the requester's deadline at the latest (expireAssignment).
+func assignmentDeadline(params types.Params, height int64, req types.Request) int64 {
+	deadline := height + int64(params.AssignmentTimeoutBlocks)
+	if req.RequesterDeadlineHeight > 0 {
+		deadline = min(deadline, req.RequesterDeadlineHeight)
+	}
+	return deadline
+}
+
+// pastRequesterDeadline reports whether r's requester's own deadline has come
+// at height: from then on no result can be accepted, and the request ends
+// EXPIRED with a full refund, counted against nobody.
+func pastRequesterDeadline(r types.Request, height int64) bool {
+	return r.RequesterDeadlineHeight > 0 && height >= r.RequesterDeadlineHeight
+}
+
 // assign gives req to worker with a deadline and emits EventRequestAssigned.
 func (k Keeper) assign(ctx sdk.Context, params types.Params, old *types.Request, req types.Request, worker sdk.AccAddress) error {
 	height := ctx.BlockHeight()
 	req.Status = types.StatusAssigned
 	req.Worker = worker.String()
 	req.AssignedHeight = height
-	req.DeadlineHeight = height + int64(params.AssignmentTimeoutBlocks)
+	req.DeadlineHeight = assignmentDeadline(params, height, req)
 	req.Attempts++
 	if err := k.saveRequest(ctx, old, req); err != nil {
 		return err
@@ -84,6 +105,60 @@ func (k Keeper) requeue(ctx sdk.Context, old, req types.Request) error {
 // caller settles the fee and emits the event.
 func (k Keeper) finish(ctx sdk.Context, old types.Request, status types.RequestStatus, countsForRequester bool) (types.Request, error) {
 	return k.finishChanged(ctx, old, old, status, countsForRequester)
+}
+
+// release ends an open request with status (CANCELLED, or EXPIRED at the
+// requester's deadline) through no doing of the workers holding it: their
+// units are freed and nothing is counted on them (outcome.Released), its
+// running replicas are marked EXPIRED (withdrawn, not penalised: the
+// request's status says why), and nothing is recorded on the requester's
+// reputation. It emits nothing; the caller settles the fee and emits the
+// event.
+func (k Keeper) release(ctx sdk.Context, stored types.Request, status types.RequestStatus) (types.Request, error) {
+	req := withdrawReplicas(stored)
+	req.Status = status
+	req.FinishHeight = ctx.BlockHeight()
+	return req, k.save(ctx, &stored, req, true)
+}
+
+// withdrawReplicas returns r with its running replicas marked EXPIRED (the
+// runs are copied: r's are left alone).
+func withdrawReplicas(r types.Request) types.Request {
+	if runningReplicas(r) == 0 {
+		return r
+	}
+	r.ReplicaRuns = append([]types.ReplicaRun(nil), r.ReplicaRuns...)
+	for i := range r.ReplicaRuns {
+		if r.ReplicaRuns[i].Status == types.ReplicaRunning {
+			r.ReplicaRuns[i].Status = types.ReplicaExpired
+		}
+	}
+	return r
+}
+
+// holders are the workers holding an ASSIGNED request now (its worker, or
+// the workers of its running replicas), and the part of the fee each would
+// be paid for the work: the whole fee, or one replica share.
+func (k Keeper) holders(r types.Request) ([]sdk.AccAddress, sdk.Coin, error) {
+	if r.Status != types.StatusAssigned {
+		return nil, sdk.Coin{Denom: r.Fee.Denom, Amount: sdkmath.ZeroInt()}, nil
+	}
+	if !isReplicated(r) {
+		worker, err := k.addressCodec.StringToBytes(r.Worker)
+		return []sdk.AccAddress{worker}, r.Fee, err
+	}
+	var out []sdk.AccAddress
+	for _, run := range r.ReplicaRuns {
+		if run.Status != types.ReplicaRunning {
+			continue
+		}
+		worker, err := k.addressCodec.StringToBytes(run.Worker)
+		if err != nil {
+			return nil, sdk.Coin{}, err
+		}
+		out = append(out, worker)
+	}
+	return out, replicaShare(r), nil
 }
 
 // finishChanged is finish for a record the caller changed (req) from the

@@ -314,6 +314,11 @@ func (k Keeper) assignedRequest(ctx sdk.Context, workerAddr string, id uint64) (
 	if ctx.BlockHeight() > req.DeadlineHeight {
 		return req, nil, errorsmod.Wrapf(types.ErrDeadlinePassed, "deadline was height %d, now %d", req.DeadlineHeight, ctx.BlockHeight())
 	}
+	if req.RequesterDeadlineHeight > 0 && ctx.BlockHeight() > req.RequesterDeadlineHeight {
+		// Never reached while assignments end by the requester's deadline
+		// (assignmentDeadline); kept so no record can outlive it.
+		return req, nil, errorsmod.Wrapf(types.ErrDeadlinePassed, "the requester's deadline was height %d, now %d", req.RequesterDeadlineHeight, ctx.BlockHeight())
+	}
 	return req, worker, nil
 }
 
@@ -469,7 +474,24 @@ func (m msgServer) confirmFailure(ctx sdk.Context, params types.Params, reported
 	})
 }
 
-// CancelRequest cancels a queued request and refunds its fee.
+// CancelRequest cancels a QUEUED or ASSIGNED request of the signer's.
+//
+//   - QUEUED: the whole fee goes back; nobody is paid.
+//   - ASSIGNED: each worker holding the request (its worker, or the worker of
+//     each running replica) is owed ⌊its fee share × cancel_worker_share_ppm
+//     / 1e6⌋ (the whole fee, or one replica share), through the same earnings
+//     as a completion but without points or protocol share; the rest goes
+//     back to the requester. The workers' capacity is freed and nothing is
+//     counted on them or on the requester; a report they send afterwards is
+//     refused (ErrRequestNotAssigned).
+//
+// Refused, with nothing changed: a finished request, a replicated request
+// one of whose replicas has reported (a hash or a failure: that work is on
+// the record, and cancelling would take back the shares the quorum may owe
+// it; this covers a request waiting for tie-break replicas), and an
+// assignment whose deadline has passed (it is being expired, and its
+// workers penalised, by EndBlock: a cancel must neither pay them nor spare
+// them the penalty).
 func (m msgServer) CancelRequest(goCtx context.Context, msg *types.MsgCancelRequest) (*types.MsgCancelRequestResponse, error) {
 	ctx := sdk.UnwrapSDKContext(goCtx)
 	requester, err := m.addressCodec.StringToBytes(msg.Requester)
@@ -483,22 +505,46 @@ func (m msgServer) CancelRequest(goCtx context.Context, msg *types.MsgCancelRequ
 	if req.Requester != msg.Requester {
 		return nil, errorsmod.Wrapf(types.ErrNotRequester, "request %d belongs to %s", req.Id, req.Requester)
 	}
-	if req.Status != types.StatusQueued {
-		return nil, errorsmod.Wrapf(types.ErrRequestNotQueued, "request %d is %s; only queued requests can be cancelled", req.Id, req.Status)
+	if !isOpen(req.Status) {
+		return nil, errorsmod.Wrapf(types.ErrNotCancellable, "request %d is %s; only queued or assigned requests can be cancelled", req.Id, req.Status)
 	}
-	if len(req.ReplicaRuns) > 0 {
-		// Its replicas have run: cancelling now would take back the shares
-		// of the workers that reported.
-		return nil, errorsmod.Wrapf(types.ErrRequestNotQueued, "request %d is waiting for tie-break replicas; it can no longer be cancelled", req.Id)
+	if replicasReported(req) {
+		return nil, errorsmod.Wrapf(types.ErrNotCancellable,
+			"request %d: replicas have reported; it can no longer be cancelled (set --deadline-blocks to bound the wait)", req.Id)
 	}
-	done, err := m.finish(ctx, req, types.StatusCancelled, false)
+	if req.Status == types.StatusAssigned && ctx.BlockHeight() > req.DeadlineHeight {
+		return nil, errorsmod.Wrapf(types.ErrDeadlinePassed,
+			"request %d: its assignment deadline was height %d; EndBlock takes it back from its workers first", req.Id, req.DeadlineHeight)
+	}
+	params, err := m.Params.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.rewards.Refund(ctx, requester, done.Fee); err != nil {
+	workers, workerFee, err := m.holders(req)
+	if err != nil {
 		return nil, err
 	}
-	return &types.MsgCancelRequestResponse{}, events.Emit(ctx, &types.EventRequestCancelled{
-		RequestId: done.Id, Requester: msg.Requester,
+	done, err := m.release(ctx, req, types.StatusCancelled)
+	if err != nil {
+		return nil, err
+	}
+	paid, refund, err := m.rewards.PayCancellation(ctx, requester, workers, done.Fee, workerFee, params.CancelWorkerSharePpm)
+	if err != nil {
+		return nil, err
+	}
+	return &types.MsgCancelRequestResponse{Refund: refund, PaidToWorkers: paid}, events.Emit(ctx, &types.EventRequestCancelled{
+		RequestId: done.Id, Requester: msg.Requester, WasAssigned: req.Status == types.StatusAssigned,
+		Refund: refund, PaidToWorkers: paid,
 	})
+}
+
+// replicasReported reports whether a replica of r has reported a hash or a
+// failure.
+func replicasReported(r types.Request) bool {
+	for _, run := range r.ReplicaRuns {
+		if run.Status == types.ReplicaReported || run.Status == types.ReplicaFailed {
+			return true
+		}
+	}
+	return false
 }

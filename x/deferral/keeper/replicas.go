@@ -107,7 +107,7 @@ func (k Keeper) assignReplicas(ctx sdk.Context, params types.Params, old *types.
 		excluded = append(excluded, w)
 	}
 	height := ctx.BlockHeight()
-	deadline := height + int64(params.AssignmentTimeoutBlocks)
+	deadline := assignmentDeadline(params, height, req)
 	runs := make([]types.ReplicaRun, 0, len(req.ReplicaRuns)+len(found))
 	runs = append(runs, req.ReplicaRuns...)
 	for _, w := range found {

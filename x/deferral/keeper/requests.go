@@ -36,6 +36,14 @@ func (k Keeper) GetRequest(ctx context.Context, id uint64) (types.Request, error
 // accounting cannot drift. Index entries whose key did not change are left
 // alone (a write costs gas).
 func (k Keeper) saveRequest(ctx context.Context, old *types.Request, req types.Request) error {
+	return k.save(ctx, old, req, false)
+}
+
+// save is saveRequest; released says the workers that stop holding the
+// request lose it through no doing of their own (the requester cancelled it,
+// or its deadline ran out): x/shard frees their units and counts nothing on
+// them (outcome.Released) instead of the outcome the status change implies.
+func (k Keeper) save(ctx context.Context, old *types.Request, req types.Request, released bool) error {
 	var before indexKeys
 	if old != nil {
 		var err error
@@ -50,7 +58,7 @@ func (k Keeper) saveRequest(ctx context.Context, old *types.Request, req types.R
 	if err := k.applyIndexKeys(ctx, before, after); err != nil {
 		return err
 	}
-	if err := k.updateShardAccounting(ctx, old, req); err != nil {
+	if err := k.updateShardAccounting(ctx, old, req, released); err != nil {
 		return err
 	}
 	if err := k.updateOpenCounts(ctx, old, req); err != nil {
@@ -60,10 +68,10 @@ func (k Keeper) saveRequest(ctx context.Context, old *types.Request, req types.R
 }
 
 // updateShardAccounting tells x/shard about units entering or leaving the
-// shard's queue and a worker's in-flight work.
-func (k Keeper) updateShardAccounting(ctx context.Context, old *types.Request, req types.Request) error {
+// shard's queue and a worker's in-flight work (see save for released).
+func (k Keeper) updateShardAccounting(ctx context.Context, old *types.Request, req types.Request, released bool) error {
 	if isReplicated(req) {
-		return k.updateReplicaAccounting(ctx, old, req)
+		return k.updateReplicaAccounting(ctx, old, req, released)
 	}
 	var oldStatus types.RequestStatus
 	if old != nil {
@@ -95,6 +103,8 @@ func (k Keeper) updateShardAccounting(ctx context.Context, old *types.Request, r
 		}
 		result := outcome.Expired // back to the queue after expiry, or expired
 		switch {
+		case released:
+			result = outcome.Released
 		case req.Status == types.StatusCompleted:
 			result = outcome.Completed
 		case req.Status == types.StatusFailed || len(req.FailureReports) > len(old.FailureReports):
@@ -127,7 +137,7 @@ func (k Keeper) updateShardAccounting(ctx context.Context, old *types.Request, r
 // replica counts them on its worker. Replicas are only appended and leave
 // RUNNING once, so the replicas that started or stopped running are found by
 // position.
-func (k Keeper) updateReplicaAccounting(ctx context.Context, old *types.Request, req types.Request) error {
+func (k Keeper) updateReplicaAccounting(ctx context.Context, old *types.Request, req types.Request, released bool) error {
 	var oldStatus types.RequestStatus
 	var oldRuns []types.ReplicaRun
 	if old != nil {
@@ -164,10 +174,12 @@ func (k Keeper) updateReplicaAccounting(ctx context.Context, old *types.Request,
 			err = k.shards.AddInFlight(ctx, req.ShardId, worker, req.ComputeUnits)
 		} else {
 			result := outcome.Expired
-			switch run.Status {
-			case types.ReplicaReported:
+			switch {
+			case released:
+				result = outcome.Released
+			case run.Status == types.ReplicaReported:
 				result = outcome.Completed
-			case types.ReplicaFailed:
+			case run.Status == types.ReplicaFailed:
 				result = outcome.Failed
 			}
 			err = k.shards.RemoveInFlight(ctx, old.ShardId, worker, old.ComputeUnits, result)

@@ -190,6 +190,9 @@ func validSubmission(r *simsx.XRand, params types.Params, requester string) *typ
 	if params.MaxReplicas >= 2 && r.Intn(4) == 0 {
 		msg.Replicas = 2 + uint32(r.Intn(int(min(params.MaxReplicas, 3)-1)))
 	}
+	if r.Intn(4) == 0 {
+		msg.DeadlineBlocks = 1 + uint64(r.Int63n(int64(params.MaxDeadlineBlocks)))
+	}
 	return msg
 }
 
@@ -553,35 +556,54 @@ func invalidReport(ctx context.Context, k keeper.Keeper, testData *simsx.ChainDa
 	return acc, badReport{RequestId: next + uint64(r.Intn(1_000))}, simsutil.ExpectError(types.ErrRequestNotFound)
 }
 
-// MsgCancelRequestFactory cancels a QUEUED request, signed by its requester.
+// MsgCancelRequestFactory cancels a QUEUED request or an ASSIGNED one whose
+// assignment deadline has not passed, signed by its requester; replicated
+// requests one of whose replicas reported are not cancellable.
 func MsgCancelRequestFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCancelRequest, simsx.SimDeliveryResultHandler) {
-		var ids []uint64
-		_ = k.Queue.Walk(ctx, nil, func(key collections.Triple[uint64, uint64, uint64]) (bool, error) {
-			ids = append(ids, key.K3())
-			return len(ids) >= scanLimit, nil
-		})
-		id, ok := simsutil.Pick(testData.Rand(), ids)
+		r := testData.Rand()
+		var reqs []types.Request
+		if r.Intn(2) == 0 {
+			reqs = assignedRequests(ctx, k)
+		} else {
+			_ = k.Queue.Walk(ctx, nil, func(key collections.Triple[uint64, uint64, uint64]) (bool, error) {
+				if req, err := k.Requests.Get(ctx, key.K3()); err == nil {
+					reqs = append(reqs, req)
+				}
+				return len(reqs) >= scanLimit, nil
+			})
+		}
+		req, ok := simsutil.Pick(r, reqs)
 		if !ok {
-			reporter.Skip("no queued request")
+			reporter.Skip("no queued or assigned request")
 			return nil, nil, nil
 		}
-		req, err := k.Requests.Get(ctx, id)
-		if err != nil {
-			reporter.Skip(err.Error())
-			return nil, nil, nil
-		}
-		if len(req.ReplicaRuns) > 0 {
-			reporter.Skip("waiting for tie-break replicas: not cancellable")
+		if cancellable(req) != nil {
+			reporter.Skip("replicas reported: not cancellable")
 			return nil, nil, nil
 		}
 		acc := testData.GetAccount(reporter, req.Requester)
-		return []simsx.SimAccount{acc}, &types.MsgCancelRequest{Requester: req.Requester, RequestId: id}, nil
+		return []simsx.SimAccount{acc}, &types.MsgCancelRequest{Requester: req.Requester, RequestId: req.Id}, nil
 	})
 }
 
+// cancellable is nil when the requester may cancel req now, else the error
+// the msg server refuses it with (its assignment deadline aside).
+func cancellable(req types.Request) error {
+	if req.Status != types.StatusQueued && req.Status != types.StatusAssigned {
+		return types.ErrNotCancellable
+	}
+	for _, run := range req.ReplicaRuns {
+		if run.Status == types.ReplicaReported || run.Status == types.ReplicaFailed {
+			return types.ErrNotCancellable
+		}
+	}
+	return nil
+}
+
 // MsgCancelRequestInvalidFactory cancels a request the signer did not
-// submit, or one that is no longer queued.
+// submit, or one that can no longer be cancelled (finished, or replicated
+// with replicas that reported).
 func MsgCancelRequestInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCancelRequest, simsx.SimDeliveryResultHandler) {
 		r := testData.Rand()
@@ -591,14 +613,14 @@ func MsgCancelRequestInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 			reporter.Skip("no request")
 			return nil, nil, nil
 		}
-		if req.Status == types.StatusQueued || r.Intn(2) == 0 {
+		if cancellable(req) == nil || r.Intn(2) == 0 {
 			other := testData.AnyAccount(reporter, simsx.ExcludeAddresses(req.Requester))
 			return []simsx.SimAccount{other}, &types.MsgCancelRequest{Requester: other.AddressBech32, RequestId: req.Id},
 				simsutil.ExpectError(types.ErrNotRequester)
 		}
 		acc := testData.GetAccount(reporter, req.Requester)
 		return []simsx.SimAccount{acc}, &types.MsgCancelRequest{Requester: req.Requester, RequestId: req.Id},
-			simsutil.ExpectError(types.ErrRequestNotQueued)
+			simsutil.ExpectError(types.ErrNotCancellable)
 	})
 }
 

@@ -19,9 +19,10 @@ var (
 	ErrDeadlinePassed     = errorsmod.Register(ModuleName, 14, "assignment deadline has passed")
 	ErrInvalidResultHash  = errorsmod.Register(ModuleName, 15, "invalid result hash")
 	ErrNotRequester       = errorsmod.Register(ModuleName, 16, "signer is not the requester")
-	ErrRequestNotQueued   = errorsmod.Register(ModuleName, 17, "request is not queued")
+	ErrRequestNotQueued   = errorsmod.Register(ModuleName, 17, "request is not queued") // no longer returned (see ErrNotCancellable); code 17 stays taken
 	ErrInvalidReason      = errorsmod.Register(ModuleName, 18, "invalid failure reason")
 	ErrInvalidReplicas    = errorsmod.Register(ModuleName, 19, "invalid number of replicas")
 	ErrDataTooLarge       = errorsmod.Register(ModuleName, 20, "declared data too large")
 	ErrInvalidDeadline    = errorsmod.Register(ModuleName, 21, "invalid deadline")
+	ErrNotCancellable     = errorsmod.Register(ModuleName, 22, "request can no longer be cancelled")
 )

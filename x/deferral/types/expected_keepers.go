@@ -82,6 +82,11 @@ type RewardsKeeper interface {
 	// refundPpm back to the requester, the rest owed in equal parts to the
 	// workers whose reports confirmed the failure.
 	SettleFailure(ctx context.Context, requester sdk.AccAddress, workers []sdk.AccAddress, fee sdk.Coin, refundPpm uint32) error
+	// PayCancellation settles the escrowed fee of a request cancelled while
+	// workers held it: each worker is owed ⌊workerFee·sharePpm/1e6⌋ (no
+	// points, no protocol share), the rest goes back to the requester. It
+	// returns the total paid to the workers and the refund (their sum is fee).
+	PayCancellation(ctx context.Context, requester sdk.AccAddress, workers []sdk.AccAddress, fee, workerFee sdk.Coin, sharePpm uint32) (paid, refunded sdk.Coin, err error)
 	// PenalizeDissent slashes slashPpm of the worker's bond: its replica
 	// reported a hash other than the majority's.
 	PenalizeDissent(ctx context.Context, worker sdk.AccAddress, slashPpm uint32) error

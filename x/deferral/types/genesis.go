@@ -106,7 +106,7 @@ func (r Request) Validate() error {
 	if r.Status == StatusAssigned && r.Worker == "" {
 		return fmt.Errorf("an assigned request needs a worker")
 	}
-	if r.DueHeight < 0 || r.DeadlineHeight < 0 || r.QueueExpiryHeight < 0 || r.FinishHeight < 0 {
+	if r.DueHeight < 0 || r.DeadlineHeight < 0 || r.QueueExpiryHeight < 0 || r.FinishHeight < 0 || r.RequesterDeadlineHeight < 0 {
 		return fmt.Errorf("heights must not be negative")
 	}
 	return nil

@@ -119,7 +119,7 @@ func (k Keeper) AssignQueued(ctx context.Context, shardID uint64, worker sdk.Acc
 
 // RemoveInFlight takes units off a worker and off the shard the request was
 // routed to (the worker's, or one of its class it has since moved from) and counts the outcome
-// on the worker (completed, failed or expired). When an UNBONDING worker's
+// on the worker (completed, failed or expired; released counts nothing). When an UNBONDING worker's
 // in-flight units reach 0, its bond release is scheduled
 // unbonding_period_blocks later. O(log n).
 func (k Keeper) RemoveInFlight(ctx context.Context, shardID uint64, worker sdk.AccAddress, units uint64, o outcome.Outcome) error {
@@ -138,6 +138,8 @@ func (k Keeper) RemoveInFlight(ctx context.Context, shardID uint64, worker sdk.A
 		nw.Failed++
 	case outcome.Expired:
 		nw.Expired++
+	case outcome.Released:
+		// taken back through no doing of the worker: counted nowhere
 	default:
 		return errorsmod.Wrapf(types.ErrInvalidOutcome, "outcome %d", o)
 	}

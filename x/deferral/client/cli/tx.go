@@ -51,6 +51,9 @@ const (
 	FlagPowSubmission = "pow-submission"
 	// FlagReplicas asks for replicated execution on that many workers.
 	FlagReplicas = "replicas"
+	// FlagDeadlineBlocks is the requester's own deadline, in blocks from
+	// submission (0: none).
+	FlagDeadlineBlocks = "deadline-blocks"
 )
 
 // DefaultPowMaxTries bounds the nonce search: 2^32 hashes finds a nonce for
@@ -126,6 +129,17 @@ compute-units × price per possible replica (N + max_tiebreak_replicas); each
 agreeing replica is paid one share, the rest is refunded when the request ends.
 Use it for deterministic work: equal inputs must give equal result hashes.
 
+Deadline: --deadline-blocks N (1..max_deadline_blocks) ends the request
+EXPIRED, with the whole fee refunded and nothing counted against you or the
+workers, if no result is accepted within N blocks of submission — whether it is
+still queued or assigned. Workers must report by then: every assignment's
+deadline is at most yours. 0 (the default) sets no deadline of your own; the
+queue time to live and the assignment timeout still apply.
+
+Cancelling: 'tx deferral cancel-request ID' refunds the whole fee of a queued
+request; once assigned, each worker holding it keeps cancel_worker_share_ppm of
+its fee share and the rest is refunded.
+
 Proof of work (x/reputation validation credit): --pow-nonce HEX attaches a
 nonce; --pow-difficulty N searches one here, before signing, whose
 sha256(requester address ‖ payload hash ‖ u64be(submission) ‖ nonce) has at
@@ -139,7 +153,8 @@ earn credit.`,
 		Example: `repshardd tx deferral submit-request compute-intensive 10 20000urep --urgency high --payload "resize image 42" --from alice
 repshardd tx deferral submit-request data-intensive 50 60000urep --payload-hash 9f86d0… --payload-uri ipfs://bafy… --data-bytes 1048576 --from alice
 repshardd tx deferral submit-request low-priority 1 2000urep --payload "job" --pow-difficulty 16 --from alice
-repshardd tx deferral submit-request high-priority 2 20000urep --payload "sum 1..100" --replicas 3 --from alice`,
+repshardd tx deferral submit-request high-priority 2 20000urep --payload "sum 1..100" --replicas 3 --from alice
+repshardd tx deferral submit-request high-priority 1 5000urep --payload "quote 7" --deadline-blocks 20 --from alice`,
 		Args: cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			clientCtx, err := client.GetClientTxContext(cmd)
@@ -163,6 +178,7 @@ repshardd tx deferral submit-request high-priority 2 20000urep --payload "sum 1.
 	cmd.Flags().String(FlagPayloadURI, "", "where request data held elsewhere can be fetched")
 	cmd.Flags().Uint64(FlagDataBytes, 0, "size of request data held elsewhere, in bytes")
 	cmd.Flags().Uint32(FlagReplicas, 1, "run the request on this many distinct workers (1..max_replicas) and keep the result hash a majority reports; the fee escrows one share per replica plus max_tiebreak_replicas shares, unused shares are refunded")
+	cmd.Flags().Uint64(FlagDeadlineBlocks, 0, "your own deadline, in blocks from submission (1..max_deadline_blocks): with no result accepted by then the request expires with a full refund, counted against nobody; 0 for none")
 	cmd.Flags().String(FlagPowNonce, "", "proof-of-work nonce to attach, hex (up to 32 bytes)")
 	cmd.Flags().Uint32(FlagPowDifficulty, 0, "search a proof-of-work nonce with at least this many leading zero bits before signing")
 	cmd.Flags().Uint64(FlagPowMaxTries, DefaultPowMaxTries, "the most hashes --pow-difficulty tries")
@@ -202,10 +218,11 @@ func buildSubmitRequest(cmd *cobra.Command, from sdk.AccAddress, args []string, 
 	if replicas == 0 {
 		return nil, errorsmod.Wrapf(types.ErrInvalidReplicas, "--%s 0; ask for at least 1", FlagReplicas)
 	}
+	deadline, _ := cmd.Flags().GetUint64(FlagDeadlineBlocks)
 
 	msg := &types.MsgSubmitRequest{
 		Requester: from.String(), Class: class, Urgency: urgency, ComputeUnits: units,
-		PayloadUri: uri, MaxFee: maxFee, Replicas: replicas,
+		PayloadUri: uri, MaxFee: maxFee, Replicas: replicas, DeadlineBlocks: deadline,
 	}
 	sources := 0
 	for _, set := range []bool{text != "", file != "", hashHex != ""} {

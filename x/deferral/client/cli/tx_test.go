@@ -136,6 +136,8 @@ func TestBuildSubmitRequest(t *testing.T) {
 			with(func(m *types.MsgSubmitRequest) { m.PayloadHash = hash[:] })},
 		"replicated": {args, map[string]string{"payload": "x", "replicas": "3"},
 			with(func(m *types.MsgSubmitRequest) { m.Payload, m.Replicas = []byte("x"), 3 })},
+		"with a deadline": {args, map[string]string{"payload": "x", "deadline-blocks": "20"},
+			with(func(m *types.MsgSubmitRequest) { m.Payload, m.DeadlineBlocks = []byte("x"), 20 })},
 		"proto names": {[]string{"SHARD_CLASS_LOW_PRIORITY", "3", "3000urep"}, map[string]string{"payload": "p", "urgency": "URGENCY_HIGH"},
 			with(func(m *types.MsgSubmitRequest) {
 				m.Class, m.ComputeUnits, m.MaxFee, m.Payload, m.Urgency = shardtypes.ClassLowPriority, 3, sdk.NewInt64Coin("urep", 3000), []byte("p"), types.UrgencyHigh
@@ -223,6 +225,11 @@ func TestSubmitRequestCommandGenerateOnly(t *testing.T) {
 		"pow_nonce":       nil,
 		"deadline_blocks": "0", // no --deadline-blocks flag: no requester deadline
 	}, generated(t, out))
+
+	out, err = run(t, "tx", "deferral", "submit-request", "high-priority", "1", "5000urep",
+		"--payload", "quote 7", "--deadline-blocks", "20", "--from", from.String(), "--generate-only")
+	require.NoError(t, err, out)
+	require.Equal(t, "20", generated(t, out)["deadline_blocks"], "--deadline-blocks reaches the msg")
 
 	file := filepath.Join(t.TempDir(), "job.json")
 	require.NoError(t, os.WriteFile(file, []byte(`{"op":"resize"}`), 0o600))
