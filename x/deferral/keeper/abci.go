@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"cosmossdk.io/collections"
+	sdkmath "cosmossdk.io/math"
 	"github.com/cosmos/gogoproto/proto"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -217,11 +218,39 @@ func (k Keeper) expireQueued(ctx sdk.Context, id uint64) error {
 	// Waiting too long in the queue is not the requester's doing: no
 	// reputation outcome. (Its queue expiry is never after the requester's
 	// own deadline: the same path ends a queued request at that deadline.)
+	exitFee := neverAssigned(req) && pastRequesterDeadline(req, ctx.BlockHeight())
 	done, err := k.finish(ctx, req, types.StatusExpired, false)
 	if err != nil {
 		return err
 	}
+	if exitFee {
+		// The requester chose a deadline its request could not wait for:
+		// like a cancellation of a queued request, it pays the queue exit fee.
+		return k.refundExpiredLessExitFee(ctx, done)
+	}
 	return k.refundExpired(ctx, done, true)
+}
+
+// refundExpiredLessExitFee settles a request that expired in the queue at
+// its requester's deadline before any assignment: queue_exit_fee_ppm of the
+// fee to the community pool, the rest refunded; EventRequestExpired.
+func (k Keeper) refundExpiredLessExitFee(ctx sdk.Context, req types.Request) error {
+	requester, err := k.addressCodec.StringToBytes(req.Requester)
+	if err != nil {
+		return err
+	}
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	exitFee, refund, err := k.rewards.RefundLessExitFee(ctx, requester, req.Fee, params.QueueExitFeePpm)
+	if err != nil {
+		return err
+	}
+	return events.Emit(ctx, &types.EventRequestExpired{
+		RequestId: req.Id, Worker: req.Worker, Attempts: req.Attempts, WhileQueued: true,
+		RequesterDeadline: true, Refund: refund, ExitFee: exitFee,
+	})
 }
 
 // refundExpired refunds the whole fee of a request that ended EXPIRED and
@@ -238,6 +267,7 @@ func (k Keeper) refundExpired(ctx sdk.Context, req types.Request, whileQueued bo
 	return events.Emit(ctx, &types.EventRequestExpired{
 		RequestId: req.Id, Worker: req.Worker, Attempts: req.Attempts, WhileQueued: whileQueued,
 		RequesterDeadline: pastRequesterDeadline(req, req.FinishHeight),
+		Refund:            req.Fee, ExitFee: sdk.NewCoin(req.Fee.Denom, sdkmath.ZeroInt()),
 	})
 }
 

@@ -528,14 +528,29 @@ func (m msgServer) CancelRequest(goCtx context.Context, msg *types.MsgCancelRequ
 	if err != nil {
 		return nil, err
 	}
-	paid, refund, err := m.rewards.PayCancellation(ctx, requester, workers, done.Fee, workerFee, params.CancelWorkerSharePpm)
+	var paid, refund, exitFee sdk.Coin
+	if neverAssigned(req) {
+		// It only ever sat in the queue, raising its shard's load and price:
+		// leaving costs the queue exit fee.
+		exitFee, refund, err = m.rewards.RefundLessExitFee(ctx, requester, done.Fee, params.QueueExitFeePpm)
+		paid = sdk.NewCoin(done.Fee.Denom, sdkmath.ZeroInt())
+	} else {
+		paid, refund, err = m.rewards.PayCancellation(ctx, requester, workers, done.Fee, workerFee, params.CancelWorkerSharePpm)
+		exitFee = sdk.NewCoin(done.Fee.Denom, sdkmath.ZeroInt())
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &types.MsgCancelRequestResponse{Refund: refund, PaidToWorkers: paid}, events.Emit(ctx, &types.EventRequestCancelled{
+	return &types.MsgCancelRequestResponse{Refund: refund, PaidToWorkers: paid, ExitFee: exitFee}, events.Emit(ctx, &types.EventRequestCancelled{
 		RequestId: done.Id, Requester: msg.Requester, WasAssigned: req.Status == types.StatusAssigned,
-		Refund: refund, PaidToWorkers: paid,
+		Refund: refund, PaidToWorkers: paid, ExitFee: exitFee,
 	})
+}
+
+// neverAssigned reports whether r is QUEUED and no worker ever held it (no
+// attempt, no replica): a request that only ever sat in the queue.
+func neverAssigned(r types.Request) bool {
+	return r.Status == types.StatusQueued && r.Attempts == 0 && len(r.ReplicaRuns) == 0
 }
 
 // replicasReported reports whether a replica of r has reported a hash or a

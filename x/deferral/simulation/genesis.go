@@ -55,6 +55,7 @@ func RandomParams(r *rand.Rand) types.Params {
 	p.PricePerDataMegabyte = sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(r.Int63n(2_000)))
 	p.PreferredDiscountPpm = uint32(r.Intn(500_001))
 	p.CancelWorkerSharePpm = ppmN(r)
+	p.QueueExitFeePpm = uint32(r.Intn(100_001))
 	p.MaxDeadlineBlocks = 1 + uint64(r.Intn(100))
 	p.FailureRefundPpm = ppmN(r)
 	p.FailureConfirmations = 1 + uint32(r.Intn(int(p.MaxAttempts)))

@@ -87,6 +87,10 @@ type RewardsKeeper interface {
 	// points, no protocol share), the rest goes back to the requester. It
 	// returns the total paid to the workers and the refund (their sum is fee).
 	PayCancellation(ctx context.Context, requester sdk.AccAddress, workers []sdk.AccAddress, fee, workerFee sdk.Coin, sharePpm uint32) (paid, refunded sdk.Coin, err error)
+	// RefundLessExitFee settles the fee of a request that left its queue
+	// unserved by its requester's choice: exitFeePpm of it to the community
+	// pool, the rest back to the requester.
+	RefundLessExitFee(ctx context.Context, requester sdk.AccAddress, fee sdk.Coin, exitFeePpm uint32) (exitFee, refunded sdk.Coin, err error)
 	// PenalizeDissent slashes slashPpm of the worker's bond: its replica
 	// reported a hash other than the majority's.
 	PenalizeDissent(ctx context.Context, worker sdk.AccAddress, slashPpm uint32) error

@@ -87,6 +87,7 @@ func DefaultParams() Params {
 		PreferredDiscountPpm:        100_000,
 		CancelWorkerSharePpm:        100_000,
 		MaxDeadlineBlocks:           10_000,
+		QueueExitFeePpm:             20_000, // 2%
 	}
 }
 
@@ -104,6 +105,7 @@ func (p Params) Validate() error {
 		paramcheck.F("defer_reputation_threshold_ppm", p.DeferReputationThresholdPpm),
 		paramcheck.F("defer_load_threshold_ppm", p.DeferLoadThresholdPpm),
 		paramcheck.F("defer_network_threshold_ppm", p.DeferNetworkThresholdPpm),
+		paramcheck.F("queue_exit_fee_ppm", p.QueueExitFeePpm),
 		paramcheck.F("cancel_worker_share_ppm", p.CancelWorkerSharePpm),
 		paramcheck.F("failure_refund_ppm", p.FailureRefundPpm),
 		paramcheck.F("dissent_slash_ppm", p.DissentSlashPpm),

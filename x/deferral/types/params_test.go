@@ -54,6 +54,7 @@ var ppmFields = map[string]func(*types.Params, uint32){
 	"defer_network_threshold_ppm":    func(p *types.Params, v uint32) { p.DeferNetworkThresholdPpm = v },
 	"dissent_slash_ppm":              func(p *types.Params, v uint32) { p.DissentSlashPpm = v },
 	"cancel_worker_share_ppm":        func(p *types.Params, v uint32) { p.CancelWorkerSharePpm = v },
+	"queue_exit_fee_ppm":             func(p *types.Params, v uint32) { p.QueueExitFeePpm = v },
 	"failure_refund_ppm":             func(p *types.Params, v uint32) { p.FailureRefundPpm = v },
 	"urgency_value_low_ppm":          func(p *types.Params, v uint32) { p.UrgencyValueLowPpm = v },
 	"urgency_value_normal_ppm":       func(p *types.Params, v uint32) { p.UrgencyValueNormalPpm = v },

@@ -73,3 +73,34 @@ func (k Keeper) PayCancellation(ctx context.Context, requester sdk.AccAddress, w
 	}
 	return coin(total), rest, nil
 }
+
+// RefundLessExitFee settles the escrowed fee of a request that left its queue
+// unserved by its requester's choice: ⌊fee·exitFeePpm/1e6⌋ goes to the
+// community pool (sent by the escrow account, like a completion's protocol
+// share), the rest back to the requester. No worker is touched and nothing
+// earns contribution points. A fee that is not a non-negative amount of the
+// bond denom, or a share above 1e6 ppm, is refused with a typed error and
+// nothing moves.
+func (k Keeper) RefundLessExitFee(ctx context.Context, requester sdk.AccAddress, fee sdk.Coin, exitFeePpm uint32) (exitFee, refunded sdk.Coin, err error) {
+	zero := coin(sdkmath.ZeroInt())
+	if err := checkFee(fee); err != nil {
+		return zero, zero, err
+	}
+	if exitFeePpm > ppm.Max {
+		return zero, zero, types.ErrInvalidRefund.Wrapf("exit fee must be at most %d ppm, got %d", ppm.Max, exitFeePpm)
+	}
+	if _, err := k.addrString(requester); err != nil {
+		return zero, zero, err
+	}
+	kept := ppmOf(fee.Amount, exitFeePpm)
+	if kept.IsPositive() {
+		if err := k.distr.FundCommunityPool(ctx, sdk.NewCoins(coin(kept)), k.EscrowAddress()); err != nil {
+			return zero, zero, errorsmod.Wrap(err, "queue exit fee to the community pool")
+		}
+	}
+	rest := coin(fee.Amount.Sub(kept))
+	if err := k.Refund(ctx, requester, rest); err != nil {
+		return zero, zero, errorsmod.Wrap(err, "refund less the exit fee")
+	}
+	return coin(kept), rest, nil
+}
