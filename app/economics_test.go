@@ -299,3 +299,84 @@ func splitSpam(t *testing.T, maxShards uint32) {
 	// Every fee is at least the floor price per unit: the splits were bought.
 	require.True(t, fees.GTE(sp.PriceFloor.Amount.MulRaw(int64(len(e.submitted)))))
 }
+
+// Queue-and-cancel spam: a spammer who queues requests to push the price up
+// and cancels them before they are served pays the queue exit fee on each —
+// a share of a fee priced at the shard's current price — so what the spam
+// costs it per block grows at least as fast as the price it causes others.
+func TestQueueAndCancelSpamPaysTheExitFee(t *testing.T) {
+	const capacity = 4
+	e := newEconRun(t, 3, capacity)
+	spammer, honest := e.c.Accounts[1], e.c.Accounts[2]
+	price := func() sdkmath.Int {
+		s, err := e.c.App.ShardKeeper.GetShard(e.c.Committed(), 1)
+		require.NoError(t, err)
+		return s.UnitPrice
+	}
+	// 5-unit requests never fit the 4-unit worker: they wait in the queue,
+	// counted in the shard's load, until the spammer cancels them.
+	spam := func(i int) []byte {
+		msgs := make([]sdk.Msg, 8)
+		for j := range msgs {
+			msgs[j] = &deferraltypes.MsgSubmitRequest{
+				Requester: spammer.Address.String(), Class: shardtypes.ClassHighPriority, Urgency: deferraltypes.UrgencyLow,
+				ComputeUnits: 5, Payload: []byte(fmt.Sprintf("spam %d.%d", i, j)), MaxFee: sdk.NewInt64Coin(chaincfg.BondDenom, 100_000_000),
+			}
+		}
+		return e.c.SignTx(t, spammer, msgs...)
+	}
+	var queued []uint64
+	var exitFees []sdkmath.Int // per block
+	var prices []sdkmath.Int   // the price the cancelled spam was submitted at
+	honestExtra, floor := sdkmath.ZeroInt(), price()
+	spammerBefore := e.balance(spammer)
+	var lastPrice sdkmath.Int
+	const blocks = 20
+	for i := 0; i < blocks; i++ {
+		txs := [][]byte{spam(i), e.submit(honest, deferraltypes.UrgencyNormal, 1, fmt.Sprintf("honest%d", i))}
+		if len(queued) > 0 {
+			msgs := make([]sdk.Msg, len(queued))
+			for j, id := range queued {
+				msgs[j] = &deferraltypes.MsgCancelRequest{Requester: spammer.Address.String(), RequestId: id}
+			}
+			txs = append(txs, e.c.SignTx(t, spammer, msgs...))
+		}
+		honestExtra = honestExtra.Add(price().Sub(floor))
+		submittedAt := price()
+		res := collDeliver(t, e.c, txs...)
+		var data sdk.TxMsgData
+		require.NoError(t, data.Unmarshal(res[0].Data))
+		next := queued[:0:0]
+		for _, raw := range data.MsgResponses {
+			var resp deferraltypes.MsgSubmitRequestResponse
+			require.NoError(t, resp.Unmarshal(raw.Value))
+			require.Equal(t, deferraltypes.StatusQueued, resp.Status)
+			next = append(next, resp.RequestId)
+		}
+		if len(queued) > 0 {
+			var cancels sdk.TxMsgData
+			require.NoError(t, cancels.Unmarshal(res[2].Data))
+			sum := sdkmath.ZeroInt()
+			for _, raw := range cancels.MsgResponses {
+				var resp deferraltypes.MsgCancelRequestResponse
+				require.NoError(t, resp.Unmarshal(raw.Value))
+				require.True(t, resp.ExitFee.IsPositive(), "a queued request that leaves pays the exit fee")
+				sum = sum.Add(resp.ExitFee.Amount)
+			}
+			exitFees = append(exitFees, sum)
+			prices = append(prices, lastPrice)
+		}
+		queued, lastPrice = next, submittedAt
+	}
+	first, last := exitFees[0], exitFees[len(exitFees)-1]
+	p0, p1 := prices[0], prices[len(prices)-1]
+	total := sdkmath.ZeroInt()
+	for _, f := range exitFees {
+		total = total.Add(f)
+	}
+	t.Logf("queue-and-cancel spam: %d blocks of 8 queued 5-unit requests cancelled the next block; price %s → %s urep/unit; exit fees per block %s → %s, %s in all (the spammer spent %s with tx fees, its last block's spam still escrowed); the price cost an honest one-unit-per-block requester %s extra",
+		blocks, floor, price(), first, last, total, spammerBefore.Sub(e.balance(spammer)), honestExtra)
+	require.True(t, p1.GT(p0.MulRaw(2)), "the spam raised the price: %s → %s", p0, p1)
+	// cost growth ≥ price growth, up to 1 urep of flooring per request: last/first ≥ p1/p0
+	require.True(t, last.AddRaw(8).Mul(p0).GTE(first.Mul(p1)), "exit fees %s → %s grow at least as fast as the price %s → %s", first, last, p0, p1)
+}
