@@ -618,6 +618,9 @@ for id in "${LOW_IDS[@]}"; do
   send bob deferral cancel-request "$id"
   PENDING[$TX_HASH]=cancel
 done
+info "(a request that only sat in the queue pays the queue exit fee, queue_exit_fee_ppm of its fee, to"
+info " the community pool when its requester takes it out: queueing and leaving is not free, since"
+info " queued requests raise their shard's load and price; the rest of the fee is refunded)"
 
 section "Worker daemons at work until nothing is queued or assigned"
 info "Each daemon learns its assignments from the node's websocket events (polling when the"
