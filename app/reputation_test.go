@@ -270,7 +270,7 @@ func TestSybilReviewsThroughTheApp(t *testing.T) {
 	W, P, N := uint64(1_000_000), params.PeerPriorWeightPpm, uint64(params.PeerNeutralScorePpm)
 	sumW := uint64(params.WeightCompletion + params.WeightFrequency + params.WeightValidation + params.WeightPeer)
 	bound := uint64(params.WeightPeer)*(k*W*max(N, 1_000_000-N)/(k*W+P))/sumW + 1
-	require.Equal(t, uint64(83_334), bound, "defaults: 2/10 · 10/12 · 500_000, +1 for rounding")
+	require.Equal(t, uint64(104_167), bound, "defaults: 4/16 · 10/12 · 500_000, +1 for rounding")
 	moved := int64(victimBefore) - int64(after)
 	require.Positive(t, moved, "the ratings of 1 lower the score")
 	require.LessOrEqual(t, uint64(moved), bound)
@@ -347,8 +347,8 @@ func TestGovernanceWeightsAndTheNextDeferralDecision(t *testing.T) {
 	c.submit(bystander, 1)
 	p := c.profile(requester.Address)
 	// completion 3/5 = 600_000, frequency 1e6, validation 0, peer 500_000:
-	// (4·600_000 + 2·1e6 + 0 + 2·500_000)/10
-	require.Equal(t, uint32(540_000), p.Score)
+	// (8·600_000 + 2·1e6 + 0 + 4·500_000)/16
+	require.Equal(t, uint32(550_000), p.Score)
 	storeBefore := c.reputationStore()
 
 	params, err := c.App.ReputationKeeper.GetParams(c.Context())

@@ -22,10 +22,10 @@ func TestMergeChangesOnlyTheNamedFields(t *testing.T) {
 	want := cur
 	want.WeightCompletion, want.RateHalfLifeBlocks = 9, 250
 	require.Equal(t, want, got)
-	require.Equal(t, []string{`rate_half_life_blocks: "100" -> "250"`, "weight_completion: 4 -> 9"}, changes)
+	require.Equal(t, []string{`rate_half_life_blocks: "100" -> "250"`, "weight_completion: 8 -> 9"}, changes)
 
 	// Restating a current value is no change.
-	_, changes, err = paramsproposal.Merge[types.Params](cdc, cur, []byte(`{"weight_peer": 2}`))
+	_, changes, err = paramsproposal.Merge[types.Params](cdc, cur, []byte(`{"weight_peer": 4}`))
 	require.NoError(t, err)
 	require.Empty(t, changes)
 }

@@ -123,8 +123,8 @@ func Run(t testing.TB, cfg Config) Result {
 		apptest.EditGenesis(t, g, shardtypes.ModuleName, &shardtypes.GenesisState{}, func(gs *shardtypes.GenesisState) {
 			gs.Params.MaxWorkersPerShard = uint32(cfg.Workers)
 			// Half-way between the two groups' scores (a spotless record
-			// scores about 0.7 without proof of work, stake or reviews; a
-			// poor one about 0.3), so the groups route differently.
+			// scores about 0.75 without proof of work, stake or reviews; a
+			// poor one about 0.25), so the groups route differently.
 			gs.Params.PreferredReputationThresholdPpm = 500_000
 			if cfg.ShardParams != nil {
 				cfg.ShardParams(&gs.Params)

@@ -126,7 +126,7 @@ func TestCLIContract(t *testing.T) {
 	require.Equal(t, uint32(1_000_000), prof.Profile.FrequencyPpm)
 	require.Equal(t, uint32(0), prof.Profile.ValidationPpm, "no proof of work, no stake credit recorded")
 	require.Equal(t, uint32(500_000), prof.Profile.PeerPpm)
-	require.Equal(t, uint32(528_571), prof.Profile.Score, "(4·571_428 + 2·1e6 + 2·0 + 2·5e5)/10")
+	require.Equal(t, uint32(535_714), prof.Profile.Score, "(8·571_428 + 2·1e6 + 2·0 + 4·5e5)/16")
 	require.Equal(t, "2", prof.Profile.Completed)
 	require.Equal(t, "1", prof.Profile.Failed)
 
@@ -137,7 +137,7 @@ func TestCLIContract(t *testing.T) {
 	require.NoError(t, resp.Body.Close())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	require.Contains(t, string(body), `"score":528571`)
+	require.Contains(t, string(body), `"score":535714`)
 	resp, err = http.Get(val.APIAddress + "/repshard/rewards/v1/pending/" + valAddr.String())
 	require.NoError(t, err)
 	body, err = io.ReadAll(resp.Body)

@@ -45,13 +45,21 @@ const (
 
 // DefaultParams returns the default x/deferral parameters.
 //
-// A request is deferred when the requester's reputation is above 0.8 (a
+// A request is deferred when the requester's reputation is above 0.75 (a
 // trusted requester can wait for the queue; its record is on chain at once),
 // when its shard is more than 75% loaded, or when the whole network is more
 // than 90% loaded.
+//
+// 0.75 is what a completion record alone tends to and never exceeds with
+// x/reputation's default weights: a requester above it has completions and
+// also proof of work, stake or good reviews (docs/reputation.md,
+// "Thresholds", has the counts). It is above x/shard's preferred threshold
+// (0.70), so a requester deferred for its reputation is always routed as
+// preferred too: the least-loaded shard, preferred_discount_ppm off the fee
+// and its reputation in the queue priority.
 func DefaultParams() Params {
 	return Params{
-		DeferReputationThresholdPpm: 800_000,
+		DeferReputationThresholdPpm: 750_000,
 		DeferLoadThresholdPpm:       750_000,
 		DeferNetworkThresholdPpm:    900_000,
 		PriorityWeightReputation:    1,

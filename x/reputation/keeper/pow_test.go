@@ -132,7 +132,8 @@ func TestTopProfiles(t *testing.T) {
 	for _, p := range profiles {
 		require.Equal(t, p.IndexedScore, p.Score, "fresh index: indexed score = score")
 	}
-	require.Equal(t, []uint32{611_110, 500_000, 414_285}, []uint32{profiles[0].Score, profiles[1].Score, profiles[2].Score})
+	// (8·777_777 + 2·1e6 + 0 + 4·500_000)/16, fresh, (8·285_714 + 2·1e6 + 0 + 4·500_000)/16
+	require.Equal(t, []uint32{638_888, 500_000, 392_857}, []uint32{profiles[0].Score, profiles[1].Score, profiles[2].Score})
 
 	// Validation alone: every score is 0 now; the index is not rewritten.
 	f.updateParams(ctx, func(p *types.Params) {
@@ -175,10 +176,10 @@ func TestInactivityDecayAtReadTime(t *testing.T) {
 		require.NoError(t, f.k.RecordOutcome(ctx, addr, outcome.Completed))
 	}
 	stored := f.raw(addr)
-	require.Equal(t, uint32(611_110), f.score(f.at(110), addr), "within the grace period")
-	require.Equal(t, uint32(555_555), f.score(f.at(160), addr), "half way back to 500_000")
+	require.Equal(t, uint32(638_888), f.score(f.at(110), addr), "within the grace period")
+	require.Equal(t, uint32(569_444), f.score(f.at(160), addr), "half way back to 500_000")
 	require.Equal(t, uint32(500_000), f.score(f.at(210), addr))
 	require.Equal(t, stored, f.raw(addr), "reads write nothing")
 	require.NoError(t, f.k.RecordOutcome(f.at(210), addr, outcome.Completed))
-	require.Equal(t, uint32(4*800_000+3_000_000)/10, f.score(f.at(210), addr), "a write restarts the clock: completion 8/10")
+	require.Equal(t, uint32(8*800_000+4_000_000)/16, f.score(f.at(210), addr), "a write restarts the clock: completion 8/10")
 }

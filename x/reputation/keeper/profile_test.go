@@ -133,14 +133,14 @@ func TestOnlyFailuresLowerTheScore(t *testing.T) {
 	p := f.profile(ctx, bad)
 	require.Equal(t, [3]uint64{0, 2, 1}, [3]uint64{p.Completed, p.Failed, p.Expired})
 	require.Equal(t, uint32(285_714), p.CompletionPpm, "2/7")
-	require.Equal(t, uint32(414_285), p.Score, "(4·285_714 + 2·1_000_000 + 0 + 2·500_000)/10")
+	require.Equal(t, uint32(392_857), p.Score, "(8·285_714 + 2·1_000_000 + 0 + 4·500_000)/16")
 
 	for range 5 {
 		require.NoError(t, f.k.RecordOutcome(ctx, good, outcome.Completed))
 	}
 	p = f.profile(ctx, good)
 	require.Equal(t, uint32(777_777), p.CompletionPpm, "7/9")
-	require.Equal(t, uint32(611_110), p.Score, "(4·777_777 + 3_000_000)/10")
+	require.Equal(t, uint32(638_888), p.Score, "(8·777_777 + 4_000_000)/16")
 	require.Greater(t, f.score(ctx, good), f.score(ctx, bad))
 }
 
@@ -155,17 +155,17 @@ func TestFrequencyPenaltyOffsetByCompletion(t *testing.T) {
 	p := f.profile(ctx, addr)
 	require.Equal(t, uint64(10_000_000), p.RateEma, "same block: no decay")
 	require.Equal(t, uint64(5_000_000), p.RequestRate, "10e6·100/200")
-	// excess 4 requests · 25_000 = 100_000, offset by completion ½ → 50_000
-	require.Equal(t, uint32(950_000), p.FrequencyPpm)
-	require.Equal(t, uint32(490_000), p.Score, "(2_000_000 + 1_900_000 + 0 + 1_000_000)/10")
+	// excess 4 requests · 40_000 = 160_000, offset by completion ½ → 80_000
+	require.Equal(t, uint32(920_000), p.FrequencyPpm)
+	require.Equal(t, uint32(490_000), p.Score, "(4_000_000 + 1_840_000 + 0 + 2_000_000)/16")
 
 	for range 6 {
 		require.NoError(t, f.k.RecordOutcome(ctx, addr, outcome.Failed))
 	}
 	p = f.profile(ctx, addr)
 	require.Equal(t, uint32(200_000), p.CompletionPpm, "2/10")
-	require.Equal(t, uint32(920_000), p.FrequencyPpm, "100_000 · (1 − 0.2) = 80_000")
-	require.Equal(t, uint32(364_000), p.Score, "(800_000 + 1_840_000 + 0 + 1_000_000)/10")
+	require.Equal(t, uint32(872_000), p.FrequencyPpm, "160_000 · (1 − 0.2) = 128_000")
+	require.Equal(t, uint32(334_000), p.Score, "(1_600_000 + 1_744_000 + 0 + 2_000_000)/16")
 }
 
 func TestRateEMADecaysLazily(t *testing.T) {
@@ -215,7 +215,7 @@ func TestWeightChangeAppliesWithoutIteration(t *testing.T) {
 	for range 3 {
 		require.NoError(t, f.k.RecordOutcome(ctx, addr, outcome.Failed))
 	}
-	require.Equal(t, uint32(414_285), f.score(ctx, addr))
+	require.Equal(t, uint32(392_857), f.score(ctx, addr))
 	before := f.raw(addr)
 	require.NotNil(t, before)
 
@@ -237,8 +237,8 @@ func TestWeightChangeAppliesWithoutIteration(t *testing.T) {
 
 	// 300 more profiles: the same update (defaults → completion alone) costs
 	// the same gas.
-	gasOfUpdate([4]uint32{4, 2, 2, 2})
-	require.Equal(t, uint32(414_285), f.score(ctx, addr))
+	gasOfUpdate([4]uint32{8, 2, 2, 4})
+	require.Equal(t, uint32(392_857), f.score(ctx, addr))
 	for i := range 300 {
 		require.NoError(t, f.k.RecordSubmission(ctx, sdk.AccAddress([]byte{byte(i), byte(i >> 8), 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18})))
 	}

@@ -12,18 +12,19 @@ import (
 )
 
 func TestFrequencyAtTheAllowanceEdge(t *testing.T) {
-	p := types.DefaultParams() // free 20 requests per window, 25_000 ppm per request above
+	p := types.DefaultParams() // free 20 requests per window, 40_000 ppm per request above
 	free := p.FreeRequestRate * 1_000_000
 	require.Equal(t, uint32(1_000_000), types.FrequencyPpm(p, free, 0), "exactly at the allowance: no penalty")
 	require.Equal(t, uint32(1_000_000), types.FrequencyPpm(p, 0, 0), "no requests")
-	// one millionth of a request above: 1·25_000/1e6 floors to 0
+	// one millionth of a request above: 1·40_000/1e6 floors to 0
 	require.Equal(t, uint32(1_000_000), types.FrequencyPpm(p, free+1, 0))
-	// one request above, completion 0: full 25_000 penalty
-	require.Equal(t, uint32(975_000), types.FrequencyPpm(p, free+1_000_000, 0))
-	// … offset by completion 0.6: 25_000·0.4 = 10_000
-	require.Equal(t, uint32(990_000), types.FrequencyPpm(p, free+1_000_000, 600_000))
-	// 40 requests above: 1_000_000 penalty floors the factor at 0
-	require.Equal(t, uint32(0), types.FrequencyPpm(p, free+40_000_000, 0))
+	// one request above, completion 0: full 40_000 penalty
+	require.Equal(t, uint32(960_000), types.FrequencyPpm(p, free+1_000_000, 0))
+	// … offset by completion 0.6: 40_000·0.4 = 16_000
+	require.Equal(t, uint32(984_000), types.FrequencyPpm(p, free+1_000_000, 600_000))
+	// 25 requests above: 1_000_000 penalty floors the factor at 0
+	require.Equal(t, uint32(0), types.FrequencyPpm(p, free+25_000_000, 0))
+	require.Equal(t, uint32(40_000), types.FrequencyPpm(p, free+24_000_000, 0), "24 above: 960_000 penalty")
 	require.Equal(t, uint32(0), types.FrequencyPpm(p, ^uint64(0), 0), "no overflow")
 	// full completion cancels any penalty
 	require.Equal(t, uint32(1_000_000), types.FrequencyPpm(p, free+40_000_000, 1_000_000))

@@ -54,7 +54,7 @@ func TestDecayRate(t *testing.T) {
 }
 
 func TestRequestRateAndFrequency(t *testing.T) {
-	p := types.DefaultParams() // h = 100, window = 100, free = 20, 25_000 ppm per request
+	p := types.DefaultParams() // h = 100, window = 100, free = 20, 40_000 ppm per request
 	// One submission: ema 1e6 → 1e6·100/200 = 0.5 requests per window.
 	require.Equal(t, uint64(500_000), types.RequestRate(p, 1_000_000))
 	// Steady state of one request per block: ema ≈ 2h·1e6 → 100 requests per window.
@@ -62,12 +62,12 @@ func TestRequestRateAndFrequency(t *testing.T) {
 
 	require.Equal(t, uint32(1_000_000), types.FrequencyPpm(p, 0, 500_000), "no requests, no penalty")
 	require.Equal(t, uint32(1_000_000), types.FrequencyPpm(p, 20_000_000, 0), "exactly at the allowance: no penalty")
-	// 1 request above: 25_000 ppm, offset by completion 0.5 → 12_500.
-	require.Equal(t, uint32(987_500), types.FrequencyPpm(p, 21_000_000, 500_000))
-	// 0.000001 request above: ⌊1·25_000/1e6⌋ = 0.
+	// 1 request above: 40_000 ppm, offset by completion 0.5 → 20_000.
+	require.Equal(t, uint32(980_000), types.FrequencyPpm(p, 21_000_000, 500_000))
+	// 0.000001 request above: ⌊1·40_000/1e6⌋ = 0.
 	require.Equal(t, uint32(1_000_000), types.FrequencyPpm(p, 20_000_001, 0))
-	// 10 above, no completion credit: 250_000.
-	require.Equal(t, uint32(750_000), types.FrequencyPpm(p, 30_000_000, 0))
+	// 10 above, no completion credit: 400_000.
+	require.Equal(t, uint32(600_000), types.FrequencyPpm(p, 30_000_000, 0))
 	// Perfect completion cancels any penalty.
 	require.Equal(t, uint32(1_000_000), types.FrequencyPpm(p, 1_000_000_000, 1_000_000))
 	// Way above: floored at zero.
@@ -83,9 +83,11 @@ func TestRequestRateAndFrequency(t *testing.T) {
 }
 
 func TestScorePpm(t *testing.T) {
-	p := types.DefaultParams() // weights 4, 2, 2, 2
-	require.Equal(t, uint32(600_000), types.ScorePpm(p, 500_000, 1_000_000, 500_000, 500_000))
-	require.Equal(t, uint32(514_285), types.ScorePpm(p, 285_714, 1_000_000, 500_000, 500_000))
+	p := types.DefaultParams() // weights 8, 2, 2, 4
+	// (8·500_000 + 2·1e6 + 2·500_000 + 4·500_000)/16
+	require.Equal(t, uint32(562_500), types.ScorePpm(p, 500_000, 1_000_000, 500_000, 500_000))
+	// (8·285_714 + 2·1e6 + 2·500_000 + 4·500_000)/16 = 7_285_712/16
+	require.Equal(t, uint32(455_357), types.ScorePpm(p, 285_714, 1_000_000, 500_000, 500_000))
 	require.Equal(t, uint32(1_000_000), types.ScorePpm(p, 1_000_000, 1_000_000, 1_000_000, 1_000_000))
 	require.Equal(t, uint32(0), types.ScorePpm(p, 0, 0, 0, 0))
 	p.WeightCompletion, p.WeightFrequency, p.WeightValidation, p.WeightPeer = 1, 0, 0, 0

@@ -18,22 +18,39 @@ const MaxPowBits = 256
 // reviews): larger priors would make reviews meaningless.
 const MaxPeerPriorWeightPpm = 1_000_000 * 1_000_000
 
-// DefaultParams returns the default x/reputation parameters: completion
-// weighs most, a new requester starts neutral (0.5) and one outcome moves the
-// completion factor only part of the way thanks to the Beta(2,2) prior.
+// DefaultParams returns the default x/reputation parameters: a new
+// requester starts neutral (0.5) and one outcome moves the completion factor
+// only part of the way thanks to the Beta(2,2) prior.
+//
+// The weights 8/2/2/4 (Σ 16) are chosen with x/shard's
+// preferred_reputation_threshold_ppm (0.70) and x/deferral's
+// defer_reputation_threshold_ppm (0.75); docs/reputation.md, "Thresholds",
+// has the table (TestReputationThresholdsAtDefaults measures it):
+//   - completion weighs as much as the three other factors together, so a
+//     clean record alone, no proof of work, stake or review, scores
+//     0.25 + completion/2: 0.70 — preferred routing — after 16 completions,
+//     and tends to 0.75 without reaching it;
+//   - frequency and validation weigh the same, so a fresh profile scores
+//     exactly the default 0.5; full validation without completions gives
+//     0.625, below 0.70: preferred routing needs completions;
+//   - peer weighs twice validation, so good reviews, like proof of work or
+//     stake, take a good record above 0.75.
 func DefaultParams() Params {
 	return Params{
-		DefaultScorePpm:               500_000,
-		WeightCompletion:              4,
-		WeightFrequency:               2,
-		WeightValidation:              2,
-		WeightPeer:                    2,
-		CompletionPriorSuccesses:      2,
-		CompletionPriorFailures:       2,
-		RateHalfLifeBlocks:            100,
-		FreeRequestRate:               20,
-		RateWindowBlocks:              100,
-		FrequencyPenaltyPerRequestPpm: 25_000,
+		DefaultScorePpm:          500_000,
+		WeightCompletion:         8,
+		WeightFrequency:          2,
+		WeightValidation:         2,
+		WeightPeer:               4,
+		CompletionPriorSuccesses: 2,
+		CompletionPriorFailures:  2,
+		RateHalfLifeBlocks:       100,
+		FreeRequestRate:          20,
+		RateWindowBlocks:         100,
+		// Each request per window above the free rate costs 40_000 ppm of the
+		// frequency factor (× (1 − completion)), i.e. 2/16 · 40_000 = 5_000
+		// ppm of the score.
+		FrequencyPenaltyPerRequestPpm: 40_000,
 		PowMinDifficultyBits:          8,
 		PowFullCreditBits:             16,
 		PowCreditEmaWeightPpm:         200_000,

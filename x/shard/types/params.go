@@ -16,12 +16,18 @@ import (
 // DefaultParams returns the default x/shard parameters: a shard splits when its
 // load EMA stays above 80% for 10 blocks and two shards merge below 20%, with
 // between 1 and 8 shards per class.
+//
+// Preferred routing starts at 0.70: with x/reputation's default weights a
+// requester reaches it after 16 completions and no failure, without proof
+// of work, stake or reviews; neither validation alone (0.625) nor a record
+// with half its requests failed (0.5) reaches it (docs/reputation.md,
+// "Thresholds").
 func DefaultParams() Params {
 	return Params{
 		MinWorkerBond:                   sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(10_000_000)), // 10 REP
 		UnbondingPeriodBlocks:           100,
 		MaxWorkersPerShard:              64,
-		PreferredReputationThresholdPpm: 700_000,
+		PreferredReputationThresholdPpm: 700_000, // 16 clean completions
 		SplitLoadThresholdPpm:           800_000,
 		MergeLoadThresholdPpm:           200_000,
 		SustainBlocks:                   10,
