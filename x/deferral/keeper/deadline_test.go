@@ -9,7 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
+	"github.com/repshard/repshard/internal/chaincfg"
 	"github.com/repshard/repshard/testutil/apptest"
 	"github.com/repshard/repshard/x/deferral/types"
 	reputationtypes "github.com/repshard/repshard/x/reputation/types"
@@ -17,8 +20,11 @@ import (
 )
 
 // Requester deadlines (MsgSubmitRequest.deadline_blocks): with no result
-// accepted by submit height + deadline_blocks, the request ends EXPIRED with
-// the whole fee refunded, counted against nobody, wherever it is.
+// accepted by submit height + deadline_blocks, the request ends EXPIRED,
+// counted against nobody, wherever it is, with the whole fee refunded — but
+// for a request still queued and never assigned, which pays the queue exit
+// fee (queue_exit_fee_ppm of its fee) to the community pool and gets the rest
+// back.
 
 // withDeadline is m with the requester's own deadline.
 func withDeadline(m *types.MsgSubmitRequest, blocks uint64) *types.MsgSubmitRequest {
@@ -76,6 +82,42 @@ func (c *dchain) reputationStore() []apptest.KV {
 	return apptest.DumpStore(c.Committed(), c.App.GetKey(reputationtypes.StoreKey))
 }
 
+// communityPool is the community pool's urep, truncated (only whole coins
+// reach it in these tests).
+func (c *dchain) communityPool() sdkmath.Int {
+	c.t.Helper()
+	fp, err := c.App.DistrKeeper.FeePool.Get(c.Committed())
+	require.NoError(c.t, err)
+	return fp.CommunityPool.AmountOf(chaincfg.BondDenom).TruncateInt()
+}
+
+// blockToPool runs the next block with txs, as block does, and also returns
+// what reached the community pool in it other than through x/distribution's
+// BeginBlock (exit fees, protocol shares): the pool's growth less what the
+// fee collector held before the block (the previous block's tx fees) and
+// less this block's mint. BeginBlock hands both to the pool whole: apptest
+// blocks carry no votes, so no validator takes a part.
+func (c *dchain) blockToPool(txs ...[]byte) ([]*abci.ExecTxResult, sdkmath.Int) {
+	c.t.Helper()
+	pool := c.communityPool()
+	fees := c.balance(authtypes.NewModuleAddress(authtypes.FeeCollectorName))
+	res := c.block(txs...)
+	minted := sdkmath.ZeroInt()
+	for _, e := range c.BlockEvents {
+		if e.Type != minttypes.EventTypeMint {
+			continue
+		}
+		for _, a := range e.Attributes {
+			if a.Key == sdk.AttributeKeyAmount {
+				n, ok := sdkmath.NewIntFromString(a.Value)
+				require.True(c.t, ok, "mint amount %q", a.Value)
+				minted = minted.Add(n)
+			}
+		}
+	}
+	return res, c.communityPool().Sub(pool).Sub(fees).Sub(minted)
+}
+
 func (c *dchain) requireNoPenalty() {
 	c.t.Helper()
 	require.Empty(c.t, apptest.TypedEvents[*types.EventAssignmentExpired](c.t, c.BlockEvents), "no worker missed a deadline of its own")
@@ -83,7 +125,9 @@ func (c *dchain) requireNoPenalty() {
 }
 
 // A queued request whose requester's deadline comes first expires at that
-// deadline (its queue expiry), fully refunded, counted against nobody.
+// deadline (its queue expiry), counted against nobody. It was never
+// assigned, so it pays the queue exit fee to the community pool and the rest
+// is refunded.
 func TestRequesterDeadlineWhileQueued(t *testing.T) {
 	c := newDChain(t, 1, longTimeouts())
 	a := c.acc(0)
@@ -92,6 +136,7 @@ func TestRequesterDeadlineWhileQueued(t *testing.T) {
 	res := c.block(c.tx(a, withDeadline(submitMsg(a, low, types.UrgencyNormal, 2), 3))) // nobody serves the low-priority shard
 	sub := c.submitResponse(res[0])
 	require.Equal(t, types.StatusQueued, sub.Status)
+	require.Equal(t, urepOf(2_000), sub.Fee) // 2 units × 1_000 (normal)
 	r := c.request(sub.RequestId)
 	require.Equal(t, h+3, r.RequesterDeadlineHeight)
 	require.Equal(t, h+3, r.QueueExpiryHeight, "the queue expiry is lowered to the requester's deadline")
@@ -99,13 +144,16 @@ func TestRequesterDeadlineWhileQueued(t *testing.T) {
 
 	c.blocks(2) // h+1, h+2
 	require.Equal(t, types.StatusQueued, c.request(sub.RequestId).Status)
-	c.block() // h+3
-	require.Equal(t, []*types.EventRequestExpired{{RequestId: sub.RequestId, WhileQueued: true, RequesterDeadline: true}},
+	_, toPool := c.blockToPool() // h+3
+	// Exit fee ⌊2_000 × 20_000 / 1e6⌋ = 40; refund 2_000 − 40 = 1_960.
+	require.Equal(t, []*types.EventRequestExpired{{RequestId: sub.RequestId, WhileQueued: true, RequesterDeadline: true,
+		Refund: urepOf(1_960), ExitFee: urepOf(40)}},
 		apptest.TypedEvents[*types.EventRequestExpired](t, c.BlockEvents))
 	r = c.request(sub.RequestId)
 	require.Equal(t, types.StatusExpired, r.Status)
 	require.Equal(t, h+3, r.FinishHeight)
-	require.Equal(t, start.Sub(txFee.Amount).String(), c.balance(a.Address).String(), "the whole fee is refunded")
+	require.Equal(t, start.Sub(txFee.Amount).SubRaw(40).String(), c.balance(a.Address).String(), "all but the exit fee is refunded")
+	require.Equal(t, "40", toPool.String(), "the exit fee goes to the community pool")
 	require.True(t, c.balance(escrowAddr()).IsZero())
 	require.Equal(t, reputation, c.reputationStore(), "counted against nobody")
 }
@@ -133,14 +181,17 @@ func TestRequesterDeadlineWhileAssigned(t *testing.T) {
 
 	c.blocks(3) // h+1..h+3
 	require.Equal(t, types.StatusAssigned, c.request(sub.RequestId).Status)
-	c.block() // h+4
+	_, toPool := c.blockToPool() // h+4
 	c.requireNoPenalty()
-	require.Equal(t, []*types.EventRequestExpired{{RequestId: sub.RequestId, Worker: w.Address.String(), Attempts: 1, RequesterDeadline: true}},
+	// Assigned, so no exit fee: the whole 2_000 (2 units × 1_000) is refunded.
+	require.Equal(t, []*types.EventRequestExpired{{RequestId: sub.RequestId, Worker: w.Address.String(), Attempts: 1, RequesterDeadline: true,
+		Refund: urepOf(2_000), ExitFee: urepOf(0)}},
 		apptest.TypedEvents[*types.EventRequestExpired](t, c.BlockEvents))
 	r = c.request(sub.RequestId)
 	require.Equal(t, types.StatusExpired, r.Status)
 	require.Equal(t, h+4, r.FinishHeight)
 	require.Equal(t, start.Sub(txFee.Amount).String(), c.balance(a.Address).String(), "the whole fee is refunded")
+	require.True(t, toPool.IsZero(), "nothing to the community pool: %s", toPool)
 	require.True(t, c.balance(escrowAddr()).IsZero())
 	require.Zero(t, c.shardWorker(w.Address).InFlightUnits, "the worker's capacity is freed")
 	require.Equal(t, worker, c.workerRecord(w.Address), "the worker is not penalised")
@@ -277,11 +328,15 @@ func TestRequesterDeadlineReplicatedWithoutMajority(t *testing.T) {
 	for _, w := range []apptest.Account{w1, w2, w3} {
 		before[w.Address.String()] = c.workerRecord(w.Address)
 	}
-	c.block() // h+2
-	c.block() // h+3
+	c.block()                    // h+2
+	_, toPool := c.blockToPool() // h+3
 	c.requireNoPenalty()
-	require.Equal(t, []*types.EventRequestExpired{{RequestId: sub.RequestId, Attempts: 1, RequesterDeadline: true}},
+	// The fee: 2 units × 1_000 for each of 3 replicas + 2 tie-break replicas
+	// = 10_000, all of it refunded (replicas ran: no exit fee).
+	require.Equal(t, []*types.EventRequestExpired{{RequestId: sub.RequestId, Attempts: 1, RequesterDeadline: true,
+		Refund: urepOf(10_000), ExitFee: urepOf(0)}},
 		apptest.TypedEvents[*types.EventRequestExpired](t, c.BlockEvents))
+	require.True(t, toPool.IsZero(), "nothing to the community pool: %s", toPool)
 	r := c.request(sub.RequestId)
 	require.Equal(t, types.StatusExpired, r.Status)
 	require.Len(t, r.ReplicaRuns, 3)
@@ -301,8 +356,9 @@ func TestRequesterDeadlineReplicatedWithoutMajority(t *testing.T) {
 }
 
 // A replicated request waiting in the queue for a tie-break replica when the
-// requester's deadline comes: EXPIRED with the whole fee refunded; the
-// dissenting replica is not slashed (nothing was decided).
+// requester's deadline comes: EXPIRED with the whole fee refunded (queued,
+// but its replicas ran: no exit fee); the dissenting replica is not slashed
+// (nothing was decided).
 func TestRequesterDeadlineWhileTieBreakPending(t *testing.T) {
 	c := newDChain(t, 3, longTimeouts())
 	w1, w2, a := c.acc(0), c.acc(1), c.acc(2)
@@ -313,11 +369,15 @@ func TestRequesterDeadlineWhileTieBreakPending(t *testing.T) {
 	c.block(c.tx(w1, reportHash(w1, sub.RequestId, "a")), c.tx(w2, reportHash(w2, sub.RequestId, "b")))
 	require.Equal(t, types.StatusQueued, c.request(sub.RequestId).Status, "waiting for a tie-break replica")
 	before1, before2 := c.workerRecord(w1.Address), c.workerRecord(w2.Address)
-	c.block()
-	require.Equal(t, []*types.EventRequestExpired{{RequestId: sub.RequestId, Attempts: 1, WhileQueued: true, RequesterDeadline: true}},
+	_, toPool := c.blockToPool()
+	// The fee: 1 unit × 1_000 for each of 2 replicas + 2 tie-break replicas
+	// = 4_000, all of it refunded.
+	require.Equal(t, []*types.EventRequestExpired{{RequestId: sub.RequestId, Attempts: 1, WhileQueued: true, RequesterDeadline: true,
+		Refund: urepOf(4_000), ExitFee: urepOf(0)}},
 		apptest.TypedEvents[*types.EventRequestExpired](t, c.BlockEvents))
 	require.Equal(t, types.StatusExpired, c.request(sub.RequestId).Status)
 	require.Equal(t, start.Sub(txFee.Amount).String(), c.balance(a.Address).String(), "the whole fee is refunded")
+	require.True(t, toPool.IsZero(), "nothing to the community pool: %s", toPool)
 	require.Equal(t, before1, c.workerRecord(w1.Address))
 	require.Equal(t, before2, c.workerRecord(w2.Address))
 }
@@ -388,16 +448,20 @@ func TestCancelAssignedPaysTheCancellationShare(t *testing.T) {
 
 	c.failsWithoutEffect(other, types.ErrNotRequester, cancelMsg(other, sub.RequestId))
 
-	res = c.block(c.tx(a, cancelMsg(a, sub.RequestId)))
+	res, toPool := c.blockToPool(c.tx(a, cancelMsg(a, sub.RequestId)))
 	share := cancelShare(p, sub.Fee.Amount)
-	require.True(t, share.IsPositive())
+	// 3 units × 1_000 = 3_000; share ⌊3_000 × 100_000 / 1e6⌋ = 300, refund 2_700.
+	require.Equal(t, urepOf(3_000), sub.Fee)
+	require.Equal(t, "300", share.String())
 	out := c.cancelResponse(res[0])
 	require.Equal(t, share.String(), out.PaidToWorkers.Amount.String())
 	require.Equal(t, sub.Fee.Amount.Sub(share).String(), out.Refund.Amount.String())
 	require.Equal(t, sub.Fee.Amount.String(), out.Refund.Amount.Add(out.PaidToWorkers.Amount).String(), "coins conserved")
+	require.True(t, out.ExitFee.IsZero(), "assigned: no queue exit fee, got %s", out.ExitFee)
 	require.Equal(t, []*types.EventRequestCancelled{{RequestId: sub.RequestId, Requester: a.Address.String(),
-		WasAssigned: true, Refund: out.Refund, PaidToWorkers: out.PaidToWorkers}},
+		WasAssigned: true, Refund: urepOf(2_700), PaidToWorkers: urepOf(300), ExitFee: urepOf(0)}},
 		apptest.TypedEvents[*types.EventRequestCancelled](t, res[0].Events))
+	require.True(t, toPool.IsZero(), "nothing to the community pool: %s", toPool)
 
 	r := c.request(sub.RequestId)
 	require.Equal(t, types.StatusCancelled, r.Status)
@@ -414,26 +478,64 @@ func TestCancelAssignedPaysTheCancellationShare(t *testing.T) {
 	c.failsWithoutEffect(a, types.ErrNotCancellable, cancelMsg(a, sub.RequestId))
 }
 
-// A queued request is cancelled with a full refund and nothing paid; a
-// finished one cannot be cancelled.
-func TestCancelQueuedRefundsAllAndFinishedIsRefused(t *testing.T) {
-	c := newDChain(t, 2, longTimeouts())
+// A request cancelled while queued and never assigned pays the queue exit
+// fee (queue_exit_fee_ppm of its fee) to the community pool and gets the rest
+// back, nobody paid; one queued again after an assignment (its only worker
+// reported a failure) gets its whole fee back; a finished one cannot be
+// cancelled.
+func TestCancelQueuedPaysTheExitFeeUnlessOnceAssigned(t *testing.T) {
+	c := newDChain(t, 2, longTimeouts()) // failure_confirmations 2: one failure report re-queues
 	w, a := c.acc(0), c.acc(1)
 	c.register(workerSpec{w, high, 5})
-	res := c.block(c.tx(a, submitMsg(a, low, types.UrgencyNormal, 1)), c.tx(a, submitMsg(a, high, types.UrgencyNormal, 1)))
-	queued, assigned := c.submitResponse(res[0]), c.submitResponse(res[1])
+	res := c.block(
+		c.tx(a, submitMsg(a, low, types.UrgencyNormal, 1)),  // nobody serves low priority: queued
+		c.tx(a, submitMsg(a, high, types.UrgencyNormal, 1)), // assigned to w, completed below
+		c.tx(a, submitMsg(a, high, types.UrgencyNormal, 2)), // assigned to w, failed and re-queued below
+	)
+	queued, assigned, requeued := c.submitResponse(res[0]), c.submitResponse(res[1]), c.submitResponse(res[2])
 	require.Equal(t, types.StatusQueued, queued.Status)
+	require.Equal(t, types.StatusAssigned, assigned.Status)
+	require.Equal(t, types.StatusAssigned, requeued.Status)
+	c.block(c.tx(w, failMsg(w.Address, requeued.RequestId, "oom")))
+	r := c.request(requeued.RequestId)
+	require.Equal(t, types.StatusQueued, r.Status, "re-queued; w is excluded from it and there is no other worker")
+	require.Equal(t, uint32(1), r.Attempts)
 
-	res = c.block(c.tx(a, cancelMsg(a, queued.RequestId)), c.tx(w, completeMsg(w, assigned.RequestId)))
+	// Never assigned: 1 unit × 1_000 = 1_000; exit fee ⌊1_000 × 20_000 / 1e6⌋
+	// = 20 to the community pool, refund 1_000 − 20 = 980.
+	require.Equal(t, urepOf(1_000), queued.Fee)
+	before := c.balance(a.Address)
+	res, toPool := c.blockToPool(c.tx(a, cancelMsg(a, queued.RequestId)))
 	out := c.cancelResponse(res[0])
-	require.Equal(t, queued.Fee, out.Refund)
+	require.Equal(t, urepOf(980), out.Refund)
+	require.Equal(t, urepOf(20), out.ExitFee)
 	require.True(t, out.PaidToWorkers.IsZero())
 	require.Equal(t, []*types.EventRequestCancelled{{RequestId: queued.RequestId, Requester: a.Address.String(),
-		Refund: queued.Fee, PaidToWorkers: out.PaidToWorkers}},
+		Refund: urepOf(980), PaidToWorkers: urepOf(0), ExitFee: urepOf(20)}},
 		apptest.TypedEvents[*types.EventRequestCancelled](t, res[0].Events))
+	require.Equal(t, types.StatusCancelled, c.request(queued.RequestId).Status)
+	require.Equal(t, before.Sub(txFee.Amount).AddRaw(980).String(), c.balance(a.Address).String(), "the fee less the exit fee is refunded")
+	require.Equal(t, "20", toPool.String(), "the exit fee goes to the community pool")
 
+	// Queued again after an assignment: 2 units × 1_000 = 2_000, all refunded.
+	require.Equal(t, urepOf(2_000), requeued.Fee)
+	before = c.balance(a.Address)
+	res, toPool = c.blockToPool(c.tx(a, cancelMsg(a, requeued.RequestId)))
+	out = c.cancelResponse(res[0])
+	require.Equal(t, urepOf(2_000), out.Refund)
+	require.True(t, out.ExitFee.IsZero(), "no exit fee once assigned, got %s", out.ExitFee)
+	require.True(t, out.PaidToWorkers.IsZero(), "nobody holds it")
+	require.Equal(t, []*types.EventRequestCancelled{{RequestId: requeued.RequestId, Requester: a.Address.String(),
+		Refund: urepOf(2_000), PaidToWorkers: urepOf(0), ExitFee: urepOf(0)}},
+		apptest.TypedEvents[*types.EventRequestCancelled](t, res[0].Events))
+	require.Equal(t, before.Sub(txFee.Amount).AddRaw(2_000).String(), c.balance(a.Address).String(), "the whole fee is refunded")
+	require.True(t, toPool.IsZero(), "nothing to the community pool: %s", toPool)
+
+	c.block(c.tx(w, completeMsg(w, assigned.RequestId)))
+	require.True(t, c.balance(escrowAddr()).IsZero())
 	c.failsWithoutEffect(a, types.ErrNotCancellable, cancelMsg(a, assigned.RequestId))
 	c.failsWithoutEffect(a, types.ErrNotCancellable, cancelMsg(a, queued.RequestId))
+	c.failsWithoutEffect(a, types.ErrNotCancellable, cancelMsg(a, requeued.RequestId))
 }
 
 // Cancelling an assigned replicated request pays each running replica's

@@ -129,11 +129,14 @@ func TestEndBlockExpireRequeueThenExpireAndRefund(t *testing.T) {
 
 	c.block() // h+3
 	require.Equal(t, types.StatusAssigned, c.request(id).Status)
-	c.block() // h+4: overdue again, out of attempts → expired and refunded
+	_, toPool := c.blockToPool() // h+4: overdue again, out of attempts → expired and refunded
 	require.Equal(t, []*types.EventAssignmentExpired{{RequestId: id, Worker: w2.Address.String(), DeadlineHeight: h + 4}},
 		apptest.TypedEvents[*types.EventAssignmentExpired](t, c.BlockEvents))
-	require.Equal(t, []*types.EventRequestExpired{{RequestId: id, Worker: w2.Address.String(), Attempts: 2}},
+	// The whole fee back (2 units × 1_000 = 2_000), no exit fee: it was assigned.
+	require.Equal(t, []*types.EventRequestExpired{{RequestId: id, Worker: w2.Address.String(), Attempts: 2,
+		Refund: urepOf(2_000), ExitFee: urepOf(0)}},
 		apptest.TypedEvents[*types.EventRequestExpired](t, c.BlockEvents))
+	require.True(t, toPool.IsZero(), "nothing to the community pool: %s", toPool)
 	require.Empty(t, apptest.TypedEvents[*types.EventRequestDeferred](t, c.BlockEvents))
 	require.Empty(t, apptest.TypedEvents[*types.EventRequestAssigned](t, c.BlockEvents))
 
@@ -169,17 +172,21 @@ func TestEndBlockOverdueAssignmentPastTTLExpires(t *testing.T) {
 	res := c.block(c.tx(a, submitMsg(a, high, types.UrgencyNormal, 1)))
 	id := c.submitResponse(res[0]).RequestId
 	require.Equal(t, h+2, c.request(id).QueueExpiryHeight)
-	c.blocks(3)
-	require.Equal(t, []*types.EventRequestExpired{{RequestId: id, Worker: w.Address.String(), Attempts: 1}},
+	c.blocks(2)
+	_, toPool := c.blockToPool() // h+3: the assignment deadline
+	// The whole fee back (1 unit × 1_000 = 1_000), no exit fee: it was assigned.
+	require.Equal(t, []*types.EventRequestExpired{{RequestId: id, Worker: w.Address.String(), Attempts: 1,
+		Refund: urepOf(1_000), ExitFee: urepOf(0)}},
 		apptest.TypedEvents[*types.EventRequestExpired](t, c.BlockEvents))
+	require.True(t, toPool.IsZero(), "nothing to the community pool: %s", toPool)
 	require.Empty(t, apptest.TypedEvents[*types.EventRequestDeferred](t, c.BlockEvents))
 	require.Equal(t, types.StatusExpired, c.request(id).Status)
 	require.Equal(t, start.Sub(txFee.Amount).String(), c.balance(a.Address).String())
 }
 
-// Step 1 also expires queued requests past their time to live: the fee is
-// refunded and, since waiting is not the requester's doing, x/reputation is
-// not touched at all.
+// Step 1 also expires queued requests past their time to live: since waiting
+// is not the requester's doing, the whole fee is refunded — no queue exit
+// fee, though it was never assigned — and x/reputation is not touched at all.
 func TestEndBlockQueueTTLExpiryRefundsWithoutReputationOutcome(t *testing.T) {
 	p := types.DefaultParams()
 	p.MaxWaitBlocks = 3
@@ -198,14 +205,17 @@ func TestEndBlockQueueTTLExpiryRefundsWithoutReputationOutcome(t *testing.T) {
 	profile := c.profile(a.Address)
 	reputationStore := apptest.DumpStore(c.Committed(), c.App.GetKey(reputationtypes.StoreKey))
 
-	c.block() // h+3
-	require.Equal(t, []*types.EventRequestExpired{{RequestId: id, WhileQueued: true}},
+	_, toPool := c.blockToPool() // h+3
+	// 2 units × 1_000 = 2_000, all refunded.
+	require.Equal(t, []*types.EventRequestExpired{{RequestId: id, WhileQueued: true,
+		Refund: urepOf(2_000), ExitFee: urepOf(0)}},
 		apptest.TypedEvents[*types.EventRequestExpired](t, c.BlockEvents))
 	r := c.request(id)
 	require.Equal(t, types.StatusExpired, r.Status)
 	require.Equal(t, h+3, r.FinishHeight)
 	require.Zero(t, r.Attempts)
 	require.Equal(t, start.Sub(txFee.Amount).String(), c.balance(a.Address).String(), "fee refunded")
+	require.True(t, toPool.IsZero(), "no exit fee on a queue expiry: %s to the community pool", toPool)
 	require.True(t, c.balance(escrowAddr()).IsZero())
 
 	after := c.profile(a.Address)

@@ -790,8 +790,10 @@ func TestTypedEvents(t *testing.T) {
 	)
 	require.Equal(t, []*types.EventRequestCompleted{{RequestId: 1, Worker: w.Address.String(), ResultHash: resultHash(1)}},
 		apptest.TypedEvents[*types.EventRequestCompleted](t, res[0].Events))
+	// Request 2 was never assigned: exit fee ⌊7_500 × 20_000 / 1e6⌋ = 150,
+	// refund 7_500 − 150 = 7_350.
 	require.Equal(t, []*types.EventRequestCancelled{{RequestId: 2, Requester: b.Address.String(),
-		Refund: c.request(2).Fee, PaidToWorkers: urepOf(0)}},
+		Refund: urepOf(7_350), PaidToWorkers: urepOf(0), ExitFee: urepOf(150)}},
 		apptest.TypedEvents[*types.EventRequestCancelled](t, res[1].Events))
 	queuedAt := c.App.LastBlockHeight()
 
@@ -806,7 +808,8 @@ func TestTypedEvents(t *testing.T) {
 		require.Empty(t, apptest.TypedEvents[*types.EventRequestExpired](t, c.BlockEvents))
 	}
 	c.block()
-	require.Equal(t, []*types.EventRequestExpired{{RequestId: 4, WhileQueued: true}},
+	// A queue expiry: the whole fee (1 unit × 1_000) back, no exit fee.
+	require.Equal(t, []*types.EventRequestExpired{{RequestId: 4, WhileQueued: true, Refund: urepOf(1_000), ExitFee: urepOf(0)}},
 		apptest.TypedEvents[*types.EventRequestExpired](t, c.BlockEvents))
 }
 
@@ -836,7 +839,7 @@ func TestCompleteFailCancelSettle(t *testing.T) {
 	for c.next() < deadline {
 		c.block()
 	}
-	c.block(
+	_, toPool := c.blockToPool(
 		c.tx(w, completeMsg(w, completed.RequestId)),
 		c.tx(w, &types.MsgFailRequest{Worker: w.Address.String(), RequestId: failed.RequestId, Reason: "bad input"}),
 		c.tx(a, &types.MsgCancelRequest{Requester: a.Address.String(), RequestId: cancelled.RequestId}),
@@ -854,14 +857,17 @@ func TestCompleteFailCancelSettle(t *testing.T) {
 	require.Equal(t, types.StatusCancelled, r.Status)
 	require.Equal(t, deadline, r.FinishHeight)
 
-	// 4_000 completed: 5% to the community pool, 3_800 owed to the worker;
+	// 4_000 completed: 5% (200) to the community pool, 3_800 owed to the worker;
 	// 3_000 failed: 50% (1_500) back to B, 1_500 owed to the worker;
-	// 5_000 cancelled: all back to A.
+	// 5_000 cancelled while queued, never assigned: the exit fee
+	// ⌊5_000 × 20_000 / 1e6⌋ = 100 to the community pool, 4_900 back to A.
 	require.Equal(t, uint32(50_000), rp.ProtocolFeeSharePpm)
 	require.Equal(t, uint32(500_000), p.FailureRefundPpm)
+	require.Equal(t, uint32(20_000), p.QueueExitFeePpm)
 	require.Equal(t, sdkmath.NewInt(3_800+1_500).String(), c.owed(w.Address).String())
 	require.True(t, c.balance(escrowAddr()).IsZero())
-	require.Equal(t, startA.SubRaw(4_000).Sub(txFee.Amount.MulRaw(3)).String(), c.balance(a.Address).String())
+	require.Equal(t, sdkmath.NewInt(200+100).String(), toPool.String(), "the protocol share and the exit fee")
+	require.Equal(t, startA.SubRaw(4_000+100).Sub(txFee.Amount.MulRaw(3)).String(), c.balance(a.Address).String())
 	require.Equal(t, startB.SubRaw(1_500).Sub(txFee.Amount).String(), c.balance(b.Address).String())
 
 	wk := c.shardWorker(w.Address)
