@@ -218,7 +218,10 @@ func (k Keeper) expireQueued(ctx sdk.Context, id uint64) error {
 	// Waiting too long in the queue is not the requester's doing: no
 	// reputation outcome. (Its queue expiry is never after the requester's
 	// own deadline: the same path ends a queued request at that deadline.)
-	exitFee := neverAssigned(req) && pastRequesterDeadline(req, ctx.BlockHeight())
+	// The requester's deadline is what ends it when it set the queue expiry
+	// (a deadline on the queue TTL's own height counts as the deadline),
+	// whenever the capped expiry step gets to it.
+	exitFee := neverAssigned(req) && req.RequesterDeadlineHeight > 0 && req.QueueExpiryHeight == req.RequesterDeadlineHeight
 	done, err := k.finish(ctx, req, types.StatusExpired, false)
 	if err != nil {
 		return err

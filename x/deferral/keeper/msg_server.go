@@ -476,7 +476,10 @@ func (m msgServer) confirmFailure(ctx sdk.Context, params types.Params, reported
 
 // CancelRequest cancels a QUEUED or ASSIGNED request of the signer's.
 //
-//   - QUEUED: the whole fee goes back; nobody is paid.
+//   - QUEUED and never assigned: queue_exit_fee_ppm of the fee goes to the
+//     community pool (it raised its shard's load and price while it waited),
+//     the rest back to the requester; QUEUED again after an attempt: the
+//     whole fee goes back. Nobody is paid.
 //   - ASSIGNED: each worker holding the request (its worker, or the worker of
 //     each running replica) is owed ⌊its fee share × cancel_worker_share_ppm
 //     / 1e6⌋ (the whole fee, or one replica share), through the same earnings
