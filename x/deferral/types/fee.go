@@ -53,8 +53,11 @@ func FeeShares(p Params, replicas uint32) uint32 {
 //
 //	share    = ⌈units · unit price · urgency multiplier⌉ + ⌈data bytes · price per MB / 10^6⌉
 //	gross    = share · shares
-//	discount = ⌊gross · preferred_discount_ppm / 10^6⌋ when routed as preferred
+//	discount = ⌊share · preferred_discount_ppm / 10^6⌋ · shares when routed as preferred
 //	fee      = gross − discount
+//
+// The discount is taken per share, so a replicated request's fee is still a
+// whole number of equal shares (each replica is paid one).
 //
 // Every part rounds against the requester except the discount, so a fee is
 // never below what its parts cost; with a positive price floor and a
@@ -80,7 +83,7 @@ func ComputeFee(p Params, in FeeInputs) FeeQuote {
 	}
 	if in.Preferred {
 		q.DiscountPpm = p.PreferredDiscountPpm
-		q.Discount.Amount = gross.MulRaw(int64(p.PreferredDiscountPpm)).QuoRaw(ppm.Max)
+		q.Discount.Amount = compute.Add(data).MulRaw(int64(p.PreferredDiscountPpm)).QuoRaw(ppm.Max).MulRaw(int64(shares))
 	}
 	q.Fee = sdk.NewCoin(denom, gross.Sub(q.Discount.Amount))
 	return q

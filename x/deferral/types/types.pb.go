@@ -559,7 +559,7 @@ func (m *Request) GetRequesterDeadlineHeight() int64 {
 //
 //	share    = ⌈units × unit_price × urgency_multiplier⌉ + ⌈data_bytes × data price / 10^6⌉
 //	gross    = share × shares
-//	discount = ⌊gross × discount_ppm⌋ (preferred requesters only)
+//	discount = ⌊share × discount_ppm⌋ × shares (preferred requesters only)
 //	fee      = gross − discount
 type FeeQuote struct {
 	// fee is what the submission escrows.
@@ -582,7 +582,7 @@ type FeeQuote struct {
 	Preferred bool `protobuf:"varint,9,opt,name=preferred,proto3" json:"preferred,omitempty"`
 	// discount_ppm is the discount rate applied (0 unless preferred).
 	DiscountPpm uint32 `protobuf:"varint,10,opt,name=discount_ppm,json=discountPpm,proto3" json:"discount_ppm,omitempty"`
-	// discount is ⌊gross × discount_ppm / 10^6⌋.
+	// discount is ⌊share × discount_ppm / 10^6⌋ × shares.
 	Discount types1.Coin `protobuf:"bytes,11,opt,name=discount,proto3" json:"discount"`
 	// reputation_ppm is the requester's reputation the quote used.
 	ReputationPpm uint32 `protobuf:"varint,12,opt,name=reputation_ppm,json=reputationPpm,proto3" json:"reputation_ppm,omitempty"`
