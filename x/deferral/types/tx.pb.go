@@ -564,7 +564,9 @@ func (m *MsgFailRequestResponse) GetFailureReports() uint32 {
 	return 0
 }
 
-// MsgCancelRequest cancels a queued request.
+// MsgCancelRequest cancels a queued or assigned request: a queued one is
+// refunded less the queue exit fee (if it was never assigned), an assigned
+// one less the cancellation shares of the workers holding it.
 type MsgCancelRequest struct {
 	// requester must be the request's requester.
 	Requester string `protobuf:"bytes,1,opt,name=requester,proto3" json:"requester,omitempty"`

@@ -81,9 +81,12 @@ const (
 	StatusCompleted RequestStatus = 3
 	// REQUEST_STATUS_FAILED: the worker reported failure; the fee was split.
 	StatusFailed RequestStatus = 4
-	// REQUEST_STATUS_EXPIRED: out of attempts or queue time; the fee was refunded.
+	// REQUEST_STATUS_EXPIRED: out of attempts or queue time, or past the
+	// requester's deadline; the fee was refunded (less the queue exit fee when
+	// the deadline passed while it only ever sat in the queue).
 	StatusExpired RequestStatus = 5
-	// REQUEST_STATUS_CANCELLED: the requester cancelled it while queued; refunded.
+	// REQUEST_STATUS_CANCELLED: the requester cancelled it while queued or
+	// assigned; refunded less the queue exit fee or the workers' cancellation shares.
 	StatusCancelled RequestStatus = 6
 	// REQUEST_STATUS_NO_QUORUM: a replicated request whose replicas never
 	// reached a majority on one result hash, even with tie-break replicas; it
