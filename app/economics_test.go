@@ -47,40 +47,10 @@ func newEconRun(t *testing.T, accounts int, capacity uint64, edits ...func(app.G
 	return &econRun{t: t, c: c, worker: worker, completed: map[uint64]bool{}}
 }
 
-// block delivers the submissions and the worker's completions of every
-// request assigned so far, and records the new request ids.
+// block delivers the submissions and, first, the completions of every
+// request assigned so far (each signed by the request's worker), and records
+// the new request ids.
 func (e *econRun) block(subs ...[]byte) {
-	var msgs []sdk.Msg
-	for _, id := range e.submitted {
-		if e.completed[id] {
-			continue
-		}
-		req, err := e.c.App.DeferralKeeper.GetRequest(e.c.Committed(), id)
-		require.NoError(e.t, err)
-		if req.Status == deferraltypes.StatusAssigned {
-			msgs = append(msgs, &deferraltypes.MsgCompleteRequest{Worker: e.worker.Address.String(), RequestId: id, ResultHash: collResultHash(id)})
-			e.completed[id] = true
-		}
-	}
-	txs := subs
-	if len(msgs) > 0 {
-		txs = append([][]byte{e.c.SignTx(e.t, e.worker, msgs...)}, subs...)
-	}
-	res := collDeliver(e.t, e.c, txs...)
-	for _, r := range res[len(res)-len(subs):] {
-		var data sdk.TxMsgData
-		require.NoError(e.t, data.Unmarshal(r.Data))
-		for _, raw := range data.MsgResponses {
-			var resp deferraltypes.MsgSubmitRequestResponse
-			require.NoError(e.t, resp.Unmarshal(raw.Value))
-			e.submitted = append(e.submitted, resp.RequestId)
-		}
-	}
-}
-
-// blockAny is block for a worker set of any size: every registered worker
-// completes what it holds (the worker of each assigned request signs).
-func (e *econRun) blockAny(subs ...[]byte) {
 	byWorker := map[string][]sdk.Msg{}
 	var order []string
 	for _, id := range e.submitted {
@@ -149,6 +119,13 @@ func (e *econRun) submit(from apptest.Account, urgency deferraltypes.Urgency, n 
 	return e.c.SignTx(e.t, from, msgs...)
 }
 
+// shardPrice is the price per compute unit of shard 1 (high-priority).
+func (e *econRun) shardPrice() sdkmath.Int {
+	s, err := e.c.App.ShardKeeper.GetShard(e.c.Committed(), 1)
+	require.NoError(e.t, err)
+	return s.UnitPrice
+}
+
 // feesPaid is the sum of the fees of the submitted requests.
 func (e *econRun) feesPaid() sdkmath.Int {
 	sum := sdkmath.ZeroInt()
@@ -202,11 +179,7 @@ func TestQueueSpamCostsTheSpammerMoreThanItCostsOthers(t *testing.T) {
 	const capacity = 4
 	e := newEconRun(t, 3, capacity)
 	spammer, honest := e.c.Accounts[1], e.c.Accounts[2]
-	price := func() sdkmath.Int {
-		s, err := e.c.App.ShardKeeper.GetShard(e.c.Committed(), 1)
-		require.NoError(t, err)
-		return s.UnitPrice
-	}
+	price := e.shardPrice
 	floor := price()
 	spentBefore := e.balance(spammer)
 	honestExtra := sdkmath.ZeroInt()
@@ -280,7 +253,7 @@ func splitSpam(t *testing.T, maxShards uint32) {
 				subs = append(subs, e.submit(e.c.Accounts[i], deferraltypes.UrgencyNormal, 4, fmt.Sprintf("s%d.%d", i, b)))
 			}
 		}
-		e.blockAny(subs...)
+		e.block(subs...)
 		maxSeen = max(maxSeen, activeShards())
 	}
 	spent := sdkmath.ZeroInt()
@@ -308,11 +281,7 @@ func TestQueueAndCancelSpamPaysTheExitFee(t *testing.T) {
 	const capacity = 4
 	e := newEconRun(t, 3, capacity)
 	spammer, honest := e.c.Accounts[1], e.c.Accounts[2]
-	price := func() sdkmath.Int {
-		s, err := e.c.App.ShardKeeper.GetShard(e.c.Committed(), 1)
-		require.NoError(t, err)
-		return s.UnitPrice
-	}
+	price := e.shardPrice
 	// 5-unit requests never fit the 4-unit worker: they wait in the queue,
 	// counted in the shard's load, until the spammer cancels them.
 	spam := func(i int) []byte {
