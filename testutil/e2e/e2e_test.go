@@ -102,7 +102,7 @@ func testLoad(t *testing.T, n *network) {
 	for i := range viaCLI {
 		p := payload(0, i)
 		u := units(i)
-		out, err := n.cli("tx", "deferral", "submit-request", "high-priority", strconv.FormatUint(u, 10), fmt.Sprintf("%d%s", u*1000, denom),
+		out, err := n.cli("tx", "deferral", "submit-request", "high-priority", strconv.FormatUint(u, 10), fmt.Sprintf("%d%s", u*maxFeePerUnit, denom),
 			"--payload", p, "--urgency", "normal", "--from", names[0], "--home", n.clientH, "--keyring-backend", "test",
 			"--chain-id", chainID, "--node", n.rpcAddr(0), "--offline", "--account-number", strconv.FormatUint(info.Info.AccountNumber, 10),
 			"--sequence", strconv.FormatUint(seq, 10), "--fees", txFees, "--gas", "400000", "--broadcast-mode", "sync", "-y", "-o", "json")

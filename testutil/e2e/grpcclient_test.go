@@ -119,7 +119,7 @@ func submitMsg(requester sdk.AccAddress, units uint64, payload string) *deferral
 		Urgency:      deferraltypes.Urgency(1 + units%3),
 		ComputeUnits: units,
 		Payload:      []byte(payload),
-		MaxFee:       sdk.NewCoin(denom, sdkmath.NewIntFromUint64(units*1000)),
+		MaxFee:       sdk.NewCoin(denom, sdkmath.NewIntFromUint64(maxFeePerUnit*units)),
 	}
 }
 

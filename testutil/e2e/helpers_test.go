@@ -82,13 +82,18 @@ func runMain(m *testing.M) int {
 }
 
 const (
-	chainID  = "repshard-local-1"
-	denom    = "urep"
-	txFees   = "5000urep"
-	timeout  = 400 * time.Millisecond // timeout_commit of the test network
-	nodes    = 4
-	rpcBase  = 26657
-	grpcBase = 9090
+	chainID = "repshard-local-1"
+	denom   = "urep"
+	txFees  = "5000urep"
+	// maxFeePerUnit covers a compute unit at x/shard's default price_ceiling
+	// (100,000 urep) and the critical urgency multiplier (2.5×): the fee a
+	// request pays is its shard's price at submission, which rises under the
+	// load these tests put on the chain.
+	maxFeePerUnit = 250_000
+	timeout       = 400 * time.Millisecond // timeout_commit of the test network
+	nodes         = 4
+	rpcBase       = 26657
+	grpcBase      = 9090
 )
 
 // network is a running localnet.
