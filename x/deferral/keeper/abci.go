@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"cosmossdk.io/collections"
-	sdkmath "cosmossdk.io/math"
 	"github.com/cosmos/gogoproto/proto"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -162,7 +161,7 @@ func (k Keeper) expireAssignment(ctx sdk.Context, params types.Params, id uint64
 	if err != nil {
 		return err
 	}
-	return k.refundExpired(ctx, done, false)
+	return k.refundExpired(ctx, done, false, 0)
 }
 
 // expireAtRequesterDeadline ends an ASSIGNED request whose requester's own
@@ -191,7 +190,7 @@ func (k Keeper) expireAtRequesterDeadline(ctx sdk.Context, params types.Params, 
 	if err != nil {
 		return err
 	}
-	return k.refundExpired(ctx, done, false)
+	return k.refundExpired(ctx, done, false, 0)
 }
 
 // penalizeExpiry slashes the bond of a worker that let an assignment of
@@ -216,61 +215,43 @@ func (k Keeper) expireQueued(ctx sdk.Context, id uint64) error {
 		return fmt.Errorf("request %d in the queue-expiry index is %s, expiring at %d", id, req.Status, req.QueueExpiryHeight)
 	}
 	// Waiting too long in the queue is not the requester's doing: no
-	// reputation outcome. (Its queue expiry is never after the requester's
-	// own deadline: the same path ends a queued request at that deadline.)
-	// The requester's deadline is what ends it when it set the queue expiry
-	// (a deadline on the queue TTL's own height counts as the deadline),
-	// whenever the capped expiry step gets to it.
-	exitFee := neverAssigned(req) && req.RequesterDeadlineHeight > 0 && req.QueueExpiryHeight == req.RequesterDeadlineHeight
+	// reputation outcome, the whole fee back. But when the requester's own
+	// deadline set the queue expiry (a deadline on the TTL's height counts as
+	// the deadline) and no worker ever took the request, the requester chose
+	// to leave the queue: like a cancellation there, it pays the queue exit
+	// fee, whenever the capped expiry step gets to it.
+	exitFeePpm := uint32(0)
+	if neverAssigned(req) && req.RequesterDeadlineHeight > 0 && req.QueueExpiryHeight == req.RequesterDeadlineHeight {
+		params, err := k.Params.Get(ctx)
+		if err != nil {
+			return err
+		}
+		exitFeePpm = params.QueueExitFeePpm
+	}
 	done, err := k.finish(ctx, req, types.StatusExpired, false)
 	if err != nil {
 		return err
 	}
-	if exitFee {
-		// The requester chose a deadline its request could not wait for:
-		// like a cancellation of a queued request, it pays the queue exit fee.
-		return k.refundExpiredLessExitFee(ctx, done)
-	}
-	return k.refundExpired(ctx, done, true)
+	return k.refundExpired(ctx, done, true, exitFeePpm)
 }
 
-// refundExpiredLessExitFee settles a request that expired in the queue at
-// its requester's deadline before any assignment: queue_exit_fee_ppm of the
-// fee to the community pool, the rest refunded; EventRequestExpired.
-func (k Keeper) refundExpiredLessExitFee(ctx sdk.Context, req types.Request) error {
+// refundExpired settles the fee of a request that ended EXPIRED — exitFeePpm
+// of it to the community pool (0 but for a queued request ended by its
+// requester's deadline), the rest refunded — and emits EventRequestExpired;
+// requester_deadline says the request ended at or after the requester's own
+// deadline.
+func (k Keeper) refundExpired(ctx sdk.Context, req types.Request, whileQueued bool, exitFeePpm uint32) error {
 	requester, err := k.addressCodec.StringToBytes(req.Requester)
 	if err != nil {
 		return err
 	}
-	params, err := k.Params.Get(ctx)
+	exitFee, refund, err := k.rewards.RefundLessExitFee(ctx, requester, req.Fee, exitFeePpm)
 	if err != nil {
-		return err
-	}
-	exitFee, refund, err := k.rewards.RefundLessExitFee(ctx, requester, req.Fee, params.QueueExitFeePpm)
-	if err != nil {
-		return err
-	}
-	return events.Emit(ctx, &types.EventRequestExpired{
-		RequestId: req.Id, Worker: req.Worker, Attempts: req.Attempts, WhileQueued: true,
-		RequesterDeadline: true, Refund: refund, ExitFee: exitFee,
-	})
-}
-
-// refundExpired refunds the whole fee of a request that ended EXPIRED and
-// emits EventRequestExpired; requester_deadline says the request ended at
-// or after the requester's own deadline.
-func (k Keeper) refundExpired(ctx sdk.Context, req types.Request, whileQueued bool) error {
-	requester, err := k.addressCodec.StringToBytes(req.Requester)
-	if err != nil {
-		return err
-	}
-	if err := k.rewards.Refund(ctx, requester, req.Fee); err != nil {
 		return err
 	}
 	return events.Emit(ctx, &types.EventRequestExpired{
 		RequestId: req.Id, Worker: req.Worker, Attempts: req.Attempts, WhileQueued: whileQueued,
-		RequesterDeadline: pastRequesterDeadline(req, req.FinishHeight),
-		Refund:            req.Fee, ExitFee: sdk.NewCoin(req.Fee.Denom, sdkmath.ZeroInt()),
+		RequesterDeadline: pastRequesterDeadline(req, req.FinishHeight), Refund: refund, ExitFee: exitFee,
 	})
 }
 

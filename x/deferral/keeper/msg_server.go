@@ -435,7 +435,7 @@ func (m msgServer) FailRequest(goCtx context.Context, msg *types.MsgFailRequest)
 		status = types.StatusExpired
 		var done types.Request
 		if done, err = m.finish(ctx, reported, types.StatusExpired, false); err == nil {
-			err = m.refundExpired(ctx, done, false)
+			err = m.refundExpired(ctx, done, false, 0)
 		}
 	}
 	if err != nil {
