@@ -186,3 +186,51 @@ func TestReplicatedSubmissionGas(t *testing.T) {
 	require.Less(t, triple, 3*single, "three replicas share one record")
 	require.Greater(t, triple, single, "every replica is found and counted")
 }
+
+// The gas of a batch of submissions per request, against a bank MsgSend in
+// the same run: batches of 100 entries, all assigned at once and all
+// deferred, and a batch of 10 (make bench-gas).
+func TestBatchSubmissionGas(t *testing.T) {
+	dp := deferraltypes.DefaultParams()
+	dp.MaxOpenRequestsPerRequester = 10_000
+	c := apptest.New(t, 4, apptest.WithDeferralParams(t, dp))
+	requester, other, worker := c.Accounts[0], c.Accounts[1], c.Accounts[2]
+	sp, err := c.App.ShardKeeper.GetParams(c.Context())
+	require.NoError(t, err)
+	for _, res := range c.NextBlock(t, c.SignTx(t, worker, &shardtypes.MsgRegisterWorker{
+		Worker: worker.Address.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
+		CapacityUnits: 100_000, StorageBytes: 1 << 30, Bond: sp.MinWorkerBond,
+	})) {
+		require.Zero(t, res.Code, res.Log)
+	}
+	batch := func(n int, class shardtypes.ShardClass) *deferraltypes.MsgSubmitRequests {
+		b := &deferraltypes.MsgSubmitRequests{Requester: requester.Address.String()}
+		for i := 0; i < n; i++ {
+			b.Requests = append(b.Requests, submitMsg(requester.Address, class).Spec())
+		}
+		return b
+	}
+	const gasLimit = 20_000_000
+	var send, assigned100, deferred100, assigned10 int64
+	for round := 0; round < 2; round++ {
+		res := c.NextBlock(t,
+			c.SignTx(t, requester, banktypes.NewMsgSend(requester.Address, other.Address, sdk.NewCoins(sdk.NewInt64Coin(chaincfg.BondDenom, 1000)))),
+			c.SignTxGas(t, requester, gasLimit, batch(100, shardtypes.ClassHighPriority)),
+			c.SignTxGas(t, requester, gasLimit, batch(100, shardtypes.ClassLowPriority)),
+			c.SignTxGas(t, requester, gasLimit, batch(10, shardtypes.ClassHighPriority)),
+		)
+		var a, d deferraltypes.MsgSubmitRequestsResponse
+		c.MsgResponse(t, res[1], &a)
+		c.MsgResponse(t, res[2], &d)
+		for i := range a.Results {
+			require.Equal(t, deferraltypes.StatusAssigned, a.Results[i].Status)
+			require.Equal(t, deferraltypes.StatusQueued, d.Results[i].Status)
+		}
+		send, assigned100, deferred100, assigned10 = gasOf(t, res[0]), gasOf(t, res[1]), gasOf(t, res[2]), gasOf(t, res[3])
+	}
+	per := func(total int64, n int) float64 { return float64(total) / float64(n) / float64(send) }
+	t.Logf("gas: bank MsgSend %d; batch of 100 assigned at once %d (%.0f per request, %.3f×), 100 deferred %d (%.0f per request, %.3f×, of which %d prepaid drain), 10 assigned %d (%.0f per request, %.3f×)",
+		send, assigned100, float64(assigned100)/100, per(assigned100, 100), deferred100, float64(deferred100)/100, per(deferred100, 100),
+		dp.GasPerDrain, assigned10, float64(assigned10)/10, per(assigned10, 10))
+	require.LessOrEqual(t, per(assigned100, 100), 0.5, "a request in a batch of 100 costs at most half a MsgSend")
+}

@@ -24,6 +24,12 @@ const DefaultTxGas = 2_000_000
 // state plus the transactions already signed for the coming block.
 func (c *Chain) SignTx(t testing.TB, acc Account, msgs ...sdk.Msg) []byte {
 	t.Helper()
+	return c.SignTxGas(t, acc, DefaultTxGas, msgs...)
+}
+
+// SignTxGas is SignTx with a gas limit of gas (and a fee of gas/100).
+func (c *Chain) SignTxGas(t testing.TB, acc Account, gas uint64, msgs ...sdk.Msg) []byte {
+	t.Helper()
 	if c.pending == nil {
 		c.pending = map[string]uint64{}
 	}
@@ -35,8 +41,8 @@ func (c *Chain) SignTx(t testing.TB, acc Account, msgs ...sdk.Msg) []byte {
 	txCfg := c.App.TxConfig()
 	builder := txCfg.NewTxBuilder()
 	require.NoError(t, builder.SetMsgs(msgs...))
-	builder.SetGasLimit(DefaultTxGas)
-	builder.SetFeeAmount(sdk.NewCoins(sdk.NewInt64Coin(chaincfg.BondDenom, DefaultTxGas/100)))
+	builder.SetGasLimit(gas)
+	builder.SetFeeAmount(sdk.NewCoins(sdk.NewInt64Coin(chaincfg.BondDenom, int64(gas/100))))
 	require.NoError(t, builder.SetSignatures(signing.SignatureV2{
 		PubKey:   acc.Key.PubKey(),
 		Data:     &signing.SingleSignatureData{SignMode: signing.SignMode_SIGN_MODE_DIRECT},

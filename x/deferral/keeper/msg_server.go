@@ -15,6 +15,7 @@ import (
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
 	"github.com/repshard/repshard/internal/events"
+	"github.com/repshard/repshard/internal/netgas"
 	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/x/deferral/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
@@ -50,16 +51,67 @@ func (m msgServer) UpdateParams(ctx context.Context, msg *types.MsgUpdateParams)
 // The stateless checks run first; a request rejected later (e.g. the fee
 // cannot be paid) fails the tx, which rolls back every write: no state and
 // no balance changes.
+//
+// Store access is metered by its net effect (internal/netgas): a record the
+// submission reads several times or writes twice pays once.
 func (m msgServer) SubmitRequest(goCtx context.Context, msg *types.MsgSubmitRequest) (*types.MsgSubmitRequestResponse, error) {
-	ctx := sdk.UnwrapSDKContext(goCtx)
 	requester, err := m.addressCodec.StringToBytes(msg.Requester)
 	if err != nil {
 		return nil, sdkerrors.ErrInvalidAddress.Wrapf("invalid requester address: %s", err)
 	}
-	params, err := m.Params.Get(ctx)
+	var out *types.MsgSubmitRequestResponse
+	err = netgas.Run(sdk.UnwrapSDKContext(goCtx), func(ctx sdk.Context) error {
+		params, err := m.Params.Get(ctx)
+		if err != nil {
+			return err
+		}
+		out, err = m.submit(ctx, params, requester, msg)
+		return err
+	})
+	return out, err
+}
+
+// SubmitRequests submits the entries of a batch in order, each exactly as
+// SubmitRequest would (submit is the one decision path for both). One bad
+// entry fails the whole transaction, with the entry's index in the error;
+// the failed tx rolls every entry back. A batch shares one signature check
+// and one fee deduction, and pays for its store access by net effect: the
+// requester's balance, profile and open count and the shard and worker
+// records that every entry touches are written once.
+func (m msgServer) SubmitRequests(goCtx context.Context, msg *types.MsgSubmitRequests) (*types.MsgSubmitRequestsResponse, error) {
+	requester, err := m.addressCodec.StringToBytes(msg.Requester)
+	if err != nil {
+		return nil, sdkerrors.ErrInvalidAddress.Wrapf("invalid requester address: %s", err)
+	}
+	if len(msg.Requests) == 0 {
+		return nil, errorsmod.Wrap(types.ErrInvalidBatch, "a batch needs at least one request")
+	}
+	out := &types.MsgSubmitRequestsResponse{Results: make([]types.MsgSubmitRequestResponse, 0, len(msg.Requests))}
+	err = netgas.Run(sdk.UnwrapSDKContext(goCtx), func(ctx sdk.Context) error {
+		params, err := m.Params.Get(ctx)
+		if err != nil {
+			return err
+		}
+		if uint64(len(msg.Requests)) > uint64(params.MaxBatchRequests) {
+			return errorsmod.Wrapf(types.ErrInvalidBatch, "%d requests, the limit (max_batch_requests) is %d", len(msg.Requests), params.MaxBatchRequests)
+		}
+		for i := range msg.Requests {
+			res, err := m.submit(ctx, params, requester, msg.Requests[i].Msg(msg.Requester))
+			if err != nil {
+				return errorsmod.Wrapf(err, "request %d of the batch (counting from 0)", i)
+			}
+			out.Results = append(out.Results, *res)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	return out, nil
+}
+
+// submit decides one submission of requester (msg.Requester, decoded).
+func (m msgServer) submit(ctx sdk.Context, params types.Params, requester sdk.AccAddress, msg *types.MsgSubmitRequest) (*types.MsgSubmitRequestResponse, error) {
 	payloadHash, dataBytes, err := checkSubmission(params, msg)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "repshard/x/deferral/MsgUpdateParams")
 	legacy.RegisterAminoMsg(cdc, &MsgSubmitRequest{}, "repshard/x/deferral/MsgSubmitRequest")
+	legacy.RegisterAminoMsg(cdc, &MsgSubmitRequests{}, "repshard/x/deferral/MsgSubmitRequests")
 	legacy.RegisterAminoMsg(cdc, &MsgCompleteRequest{}, "repshard/x/deferral/MsgCompleteRequest")
 	legacy.RegisterAminoMsg(cdc, &MsgFailRequest{}, "repshard/x/deferral/MsgFailRequest")
 	legacy.RegisterAminoMsg(cdc, &MsgCancelRequest{}, "repshard/x/deferral/MsgCancelRequest")
@@ -22,6 +23,6 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 // RegisterInterfaces registers the module's messages with the interface registry.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 	registry.RegisterImplementations((*sdk.Msg)(nil),
-		&MsgUpdateParams{}, &MsgSubmitRequest{}, &MsgCompleteRequest{}, &MsgFailRequest{}, &MsgCancelRequest{})
+		&MsgUpdateParams{}, &MsgSubmitRequest{}, &MsgSubmitRequests{}, &MsgCompleteRequest{}, &MsgFailRequest{}, &MsgCancelRequest{})
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

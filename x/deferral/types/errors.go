@@ -25,4 +25,5 @@ var (
 	ErrDataTooLarge       = errorsmod.Register(ModuleName, 20, "declared data too large")
 	ErrInvalidDeadline    = errorsmod.Register(ModuleName, 21, "invalid deadline")
 	ErrNotCancellable     = errorsmod.Register(ModuleName, 22, "request can no longer be cancelled")
+	ErrInvalidBatch       = errorsmod.Register(ModuleName, 23, "invalid batch of requests")
 )

@@ -27,6 +27,9 @@ const (
 	MaxInlinePayloadLimit = 65_536        // bytes carried in a tx
 	MaxComputeUnitsLimit  = 1_000_000_000 // units of one request
 	MaxGasPerDrain        = 10_000_000
+	// MaxBatchRequestsLimit bounds max_batch_requests: a batch is decided in
+	// one message, so its entries are bounded like any per-block step.
+	MaxBatchRequestsLimit = 10_000
 	// MaxAttemptsLimit bounds max_attempts: each expired attempt adds its
 	// worker to the request's excluded_workers, which the record carries and
 	// every drain of the request reads.
@@ -96,6 +99,7 @@ func DefaultParams() Params {
 		CancelWorkerSharePpm:        100_000,
 		MaxDeadlineBlocks:           10_000,
 		QueueExitFeePpm:             20_000, // 2%
+		MaxBatchRequests:            100,
 	}
 }
 
@@ -144,7 +148,11 @@ func (p Params) Validate() error {
 		paramcheck.F("max_open_requests_per_requester", p.MaxOpenRequestsPerRequester),
 		paramcheck.F("max_compute_units", p.MaxComputeUnits),
 		paramcheck.F("gas_per_drain", p.GasPerDrain),
+		paramcheck.F("max_batch_requests", p.MaxBatchRequests),
 	); err != nil {
+		return err
+	}
+	if err := paramcheck.CheckAll(paramcheck.AtMost(MaxBatchRequestsLimit), paramcheck.F("max_batch_requests", p.MaxBatchRequests)); err != nil {
 		return err
 	}
 	if err := paramcheck.CheckAll(paramcheck.AtMost(MaxPerBlockCap),

@@ -53,8 +53,9 @@ type MsgSubmitRequest struct {
 	PayloadUri string `protobuf:"bytes,7,opt,name=payload_uri,json=payloadUri,proto3" json:"payload_uri,omitempty"`
 	// data_bytes is the size of data held elsewhere (inline: the payload size).
 	DataBytes uint64 `protobuf:"varint,8,opt,name=data_bytes,json=dataBytes,proto3" json:"data_bytes,omitempty"`
-	// max_fee is the most the requester will pay; the fee taken is
-	// compute_units × price_per_compute_unit.
+	// max_fee is the most the requester will pay; the fee taken is the quote
+	// (Query/Quote): compute units at the shard's unit price, declared data,
+	// the urgency multiplier and the replicas, less any preferred discount.
 	MaxFee types1.Coin `protobuf:"bytes,9,opt,name=max_fee,json=maxFee,proto3" json:"max_fee"`
 	// pow_nonce is an optional proof of work (up to 32 bytes): the leading
 	// zero bits of sha256(requester address bytes ‖ payload hash ‖ pow_nonce)
@@ -342,6 +343,238 @@ func (m *MsgSubmitRequestResponse) GetFeeQuote() FeeQuote {
 	return FeeQuote{}
 }
 
+// MsgSubmitRequests submits a batch of requests of one requester. Each
+// entry is decided exactly as a MsgSubmitRequest with the same fields would
+// be, one after the other, from the state the previous entries left; the
+// transaction pays one signature check, one fee deduction and, for the
+// state it changes, the net effect (a record touched by several entries is
+// read and written once).
+type MsgSubmitRequests struct {
+	// requester pays every fee and owns every request.
+	Requester string `protobuf:"bytes,1,opt,name=requester,proto3" json:"requester,omitempty"`
+	// requests are the entries, 1..max_batch_requests of them.
+	Requests []RequestSpec `protobuf:"bytes,2,rep,name=requests,proto3" json:"requests"`
+}
+
+func (m *MsgSubmitRequests) Reset()         { *m = MsgSubmitRequests{} }
+func (m *MsgSubmitRequests) String() string { return proto.CompactTextString(m) }
+func (*MsgSubmitRequests) ProtoMessage()    {}
+func (*MsgSubmitRequests) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9d3118d96990b21a, []int{2}
+}
+func (m *MsgSubmitRequests) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSubmitRequests) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSubmitRequests.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSubmitRequests) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSubmitRequests.Merge(m, src)
+}
+func (m *MsgSubmitRequests) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSubmitRequests) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSubmitRequests.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSubmitRequests proto.InternalMessageInfo
+
+func (m *MsgSubmitRequests) GetRequester() string {
+	if m != nil {
+		return m.Requester
+	}
+	return ""
+}
+
+func (m *MsgSubmitRequests) GetRequests() []RequestSpec {
+	if m != nil {
+		return m.Requests
+	}
+	return nil
+}
+
+// RequestSpec is one request of a batch: the fields of MsgSubmitRequest
+// without the requester, with the same numbers and meanings.
+type RequestSpec struct {
+	Class          types.ShardClass `protobuf:"varint,2,opt,name=class,proto3,enum=repshard.shard.v1.ShardClass" json:"class,omitempty"`
+	Urgency        Urgency          `protobuf:"varint,3,opt,name=urgency,proto3,enum=repshard.deferral.v1.Urgency" json:"urgency,omitempty"`
+	ComputeUnits   uint64           `protobuf:"varint,4,opt,name=compute_units,json=computeUnits,proto3" json:"compute_units,omitempty"`
+	Payload        []byte           `protobuf:"bytes,5,opt,name=payload,proto3" json:"payload,omitempty"`
+	PayloadHash    []byte           `protobuf:"bytes,6,opt,name=payload_hash,json=payloadHash,proto3" json:"payload_hash,omitempty"`
+	PayloadUri     string           `protobuf:"bytes,7,opt,name=payload_uri,json=payloadUri,proto3" json:"payload_uri,omitempty"`
+	DataBytes      uint64           `protobuf:"varint,8,opt,name=data_bytes,json=dataBytes,proto3" json:"data_bytes,omitempty"`
+	MaxFee         types1.Coin      `protobuf:"bytes,9,opt,name=max_fee,json=maxFee,proto3" json:"max_fee"`
+	PowNonce       []byte           `protobuf:"bytes,10,opt,name=pow_nonce,json=powNonce,proto3" json:"pow_nonce,omitempty"`
+	Replicas       uint32           `protobuf:"varint,11,opt,name=replicas,proto3" json:"replicas,omitempty"`
+	DeadlineBlocks uint64           `protobuf:"varint,12,opt,name=deadline_blocks,json=deadlineBlocks,proto3" json:"deadline_blocks,omitempty"`
+}
+
+func (m *RequestSpec) Reset()         { *m = RequestSpec{} }
+func (m *RequestSpec) String() string { return proto.CompactTextString(m) }
+func (*RequestSpec) ProtoMessage()    {}
+func (*RequestSpec) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9d3118d96990b21a, []int{3}
+}
+func (m *RequestSpec) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *RequestSpec) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_RequestSpec.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *RequestSpec) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_RequestSpec.Merge(m, src)
+}
+func (m *RequestSpec) XXX_Size() int {
+	return m.Size()
+}
+func (m *RequestSpec) XXX_DiscardUnknown() {
+	xxx_messageInfo_RequestSpec.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_RequestSpec proto.InternalMessageInfo
+
+func (m *RequestSpec) GetClass() types.ShardClass {
+	if m != nil {
+		return m.Class
+	}
+	return types.ClassUnspecified
+}
+
+func (m *RequestSpec) GetUrgency() Urgency {
+	if m != nil {
+		return m.Urgency
+	}
+	return UrgencyUnspecified
+}
+
+func (m *RequestSpec) GetComputeUnits() uint64 {
+	if m != nil {
+		return m.ComputeUnits
+	}
+	return 0
+}
+
+func (m *RequestSpec) GetPayload() []byte {
+	if m != nil {
+		return m.Payload
+	}
+	return nil
+}
+
+func (m *RequestSpec) GetPayloadHash() []byte {
+	if m != nil {
+		return m.PayloadHash
+	}
+	return nil
+}
+
+func (m *RequestSpec) GetPayloadUri() string {
+	if m != nil {
+		return m.PayloadUri
+	}
+	return ""
+}
+
+func (m *RequestSpec) GetDataBytes() uint64 {
+	if m != nil {
+		return m.DataBytes
+	}
+	return 0
+}
+
+func (m *RequestSpec) GetMaxFee() types1.Coin {
+	if m != nil {
+		return m.MaxFee
+	}
+	return types1.Coin{}
+}
+
+func (m *RequestSpec) GetPowNonce() []byte {
+	if m != nil {
+		return m.PowNonce
+	}
+	return nil
+}
+
+func (m *RequestSpec) GetReplicas() uint32 {
+	if m != nil {
+		return m.Replicas
+	}
+	return 0
+}
+
+func (m *RequestSpec) GetDeadlineBlocks() uint64 {
+	if m != nil {
+		return m.DeadlineBlocks
+	}
+	return 0
+}
+
+// MsgSubmitRequestsResponse answers each entry of a batch, in order, as
+// MsgSubmitRequest would have answered it.
+type MsgSubmitRequestsResponse struct {
+	Results []MsgSubmitRequestResponse `protobuf:"bytes,1,rep,name=results,proto3" json:"results"`
+}
+
+func (m *MsgSubmitRequestsResponse) Reset()         { *m = MsgSubmitRequestsResponse{} }
+func (m *MsgSubmitRequestsResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgSubmitRequestsResponse) ProtoMessage()    {}
+func (*MsgSubmitRequestsResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_9d3118d96990b21a, []int{4}
+}
+func (m *MsgSubmitRequestsResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgSubmitRequestsResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgSubmitRequestsResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgSubmitRequestsResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgSubmitRequestsResponse.Merge(m, src)
+}
+func (m *MsgSubmitRequestsResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgSubmitRequestsResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgSubmitRequestsResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgSubmitRequestsResponse proto.InternalMessageInfo
+
+func (m *MsgSubmitRequestsResponse) GetResults() []MsgSubmitRequestResponse {
+	if m != nil {
+		return m.Results
+	}
+	return nil
+}
+
 // MsgCompleteRequest reports the result of an assigned request.
 type MsgCompleteRequest struct {
 	// worker must be the request's assigned worker.
@@ -356,7 +589,7 @@ func (m *MsgCompleteRequest) Reset()         { *m = MsgCompleteRequest{} }
 func (m *MsgCompleteRequest) String() string { return proto.CompactTextString(m) }
 func (*MsgCompleteRequest) ProtoMessage()    {}
 func (*MsgCompleteRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_9d3118d96990b21a, []int{2}
+	return fileDescriptor_9d3118d96990b21a, []int{5}
 }
 func (m *MsgCompleteRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -414,7 +647,7 @@ func (m *MsgCompleteRequestResponse) Reset()         { *m = MsgCompleteRequestRe
 func (m *MsgCompleteRequestResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgCompleteRequestResponse) ProtoMessage()    {}
 func (*MsgCompleteRequestResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_9d3118d96990b21a, []int{3}
+	return fileDescriptor_9d3118d96990b21a, []int{6}
 }
 func (m *MsgCompleteRequestResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -457,7 +690,7 @@ func (m *MsgFailRequest) Reset()         { *m = MsgFailRequest{} }
 func (m *MsgFailRequest) String() string { return proto.CompactTextString(m) }
 func (*MsgFailRequest) ProtoMessage()    {}
 func (*MsgFailRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_9d3118d96990b21a, []int{4}
+	return fileDescriptor_9d3118d96990b21a, []int{7}
 }
 func (m *MsgFailRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -521,7 +754,7 @@ func (m *MsgFailRequestResponse) Reset()         { *m = MsgFailRequestResponse{}
 func (m *MsgFailRequestResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgFailRequestResponse) ProtoMessage()    {}
 func (*MsgFailRequestResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_9d3118d96990b21a, []int{5}
+	return fileDescriptor_9d3118d96990b21a, []int{8}
 }
 func (m *MsgFailRequestResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -578,7 +811,7 @@ func (m *MsgCancelRequest) Reset()         { *m = MsgCancelRequest{} }
 func (m *MsgCancelRequest) String() string { return proto.CompactTextString(m) }
 func (*MsgCancelRequest) ProtoMessage()    {}
 func (*MsgCancelRequest) Descriptor() ([]byte, []int) {
-	return fileDescriptor_9d3118d96990b21a, []int{6}
+	return fileDescriptor_9d3118d96990b21a, []int{9}
 }
 func (m *MsgCancelRequest) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -637,7 +870,7 @@ func (m *MsgCancelRequestResponse) Reset()         { *m = MsgCancelRequestRespon
 func (m *MsgCancelRequestResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgCancelRequestResponse) ProtoMessage()    {}
 func (*MsgCancelRequestResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_9d3118d96990b21a, []int{7}
+	return fileDescriptor_9d3118d96990b21a, []int{10}
 }
 func (m *MsgCancelRequestResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -699,7 +932,7 @@ func (m *MsgUpdateParams) Reset()         { *m = MsgUpdateParams{} }
 func (m *MsgUpdateParams) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParams) ProtoMessage()    {}
 func (*MsgUpdateParams) Descriptor() ([]byte, []int) {
-	return fileDescriptor_9d3118d96990b21a, []int{8}
+	return fileDescriptor_9d3118d96990b21a, []int{11}
 }
 func (m *MsgUpdateParams) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -750,7 +983,7 @@ func (m *MsgUpdateParamsResponse) Reset()         { *m = MsgUpdateParamsResponse
 func (m *MsgUpdateParamsResponse) String() string { return proto.CompactTextString(m) }
 func (*MsgUpdateParamsResponse) ProtoMessage()    {}
 func (*MsgUpdateParamsResponse) Descriptor() ([]byte, []int) {
-	return fileDescriptor_9d3118d96990b21a, []int{9}
+	return fileDescriptor_9d3118d96990b21a, []int{12}
 }
 func (m *MsgUpdateParamsResponse) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -782,6 +1015,9 @@ var xxx_messageInfo_MsgUpdateParamsResponse proto.InternalMessageInfo
 func init() {
 	proto.RegisterType((*MsgSubmitRequest)(nil), "repshard.deferral.v1.MsgSubmitRequest")
 	proto.RegisterType((*MsgSubmitRequestResponse)(nil), "repshard.deferral.v1.MsgSubmitRequestResponse")
+	proto.RegisterType((*MsgSubmitRequests)(nil), "repshard.deferral.v1.MsgSubmitRequests")
+	proto.RegisterType((*RequestSpec)(nil), "repshard.deferral.v1.RequestSpec")
+	proto.RegisterType((*MsgSubmitRequestsResponse)(nil), "repshard.deferral.v1.MsgSubmitRequestsResponse")
 	proto.RegisterType((*MsgCompleteRequest)(nil), "repshard.deferral.v1.MsgCompleteRequest")
 	proto.RegisterType((*MsgCompleteRequestResponse)(nil), "repshard.deferral.v1.MsgCompleteRequestResponse")
 	proto.RegisterType((*MsgFailRequest)(nil), "repshard.deferral.v1.MsgFailRequest")
@@ -795,82 +1031,89 @@ func init() {
 func init() { proto.RegisterFile("repshard/deferral/v1/tx.proto", fileDescriptor_9d3118d96990b21a) }
 
 var fileDescriptor_9d3118d96990b21a = []byte{
-	// 1200 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xb4, 0x56, 0xcf, 0x8f, 0xdb, 0xc4,
-	0x17, 0x5f, 0x6f, 0xd2, 0xfc, 0x98, 0xfc, 0xfa, 0x7e, 0x87, 0xa5, 0xf5, 0x86, 0x36, 0x4d, 0xd3,
-	0x5f, 0x51, 0x45, 0x93, 0x6e, 0x2a, 0xb5, 0x52, 0x01, 0x55, 0xcd, 0x56, 0x4b, 0x2b, 0xb1, 0xa8,
-	0x78, 0x59, 0x21, 0x71, 0xb1, 0x26, 0xf1, 0x8b, 0x63, 0x35, 0xf6, 0xb8, 0x9e, 0xf1, 0x76, 0xf7,
-	0x82, 0x10, 0x47, 0x4e, 0x9c, 0xf8, 0x03, 0x38, 0x71, 0x41, 0xea, 0xa1, 0x67, 0x0e, 0x9c, 0x7a,
-	0xac, 0x38, 0x71, 0x42, 0xa8, 0x3d, 0xec, 0x95, 0x3f, 0x01, 0xcd, 0x78, 0xec, 0xc4, 0x21, 0x59,
-	0xb2, 0x42, 0x5c, 0xac, 0x79, 0x9f, 0xf7, 0x99, 0x5f, 0xef, 0x7d, 0xde, 0xf3, 0xa0, 0x0b, 0x01,
-	0xf8, 0x6c, 0x4c, 0x02, 0xab, 0x6b, 0xc1, 0x08, 0x82, 0x80, 0x4c, 0xba, 0x07, 0x5b, 0x5d, 0x7e,
-	0xd8, 0xf1, 0x03, 0xca, 0x29, 0xde, 0x88, 0xdd, 0x9d, 0xd8, 0xdd, 0x39, 0xd8, 0xaa, 0xff, 0x9f,
-	0xb8, 0x8e, 0x47, 0xbb, 0xf2, 0x1b, 0x11, 0xeb, 0x8d, 0x21, 0x65, 0x2e, 0x65, 0xdd, 0x01, 0x61,
-	0xd0, 0x3d, 0xd8, 0x1a, 0x00, 0x27, 0x5b, 0xdd, 0x21, 0x75, 0x3c, 0xe5, 0x3f, 0xa7, 0xfc, 0x2e,
-	0xb3, 0xc5, 0x06, 0x2e, 0xb3, 0x95, 0x63, 0x33, 0x72, 0x98, 0xd2, 0xea, 0x46, 0x86, 0x72, 0x6d,
-	0xd8, 0xd4, 0xa6, 0x11, 0x2e, 0x46, 0x0a, 0xbd, 0xb4, 0xf0, 0xc4, 0x3e, 0x09, 0x88, 0x1b, 0x4f,
-	0x6c, 0x2e, 0xbe, 0xd4, 0x91, 0x0f, 0x31, 0x63, 0x7a, 0xed, 0xe8, 0x9b, 0x76, 0xb7, 0x5e, 0x66,
-	0xd1, 0xff, 0x76, 0x99, 0xbd, 0x17, 0x0e, 0x5c, 0x87, 0x1b, 0xf0, 0x2c, 0x04, 0xc6, 0xf1, 0x1d,
-	0x54, 0x0c, 0xa2, 0x21, 0x04, 0xba, 0xd6, 0xd4, 0xda, 0xc5, 0xbe, 0xfe, 0xeb, 0xcb, 0x9b, 0x1b,
-	0xea, 0xcc, 0x0f, 0x2c, 0x2b, 0x00, 0xc6, 0xf6, 0x78, 0xe0, 0x78, 0xb6, 0x31, 0xa5, 0xe2, 0xdb,
-	0xe8, 0xcc, 0x70, 0x42, 0x18, 0xd3, 0xd7, 0x9b, 0x5a, 0xbb, 0xda, 0xbb, 0xd0, 0x49, 0x62, 0x1a,
-	0x7d, 0x0f, 0xb6, 0x3a, 0x7b, 0x62, 0xb0, 0x2d, 0x48, 0x46, 0xc4, 0xc5, 0x77, 0x51, 0x3e, 0x0c,
-	0x6c, 0xf0, 0x86, 0x47, 0x7a, 0x66, 0x7e, 0xda, 0x4c, 0x2a, 0x3a, 0xfb, 0x11, 0xc9, 0x88, 0xd9,
-	0xf8, 0x32, 0xaa, 0x0c, 0xa9, 0xeb, 0x87, 0x1c, 0xcc, 0xd0, 0x73, 0x38, 0xd3, 0xb3, 0x4d, 0xad,
-	0x9d, 0x35, 0xca, 0x0a, 0xdc, 0x17, 0x18, 0xd6, 0x51, 0xde, 0x27, 0x47, 0x13, 0x4a, 0x2c, 0xfd,
-	0x4c, 0x53, 0x6b, 0x97, 0x8d, 0xd8, 0xc4, 0x97, 0x50, 0x59, 0x0d, 0xcd, 0x31, 0x61, 0x63, 0x3d,
-	0x27, 0xdd, 0x25, 0x85, 0x3d, 0x22, 0x6c, 0x8c, 0x2f, 0xa2, 0xd8, 0x34, 0xc3, 0xc0, 0xd1, 0xf3,
-	0x22, 0x12, 0x06, 0x52, 0xd0, 0x7e, 0xe0, 0xe0, 0x0b, 0x08, 0x59, 0x84, 0x13, 0x73, 0x70, 0xc4,
-	0x81, 0xe9, 0x05, 0xb9, 0x7f, 0x51, 0x20, 0x7d, 0x01, 0xe0, 0x8f, 0x50, 0xde, 0x25, 0x87, 0xe6,
-	0x08, 0x40, 0x2f, 0x36, 0xb5, 0x76, 0xa9, 0xb7, 0xd9, 0x51, 0x21, 0x14, 0xe2, 0xe9, 0x28, 0xf1,
-	0x74, 0xb6, 0xa9, 0xe3, 0xf5, 0x8b, 0xaf, 0x7e, 0xbf, 0xb8, 0xf6, 0xe3, 0xf1, 0x8b, 0x1b, 0x9a,
-	0x91, 0x73, 0xc9, 0xe1, 0x0e, 0x00, 0x7e, 0x0f, 0x15, 0x7d, 0xfa, 0xdc, 0xf4, 0xa8, 0x37, 0x04,
-	0x1d, 0xc9, 0xe3, 0x15, 0x7c, 0xfa, 0xfc, 0x53, 0x61, 0xe3, 0x3a, 0x2a, 0x04, 0xe0, 0x4f, 0x9c,
-	0x21, 0x61, 0x7a, 0xa9, 0xa9, 0xb5, 0x2b, 0x46, 0x62, 0xe3, 0xeb, 0xa8, 0x66, 0x01, 0xb1, 0x26,
-	0x8e, 0x07, 0xe6, 0x60, 0x42, 0x87, 0x4f, 0x99, 0x5e, 0x96, 0x67, 0xab, 0xc6, 0x70, 0x5f, 0xa2,
-	0xf7, 0xee, 0x7e, 0x73, 0xfc, 0xe2, 0xc6, 0x34, 0x81, 0xdf, 0x1e, 0xbf, 0xb8, 0x71, 0x25, 0xd1,
-	0xcb, 0xe1, 0x54, 0x53, 0xf3, 0x0a, 0x69, 0xfd, 0x99, 0x45, 0xfa, 0x3c, 0x68, 0x00, 0xf3, 0xa9,
-	0xc7, 0x40, 0x44, 0x45, 0x2d, 0x69, 0x3a, 0x96, 0xd4, 0x4f, 0x36, 0x51, 0xc9, 0x63, 0x0b, 0x6f,
-	0xa2, 0x82, 0xdc, 0x40, 0x38, 0xd7, 0xa5, 0x33, 0x2f, 0xed, 0xc7, 0x16, 0xfe, 0x00, 0xe5, 0x18,
-	0x27, 0x3c, 0x64, 0x4a, 0x0a, 0x97, 0x17, 0x4b, 0x41, 0x6d, 0xb8, 0x27, 0xa9, 0x86, 0x9a, 0x22,
-	0x22, 0x12, 0x91, 0xc0, 0x92, 0x52, 0x28, 0x18, 0x89, 0x8d, 0x1f, 0xa2, 0xb2, 0x1c, 0x9b, 0x01,
-	0x10, 0x46, 0x3d, 0xa9, 0x85, 0x6a, 0xef, 0xd2, 0xe2, 0xe5, 0x1f, 0x8a, 0xb1, 0x21, 0x89, 0x46,
-	0xc9, 0x9a, 0x1a, 0xf8, 0x16, 0xca, 0x3d, 0xa7, 0xc1, 0x53, 0x08, 0xa4, 0x58, 0x4e, 0x2a, 0x0a,
-	0xc5, 0xc3, 0x57, 0x51, 0xf5, 0x59, 0x08, 0x21, 0x98, 0x3e, 0x65, 0x0e, 0x77, 0xa8, 0x27, 0x45,
-	0x94, 0x35, 0x2a, 0x12, 0x7d, 0xa2, 0x40, 0xdc, 0x43, 0xef, 0xa6, 0x69, 0xe6, 0x90, 0xf8, 0x3e,
-	0x58, 0x52, 0x52, 0x05, 0xe3, 0x9d, 0x14, 0x7b, 0x5b, 0xba, 0xf0, 0x2d, 0xb4, 0x01, 0x8c, 0x3b,
-	0x2e, 0xe1, 0x60, 0x99, 0x56, 0x08, 0xe6, 0x18, 0x1c, 0x7b, 0xcc, 0xa5, 0xd2, 0x32, 0x06, 0x4e,
-	0x7c, 0x0f, 0x43, 0x78, 0x24, 0x3d, 0xf8, 0x0e, 0xca, 0x08, 0x29, 0xa2, 0x53, 0x48, 0x51, 0x4c,
-	0xc0, 0x0f, 0x50, 0x4d, 0x49, 0xcb, 0x8c, 0xae, 0x25, 0x14, 0x97, 0x39, 0xf1, 0xfe, 0x55, 0x35,
-	0xe1, 0x8b, 0x88, 0x8f, 0x1f, 0xa0, 0xe2, 0x08, 0xc0, 0x7c, 0x16, 0x52, 0x0e, 0x52, 0x8b, 0xa5,
-	0x5e, 0x63, 0x71, 0xf0, 0x77, 0x00, 0x3e, 0x13, 0xac, 0x7e, 0x56, 0x9c, 0xc2, 0x28, 0x8c, 0x94,
-	0xdd, 0xfa, 0x59, 0x43, 0x78, 0x97, 0xd9, 0xdb, 0xd4, 0xf5, 0x27, 0xc0, 0x21, 0xee, 0x55, 0xd3,
-	0x9c, 0x68, 0x2b, 0xe6, 0x24, 0x2d, 0xcf, 0xf5, 0x79, 0x79, 0x5e, 0x44, 0xa5, 0x00, 0x58, 0x38,
-	0xe1, 0x51, 0x5b, 0xc8, 0xc8, 0xba, 0x43, 0x11, 0x24, 0xba, 0xc2, 0xbd, 0x3b, 0xa2, 0x68, 0xd4,
-	0x62, 0xa2, 0x62, 0xae, 0x2d, 0xa9, 0x98, 0xb9, 0x93, 0xb6, 0xce, 0xa3, 0xfa, 0xdf, 0xd1, 0xb8,
-	0x68, 0x5a, 0x3f, 0x69, 0xa8, 0xba, 0xcb, 0xec, 0x1d, 0xe2, 0x4c, 0xfe, 0xb3, 0xab, 0x9d, 0x45,
-	0x39, 0xa5, 0xff, 0x8c, 0x6c, 0x65, 0xca, 0xba, 0xd7, 0x9b, 0xbb, 0x51, 0x6b, 0xc9, 0x8d, 0x66,
-	0x0e, 0xd7, 0xfa, 0x0a, 0x9d, 0x4d, 0x23, 0x49, 0xf9, 0x4f, 0x8b, 0x58, 0x3b, 0x7d, 0x11, 0x5f,
-	0x47, 0xb5, 0x11, 0x71, 0x26, 0x61, 0x00, 0x66, 0x00, 0x3e, 0x0d, 0x78, 0xf4, 0x33, 0xa9, 0x18,
-	0x55, 0x05, 0x1b, 0x11, 0xda, 0xfa, 0x41, 0x93, 0x3f, 0xae, 0x6d, 0xe2, 0x0d, 0x61, 0xf2, 0x6f,
-	0x7f, 0x5c, 0x27, 0xc7, 0xed, 0x34, 0x6d, 0x32, 0x75, 0x9e, 0xd6, 0xb1, 0x26, 0xdb, 0x64, 0x0a,
-	0x4c, 0xe2, 0xf4, 0xa1, 0xc8, 0xc6, 0x28, 0xf4, 0xa2, 0x16, 0xb9, 0xf2, 0xcf, 0x21, 0x9a, 0x83,
-	0x3f, 0x41, 0x35, 0x9f, 0x38, 0x96, 0xc9, 0x69, 0x52, 0x94, 0xeb, 0xa7, 0x58, 0xa6, 0x22, 0x26,
-	0x7f, 0x4e, 0xe3, 0xfa, 0xbc, 0x8f, 0x0a, 0x70, 0xe8, 0x70, 0xf9, 0xab, 0xca, 0x9c, 0x62, 0x99,
-	0xbc, 0x98, 0xb5, 0x03, 0xd0, 0xfa, 0x45, 0x43, 0xb5, 0x5d, 0x66, 0xef, 0xfb, 0x16, 0xe1, 0xf0,
-	0x44, 0x3e, 0x51, 0x44, 0x36, 0x48, 0xc8, 0xc7, 0x34, 0x70, 0xf8, 0xd1, 0x3f, 0x67, 0x23, 0xa1,
-	0xe2, 0xfb, 0x28, 0x17, 0x3d, 0x72, 0xd4, 0x8d, 0xce, 0x2f, 0x16, 0x50, 0xb4, 0x4b, 0x2a, 0x36,
-	0xd1, 0xb4, 0xa8, 0x42, 0xa7, 0x0b, 0x8a, 0x7c, 0x5d, 0x5e, 0x92, 0xaf, 0xd9, 0x03, 0xb7, 0x36,
-	0xd1, 0xb9, 0x39, 0x28, 0x4e, 0x56, 0xef, 0xfb, 0x2c, 0xca, 0xec, 0x32, 0x1b, 0x5b, 0xa8, 0x9c,
-	0xba, 0xe3, 0xd5, 0xc5, 0x67, 0x9b, 0x5b, 0xa6, 0x7e, 0x73, 0x25, 0x5a, 0x22, 0x0d, 0x1b, 0x55,
-	0xd2, 0x2f, 0xb2, 0x6b, 0x4b, 0xe7, 0xa7, 0x78, 0xf5, 0xce, 0x6a, 0xbc, 0x64, 0x23, 0x17, 0xd5,
-	0xe6, 0x1b, 0x6a, 0x7b, 0xe9, 0x12, 0x73, 0xcc, 0xfa, 0xad, 0x55, 0x99, 0xc9, 0x76, 0x04, 0x95,
-	0x66, 0x1b, 0xdc, 0x95, 0xa5, 0x0b, 0xcc, 0xb0, 0xea, 0xef, 0xaf, 0xc2, 0x9a, 0x0d, 0x5d, 0xba,
-	0x27, 0x2c, 0x0f, 0x5d, 0x8a, 0x77, 0x42, 0xe8, 0x16, 0x96, 0x6f, 0xfd, 0xcc, 0xd7, 0x42, 0x73,
-	0xfd, 0x8f, 0x5f, 0xbd, 0x69, 0x68, 0xaf, 0xdf, 0x34, 0xb4, 0x3f, 0xde, 0x34, 0xb4, 0xef, 0xde,
-	0x36, 0xd6, 0x5e, 0xbf, 0x6d, 0xac, 0xfd, 0xf6, 0xb6, 0xb1, 0xf6, 0xe5, 0x4d, 0xdb, 0xe1, 0xe3,
-	0x70, 0xd0, 0x19, 0x52, 0xb7, 0x9b, 0xa8, 0x6f, 0x91, 0x0c, 0xe5, 0x7b, 0x7c, 0x90, 0x93, 0x0f,
-	0xf2, 0xdb, 0x7f, 0x05, 0x00, 0x00, 0xff, 0xff, 0xf7, 0xaf, 0x30, 0x1a, 0xa8, 0x0c, 0x00, 0x00,
+	// 1302 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xec, 0x57, 0x4d, 0x6f, 0xdb, 0x46,
+	0x13, 0x36, 0x2d, 0x59, 0x1f, 0x23, 0x5b, 0x7e, 0xb3, 0xaf, 0x9b, 0xd0, 0x6a, 0xa2, 0x28, 0xcc,
+	0x97, 0x10, 0x34, 0x52, 0xac, 0x00, 0x49, 0xe1, 0xb6, 0x08, 0x62, 0x07, 0x6e, 0x02, 0xd4, 0x41,
+	0x4a, 0xd7, 0x28, 0xd0, 0x0b, 0xb1, 0x12, 0xd7, 0x14, 0x1b, 0x91, 0xcb, 0x70, 0x97, 0x8e, 0x7d,
+	0x29, 0x8a, 0x1c, 0x7b, 0xea, 0x6f, 0xe8, 0xa9, 0x97, 0x02, 0x39, 0xe4, 0x9c, 0x43, 0x4f, 0xb9,
+	0x35, 0xe8, 0xa9, 0xa7, 0xa2, 0x48, 0x0e, 0xbe, 0xf6, 0x27, 0x14, 0xbb, 0x5c, 0x52, 0x1f, 0x96,
+	0x5c, 0xa9, 0x45, 0x0f, 0x05, 0x7a, 0x21, 0x76, 0x66, 0x9e, 0x9d, 0xdd, 0x99, 0x79, 0x76, 0x76,
+	0x09, 0xe7, 0x42, 0x12, 0xb0, 0x2e, 0x0e, 0xed, 0xa6, 0x4d, 0xf6, 0x48, 0x18, 0xe2, 0x5e, 0x73,
+	0x7f, 0xad, 0xc9, 0x0f, 0x1a, 0x41, 0x48, 0x39, 0x45, 0x2b, 0x89, 0xb9, 0x91, 0x98, 0x1b, 0xfb,
+	0x6b, 0x95, 0x53, 0xd8, 0x73, 0x7d, 0xda, 0x94, 0xdf, 0x18, 0x58, 0xa9, 0x76, 0x28, 0xf3, 0x28,
+	0x6b, 0xb6, 0x31, 0x23, 0xcd, 0xfd, 0xb5, 0x36, 0xe1, 0x78, 0xad, 0xd9, 0xa1, 0xae, 0xaf, 0xec,
+	0x67, 0x94, 0xdd, 0x63, 0x8e, 0x58, 0xc0, 0x63, 0x8e, 0x32, 0xac, 0xc6, 0x06, 0x4b, 0x4a, 0xcd,
+	0x58, 0x50, 0xa6, 0x15, 0x87, 0x3a, 0x34, 0xd6, 0x8b, 0x91, 0xd2, 0x5e, 0x18, 0xbb, 0xe3, 0x00,
+	0x87, 0xd8, 0x4b, 0x26, 0xd6, 0xc6, 0x07, 0x75, 0x18, 0x90, 0x04, 0xd1, 0x0f, 0x3b, 0xfe, 0x0e,
+	0x9b, 0x8d, 0x17, 0x59, 0xf8, 0xdf, 0x36, 0x73, 0x76, 0xa2, 0xb6, 0xe7, 0x72, 0x93, 0x3c, 0x89,
+	0x08, 0xe3, 0xe8, 0x16, 0x14, 0xc3, 0x78, 0x48, 0x42, 0x5d, 0xab, 0x69, 0xf5, 0xe2, 0x86, 0xfe,
+	0xf3, 0x8b, 0xeb, 0x2b, 0x6a, 0xcf, 0x77, 0x6d, 0x3b, 0x24, 0x8c, 0xed, 0xf0, 0xd0, 0xf5, 0x1d,
+	0xb3, 0x0f, 0x45, 0x37, 0x61, 0xa1, 0xd3, 0xc3, 0x8c, 0xe9, 0xf3, 0x35, 0xad, 0x5e, 0x6e, 0x9d,
+	0x6b, 0xa4, 0x39, 0x8d, 0xbf, 0xfb, 0x6b, 0x8d, 0x1d, 0x31, 0xd8, 0x14, 0x20, 0x33, 0xc6, 0xa2,
+	0xdb, 0x90, 0x8f, 0x42, 0x87, 0xf8, 0x9d, 0x43, 0x3d, 0x33, 0x3a, 0x6d, 0xa0, 0x14, 0x8d, 0xdd,
+	0x18, 0x64, 0x26, 0x68, 0x74, 0x11, 0x96, 0x3a, 0xd4, 0x0b, 0x22, 0x4e, 0xac, 0xc8, 0x77, 0x39,
+	0xd3, 0xb3, 0x35, 0xad, 0x9e, 0x35, 0x17, 0x95, 0x72, 0x57, 0xe8, 0x90, 0x0e, 0xf9, 0x00, 0x1f,
+	0xf6, 0x28, 0xb6, 0xf5, 0x85, 0x9a, 0x56, 0x5f, 0x34, 0x13, 0x11, 0x5d, 0x80, 0x45, 0x35, 0xb4,
+	0xba, 0x98, 0x75, 0xf5, 0x9c, 0x34, 0x97, 0x94, 0xee, 0x3e, 0x66, 0x5d, 0x74, 0x1e, 0x12, 0xd1,
+	0x8a, 0x42, 0x57, 0xcf, 0x8b, 0x4c, 0x98, 0xa0, 0x54, 0xbb, 0xa1, 0x8b, 0xce, 0x01, 0xd8, 0x98,
+	0x63, 0xab, 0x7d, 0xc8, 0x09, 0xd3, 0x0b, 0x72, 0xfd, 0xa2, 0xd0, 0x6c, 0x08, 0x05, 0xfa, 0x08,
+	0xf2, 0x1e, 0x3e, 0xb0, 0xf6, 0x08, 0xd1, 0x8b, 0x35, 0xad, 0x5e, 0x6a, 0xad, 0x36, 0x54, 0x0a,
+	0x05, 0x79, 0x1a, 0x8a, 0x3c, 0x8d, 0x4d, 0xea, 0xfa, 0x1b, 0xc5, 0x57, 0xbf, 0x9e, 0x9f, 0xfb,
+	0xfe, 0xe8, 0xf9, 0x35, 0xcd, 0xcc, 0x79, 0xf8, 0x60, 0x8b, 0x10, 0xf4, 0x2e, 0x14, 0x03, 0xfa,
+	0xd4, 0xf2, 0xa9, 0xdf, 0x21, 0x3a, 0xc8, 0xed, 0x15, 0x02, 0xfa, 0xf4, 0xa1, 0x90, 0x51, 0x05,
+	0x0a, 0x21, 0x09, 0x7a, 0x6e, 0x07, 0x33, 0xbd, 0x54, 0xd3, 0xea, 0x4b, 0x66, 0x2a, 0xa3, 0xab,
+	0xb0, 0x6c, 0x13, 0x6c, 0xf7, 0x5c, 0x9f, 0x58, 0xed, 0x1e, 0xed, 0x3c, 0x66, 0xfa, 0xa2, 0xdc,
+	0x5b, 0x39, 0x51, 0x6f, 0x48, 0xed, 0xfa, 0xed, 0x67, 0x47, 0xcf, 0xaf, 0xf5, 0x0b, 0xf8, 0xcd,
+	0xd1, 0xf3, 0x6b, 0x97, 0x52, 0xbe, 0x1c, 0xf4, 0x39, 0x35, 0xca, 0x10, 0xe3, 0xf7, 0x2c, 0xe8,
+	0xa3, 0x4a, 0x93, 0xb0, 0x80, 0xfa, 0x8c, 0x88, 0xac, 0x28, 0x97, 0x96, 0x6b, 0x4b, 0xfe, 0x64,
+	0x53, 0x96, 0x3c, 0xb0, 0xd1, 0x2a, 0x14, 0xe4, 0x02, 0xc2, 0x38, 0x2f, 0x8d, 0x79, 0x29, 0x3f,
+	0xb0, 0xd1, 0x07, 0x90, 0x63, 0x1c, 0xf3, 0x88, 0x29, 0x2a, 0x5c, 0x1c, 0x4f, 0x05, 0xb5, 0xe0,
+	0x8e, 0x84, 0x9a, 0x6a, 0x8a, 0xc8, 0x48, 0x0c, 0x22, 0xb6, 0xa4, 0x42, 0xc1, 0x4c, 0x65, 0x74,
+	0x0f, 0x16, 0xe5, 0xd8, 0x0a, 0x09, 0x66, 0xd4, 0x97, 0x5c, 0x28, 0xb7, 0x2e, 0x8c, 0x77, 0x7f,
+	0x4f, 0x8c, 0x4d, 0x09, 0x34, 0x4b, 0x76, 0x5f, 0x40, 0x37, 0x20, 0xf7, 0x94, 0x86, 0x8f, 0x49,
+	0x28, 0xc9, 0x72, 0xd2, 0xa1, 0x50, 0x38, 0x74, 0x19, 0xca, 0x4f, 0x22, 0x12, 0x11, 0x2b, 0xa0,
+	0xcc, 0xe5, 0x2e, 0xf5, 0x25, 0x89, 0xb2, 0xe6, 0x92, 0xd4, 0x3e, 0x52, 0x4a, 0xd4, 0x82, 0x77,
+	0x86, 0x61, 0x56, 0x07, 0x07, 0x01, 0xb1, 0x25, 0xa5, 0x0a, 0xe6, 0xff, 0x87, 0xd0, 0x9b, 0xd2,
+	0x84, 0x6e, 0xc0, 0x0a, 0x61, 0xdc, 0xf5, 0x30, 0x27, 0xb6, 0x65, 0x47, 0xc4, 0xea, 0x12, 0xd7,
+	0xe9, 0x72, 0xc9, 0xb4, 0x8c, 0x89, 0x52, 0xdb, 0xbd, 0x88, 0xdc, 0x97, 0x16, 0x74, 0x0b, 0x32,
+	0x82, 0x8a, 0x30, 0x03, 0x15, 0xc5, 0x04, 0x74, 0x17, 0x96, 0x15, 0xb5, 0xac, 0x38, 0x2c, 0xc1,
+	0xb8, 0xcc, 0x89, 0xf1, 0x97, 0xd5, 0x84, 0xcf, 0x63, 0x3c, 0xba, 0x0b, 0xc5, 0x3d, 0x42, 0xac,
+	0x27, 0x11, 0xe5, 0x44, 0x72, 0xb1, 0xd4, 0xaa, 0x8e, 0x4f, 0xfe, 0x16, 0x21, 0x9f, 0x0a, 0xd4,
+	0x46, 0x56, 0xec, 0xc2, 0x2c, 0xec, 0x29, 0xd9, 0xf8, 0x49, 0x83, 0x53, 0xa3, 0x94, 0x63, 0x7f,
+	0xb9, 0x55, 0xdd, 0x17, 0xc7, 0x27, 0xf6, 0xa1, 0xcf, 0xd7, 0x32, 0xf5, 0xd2, 0x24, 0x32, 0x24,
+	0x5c, 0x0b, 0x48, 0x67, 0x30, 0x31, 0xe9, 0xec, 0xf5, 0xf7, 0x8f, 0x9f, 0xa1, 0xcb, 0xd3, 0x9c,
+	0x21, 0x66, 0xbc, 0xcc, 0x40, 0x69, 0xc0, 0xfd, 0x7f, 0xed, 0xf3, 0x5f, 0xd6, 0x3e, 0x8d, 0xc7,
+	0xb0, 0x7a, 0xac, 0xaa, 0x69, 0x17, 0x7c, 0x08, 0xf9, 0x90, 0xb0, 0xa8, 0xc7, 0x99, 0xae, 0x49,
+	0x82, 0x35, 0xc6, 0x17, 0x66, 0x52, 0x1b, 0x55, 0x07, 0x20, 0x71, 0x62, 0xbc, 0xd4, 0x00, 0x6d,
+	0x33, 0x67, 0x93, 0x7a, 0x41, 0x8f, 0x70, 0x92, 0xdc, 0xd5, 0xfd, 0x9e, 0xa4, 0x4d, 0xd9, 0x93,
+	0x86, 0xdb, 0xf3, 0xfc, 0x68, 0x7b, 0x3e, 0x0f, 0xa5, 0x78, 0xc9, 0xb8, 0xae, 0x19, 0x99, 0x38,
+	0x88, 0x55, 0xa2, 0xac, 0xeb, 0xb7, 0x04, 0xe1, 0x95, 0x33, 0xc1, 0xf6, 0x2b, 0x13, 0xd8, 0x3e,
+	0xb2, 0x53, 0xe3, 0x2c, 0x54, 0x8e, 0x6b, 0x93, 0x68, 0x8d, 0x1f, 0x34, 0x28, 0x6f, 0x33, 0x67,
+	0x0b, 0xbb, 0xbd, 0x7f, 0x2c, 0xb4, 0xd3, 0x90, 0x53, 0xfd, 0x3f, 0x23, 0xb9, 0xa8, 0xa4, 0xf5,
+	0xd6, 0x48, 0x44, 0xc6, 0x84, 0x88, 0x06, 0x36, 0x67, 0x7c, 0x05, 0xa7, 0x87, 0x35, 0x69, 0xe1,
+	0xfb, 0x97, 0x98, 0x36, 0xfb, 0x25, 0x76, 0x15, 0x96, 0xf7, 0xb0, 0xdb, 0x8b, 0x42, 0x62, 0x85,
+	0x24, 0xa0, 0x21, 0x8f, 0xbb, 0xc1, 0x92, 0x59, 0x56, 0x6a, 0x33, 0xd6, 0x1a, 0xdf, 0x69, 0xf2,
+	0xe1, 0xb6, 0x89, 0xfd, 0x0e, 0xe9, 0xfd, 0xdd, 0x87, 0xdb, 0xc9, 0x79, 0x9b, 0xe5, 0x99, 0x30,
+	0xb4, 0x1f, 0xe3, 0x48, 0x93, 0xcf, 0x84, 0x21, 0x65, 0x9a, 0xa7, 0x0f, 0x45, 0x35, 0xf6, 0x22,
+	0x3f, 0x7e, 0x22, 0x4c, 0x7d, 0xba, 0xe3, 0x39, 0xe8, 0x13, 0x58, 0x0e, 0xb0, 0x6b, 0x5b, 0x9c,
+	0xa6, 0x97, 0xd2, 0xfc, 0x0c, 0x6e, 0x96, 0xc4, 0xe4, 0xcf, 0x68, 0x72, 0x3f, 0xdd, 0x81, 0x02,
+	0x39, 0x70, 0xb9, 0xec, 0x35, 0x99, 0x19, 0xdc, 0xe4, 0xc5, 0xac, 0x2d, 0x42, 0x8c, 0x1f, 0x35,
+	0x58, 0xde, 0x66, 0xce, 0x6e, 0x60, 0x63, 0x4e, 0x1e, 0xc9, 0x27, 0xba, 0xa8, 0x06, 0x8e, 0x78,
+	0x97, 0x86, 0x2e, 0x3f, 0xfc, 0xf3, 0x6a, 0xa4, 0x50, 0x74, 0x07, 0x72, 0xf1, 0x23, 0x5f, 0x45,
+	0x74, 0x76, 0x3c, 0x81, 0xe2, 0x55, 0x86, 0x72, 0x13, 0x4f, 0x8b, 0x4f, 0x68, 0xdf, 0xa1, 0xa8,
+	0xd7, 0xc5, 0x09, 0xf5, 0x1a, 0xdc, 0xb0, 0xb1, 0x0a, 0x67, 0x46, 0x54, 0x49, 0xb1, 0x5a, 0xcf,
+	0x16, 0x20, 0xb3, 0xcd, 0x1c, 0x64, 0xc3, 0xe2, 0x50, 0x8c, 0x97, 0x27, 0x36, 0xb5, 0x41, 0x58,
+	0xe5, 0xfa, 0x54, 0xb0, 0x94, 0x1a, 0x0e, 0x2c, 0x0d, 0xff, 0x91, 0x5c, 0x99, 0xae, 0x77, 0x56,
+	0x66, 0xec, 0xb1, 0xe8, 0x4b, 0x28, 0x8f, 0x3c, 0x28, 0xae, 0x4e, 0xe7, 0x81, 0x55, 0x9a, 0x53,
+	0x02, 0xd3, 0xb5, 0x3c, 0x58, 0x1e, 0x6d, 0xde, 0xf5, 0x89, 0x3e, 0x46, 0x90, 0x95, 0x1b, 0xd3,
+	0x22, 0xd3, 0xe5, 0x30, 0x94, 0x06, 0x9b, 0xe9, 0xa5, 0x89, 0x0e, 0x06, 0x50, 0x95, 0xf7, 0xa6,
+	0x41, 0x0d, 0x96, 0x69, 0xb8, 0xff, 0x4c, 0x2e, 0xd3, 0x10, 0xee, 0x84, 0x32, 0x8d, 0x6d, 0x15,
+	0x95, 0x85, 0xaf, 0x05, 0xbf, 0x37, 0x3e, 0x7e, 0xf5, 0xa6, 0xaa, 0xbd, 0x7e, 0x53, 0xd5, 0x7e,
+	0x7b, 0x53, 0xd5, 0xbe, 0x7d, 0x5b, 0x9d, 0x7b, 0xfd, 0xb6, 0x3a, 0xf7, 0xcb, 0xdb, 0xea, 0xdc,
+	0x17, 0xd7, 0x1d, 0x97, 0x77, 0xa3, 0x76, 0xa3, 0x43, 0xbd, 0x66, 0xca, 0xf4, 0x71, 0x94, 0x97,
+	0xff, 0xbe, 0xed, 0x9c, 0xfc, 0xf9, 0xbd, 0xf9, 0x47, 0x00, 0x00, 0x00, 0xff, 0xff, 0x3a, 0xf7,
+	0xde, 0x16, 0x14, 0x10, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -891,6 +1134,10 @@ type MsgClient interface {
 	// SubmitRequest submits a request: the chain records it and either assigns
 	// it to a worker at once or defers it into its shard's priority queue.
 	SubmitRequest(ctx context.Context, in *MsgSubmitRequest, opts ...grpc.CallOption) (*MsgSubmitRequestResponse, error)
+	// SubmitRequests submits up to max_batch_requests requests of one
+	// requester in one transaction, each decided exactly as SubmitRequest
+	// would decide it, in order. One bad entry fails the whole batch.
+	SubmitRequests(ctx context.Context, in *MsgSubmitRequests, opts ...grpc.CallOption) (*MsgSubmitRequestsResponse, error)
 	// CompleteRequest reports the result of an assigned request (assigned worker only).
 	CompleteRequest(ctx context.Context, in *MsgCompleteRequest, opts ...grpc.CallOption) (*MsgCompleteRequestResponse, error)
 	// FailRequest reports that an assigned request failed (assigned worker only).
@@ -919,6 +1166,15 @@ func (c *msgClient) UpdateParams(ctx context.Context, in *MsgUpdateParams, opts 
 func (c *msgClient) SubmitRequest(ctx context.Context, in *MsgSubmitRequest, opts ...grpc.CallOption) (*MsgSubmitRequestResponse, error) {
 	out := new(MsgSubmitRequestResponse)
 	err := c.cc.Invoke(ctx, "/repshard.deferral.v1.Msg/SubmitRequest", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) SubmitRequests(ctx context.Context, in *MsgSubmitRequests, opts ...grpc.CallOption) (*MsgSubmitRequestsResponse, error) {
+	out := new(MsgSubmitRequestsResponse)
+	err := c.cc.Invoke(ctx, "/repshard.deferral.v1.Msg/SubmitRequests", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -960,6 +1216,10 @@ type MsgServer interface {
 	// SubmitRequest submits a request: the chain records it and either assigns
 	// it to a worker at once or defers it into its shard's priority queue.
 	SubmitRequest(context.Context, *MsgSubmitRequest) (*MsgSubmitRequestResponse, error)
+	// SubmitRequests submits up to max_batch_requests requests of one
+	// requester in one transaction, each decided exactly as SubmitRequest
+	// would decide it, in order. One bad entry fails the whole batch.
+	SubmitRequests(context.Context, *MsgSubmitRequests) (*MsgSubmitRequestsResponse, error)
 	// CompleteRequest reports the result of an assigned request (assigned worker only).
 	CompleteRequest(context.Context, *MsgCompleteRequest) (*MsgCompleteRequestResponse, error)
 	// FailRequest reports that an assigned request failed (assigned worker only).
@@ -977,6 +1237,9 @@ func (*UnimplementedMsgServer) UpdateParams(ctx context.Context, req *MsgUpdateP
 }
 func (*UnimplementedMsgServer) SubmitRequest(ctx context.Context, req *MsgSubmitRequest) (*MsgSubmitRequestResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SubmitRequest not implemented")
+}
+func (*UnimplementedMsgServer) SubmitRequests(ctx context.Context, req *MsgSubmitRequests) (*MsgSubmitRequestsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SubmitRequests not implemented")
 }
 func (*UnimplementedMsgServer) CompleteRequest(ctx context.Context, req *MsgCompleteRequest) (*MsgCompleteRequestResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CompleteRequest not implemented")
@@ -1024,6 +1287,24 @@ func _Msg_SubmitRequest_Handler(srv interface{}, ctx context.Context, dec func(i
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(MsgServer).SubmitRequest(ctx, req.(*MsgSubmitRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_SubmitRequests_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgSubmitRequests)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).SubmitRequests(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.deferral.v1.Msg/SubmitRequests",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).SubmitRequests(ctx, req.(*MsgSubmitRequests))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1094,6 +1375,10 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SubmitRequest",
 			Handler:    _Msg_SubmitRequest_Handler,
+		},
+		{
+			MethodName: "SubmitRequests",
+			Handler:    _Msg_SubmitRequests_Handler,
 		},
 		{
 			MethodName: "CompleteRequest",
@@ -1315,6 +1600,178 @@ func (m *MsgSubmitRequestResponse) MarshalToSizedBuffer(dAtA []byte) (int, error
 		i = encodeVarintTx(dAtA, i, uint64(m.RequestId))
 		i--
 		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSubmitRequests) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSubmitRequests) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSubmitRequests) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Requests) > 0 {
+		for iNdEx := len(m.Requests) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Requests[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTx(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x12
+		}
+	}
+	if len(m.Requester) > 0 {
+		i -= len(m.Requester)
+		copy(dAtA[i:], m.Requester)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Requester)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *RequestSpec) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *RequestSpec) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *RequestSpec) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.DeadlineBlocks != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DeadlineBlocks))
+		i--
+		dAtA[i] = 0x60
+	}
+	if m.Replicas != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Replicas))
+		i--
+		dAtA[i] = 0x58
+	}
+	if len(m.PowNonce) > 0 {
+		i -= len(m.PowNonce)
+		copy(dAtA[i:], m.PowNonce)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.PowNonce)))
+		i--
+		dAtA[i] = 0x52
+	}
+	{
+		size, err := m.MaxFee.MarshalToSizedBuffer(dAtA[:i])
+		if err != nil {
+			return 0, err
+		}
+		i -= size
+		i = encodeVarintTx(dAtA, i, uint64(size))
+	}
+	i--
+	dAtA[i] = 0x4a
+	if m.DataBytes != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.DataBytes))
+		i--
+		dAtA[i] = 0x40
+	}
+	if len(m.PayloadUri) > 0 {
+		i -= len(m.PayloadUri)
+		copy(dAtA[i:], m.PayloadUri)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.PayloadUri)))
+		i--
+		dAtA[i] = 0x3a
+	}
+	if len(m.PayloadHash) > 0 {
+		i -= len(m.PayloadHash)
+		copy(dAtA[i:], m.PayloadHash)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.PayloadHash)))
+		i--
+		dAtA[i] = 0x32
+	}
+	if len(m.Payload) > 0 {
+		i -= len(m.Payload)
+		copy(dAtA[i:], m.Payload)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Payload)))
+		i--
+		dAtA[i] = 0x2a
+	}
+	if m.ComputeUnits != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ComputeUnits))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.Urgency != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Urgency))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Class != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Class))
+		i--
+		dAtA[i] = 0x10
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgSubmitRequestsResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgSubmitRequestsResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgSubmitRequestsResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Results) > 0 {
+		for iNdEx := len(m.Results) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Results[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintTx(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
 	}
 	return len(dAtA) - i, nil
 }
@@ -1714,6 +2171,85 @@ func (m *MsgSubmitRequestResponse) Size() (n int) {
 	}
 	l = m.FeeQuote.Size()
 	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgSubmitRequests) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Requester)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if len(m.Requests) > 0 {
+		for _, e := range m.Requests {
+			l = e.Size()
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *RequestSpec) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Class != 0 {
+		n += 1 + sovTx(uint64(m.Class))
+	}
+	if m.Urgency != 0 {
+		n += 1 + sovTx(uint64(m.Urgency))
+	}
+	if m.ComputeUnits != 0 {
+		n += 1 + sovTx(uint64(m.ComputeUnits))
+	}
+	l = len(m.Payload)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.PayloadHash)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.PayloadUri)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.DataBytes != 0 {
+		n += 1 + sovTx(uint64(m.DataBytes))
+	}
+	l = m.MaxFee.Size()
+	n += 1 + l + sovTx(uint64(l))
+	l = len(m.PowNonce)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Replicas != 0 {
+		n += 1 + sovTx(uint64(m.Replicas))
+	}
+	if m.DeadlineBlocks != 0 {
+		n += 1 + sovTx(uint64(m.DeadlineBlocks))
+	}
+	return n
+}
+
+func (m *MsgSubmitRequestsResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Results) > 0 {
+		for _, e := range m.Results {
+			l = e.Size()
+			n += 1 + l + sovTx(uint64(l))
+		}
+	}
 	return n
 }
 
@@ -2515,6 +3051,537 @@ func (m *MsgSubmitRequestResponse) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			if err := m.FeeQuote.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSubmitRequests) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSubmitRequests: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSubmitRequests: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requester", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Requester = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Requests", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Requests = append(m.Requests, RequestSpec{})
+			if err := m.Requests[len(m.Requests)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *RequestSpec) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: RequestSpec: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: RequestSpec: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Class", wireType)
+			}
+			m.Class = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Class |= types.ShardClass(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Urgency", wireType)
+			}
+			m.Urgency = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Urgency |= Urgency(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ComputeUnits", wireType)
+			}
+			m.ComputeUnits = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ComputeUnits |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Payload", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Payload = append(m.Payload[:0], dAtA[iNdEx:postIndex]...)
+			if m.Payload == nil {
+				m.Payload = []byte{}
+			}
+			iNdEx = postIndex
+		case 6:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PayloadHash", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PayloadHash = append(m.PayloadHash[:0], dAtA[iNdEx:postIndex]...)
+			if m.PayloadHash == nil {
+				m.PayloadHash = []byte{}
+			}
+			iNdEx = postIndex
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PayloadUri", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PayloadUri = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 8:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DataBytes", wireType)
+			}
+			m.DataBytes = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DataBytes |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 9:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field MaxFee", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			if err := m.MaxFee.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PowNonce", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PowNonce = append(m.PowNonce[:0], dAtA[iNdEx:postIndex]...)
+			if m.PowNonce == nil {
+				m.PowNonce = []byte{}
+			}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Replicas", wireType)
+			}
+			m.Replicas = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Replicas |= uint32(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 12:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DeadlineBlocks", wireType)
+			}
+			m.DeadlineBlocks = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DeadlineBlocks |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgSubmitRequestsResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgSubmitRequestsResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgSubmitRequestsResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Results", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Results = append(m.Results, MsgSubmitRequestResponse{})
+			if err := m.Results[len(m.Results)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
 			iNdEx = postIndex

@@ -90,7 +90,7 @@ func GetTxCmd() *cobra.Command {
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(SubmitRequestCmd(), UpdateParamsProposalCmd())
+	cmd.AddCommand(SubmitRequestCmd(), SubmitRequestsCmd(), UpdateParamsProposalCmd())
 	return cmd
 }
 
@@ -199,11 +199,10 @@ func buildSubmitRequest(cmd *cobra.Command, from sdk.AccAddress, args []string, 
 	if err != nil || units == 0 {
 		return nil, fmt.Errorf("compute-units must be a positive integer, got %q", args[1])
 	}
-	dec, err := sdk.ParseDecCoin(args[2])
-	if err != nil || !dec.Amount.IsInteger() {
-		return nil, fmt.Errorf("max-fee must be a whole amount of a coin, such as 5000urep; got %q", args[2])
+	maxFee, err := parseMaxFee(args[2])
+	if err != nil {
+		return nil, err
 	}
-	maxFee, _ := dec.TruncateDecimal()
 	urgencyText, _ := cmd.Flags().GetString(FlagUrgency)
 	urgency, err := ParseUrgency(urgencyText)
 	if err != nil {
@@ -224,35 +223,57 @@ func buildSubmitRequest(cmd *cobra.Command, from sdk.AccAddress, args []string, 
 		Requester: from.String(), Class: class, Urgency: urgency, ComputeUnits: units,
 		PayloadUri: uri, MaxFee: maxFee, Replicas: replicas, DeadlineBlocks: deadline,
 	}
-	sources := 0
-	for _, set := range []bool{text != "", file != "", hashHex != ""} {
-		if set {
-			sources++
-		}
-	}
-	if sources != 1 {
+	if text != "" && file != "" {
 		return nil, errors.New("give exactly one of --payload, --payload-file or --payload-hash")
 	}
+	var payload []byte
 	switch {
 	case text != "":
-		msg.Payload = []byte(text)
+		payload = []byte(text)
 	case file != "":
-		if msg.Payload, err = os.ReadFile(file); err != nil {
+		if payload, err = os.ReadFile(file); err != nil {
 			return nil, fmt.Errorf("read --payload-file: %w", err)
 		}
-	default:
-		if msg.PayloadHash, err = hex.DecodeString(hashHex); err != nil || len(msg.PayloadHash) != sha256.Size {
-			return nil, fmt.Errorf("--payload-hash must be a hex sha256 (64 hex digits)")
-		}
-		msg.DataBytes = dataBytes
 	}
-	if msg.Payload != nil && dataBytes != 0 {
-		return nil, errors.New("--data-bytes is for data held elsewhere; an inline payload counts its own bytes")
+	if err := setRequestData(msg, payload, text != "" || file != "", hashHex, dataBytes, "--payload, --payload-file or --payload-hash", "--payload-hash", "--data-bytes"); err != nil {
+		return nil, err
 	}
 	if err := attachProofOfWork(cmd, from, msg, nextSubmission); err != nil {
 		return nil, err
 	}
 	return msg, nil
+}
+
+// parseMaxFee reads a max fee such as 5000urep.
+func parseMaxFee(s string) (sdk.Coin, error) {
+	dec, err := sdk.ParseDecCoin(s)
+	if err != nil || !dec.Amount.IsInteger() {
+		return sdk.Coin{}, fmt.Errorf("max-fee must be a whole amount of a coin, such as 5000urep; got %q", s)
+	}
+	fee, _ := dec.TruncateDecimal()
+	return fee, nil
+}
+
+// setRequestData sets the request data of msg: an inline payload (inline
+// true) or a hex payload hash of data held elsewhere with its size. sources
+// hashName and dataBytesName name the options in errors.
+func setRequestData(msg *types.MsgSubmitRequest, payload []byte, inline bool, hashHex string, dataBytes uint64, sources, hashName, dataBytesName string) error {
+	if inline == (hashHex != "") {
+		return fmt.Errorf("give exactly one of %s", sources)
+	}
+	if inline {
+		if dataBytes != 0 {
+			return fmt.Errorf("%s is for data held elsewhere; an inline payload counts its own bytes", dataBytesName)
+		}
+		msg.Payload = payload
+		return nil
+	}
+	hash, err := hex.DecodeString(hashHex)
+	if err != nil || len(hash) != sha256.Size {
+		return fmt.Errorf("%s must be a hex sha256 (64 hex digits)", hashName)
+	}
+	msg.PayloadHash, msg.DataBytes = hash, dataBytes
+	return nil
 }
 
 // attachProofOfWork sets msg.PowNonce from --pow-nonce or, with
