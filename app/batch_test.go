@@ -202,3 +202,40 @@ func withoutDrainCursor(kvs []apptest.KV) []apptest.KV {
 	}
 	return out
 }
+
+// A worker reports a whole batch's worth of results (max_batch_requests
+// reports) in one transaction: every report is accepted.
+func TestWorkerReportsABatchInOneTransaction(t *testing.T) {
+	dp := deferraltypes.DefaultParams()
+	c := apptest.New(t, 3, apptest.WithDeferralParams(t, dp))
+	requester, worker := c.Accounts[0], c.Accounts[1]
+	sp, err := c.App.ShardKeeper.GetParams(c.Context())
+	require.NoError(t, err)
+	for _, res := range c.NextBlock(t, c.SignTx(t, worker, &shardtypes.MsgRegisterWorker{
+		Worker: worker.Address.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
+		CapacityUnits: 10_000, StorageBytes: 1 << 30, Bond: sp.MinWorkerBond,
+	})) {
+		require.Zero(t, res.Code, res.Log)
+	}
+	n := int(dp.MaxBatchRequests)
+	b := &deferraltypes.MsgSubmitRequests{Requester: requester.Address.String()}
+	for i := 0; i < n; i++ {
+		b.Requests = append(b.Requests, submitMsg(requester.Address, shardtypes.ClassHighPriority).Spec())
+	}
+	var out deferraltypes.MsgSubmitRequestsResponse
+	c.MsgResponse(t, c.NextBlock(t, c.SignTxGas(t, requester, 20_000_000, b))[0], &out)
+	reports := make([]sdk.Msg, 0, n)
+	for _, r := range out.Results {
+		require.Equal(t, deferraltypes.StatusAssigned, r.Status)
+		reports = append(reports, &deferraltypes.MsgCompleteRequest{Worker: worker.Address.String(), RequestId: r.RequestId, ResultHash: make([]byte, 32)})
+	}
+	res := c.NextBlock(t, c.SignTxGas(t, worker, 50_000_000, reports...))[0]
+	require.Zero(t, res.Code, res.Log)
+	for _, r := range out.Results {
+		req, err := c.App.DeferralKeeper.GetRequest(c.Committed(), r.RequestId)
+		require.NoError(t, err)
+		require.Equal(t, deferraltypes.StatusCompleted, req.Status)
+	}
+	require.Len(t, apptest.TypedEvents[*deferraltypes.EventRequestCompleted](t, res.Events), n)
+	t.Logf("%d reports in one tx: %d gas (%d per report)", n, res.GasUsed, res.GasUsed/int64(n))
+}

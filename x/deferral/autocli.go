@@ -55,7 +55,8 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			Service:              types.Msg_serviceDesc.ServiceName,
 			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
-				{RpcMethod: "SubmitRequest", Skip: true}, // client/cli: submit-request
+				{RpcMethod: "SubmitRequest", Skip: true},  // client/cli: submit-request
+				{RpcMethod: "SubmitRequests", Skip: true}, // client/cli: submit-requests (a JSON-lines file)
 				{
 					RpcMethod: "CompleteRequest", Use: "complete-request [request-id] [result-hash]",
 					Short:          "Report the result of a request assigned to you (--from is the worker); result-hash is the hex sha256 of the result",

@@ -134,7 +134,7 @@ _in_flight) at http://ADDR/metrics.`,
 	f.String(flagExec, "", "program run through sh -c for each request (default: built-in sha256 of the payload)")
 	f.Duration(flagExecTimeout, 10*time.Second, "time limit of one --exec run; keep it well below the assignment deadline")
 	f.Int(flagConcurrency, 4, "requests executed at once")
-	f.Int(flagBatch, 20, "most reports in one transaction")
+	f.Int(flagBatch, 100, "most reports in one transaction")
 	f.String(flags.FlagGasPrices, defaultMinGasPrices, "gas price of the report transactions")
 	f.Float64(flagGasAdjustment, 1.5, "multiplier of the simulated gas")
 	f.Duration(flagPollInterval, 2*time.Second, "polling interval while the event subscription is down")

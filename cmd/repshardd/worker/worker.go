@@ -54,7 +54,8 @@ type Config struct {
 	Executor Executor
 	// Concurrency is how many requests run at once (default 4).
 	Concurrency int
-	// MaxBatch is the most reports in one transaction (default 20).
+	// MaxBatch is the most reports in one transaction (default 100, the
+	// chain's default max_batch_requests: a worker reports a whole batch at once).
 	MaxBatch int
 	// BatchWait is how long the first report of a batch waits for others (default 300ms).
 	BatchWait time.Duration
@@ -144,7 +145,7 @@ func (c *Config) setDefaults() {
 		c.Concurrency = 4
 	}
 	if c.MaxBatch <= 0 {
-		c.MaxBatch = 20
+		c.MaxBatch = 100
 	}
 	if c.BatchWait <= 0 {
 		c.BatchWait = 300 * time.Millisecond
