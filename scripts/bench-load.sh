@@ -7,7 +7,11 @@
 # LOAD_ACCOUNTS accounts in genesis, and runs cmd/repshard-load: account 0
 # registers as a worker with a large capacity, then at each offered rate of
 # LOAD_RATES the others broadcast (broadcast_tx_sync) bank MsgSend for
-# LOAD_DURATION, then MsgSubmitRequest, then a 50/50 mix, all pre-signed.
+# LOAD_DURATION, then MsgSubmitRequest, then a 50/50 mix, all pre-signed;
+# then batches (MsgSubmitRequests of LOAD_BATCH_SIZE requests, default 100)
+# offered at LOAD_BATCH_RATE txs/s (default 40; 0 skips the batch phase).
+# Afterwards every request of an included tx must be found on chain by its
+# requester (the run fails otherwise).
 # It prints included tx/s and p50/p99 inclusion latency per phase and the
 # request/send ratio per rate, and writes them to build/bench-load.json.
 set -euo pipefail
@@ -20,6 +24,8 @@ API_PORT=${LOAD_API_PORT:-17317}
 RATES=${LOAD_RATES:-50,100,200,400}
 DURATION=${LOAD_DURATION:-60s}
 ACCOUNTS=${LOAD_ACCOUNTS:-200}
+BATCH_SIZE=${LOAD_BATCH_SIZE:-100}
+BATCH_RATE=${LOAD_BATCH_RATE:-40}
 OUT=${LOAD_OUT:-$PWD/build/bench-load.json}
 CHAIN_ID=repshard-load-1
 DENOM=urep
@@ -75,5 +81,6 @@ done
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)"
 echo "rates $RATES tx/s, $DURATION per phase, $ACCOUNTS accounts, timeout_commit 1s"
-"$LOADGEN" run -node "$NODE" -chain-id "$CHAIN_ID" -accounts "$ACCOUNTS" -rates "$RATES" -duration "$DURATION" -out "$OUT"
+"$LOADGEN" run -node "$NODE" -chain-id "$CHAIN_ID" -accounts "$ACCOUNTS" -rates "$RATES" -duration "$DURATION" \
+  -batch-size "$BATCH_SIZE" -batch-rate "$BATCH_RATE" -out "$OUT"
 echo "results: $OUT"

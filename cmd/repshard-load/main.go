@@ -35,6 +35,7 @@ import (
 	clienttx "github.com/cosmos/cosmos-sdk/client/tx"
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
 	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 	authsigning "github.com/cosmos/cosmos-sdk/x/auth/signing"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
@@ -155,11 +156,20 @@ type loader struct {
 	accounts []*account
 	params   deferraltypes.Params
 	maxFee   sdk.Coin // the ceiling of the shard price: a one-unit request never costs more
+	// batchSize is the entries of each MsgSubmitRequests of a batch phase.
+	batchSize int
+	// submitted counts, per account index, the requests of its included
+	// txs: after the run every one must be on chain.
+	submitted []int
 }
 
 func (l *loader) sign(acc *account, gas uint64, msg sdk.Msg) ([]byte, error) {
+	return l.signMsgs(acc, gas, msg)
+}
+
+func (l *loader) signMsgs(acc *account, gas uint64, msgs ...sdk.Msg) ([]byte, error) {
 	b := l.txCfg.NewTxBuilder()
-	if err := b.SetMsgs(msg); err != nil {
+	if err := b.SetMsgs(msgs...); err != nil {
 		return nil, err
 	}
 	b.SetGasLimit(gas)
@@ -211,9 +221,28 @@ const (
 	kindSend   = "send"
 	kindSubmit = "submit"
 	kindMix    = "mix"
+	kindBatch  = "batch"
 )
 
+// requestsIn is how many requests a tx of kind i carries.
+func (l *loader) requestsIn(kind string, i int) int {
+	switch {
+	case kind == kindSubmit, kind == kindMix && i%2 == 1:
+		return 1
+	case kind == kindBatch:
+		return l.batchSize
+	}
+	return 0
+}
+
 func (l *loader) msgFor(kind string, i int, from *account) (sdk.Msg, uint64) {
+	if kind == kindBatch {
+		b := &deferraltypes.MsgSubmitRequests{Requester: from.addr.String()}
+		for j := 0; j < l.batchSize; j++ {
+			b.Requests = append(b.Requests, l.request(i*l.batchSize+j, from).Spec())
+		}
+		return b, uint64(l.batchSize) * 80_000
+	}
 	if kind == kindMix {
 		kind = kindSend
 		if i%2 == 1 {
@@ -224,17 +253,23 @@ func (l *loader) msgFor(kind string, i int, from *account) (sdk.Msg, uint64) {
 		to := l.accounts[1+(i*7)%(len(l.accounts)-1)]
 		return banktypes.NewMsgSend(from.addr, to.addr, sdk.NewCoins(sdk.NewInt64Coin(chaincfg.BondDenom, 1))), 150_000
 	}
+	return l.request(i, from), 300_000
+}
+
+// request is the i-th one-unit request of the run (its data held elsewhere).
+func (l *loader) request(i int, from *account) *deferraltypes.MsgSubmitRequest {
 	sum := sha256.Sum256([]byte(strconv.Itoa(i)))
-	fee := l.maxFee
 	return &deferraltypes.MsgSubmitRequest{
 		Requester: from.addr.String(), Class: shardtypes.ClassHighPriority, Urgency: deferraltypes.UrgencyNormal,
-		ComputeUnits: 1, PayloadHash: sum[:], PayloadUri: "ipfs://load", MaxFee: fee,
-	}, 300_000
+		ComputeUnits: 1, PayloadHash: sum[:], PayloadUri: "ipfs://load", MaxFee: l.maxFee,
+	}
 }
 
 type sent struct {
 	at      time.Time
 	checkOK bool
+	owner   int // the load account's index in loader.accounts
+	reqs    int // requests the tx carries
 }
 
 // phaseResult is what one phase (one kind of tx at one offered rate) measured.
@@ -249,6 +284,10 @@ type phaseResult struct {
 	P50Ms       float64 `json:"p50_inclusion_ms"`
 	P99Ms       float64 `json:"p99_inclusion_ms"`
 	Blocks      int     `json:"blocks"`
+	// RequestsPerTx and IncludedRequestsPerSec count requests, not txs
+	// (a batch tx carries many).
+	RequestsPerTx          int     `json:"requests_per_tx"`
+	IncludedRequestsPerSec float64 `json:"included_requests_per_sec"`
 }
 
 func percentile(sorted []time.Duration, p float64) float64 {
@@ -291,7 +330,7 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 			defer wg.Done()
 			for i := range q {
 				h := sha256.Sum256(txs[i])
-				rec := &sent{at: time.Now()}
+				rec := &sent{at: time.Now(), owner: 1 + owner[i], reqs: l.requestsIn(kind, i)}
 				mu.Lock()
 				sentAt[h] = rec
 				mu.Unlock()
@@ -353,6 +392,7 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 			res.CheckTxOK++
 		}
 		if seen, ok := incl[h]; ok {
+			l.submitted[s.owner] += s.reqs
 			lat = append(lat, seen.Sub(s.at))
 			if seen.After(last) {
 				last = seen
@@ -365,6 +405,8 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 	// to the block that included the last of them (≥ the phase length).
 	res.IncludedTPS = float64(res.Included) / max(last.Sub(begin).Seconds(), dur.Seconds())
 	res.P50Ms, res.P99Ms = percentile(lat, 0.50), percentile(lat, 0.99)
+	res.RequestsPerTx = l.requestsIn(kind, 1)
+	res.IncludedRequestsPerSec = res.IncludedTPS * float64(res.RequestsPerTx)
 	return res, nil
 }
 
@@ -425,6 +467,8 @@ func cmdRun(args []string) error {
 	dur := fs.Duration("duration", 60*time.Second, "length of each phase")
 	senders := fs.Int("senders", 16, "concurrent broadcasting connections")
 	out := fs.String("out", "", "write the results as JSON here")
+	batchSize := fs.Int("batch-size", 100, "requests per MsgSubmitRequests in the batch phase")
+	batchRate := fs.Float64("batch-rate", 40, "offered batch txs per second in the batch phase (0: no batch phase)")
 	_ = fs.Parse(args)
 
 	a := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, false, noOpts{})
@@ -432,7 +476,7 @@ func cmdRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	l := &loader{rpc: rpc, txCfg: a.TxConfig(), chainID: *chainID}
+	l := &loader{rpc: rpc, txCfg: a.TxConfig(), chainID: *chainID, batchSize: *batchSize, submitted: make([]int, *n)}
 	ctx := context.Background()
 	for i := 0; i < *n; i++ {
 		acc := loadAccount(i)
@@ -518,12 +562,76 @@ func cmdRun(args []string) error {
 		fmt.Printf("offered %4.0f tx/s: request/send %.2f, mix/send %.2f, below saturation: %v\n",
 			r.OfferedTPS, r.SubmitOverSend, r.MixOverSend, r.BelowSaturation)
 	}
-	if *out != "" {
-		bz, err := json.MarshalIndent(map[string]any{"phases": results, "ratios": ratios}, "", "  ")
+	report := map[string]any{"phases": results, "ratios": ratios}
+	if *batchRate > 0 && len(results) >= 3 {
+		r, err := l.phase(ctx, kindBatch, *batchRate, *dur, *senders)
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(*out, bz, 0o644)
+		results = append(results, r)
+		fmt.Printf("%-7s %8.0f %6d %8d %8d %9.1f %9.0f %9.0f %6d  (%d requests per tx: %.0f requests/s)\n", r.Kind, r.OfferedTPS, r.Sent, r.CheckTxOK, r.Included,
+			r.IncludedTPS, r.P50Ms, r.P99Ms, r.Blocks, r.RequestsPerTx, r.IncludedRequestsPerSec)
+		// Against the sends of the highest offered rate of the same run.
+		send := results[len(results)-4]
+		if send.IncludedTPS > 0 {
+			report["batch_requests_over_send"] = r.IncludedRequestsPerSec / send.IncludedTPS
+			fmt.Printf("batches of %d: %.0f requests/s included, %.2f× the %.0f tx/s of MsgSend at offered %.0f tx/s\n",
+				r.RequestsPerTx, r.IncludedRequestsPerSec, r.IncludedRequestsPerSec/send.IncludedTPS, send.IncludedTPS, send.OfferedTPS)
+		}
+		report["phases"] = results
+	}
+	// Nothing lost: every request of an included tx is on chain, by requester.
+	lost, total := 0, 0
+	for i, acc := range l.accounts {
+		have, err := l.requestsOf(ctx, acc)
+		if err != nil {
+			return err
+		}
+		total += l.submitted[i]
+		if have != l.submitted[i] {
+			lost++
+			fmt.Printf("account %d (%s): %d requests included, %d on chain\n", i, acc.addr, l.submitted[i], have)
+		}
+	}
+	report["requests_included"] = total
+	report["accounts_not_accounted_for"] = lost
+	fmt.Printf("accounted for: %d requests of included txs, queried by requester after the run; %d accounts differ\n", total, lost)
+	if *out != "" {
+		bz, err := json.MarshalIndent(report, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*out, bz, 0o644); err != nil {
+			return err
+		}
+	}
+	if lost > 0 {
+		return fmt.Errorf("%d accounts have a different number of requests on chain than were included", lost)
 	}
 	return nil
+}
+
+// requestsOf counts the requests of acc on chain (RequestsByRequester).
+func (l *loader) requestsOf(ctx context.Context, acc *account) (int, error) {
+	req := &deferraltypes.QueryRequestsByRequesterRequest{Requester: acc.addr.String(),
+		Pagination: &query.PageRequest{Limit: 1, CountTotal: true}}
+	bz, err := req.Marshal()
+	if err != nil {
+		return 0, err
+	}
+	res, err := l.rpc.ABCIQuery(ctx, "/repshard.deferral.v1.Query/RequestsByRequester", bz)
+	if err != nil {
+		return 0, err
+	}
+	if res.Response.Code != 0 {
+		return 0, fmt.Errorf("requests of %s: %s", acc.addr, res.Response.Log)
+	}
+	var out deferraltypes.QueryRequestsResponse
+	if err := out.Unmarshal(res.Response.Value); err != nil {
+		return 0, err
+	}
+	if out.Pagination == nil {
+		return len(out.Requests), nil
+	}
+	return int(out.Pagination.Total), nil
 }
