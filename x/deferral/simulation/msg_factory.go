@@ -29,6 +29,8 @@ import (
 func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper.Keeper) {
 	reg.Add(weights.Get("msg_submit_request", 100), MsgSubmitRequestFactory(k))
 	reg.Add(weights.Get("msg_submit_request_invalid", 10), MsgSubmitRequestInvalidFactory(k))
+	reg.Add(weights.Get("msg_submit_requests", 20), MsgSubmitRequestsFactory(k))
+	reg.Add(weights.Get("msg_submit_requests_invalid", 5), MsgSubmitRequestsInvalidFactory(k))
 	reg.Add(weights.Get("msg_complete_request", 50), MsgCompleteRequestFactory(k))
 	reg.Add(weights.Get("msg_complete_request_invalid", 5), MsgCompleteRequestInvalidFactory(k))
 	reg.Add(weights.Get("msg_fail_request", 12), MsgFailRequestFactory(k))
@@ -332,6 +334,88 @@ func MsgSubmitRequestInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 			}
 		}
 		return []simsx.SimAccount{acc}, msg, expect
+	})
+}
+
+// MsgSubmitRequestsFactory submits a batch of 2..5 valid requests from an
+// account whose open requests leave room for all of them and that can pay
+// every fee.
+func MsgSubmitRequestsFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgSubmitRequests, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		params, err := k.Params.Get(ctx)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil, nil
+		}
+		n := min(2+r.Intn(4), int(params.MaxBatchRequests))
+		acc := testData.AnyAccount(reporter, simsx.SimAccountFilterFn(func(a simsx.SimAccount) bool {
+			open, err := k.OpenRequests.Get(ctx, a.Address)
+			return err != nil || open+uint64(n) <= uint64(params.MaxOpenRequestsPerRequester)
+		}))
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := &types.MsgSubmitRequests{Requester: acc.AddressBech32}
+		total := sdk.NewCoin(chaincfg.BondDenom, sdkmath.ZeroInt())
+		for i := 0; i < n; i++ {
+			single := validSubmission(r, params, acc.AddressBech32)
+			fee, ok := withMaxFee(ctx, r, k, single)
+			if !ok {
+				reporter.Skip("no quote")
+				return nil, nil, nil
+			}
+			total = sdk.NewCoin(fee.Denom, total.Amount.Add(single.MaxFee.Amount))
+			msg.Requests = append(msg.Requests, single.Spec())
+		}
+		if !acc.LiquidBalance().BlockAmount(total) {
+			reporter.Skip("balance below the fees")
+			return nil, nil, nil
+		}
+		return []simsx.SimAccount{acc}, msg, nil
+	})
+}
+
+// MsgSubmitRequestsInvalidFactory submits a batch the msg server must
+// refuse as a whole: empty, above max_batch_requests, or with one entry
+// whose max fee is below its fee.
+func MsgSubmitRequestsInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgSubmitRequests, simsx.SimDeliveryResultHandler) {
+		r := testData.Rand()
+		params, err := k.Params.Get(ctx)
+		if err != nil {
+			reporter.Skip(err.Error())
+			return nil, nil, nil
+		}
+		acc := testData.AnyAccount(reporter)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := &types.MsgSubmitRequests{Requester: acc.AddressBech32}
+		switch r.Intn(3) {
+		case 0:
+			return []simsx.SimAccount{acc}, msg, simsutil.ExpectError(types.ErrInvalidBatch)
+		case 1:
+			if params.MaxBatchRequests > 200 {
+				reporter.Skip("max_batch_requests too large to exceed cheaply")
+				return nil, nil, nil
+			}
+			one := validSubmission(r, params, acc.AddressBech32).Spec()
+			for i := uint32(0); i <= params.MaxBatchRequests; i++ {
+				msg.Requests = append(msg.Requests, one)
+			}
+			return []simsx.SimAccount{acc}, msg, simsutil.ExpectError(types.ErrInvalidBatch)
+		default:
+			single := validSubmission(r, params, acc.AddressBech32)
+			fee, ok := withMaxFee(ctx, r, k, single)
+			if !ok {
+				reporter.Skip("no quote")
+				return nil, nil, nil
+			}
+			single.MaxFee = sdk.NewCoin(fee.Denom, fee.Amount.SubRaw(1))
+			msg.Requests = append(msg.Requests, single.Spec())
+			return []simsx.SimAccount{acc}, msg, simsutil.ExpectError(types.ErrMaxFeeTooLow)
+		}
 	})
 }
 
