@@ -784,6 +784,44 @@ info "escrowed $R_FEE, paid $R_PAID ($REPLICAS agreeing replicas × $SHARE), ref
 [ "$R_FEE" -le "$R_MAX_FEE" ] || die "the escrowed fee $R_FEE is above the max fee $R_MAX_FEE"
 [ "$R_PAID" = "$((REPLICAS * SHARE))" ] || die "alice paid $R_PAID for request $R_ID, expected $((REPLICAS * SHARE))"
 
+section "A batch: bob submits 5 requests in one transaction (repshardd tx deferral submit-requests)"
+BATCH_FILE=$DEMO_HOME/bob-jobs.jsonl
+: >"$BATCH_FILE"
+for j in 1 2 3 4 5; do
+  class=${CLASSES[$((j % 2))]} units=$((2 + j))
+  printf '{"class":"%s","compute_units":%d,"max_fee":"%d%s","urgency":"%s","payload":"bob: batch job %d, sum the first %d integers"}\n' \
+    "$class" "$units" "$((units * MAXU))" "$DENOM" "${URGENCIES[$((j % 4))]}" "$j" "$((units * 1000))" >>"$BATCH_FILE"
+done
+info "one JSON object per line, the keys of submit-request in snake_case ($BATCH_FILE):"
+sed 's/^/    /' "$BATCH_FILE"
+info "bob: tx deferral submit-requests $BATCH_FILE"
+load_account bob
+GAS=2000000 FEES=25000$DENOM send bob deferral submit-requests "$BATCH_FILE"
+res=$(wait_tx "$TX_HASH")
+BATCH_IDS=()
+while IFS= read -r id; do
+  [ -n "$id" ] && BATCH_IDS+=("$id")
+done < <(compact <<<"$res" | sed 's/{"type":/\n&/g' | { grep '^{"type":"repshard.deferral.v1.EventRequestSubmitted"' || true; } |
+  { grep -oE '"key":"request_id","value":"[0-9]+"' || true; } | grep -oE '[0-9]+"$' | tr -d '"')
+[ "${#BATCH_IDS[@]}" = 5 ] || die "the batch tx recorded ${#BATCH_IDS[@]} requests, expected 5"
+info "one tx, $(json_num gas_used <<<"$res") gas for 5 requests: ids ${BATCH_IDS[*]}, each decided as submit-request would"
+info "(the tx pays one signature and one fee; the shard, worker and balance records all five touch are written once)"
+for _ in $(seq 1 60); do
+  done_n=0
+  for id in "${BATCH_IDS[@]}"; do
+    st=$(enum_name "$(json_str status <<<"$(q deferral request "$id" -o json)")")
+    [ "$st" = COMPLETED ] && done_n=$((done_n + 1))
+  done
+  [ "$done_n" = 5 ] && break
+  sleep 1
+done
+for id in "${BATCH_IDS[@]}"; do
+  rj=$(q deferral request "$id" -o json)
+  printf '    request %-4s %-10s %-18s %4s units, worker %s\n' "$id" "$(enum_name "$(json_str status <<<"$rj")")" \
+    "$(enum_name "$(json_str class <<<"$rj")" | sed 's/^SHARD_CLASS_//')" "$(num compute_units <<<"$rj")" "$(who "$(json_str worker <<<"$rj")")"
+done
+[ "$done_n" = 5 ] || die "only $done_n of the batch's 5 requests completed within 60 s"
+
 section "alice rates a worker (repshardd tx reputation rate-worker)"
 # The first of alice's requests that worker1 completed on its own (else the
 # first that any worker did).
