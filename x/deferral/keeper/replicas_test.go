@@ -64,6 +64,11 @@ func TestReplicasThatAgreeCompleteAndAreEachPaid(t *testing.T) {
 	// Two reports: the request waits for the third replica.
 	c.block(c.tx(w1, reportHash(w1, sub.RequestId, "42")), c.tx(w2, reportHash(w2, sub.RequestId, "42")))
 	require.Equal(t, types.StatusAssigned, c.request(sub.RequestId).Status, "decided only when no replica runs")
+	// An assigned replicated request (no single worker: its replica runs hold
+	// it) exports into a genesis that validates.
+	exported, err := c.App.DeferralKeeper.ExportGenesis(c.Committed())
+	require.NoError(t, err)
+	require.NoError(t, exported.Validate())
 	c.block(c.tx(w3, reportHash(w3, sub.RequestId, "42")))
 
 	r := c.request(sub.RequestId)

@@ -356,16 +356,24 @@ func MsgSubmitRequestsFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
+		// Each entry is priced from the state the entries before it leave (an
+		// earlier entry can move the load, so the routing and the price, of a
+		// later one): the batch is run on a scratch branch first, each entry
+		// with an unbounded max fee, and each max fee set from its fee there.
 		msg := &types.MsgSubmitRequests{Requester: acc.AddressBech32}
+		scratch, _ := sdk.UnwrapSDKContext(ctx).CacheContext()
+		server := keeper.NewMsgServerImpl(k)
 		total := sdk.NewCoin(chaincfg.BondDenom, sdkmath.ZeroInt())
 		for i := 0; i < n; i++ {
 			single := validSubmission(r, params, acc.AddressBech32)
-			fee, ok := withMaxFee(ctx, r, k, single)
-			if !ok {
-				reporter.Skip("no quote")
+			single.MaxFee = sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewIntWithDecimal(1, 30))
+			res, err := server.SubmitRequest(scratch, single)
+			if err != nil {
+				reporter.Skip("entry " + err.Error())
 				return nil, nil, nil
 			}
-			total = sdk.NewCoin(fee.Denom, total.Amount.Add(single.MaxFee.Amount))
+			single.MaxFee = sdk.NewCoin(res.Fee.Denom, res.Fee.Amount.Add(sdkmath.NewInt(r.Int63n(1_000))))
+			total = sdk.NewCoin(res.Fee.Denom, total.Amount.Add(single.MaxFee.Amount))
 			msg.Requests = append(msg.Requests, single.Spec())
 		}
 		if !acc.LiquidBalance().BlockAmount(total) {

@@ -103,8 +103,11 @@ func (r Request) Validate() error {
 			return fmt.Errorf("invalid worker: %w", err)
 		}
 	}
-	if r.Status == StatusAssigned && r.Worker == "" {
+	if r.Status == StatusAssigned && r.Replicas <= 1 && r.Worker == "" {
 		return fmt.Errorf("an assigned request needs a worker")
+	}
+	if r.Status == StatusAssigned && r.Replicas > 1 && len(r.ReplicaRuns) == 0 {
+		return fmt.Errorf("an assigned replicated request needs replica runs")
 	}
 	if r.DueHeight < 0 || r.DeadlineHeight < 0 || r.QueueExpiryHeight < 0 || r.FinishHeight < 0 || r.RequesterDeadlineHeight < 0 {
 		return fmt.Errorf("heights must not be negative")

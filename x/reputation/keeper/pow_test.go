@@ -11,6 +11,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/repshard/repshard/internal/outcome"
+	"github.com/repshard/repshard/x/reputation/keeper"
 	"github.com/repshard/repshard/x/reputation/types"
 )
 
@@ -182,4 +183,49 @@ func TestInactivityDecayAtReadTime(t *testing.T) {
 	require.Equal(t, stored, f.raw(addr), "reads write nothing")
 	require.NoError(t, f.k.RecordOutcome(f.at(210), addr, outcome.Completed))
 	require.Equal(t, uint32(8*800_000+4_000_000)/16, f.score(f.at(210), addr), "a write restarts the clock: completion 8/10")
+}
+
+// A write moves a profile's score-index entry only when its score moved by
+// at least ScoreIndexStep from the indexed one: small moves (every
+// submission nudges the rate EMA) keep the entry, large ones re-key it.
+func TestScoreIndexMovesOnlyBySteps(t *testing.T) {
+	f := newAppFixture(t, 1)
+	a := f.c.Accounts[0].Address
+	ctx := f.at(4)
+	// Completions weigh little beside peer ratings: each moves the score a
+	// little.
+	f.updateParams(ctx, func(p *types.Params) {
+		p.WeightCompletion, p.WeightFrequency, p.WeightValidation, p.WeightPeer = 1, 0, 0, 199
+	})
+	require.NoError(t, f.k.RecordSubmission(ctx, a))
+	first, err := f.k.Profiles.Get(ctx, a)
+	require.NoError(t, err)
+	// Outcomes move the score; record them until it has moved by a step,
+	// checking the index after each write.
+	moved, kept := false, 0
+	for i := 0; i < 200 && !moved; i++ {
+		require.NoError(t, f.k.RecordOutcome(ctx, a, outcome.Completed))
+		p, err := f.k.Profiles.Get(ctx, a)
+		require.NoError(t, err)
+		score, err := f.k.Score(ctx, a)
+		require.NoError(t, err)
+		diff := max(score, first.IndexedScore) - min(score, first.IndexedScore)
+		has, err := f.k.ScoreIndex.Has(ctx, collections.Join(^p.IndexedScore, a))
+		require.NoError(t, err)
+		require.True(t, has, "the entry is at the stored indexed score")
+		if diff < keeper.ScoreIndexStep {
+			require.Equal(t, first.IndexedScore, p.IndexedScore, "a move below the step keeps the entry")
+			if score != p.IndexedScore {
+				kept++
+			}
+			continue
+		}
+		moved = true
+		require.NotEqual(t, first.IndexedScore, p.IndexedScore, "a move of a step re-keys the entry")
+		old, err := f.k.ScoreIndex.Has(ctx, collections.Join(^first.IndexedScore, a))
+		require.NoError(t, err)
+		require.False(t, old, "and removes the old one")
+	}
+	require.True(t, moved, "completions moved the score by a step")
+	require.Positive(t, kept, "some writes moved the score by less than a step")
 }
