@@ -27,7 +27,7 @@ LOCALNET_NODES ?= 4
 .PHONY: all help build install test lint tidy-check tools proto-gen proto-check demo \
         localnet-start localnet-stop clean bench bench-gas bench-endblock bench-rewards test-e2e \
         test-sim-short test-sim-long test-fuzz bench-load bench-state
-.PHONY: loadwave bench-scheduler
+.PHONY: loadwave bench-scheduler bench-gas-profile
 
 all: build
 
@@ -45,13 +45,14 @@ help:
 	@echo "make demo            one-node chain: workers, 50 requests, summary, governance (scripts/demo.sh)"
 	@echo "make localnet-start  start LOCALNET_NODES=$(LOCALNET_NODES) validators and 2 worker daemons on loopback (scripts/localnet.sh)"
 	@echo "make localnet-stop   stop the localnet"
-	@echo "make bench-gas       gas of MsgSubmitRequest vs bank MsgSend, and of the EndBlock drain (docs/BENCHMARKS.md)"
+	@echo "make bench-gas       gas of MsgSubmitRequest (single and batches of 10/100) vs bank MsgSend, and of the EndBlock drain (docs/BENCHMARKS.md)"
+	@echo "make bench-gas-profile  where a submission's gas goes, by function and store operation"
 	@echo "make bench-endblock  EndBlock assigning 1,000 requests with 10^3 vs 10^6 queued (slow: fills IAVL)"
 	@echo "make test-sim-short  app simulation: invariants every block, determinism, import/export (CI, a few minutes)"
 	@echo "make test-sim-long   the same simulation, longer and with more seeds (by hand)"
 	@echo "make test-fuzz       each Go fuzz target for FUZZTIME=$(FUZZTIME)"
 	@echo "make bench-state     state bytes per request record: open, finished, after pruning"
-	@echo "make bench-load      single-node load test: bank MsgSend vs MsgSubmitRequest (by hand, minutes)"
+	@echo "make bench-load      single-node load test: bank MsgSend vs MsgSubmitRequest vs batches of 100 (by hand, minutes)"
 	@echo "make bench-rewards   reward settlement: 10 vs 10,000 epochs elapsed, 10 vs 10,000 workers"
 	@echo "make loadwave        drive the full app through a 10x traffic wave; writes docs/loadwave.csv and docs/loadwave.png"
 	@echo "make bench-scheduler due-height queue vs FIFO vs strict priority on a 2x-overload trace (docs/BENCHMARKS.md)"
@@ -119,8 +120,13 @@ bench: bench-gas bench-endblock
 bench-state:
 	go test ./app/ -run 'TestStateBytesPerRequest' -count=1 -v
 
+# Gas of a submission, single and in batches, against a bank send (~10 s).
 bench-gas:
-	go test ./app/ -run 'TestSubmitRequestGasVersusBankSend|TestDrainGasMatchesTheCharge|TestReplicatedSubmissionGas' -count=1 -v
+	go test ./app/ -run 'TestSubmitRequestGasVersusBankSend|TestDrainGasMatchesTheCharge|TestReplicatedSubmissionGas|TestBatchSubmissionGas' -count=1 -v
+
+# Where a submission's gas goes, by repshard function and store operation (~5 s).
+bench-gas-profile:
+	go test ./app/ -run 'TestSubmitRequestGasProfile' -count=1 -v
 
 bench-endblock:
 	go test ./x/deferral/keeper/ -run '^$$' -bench EndBlockDrain -benchtime 5x -timeout 90m
