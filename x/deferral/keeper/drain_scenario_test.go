@@ -24,6 +24,7 @@ import (
 	"github.com/repshard/repshard/app"
 	"github.com/repshard/repshard/internal/chaincfg"
 	"github.com/repshard/repshard/testutil/apptest"
+	"github.com/repshard/repshard/x/deferral/keeper"
 	"github.com/repshard/repshard/x/deferral/types"
 	shardkeeper "github.com/repshard/repshard/x/shard/keeper"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
@@ -161,6 +162,21 @@ func TestDrainScenarioDump(t *testing.T) {
 	dump := newDrainScenario(t).run(t, 3)
 	require.Contains(t, dump, "EventEndBlockItemFailed", "the scenario has failing items")
 	require.NoError(t, os.WriteFile(path, []byte(dump), 0o644))
+}
+
+// The drain commits its items in groups sharing one cached context; the
+// outcome (events, failure reports, state) is the same as with a cached
+// context per item (groups of one), failing items in mid-group included.
+func TestDrainGroupsMatchOneContextPerItem(t *testing.T) {
+	s := newDrainScenario(t)
+	grouped := s.run(t, 3)
+	require.Contains(t, grouped, "EventEndBlockItemFailed", "the scenario has failing items")
+	for _, size := range []int{1, 2, 7} {
+		restore := keeper.SetDrainGroupSizeForTest(size)
+		got := s.run(t, 3)
+		restore()
+		require.Equal(t, grouped, got, "groups of %d", size)
+	}
 }
 
 // deterministicChain is apptest.New with accounts from fixed keys.

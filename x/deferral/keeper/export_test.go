@@ -12,3 +12,11 @@ import (
 func (k Keeper) SaveNewRequestForTest(ctx context.Context, req types.Request) error {
 	return k.saveRequest(ctx, nil, req)
 }
+
+// SetDrainGroupSizeForTest sets how many drained requests share a cached
+// context, and returns a func that restores it.
+func SetDrainGroupSizeForTest(n int) (restore func()) {
+	old := drainGroupSize
+	drainGroupSize = n
+	return func() { drainGroupSize = old }
+}
