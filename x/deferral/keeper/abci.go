@@ -104,17 +104,30 @@ type itemGroup struct {
 	group  *isolate.Group
 	step   string
 	logger log.Logger
+	// failed is called with the item's context when an item fails (an
+	// error or a panic), before its writes are rolled back.
+	failed func(ctx sdk.Context)
 }
 
-func (k Keeper) newItemGroup(ctx sdk.Context, step string, size int) *itemGroup {
+func (k Keeper) newItemGroup(ctx sdk.Context, step string, size int, failed func(ctx sdk.Context)) *itemGroup {
 	logged := ctx.WithLogger(k.logger(ctx).With("step", step))
-	return &itemGroup{group: isolate.NewGroup(logged, size), step: step, logger: ctx.Logger()}
+	return &itemGroup{group: isolate.NewGroup(logged, size), step: step, logger: ctx.Logger(), failed: failed}
 }
 
 // run is RunIsolated(ctx, step, item, fn) for one item of the group; its
 // writes and events reach ctx at the latest at flush.
 func (g *itemGroup) run(item string, fn func(ctx sdk.Context) error) (ok bool) {
-	run := func(c sdk.Context) error { return fn(c.WithLogger(g.logger)) }
+	run := func(c sdk.Context) (err error) {
+		returned := false
+		defer func() {
+			if !returned || err != nil {
+				g.failed(c)
+			}
+		}()
+		err = fn(c.WithLogger(g.logger))
+		returned = true
+		return err
+	}
 	return g.group.Run(item, run, func(err error) proto.Message {
 		return &types.EventEndBlockItemFailed{Step: g.step, Item: item, Error: err.Error()}
 	}) == nil
@@ -339,7 +352,12 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 	if err != nil {
 		return 0, err
 	}
-	items := k.newItemGroup(ctx, StepDrainQueues, drainGroupSize)
+	// FindWorker reads an in-memory copy of the shard's free-capacity index
+	// (at most max_workers_per_shard entries) instead of seeking the store
+	// for every request; a failed item's writes are rolled back, so the copy
+	// is dropped and read again.
+	ctx = k.shards.WithFreeCapacityCache(ctx, shardID)
+	items := k.newItemGroup(ctx, StepDrainQueues, drainGroupSize, func(c sdk.Context) { k.shards.ResetFreeCapacityCache(c) })
 	defer items.flush()
 	var assigned, misses uint64
 	for _, key := range candidates {
