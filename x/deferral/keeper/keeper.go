@@ -12,6 +12,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/internal/addrmemo"
 	"github.com/repshard/repshard/x/deferral/types"
 )
 
@@ -74,6 +75,9 @@ func NewKeeper(
 	if _, err := addressCodec.StringToBytes(authority); err != nil {
 		panic(fmt.Sprintf("x/%s: invalid authority address %q: %v", types.ModuleName, authority, err))
 	}
+	// The records hold addresses as strings; the drain decodes the same
+	// requesters and workers over and over.
+	addressCodec = addrmemo.New(addressCodec)
 	sb := collections.NewSchemaBuilder(storeService)
 	u64pair := collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)
 	k := Keeper{
