@@ -61,3 +61,68 @@ func runRecovered(ctx sdk.Context, fn func(sdk.Context) error) (err error) {
 	}()
 	return fn(ctx)
 }
+
+// Group runs the items of one per-block step with the outcome of Run for
+// each, without the cost of a cached context per item: the items share one
+// cached context, committed every size items (and at Flush). When an item
+// fails, the group's writes and events are discarded and its earlier items
+// are run again one by one through Run, then the failing one: the items are
+// deterministic in the state they read, so they do again what they did in
+// the group, and the failing one is rolled back alone, logged and reported
+// exactly as Run would have. The state, the events (and their order) and
+// the results are those of calling Run for every item.
+//
+// fn may be run twice, so it must depend only on the state and on values
+// that do not change between its runs; what it records outside the state
+// (a flag the caller reads after Run) must be the same on both runs.
+//
+// Use a Group only where gas is not limited (EndBlock): the writes of a group
+// discarded on a failure are metered again on the replay.
+type Group struct {
+	ctx   sdk.Context
+	size  int
+	cache sdk.Context
+	write func()
+	ran   []groupItem
+}
+
+type groupItem struct {
+	item   string
+	fn     func(ctx sdk.Context) error
+	report func(err error) proto.Message
+}
+
+// NewGroup returns a Group committing to ctx every size items (at least 1).
+func NewGroup(ctx sdk.Context, size int) *Group {
+	return &Group{ctx: ctx, size: max(size, 1)}
+}
+
+// Run runs fn for item and returns what Run(ctx, item, fn, report) would.
+// Its writes and events reach the group's ctx at the latest at Flush.
+func (g *Group) Run(item string, fn func(ctx sdk.Context) error, report func(err error) proto.Message) error {
+	if g.write == nil {
+		g.cache, g.write = g.ctx.CacheContext()
+	}
+	if err := runRecovered(g.cache, fn); err != nil {
+		earlier := g.ran
+		g.ran, g.write = nil, nil
+		for _, it := range earlier {
+			// They succeeded on this very state; Run reports it should one not.
+			_ = Run(g.ctx, it.item, it.fn, it.report)
+		}
+		return Run(g.ctx, item, fn, report)
+	}
+	g.ran = append(g.ran, groupItem{item: item, fn: fn, report: report})
+	if len(g.ran) >= g.size {
+		g.Flush()
+	}
+	return nil
+}
+
+// Flush commits the items run since the last commit to the group's ctx.
+func (g *Group) Flush() {
+	if g.write != nil {
+		g.write()
+	}
+	g.ran, g.write = g.ran[:0], nil
+}

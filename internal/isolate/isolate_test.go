@@ -105,3 +105,91 @@ func TestRunLetsOutOfGasPanicThrough(t *testing.T) {
 	})
 	require.Empty(t, ctx.EventManager().Events(), "no failure is reported")
 }
+
+// item is a Group item that writes its key, emits an event named after it,
+// and fails (an error or, for "panic", a panic) when fail says so.
+func item(name string, fail bool) func(sdk.Context) error {
+	return func(c sdk.Context) error {
+		c.KVStore(storeKey).Set([]byte(name), []byte("v"))
+		if err := c.EventManager().EmitTypedEvent(&deferraltypes.EventEndBlockItemFailed{Step: "inner", Item: name}); err != nil {
+			return err
+		}
+		if fail && name == "panic" {
+			panic("kaput")
+		}
+		if fail {
+			return errors.New("boom " + name)
+		}
+		return nil
+	}
+}
+
+// groupItems are the items of TestGroupMatchesRunPerItem.
+var groupItems = []string{"a", "b", "c", "panic", "e", "f", "g"}
+
+// The outcome of a Group is the outcome of Run for every item, for any
+// group size and any set of failing items: the same results, writes and
+// events in the same order.
+func TestGroupMatchesRunPerItem(t *testing.T) {
+	failSets := [][]bool{
+		{false, false, false, false, false, false, false},
+		{true, false, false, false, false, false, false},
+		{false, false, true, true, false, false, true},
+		{false, true, false, false, false, true, false},
+		{true, true, true, true, true, true, true},
+	}
+	for _, fails := range failSets {
+		for _, size := range []int{0, 1, 2, 3, 100} {
+			want, wantErrs := newCtx(t), []string{}
+			for i, name := range groupItems {
+				if err := isolate.Run(want, name, item(name, fails[i]), report); err != nil {
+					wantErrs = append(wantErrs, err.Error())
+				}
+			}
+			got, gotErrs := newCtx(t), []string{}
+			g := isolate.NewGroup(got, size)
+			for i, name := range groupItems {
+				if err := g.Run(name, item(name, fails[i]), report); err != nil {
+					gotErrs = append(gotErrs, err.Error())
+				}
+			}
+			g.Flush()
+			require.Equal(t, wantErrs, gotErrs, "fails %v, size %d", fails, size)
+			require.Equal(t, want.EventManager().Events(), got.EventManager().Events(), "fails %v, size %d", fails, size)
+			for i, name := range groupItems {
+				require.Equal(t, want.KVStore(storeKey).Get([]byte(name)), got.KVStore(storeKey).Get([]byte(name)), "fails %v, size %d, item %d", fails, size, i)
+			}
+		}
+	}
+}
+
+// A Group commits every size items and at Flush, not before.
+func TestGroupCommitsEverySizeItems(t *testing.T) {
+	ctx := newCtx(t)
+	g := isolate.NewGroup(ctx, 2)
+	require.NoError(t, g.Run("a", item("a", false), report))
+	require.Nil(t, ctx.KVStore(storeKey).Get([]byte("a")), "not committed before the group is full")
+	require.Empty(t, ctx.EventManager().Events())
+	require.NoError(t, g.Run("b", item("b", false), report))
+	require.NotNil(t, ctx.KVStore(storeKey).Get([]byte("a")), "a full group is committed")
+	require.Len(t, ctx.EventManager().Events(), 2)
+	require.NoError(t, g.Run("c", item("c", false), report))
+	require.Nil(t, ctx.KVStore(storeKey).Get([]byte("c")))
+	g.Flush()
+	require.NotNil(t, ctx.KVStore(storeKey).Get([]byte("c")), "Flush commits the rest")
+	require.Len(t, ctx.EventManager().Events(), 3)
+	g.Flush()
+	require.Len(t, ctx.EventManager().Events(), 3, "a second Flush commits nothing more")
+}
+
+// Running out of gas in a group item panics on, as with Run.
+func TestGroupLetsOutOfGasPanicThrough(t *testing.T) {
+	ctx := newCtx(t).WithGasMeter(storetypes.NewGasMeter(10))
+	g := isolate.NewGroup(ctx, 10)
+	require.PanicsWithValue(t, storetypes.ErrorOutOfGas{Descriptor: "test"}, func() {
+		_ = g.Run("item", func(c sdk.Context) error {
+			c.GasMeter().ConsumeGas(11, "test")
+			return nil
+		}, report)
+	})
+}

@@ -97,3 +97,25 @@ func TestEndBlockerNeedsParams(t *testing.T) {
 	require.NoError(t, k.Params.Remove(ctx))
 	require.ErrorContains(t, k.EndBlocker(ctx), "read params")
 }
+
+// The drain's item group calls its failed hook (which drops the drain's
+// copy of the free-capacity index) for every failed run of an item, an
+// error or a panic, and never for an item that succeeds; the outcome of
+// each item is RunIsolated's.
+func TestItemGroupReportsFailures(t *testing.T) {
+	ctx, k := newEndBlockFixture(t)
+	ok := func(sdk.Context) error { return nil }
+	fns := []func(sdk.Context) error{
+		ok, ok,
+		func(sdk.Context) error { return errors.New("boom") },
+		ok,
+		func(sdk.Context) error { panic("kaput") },
+		ok,
+	}
+	failures := 0
+	got := k.RunItemGroupForTest(ctx, 4, fns, func(sdk.Context) { failures++ })
+	require.Equal(t, []bool{true, true, false, true, false, true}, got)
+	// Each failing item runs twice: in its group, then alone (isolate.Group).
+	require.Equal(t, 4, failures)
+	require.Len(t, failedItemEvents(ctx), 2)
+}

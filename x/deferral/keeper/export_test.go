@@ -3,6 +3,8 @@ package keeper
 import (
 	"context"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
 	"github.com/repshard/repshard/x/deferral/types"
 )
 
@@ -11,4 +13,25 @@ import (
 // fill queues with a million requests quickly.
 func (k Keeper) SaveNewRequestForTest(ctx context.Context, req types.Request) error {
 	return k.saveRequest(ctx, nil, req)
+}
+
+// SetDrainGroupSizeForTest sets how many drained requests share a cached
+// context, and returns a func that restores it.
+func SetDrainGroupSizeForTest(n int) (restore func()) {
+	old := drainGroupSize
+	drainGroupSize = n
+	return func() { drainGroupSize = old }
+}
+
+// RunItemGroupForTest runs fns as the items of a drain item group of size
+// items sharing a cached context, with failed called on each failure, and
+// returns whether each succeeded.
+func (k Keeper) RunItemGroupForTest(ctx sdk.Context, size int, fns []func(sdk.Context) error, failed func(sdk.Context)) []bool {
+	g := k.newItemGroup(ctx, StepDrainQueues, size, failed)
+	defer g.flush()
+	out := make([]bool, len(fns))
+	for i, fn := range fns {
+		out[i] = g.run(requestItem(uint64(i)), fn)
+	}
+	return out
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/internal/addrmemo"
 	"github.com/repshard/repshard/x/deferral/types"
 )
 
@@ -38,6 +39,9 @@ type Keeper struct {
 	// (Requests.Indexes); RequestSeq gives the next id.
 	Requests   *collections.IndexedMap[uint64, types.Request, RequestIndexes]
 	RequestSeq collections.Sequence
+	// records is Requests' map of records without its indexes (the same
+	// prefix and codecs), for save, which keeps the indexes itself.
+	records collections.Map[uint64, types.Request]
 	// ByRequester and ByShard read the entries of Requests.Indexes.Requester
 	// and Requests.Indexes.Shard, for the paginated queries (read only: the
 	// IndexedMap writes them).
@@ -71,6 +75,9 @@ func NewKeeper(
 	if _, err := addressCodec.StringToBytes(authority); err != nil {
 		panic(fmt.Sprintf("x/%s: invalid authority address %q: %v", types.ModuleName, authority, err))
 	}
+	// The records hold addresses as strings; the drain decodes the same
+	// requesters and workers over and over.
+	addressCodec = addrmemo.New(addressCodec)
 	sb := collections.NewSchemaBuilder(storeService)
 	u64pair := collections.PairKeyCodec(collections.Uint64Key, collections.Uint64Key)
 	k := Keeper{
@@ -97,6 +104,9 @@ func NewKeeper(
 		OpenRequests: collections.NewMap(sb, types.OpenRequestsKey, "open_requests", sdk.AccAddressKey,
 			collections.Uint64Value),
 		DrainCursor: collections.NewItem(sb, types.DrainCursorKey, "drain_cursor", collections.Uint64Value),
+		// Its own schema builder, never built: the prefix is Requests'.
+		records: collections.NewMap(collections.NewSchemaBuilder(storeService), types.RequestsKey, "requests",
+			collections.Uint64Key, codec.CollValue[types.Request](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

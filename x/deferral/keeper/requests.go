@@ -29,10 +29,10 @@ func (k Keeper) GetRequest(ctx context.Context, id uint64) (types.Request, error
 }
 
 // saveRequest writes req and keeps everything derived from it in step: the
-// indexes (the IndexedMap keeps RequestIndexes; the queue, the worker,
+// indexes (RequestIndexes through changedRefs; the queue, the worker,
 // deadline, expiry and finished indexes are kept here), the requester's open
 // count, and x/shard's queued and in-flight accounting. old is the record as
-// it was (nil for a new one). Every status change goes through here, so the
+// it is stored (nil for a new one). Every status change goes through here, so the
 // accounting cannot drift. Index entries whose key did not change are left
 // alone (a write costs gas).
 func (k Keeper) saveRequest(ctx context.Context, old *types.Request, req types.Request) error {
@@ -64,7 +64,16 @@ func (k Keeper) save(ctx context.Context, old *types.Request, req types.Request,
 	if err := k.updateOpenCounts(ctx, old, req); err != nil {
 		return err
 	}
-	return k.Requests.Set(ctx, req.Id, req)
+	if old == nil {
+		return k.Requests.Set(ctx, req.Id, req)
+	}
+	// Requests.Set would read the stored record again to find the
+	// RequestIndexes entries that change: old is that record.
+	stored := func() (types.Request, error) { return *old, nil }
+	if err := (changedRefs{k.Requests.Indexes}).Reference(ctx, req.Id, req, stored); err != nil {
+		return err
+	}
+	return k.records.Set(ctx, req.Id, req)
 }
 
 // updateShardAccounting tells x/shard about units entering or leaving the

@@ -197,6 +197,9 @@ func (k Keeper) setWorker(ctx context.Context, addr sdk.AccAddress, before *type
 				return err
 			}
 		}
+		if err := k.observeFree(ctx, beforeEntry, beforeOK, afterEntry, afterOK); err != nil {
+			return err
+		}
 	}
 	if before == nil || before.ShardId != after.ShardId {
 		if before != nil {
@@ -231,6 +234,9 @@ func (k Keeper) setWorker(ctx context.Context, addr sdk.AccAddress, before *type
 func (k Keeper) deleteWorker(ctx context.Context, addr sdk.AccAddress, w types.Worker) error {
 	if e, ok := freeKey(addr, w); ok {
 		if err := k.FreeCapacity.Remove(ctx, e.key); err != nil {
+			return err
+		}
+		if err := k.observeFree(ctx, e, true, freeEntry{}, false); err != nil {
 			return err
 		}
 	}
