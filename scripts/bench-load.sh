@@ -10,6 +10,23 @@
 # LOAD_DURATION, then MsgSubmitRequest, then a 50/50 mix, all pre-signed.
 # It prints included tx/s and p50/p99 inclusion latency per phase and the
 # request/send ratio per rate, and writes them to build/bench-load.json.
+#
+# Operator settings, to measure their effect (each unset = as before):
+#   LOAD_INDEXER=kv|null          config.toml [tx_index] indexer (default kv)
+#   LOAD_TIMEOUT_COMMIT=1s        config.toml timeout_commit (default 1s)
+#   LOAD_MEMPOOL_SIZE=50000       config.toml [mempool] size (default 50000)
+#   LOAD_RECHECK=true|false       config.toml [mempool] recheck (default true)
+#   LOAD_IAVL_CACHE=781250        app.toml iavl-cache-size in nodes (default 781250)
+#   LOAD_OPTIMISTIC=false|true    app.toml [repshard] optimistic-execution (default false)
+# Other knobs:
+#   LOAD_KINDS=send,submit,mix    phases at each rate (default all three)
+#   LOAD_PPROF=DIR                start the node with --rpc.pprof_laddr
+#                                 127.0.0.1:$LOAD_PPROF_PORT (17060) and write a
+#                                 CPU profile and an allocation delta of each
+#                                 phase's sending window to
+#                                 DIR/<kind>-<rate>.{cpu,allocs}.pprof, with the
+#                                 txs sent and included in that window in the
+#                                 JSON results (docs/profile-findings.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +38,21 @@ RATES=${LOAD_RATES:-50,100,200,400}
 DURATION=${LOAD_DURATION:-60s}
 ACCOUNTS=${LOAD_ACCOUNTS:-200}
 OUT=${LOAD_OUT:-$PWD/build/bench-load.json}
+KINDS=${LOAD_KINDS:-send,submit,mix}
+INDEXER=${LOAD_INDEXER:-kv}
+TIMEOUT_COMMIT=${LOAD_TIMEOUT_COMMIT:-1s}
+MEMPOOL_SIZE=${LOAD_MEMPOOL_SIZE:-50000}
+RECHECK=${LOAD_RECHECK:-true}
+IAVL_CACHE=${LOAD_IAVL_CACHE:-781250}
+OPTIMISTIC=${LOAD_OPTIMISTIC:-false}
+PPROF_DIR=${LOAD_PPROF:-}
+PPROF_PORT=${LOAD_PPROF_PORT:-17060}
+case "$INDEXER" in kv|null) ;; *) echo "LOAD_INDEXER: kv or null" >&2; exit 2 ;; esac
+case "$RECHECK" in true|false) ;; *) echo "LOAD_RECHECK: true or false" >&2; exit 2 ;; esac
+case "$OPTIMISTIC" in true|false) ;; *) echo "LOAD_OPTIMISTIC: true or false" >&2; exit 2 ;; esac
+[[ "$MEMPOOL_SIZE" =~ ^[0-9]+$ ]] || { echo "LOAD_MEMPOOL_SIZE: a number of txs" >&2; exit 2; }
+[[ "$IAVL_CACHE" =~ ^[0-9]+$ ]] || { echo "LOAD_IAVL_CACHE: a number of nodes" >&2; exit 2; }
+[[ "$TIMEOUT_COMMIT" =~ ^[0-9]+(ms|s)$ ]] || { echo "LOAD_TIMEOUT_COMMIT: a duration such as 500ms or 2s" >&2; exit 2; }
 CHAIN_ID=repshard-load-1
 DENOM=urep
 NODE=tcp://127.0.0.1:$RPC_PORT
@@ -58,12 +90,25 @@ rsd genesis collect-gentxs >/dev/null 2>&1
 "$LOADGEN" genesis -genesis "$HOME_DIR/config/genesis.json" -accounts "$ACCOUNTS"
 rsd genesis validate >/dev/null
 sed -i -E "s/^minimum-gas-prices = .*/minimum-gas-prices = \"0.001$DENOM\"/" "$HOME_DIR/config/app.toml"
-sed -i -E 's/^timeout_commit = .*/timeout_commit = "1s"/' "$HOME_DIR/config/config.toml"
-sed -i -E 's/^size = 5000$/size = 50000/' "$HOME_DIR/config/config.toml"
+sed -i -E "s/^iavl-cache-size = .*/iavl-cache-size = $IAVL_CACHE/" "$HOME_DIR/config/app.toml"
+printf '\n[repshard]\noptimistic-execution = %s\n' "$OPTIMISTIC" >>"$HOME_DIR/config/app.toml"
+sed -i -E "s/^timeout_commit = .*/timeout_commit = \"$TIMEOUT_COMMIT\"/" "$HOME_DIR/config/config.toml"
+sed -i -E "s/^size = 5000\$/size = $MEMPOOL_SIZE/" "$HOME_DIR/config/config.toml"
+sed -i -E "s/^recheck = .*/recheck = $RECHECK/" "$HOME_DIR/config/config.toml"
+sed -i -E "s/^indexer = .*/indexer = \"$INDEXER\"/" "$HOME_DIR/config/config.toml"
+
+PPROF_LADDR=
+PPROF_ARGS=()
+if [ -n "$PPROF_DIR" ]; then
+  mkdir -p "$PPROF_DIR"
+  PPROF_DIR=$(cd "$PPROF_DIR" && pwd)
+  PPROF_LADDR=127.0.0.1:$PPROF_PORT
+  PPROF_ARGS=(-pprof "http://$PPROF_LADDR" -pprof-dir "$PPROF_DIR")
+fi
 
 "$BIN" start --home "$HOME_DIR" --rpc.laddr "$NODE" --p2p.laddr "tcp://127.0.0.1:$P2P_PORT" \
   --grpc.address "127.0.0.1:$GRPC_PORT" --api.address "tcp://127.0.0.1:$API_PORT" \
-  --rpc.pprof_laddr "" --log_level error --log_no_color >"$LOG" 2>&1 &
+  --rpc.pprof_laddr "$PPROF_LADDR" --log_level error --log_no_color >"$LOG" 2>&1 &
 NODE_PID=$!
 for _ in $(seq 1 60); do
   kill -0 "$NODE_PID" 2>/dev/null || { echo "node exited during start-up" >&2; exit 1; }
@@ -73,7 +118,9 @@ for _ in $(seq 1 60); do
 done
 [ "${h:-0}" -ge 2 ] || { echo "chain did not start" >&2; exit 1; }
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)"
-echo "rates $RATES tx/s, $DURATION per phase, $ACCOUNTS accounts, timeout_commit 1s"
-"$LOADGEN" run -node "$NODE" -chain-id "$CHAIN_ID" -accounts "$ACCOUNTS" -rates "$RATES" -duration "$DURATION" -out "$OUT"
+echo "machine: $(nproc) cores (shared; load average $(cut -d" " -f1-3 /proc/loadavg) at start), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)"
+echo "rates $RATES tx/s, $DURATION per phase ($KINDS), $ACCOUNTS accounts"
+echo "settings: timeout_commit $TIMEOUT_COMMIT, tx indexer $INDEXER, mempool size $MEMPOOL_SIZE recheck $RECHECK, iavl-cache-size $IAVL_CACHE, optimistic execution $OPTIMISTIC${PPROF_DIR:+, profiles in $PPROF_DIR}"
+"$LOADGEN" run -node "$NODE" -chain-id "$CHAIN_ID" -accounts "$ACCOUNTS" -rates "$RATES" -duration "$DURATION" \
+  -kinds "$KINDS" -out "$OUT" ${PPROF_ARGS[@]+"${PPROF_ARGS[@]}"}
 echo "results: $OUT"

@@ -6,6 +6,13 @@
 //	repshard-load genesis -genesis FILE -accounts N   fund the load accounts in a genesis
 //	repshard-load run -node URL -rates 25,50,100 ...  run the phases, print and write the figures
 //
+// With `run -pprof http://127.0.0.1:PORT -pprof-dir DIR` (the node started
+// with --rpc.pprof_laddr), each phase's sending window is profiled: a CPU
+// profile and an allocation delta over the same seconds are written to
+// DIR/<kind>-<rate>.cpu.pprof and .allocs.pprof, and the txs sent and
+// included in that window go into the JSON output, to turn CPU seconds into
+// a cost per included tx.
+//
 // Accounts are derived from a fixed secret per index, so `genesis` and `run`
 // agree on them without a keyring. Account 0 registers as a worker with a
 // large capacity so submissions are assigned (or queued) as on a real chain.
@@ -18,8 +25,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -249,6 +259,67 @@ type phaseResult struct {
 	P50Ms       float64 `json:"p50_inclusion_ms"`
 	P99Ms       float64 `json:"p99_inclusion_ms"`
 	Blocks      int     `json:"blocks"`
+	// With -pprof: the profiled window (the sending part of the phase) and
+	// what the node did in it, to divide the profiles' CPU seconds by.
+	Profile *profileWindow `json:"profile,omitempty"`
+}
+
+// profileWindow is what happened while the node was being profiled.
+type profileWindow struct {
+	CPUProfile     string  `json:"cpu_profile"`
+	AllocsProfile  string  `json:"allocs_profile"`
+	Seconds        float64 `json:"seconds"`
+	SentInWindow   int     `json:"sent"`            // broadcast in the window
+	CheckOKWindow  int     `json:"checktx_ok"`      // of those, accepted by CheckTx
+	IncludedWindow int     `json:"included"`        // included (code 0) in blocks seen in the window
+	BlocksWindow   int     `json:"blocks"`          // blocks seen in the window
+	IncludedPerSec float64 `json:"included_per_s"`  // IncludedWindow / Seconds
+	Error          string  `json:"error,omitempty"` // a profile that could not be fetched
+}
+
+// profiler fetches a CPU and an allocation profile (a delta over the same
+// seconds) from a node's pprof server (CometBFT's --rpc.pprof_laddr).
+type profiler struct {
+	url string // http://host:port
+	dir string
+}
+
+func (p *profiler) fetch(ctx context.Context, path, file string, secs int) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(secs+60)*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s%s?seconds=%d", p.url, path, secs), nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+		return fmt.Errorf("%s: %s: %s", path, res.Status, strings.TrimSpace(string(msg)))
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// capture profiles the node for secs seconds from now, CPU and allocations
+// at once, into DIR/<name>.cpu.pprof and DIR/<name>.allocs.pprof.
+func (p *profiler) capture(ctx context.Context, name string, secs int) (cpu, allocs string, err error) {
+	cpu = filepath.Join(p.dir, name+".cpu.pprof")
+	allocs = filepath.Join(p.dir, name+".allocs.pprof")
+	errs := make(chan error, 2)
+	go func() { errs <- p.fetch(ctx, "/debug/pprof/profile", cpu, secs) }()
+	go func() { errs <- p.fetch(ctx, "/debug/pprof/allocs", allocs, secs) }()
+	return cpu, allocs, errors.Join(<-errs, <-errs)
 }
 
 func percentile(sorted []time.Duration, p float64) float64 {
@@ -260,7 +331,7 @@ func percentile(sorted []time.Duration, p float64) float64 {
 	return float64(sorted[i].Microseconds()) / 1000
 }
 
-func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.Duration, senders int) (phaseResult, error) {
+func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.Duration, senders int, prof *profiler) (phaseResult, error) {
 	n := int(rate * dur.Seconds())
 	load := l.accounts[1:]
 	txs := make([][]byte, n)
@@ -306,12 +377,32 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 	// Blocks are watched while the load runs and until the mempool drains.
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	incl := make(map[[32]byte]time.Time)
-	blocks := 0
+	var blockSeen []time.Time
 	watchDone := make(chan error, 1)
-	go func() { watchDone <- l.watch(watchCtx, startHeight, &mu, sentAt, incl, &blocks) }()
+	go func() { watchDone <- l.watch(watchCtx, startHeight, &mu, sentAt, incl, &blockSeen) }()
 
 	interval := time.Duration(float64(time.Second) / rate)
 	begin := time.Now()
+	// The profiles cover the sending part of the phase, where the offered
+	// load is steady; the drain afterwards is not profiled.
+	var pw *profileWindow
+	var windowEnd time.Time
+	profDone := make(chan struct{})
+	if prof != nil {
+		pw = &profileWindow{}
+		secs := max(1, int(dur.Seconds()))
+		go func() {
+			defer close(profDone)
+			cpu, allocs, err := prof.capture(ctx, fmt.Sprintf("%s-%g", kind, rate), secs)
+			windowEnd = time.Now()
+			pw.CPUProfile, pw.AllocsProfile = cpu, allocs
+			if err != nil {
+				pw.Error = err.Error()
+			}
+		}()
+	} else {
+		close(profDone)
+	}
 	for i := 0; i < n; i++ {
 		if d := time.Until(begin.Add(time.Duration(i) * interval)); d > 0 {
 			time.Sleep(d)
@@ -323,6 +414,7 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 	}
 	wg.Wait()
 	elapsed := time.Since(begin)
+	<-profDone
 	// Let the node include what is in its mempool (at most 30 s).
 	for wait := 0; wait < 60; wait++ {
 		mu.Lock()
@@ -345,7 +437,7 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	res := phaseResult{Kind: kind, OfferedTPS: rate, Seconds: elapsed.Seconds(), Sent: n, Blocks: blocks}
+	res := phaseResult{Kind: kind, OfferedTPS: rate, Seconds: elapsed.Seconds(), Sent: n, Blocks: len(blockSeen)}
 	lat := make([]time.Duration, 0, len(incl))
 	var last time.Time
 	for h, s := range sentAt {
@@ -361,6 +453,29 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 	}
 	slices.Sort(lat)
 	res.Included = len(lat)
+	if pw != nil {
+		pw.Seconds = windowEnd.Sub(begin).Seconds()
+		for h, s := range sentAt {
+			if s.at.Before(windowEnd) {
+				pw.SentInWindow++
+				if s.checkOK {
+					pw.CheckOKWindow++
+				}
+			}
+			if seen, ok := incl[h]; ok && !seen.Before(begin) && seen.Before(windowEnd) {
+				pw.IncludedWindow++
+			}
+		}
+		for _, seen := range blockSeen {
+			if !seen.Before(begin) && seen.Before(windowEnd) {
+				pw.BlocksWindow++
+			}
+		}
+		if pw.Seconds > 0 {
+			pw.IncludedPerSec = float64(pw.IncludedWindow) / pw.Seconds
+		}
+		res.Profile = pw
+	}
 	// Sustained throughput: included txs over the time from the first send
 	// to the block that included the last of them (≥ the phase length).
 	res.IncludedTPS = float64(res.Included) / max(last.Sub(begin).Seconds(), dur.Seconds())
@@ -379,7 +494,7 @@ func (l *loader) height(ctx context.Context) (int64, error) {
 // watch polls for new blocks; a tx counts as included (with latency = the
 // time its block was seen − the time it was sent) when its result code is 0.
 func (l *loader) watch(ctx context.Context, from int64, mu *sync.Mutex, sentAt map[[32]byte]*sent,
-	incl map[[32]byte]time.Time, blocks *int,
+	incl map[[32]byte]time.Time, blockSeen *[]time.Time,
 ) error {
 	next := from + 1
 	for {
@@ -399,7 +514,7 @@ func (l *loader) watch(ctx context.Context, from int64, mu *sync.Mutex, sentAt m
 				break
 			}
 			mu.Lock()
-			*blocks++
+			*blockSeen = append(*blockSeen, seen)
 			for i, tx := range blk.Block.Txs {
 				key := sha256.Sum256(tx)
 				if _, ok := sentAt[key]; ok && i < len(results.TxsResults) && results.TxsResults[i].Code == 0 {
@@ -425,7 +540,29 @@ func cmdRun(args []string) error {
 	dur := fs.Duration("duration", 60*time.Second, "length of each phase")
 	senders := fs.Int("senders", 16, "concurrent broadcasting connections")
 	out := fs.String("out", "", "write the results as JSON here")
+	kindsFlag := fs.String("kinds", "send,submit,mix", "phases to run at each rate, in order (send, submit, mix)")
+	pprofURL := fs.String("pprof", "", "the node's pprof server (http://127.0.0.1:PORT): profile each phase's sending window")
+	pprofDir := fs.String("pprof-dir", "", "with -pprof: write <kind>-<rate>.cpu.pprof and .allocs.pprof here")
 	_ = fs.Parse(args)
+	var kinds []string
+	for _, k := range strings.Split(*kindsFlag, ",") {
+		switch k = strings.TrimSpace(k); k {
+		case kindSend, kindSubmit, kindMix:
+			kinds = append(kinds, k)
+		default:
+			return fmt.Errorf("bad kind %q (send, submit, mix)", k)
+		}
+	}
+	var prof *profiler
+	if *pprofURL != "" {
+		if *pprofDir == "" {
+			return errors.New("-pprof needs -pprof-dir")
+		}
+		if err := os.MkdirAll(*pprofDir, 0o755); err != nil {
+			return err
+		}
+		prof = &profiler{url: strings.TrimRight(*pprofURL, "/"), dir: *pprofDir}
+	}
 
 	a := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, false, noOpts{})
 	rpc, err := rpchttp.New(*node, "/websocket")
@@ -480,13 +617,20 @@ func cmdRun(args []string) error {
 	var results []phaseResult
 	fmt.Printf("%-7s %8s %6s %8s %8s %9s %9s %9s %6s\n", "kind", "offered", "sent", "checktx", "incl", "incl/s", "p50 ms", "p99 ms", "blocks")
 	for _, rate := range rates {
-		for _, kind := range []string{kindSend, kindSubmit, kindMix} {
-			r, err := l.phase(ctx, kind, rate, *dur, *senders)
+		for _, kind := range kinds {
+			r, err := l.phase(ctx, kind, rate, *dur, *senders, prof)
 			if err != nil {
 				return err
 			}
 			results = append(results, r)
 			fmt.Printf("%-7s %8.0f %6d %8d %8d %9.1f %9.0f %9.0f %6d\n", r.Kind, r.OfferedTPS, r.Sent, r.CheckTxOK, r.Included, r.IncludedTPS, r.P50Ms, r.P99Ms, r.Blocks)
+			if p := r.Profile; p != nil {
+				fmt.Printf("        profiled %.1f s: %d sent, %d checktx ok, %d included in %d blocks (%.1f tx/s)\n",
+					p.Seconds, p.SentInWindow, p.CheckOKWindow, p.IncludedWindow, p.BlocksWindow, p.IncludedPerSec)
+				if p.Error != "" {
+					fmt.Printf("        profile error: %s\n", p.Error)
+				}
+			}
 			// A failed CheckTx leaves the account's sequence behind: resync.
 			for _, acc := range l.accounts {
 				if err := l.queryAccount(ctx, acc); err != nil {
@@ -506,8 +650,16 @@ func cmdRun(args []string) error {
 		SubmitIncludedTP float64 `json:"submit_included_tps"`
 	}
 	var ratios []ratio
-	for i := 0; i+2 < len(results); i += 3 {
-		send, submit, mix := results[i], results[i+1], results[i+2]
+	for i := 0; i+len(kinds) <= len(results); i += len(kinds) {
+		byKind := map[string]phaseResult{}
+		for _, r := range results[i : i+len(kinds)] {
+			byKind[r.Kind] = r
+		}
+		send, okSend := byKind[kindSend]
+		submit, mix := byKind[kindSubmit], byKind[kindMix]
+		if !okSend {
+			continue // the ratios are over the send phase
+		}
 		r := ratio{OfferedTPS: send.OfferedTPS, BelowSaturation: send.IncludedTPS >= 0.95*send.OfferedTPS,
 			SendIncludedTPS: send.IncludedTPS, SubmitIncludedTP: submit.IncludedTPS}
 		if send.IncludedTPS > 0 {
@@ -515,8 +667,11 @@ func cmdRun(args []string) error {
 			r.MixOverSend = mix.IncludedTPS / send.IncludedTPS
 		}
 		ratios = append(ratios, r)
-		fmt.Printf("offered %4.0f tx/s: request/send %.2f, mix/send %.2f, below saturation: %v\n",
-			r.OfferedTPS, r.SubmitOverSend, r.MixOverSend, r.BelowSaturation)
+		fmt.Printf("offered %4.0f tx/s: request/send %.2f", r.OfferedTPS, r.SubmitOverSend)
+		if _, ok := byKind[kindMix]; ok {
+			fmt.Printf(", mix/send %.2f", r.MixOverSend)
+		}
+		fmt.Printf(", below saturation: %v\n", r.BelowSaturation)
 	}
 	if *out != "" {
 		bz, err := json.MarshalIndent(map[string]any{"phases": results, "ratios": ratios}, "", "  ")
