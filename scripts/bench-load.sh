@@ -18,8 +18,13 @@
 #   LOAD_RECHECK=true|false       config.toml [mempool] recheck (default true)
 #   LOAD_IAVL_CACHE=781250        app.toml iavl-cache-size in nodes (default 781250)
 #   LOAD_OPTIMISTIC=false|true    app.toml [repshard] optimistic-execution (default false)
+#   LOAD_GOGC=100                 the node's GOGC (default: unset, Go's 100)
 # Other knobs:
 #   LOAD_KINDS=send,submit,mix    phases at each rate (default all three)
+#   LOAD_BLOCK_RESULTS=true       false: the load generator does not fetch
+#                                 block_results (its JSON is a large part of the
+#                                 node's work under load) and counts every tx of
+#                                 its own in a block as included, code unchecked
 #   LOAD_PPROF=DIR                start the node with --rpc.pprof_laddr
 #                                 127.0.0.1:$LOAD_PPROF_PORT (17060) and write a
 #                                 CPU profile and an allocation delta of each
@@ -45,12 +50,16 @@ MEMPOOL_SIZE=${LOAD_MEMPOOL_SIZE:-50000}
 RECHECK=${LOAD_RECHECK:-true}
 IAVL_CACHE=${LOAD_IAVL_CACHE:-781250}
 OPTIMISTIC=${LOAD_OPTIMISTIC:-false}
+NODE_GOGC=${LOAD_GOGC:-}
+BLOCK_RESULTS=${LOAD_BLOCK_RESULTS:-true}
+case "$BLOCK_RESULTS" in true|false) ;; *) echo "LOAD_BLOCK_RESULTS: true or false" >&2; exit 2 ;; esac
 PPROF_DIR=${LOAD_PPROF:-}
 PPROF_PORT=${LOAD_PPROF_PORT:-17060}
 case "$INDEXER" in kv|null) ;; *) echo "LOAD_INDEXER: kv or null" >&2; exit 2 ;; esac
 case "$RECHECK" in true|false) ;; *) echo "LOAD_RECHECK: true or false" >&2; exit 2 ;; esac
 case "$OPTIMISTIC" in true|false) ;; *) echo "LOAD_OPTIMISTIC: true or false" >&2; exit 2 ;; esac
 [[ "$MEMPOOL_SIZE" =~ ^[0-9]+$ ]] || { echo "LOAD_MEMPOOL_SIZE: a number of txs" >&2; exit 2; }
+[[ -z "$NODE_GOGC" || "$NODE_GOGC" =~ ^([0-9]+|off)$ ]] || { echo "LOAD_GOGC: a percentage or off" >&2; exit 2; }
 [[ "$IAVL_CACHE" =~ ^[0-9]+$ ]] || { echo "LOAD_IAVL_CACHE: a number of nodes" >&2; exit 2; }
 [[ "$TIMEOUT_COMMIT" =~ ^[0-9]+(ms|s)$ ]] || { echo "LOAD_TIMEOUT_COMMIT: a duration such as 500ms or 2s" >&2; exit 2; }
 CHAIN_ID=repshard-load-1
@@ -106,7 +115,7 @@ if [ -n "$PPROF_DIR" ]; then
   PPROF_ARGS=(-pprof "http://$PPROF_LADDR" -pprof-dir "$PPROF_DIR")
 fi
 
-"$BIN" start --home "$HOME_DIR" --rpc.laddr "$NODE" --p2p.laddr "tcp://127.0.0.1:$P2P_PORT" \
+${NODE_GOGC:+env GOGC=$NODE_GOGC} "$BIN" start --home "$HOME_DIR" --rpc.laddr "$NODE" --p2p.laddr "tcp://127.0.0.1:$P2P_PORT" \
   --grpc.address "127.0.0.1:$GRPC_PORT" --api.address "tcp://127.0.0.1:$API_PORT" \
   --rpc.pprof_laddr "$PPROF_LADDR" --log_level error --log_no_color >"$LOG" 2>&1 &
 NODE_PID=$!
@@ -120,7 +129,7 @@ done
 
 echo "machine: $(nproc) cores (shared; load average $(cut -d" " -f1-3 /proc/loadavg) at start), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)"
 echo "rates $RATES tx/s, $DURATION per phase ($KINDS), $ACCOUNTS accounts"
-echo "settings: timeout_commit $TIMEOUT_COMMIT, tx indexer $INDEXER, mempool size $MEMPOOL_SIZE recheck $RECHECK, iavl-cache-size $IAVL_CACHE, optimistic execution $OPTIMISTIC${PPROF_DIR:+, profiles in $PPROF_DIR}"
+echo "settings: timeout_commit $TIMEOUT_COMMIT, tx indexer $INDEXER, mempool size $MEMPOOL_SIZE recheck $RECHECK, iavl-cache-size $IAVL_CACHE, optimistic execution $OPTIMISTIC, GOGC ${NODE_GOGC:-default}, block_results $BLOCK_RESULTS${PPROF_DIR:+, profiles in $PPROF_DIR}"
 "$LOADGEN" run -node "$NODE" -chain-id "$CHAIN_ID" -accounts "$ACCOUNTS" -rates "$RATES" -duration "$DURATION" \
-  -kinds "$KINDS" -out "$OUT" ${PPROF_ARGS[@]+"${PPROF_ARGS[@]}"}
+  -kinds "$KINDS" -block-results="$BLOCK_RESULTS" -out "$OUT" ${PPROF_ARGS[@]+"${PPROF_ARGS[@]}"}
 echo "results: $OUT"
