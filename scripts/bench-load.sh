@@ -17,6 +17,7 @@
 #   LOAD_MEMPOOL_SIZE=50000       config.toml [mempool] size (default 50000)
 #   LOAD_RECHECK=true|false       config.toml [mempool] recheck (default true)
 #   LOAD_IAVL_CACHE=781250        app.toml iavl-cache-size in nodes (default 781250)
+#   LOAD_IAVL_FASTNODE=true       false: app.toml iavl-disable-fastnode = true
 #   LOAD_OPTIMISTIC=false|true    app.toml [repshard] optimistic-execution (default false)
 #   LOAD_GOGC=100                 the node's GOGC (default: unset, Go's 100)
 # Other knobs:
@@ -49,6 +50,8 @@ TIMEOUT_COMMIT=${LOAD_TIMEOUT_COMMIT:-1s}
 MEMPOOL_SIZE=${LOAD_MEMPOOL_SIZE:-50000}
 RECHECK=${LOAD_RECHECK:-true}
 IAVL_CACHE=${LOAD_IAVL_CACHE:-781250}
+IAVL_FASTNODE=${LOAD_IAVL_FASTNODE:-true}
+case "$IAVL_FASTNODE" in true) IAVL_DISABLE_FASTNODE=false ;; false) IAVL_DISABLE_FASTNODE=true ;; *) echo "LOAD_IAVL_FASTNODE: true or false" >&2; exit 2 ;; esac
 OPTIMISTIC=${LOAD_OPTIMISTIC:-false}
 NODE_GOGC=${LOAD_GOGC:-}
 BLOCK_RESULTS=${LOAD_BLOCK_RESULTS:-true}
@@ -100,6 +103,7 @@ rsd genesis collect-gentxs >/dev/null 2>&1
 rsd genesis validate >/dev/null
 sed -i -E "s/^minimum-gas-prices = .*/minimum-gas-prices = \"0.001$DENOM\"/" "$HOME_DIR/config/app.toml"
 sed -i -E "s/^iavl-cache-size = .*/iavl-cache-size = $IAVL_CACHE/" "$HOME_DIR/config/app.toml"
+sed -i -E "s/^iavl-disable-fastnode = .*/iavl-disable-fastnode = $IAVL_DISABLE_FASTNODE/" "$HOME_DIR/config/app.toml"
 printf '\n[repshard]\noptimistic-execution = %s\n' "$OPTIMISTIC" >>"$HOME_DIR/config/app.toml"
 sed -i -E "s/^timeout_commit = .*/timeout_commit = \"$TIMEOUT_COMMIT\"/" "$HOME_DIR/config/config.toml"
 sed -i -E "s/^size = 5000\$/size = $MEMPOOL_SIZE/" "$HOME_DIR/config/config.toml"
@@ -127,9 +131,23 @@ for _ in $(seq 1 60); do
 done
 [ "${h:-0}" -ge 2 ] || { echo "chain did not start" >&2; exit 1; }
 
+# With LOAD_PPROF, a CPU log beside the profiles, every 2 s: unix time, the
+# 1-min load average, the node's user+system ticks, the machine's busy and
+# total ticks (/proc/stat), to see how much of the shared machine the node had.
+if [ -n "$PPROF_DIR" ]; then
+  (
+    while kill -0 "$NODE_PID" 2>/dev/null; do
+      node_ticks=$(awk '{print $14+$15}' "/proc/$NODE_PID/stat" 2>/dev/null || echo 0)
+      read -r _ u n sy idle io irq sirq st _ </proc/stat
+      echo "$(date +%s) $(cut -d' ' -f1 /proc/loadavg) $node_ticks $((u+n+sy+irq+sirq+st)) $((u+n+sy+idle+io+irq+sirq+st))"
+      sleep 2
+    done
+  ) >"$PPROF_DIR/cpu.log" 2>/dev/null &
+fi
+
 echo "machine: $(nproc) cores (shared; load average $(cut -d" " -f1-3 /proc/loadavg) at start), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)"
 echo "rates $RATES tx/s, $DURATION per phase ($KINDS), $ACCOUNTS accounts"
-echo "settings: timeout_commit $TIMEOUT_COMMIT, tx indexer $INDEXER, mempool size $MEMPOOL_SIZE recheck $RECHECK, iavl-cache-size $IAVL_CACHE, optimistic execution $OPTIMISTIC, GOGC ${NODE_GOGC:-default}, block_results $BLOCK_RESULTS${PPROF_DIR:+, profiles in $PPROF_DIR}"
+echo "settings: timeout_commit $TIMEOUT_COMMIT, tx indexer $INDEXER, mempool size $MEMPOOL_SIZE recheck $RECHECK, iavl-cache-size $IAVL_CACHE fastnode $IAVL_FASTNODE, optimistic execution $OPTIMISTIC, GOGC ${NODE_GOGC:-default}, block_results $BLOCK_RESULTS${PPROF_DIR:+, profiles in $PPROF_DIR}"
 "$LOADGEN" run -node "$NODE" -chain-id "$CHAIN_ID" -accounts "$ACCOUNTS" -rates "$RATES" -duration "$DURATION" \
   -kinds "$KINDS" -block-results="$BLOCK_RESULTS" -out "$OUT" ${PPROF_ARGS[@]+"${PPROF_ARGS[@]}"}
 echo "results: $OUT"

@@ -263,6 +263,9 @@ type phaseResult struct {
 	P50Ms       float64 `json:"p50_inclusion_ms"`
 	P99Ms       float64 `json:"p99_inclusion_ms"`
 	Blocks      int     `json:"blocks"`
+	// Start and End: the first send and the block that included the last tx.
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 	// With -pprof: the profiled window (the sending part of the phase) and
 	// what the node did in it, to divide the profiles' CPU seconds by.
 	Profile *profileWindow `json:"profile,omitempty"`
@@ -484,6 +487,7 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 	// to the block that included the last of them (≥ the phase length).
 	res.IncludedTPS = float64(res.Included) / max(last.Sub(begin).Seconds(), dur.Seconds())
 	res.P50Ms, res.P99Ms = percentile(lat, 0.50), percentile(lat, 0.99)
+	res.Start, res.End = begin, last
 	return res, nil
 }
 

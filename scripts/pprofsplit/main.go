@@ -21,6 +21,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -66,7 +67,7 @@ var where = []rule{
 	r("FinalizeBlock: txs, other (decode, cache writes, results)", `baseapp\.\(\*BaseApp\)\.deliverTx`),
 	r("FinalizeBlock: EndBlock", `EndBlock`),
 	r("FinalizeBlock: PreBlock/BeginBlock", `PreBlock|BeginBlock`),
-	r("FinalizeBlock: other (state hash, events)", `baseapp\.\(\*BaseApp\)\.(FinalizeBlock|internalFinalizeBlock)|OptimisticExecution`),
+	r("FinalizeBlock: block state into IAVL, app hash (workingHash)", `baseapp\.\(\*BaseApp\)\.(FinalizeBlock|internalFinalizeBlock)|OptimisticExecution`),
 	r("app Commit (IAVL SaveVersion, DB flush)", `baseapp\.\(\*BaseApp\)\.Commit`),
 	r("CometBFT tx indexer", `state/txindex|IndexerService`),
 	r("mempool update after a block", `\(\*CListMempool\)\.Update`),
@@ -106,20 +107,20 @@ func main() {
 	txs := flag.Int("txs", 0, "txs included in the profiled window (for per-tx figures)")
 	index := flag.String("sample", "", "sample type: cpu or alloc_space (default: cpu if present, else alloc_space)")
 	focus := flag.String("focus", "", "only samples with a frame matching this regexp")
-	tables := flag.Bool("tables", false, "with a results JSON: the tables of each phase too")
+	tables := flag.Bool("tables", false, "with results JSONs: the where/what tables, phases side by side")
 	flag.Parse()
-	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: pprofsplit [-txs N] [-sample cpu|alloc_space] [-focus RE] PROFILE | [-tables] RESULTS.json")
+	if flag.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "usage: pprofsplit [-txs N] [-sample cpu|alloc_space] [-focus RE] PROFILE... | [-tables] RESULTS.json...")
 		os.Exit(2)
 	}
 	if strings.HasSuffix(flag.Arg(0), ".json") {
-		if err := results(flag.Arg(0), *tables); err != nil {
+		if err := results(flag.Args(), *tables); err != nil {
 			fmt.Fprintln(os.Stderr, "pprofsplit:", err)
 			os.Exit(1)
 		}
 		return
 	}
-	samples, unit, err := read(flag.Arg(0), *index)
+	samples, unit, err := read(flag.Args(), *index)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pprofsplit:", err)
 		os.Exit(1)
@@ -134,11 +135,8 @@ func main() {
 		}
 		samples = kept
 	}
-	var total int64
-	for _, s := range samples {
-		total += s.v
-	}
-	fmt.Printf("%s: total %s", flag.Arg(0), format(total, unit))
+	total := sum(samples)
+	fmt.Printf("%s: total %s", strings.Join(flag.Args(), " + "), format(total, unit))
 	if *txs > 0 {
 		fmt.Printf(", %d txs included, %s per included tx", *txs, perTx(total, *txs, unit))
 	}
@@ -147,84 +145,168 @@ func main() {
 	table("what", what, samples, total, unit, *txs)
 }
 
-// results summarises the phases of a bench-load results JSON.
-func results(file string, tables bool) error {
-	bz, err := os.ReadFile(file)
-	if err != nil {
-		return err
-	}
-	var doc struct {
-		Phases []struct {
-			Kind        string  `json:"kind"`
-			OfferedTPS  float64 `json:"offered_tps"`
-			IncludedTPS float64 `json:"included_tps"`
-			Profile     *struct {
-				CPU      string  `json:"cpu_profile"`
-				Allocs   string  `json:"allocs_profile"`
-				Seconds  float64 `json:"seconds"`
-				Sent     int     `json:"sent"`
-				Included int     `json:"included"`
-				Blocks   int     `json:"blocks"`
-			} `json:"profile"`
-		} `json:"phases"`
-	}
-	if err := json.Unmarshal(bz, &doc); err != nil {
-		return err
-	}
-	fmt.Printf("| phase | included tx/s (sustained) | profiled window: sent, included (tx/s), blocks | node CPU s (cores busy) | CPU per included tx | allocated per included tx |\n")
-	fmt.Printf("|---|---:|---|---:|---:|---:|\n")
-	for _, p := range doc.Phases {
-		if p.Profile == nil || p.Profile.Included == 0 {
-			fmt.Printf("| %s %g | %.1f | (not profiled) | | | |\n", p.Kind, p.OfferedTPS, p.IncludedTPS)
-			continue
-		}
-		w := p.Profile
-		cpu, err := sum(w.CPU, "")
+// phaseGroup: one kind at one offered rate, over one or more runs.
+type phaseGroup struct {
+	name                         string
+	cpu, allocs                  []string
+	seconds                      float64
+	sent, included, blocks, runs int
+	sustainedTPS                 float64 // summed over runs
+}
+
+// results summarises the phases of bench-load results JSONs, each kind at
+// each rate merged over the files given (profiles merged, windows summed).
+func results(files []string, tables bool) error {
+	var groups []*phaseGroup
+	byName := map[string]*phaseGroup{}
+	for _, file := range files {
+		bz, err := os.ReadFile(file)
 		if err != nil {
 			return err
 		}
-		alloc, err := sum(w.Allocs, "alloc_space")
-		if err != nil {
-			return err
+		var doc struct {
+			Phases []struct {
+				Kind        string  `json:"kind"`
+				OfferedTPS  float64 `json:"offered_tps"`
+				IncludedTPS float64 `json:"included_tps"`
+				Profile     *struct {
+					CPU      string  `json:"cpu_profile"`
+					Allocs   string  `json:"allocs_profile"`
+					Seconds  float64 `json:"seconds"`
+					Sent     int     `json:"sent"`
+					Included int     `json:"included"`
+					Blocks   int     `json:"blocks"`
+					Error    string  `json:"error"`
+				} `json:"profile"`
+			} `json:"phases"`
 		}
-		fmt.Printf("| %s %g | %.1f | %d, %d (%.1f), %d | %.2f (%.2f) | %.3f ms | %.1f kB |\n", p.Kind, p.OfferedTPS, p.IncludedTPS,
-			w.Sent, w.Included, float64(w.Included)/w.Seconds, w.Blocks, float64(cpu)/1e9, float64(cpu)/1e9/w.Seconds,
-			float64(cpu)/1e6/float64(w.Included), float64(alloc)/1e3/float64(w.Included))
+		if err := json.Unmarshal(bz, &doc); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		for _, p := range doc.Phases {
+			w := p.Profile
+			if w == nil || w.Included == 0 || w.Error != "" {
+				continue
+			}
+			name := fmt.Sprintf("%s %g", p.Kind, p.OfferedTPS)
+			g := byName[name]
+			if g == nil {
+				g = &phaseGroup{name: name}
+				byName[name] = g
+				groups = append(groups, g)
+			}
+			g.cpu, g.allocs = append(g.cpu, w.CPU), append(g.allocs, w.Allocs)
+			g.seconds += w.Seconds
+			g.sent += w.Sent
+			g.included += w.Included
+			g.blocks += w.Blocks
+			g.runs++
+			g.sustainedTPS += p.IncludedTPS
+		}
+	}
+	if len(groups) == 0 {
+		return errors.New("no profiled phase in " + strings.Join(files, ", "))
+	}
+	type split struct {
+		unit    string
+		samples []sample
+		total   int64
+	}
+	cpus, allocs := make([]split, len(groups)), make([]split, len(groups))
+	fmt.Printf("| phase | runs | included tx/s (sustained, mean) | profiled: sent, included (tx/s), blocks | node CPU s (cores busy) | CPU per included tx | allocated per included tx |\n")
+	fmt.Printf("|---|---:|---:|---|---:|---:|---:|\n")
+	for i, g := range groups {
+		for _, x := range []struct {
+			files []string
+			index string
+			out   *split
+		}{{g.cpu, "cpu", &cpus[i]}, {g.allocs, "alloc_space", &allocs[i]}} {
+			samples, unit, err := read(x.files, x.index)
+			if err != nil {
+				return err
+			}
+			*x.out = split{unit, samples, sum(samples)}
+		}
+		cpu, alloc := cpus[i].total, allocs[i].total
+		fmt.Printf("| %s | %d | %.1f | %d, %d (%.1f), %d | %.2f (%.2f) | %.3f ms | %.1f kB |\n", g.name, g.runs, g.sustainedTPS/float64(g.runs),
+			g.sent, g.included, float64(g.included)/g.seconds, g.blocks, float64(cpu)/1e9, float64(cpu)/1e9/g.seconds,
+			float64(cpu)/1e6/float64(g.included), float64(alloc)/1e3/float64(g.included))
 	}
 	if !tables {
 		return nil
 	}
-	for _, p := range doc.Phases {
-		if p.Profile == nil || p.Profile.Included == 0 {
-			continue
-		}
-		for _, f := range []struct{ file, index string }{{p.Profile.CPU, ""}, {p.Profile.Allocs, "alloc_space"}} {
-			samples, unit, err := read(f.file, f.index)
-			if err != nil {
-				return err
+	for _, set := range []struct {
+		title string
+		s     []split
+	}{{"CPU per included tx", cpus}, {"allocated per included tx", allocs}} {
+		for _, t := range []struct {
+			title string
+			rules []rule
+		}{{"where", where}, {"what", what}} {
+			sums := make([][]int64, len(groups))
+			for i := range groups {
+				sums[i] = ruleSums(t.rules, set.s[i].samples)
 			}
-			var total int64
-			for _, s := range samples {
-				total += s.v
+			order := make([]int, len(t.rules))
+			for j := range order {
+				order[j] = j
 			}
-			fmt.Printf("\n%s %g (%s): total %s, %s per included tx\n", p.Kind, p.OfferedTPS, f.file, format(total, unit), perTx(total, p.Profile.Included, unit))
-			table("where", where, samples, total, unit, p.Profile.Included)
-			table("what", what, samples, total, unit, p.Profile.Included)
+			sort.SliceStable(order, func(a, b int) bool {
+				return sums[len(groups)-1][order[a]] > sums[len(groups)-1][order[b]]
+			})
+			fmt.Printf("\n%s: %s\n\n| %s |", set.title, t.title, t.title)
+			for _, g := range groups {
+				fmt.Printf(" %s | share |", g.name)
+			}
+			fmt.Printf("\n|---|")
+			for range groups {
+				fmt.Printf("---:|---:|")
+			}
+			fmt.Println()
+			for _, j := range order {
+				empty := true
+				for i := range groups {
+					empty = empty && sums[i][j] == 0
+				}
+				if empty {
+					continue
+				}
+				fmt.Printf("| %s |", t.rules[j].name)
+				for i, g := range groups {
+					fmt.Printf(" %s | %.1f%% |", perTx(sums[i][j], g.included, set.s[i].unit),
+						100*float64(sums[i][j])/float64(max(set.s[i].total, 1)))
+				}
+				fmt.Println()
+			}
+			fmt.Printf("| total |")
+			for i, g := range groups {
+				fmt.Printf(" %s | 100%% |", perTx(set.s[i].total, g.included, set.s[i].unit))
+			}
+			fmt.Println()
 		}
 	}
 	return nil
 }
 
-func sum(file, index string) (int64, error) {
-	samples, _, err := read(file, index)
-	if err != nil {
-		return 0, err
-	}
+func sum(samples []sample) int64 {
 	var t int64
 	for _, s := range samples {
 		t += s.v
 	}
-	return t, nil
+	return t
+}
+
+func ruleSums(rules []rule, samples []sample) []int64 {
+	sums := make([]int64, len(rules))
+	for _, s := range samples {
+		for i, ru := range rules {
+			if ru.match(s.stack) {
+				sums[i] += s.v
+				break
+			}
+		}
+	}
+	return sums
 }
 
 func matchAny(re *regexp.Regexp, stack []string) bool {
@@ -237,15 +319,7 @@ func matchAny(re *regexp.Regexp, stack []string) bool {
 }
 
 func table(title string, rules []rule, samples []sample, total int64, unit string, txs int) {
-	sums := make([]int64, len(rules))
-	for _, s := range samples {
-		for i, ru := range rules {
-			if ru.match(s.stack) {
-				sums[i] += s.v
-				break
-			}
-		}
-	}
+	sums := ruleSums(rules, samples)
 	order := make([]int, len(rules))
 	for i := range order {
 		order[i] = i
@@ -294,10 +368,11 @@ func perTx(v int64, txs int, unit string) string {
 }
 
 // read parses `go tool pprof -raw FILE`.
-func read(file, index string) ([]sample, string, error) {
-	out, err := exec.Command("go", "tool", "pprof", "-raw", file).Output()
+// Several files are merged by pprof.
+func read(files []string, index string) ([]sample, string, error) {
+	out, err := exec.Command("go", append([]string{"tool", "pprof", "-raw"}, files...)...).Output()
 	if err != nil {
-		return nil, "", fmt.Errorf("go tool pprof -raw %s: %w", file, err)
+		return nil, "", fmt.Errorf("go tool pprof -raw %s: %w", strings.Join(files, " "), err)
 	}
 	type rawSample struct {
 		vals []int64
