@@ -269,6 +269,17 @@ type phaseResult struct {
 	// With -pprof: the profiled window (the sending part of the phase) and
 	// what the node did in it, to divide the profiles' CPU seconds by.
 	Profile *profileWindow `json:"profile,omitempty"`
+	// The windows after the first, while the senders were still sending.
+	LaterProfiles []*profileWindow `json:"later_profiles,omitempty"`
+	// Each block seen during the phase: when, and how many of the phase's
+	// txs it included (result code 0).
+	BlockLog []blockSeen `json:"block_log,omitempty"`
+}
+
+type blockSeen struct {
+	At     time.Time `json:"at"`
+	Height int64     `json:"height"`
+	Txs    int       `json:"txs"`
 }
 
 // profileWindow is what happened while the node was being profiled.
@@ -282,6 +293,8 @@ type profileWindow struct {
 	BlocksWindow   int     `json:"blocks"`          // blocks seen in the window
 	IncludedPerSec float64 `json:"included_per_s"`  // IncludedWindow / Seconds
 	Error          string  `json:"error,omitempty"` // a profile that could not be fetched
+
+	start, end time.Time
 }
 
 // profiler fetches a CPU and an allocation profile (a delta over the same
@@ -384,27 +397,45 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 	// Blocks are watched while the load runs and until the mempool drains.
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	incl := make(map[[32]byte]time.Time)
-	var blockSeen []time.Time
+	var blocks []blockSeen
 	watchDone := make(chan error, 1)
-	go func() { watchDone <- l.watch(watchCtx, startHeight, &mu, sentAt, incl, &blockSeen) }()
+	go func() { watchDone <- l.watch(watchCtx, startHeight, &mu, sentAt, incl, &blocks) }()
 
 	interval := time.Duration(float64(time.Second) / rate)
 	begin := time.Now()
 	// The profiles cover the sending part of the phase, where the offered
 	// load is steady; the drain afterwards is not profiled.
-	var pw *profileWindow
-	var windowEnd time.Time
-	profDone := make(chan struct{})
+	// The first window is the phase's nominal length; while the senders
+	// are still at it (broadcast_tx_sync waits for CheckTx, so a saturated
+	// node stretches the phase) further windows of the same length follow,
+	// DIR/<kind>-<rate>.2.cpu.pprof and so on.
+	var windows []*profileWindow
+	profDone, sendDone := make(chan struct{}), make(chan struct{})
 	if prof != nil {
-		pw = &profileWindow{}
 		secs := max(1, int(dur.Seconds()))
 		go func() {
 			defer close(profDone)
-			cpu, allocs, err := prof.capture(ctx, fmt.Sprintf("%s-%g", kind, rate), secs)
-			windowEnd = time.Now()
-			pw.CPUProfile, pw.AllocsProfile = cpu, allocs
-			if err != nil {
-				pw.Error = err.Error()
+			for k := 1; ; k++ {
+				name := fmt.Sprintf("%s-%g", kind, rate)
+				if k > 1 {
+					name += fmt.Sprintf(".%d", k)
+				}
+				w := &profileWindow{start: time.Now()}
+				cpu, allocs, err := prof.capture(ctx, name, secs)
+				w.end = time.Now()
+				w.CPUProfile, w.AllocsProfile = cpu, allocs
+				if err != nil {
+					w.Error = err.Error()
+				}
+				windows = append(windows, w)
+				select {
+				case <-sendDone:
+					return
+				default:
+				}
+				if err != nil {
+					return
+				}
 			}
 		}()
 	} else {
@@ -421,6 +452,7 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 	}
 	wg.Wait()
 	elapsed := time.Since(begin)
+	close(sendDone)
 	<-profDone
 	// Let the node include what is in its mempool (at most 30 s).
 	for wait := 0; wait < 60; wait++ {
@@ -444,7 +476,7 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	res := phaseResult{Kind: kind, OfferedTPS: rate, Seconds: elapsed.Seconds(), Sent: n, Blocks: len(blockSeen)}
+	res := phaseResult{Kind: kind, OfferedTPS: rate, Seconds: elapsed.Seconds(), Sent: n, Blocks: len(blocks)}
 	lat := make([]time.Duration, 0, len(incl))
 	var last time.Time
 	for h, s := range sentAt {
@@ -460,29 +492,38 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 	}
 	slices.Sort(lat)
 	res.Included = len(lat)
-	if pw != nil {
-		pw.Seconds = windowEnd.Sub(begin).Seconds()
+	for i, pw := range windows {
+		from, to := pw.start, pw.end
+		if i == 0 {
+			from = begin
+		}
+		pw.Seconds = to.Sub(from).Seconds()
 		for h, s := range sentAt {
-			if s.at.Before(windowEnd) {
+			if !s.at.Before(from) && s.at.Before(to) {
 				pw.SentInWindow++
 				if s.checkOK {
 					pw.CheckOKWindow++
 				}
 			}
-			if seen, ok := incl[h]; ok && !seen.Before(begin) && seen.Before(windowEnd) {
+			if seen, ok := incl[h]; ok && !seen.Before(from) && seen.Before(to) {
 				pw.IncludedWindow++
 			}
 		}
-		for _, seen := range blockSeen {
-			if !seen.Before(begin) && seen.Before(windowEnd) {
+		for _, b := range blocks {
+			if !b.At.Before(from) && b.At.Before(to) {
 				pw.BlocksWindow++
 			}
 		}
 		if pw.Seconds > 0 {
 			pw.IncludedPerSec = float64(pw.IncludedWindow) / pw.Seconds
 		}
-		res.Profile = pw
+		if i == 0 {
+			res.Profile = pw
+		} else {
+			res.LaterProfiles = append(res.LaterProfiles, pw)
+		}
 	}
+	res.BlockLog = blocks
 	// Sustained throughput: included txs over the time from the first send
 	// to the block that included the last of them (≥ the phase length).
 	res.IncludedTPS = float64(res.Included) / max(last.Sub(begin).Seconds(), dur.Seconds())
@@ -502,7 +543,7 @@ func (l *loader) height(ctx context.Context) (int64, error) {
 // watch polls for new blocks; a tx counts as included (with latency = the
 // time its block was seen − the time it was sent) when its result code is 0.
 func (l *loader) watch(ctx context.Context, from int64, mu *sync.Mutex, sentAt map[[32]byte]*sent,
-	incl map[[32]byte]time.Time, blockSeen *[]time.Time,
+	incl map[[32]byte]time.Time, blocks *[]blockSeen,
 ) error {
 	next := from + 1
 	for {
@@ -528,13 +569,15 @@ func (l *loader) watch(ctx context.Context, from int64, mu *sync.Mutex, sentAt m
 				codeOK = func(i int) bool { return i < len(results.TxsResults) && results.TxsResults[i].Code == 0 }
 			}
 			mu.Lock()
-			*blockSeen = append(*blockSeen, seen)
+			ours := 0
 			for i, tx := range blk.Block.Txs {
 				key := sha256.Sum256(tx)
 				if _, ok := sentAt[key]; ok && codeOK(i) {
 					incl[key] = seen
+					ours++
 				}
 			}
+			*blocks = append(*blocks, blockSeen{At: seen, Height: hh, Txs: ours})
 			mu.Unlock()
 		}
 		select {

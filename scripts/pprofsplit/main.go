@@ -108,13 +108,14 @@ func main() {
 	index := flag.String("sample", "", "sample type: cpu or alloc_space (default: cpu if present, else alloc_space)")
 	focus := flag.String("focus", "", "only samples with a frame matching this regexp")
 	tables := flag.Bool("tables", false, "with results JSONs: the where/what tables, phases side by side")
+	all := flag.Bool("all", false, "with results JSONs: the later windows of each phase too (the whole sending time), not only the first")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: pprofsplit [-txs N] [-sample cpu|alloc_space] [-focus RE] PROFILE... | [-tables] RESULTS.json...")
 		os.Exit(2)
 	}
 	if strings.HasSuffix(flag.Arg(0), ".json") {
-		if err := results(flag.Args(), *tables); err != nil {
+		if err := results(flag.Args(), *tables, *all); err != nil {
 			fmt.Fprintln(os.Stderr, "pprofsplit:", err)
 			os.Exit(1)
 		}
@@ -156,7 +157,7 @@ type phaseGroup struct {
 
 // results summarises the phases of bench-load results JSONs, each kind at
 // each rate merged over the files given (profiles merged, windows summed).
-func results(files []string, tables bool) error {
+func results(files []string, tables, all bool) error {
 	var groups []*phaseGroup
 	byName := map[string]*phaseGroup{}
 	for _, file := range files {
@@ -164,28 +165,29 @@ func results(files []string, tables bool) error {
 		if err != nil {
 			return err
 		}
+		type window struct {
+			CPU      string  `json:"cpu_profile"`
+			Allocs   string  `json:"allocs_profile"`
+			Seconds  float64 `json:"seconds"`
+			Sent     int     `json:"sent"`
+			Included int     `json:"included"`
+			Blocks   int     `json:"blocks"`
+			Error    string  `json:"error"`
+		}
 		var doc struct {
 			Phases []struct {
-				Kind        string  `json:"kind"`
-				OfferedTPS  float64 `json:"offered_tps"`
-				IncludedTPS float64 `json:"included_tps"`
-				Profile     *struct {
-					CPU      string  `json:"cpu_profile"`
-					Allocs   string  `json:"allocs_profile"`
-					Seconds  float64 `json:"seconds"`
-					Sent     int     `json:"sent"`
-					Included int     `json:"included"`
-					Blocks   int     `json:"blocks"`
-					Error    string  `json:"error"`
-				} `json:"profile"`
+				Kind          string    `json:"kind"`
+				OfferedTPS    float64   `json:"offered_tps"`
+				IncludedTPS   float64   `json:"included_tps"`
+				Profile       *window   `json:"profile"`
+				LaterProfiles []*window `json:"later_profiles"`
 			} `json:"phases"`
 		}
 		if err := json.Unmarshal(bz, &doc); err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
 		for _, p := range doc.Phases {
-			w := p.Profile
-			if w == nil || w.Included == 0 || w.Error != "" {
+			if p.Profile == nil || p.Profile.Included == 0 || p.Profile.Error != "" {
 				continue
 			}
 			name := fmt.Sprintf("%s %g", p.Kind, p.OfferedTPS)
@@ -195,11 +197,20 @@ func results(files []string, tables bool) error {
 				byName[name] = g
 				groups = append(groups, g)
 			}
-			g.cpu, g.allocs = append(g.cpu, w.CPU), append(g.allocs, w.Allocs)
-			g.seconds += w.Seconds
-			g.sent += w.Sent
-			g.included += w.Included
-			g.blocks += w.Blocks
+			ws := []*window{p.Profile}
+			if all {
+				ws = append(ws, p.LaterProfiles...)
+			}
+			for _, w := range ws {
+				if w.Error != "" {
+					continue
+				}
+				g.cpu, g.allocs = append(g.cpu, w.CPU), append(g.allocs, w.Allocs)
+				g.seconds += w.Seconds
+				g.sent += w.Sent
+				g.included += w.Included
+				g.blocks += w.Blocks
+			}
 			g.runs++
 			g.sustainedTPS += p.IncludedTPS
 		}
