@@ -21,6 +21,11 @@
 #   LOAD_OPTIMISTIC=false|true    app.toml [repshard] optimistic-execution (default false)
 #   LOAD_GOGC=100                 the node's GOGC (default: unset, Go's 100)
 # Other knobs:
+#   LOAD_ASSIGNMENT_TIMEOUT_BLOCKS=N  x/deferral assignment_timeout_blocks in the
+#                                 genesis (default: the module default, 20). The
+#                                 load's worker never reports: after that many
+#                                 blocks its assignments expire, its score falls
+#                                 and later submissions are queued, not assigned.
 #   LOAD_KINDS=send,submit,mix    phases at each rate (default all three)
 #   LOAD_BLOCK_RESULTS=true       false: the load generator does not fetch
 #                                 block_results (its JSON is a large part of the
@@ -55,6 +60,8 @@ case "$IAVL_FASTNODE" in true) IAVL_DISABLE_FASTNODE=false ;; false) IAVL_DISABL
 OPTIMISTIC=${LOAD_OPTIMISTIC:-false}
 NODE_GOGC=${LOAD_GOGC:-}
 BLOCK_RESULTS=${LOAD_BLOCK_RESULTS:-true}
+ASSIGN_TIMEOUT=${LOAD_ASSIGNMENT_TIMEOUT_BLOCKS:-0}
+[[ "$ASSIGN_TIMEOUT" =~ ^[0-9]+$ ]] || { echo "LOAD_ASSIGNMENT_TIMEOUT_BLOCKS: a number of blocks" >&2; exit 2; }
 case "$BLOCK_RESULTS" in true|false) ;; *) echo "LOAD_BLOCK_RESULTS: true or false" >&2; exit 2 ;; esac
 PPROF_DIR=${LOAD_PPROF:-}
 PPROF_PORT=${LOAD_PPROF_PORT:-17060}
@@ -99,7 +106,7 @@ rsd keys add val --keyring-backend test >/dev/null 2>&1
 rsd genesis add-genesis-account val "1000000000000$DENOM" --keyring-backend test
 rsd genesis gentx val "100000000$DENOM" --chain-id "$CHAIN_ID" --keyring-backend test >/dev/null 2>&1
 rsd genesis collect-gentxs >/dev/null 2>&1
-"$LOADGEN" genesis -genesis "$HOME_DIR/config/genesis.json" -accounts "$ACCOUNTS"
+"$LOADGEN" genesis -genesis "$HOME_DIR/config/genesis.json" -accounts "$ACCOUNTS" -assignment-timeout-blocks "$ASSIGN_TIMEOUT"
 rsd genesis validate >/dev/null
 sed -i -E "s/^minimum-gas-prices = .*/minimum-gas-prices = \"0.001$DENOM\"/" "$HOME_DIR/config/app.toml"
 sed -i -E "s/^iavl-cache-size = .*/iavl-cache-size = $IAVL_CACHE/" "$HOME_DIR/config/app.toml"
@@ -147,7 +154,7 @@ fi
 
 echo "machine: $(nproc) cores (shared; load average $(cut -d" " -f1-3 /proc/loadavg) at start), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3)"
 echo "rates $RATES tx/s, $DURATION per phase ($KINDS), $ACCOUNTS accounts"
-echo "settings: timeout_commit $TIMEOUT_COMMIT, tx indexer $INDEXER, mempool size $MEMPOOL_SIZE recheck $RECHECK, iavl-cache-size $IAVL_CACHE fastnode $IAVL_FASTNODE, optimistic execution $OPTIMISTIC, GOGC ${NODE_GOGC:-default}, block_results $BLOCK_RESULTS${PPROF_DIR:+, profiles in $PPROF_DIR}"
+echo "settings: timeout_commit $TIMEOUT_COMMIT, tx indexer $INDEXER, mempool size $MEMPOOL_SIZE recheck $RECHECK, iavl-cache-size $IAVL_CACHE fastnode $IAVL_FASTNODE, optimistic execution $OPTIMISTIC, GOGC ${NODE_GOGC:-default}, block_results $BLOCK_RESULTS, assignment timeout ${LOAD_ASSIGNMENT_TIMEOUT_BLOCKS:-default} blocks${PPROF_DIR:+, profiles in $PPROF_DIR}"
 "$LOADGEN" run -node "$NODE" -chain-id "$CHAIN_ID" -accounts "$ACCOUNTS" -rates "$RATES" -duration "$DURATION" \
   -kinds "$KINDS" -block-results="$BLOCK_RESULTS" -out "$OUT" ${PPROF_ARGS[@]+"${PPROF_ARGS[@]}"}
 echo "results: $OUT"

@@ -96,6 +96,9 @@ func cmdGenesis(args []string) error {
 	path := fs.String("genesis", "", "genesis.json to edit")
 	n := fs.Int("accounts", 200, "load accounts")
 	amount := fs.String("amount", "1000000000000", "urep per account")
+	assignTimeout := fs.Uint64("assignment-timeout-blocks", 0, "x/deferral assignment_timeout_blocks (0: the default); "+
+		"the load's worker never reports, so its assignments expire after that many blocks, its score falls, and later "+
+		"submissions are queued instead of assigned")
 	_ = fs.Parse(args)
 	bz, err := os.ReadFile(*path)
 	if err != nil {
@@ -141,6 +144,9 @@ func cmdGenesis(args []string) error {
 	var deferral deferraltypes.GenesisState
 	cdc.MustUnmarshalJSON(state[deferraltypes.ModuleName], &deferral)
 	deferral.Params.MaxOpenRequestsPerRequester = math.MaxUint32
+	if *assignTimeout > 0 {
+		deferral.Params.AssignmentTimeoutBlocks = *assignTimeout
+	}
 	state[deferraltypes.ModuleName] = cdc.MustMarshalJSON(&deferral)
 
 	if doc["app_state"], err = json.Marshal(state); err != nil {
