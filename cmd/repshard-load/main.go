@@ -6,6 +6,13 @@
 //	repshard-load genesis -genesis FILE -accounts N   fund the load accounts in a genesis
 //	repshard-load run -node URL -rates 25,50,100 ...  run the phases, print and write the figures
 //
+// With `run -pprof http://127.0.0.1:PORT -pprof-dir DIR` (the node started
+// with --rpc.pprof_laddr), each phase's sending window is profiled: a CPU
+// profile and an allocation delta over the same seconds are written to
+// DIR/<kind>-<rate>.cpu.pprof and .allocs.pprof, and the txs sent and
+// included in that window go into the JSON output, to turn CPU seconds into
+// a cost per included tx.
+//
 // Accounts are derived from a fixed secret per index, so `genesis` and `run`
 // agree on them without a keyring. Account 0 registers as a worker with a
 // large capacity so submissions are assigned (or queued) as on a real chain.
@@ -18,8 +25,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -87,6 +97,9 @@ func cmdGenesis(args []string) error {
 	path := fs.String("genesis", "", "genesis.json to edit")
 	n := fs.Int("accounts", 200, "load accounts")
 	amount := fs.String("amount", "1000000000000", "urep per account")
+	assignTimeout := fs.Uint64("assignment-timeout-blocks", 0, "x/deferral assignment_timeout_blocks (0: the default); "+
+		"the load's worker never reports, so its assignments expire after that many blocks, its score falls, and later "+
+		"submissions are queued instead of assigned")
 	_ = fs.Parse(args)
 	bz, err := os.ReadFile(*path)
 	if err != nil {
@@ -132,6 +145,9 @@ func cmdGenesis(args []string) error {
 	var deferral deferraltypes.GenesisState
 	cdc.MustUnmarshalJSON(state[deferraltypes.ModuleName], &deferral)
 	deferral.Params.MaxOpenRequestsPerRequester = math.MaxUint32
+	if *assignTimeout > 0 {
+		deferral.Params.AssignmentTimeoutBlocks = *assignTimeout
+	}
 	state[deferraltypes.ModuleName] = cdc.MustMarshalJSON(&deferral)
 
 	if doc["app_state"], err = json.Marshal(state); err != nil {
@@ -161,6 +177,10 @@ type loader struct {
 	// submitted counts, per account index, the requests of its included
 	// txs: after the run every one must be on chain.
 	submitted []int
+	// noResults: do not fetch block_results (whose JSON, events and all, is
+	// a large share of the node's CPU under load); every tx of ours in a
+	// block then counts as included, whatever its result code.
+	noResults bool
 }
 
 func (l *loader) sign(acc *account, gas uint64, msg sdk.Msg) ([]byte, error) {
@@ -288,6 +308,83 @@ type phaseResult struct {
 	// (a batch tx carries many).
 	RequestsPerTx          int     `json:"requests_per_tx"`
 	IncludedRequestsPerSec float64 `json:"included_requests_per_sec"`
+	// Start and End: the first send and the block that included the last tx.
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// With -pprof: the profiled window (the sending part of the phase) and
+	// what the node did in it, to divide the profiles' CPU seconds by.
+	Profile *profileWindow `json:"profile,omitempty"`
+	// The windows after the first, while the senders were still sending.
+	LaterProfiles []*profileWindow `json:"later_profiles,omitempty"`
+	// Each block seen during the phase: when, and how many of the phase's
+	// txs it included (result code 0).
+	BlockLog []blockSeen `json:"block_log,omitempty"`
+}
+
+type blockSeen struct {
+	At     time.Time `json:"at"`
+	Height int64     `json:"height"`
+	Txs    int       `json:"txs"`
+}
+
+// profileWindow is what happened while the node was being profiled.
+type profileWindow struct {
+	CPUProfile     string  `json:"cpu_profile"`
+	AllocsProfile  string  `json:"allocs_profile"`
+	Seconds        float64 `json:"seconds"`
+	SentInWindow   int     `json:"sent"`            // broadcast in the window
+	CheckOKWindow  int     `json:"checktx_ok"`      // of those, accepted by CheckTx
+	IncludedWindow int     `json:"included"`        // included (code 0) in blocks seen in the window
+	BlocksWindow   int     `json:"blocks"`          // blocks seen in the window
+	IncludedPerSec float64 `json:"included_per_s"`  // IncludedWindow / Seconds
+	Error          string  `json:"error,omitempty"` // a profile that could not be fetched
+
+	start, end time.Time
+}
+
+// profiler fetches a CPU and an allocation profile (a delta over the same
+// seconds) from a node's pprof server (CometBFT's --rpc.pprof_laddr).
+type profiler struct {
+	url string // http://host:port
+	dir string
+}
+
+func (p *profiler) fetch(ctx context.Context, path, file string, secs int) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(secs+60)*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s%s?seconds=%d", p.url, path, secs), nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 512))
+		return fmt.Errorf("%s: %s: %s", path, res.Status, strings.TrimSpace(string(msg)))
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// capture profiles the node for secs seconds from now, CPU and allocations
+// at once, into DIR/<name>.cpu.pprof and DIR/<name>.allocs.pprof.
+func (p *profiler) capture(ctx context.Context, name string, secs int) (cpu, allocs string, err error) {
+	cpu = filepath.Join(p.dir, name+".cpu.pprof")
+	allocs = filepath.Join(p.dir, name+".allocs.pprof")
+	errs := make(chan error, 2)
+	go func() { errs <- p.fetch(ctx, "/debug/pprof/profile", cpu, secs) }()
+	go func() { errs <- p.fetch(ctx, "/debug/pprof/allocs", allocs, secs) }()
+	return cpu, allocs, errors.Join(<-errs, <-errs)
 }
 
 func percentile(sorted []time.Duration, p float64) float64 {
@@ -299,7 +396,7 @@ func percentile(sorted []time.Duration, p float64) float64 {
 	return float64(sorted[i].Microseconds()) / 1000
 }
 
-func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.Duration, senders int) (phaseResult, error) {
+func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.Duration, senders int, prof *profiler) (phaseResult, error) {
 	n := int(rate * dur.Seconds())
 	load := l.accounts[1:]
 	txs := make([][]byte, n)
@@ -345,12 +442,50 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 	// Blocks are watched while the load runs and until the mempool drains.
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	incl := make(map[[32]byte]time.Time)
-	blocks := 0
+	var blocks []blockSeen
 	watchDone := make(chan error, 1)
 	go func() { watchDone <- l.watch(watchCtx, startHeight, &mu, sentAt, incl, &blocks) }()
 
 	interval := time.Duration(float64(time.Second) / rate)
 	begin := time.Now()
+	// The profiles cover the sending part of the phase, where the offered
+	// load is steady; the drain afterwards is not profiled.
+	// The first window is the phase's nominal length; while the senders
+	// are still at it (broadcast_tx_sync waits for CheckTx, so a saturated
+	// node stretches the phase) further windows of the same length follow,
+	// DIR/<kind>-<rate>.2.cpu.pprof and so on.
+	var windows []*profileWindow
+	profDone, sendDone := make(chan struct{}), make(chan struct{})
+	if prof != nil {
+		secs := max(1, int(dur.Seconds()))
+		go func() {
+			defer close(profDone)
+			for k := 1; ; k++ {
+				name := fmt.Sprintf("%s-%g", kind, rate)
+				if k > 1 {
+					name += fmt.Sprintf(".%d", k)
+				}
+				w := &profileWindow{start: time.Now()}
+				cpu, allocs, err := prof.capture(ctx, name, secs)
+				w.end = time.Now()
+				w.CPUProfile, w.AllocsProfile = cpu, allocs
+				if err != nil {
+					w.Error = err.Error()
+				}
+				windows = append(windows, w)
+				select {
+				case <-sendDone:
+					return
+				default:
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	} else {
+		close(profDone)
+	}
 	for i := 0; i < n; i++ {
 		if d := time.Until(begin.Add(time.Duration(i) * interval)); d > 0 {
 			time.Sleep(d)
@@ -362,6 +497,8 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 	}
 	wg.Wait()
 	elapsed := time.Since(begin)
+	close(sendDone)
+	<-profDone
 	// Let the node include what is in its mempool (at most 30 s).
 	for wait := 0; wait < 60; wait++ {
 		mu.Lock()
@@ -384,7 +521,7 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	res := phaseResult{Kind: kind, OfferedTPS: rate, Seconds: elapsed.Seconds(), Sent: n, Blocks: blocks}
+	res := phaseResult{Kind: kind, OfferedTPS: rate, Seconds: elapsed.Seconds(), Sent: n, Blocks: len(blocks)}
 	lat := make([]time.Duration, 0, len(incl))
 	var last time.Time
 	for h, s := range sentAt {
@@ -401,12 +538,45 @@ func (l *loader) phase(ctx context.Context, kind string, rate float64, dur time.
 	}
 	slices.Sort(lat)
 	res.Included = len(lat)
+	for i, pw := range windows {
+		from, to := pw.start, pw.end
+		if i == 0 {
+			from = begin
+		}
+		pw.Seconds = to.Sub(from).Seconds()
+		for h, s := range sentAt {
+			if !s.at.Before(from) && s.at.Before(to) {
+				pw.SentInWindow++
+				if s.checkOK {
+					pw.CheckOKWindow++
+				}
+			}
+			if seen, ok := incl[h]; ok && !seen.Before(from) && seen.Before(to) {
+				pw.IncludedWindow++
+			}
+		}
+		for _, b := range blocks {
+			if !b.At.Before(from) && b.At.Before(to) {
+				pw.BlocksWindow++
+			}
+		}
+		if pw.Seconds > 0 {
+			pw.IncludedPerSec = float64(pw.IncludedWindow) / pw.Seconds
+		}
+		if i == 0 {
+			res.Profile = pw
+		} else {
+			res.LaterProfiles = append(res.LaterProfiles, pw)
+		}
+	}
+	res.BlockLog = blocks
 	// Sustained throughput: included txs over the time from the first send
 	// to the block that included the last of them (≥ the phase length).
 	res.IncludedTPS = float64(res.Included) / max(last.Sub(begin).Seconds(), dur.Seconds())
 	res.P50Ms, res.P99Ms = percentile(lat, 0.50), percentile(lat, 0.99)
 	res.RequestsPerTx = l.requestsIn(kind, 1)
 	res.IncludedRequestsPerSec = res.IncludedTPS * float64(res.RequestsPerTx)
+	res.Start, res.End = begin, last
 	return res, nil
 }
 
@@ -421,7 +591,7 @@ func (l *loader) height(ctx context.Context) (int64, error) {
 // watch polls for new blocks; a tx counts as included (with latency = the
 // time its block was seen − the time it was sent) when its result code is 0.
 func (l *loader) watch(ctx context.Context, from int64, mu *sync.Mutex, sentAt map[[32]byte]*sent,
-	incl map[[32]byte]time.Time, blocks *int,
+	incl map[[32]byte]time.Time, blocks *[]blockSeen,
 ) error {
 	next := from + 1
 	for {
@@ -436,18 +606,26 @@ func (l *loader) watch(ctx context.Context, from int64, mu *sync.Mutex, sentAt m
 				break // not stored yet: retry at the next poll
 			}
 			seen := time.Now()
-			results, err := l.rpc.BlockResults(ctx, &hh)
-			if err != nil {
-				break
+			var codeOK func(i int) bool
+			if l.noResults {
+				codeOK = func(int) bool { return true }
+			} else {
+				results, err := l.rpc.BlockResults(ctx, &hh)
+				if err != nil {
+					break
+				}
+				codeOK = func(i int) bool { return i < len(results.TxsResults) && results.TxsResults[i].Code == 0 }
 			}
 			mu.Lock()
-			*blocks++
+			ours := 0
 			for i, tx := range blk.Block.Txs {
 				key := sha256.Sum256(tx)
-				if _, ok := sentAt[key]; ok && i < len(results.TxsResults) && results.TxsResults[i].Code == 0 {
+				if _, ok := sentAt[key]; ok && codeOK(i) {
 					incl[key] = seen
+					ours++
 				}
 			}
+			*blocks = append(*blocks, blockSeen{At: seen, Height: hh, Txs: ours})
 			mu.Unlock()
 		}
 		select {
@@ -469,14 +647,37 @@ func cmdRun(args []string) error {
 	out := fs.String("out", "", "write the results as JSON here")
 	batchSize := fs.Int("batch-size", 100, "requests per MsgSubmitRequests in the batch phase")
 	batchRate := fs.Float64("batch-rate", 40, "offered batch txs per second in the batch phase (0: no batch phase)")
+	kindsFlag := fs.String("kinds", "send,submit,mix", "phases to run at each rate, in order (send, submit, mix)")
+	pprofURL := fs.String("pprof", "", "the node's pprof server (http://127.0.0.1:PORT): profile each phase's sending window")
+	pprofDir := fs.String("pprof-dir", "", "with -pprof: write <kind>-<rate>.cpu.pprof and .allocs.pprof here")
+	blockResults := fs.Bool("block-results", true, "check each included tx's result code (block_results); false: count every tx in a block")
 	_ = fs.Parse(args)
+	var kinds []string
+	for _, k := range strings.Split(*kindsFlag, ",") {
+		switch k = strings.TrimSpace(k); k {
+		case kindSend, kindSubmit, kindMix:
+			kinds = append(kinds, k)
+		default:
+			return fmt.Errorf("bad kind %q (send, submit, mix)", k)
+		}
+	}
+	var prof *profiler
+	if *pprofURL != "" {
+		if *pprofDir == "" {
+			return errors.New("-pprof needs -pprof-dir")
+		}
+		if err := os.MkdirAll(*pprofDir, 0o755); err != nil {
+			return err
+		}
+		prof = &profiler{url: strings.TrimRight(*pprofURL, "/"), dir: *pprofDir}
+	}
 
 	a := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, false, noOpts{})
 	rpc, err := rpchttp.New(*node, "/websocket")
 	if err != nil {
 		return err
 	}
-	l := &loader{rpc: rpc, txCfg: a.TxConfig(), chainID: *chainID, batchSize: *batchSize, submitted: make([]int, *n)}
+	l := &loader{rpc: rpc, txCfg: a.TxConfig(), chainID: *chainID, noResults: !*blockResults, batchSize: *batchSize, submitted: make([]int, *n)}
 	ctx := context.Background()
 	for i := 0; i < *n; i++ {
 		acc := loadAccount(i)
@@ -524,13 +725,20 @@ func cmdRun(args []string) error {
 	var results []phaseResult
 	fmt.Printf("%-7s %8s %6s %8s %8s %9s %9s %9s %6s\n", "kind", "offered", "sent", "checktx", "incl", "incl/s", "p50 ms", "p99 ms", "blocks")
 	for _, rate := range rates {
-		for _, kind := range []string{kindSend, kindSubmit, kindMix} {
-			r, err := l.phase(ctx, kind, rate, *dur, *senders)
+		for _, kind := range kinds {
+			r, err := l.phase(ctx, kind, rate, *dur, *senders, prof)
 			if err != nil {
 				return err
 			}
 			results = append(results, r)
 			fmt.Printf("%-7s %8.0f %6d %8d %8d %9.1f %9.0f %9.0f %6d\n", r.Kind, r.OfferedTPS, r.Sent, r.CheckTxOK, r.Included, r.IncludedTPS, r.P50Ms, r.P99Ms, r.Blocks)
+			if p := r.Profile; p != nil {
+				fmt.Printf("        profiled %.1f s: %d sent, %d checktx ok, %d included in %d blocks (%.1f tx/s)\n",
+					p.Seconds, p.SentInWindow, p.CheckOKWindow, p.IncludedWindow, p.BlocksWindow, p.IncludedPerSec)
+				if p.Error != "" {
+					fmt.Printf("        profile error: %s\n", p.Error)
+				}
+			}
 			// A failed CheckTx leaves the account's sequence behind: resync.
 			for _, acc := range l.accounts {
 				if err := l.queryAccount(ctx, acc); err != nil {
@@ -550,8 +758,16 @@ func cmdRun(args []string) error {
 		SubmitIncludedTP float64 `json:"submit_included_tps"`
 	}
 	var ratios []ratio
-	for i := 0; i+2 < len(results); i += 3 {
-		send, submit, mix := results[i], results[i+1], results[i+2]
+	for i := 0; i+len(kinds) <= len(results); i += len(kinds) {
+		byKind := map[string]phaseResult{}
+		for _, r := range results[i : i+len(kinds)] {
+			byKind[r.Kind] = r
+		}
+		send, okSend := byKind[kindSend]
+		submit, mix := byKind[kindSubmit], byKind[kindMix]
+		if !okSend {
+			continue // the ratios are over the send phase
+		}
 		r := ratio{OfferedTPS: send.OfferedTPS, BelowSaturation: send.IncludedTPS >= 0.95*send.OfferedTPS,
 			SendIncludedTPS: send.IncludedTPS, SubmitIncludedTP: submit.IncludedTPS}
 		if send.IncludedTPS > 0 {
@@ -559,20 +775,28 @@ func cmdRun(args []string) error {
 			r.MixOverSend = mix.IncludedTPS / send.IncludedTPS
 		}
 		ratios = append(ratios, r)
-		fmt.Printf("offered %4.0f tx/s: request/send %.2f, mix/send %.2f, below saturation: %v\n",
-			r.OfferedTPS, r.SubmitOverSend, r.MixOverSend, r.BelowSaturation)
+		fmt.Printf("offered %4.0f tx/s: request/send %.2f", r.OfferedTPS, r.SubmitOverSend)
+		if _, ok := byKind[kindMix]; ok {
+			fmt.Printf(", mix/send %.2f", r.MixOverSend)
+		}
+		fmt.Printf(", below saturation: %v\n", r.BelowSaturation)
 	}
 	report := map[string]any{"phases": results, "ratios": ratios}
-	if *batchRate > 0 && len(results) >= 3 {
-		r, err := l.phase(ctx, kindBatch, *batchRate, *dur, *senders)
+	if *batchRate > 0 {
+		// Against the sends of the highest offered rate of the same run.
+		var send phaseResult
+		for _, r := range results {
+			if r.Kind == kindSend {
+				send = r
+			}
+		}
+		r, err := l.phase(ctx, kindBatch, *batchRate, *dur, *senders, prof)
 		if err != nil {
 			return err
 		}
 		results = append(results, r)
 		fmt.Printf("%-7s %8.0f %6d %8d %8d %9.1f %9.0f %9.0f %6d  (%d requests per tx: %.0f requests/s)\n", r.Kind, r.OfferedTPS, r.Sent, r.CheckTxOK, r.Included,
 			r.IncludedTPS, r.P50Ms, r.P99Ms, r.Blocks, r.RequestsPerTx, r.IncludedRequestsPerSec)
-		// Against the sends of the highest offered rate of the same run.
-		send := results[len(results)-4]
 		if send.IncludedTPS > 0 {
 			report["batch_requests_over_send"] = r.IncludedRequestsPerSec / send.IncludedTPS
 			fmt.Printf("batches of %d: %.0f requests/s included, %.2f× the %.0f tx/s of MsgSend at offered %.0f tx/s\n",

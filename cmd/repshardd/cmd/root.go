@@ -12,9 +12,11 @@ import (
 	confixcmd "cosmossdk.io/tools/confix/cmd"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	dbm "github.com/cosmos/cosmos-db"
+	"github.com/spf13/cast"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/cosmos/cosmos-sdk/baseapp"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/config"
 	"github.com/cosmos/cosmos-sdk/client/debug"
@@ -143,7 +145,7 @@ func initRootCmd(rootCmd *cobra.Command, txConfig client.TxConfig, basicManager 
 		pruning.Cmd(newApp, home),
 		snapshot.Cmd(newApp),
 	)
-	server.AddCommands(rootCmd, home, newApp, appExport, func(*cobra.Command) {})
+	server.AddCommands(rootCmd, home, newApp, appExport, addStartFlags)
 	rootCmd.AddCommand(
 		server.StatusCommand(),
 		genutilcli.Commands(txConfig, basicManager, home),
@@ -197,9 +199,30 @@ func txCommand() *cobra.Command {
 	return cmd
 }
 
+// FlagOptimisticExecution turns on the SDK's optimistic execution: the node
+// starts executing a proposed block (FinalizeBlock) in the background as soon
+// as ProcessProposal accepts it, instead of after the precommits, and keeps
+// the result if the block is committed unchanged. It is off by default, as in
+// the SDK. The same key can be set in app.toml:
+//
+//	[repshard]
+//	optimistic-execution = true
+const FlagOptimisticExecution = "repshard.optimistic-execution"
+
+// addStartFlags adds repshard's own flags to `repshardd start`. The server
+// binds the start flags to the app options, so each can also be set in
+// app.toml under the same dotted key.
+func addStartFlags(cmd *cobra.Command) {
+	cmd.Flags().Bool(FlagOptimisticExecution, false,
+		"execute a proposed block during ProcessProposal, before it is committed (app.toml [repshard] optimistic-execution)")
+}
+
 // newApp builds the app for `start` and the other server commands.
 func newApp(logger log.Logger, db dbm.DB, traceStore io.Writer, appOpts servertypes.AppOptions) servertypes.Application {
 	baseappOptions := server.DefaultBaseappOptions(appOpts)
+	if cast.ToBool(appOpts.Get(FlagOptimisticExecution)) {
+		baseappOptions = append(baseappOptions, baseapp.SetOptimisticExecution())
+	}
 	return app.New(logger, db, traceStore, true, appOpts, baseappOptions...)
 }
 

@@ -69,3 +69,10 @@ func TestUpdateParamsProposalNeedsTheCurrentParams(t *testing.T) {
 	require.Error(t, err, out)
 	require.Contains(t, err.Error(), "--replace")
 }
+
+// `start` has the opt-in for the SDK's optimistic execution (off by default).
+func TestStartHasOptimisticExecutionFlag(t *testing.T) {
+	out, err := run(t, "start", "--help")
+	require.NoError(t, err)
+	require.Contains(t, out, "--"+cmd.FlagOptimisticExecution)
+}
