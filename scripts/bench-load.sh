@@ -41,7 +41,8 @@
 #                                 phase's sending window to
 #                                 DIR/<kind>-<rate>.{cpu,allocs}.pprof, with the
 #                                 txs sent and included in that window in the
-#                                 JSON results (docs/profile-findings.md)
+#                                 JSON results (docs/BENCHMARKS.md, "Where a node
+#                                 spends its time at saturation")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

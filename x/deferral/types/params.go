@@ -73,7 +73,7 @@ func DefaultParams() Params {
 		MaxAttempts:                 3,
 		RetentionBlocks:             1_000,
 		MaxExpirationsPerBlock:      100,
-		MaxAssignmentsPerBlock:      200,
+		MaxAssignmentsPerBlock:      2_000,
 		DrainLookahead:              8,
 		MaxPrunesPerBlock:           100,
 		MaxInlinePayloadBytes:       4_096,
