@@ -802,7 +802,7 @@ BATCH_IDS=()
 while IFS= read -r id; do
   [ -n "$id" ] && BATCH_IDS+=("$id")
 done < <(compact <<<"$res" | sed 's/{"type":/\n&/g' | { grep '^{"type":"repshard.deferral.v1.EventRequestSubmitted"' || true; } |
-  { grep -oE '"key":"request_id","value":"[0-9]+"' || true; } | grep -oE '[0-9]+"$' | tr -d '"')
+  { grep -oE '"key":"request_id","value":"[^,]*' || true; } | { grep -oE '[0-9]+' || true; })
 [ "${#BATCH_IDS[@]}" = 5 ] || die "the batch tx recorded ${#BATCH_IDS[@]} requests, expected 5"
 info "one tx, $(json_num gas_used <<<"$res") gas for 5 requests: ids ${BATCH_IDS[*]}, each decided as submit-request would"
 info "(the tx pays one signature and one fee; the shard, worker and balance records all five touch are written once)"
