@@ -104,30 +104,17 @@ type itemGroup struct {
 	group  *isolate.Group
 	step   string
 	logger log.Logger
-	// failed is called with the item's context when an item fails (an
-	// error or a panic), before its writes are rolled back.
-	failed func(ctx sdk.Context)
 }
 
-func (k Keeper) newItemGroup(ctx sdk.Context, step string, size int, failed func(ctx sdk.Context)) *itemGroup {
+func (k Keeper) newItemGroup(ctx sdk.Context, step string, size int, hooks isolate.GroupHooks) *itemGroup {
 	logged := ctx.WithLogger(k.logger(ctx).With("step", step))
-	return &itemGroup{group: isolate.NewGroup(logged, size), step: step, logger: ctx.Logger(), failed: failed}
+	return &itemGroup{group: isolate.NewGroup(logged, size, hooks), step: step, logger: ctx.Logger()}
 }
 
 // run is RunIsolated(ctx, step, item, fn) for one item of the group; its
 // writes and events reach ctx at the latest at flush.
 func (g *itemGroup) run(item string, fn func(ctx sdk.Context) error) (ok bool) {
-	run := func(c sdk.Context) (err error) {
-		returned := false
-		defer func() {
-			if !returned || err != nil {
-				g.failed(c)
-			}
-		}()
-		err = fn(c.WithLogger(g.logger))
-		returned = true
-		return err
-	}
+	run := func(c sdk.Context) error { return fn(c.WithLogger(g.logger)) }
 	return g.group.Run(item, run, func(err error) proto.Message {
 		return &types.EventEndBlockItemFailed{Step: g.step, Item: item, Error: err.Error()}
 	}) == nil
@@ -352,12 +339,17 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 	if err != nil {
 		return 0, err
 	}
-	// FindWorker reads an in-memory copy of the shard's free-capacity index
-	// (at most max_workers_per_shard entries) instead of seeking the store
-	// for every request; a failed item's writes are rolled back, so the copy
-	// is dropped and read again.
-	ctx = k.shards.WithFreeCapacityCache(ctx, shardID)
-	items := k.newItemGroup(ctx, StepDrainQueues, drainGroupSize, func(c sdk.Context) { k.shards.ResetFreeCapacityCache(c) })
+	// A drain session of x/shard: FindWorker reads an in-memory copy of the
+	// shard's free-capacity index (at most max_workers_per_shard entries)
+	// instead of seeking the store for every request, and the worker and
+	// shard records every assignment rewrites are written once per group.
+	// The group flushes the session before it commits and resets it when
+	// writes are rolled back.
+	ctx = k.shards.WithDrainSession(ctx, shardID)
+	items := k.newItemGroup(ctx, StepDrainQueues, drainGroupSize, isolate.GroupHooks{
+		BeforeCommit: func(c sdk.Context) error { return k.shards.FlushDrainSession(c) },
+		Discarded:    func(c sdk.Context) { k.shards.ResetDrainSession(c) },
+	})
 	defer items.flush()
 	var assigned, misses uint64
 	for _, key := range candidates {

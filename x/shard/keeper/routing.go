@@ -166,8 +166,8 @@ func (r freeBelowTierRange) RangeValues() (start, end *collections.RangeKey[Free
 // O(tiers · log n + max_assignment_candidates): one range seek per non-empty
 // tier (at most 11); a tier's entries with too few free units are never read.
 //
-// Under a context from WithFreeCapacityCache for the shard, it reads the
-// same entries from that in-memory copy of the index instead.
+// Under a drain session of the shard (WithDrainSession), it reads the same
+// entries from the session's in-memory copy of the index instead.
 func (k Keeper) FindWorker(ctx context.Context, shardID, units, dataBytes uint64, excluded []sdk.AccAddress) (sdk.AccAddress, bool, error) {
 	if c, err := k.freeCacheOf(ctx, shardID); err != nil || c != nil {
 		if err != nil {

@@ -41,31 +41,103 @@ func shardLoadUnits(s types.Shard) (uint64, error) {
 	return addU64(s.InFlightUnits, s.QueuedUnits)
 }
 
-// getShard returns a shard or ErrShardNotFound.
+// getShard returns a shard or ErrShardNotFound (under a drain session, the
+// session's copy: session.go).
 func (k Keeper) getShard(ctx context.Context, id uint64) (types.Shard, error) {
-	s, err := k.Shards.Get(ctx, id)
+	var s types.Shard
+	var err error
+	if sess := sessionOf(ctx); sess != nil {
+		var r *sessionRecord[types.Shard]
+		if r, err = k.sessionShardOf(ctx, sess, id); err == nil {
+			s = r.cur
+		}
+	} else {
+		s, err = k.Shards.Get(ctx, id)
+	}
 	if errors.Is(err, collections.ErrNotFound) {
 		return s, errorsmod.Wrapf(types.ErrShardNotFound, "shard %d", id)
 	}
 	return s, err
 }
 
-// getWorker returns a worker or ErrWorkerNotFound.
+// getWorker returns a worker or ErrWorkerNotFound (under a drain session,
+// the session's copy).
 func (k Keeper) getWorker(ctx context.Context, addr sdk.AccAddress) (types.Worker, error) {
-	w, err := k.Workers.Get(ctx, addr)
+	var w types.Worker
+	var err error
+	if sess := sessionOf(ctx); sess != nil {
+		var r *sessionWorker
+		if r, err = k.sessionWorkerOf(ctx, sess, addr); err == nil {
+			w = copyWorker(r.cur)
+		}
+	} else {
+		w, err = k.Workers.Get(ctx, addr)
+	}
 	if errors.Is(err, collections.ErrNotFound) {
 		return w, errorsmod.Wrapf(types.ErrWorkerNotFound, "worker %s", addr)
 	}
 	return w, err
 }
 
-// getTotals returns the network totals (zero before the first shard).
+// getTotals returns the network totals (zero before the first shard; under
+// a drain session, the session's copy).
 func (k Keeper) getTotals(ctx context.Context) (types.NetworkTotals, error) {
+	if sess := sessionOf(ctx); sess != nil {
+		r, err := k.sessionTotalsOf(ctx, sess)
+		if err != nil {
+			return types.NetworkTotals{}, err
+		}
+		return r.cur, nil
+	}
 	t, err := k.Totals.Get(ctx)
 	if errors.Is(err, collections.ErrNotFound) {
 		return types.NetworkTotals{}, nil
 	}
 	return t, err
+}
+
+// putTotals writes the network totals (under a drain session, to the
+// session's copy, written at its flush).
+func (k Keeper) putTotals(ctx context.Context, t types.NetworkTotals) error {
+	if sess := sessionOf(ctx); sess != nil {
+		r, err := k.sessionTotalsOf(ctx, sess)
+		if err != nil {
+			return err
+		}
+		r.cur, r.dirty = t, true
+		return nil
+	}
+	return k.Totals.Set(ctx, t)
+}
+
+// putShard writes the record of a shard; under a drain session, a shard read
+// under it (before not nil) is written to the session's copy, written at its
+// flush.
+func (k Keeper) putShard(ctx context.Context, before *types.Shard, after types.Shard) error {
+	if sess := sessionOf(ctx); sess != nil {
+		if r, ok := sess.shardI[after.Id]; ok {
+			if before != nil {
+				r.cur, r.dirty = after, true
+				return nil
+			}
+			r.cur, r.dirty = after, false // written below
+		}
+	}
+	return k.Shards.Set(ctx, after.Id, after)
+}
+
+// putWorker is putShard for a worker.
+func (k Keeper) putWorker(ctx context.Context, addr sdk.AccAddress, before *types.Worker, after types.Worker) error {
+	if sess := sessionOf(ctx); sess != nil {
+		if r, ok := sess.workerI[string(addr)]; ok {
+			if before != nil {
+				r.cur, r.dirty = copyWorker(after), true
+				return nil
+			}
+			r.cur, r.dirty = copyWorker(after), false // written below
+		}
+	}
+	return k.Workers.Set(ctx, addr, after)
 }
 
 // setShard writes after, recomputing its load_ppm, and keeps the class index,
@@ -108,7 +180,7 @@ func (k Keeper) setShard(ctx context.Context, before *types.Shard, after types.S
 		}
 		// Writes cost gas: only write what changed.
 		if totals != totalsBefore {
-			if err := k.Totals.Set(ctx, totals); err != nil {
+			if err := k.putTotals(ctx, totals); err != nil {
 				return err
 			}
 		}
@@ -135,7 +207,7 @@ func (k Keeper) setShard(ctx context.Context, before *types.Shard, after types.S
 			return err
 		}
 	}
-	return k.Shards.Set(ctx, after.Id, after)
+	return k.putShard(ctx, before, after)
 }
 
 // drainable reports whether x/deferral drains the queue of a shard in status s.
@@ -227,7 +299,7 @@ func (k Keeper) setWorker(ctx context.Context, addr sdk.AccAddress, before *type
 			}
 		}
 	}
-	return k.Workers.Set(ctx, addr, after)
+	return k.putWorker(ctx, addr, before, after)
 }
 
 // deleteWorker removes w and all its index entries.
@@ -247,6 +319,9 @@ func (k Keeper) deleteWorker(ctx context.Context, addr sdk.AccAddress, w types.W
 		if err := k.UnbondingQueue.Remove(ctx, collections.Join(w.ReleaseHeight, addr)); err != nil {
 			return err
 		}
+	}
+	if sess := sessionOf(ctx); sess != nil {
+		sess.forgetWorker(addr)
 	}
 	return k.Workers.Remove(ctx, addr)
 }
