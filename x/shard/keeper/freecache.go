@@ -74,6 +74,9 @@ func (r freeShardRange) RangeValues() (start, end *collections.RangeKey[FreeKey]
 
 // load reads the shard's entries from the store.
 func (c *freeCache) load(ctx context.Context, k Keeper) error {
+	if err := k.FlushDrainSession(ctx); err != nil { // the store's index is read
+		return err
+	}
 	iter, err := k.FreeCapacity.Iterate(ctx, freeShardRange{shard: c.shardID})
 	if err != nil {
 		return err

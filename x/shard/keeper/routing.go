@@ -175,6 +175,9 @@ func (k Keeper) FindWorker(ctx context.Context, shardID, units, dataBytes uint64
 		}
 		return c.find(ctx, k, units, dataBytes, excluded)
 	}
+	if err := k.FlushDrainSession(ctx); err != nil { // the store's index is read
+		return nil, false, err
+	}
 	s := candidateScan{units: units, dataBytes: dataBytes, excluded: excluded}
 	for tier := uint32(0); tier <= types.MaxWorkerTier; {
 		next, more, err := k.scanFrom(ctx, shardID, tier, &s)
@@ -253,6 +256,9 @@ func (k Keeper) scanFrom(ctx context.Context, shardID uint64, tier uint32, s *ca
 // any (then FindWorker finds nobody on the shard). O(tiers · log n): one
 // reverse seek per non-empty tier.
 func (k Keeper) MaxFreeCapacity(ctx context.Context, shardID uint64) (uint64, error) {
+	if err := k.FlushDrainSession(ctx); err != nil { // the store's index is read
+		return 0, err
+	}
 	var best uint64
 	r := freeBelowTierRange{shard: shardID, all: true}
 	for {

@@ -23,14 +23,17 @@ import (
 //   - the Workers, Shards and Totals records are read from the store once
 //     and kept decoded (getWorker, getShard, getTotals), and their writes
 //     (setWorker, setShard) are kept in memory and written to the store at
-//     FlushDrainSession, the last value of each record once. Everything else
-//     those writes do — the index entries (free capacity, workers by shard,
-//     unbonding queue, shards by class, drainable shards), the checks that
-//     can fail — is done at once, as without a session.
+//     FlushDrainSession, the last value of each record once, with the
+//     worker's free-capacity entry. Everything else those writes do — the
+//     other index entries (workers by shard, unbonding queue, shards by
+//     class, drainable shards), the checks that can fail — is done at once,
+//     as without a session.
 //
-// So the store's records lag until the flush, and nothing may read them but
-// through getWorker, getShard and getTotals (every x/shard function does)
-// in the meantime. The caller flushes before its writes are committed, and
+// So the store's records and free-capacity entries lag until the flush:
+// the records are read only through getWorker, getShard and getTotals
+// (every x/shard function does), and whatever reads FreeCapacity from the
+// store (FindWorker on another shard, MaxFreeCapacity, filling the copy)
+// flushes first. The caller flushes before its writes are committed, and
 // resets the session (ResetDrainSession) whenever writes made under it are
 // rolled back: the records and the index copy are then read again from the
 // store. x/deferral's drain does both through isolate.Group's hooks.
@@ -53,8 +56,11 @@ type sessionRecord[T any] struct {
 	dirty bool
 }
 
+// sessionWorker is a worker's record; stored is the record as the store has
+// it, whose free-capacity entry the store has too.
 type sessionWorker struct {
-	addr sdk.AccAddress
+	addr   sdk.AccAddress
+	stored types.Worker
 	sessionRecord[types.Worker]
 }
 
@@ -78,12 +84,27 @@ func (k Keeper) FlushDrainSession(ctx context.Context) error {
 		return nil
 	}
 	for _, r := range s.workers {
-		if r.dirty {
-			if err := k.Workers.Set(ctx, r.addr, r.cur); err != nil {
-				return err
-			}
-			r.dirty = false
+		if !r.dirty {
+			continue
 		}
+		was, wasOK := freeKey(r.addr, r.stored)
+		is, isOK := freeKey(r.addr, r.cur)
+		if !was.same(wasOK, is, isOK) {
+			if wasOK {
+				if err := k.FreeCapacity.Remove(ctx, was.key); err != nil {
+					return err
+				}
+			}
+			if isOK {
+				if err := k.FreeCapacity.Set(ctx, is.key, is.storage); err != nil {
+					return err
+				}
+			}
+		}
+		if err := k.Workers.Set(ctx, r.addr, r.cur); err != nil {
+			return err
+		}
+		r.stored, r.dirty = copyWorker(r.cur), false
 	}
 	for _, r := range s.shards {
 		if r.dirty {
@@ -132,7 +153,7 @@ func (k Keeper) sessionWorkerOf(ctx context.Context, s *drainSession, addr sdk.A
 	if err != nil {
 		return nil, err
 	}
-	r := &sessionWorker{addr: append(sdk.AccAddress(nil), addr...), sessionRecord: sessionRecord[types.Worker]{cur: w}}
+	r := &sessionWorker{addr: append(sdk.AccAddress(nil), addr...), stored: copyWorker(w), sessionRecord: sessionRecord[types.Worker]{cur: w}}
 	s.workers = append(s.workers, r)
 	s.workerI[string(addr)] = r
 	return r, nil

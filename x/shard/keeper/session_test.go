@@ -85,7 +85,7 @@ func TestDrainSessionMatchesTheStore(t *testing.T) {
 		if op.kind == 3 {
 			op.units = uint64(1 + rng.Intn(30))
 		}
-		if op.kind == 4 && rng.Intn(10) > 0 || op.kind == 7 && rng.Intn(50) > 0 {
+		if op.kind == 4 && rng.Intn(10) > 0 || op.kind == 7 && rng.Intn(25) > 0 {
 			op.kind = 1 // unregister and delete rarely
 		}
 		return op
@@ -109,6 +109,13 @@ func TestDrainSessionMatchesTheStore(t *testing.T) {
 			if gotOK {
 				found++
 			}
+		case r < 10:
+			// Readers of the store's free-capacity index flush the session.
+			want, err := ch.k.MaxFreeCapacity(plain, shardID)
+			require.NoError(t, err)
+			got, err := ch.k.MaxFreeCapacity(withSession, shardID)
+			require.NoError(t, err)
+			require.Equal(t, want, got, "step %d: max free capacity", step)
 		case r < 17:
 			op := randomOp()
 			wantErr := ch.applySessionOp(plain, op)
@@ -163,4 +170,22 @@ func TestDrainSessionFindsWorkersOfItsShardOnly(t *testing.T) {
 		require.True(t, ok)
 		require.Equal(t, want, got, "shard %d", shard)
 	}
+}
+
+// A worker removed while the session holds a changed record of it leaves no
+// free-capacity entry behind (the store's entry is the one of the record as
+// last written).
+func TestDrainSessionRemovesAChangedWorker(t *testing.T) {
+	ch := newChain(t, 1, nil)
+	ch.register(t, 0, 5, types.ClassHighPriority)
+	storeKey := ch.c.App.GetKey(types.StoreKey)
+	plain, _ := ch.ctx.CacheContext()
+	withSession, _ := ch.ctx.CacheContext()
+	withSession = ch.k.WithDrainSession(withSession, 1)
+	for _, ctx := range []sdk.Context{plain, withSession} {
+		require.NoError(t, ch.k.AddInFlight(ctx, 1, ch.addr(0), 2))
+		require.NoError(t, ch.k.DeleteWorkerForTest(ctx, ch.addr(0)))
+	}
+	require.NoError(t, ch.k.FlushDrainSession(withSession))
+	require.Equal(t, dumpStore(plain, storeKey), dumpStore(withSession, storeKey))
 }

@@ -126,7 +126,26 @@ func (k Keeper) putShard(ctx context.Context, before *types.Shard, after types.S
 	return k.Shards.Set(ctx, after.Id, after)
 }
 
-// putWorker is putShard for a worker.
+// deferWorkerWrite reports whether the write of a worker's record (before →
+// after) is left to the flush of the drain session ctx carries: when the
+// session read the worker and the caller writes what it read (before not
+// nil). A worker the session read and the caller writes as new is first
+// flushed, so the store is up to date for the write.
+func (k Keeper) deferWorkerWrite(ctx context.Context, addr sdk.AccAddress, before *types.Worker) (bool, error) {
+	sess := sessionOf(ctx)
+	if sess == nil {
+		return false, nil
+	}
+	if _, ok := sess.workerI[string(addr)]; !ok {
+		return false, nil
+	}
+	if before != nil {
+		return true, nil
+	}
+	return false, k.FlushDrainSession(ctx)
+}
+
+// putWorker is putShard for a worker (see deferWorkerWrite).
 func (k Keeper) putWorker(ctx context.Context, addr sdk.AccAddress, before *types.Worker, after types.Worker) error {
 	if sess := sessionOf(ctx); sess != nil {
 		if r, ok := sess.workerI[string(addr)]; ok {
@@ -134,7 +153,7 @@ func (k Keeper) putWorker(ctx context.Context, addr sdk.AccAddress, before *type
 				r.cur, r.dirty = copyWorker(after), true
 				return nil
 			}
-			r.cur, r.dirty = copyWorker(after), false // written below
+			r.cur, r.stored, r.dirty = copyWorker(after), copyWorker(after), false // written below
 		}
 	}
 	return k.Workers.Set(ctx, addr, after)
@@ -258,13 +277,19 @@ func (k Keeper) setWorker(ctx context.Context, addr sdk.AccAddress, before *type
 		beforeEntry, beforeOK = freeKey(addr, *before)
 	}
 	afterEntry, afterOK := freeKey(addr, after)
+	// Under a drain session, the record of a worker read under it and its
+	// free-capacity entry are written at the flush (session.go).
+	deferred, err := k.deferWorkerWrite(ctx, addr, before)
+	if err != nil {
+		return err
+	}
 	if !beforeEntry.same(beforeOK, afterEntry, afterOK) {
-		if beforeOK {
+		if beforeOK && !deferred {
 			if err := k.FreeCapacity.Remove(ctx, beforeEntry.key); err != nil {
 				return err
 			}
 		}
-		if afterOK {
+		if afterOK && !deferred {
 			if err := k.FreeCapacity.Set(ctx, afterEntry.key, afterEntry.storage); err != nil {
 				return err
 			}
@@ -304,10 +329,20 @@ func (k Keeper) setWorker(ctx context.Context, addr sdk.AccAddress, before *type
 
 // deleteWorker removes w and all its index entries.
 func (k Keeper) deleteWorker(ctx context.Context, addr sdk.AccAddress, w types.Worker) error {
-	if e, ok := freeKey(addr, w); ok {
+	// Under a drain session the store's free-capacity entry is the one of
+	// the record as last written (session.go).
+	stored := w
+	if sess := sessionOf(ctx); sess != nil {
+		if r, ok := sess.workerI[string(addr)]; ok {
+			stored = r.stored
+		}
+	}
+	if e, ok := freeKey(addr, stored); ok {
 		if err := k.FreeCapacity.Remove(ctx, e.key); err != nil {
 			return err
 		}
+	}
+	if e, ok := freeKey(addr, w); ok {
 		if err := k.observeFree(ctx, e, true, freeEntry{}, false); err != nil {
 			return err
 		}
