@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -79,14 +80,22 @@ const defaultBlockInterval = 900 * time.Millisecond
 // and reports the time per EndBlock and its share of the default block
 // interval (900 ms). The target (docs/BENCHMARKS.md) is a share ≤ 0.25.
 //
-//	go test ./x/deferral/keeper/ -run '^$' -bench EndBlockDrainTarget -benchtime 3x
+//	go test ./x/deferral/keeper/ -run '^$' -bench EndBlockDrainTarget -benchtime 5x
 //
 // (make bench-drain). Each iteration runs on a fresh cache of the committed
-// state, so every one assigns the same 10,000 requests.
+// state, so every one assigns the same 10,000 requests. The machines are
+// shared and noisy: besides the mean (ns/op, ms/endblock) it reports the
+// median and the fastest EndBlock of the run, and the process CPU time of
+// each (all threads, GC included), which the other users' load moves less.
 func BenchmarkEndBlockDrainTarget(b *testing.B) {
-	c, height := filledChain(b, drainTargetAssignments, drainTargetAssignments)
+	// The framework calls this once with b.N = 1, then with b.N as asked:
+	// the queue is filled once.
+	if drainTarget.chain == nil {
+		drainTarget.chain, drainTarget.height = filledChain(b, drainTargetAssignments, drainTargetAssignments)
+	}
+	c, height := drainTarget.chain, drainTarget.height
 	cms := c.App.CommitMultiStore()
-	var total, cpu time.Duration
+	var walls, cpus []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -96,21 +105,41 @@ func BenchmarkEndBlockDrainTarget(b *testing.B) {
 		b.StartTimer()
 		require.NoError(b, c.App.DeferralKeeper.EndBlocker(ctx))
 		b.StopTimer()
-		total += time.Since(start)
-		cpu += processCPU() - cpuStart
+		walls = append(walls, time.Since(start))
+		cpus = append(cpus, processCPU()-cpuStart)
 		require.Equal(b, drainTargetAssignments, countEvents(ctx, "repshard.deferral.v1.EventRequestAssigned"))
 		b.StartTimer()
 	}
 	b.StopTimer()
-	perBlock, cpuPerBlock := total/time.Duration(b.N), cpu/time.Duration(b.N)
-	share := float64(perBlock) / float64(defaultBlockInterval)
-	b.ReportMetric(ms(perBlock), "ms/endblock")
-	b.ReportMetric(share, "share_of_900ms")
-	b.ReportMetric(float64(perBlock.Microseconds())/drainTargetAssignments, "us/assignment")
-	b.ReportMetric(ms(cpuPerBlock), "cpu-ms/endblock")
-	b.Logf("EndBlock assigning %d requests: %.1f ms = %.3f × the %v block interval (target ≤ 0.25); "+
-		"process CPU %.1f ms (all threads, GC included; the machine's load shows in the wall time, not here)",
-		drainTargetAssignments, ms(perBlock), share, defaultBlockInterval, ms(cpuPerBlock))
+	mean, median, fastest := durationStats(walls)
+	cpuMean, cpuMedian, _ := durationStats(cpus)
+	b.ReportMetric(ms(mean), "ms/endblock")
+	b.ReportMetric(ms(median), "median-ms/endblock")
+	b.ReportMetric(ms(fastest), "min-ms/endblock")
+	b.ReportMetric(float64(median)/float64(defaultBlockInterval), "median-share_of_900ms")
+	b.ReportMetric(ms(cpuMedian), "median-cpu-ms/endblock")
+	b.Logf("EndBlock assigning %d requests, %d runs: median %.1f ms = %.3f × the %v block interval (target ≤ 0.25); "+
+		"mean %.1f ms, fastest %.1f ms (%.3f ×); process CPU median %.1f ms, mean %.1f ms (all threads, GC included)",
+		drainTargetAssignments, len(walls), ms(median), float64(median)/float64(defaultBlockInterval), defaultBlockInterval,
+		ms(mean), ms(fastest), float64(fastest)/float64(defaultBlockInterval), ms(cpuMedian), ms(cpuMean))
+}
+
+// drainTarget is the filled chain of BenchmarkEndBlockDrainTarget.
+var drainTarget struct {
+	chain  *apptest.Chain
+	height int64
+}
+
+// durationStats returns the mean, the median (the lower middle one) and the
+// smallest of ds.
+func durationStats(ds []time.Duration) (mean, median, fastest time.Duration) {
+	sorted := append([]time.Duration(nil), ds...)
+	slices.Sort(sorted)
+	var sum time.Duration
+	for _, d := range sorted {
+		sum += d
+	}
+	return sum / time.Duration(len(sorted)), sorted[(len(sorted)-1)/2], sorted[0]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
