@@ -362,7 +362,10 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 		// group may run the closure twice: it sets the flags alike each time.)
 		fits, onlyExcludedFit, stale := false, false, false
 		ok := items.run(requestItem(id), func(c sdk.Context) error {
-			req, err := k.GetRequest(c, id)
+			// An sdk.Context is large (856 bytes): made a context.Context
+			// once, not at every call that takes one.
+			cc := context.Context(c)
+			req, err := k.GetRequest(cc, id)
 			if err != nil {
 				return err
 			}
@@ -381,18 +384,18 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 			if err != nil {
 				return err
 			}
-			worker, found, err := k.shards.FindWorker(c, shardID, req.ComputeUnits, req.DataBytes, excluded)
+			worker, found, err := k.shards.FindWorker(cc, shardID, req.ComputeUnits, req.DataBytes, excluded)
 			if err != nil {
 				return err
 			}
 			if !found {
 				// One more seek, only for a request nobody took: would a
 				// worker it excludes have fitted it?
-				_, onlyExcludedFit, err = k.shards.FindWorker(c, shardID, req.ComputeUnits, req.DataBytes, nil)
+				_, onlyExcludedFit, err = k.shards.FindWorker(cc, shardID, req.ComputeUnits, req.DataBytes, nil)
 				return err
 			}
 			fits = true
-			return k.assign(c, params, &req, req, worker)
+			return k.assignAt(cc, c.BlockHeight(), params, &req, req, worker)
 		})
 		switch {
 		case ok && fits:
