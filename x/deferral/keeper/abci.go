@@ -104,6 +104,13 @@ type itemGroup struct {
 	group  *isolate.Group
 	step   string
 	logger log.Logger
+	// item is the context the last item ran in, as a context.Context, and
+	// em its event manager: the items of a group share one context, which
+	// is made a context.Context (a heap copy of 856 bytes) once, not once per
+	// item. A context of its own (an item run alone) has an event manager
+	// of its own; em is held here, so its address is not reused meanwhile.
+	item context.Context
+	em   sdk.EventManagerI
 }
 
 func (k Keeper) newItemGroup(ctx sdk.Context, step string, size int, hooks isolate.GroupHooks) *itemGroup {
@@ -112,9 +119,16 @@ func (k Keeper) newItemGroup(ctx sdk.Context, step string, size int, hooks isola
 }
 
 // run is RunIsolated(ctx, step, item, fn) for one item of the group; its
-// writes and events reach ctx at the latest at flush.
-func (g *itemGroup) run(item string, fn func(ctx sdk.Context) error) (ok bool) {
-	run := func(c sdk.Context) error { return fn(c.WithLogger(g.logger)) }
+// writes and events reach ctx at the latest at flush. fn gets its context
+// both as an sdk.Context and as a context.Context.
+func (g *itemGroup) run(item string, fn func(ctx sdk.Context, cc context.Context) error) (ok bool) {
+	run := func(c sdk.Context) error {
+		c = c.WithLogger(g.logger)
+		if em := c.EventManager(); em != g.em {
+			g.item, g.em = c, em
+		}
+		return fn(c, g.item)
+	}
 	return g.group.Run(item, run, func(err error) proto.Message {
 		return &types.EventEndBlockItemFailed{Step: g.step, Item: item, Error: err.Error()}
 	}) == nil
@@ -361,10 +375,9 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 		// bad entry is reported and skipped, never a reason to halt. (The
 		// group may run the closure twice: it sets the flags alike each time.)
 		fits, onlyExcludedFit, stale := false, false, false
-		ok := items.run(requestItem(id), func(c sdk.Context) error {
-			// An sdk.Context is large (856 bytes): made a context.Context
-			// once, not at every call that takes one.
-			cc := context.Context(c)
+		ok := items.run(requestItem(id), func(c sdk.Context, cc context.Context) error {
+			// cc is c as a context.Context (an sdk.Context is large: it is
+			// not converted at every call that takes one).
 			req, err := k.GetRequest(cc, id)
 			if err != nil {
 				return err
