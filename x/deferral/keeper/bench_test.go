@@ -66,7 +66,8 @@ func BenchmarkEndBlockDrain(b *testing.B) {
 }
 
 // drainTargetAssignments is how many requests one EndBlock assigns in
-// BenchmarkEndBlockDrainTarget.
+// BenchmarkEndBlockDrainTarget (BENCH_DRAIN_ASSIGNMENTS overrides it, to
+// find the cap that fits the target).
 const drainTargetAssignments = 10_000
 
 // defaultBlockInterval is the timeout_commit a new node writes
@@ -91,8 +92,14 @@ const defaultBlockInterval = 900 * time.Millisecond
 func BenchmarkEndBlockDrainTarget(b *testing.B) {
 	// The framework calls this once with b.N = 1, then with b.N as asked:
 	// the queue is filled once.
+	n := drainTargetAssignments
+	if env := os.Getenv("BENCH_DRAIN_ASSIGNMENTS"); env != "" {
+		var err error
+		n, err = strconv.Atoi(env)
+		require.NoError(b, err)
+	}
 	if drainTarget.chain == nil {
-		drainTarget.chain, drainTarget.height = filledChain(b, drainTargetAssignments, drainTargetAssignments)
+		drainTarget.chain, drainTarget.height = filledChain(b, n, n)
 	}
 	c, height := drainTarget.chain, drainTarget.height
 	cms := c.App.CommitMultiStore()
@@ -107,7 +114,7 @@ func BenchmarkEndBlockDrainTarget(b *testing.B) {
 		b.StopTimer()
 		walls = append(walls, time.Since(start))
 		cpus = append(cpus, processCPU()-cpuStart)
-		require.Equal(b, drainTargetAssignments, countEvents(ctx, "repshard.deferral.v1.EventRequestAssigned"))
+		require.Equal(b, n, countEvents(ctx, "repshard.deferral.v1.EventRequestAssigned"))
 		b.StartTimer()
 	}
 	b.StopTimer()
@@ -121,7 +128,7 @@ func BenchmarkEndBlockDrainTarget(b *testing.B) {
 	b.ReportMetric(ms(cpuMean), "cpu-ms/endblock")
 	b.Logf("EndBlock assigning %d requests, %d runs: mean %.1f ms = %.3f × the %v block interval (target ≤ 0.25); "+
 		"median %.1f ms (%.3f ×), fastest %.1f ms (%.3f ×); process CPU mean %.1f ms, median %.1f ms (all threads, GC included)",
-		drainTargetAssignments, len(walls), ms(mean), share(mean), defaultBlockInterval,
+		n, len(walls), ms(mean), share(mean), defaultBlockInterval,
 		ms(median), share(median), ms(fastest), share(fastest), ms(cpuMean), ms(cpuMedian))
 }
 
