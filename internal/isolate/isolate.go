@@ -81,9 +81,26 @@ func runRecovered(ctx sdk.Context, fn func(sdk.Context) error) (err error) {
 type Group struct {
 	ctx   sdk.Context
 	size  int
+	hooks GroupHooks
 	cache sdk.Context
 	write func()
 	ran   []groupItem
+}
+
+// GroupHooks let the items keep state of their own beside the store's (an
+// in-memory copy of records they write at commit time): the hooks tell it
+// when writes are about to be committed and when writes were rolled back.
+// Both may be nil.
+type GroupHooks struct {
+	// BeforeCommit runs on a context whose writes are about to be committed:
+	// the group's cached context before it is written, and the context of an
+	// item run alone (after a failure in its group) at the end of the item.
+	// An error fails that commit: a group's items are then run again one by
+	// one, an item run alone fails.
+	BeforeCommit func(ctx sdk.Context) error
+	// Discarded runs when writes made under ctx (a group's or an item's
+	// cached context) were rolled back.
+	Discarded func(ctx sdk.Context)
 }
 
 type groupItem struct {
@@ -93,8 +110,8 @@ type groupItem struct {
 }
 
 // NewGroup returns a Group committing to ctx every size items (at least 1).
-func NewGroup(ctx sdk.Context, size int) *Group {
-	return &Group{ctx: ctx, size: max(size, 1)}
+func NewGroup(ctx sdk.Context, size int, hooks GroupHooks) *Group {
+	return &Group{ctx: ctx, size: max(size, 1), hooks: hooks}
 }
 
 // Run runs fn for item and returns what Run(ctx, item, fn, report) would.
@@ -104,13 +121,8 @@ func (g *Group) Run(item string, fn func(ctx sdk.Context) error, report func(err
 		g.cache, g.write = g.ctx.CacheContext()
 	}
 	if err := runRecovered(g.cache, fn); err != nil {
-		earlier := g.ran
-		g.ran, g.write = nil, nil
-		for _, it := range earlier {
-			// They succeeded on this very state; Run reports it should one not.
-			_ = Run(g.ctx, it.item, it.fn, it.report)
-		}
-		return Run(g.ctx, item, fn, report)
+		g.discard()
+		return g.runAlone(groupItem{item: item, fn: fn, report: report})
 	}
 	g.ran = append(g.ran, groupItem{item: item, fn: fn, report: report})
 	if len(g.ran) >= g.size {
@@ -121,8 +133,47 @@ func (g *Group) Run(item string, fn func(ctx sdk.Context) error, report func(err
 
 // Flush commits the items run since the last commit to the group's ctx.
 func (g *Group) Flush() {
-	if g.write != nil {
-		g.write()
+	if g.write == nil {
+		return
 	}
+	if g.hooks.BeforeCommit != nil {
+		if err := runRecovered(g.cache, g.hooks.BeforeCommit); err != nil {
+			g.discard()
+			return
+		}
+	}
+	g.write()
 	g.ran, g.write = g.ran[:0], nil
+}
+
+// discard drops the group's cached context and runs its items again one by
+// one.
+func (g *Group) discard() {
+	cache, earlier := g.cache, g.ran
+	g.ran, g.write = nil, nil
+	if g.hooks.Discarded != nil {
+		g.hooks.Discarded(cache)
+	}
+	for _, it := range earlier {
+		// They succeeded on this very state; Run reports it should one not.
+		_ = g.runAlone(it)
+	}
+}
+
+// runAlone runs one item through Run, with the hooks.
+func (g *Group) runAlone(it groupItem) error {
+	fn := it.fn
+	if g.hooks.BeforeCommit != nil {
+		fn = func(c sdk.Context) error {
+			if err := it.fn(c); err != nil {
+				return err
+			}
+			return g.hooks.BeforeCommit(c)
+		}
+	}
+	err := Run(g.ctx, it.item, fn, it.report)
+	if err != nil && g.hooks.Discarded != nil {
+		g.hooks.Discarded(g.ctx)
+	}
+	return err
 }

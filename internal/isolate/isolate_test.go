@@ -147,7 +147,7 @@ func TestGroupMatchesRunPerItem(t *testing.T) {
 				}
 			}
 			got, gotErrs := newCtx(t), []string{}
-			g := isolate.NewGroup(got, size)
+			g := isolate.NewGroup(got, size, isolate.GroupHooks{})
 			for i, name := range groupItems {
 				if err := g.Run(name, item(name, fails[i]), report); err != nil {
 					gotErrs = append(gotErrs, err.Error())
@@ -166,7 +166,7 @@ func TestGroupMatchesRunPerItem(t *testing.T) {
 // A Group commits every size items and at Flush, not before.
 func TestGroupCommitsEverySizeItems(t *testing.T) {
 	ctx := newCtx(t)
-	g := isolate.NewGroup(ctx, 2)
+	g := isolate.NewGroup(ctx, 2, isolate.GroupHooks{})
 	require.NoError(t, g.Run("a", item("a", false), report))
 	require.Nil(t, ctx.KVStore(storeKey).Get([]byte("a")), "not committed before the group is full")
 	require.Empty(t, ctx.EventManager().Events())
@@ -185,11 +185,91 @@ func TestGroupCommitsEverySizeItems(t *testing.T) {
 // Running out of gas in a group item panics on, as with Run.
 func TestGroupLetsOutOfGasPanicThrough(t *testing.T) {
 	ctx := newCtx(t).WithGasMeter(storetypes.NewGasMeter(10))
-	g := isolate.NewGroup(ctx, 10)
+	g := isolate.NewGroup(ctx, 10, isolate.GroupHooks{})
 	require.PanicsWithValue(t, storetypes.ErrorOutOfGas{Descriptor: "test"}, func() {
 		_ = g.Run("item", func(c sdk.Context) error {
 			c.GasMeter().ConsumeGas(11, "test")
 			return nil
 		}, report)
 	})
+}
+
+// counter is state an item keeps beside the store, as a drain session does:
+// it counts in memory and writes the count at BeforeCommit; Discarded drops
+// what it holds.
+type counter struct {
+	loaded      bool
+	base, added int
+}
+
+func (c *counter) hooks() isolate.GroupHooks {
+	return isolate.GroupHooks{
+		BeforeCommit: func(ctx sdk.Context) error {
+			if c.loaded && c.added > 0 {
+				c.base += c.added
+				c.added = 0
+				ctx.KVStore(storeKey).Set(key, []byte{byte(c.base)})
+			}
+			return nil
+		},
+		Discarded: func(sdk.Context) { *c = counter{} },
+	}
+}
+
+// increment adds one to the count, through c when it is not nil, in the
+// store otherwise, and then fails when fail says so.
+func increment(c *counter, fail bool) func(sdk.Context) error {
+	return func(ctx sdk.Context) error {
+		if c == nil {
+			n := 0
+			if v := ctx.KVStore(storeKey).Get(key); v != nil {
+				n = int(v[0])
+			}
+			ctx.KVStore(storeKey).Set(key, []byte{byte(n + 1)})
+		} else {
+			if !c.loaded {
+				if v := ctx.KVStore(storeKey).Get(key); v != nil {
+					c.base = int(v[0])
+				}
+				c.loaded = true
+			}
+			c.added++
+		}
+		if fail {
+			return errors.New("boom")
+		}
+		return nil
+	}
+}
+
+// With hooks, state kept beside the store comes out as if every item had
+// written the store itself under Run: committed with its group or its item,
+// dropped with the writes rolled back.
+func TestGroupHooksKeepStateBesideTheStore(t *testing.T) {
+	for _, fails := range [][]bool{
+		{false, false, false, false, false, false, false},
+		{true, false, false, false, false, false, false},
+		{false, false, true, true, false, false, true},
+		{false, true, false, false, false, true, false},
+		{true, true, true, true, true, true, true},
+	} {
+		for _, size := range []int{1, 2, 3, 100} {
+			want := newCtx(t)
+			var wantOK []bool
+			for _, fail := range fails {
+				wantOK = append(wantOK, isolate.Run(want, "i", increment(nil, fail), report) == nil)
+			}
+			got := newCtx(t)
+			c := &counter{}
+			g := isolate.NewGroup(got, size, c.hooks())
+			var gotOK []bool
+			for _, fail := range fails {
+				gotOK = append(gotOK, g.Run("i", increment(c, fail), report) == nil)
+			}
+			g.Flush()
+			require.Equal(t, wantOK, gotOK, "fails %v, size %d", fails, size)
+			require.Equal(t, want.KVStore(storeKey).Get(key), got.KVStore(storeKey).Get(key), "fails %v, size %d", fails, size)
+			require.Equal(t, want.EventManager().Events(), got.EventManager().Events())
+		}
+	}
 }

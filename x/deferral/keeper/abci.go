@@ -104,29 +104,30 @@ type itemGroup struct {
 	group  *isolate.Group
 	step   string
 	logger log.Logger
-	// failed is called with the item's context when an item fails (an
-	// error or a panic), before its writes are rolled back.
-	failed func(ctx sdk.Context)
+	// item is the context the last item ran in, as a context.Context, and
+	// em its event manager: the items of a group share one context, which
+	// is made a context.Context (a heap copy of 856 bytes) once, not once per
+	// item. A context of its own (an item run alone) has an event manager
+	// of its own; em is held here, so its address is not reused meanwhile.
+	item context.Context
+	em   sdk.EventManagerI
 }
 
-func (k Keeper) newItemGroup(ctx sdk.Context, step string, size int, failed func(ctx sdk.Context)) *itemGroup {
+func (k Keeper) newItemGroup(ctx sdk.Context, step string, size int, hooks isolate.GroupHooks) *itemGroup {
 	logged := ctx.WithLogger(k.logger(ctx).With("step", step))
-	return &itemGroup{group: isolate.NewGroup(logged, size), step: step, logger: ctx.Logger(), failed: failed}
+	return &itemGroup{group: isolate.NewGroup(logged, size, hooks), step: step, logger: ctx.Logger()}
 }
 
 // run is RunIsolated(ctx, step, item, fn) for one item of the group; its
-// writes and events reach ctx at the latest at flush.
-func (g *itemGroup) run(item string, fn func(ctx sdk.Context) error) (ok bool) {
-	run := func(c sdk.Context) (err error) {
-		returned := false
-		defer func() {
-			if !returned || err != nil {
-				g.failed(c)
-			}
-		}()
-		err = fn(c.WithLogger(g.logger))
-		returned = true
-		return err
+// writes and events reach ctx at the latest at flush. fn gets its context
+// both as an sdk.Context and as a context.Context.
+func (g *itemGroup) run(item string, fn func(ctx sdk.Context, cc context.Context) error) (ok bool) {
+	run := func(c sdk.Context) error {
+		c = c.WithLogger(g.logger)
+		if em := c.EventManager(); em != g.em {
+			g.item, g.em = c, em
+		}
+		return fn(c, g.item)
 	}
 	return g.group.Run(item, run, func(err error) proto.Message {
 		return &types.EventEndBlockItemFailed{Step: g.step, Item: item, Error: err.Error()}
@@ -352,12 +353,17 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 	if err != nil {
 		return 0, err
 	}
-	// FindWorker reads an in-memory copy of the shard's free-capacity index
-	// (at most max_workers_per_shard entries) instead of seeking the store
-	// for every request; a failed item's writes are rolled back, so the copy
-	// is dropped and read again.
-	ctx = k.shards.WithFreeCapacityCache(ctx, shardID)
-	items := k.newItemGroup(ctx, StepDrainQueues, drainGroupSize, func(c sdk.Context) { k.shards.ResetFreeCapacityCache(c) })
+	// A drain session of x/shard: FindWorker reads an in-memory copy of the
+	// shard's free-capacity index (at most max_workers_per_shard entries)
+	// instead of seeking the store for every request, and the worker and
+	// shard records every assignment rewrites are written once per group.
+	// The group flushes the session before it commits and resets it when
+	// writes are rolled back.
+	ctx = k.shards.WithDrainSession(ctx, shardID)
+	items := k.newItemGroup(ctx, StepDrainQueues, drainGroupSize, isolate.GroupHooks{
+		BeforeCommit: func(c sdk.Context) error { return k.shards.FlushDrainSession(c) },
+		Discarded:    func(c sdk.Context) { k.shards.ResetDrainSession(c) },
+	})
 	defer items.flush()
 	var assigned, misses uint64
 	for _, key := range candidates {
@@ -369,8 +375,10 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 		// bad entry is reported and skipped, never a reason to halt. (The
 		// group may run the closure twice: it sets the flags alike each time.)
 		fits, onlyExcludedFit, stale := false, false, false
-		ok := items.run(requestItem(id), func(c sdk.Context) error {
-			req, err := k.GetRequest(c, id)
+		ok := items.run(requestItem(id), func(c sdk.Context, cc context.Context) error {
+			// cc is c as a context.Context (an sdk.Context is large: it is
+			// not converted at every call that takes one).
+			req, err := k.GetRequest(cc, id)
 			if err != nil {
 				return err
 			}
@@ -389,18 +397,18 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 			if err != nil {
 				return err
 			}
-			worker, found, err := k.shards.FindWorker(c, shardID, req.ComputeUnits, req.DataBytes, excluded)
+			worker, found, err := k.shards.FindWorker(cc, shardID, req.ComputeUnits, req.DataBytes, excluded)
 			if err != nil {
 				return err
 			}
 			if !found {
 				// One more seek, only for a request nobody took: would a
 				// worker it excludes have fitted it?
-				_, onlyExcludedFit, err = k.shards.FindWorker(c, shardID, req.ComputeUnits, req.DataBytes, nil)
+				_, onlyExcludedFit, err = k.shards.FindWorker(cc, shardID, req.ComputeUnits, req.DataBytes, nil)
 				return err
 			}
 			fits = true
-			return k.assign(c, params, &req, req, worker)
+			return k.assignAt(cc, c.BlockHeight(), params, &req, req, worker)
 		})
 		switch {
 		case ok && fits:

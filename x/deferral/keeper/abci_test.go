@@ -8,6 +8,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/internal/isolate"
 	"github.com/repshard/repshard/x/deferral/keeper"
 )
 
@@ -98,11 +99,10 @@ func TestEndBlockerNeedsParams(t *testing.T) {
 	require.ErrorContains(t, k.EndBlocker(ctx), "read params")
 }
 
-// The drain's item group calls its failed hook (which drops the drain's
-// copy of the free-capacity index) for every failed run of an item, an
-// error or a panic, and never for an item that succeeds; the outcome of
-// each item is RunIsolated's.
-func TestItemGroupReportsFailures(t *testing.T) {
+// The drain's item group tells its hooks of every rollback (the drain
+// session is then reset) — an item failing in its group, then alone — and
+// of every commit; the outcome of each item is RunIsolated's.
+func TestItemGroupHooks(t *testing.T) {
 	ctx, k := newEndBlockFixture(t)
 	ok := func(sdk.Context) error { return nil }
 	fns := []func(sdk.Context) error{
@@ -112,10 +112,15 @@ func TestItemGroupReportsFailures(t *testing.T) {
 		func(sdk.Context) error { panic("kaput") },
 		ok,
 	}
-	failures := 0
-	got := k.RunItemGroupForTest(ctx, 4, fns, func(sdk.Context) { failures++ })
+	discarded, commits := 0, 0
+	got := k.RunItemGroupForTest(ctx, 4, fns, isolate.GroupHooks{
+		BeforeCommit: func(sdk.Context) error { commits++; return nil },
+		Discarded:    func(sdk.Context) { discarded++ },
+	})
 	require.Equal(t, []bool{true, true, false, true, false, true}, got)
-	// Each failing item runs twice: in its group, then alone (isolate.Group).
-	require.Equal(t, 4, failures)
+	// Each failing item is rolled back twice: with its group, then alone.
+	require.Equal(t, 4, discarded)
+	// Items 0, 1 and 3 run again alone (a commit each); item 5's group.
+	require.Equal(t, 4, commits)
 	require.Len(t, failedItemEvents(ctx), 2)
 }

@@ -3,7 +3,7 @@ package keeper_test
 import (
 	"fmt"
 	"os"
-	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -66,7 +66,8 @@ func BenchmarkEndBlockDrain(b *testing.B) {
 }
 
 // drainTargetAssignments is how many requests one EndBlock assigns in
-// BenchmarkEndBlockDrainTarget.
+// BenchmarkEndBlockDrainTarget (BENCH_DRAIN_ASSIGNMENTS overrides it, to
+// find the cap that fits the target).
 const drainTargetAssignments = 10_000
 
 // defaultBlockInterval is the timeout_commit a new node writes
@@ -79,38 +80,74 @@ const defaultBlockInterval = 900 * time.Millisecond
 // and reports the time per EndBlock and its share of the default block
 // interval (900 ms). The target (docs/BENCHMARKS.md) is a share ≤ 0.25.
 //
-//	go test ./x/deferral/keeper/ -run '^$' -bench EndBlockDrainTarget -benchtime 3x
+//	go test ./x/deferral/keeper/ -run '^$' -bench EndBlockDrainTarget -benchtime 5x
 //
 // (make bench-drain). Each iteration runs on a fresh cache of the committed
-// state, so every one assigns the same 10,000 requests.
+// state, so every one assigns the same 10,000 requests. No GC is forced
+// between them: the collections of their garbage fall where they fall, and
+// the mean (ns/op, ms/endblock, share_of_900ms) carries their share, as a
+// node's blocks do. The machines are shared and noisy: it reports the median
+// and the fastest EndBlock of the run too, and the process CPU time (all
+// threads, GC included), which the other users' load moves less.
 func BenchmarkEndBlockDrainTarget(b *testing.B) {
-	c, height := filledChain(b, drainTargetAssignments, drainTargetAssignments)
+	// The framework calls this once with b.N = 1, then with b.N as asked:
+	// the queue is filled once.
+	n := drainTargetAssignments
+	if env := os.Getenv("BENCH_DRAIN_ASSIGNMENTS"); env != "" {
+		var err error
+		n, err = strconv.Atoi(env)
+		require.NoError(b, err)
+	}
+	if drainTarget.chain == nil {
+		drainTarget.chain, drainTarget.height = filledChain(b, n, n)
+	}
+	c, height := drainTarget.chain, drainTarget.height
 	cms := c.App.CommitMultiStore()
-	var total, cpu time.Duration
+	var walls, cpus []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		ctx := sdk.NewContext(cms.CacheMultiStore(), cmtproto.Header{Height: height, ChainID: chaincfg.DefaultChainID}, false, log.NewNopLogger())
-		runtime.GC() // the garbage of the setup is not the EndBlock's
 		cpuStart, start := processCPU(), time.Now()
 		b.StartTimer()
 		require.NoError(b, c.App.DeferralKeeper.EndBlocker(ctx))
 		b.StopTimer()
-		total += time.Since(start)
-		cpu += processCPU() - cpuStart
-		require.Equal(b, drainTargetAssignments, countEvents(ctx, "repshard.deferral.v1.EventRequestAssigned"))
+		walls = append(walls, time.Since(start))
+		cpus = append(cpus, processCPU()-cpuStart)
+		require.Equal(b, n, countEvents(ctx, "repshard.deferral.v1.EventRequestAssigned"))
 		b.StartTimer()
 	}
 	b.StopTimer()
-	perBlock, cpuPerBlock := total/time.Duration(b.N), cpu/time.Duration(b.N)
-	share := float64(perBlock) / float64(defaultBlockInterval)
-	b.ReportMetric(ms(perBlock), "ms/endblock")
-	b.ReportMetric(share, "share_of_900ms")
-	b.ReportMetric(float64(perBlock.Microseconds())/drainTargetAssignments, "us/assignment")
-	b.ReportMetric(ms(cpuPerBlock), "cpu-ms/endblock")
-	b.Logf("EndBlock assigning %d requests: %.1f ms = %.3f × the %v block interval (target ≤ 0.25); "+
-		"process CPU %.1f ms (all threads, GC included; the machine's load shows in the wall time, not here)",
-		drainTargetAssignments, ms(perBlock), share, defaultBlockInterval, ms(cpuPerBlock))
+	mean, median, fastest := durationStats(walls)
+	cpuMean, cpuMedian, _ := durationStats(cpus)
+	share := func(d time.Duration) float64 { return float64(d) / float64(defaultBlockInterval) }
+	b.ReportMetric(ms(mean), "ms/endblock")
+	b.ReportMetric(share(mean), "share_of_900ms")
+	b.ReportMetric(ms(median), "median-ms/endblock")
+	b.ReportMetric(ms(fastest), "min-ms/endblock")
+	b.ReportMetric(ms(cpuMean), "cpu-ms/endblock")
+	b.Logf("EndBlock assigning %d requests, %d runs: mean %.1f ms = %.3f × the %v block interval (target ≤ 0.25); "+
+		"median %.1f ms (%.3f ×), fastest %.1f ms (%.3f ×); process CPU mean %.1f ms, median %.1f ms (all threads, GC included)",
+		n, len(walls), ms(mean), share(mean), defaultBlockInterval,
+		ms(median), share(median), ms(fastest), share(fastest), ms(cpuMean), ms(cpuMedian))
+}
+
+// drainTarget is the filled chain of BenchmarkEndBlockDrainTarget.
+var drainTarget struct {
+	chain  *apptest.Chain
+	height int64
+}
+
+// durationStats returns the mean, the median (the lower middle one) and the
+// smallest of ds.
+func durationStats(ds []time.Duration) (mean, median, fastest time.Duration) {
+	sorted := append([]time.Duration(nil), ds...)
+	slices.Sort(sorted)
+	var sum time.Duration
+	for _, d := range sorted {
+		sum += d
+	}
+	return sum / time.Duration(len(sorted)), sorted[(len(sorted)-1)/2], sorted[0]
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

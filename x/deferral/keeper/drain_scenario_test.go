@@ -48,6 +48,7 @@ type drainScenario struct {
 func newDrainScenario(t testing.TB) drainScenario {
 	t.Helper()
 	params := types.DefaultParams()
+	params.GasPerDrain = 36_000 // fixed, so dumps compare across changes of the default
 	params.MaxAssignmentsPerBlock = 45
 	params.DrainLookahead = 3
 	params.MaxWaitBlocks = 1_000

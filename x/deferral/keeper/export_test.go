@@ -5,6 +5,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/internal/isolate"
 	"github.com/repshard/repshard/x/deferral/types"
 )
 
@@ -24,14 +25,14 @@ func SetDrainGroupSizeForTest(n int) (restore func()) {
 }
 
 // RunItemGroupForTest runs fns as the items of a drain item group of size
-// items sharing a cached context, with failed called on each failure, and
-// returns whether each succeeded.
-func (k Keeper) RunItemGroupForTest(ctx sdk.Context, size int, fns []func(sdk.Context) error, failed func(sdk.Context)) []bool {
-	g := k.newItemGroup(ctx, StepDrainQueues, size, failed)
+// items sharing a cached context, with hooks, and returns whether each
+// succeeded.
+func (k Keeper) RunItemGroupForTest(ctx sdk.Context, size int, fns []func(sdk.Context) error, hooks isolate.GroupHooks) []bool {
+	g := k.newItemGroup(ctx, StepDrainQueues, size, hooks)
 	defer g.flush()
 	out := make([]bool, len(fns))
 	for i, fn := range fns {
-		out[i] = g.run(requestItem(uint64(i)), fn)
+		out[i] = g.run(requestItem(uint64(i)), func(c sdk.Context, _ context.Context) error { return fn(c) })
 	}
 	return out
 }

@@ -59,7 +59,12 @@ func pastRequesterDeadline(r types.Request, height int64) bool {
 
 // assign gives req to worker with a deadline and emits EventRequestAssigned.
 func (k Keeper) assign(ctx sdk.Context, params types.Params, old *types.Request, req types.Request, worker sdk.AccAddress) error {
-	height := ctx.BlockHeight()
+	return k.assignAt(ctx, ctx.BlockHeight(), params, old, req, worker)
+}
+
+// assignAt is assign at height, for a caller that holds ctx as a
+// context.Context already (the drain).
+func (k Keeper) assignAt(ctx context.Context, height int64, params types.Params, old *types.Request, req types.Request, worker sdk.AccAddress) error {
 	req.Status = types.StatusAssigned
 	req.Worker = worker.String()
 	req.AssignedHeight = height

@@ -20,49 +20,75 @@ const eventRequestAssignedType = "repshard.deferral.v1.EventRequestAssigned"
 // it against sdk.TypedEventToEvent; a field added to the message must be
 // added here.
 func (e *EventRequestAssigned) ABCIEvent() sdk.Event {
+	// The values share one string (one allocation, not seven).
+	var ends [7]int
+	b := make([]byte, 0, 128+len(e.Worker))
+	b = strconv.AppendUint(b, uint64(e.Attempt), 10)
+	ends[0] = len(b)
+	b = appendQuotedUint(b, e.ComputeUnits)
+	ends[1] = len(b)
+	b = appendQuotedInt(b, e.DeadlineHeight)
+	ends[2] = len(b)
+	b = appendQuotedUint(b, e.RequestId)
+	ends[3] = len(b)
+	b = appendQuotedUint(b, e.ShardId)
+	ends[4] = len(b)
+	b = appendQuotedInt(b, e.WaitedBlocks)
+	ends[5] = len(b)
+	b = appendJSONString(b, e.Worker)
+	ends[6] = len(b)
+	all := string(b)
+	value := func(i int) string {
+		if i == 0 {
+			return all[:ends[0]]
+		}
+		return all[ends[i-1]:ends[i]]
+	}
 	return sdk.Event{
 		Type: eventRequestAssignedType,
 		Attributes: []abci.EventAttribute{
-			{Key: "attempt", Value: strconv.FormatUint(uint64(e.Attempt), 10)},
-			{Key: "compute_units", Value: quotedUint(e.ComputeUnits)},
-			{Key: "deadline_height", Value: quotedInt(e.DeadlineHeight)},
-			{Key: "request_id", Value: quotedUint(e.RequestId)},
-			{Key: "shard_id", Value: quotedUint(e.ShardId)},
-			{Key: "waited_blocks", Value: quotedInt(e.WaitedBlocks)},
-			{Key: "worker", Value: jsonString(e.Worker)},
+			{Key: "attempt", Value: value(0)},
+			{Key: "compute_units", Value: value(1)},
+			{Key: "deadline_height", Value: value(2)},
+			{Key: "request_id", Value: value(3)},
+			{Key: "shard_id", Value: value(4)},
+			{Key: "waited_blocks", Value: value(5)},
+			{Key: "worker", Value: value(6)},
 		},
 	}
 }
 
-// quotedUint is the proto JSON of a uint64: its decimal digits, quoted.
-func quotedUint(v uint64) string {
-	var buf [22]byte
-	b := append(buf[:0], '"')
+// appendQuotedUint appends the proto JSON of a uint64: its decimal digits,
+// quoted.
+func appendQuotedUint(b []byte, v uint64) []byte {
+	b = append(b, '"')
 	b = strconv.AppendUint(b, v, 10)
-	return string(append(b, '"'))
+	return append(b, '"')
 }
 
-// quotedInt is the proto JSON of an int64: its decimal digits, quoted.
-func quotedInt(v int64) string {
-	var buf [22]byte
-	b := append(buf[:0], '"')
+// appendQuotedInt appends the proto JSON of an int64: its decimal digits,
+// quoted.
+func appendQuotedInt(b []byte, v int64) []byte {
+	b = append(b, '"')
 	b = strconv.AppendInt(b, v, 10)
-	return string(append(b, '"'))
+	return append(b, '"')
 }
 
-// jsonString is s as encoding/json quotes it (what the proto JSON of a
-// string is): quoted as is when it holds only letters and digits (every
+// appendJSONString appends s as encoding/json quotes it (what the proto JSON
+// of a string is): quoted as is when it holds only letters and digits (every
 // bech32 address), through encoding/json otherwise.
-func jsonString(s string) string {
+func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if (c < '0' || c > '9') && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
-			b, err := json.Marshal(s)
+			j, err := json.Marshal(s)
 			if err != nil { // cannot happen: every Go string marshals
 				panic(err)
 			}
-			return string(b)
+			return append(b, j...)
 		}
 	}
-	return `"` + s + `"`
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

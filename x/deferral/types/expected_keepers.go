@@ -48,12 +48,15 @@ type ShardKeeper interface {
 	// max_assignment_candidates workers (excluded or short of storage) and
 	// then reports none: O(tiers · log n + that bound).
 	FindWorker(ctx context.Context, shardID, units, dataBytes uint64, excluded []sdk.AccAddress) (sdk.AccAddress, bool, error)
-	// WithFreeCapacityCache returns ctx carrying an in-memory copy of the
-	// shard's free-capacity index, which FindWorker on that shard reads (the
-	// same entries, in the same order) and x/shard's writes keep in step;
-	// ResetFreeCapacityCache must follow any rollback of writes made under it.
-	WithFreeCapacityCache(ctx sdk.Context, shardID uint64) sdk.Context
-	ResetFreeCapacityCache(ctx context.Context)
+	// WithDrainSession returns ctx carrying a drain session of the shard:
+	// FindWorker on the shard reads an in-memory copy of its free-capacity
+	// index, and x/shard keeps the worker, shard and totals records it reads
+	// and writes in memory until FlushDrainSession writes them to the store.
+	// FlushDrainSession must run before writes made under it are committed,
+	// ResetDrainSession after they are rolled back.
+	WithDrainSession(ctx sdk.Context, shardID uint64) sdk.Context
+	FlushDrainSession(ctx context.Context) error
+	ResetDrainSession(ctx context.Context)
 	// MaxFreeCapacity returns the largest free capacity of an ACTIVE,
 	// unpaused worker of the shard (0: nobody can take anything there).
 	MaxFreeCapacity(ctx context.Context, shardID uint64) (uint64, error)

@@ -14,9 +14,19 @@ import (
 )
 
 // DefaultGasPerDrain is the store gas one EndBlock drain of a queued request
-// costs when metered (measured by TestDrainGasMatchesTheCharge), charged
-// at submission for every deferred request.
-const DefaultGasPerDrain = 36_000
+// costs when metered (measured by TestDrainGasMatchesTheCharge, two drains in
+// one block: the drains of a block share the worker and shard writes),
+// charged at submission for every deferred request.
+const DefaultGasPerDrain = 30_000
+
+// DefaultMaxAssignmentsPerBlock caps the requests one EndBlock drains from
+// the queues. At saturation a node includes about 1,000 single requests per
+// 900 ms block (more with batched submissions), so the cap is set as high as
+// keeps the drain's EndBlock within a quarter of the default block interval:
+// 5,000 assignments took 150-160 ms (share 0.17-0.18 of 900 ms), 6,000 about
+// 210-230 ms, 10,000 about 350 ms on the 2-core CI machine
+// (BenchmarkEndBlockDrainTarget, make bench-drain; docs/BENCHMARKS.md).
+const DefaultMaxAssignmentsPerBlock = 5_000
 
 // MaxPerBlockCap bounds every per-block cap so one EndBlock step can never be
 // configured to do unbounded work.
@@ -73,7 +83,7 @@ func DefaultParams() Params {
 		MaxAttempts:                 3,
 		RetentionBlocks:             1_000,
 		MaxExpirationsPerBlock:      100,
-		MaxAssignmentsPerBlock:      2_000,
+		MaxAssignmentsPerBlock:      DefaultMaxAssignmentsPerBlock,
 		DrainLookahead:              8,
 		MaxPrunesPerBlock:           100,
 		MaxInlinePayloadBytes:       4_096,

@@ -60,6 +60,10 @@ type Params struct {
 	// max_expirations_per_block caps EndBlock step 1 (expire overdue assignments).
 	MaxExpirationsPerBlock uint32 `protobuf:"varint,16,opt,name=max_expirations_per_block,json=maxExpirationsPerBlock,proto3" json:"max_expirations_per_block,omitempty"`
 	// max_assignments_per_block caps EndBlock step 2 (drain queues to workers).
+	// The default, 5,000, drains a shard's queue faster than requests can be
+	// included at saturation (about 1,000 per 900 ms block) and keeps the
+	// drain's EndBlock within a quarter of the default block interval
+	// (docs/BENCHMARKS.md, "EndBlock drain of 10,000 requests").
 	MaxAssignmentsPerBlock uint32 `protobuf:"varint,17,opt,name=max_assignments_per_block,json=maxAssignmentsPerBlock,proto3" json:"max_assignments_per_block,omitempty"`
 	// drain_lookahead caps how many queued requests past a head that fits no
 	// worker are examined per shard per block.

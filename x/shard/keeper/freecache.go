@@ -16,19 +16,16 @@ import (
 const maxFreeCacheEntries = 1_024
 
 // freeCache is an in-memory copy of one shard's FreeCapacity entries, in key
-// order, for a run of FindWorker calls on that shard in one context: the
-// queue drain seeks the index once per request, thousands of times a block,
-// while the index holds at most max_workers_per_shard entries. FindWorker
-// reads the copy exactly as it reads the store (same order, same candidate
-// bound, the params read at the same point), and setWorker and deleteWorker,
-// the only writers of FreeCapacity, apply each change of an entry of the
-// shard to the copy too, so the copy stays equal to the store it was read
-// from plus the writes made since.
-//
-// Writes that are rolled back (a cached context discarded) are not undone in
-// the copy: whoever rolls back work done under the cache's context must call
-// ResetFreeCapacityCache, and the copy is read again from the store at the
-// next FindWorker.
+// order, for a run of FindWorker calls on that shard in one drain session
+// (session.go): the queue drain seeks the index once per request, thousands
+// of times a block, while the index holds at most max_workers_per_shard
+// entries. FindWorker reads the copy exactly as it reads the store (same
+// order, same candidate bound, the params read at the same point), and
+// setWorker and deleteWorker, the only writers of FreeCapacity, apply each
+// change of an entry of the shard to the copy too, so the copy stays equal
+// to the store it was read from plus the writes made since. When writes are
+// rolled back the session is reset (ResetDrainSession) and the copy is read
+// again from the store at the next FindWorker.
 type freeCache struct {
 	shardID uint64
 	loaded  bool
@@ -44,33 +41,18 @@ type cachedFree struct {
 	freeEntry
 }
 
-type freeCacheKey struct{}
+// reset drops the copy; it is read again at the next use.
+func (c *freeCache) reset() { c.loaded, c.entries = false, nil }
 
-// WithFreeCapacityCache returns ctx carrying a free-capacity cache of shardID
-// (freeCache): FindWorker on that shard under the returned context, or any
-// context derived from it, reads the cache, filled from the store at its
-// first use. Whoever rolls back writes made under it must call
-// ResetFreeCapacityCache.
-func (k Keeper) WithFreeCapacityCache(ctx sdk.Context, shardID uint64) sdk.Context {
-	return ctx.WithValue(freeCacheKey{}, &freeCache{shardID: shardID})
-}
-
-// ResetFreeCapacityCache drops the content of the free-capacity cache ctx
-// carries, if any, after writes made under it were rolled back; the next
-// FindWorker reads it again from the store.
-func (k Keeper) ResetFreeCapacityCache(ctx context.Context) {
-	if c, ok := ctx.Value(freeCacheKey{}).(*freeCache); ok {
-		c.loaded, c.entries = false, nil
-	}
-}
-
-// freeCacheOf returns the free-capacity cache of shardID that ctx carries,
-// filled, or nil when there is none (or the shard is too big for one).
+// freeCacheOf returns the free-capacity cache of shardID of the drain
+// session ctx carries, filled, or nil when there is none (or the shard is
+// too big for one).
 func (k Keeper) freeCacheOf(ctx context.Context, shardID uint64) (*freeCache, error) {
-	c, ok := ctx.Value(freeCacheKey{}).(*freeCache)
-	if !ok || c.shardID != shardID || c.tooBig {
+	s := sessionOf(ctx)
+	if s == nil || s.free.shardID != shardID || s.free.tooBig {
 		return nil, nil
 	}
+	c := &s.free
 	if !c.loaded {
 		if err := c.load(ctx, k); err != nil {
 			return nil, err
@@ -92,6 +74,9 @@ func (r freeShardRange) RangeValues() (start, end *collections.RangeKey[FreeKey]
 
 // load reads the shard's entries from the store.
 func (c *freeCache) load(ctx context.Context, k Keeper) error {
+	if err := k.FlushDrainSession(ctx); err != nil { // the store's index is read
+		return err
+	}
 	iter, err := k.FreeCapacity.Iterate(ctx, freeShardRange{shard: c.shardID})
 	if err != nil {
 		return err
@@ -147,10 +132,11 @@ func (c *freeCache) find(ctx context.Context, k Keeper, units, dataBytes uint64,
 // after; ok false: no entry) to the free-capacity cache ctx carries, if the
 // entries are the cache's shard's.
 func (k Keeper) observeFree(ctx context.Context, before freeEntry, beforeOK bool, after freeEntry, afterOK bool) error {
-	c, ok := ctx.Value(freeCacheKey{}).(*freeCache)
-	if !ok || !c.loaded {
+	s := sessionOf(ctx)
+	if s == nil || !s.free.loaded {
 		return nil
 	}
+	c := &s.free
 	if beforeOK && before.key.K1() == c.shardID {
 		e, err := k.cachedFreeOf(before)
 		if err != nil {
@@ -158,7 +144,7 @@ func (k Keeper) observeFree(ctx context.Context, before freeEntry, beforeOK bool
 		}
 		i, found := c.search(e.raw)
 		if !found { // cannot happen: the store had it; read the store again
-			c.loaded, c.entries = false, nil
+			c.reset()
 			return nil
 		}
 		c.entries = append(c.entries[:i], c.entries[i+1:]...)
@@ -174,7 +160,8 @@ func (k Keeper) observeFree(ctx context.Context, before freeEntry, beforeOK bool
 			return nil
 		}
 		if len(c.entries) == maxFreeCacheEntries {
-			c.loaded, c.entries, c.tooBig = false, nil, true
+			c.reset()
+			c.tooBig = true
 			return nil
 		}
 		c.entries = append(c.entries, cachedFree{})

@@ -166,14 +166,17 @@ func (r freeBelowTierRange) RangeValues() (start, end *collections.RangeKey[Free
 // O(tiers · log n + max_assignment_candidates): one range seek per non-empty
 // tier (at most 11); a tier's entries with too few free units are never read.
 //
-// Under a context from WithFreeCapacityCache for the shard, it reads the
-// same entries from that in-memory copy of the index instead.
+// Under a drain session of the shard (WithDrainSession), it reads the same
+// entries from the session's in-memory copy of the index instead.
 func (k Keeper) FindWorker(ctx context.Context, shardID, units, dataBytes uint64, excluded []sdk.AccAddress) (sdk.AccAddress, bool, error) {
 	if c, err := k.freeCacheOf(ctx, shardID); err != nil || c != nil {
 		if err != nil {
 			return nil, false, err
 		}
 		return c.find(ctx, k, units, dataBytes, excluded)
+	}
+	if err := k.FlushDrainSession(ctx); err != nil { // the store's index is read
+		return nil, false, err
 	}
 	s := candidateScan{units: units, dataBytes: dataBytes, excluded: excluded}
 	for tier := uint32(0); tier <= types.MaxWorkerTier; {
@@ -253,6 +256,9 @@ func (k Keeper) scanFrom(ctx context.Context, shardID uint64, tier uint32, s *ca
 // any (then FindWorker finds nobody on the shard). O(tiers · log n): one
 // reverse seek per non-empty tier.
 func (k Keeper) MaxFreeCapacity(ctx context.Context, shardID uint64) (uint64, error) {
+	if err := k.FlushDrainSession(ctx); err != nil { // the store's index is read
+		return 0, err
+	}
 	var best uint64
 	r := freeBelowTierRange{shard: shardID, all: true}
 	for {

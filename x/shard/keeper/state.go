@@ -41,31 +41,122 @@ func shardLoadUnits(s types.Shard) (uint64, error) {
 	return addU64(s.InFlightUnits, s.QueuedUnits)
 }
 
-// getShard returns a shard or ErrShardNotFound.
+// getShard returns a shard or ErrShardNotFound (under a drain session, the
+// session's copy: session.go).
 func (k Keeper) getShard(ctx context.Context, id uint64) (types.Shard, error) {
-	s, err := k.Shards.Get(ctx, id)
+	var s types.Shard
+	var err error
+	if sess := sessionOf(ctx); sess != nil {
+		var r *sessionRecord[types.Shard]
+		if r, err = k.sessionShardOf(ctx, sess, id); err == nil {
+			s = r.cur
+		}
+	} else {
+		s, err = k.Shards.Get(ctx, id)
+	}
 	if errors.Is(err, collections.ErrNotFound) {
 		return s, errorsmod.Wrapf(types.ErrShardNotFound, "shard %d", id)
 	}
 	return s, err
 }
 
-// getWorker returns a worker or ErrWorkerNotFound.
+// getWorker returns a worker or ErrWorkerNotFound (under a drain session,
+// the session's copy).
 func (k Keeper) getWorker(ctx context.Context, addr sdk.AccAddress) (types.Worker, error) {
-	w, err := k.Workers.Get(ctx, addr)
+	var w types.Worker
+	var err error
+	if sess := sessionOf(ctx); sess != nil {
+		var r *sessionWorker
+		if r, err = k.sessionWorkerOf(ctx, sess, addr); err == nil {
+			w = copyWorker(r.cur)
+		}
+	} else {
+		w, err = k.Workers.Get(ctx, addr)
+	}
 	if errors.Is(err, collections.ErrNotFound) {
 		return w, errorsmod.Wrapf(types.ErrWorkerNotFound, "worker %s", addr)
 	}
 	return w, err
 }
 
-// getTotals returns the network totals (zero before the first shard).
+// getTotals returns the network totals (zero before the first shard; under
+// a drain session, the session's copy).
 func (k Keeper) getTotals(ctx context.Context) (types.NetworkTotals, error) {
+	if sess := sessionOf(ctx); sess != nil {
+		r, err := k.sessionTotalsOf(ctx, sess)
+		if err != nil {
+			return types.NetworkTotals{}, err
+		}
+		return r.cur, nil
+	}
 	t, err := k.Totals.Get(ctx)
 	if errors.Is(err, collections.ErrNotFound) {
 		return types.NetworkTotals{}, nil
 	}
 	return t, err
+}
+
+// putTotals writes the network totals (under a drain session, to the
+// session's copy, written at its flush).
+func (k Keeper) putTotals(ctx context.Context, t types.NetworkTotals) error {
+	if sess := sessionOf(ctx); sess != nil {
+		r, err := k.sessionTotalsOf(ctx, sess)
+		if err != nil {
+			return err
+		}
+		r.cur, r.dirty = t, true
+		return nil
+	}
+	return k.Totals.Set(ctx, t)
+}
+
+// putShard writes the record of a shard; under a drain session, a shard read
+// under it (before not nil) is written to the session's copy, written at its
+// flush.
+func (k Keeper) putShard(ctx context.Context, before *types.Shard, after types.Shard) error {
+	if sess := sessionOf(ctx); sess != nil {
+		if r, ok := sess.shardI[after.Id]; ok {
+			if before != nil {
+				r.cur, r.dirty = after, true
+				return nil
+			}
+			r.cur, r.dirty = after, false // written below
+		}
+	}
+	return k.Shards.Set(ctx, after.Id, after)
+}
+
+// deferWorkerWrite reports whether the write of a worker's record (before →
+// after) is left to the flush of the drain session ctx carries: when the
+// session read the worker and the caller writes what it read (before not
+// nil). A worker the session read and the caller writes as new is first
+// flushed, so the store is up to date for the write.
+func (k Keeper) deferWorkerWrite(ctx context.Context, addr sdk.AccAddress, before *types.Worker) (bool, error) {
+	sess := sessionOf(ctx)
+	if sess == nil {
+		return false, nil
+	}
+	if _, ok := sess.workerI[string(addr)]; !ok {
+		return false, nil
+	}
+	if before != nil {
+		return true, nil
+	}
+	return false, k.FlushDrainSession(ctx)
+}
+
+// putWorker is putShard for a worker (see deferWorkerWrite).
+func (k Keeper) putWorker(ctx context.Context, addr sdk.AccAddress, before *types.Worker, after types.Worker) error {
+	if sess := sessionOf(ctx); sess != nil {
+		if r, ok := sess.workerI[string(addr)]; ok {
+			if before != nil {
+				r.cur, r.dirty = copyWorker(after), true
+				return nil
+			}
+			r.cur, r.stored, r.dirty = copyWorker(after), copyWorker(after), false // written below
+		}
+	}
+	return k.Workers.Set(ctx, addr, after)
 }
 
 // setShard writes after, recomputing its load_ppm, and keeps the class index,
@@ -108,7 +199,7 @@ func (k Keeper) setShard(ctx context.Context, before *types.Shard, after types.S
 		}
 		// Writes cost gas: only write what changed.
 		if totals != totalsBefore {
-			if err := k.Totals.Set(ctx, totals); err != nil {
+			if err := k.putTotals(ctx, totals); err != nil {
 				return err
 			}
 		}
@@ -135,7 +226,7 @@ func (k Keeper) setShard(ctx context.Context, before *types.Shard, after types.S
 			return err
 		}
 	}
-	return k.Shards.Set(ctx, after.Id, after)
+	return k.putShard(ctx, before, after)
 }
 
 // drainable reports whether x/deferral drains the queue of a shard in status s.
@@ -186,13 +277,19 @@ func (k Keeper) setWorker(ctx context.Context, addr sdk.AccAddress, before *type
 		beforeEntry, beforeOK = freeKey(addr, *before)
 	}
 	afterEntry, afterOK := freeKey(addr, after)
+	// Under a drain session, the record of a worker read under it and its
+	// free-capacity entry are written at the flush (session.go).
+	deferred, err := k.deferWorkerWrite(ctx, addr, before)
+	if err != nil {
+		return err
+	}
 	if !beforeEntry.same(beforeOK, afterEntry, afterOK) {
-		if beforeOK {
+		if beforeOK && !deferred {
 			if err := k.FreeCapacity.Remove(ctx, beforeEntry.key); err != nil {
 				return err
 			}
 		}
-		if afterOK {
+		if afterOK && !deferred {
 			if err := k.FreeCapacity.Set(ctx, afterEntry.key, afterEntry.storage); err != nil {
 				return err
 			}
@@ -227,15 +324,25 @@ func (k Keeper) setWorker(ctx context.Context, addr sdk.AccAddress, before *type
 			}
 		}
 	}
-	return k.Workers.Set(ctx, addr, after)
+	return k.putWorker(ctx, addr, before, after)
 }
 
 // deleteWorker removes w and all its index entries.
 func (k Keeper) deleteWorker(ctx context.Context, addr sdk.AccAddress, w types.Worker) error {
-	if e, ok := freeKey(addr, w); ok {
+	// Under a drain session the store's free-capacity entry is the one of
+	// the record as last written (session.go).
+	stored := w
+	if sess := sessionOf(ctx); sess != nil {
+		if r, ok := sess.workerI[string(addr)]; ok {
+			stored = r.stored
+		}
+	}
+	if e, ok := freeKey(addr, stored); ok {
 		if err := k.FreeCapacity.Remove(ctx, e.key); err != nil {
 			return err
 		}
+	}
+	if e, ok := freeKey(addr, w); ok {
 		if err := k.observeFree(ctx, e, true, freeEntry{}, false); err != nil {
 			return err
 		}
@@ -247,6 +354,9 @@ func (k Keeper) deleteWorker(ctx context.Context, addr sdk.AccAddress, w types.W
 		if err := k.UnbondingQueue.Remove(ctx, collections.Join(w.ReleaseHeight, addr)); err != nil {
 			return err
 		}
+	}
+	if sess := sessionOf(ctx); sess != nil {
+		sess.forgetWorker(addr)
 	}
 	return k.Workers.Remove(ctx, addr)
 }
