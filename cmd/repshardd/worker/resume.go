@@ -4,7 +4,6 @@ import (
 	"context"
 
 	clienttx "github.com/cosmos/cosmos-sdk/client/tx"
-	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
 	reputationtypes "github.com/repshard/repshard/x/reputation/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
@@ -35,18 +34,7 @@ func (w *Worker) resumeIfUnresponsive(ctx context.Context) bool {
 		w.logf("resume-worker: account: %v (tried again at the next poll)", shortErr(err))
 		return false
 	}
-	txf := clienttx.Factory{}.
-		WithChainID(w.cfg.ClientCtx.ChainID).
-		WithKeybase(w.cfg.ClientCtx.Keyring).
-		WithTxConfig(w.cfg.ClientCtx.TxConfig).
-		WithAccountRetriever(w.cfg.ClientCtx.AccountRetriever).
-		WithSignMode(signing.SignMode_SIGN_MODE_DIRECT).
-		WithFromName(w.cfg.KeyName).
-		WithSimulateAndExecute(true).
-		WithGasAdjustment(w.cfg.GasAdjustment).
-		WithGasPrices(w.cfg.GasPrices.String()).
-		WithAccountNumber(num).
-		WithSequence(seq)
+	txf := w.txFactory(num, seq)
 	msg := &shardtypes.MsgResumeWorker{Worker: w.addrStr}
 	fail := func(step string, err error) bool {
 		w.logf("resume-worker: %s: %v (tried again at the next poll)", step, shortErr(err))

@@ -129,18 +129,7 @@ func (s *signer) send(ctx context.Context, batch []outcome) {
 				msgs[i] = &deferraltypes.MsgCompleteRequest{Worker: w.addrStr, RequestId: o.req.Id, ResultHash: o.result}
 			}
 		}
-		txf := clienttx.Factory{}.
-			WithChainID(w.cfg.ClientCtx.ChainID).
-			WithKeybase(w.cfg.ClientCtx.Keyring).
-			WithTxConfig(w.cfg.ClientCtx.TxConfig).
-			WithAccountRetriever(w.cfg.ClientCtx.AccountRetriever).
-			WithSignMode(signing.SignMode_SIGN_MODE_DIRECT).
-			WithFromName(w.cfg.KeyName).
-			WithSimulateAndExecute(true).
-			WithGasAdjustment(w.cfg.GasAdjustment).
-			WithGasPrices(w.cfg.GasPrices.String()).
-			WithAccountNumber(s.accNum).
-			WithSequence(s.seq)
+		txf := w.txFactory(s.accNum, s.seq)
 
 		_, gas, err := clienttx.CalculateGas(w.cfg.ClientCtx, txf, msgs...)
 		if err != nil {
@@ -399,4 +388,22 @@ func quorumGasReserve(batch []outcome) uint64 {
 		}
 	}
 	return reserve
+}
+
+// txFactory is the factory of the worker's txs: its key, direct signing, gas
+// simulated and adjusted, the configured gas prices, the given account number
+// and sequence.
+func (w *Worker) txFactory(accNum, seq uint64) clienttx.Factory {
+	return clienttx.Factory{}.
+		WithChainID(w.cfg.ClientCtx.ChainID).
+		WithKeybase(w.cfg.ClientCtx.Keyring).
+		WithTxConfig(w.cfg.ClientCtx.TxConfig).
+		WithAccountRetriever(w.cfg.ClientCtx.AccountRetriever).
+		WithSignMode(signing.SignMode_SIGN_MODE_DIRECT).
+		WithFromName(w.cfg.KeyName).
+		WithSimulateAndExecute(true).
+		WithGasAdjustment(w.cfg.GasAdjustment).
+		WithGasPrices(w.cfg.GasPrices.String()).
+		WithAccountNumber(accNum).
+		WithSequence(seq)
 }
