@@ -32,7 +32,8 @@
 #   logs/worker<j>.log   daemon output      pids/worker<j>.pid daemon PID
 # Ports of node i: P2P 26656+100i, RPC 26657+100i, REST 1317+100i, gRPC 9090+100i,
 # all shifted by LOCALNET_PORT_BASE-26657 (see `repshardd testnet init-files --help`);
-# worker j serves Prometheus metrics on 26661+100(j-1) (shifted alike).
+# worker j serves Prometheus metrics on 26661+100(j-1) (shifted alike); node i serves
+# its own (app.toml [telemetry] enabled) at http://127.0.0.1:<REST>/metrics?format=prometheus.
 #
 # Environment: REPSHARDD (binary, default <repo>/build/repshardd; this script never
 # builds), LOCALNET_DIR, LOCALNET_NODES, LOCALNET_CHAIN_ID (repshard-local-1),
@@ -108,6 +109,33 @@ toml_value() {
     section == want && $0 ~ "^[[:space:]]*" key "[[:space:]]*=" {
       v = $0; sub(/^[^=]*=[[:space:]]*/, "", v); gsub(/"/, "", v); print v; exit
     }' "$1"
+}
+
+# toml_set FILE SECTION KEY VALUE: sets KEY = VALUE (VALUE as TOML: quote
+# strings) in [SECTION] of FILE, where the key must already be (app.toml and
+# config.toml list every key).
+toml_set() {
+  local tmp
+  tmp=$(mktemp "$1.XXXXXX")
+  awk -v want="$2" -v key="$3" -v value="$4" '
+    /^[[:space:]]*\[/ { s = $0; gsub(/[][[:space:]]/, "", s); section = s }
+    section == want && !done && $0 ~ "^[[:space:]]*" key "[[:space:]]*=" { print key " = " value; done = 1; next }
+    { print }
+    END { if (!done) exit 1 }' "$1" >"$tmp" || { rm -f "$tmp"; die "$1: no key $3 in [$2]"; }
+  mv "$tmp" "$1"
+}
+
+# enable_telemetry I: node I exports its telemetry (the SDK's metrics and
+# repshard's, listed in docs/operations.md) in the Prometheus text format at
+# http://<its REST API address>/metrics?format=prometheus. A metric not
+# updated for prometheus-retention-time seconds leaves the scrape, so it is
+# long (one hour) for a localnet whose counters may sit still for minutes.
+enable_telemetry() {
+  local app
+  app=$(node_home "$1")/config/app.toml
+  toml_set "$app" telemetry enabled true
+  toml_set "$app" telemetry prometheus-retention-time 3600
+  toml_set "$app" api enable true
 }
 
 # port_of ADDRESS: the port at the end of tcp://host:port or host:port.
@@ -208,6 +236,7 @@ cmd_start() {
       die "testnet init-files failed (see above)"
     fi
     rm -rf "$scratch"
+    for ((i = 0; i < n; i++)); do enable_telemetry "$i"; done
   else
     n=$have
     if [[ -n $want && $want != "$have" ]]; then
