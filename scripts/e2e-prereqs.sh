@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `make test-e2e` needs besides Go, make and bash: iptables and root, for
 # the partition scenario (testutil/e2e/partition_test.go closes a validator's
-# P2P port on the loopback interface). CI runs as root: when iptables is
+# P2P port on the loopback interface with iptables and cuts its connections
+# with ss -K, from iproute2). CI runs as root: when iptables is
 # missing this script installs it with apt-get (Debian/Ubuntu). Run as
 # another user, or where iptables cannot be installed, it says so and fails;
 # E2E_SKIP_PARTITION=1 skips the check and the scenario.
@@ -29,4 +30,5 @@ if ! command -v iptables >/dev/null 2>&1; then
   fi
 fi
 iptables -w -n -L INPUT >/dev/null 2>&1 || die "iptables cannot read the firewall here (CAP_NET_ADMIN needed)"
-say "$(iptables -V)"
+command -v ss >/dev/null 2>&1 || die "ss (iproute2) is missing: the scenario cuts the node's connections with ss -K"
+say "$(iptables -V), $(ss -V)"

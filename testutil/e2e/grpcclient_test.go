@@ -64,7 +64,7 @@ func (a *grpcAccount) broadcast(ctx context.Context, msgs ...sdk.Msg) (string, e
 			WithSignMode(signing.SignMode_SIGN_MODE_DIRECT).
 			WithAccountNumber(a.accNum).
 			WithSequence(a.seq).
-			WithGas(400_000).
+			WithGas(400_000 * uint64(len(msgs))). // a submission takes under 400,000
 			WithFees(txFees)
 		builder, err := txf.BuildUnsignedTx(msgs...)
 		if err != nil {

@@ -20,9 +20,11 @@ import (
 // firewall closes TCP ports on the loopback interface with iptables: one
 // chain of its own (REPSHARD-E2E-<pid>) jumped to from INPUT, removed when
 // the test ends, whatever its outcome. Every packet to or from a closed port
-// is answered with a TCP reset, so connections through it break at once and
-// new ones are refused. It needs root and iptables (scripts/e2e-prereqs.sh
-// installs it).
+// is dropped, as on a network link that went dark, and the connections
+// through it are cut (ss -K): both ends see them fail at once, and no dead
+// connection is left to block a new one when the port opens. It needs root,
+// iptables and ss (scripts/e2e-prereqs.sh checks them and installs
+// iptables).
 type firewall struct {
 	t     *testing.T
 	chain string
@@ -30,8 +32,10 @@ type firewall struct {
 
 func newFirewall(t *testing.T) *firewall {
 	t.Helper()
-	if _, err := exec.LookPath("iptables"); err != nil {
-		t.Fatalf("the partition scenario needs iptables (and root): run scripts/e2e-prereqs.sh, or set E2E_SKIP_PARTITION=1 to skip it")
+	for _, tool := range []string{"iptables", "ss"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("the partition scenario needs %s (and root): run scripts/e2e-prereqs.sh, or set E2E_SKIP_PARTITION=1 to skip it", tool)
+		}
 	}
 	f := &firewall{t: t, chain: fmt.Sprintf("REPSHARD-E2E-%d", os.Getpid())}
 	f.run("-N", f.chain)
@@ -58,12 +62,16 @@ func (f *firewall) run(args ...string) {
 	require.NoError(f.t, f.iptables(args...))
 }
 
-// closePort rejects every loopback TCP packet to or from port.
+// closePort drops every loopback TCP packet to or from port, then cuts the
+// TCP connections through it.
 func (f *firewall) closePort(port int) {
 	f.t.Helper()
 	for _, dir := range []string{"--dport", "--sport"} {
-		f.run("-A", f.chain, "-i", "lo", "-p", "tcp", dir, fmt.Sprint(port), "-j", "REJECT", "--reject-with", "tcp-reset")
+		f.run("-A", f.chain, "-i", "lo", "-p", "tcp", dir, fmt.Sprint(port), "-j", "DROP")
 	}
+	filter := fmt.Sprintf("( sport = :%d or dport = :%d )", port, port)
+	out, err := exec.Command("ss", "-K", "-t", "-n", filter).CombinedOutput()
+	require.NoError(f.t, err, "ss -K %s: %s", filter, out)
 }
 
 // openAll removes every rule of the chain.
@@ -140,20 +148,22 @@ func testPartition(t *testing.T, n *network) {
 	fw.closePort(p2pPort)
 	cutAt := n.liveTip(0, 1, 2, cut)
 	stuck := n.height(cut)
-	n.waitFor(t, name+" loses its peers", txBlocks, func() bool { return n.peers(cut) == 0 })
 	t.Logf("%s's P2P port %d closed at height %d (its own height %d)", name, p2pPort, cutAt, stuck)
+	n.waitFor(t, name+" without peers", txBlocks, func() bool { return n.peers(cut) == 0 })
 
-	// The others commit blocks without its vote; it commits none (at most
-	// the one it had every vote for when the port closed).
+	// The others commit blocks without its vote (from cutAt+4 on, as in the
+	// validator kill); it commits none past the one it may have had every
+	// vote for when the port closed.
 	const window = 10
 	n.waitHeight(t, cutAt+4+window)
 	n.checkSignedWithout(t, 0, val, cutAt+4, cutAt+4+window)
 	behind := n.height(cut)
 	require.LessOrEqual(t, behind, stuck+1, "%s committed blocks while cut off", name)
 	require.Zero(t, n.peers(cut), "%s has peers while cut off", name)
-	t.Logf("the other three reached height %d; %s stayed at %d", n.height(0), name, behind)
+	t.Logf("the other three reached height %d; %s stayed at %d, without peers", n.height(0), name, behind)
 
-	// Rejoin: the others dial it again, it catches up.
+	// Rejoin: the others dial it again (a persistent peer is redialed every
+	// few seconds), it catches up.
 	fw.openAll()
 	healed, target := time.Now(), n.tip()
 	n.waitFor(t, name+" catches up", 60, func() bool { return n.height(cut) >= target })
