@@ -158,6 +158,16 @@ node_ports() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# alive PID: the process exists and has not exited (a zombie has). Right
+# after `nohup repshardd ... &` the PID may still be the shell about to exec
+# repshardd, whose command line node_pid and worker_pid do not recognise:
+# the start loops ask alive about the PIDs they started.
+alive() {
+  local stat
+  stat=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ -n $stat && $stat != Z* ]]
+}
+
 # node_pid I: the PID of node I when that process is alive and is our
 # `repshardd start --home <home>` (a stale PID file or a reused PID gives "").
 node_pid() {
@@ -246,6 +256,7 @@ cmd_start() {
   mkdir -p "$LOGS" "$PIDS"
 
   local running=0 started=()
+  local -A started_pid=()
   for ((i = 0; i < n; i++)); do
     if [[ -n $(node_pid "$i") ]]; then running=$((running + 1)); fi
   done
@@ -275,6 +286,7 @@ cmd_start() {
     pid=$!
     printf '%d\n' "$pid" >"$PIDS/node$i.pid"
     started+=("$i")
+    started_pid[$i]=$pid
     say "node$i started: pid $pid, RPC $(node_rpc "$i"), log $LOGS/node$i.log"
   done
 
@@ -292,7 +304,7 @@ cmd_start() {
   while ((${#pending[@]} > 0)); do
     still=()
     for i in "${pending[@]}"; do
-      if [[ -z $(node_pid "$i") ]]; then
+      if ! alive "${started_pid[$i]:-$(node_pid "$i")}"; then
         log_hint "$i"
         die "node$i exited while starting; see $LOGS/node$i.log (stop the rest with: $0 stop)"
       fi
@@ -395,6 +407,7 @@ start_workers() {
   ((WORKERS > 0)) || return 0
   setup_workers
   local j home pid pending=() still deadline
+  local -A started_pid=()
   for ((j = 1; j <= WORKERS; j++)); do
     [[ -z $(worker_pid "$j") ]] || continue
     home=$(worker_home "$j")
@@ -406,13 +419,14 @@ start_workers() {
     pid=$!
     printf '%d\n' "$pid" >"$PIDS/worker$j.pid"
     pending+=("$j")
+    started_pid[$j]=$pid
     say "worker$j started: pid $pid, node $(node_rpc "$(worker_node "$j")"), log $LOGS/worker$j.log"
   done
   deadline=$((SECONDS + START_TIMEOUT))
   while ((${#pending[@]} > 0)); do
     still=()
     for j in "${pending[@]}"; do
-      if [[ -z $(worker_pid "$j") ]]; then
+      if ! alive "${started_pid[$j]}"; then
         tail -n 20 "$LOGS/worker$j.log" >&2 || true
         die "worker$j exited while starting; see $LOGS/worker$j.log"
       fi
