@@ -267,7 +267,7 @@ func New(
 	// returns its bond.
 	app.ReputationKeeper.SetRequestReader(reviewRequests{app.DeferralKeeper})
 	app.ShardKeeper.SetBondReleaseHook(app.RewardsKeeper)
-	app.ShardKeeper.SetStandingReader(app.ReputationKeeper)
+	app.ShardKeeper.SetStandingKeeper(app.ReputationKeeper)
 
 	app.ModuleManager = module.NewManager(
 		genutil.NewAppModule(app.AccountKeeper, app.StakingKeeper, app, txConfig),

@@ -9,6 +9,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/app"
 	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/testutil/apptest"
 	deferraltypes "github.com/repshard/repshard/x/deferral/types"
@@ -23,7 +24,12 @@ import (
 // x/reputation EndBlock at its resume height finds its score recovered, yet
 // ranks below a new worker that fits worse.
 func TestPausedWorkerIsNeverAssignedUntilItRecovers(t *testing.T) {
-	c := apptest.New(t, 3, nil)
+	// the score pause alone: no run of expiries marks the worker unresponsive
+	c := apptest.New(t, 3, func(g app.GenesisState) {
+		apptest.EditGenesis(t, g, reputationtypes.ModuleName, &reputationtypes.GenesisState{}, func(gs *reputationtypes.GenesisState) {
+			gs.Params.MaxConsecutiveExpiries = reputationtypes.MaxConsecutiveExpiriesLimit
+		})
+	})
 	ctx := c.Context()
 	flaky, steady, stranger := c.Accounts[0].Address, c.Accounts[1].Address, c.Accounts[2].Address
 	msgs := shardkeeper.NewMsgServerImpl(c.App.ShardKeeper)

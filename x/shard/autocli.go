@@ -82,6 +82,15 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 						"unbonding_period_blocks after its last in-flight assignment finishes.",
 					Example: "repshardd tx shard unregister-worker --from worker1",
 				},
+				{
+					RpcMethod: "ResumeWorker", Use: "resume-worker",
+					Short: "Take new work again after your worker was marked unresponsive (--from)",
+					Long: "A worker that lets x/reputation's max_consecutive_expiries assignments in a row expire is " +
+						"marked unresponsive and gets no new assignments. Once the worker daemon runs again, the --from " +
+						"worker sends this to be assigned work again (unless its score keeps it paused). The worker " +
+						"daemon sends it itself when it starts and finds its worker marked unresponsive.",
+					Example: "repshardd tx shard resume-worker --from worker1",
+				},
 				{RpcMethod: "UpdateParams", Skip: true}, // client/cli: update-params-proposal (merges onto the current params)
 			},
 		},

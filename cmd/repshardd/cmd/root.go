@@ -137,7 +137,7 @@ func initAppConfig() (string, any) {
 
 func initRootCmd(rootCmd *cobra.Command, txConfig client.TxConfig, basicManager module.BasicManager, home string) {
 	rootCmd.AddCommand(
-		genutilcli.InitCmd(basicManager, home),
+		withBlockMaxGas(genutilcli.InitCmd(basicManager, home)),
 		NewTestnetCmd(basicManager, banktypes.GenesisBalancesIterator{}),
 		NewWorkerCmd(),
 		debug.Cmd(),

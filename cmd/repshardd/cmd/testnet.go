@@ -147,6 +147,7 @@ type testnetArgs struct {
 	expeditedVotingPeriod time.Duration
 	validatorBalance      sdkmath.Int
 	selfDelegation        sdkmath.Int
+	blockMaxGas           int64
 }
 
 func testnetInitFilesCmd(mbm module.BasicManager, genBalIterator banktypes.GenesisBalancesIterator) *cobra.Command {
@@ -188,6 +189,7 @@ func testnetInitFilesCmd(mbm module.BasicManager, genBalIterator banktypes.Genes
 	f.Duration(flagCommitTimeout, time.Second, "CometBFT timeout_commit, the pause between blocks")
 	f.String(flagAlgo, string(hd.Secp256k1Type), "key signing algorithm of the validator accounts")
 	f.Duration(flagVotingPeriod, 20*time.Second, "gov voting_period in the generated genesis")
+	f.Int64(flagBlockMaxGas, DefaultBlockMaxGas, "block gas limit (consensus param block.max_gas) of the generated genesis; -1 for none")
 	f.Duration(flagExpeditedVotingPeriod, 10*time.Second, "gov expedited_voting_period in the generated genesis (below --voting-period)")
 	f.String(flagValidatorBalance, "1000000000000", "genesis balance of each validator account, in the bond denom (urep)")
 	f.String(flagSelfDelegation, "100000000000", "amount each validator bonds in its gentx, in the bond denom (urep)")
@@ -218,6 +220,7 @@ func readTestnetArgs(cmd *cobra.Command) (testnetArgs, error) {
 	get(func() (e error) { a.algo, e = f.GetString(flagAlgo); return })
 	get(func() (e error) { a.votingPeriod, e = f.GetDuration(flagVotingPeriod); return })
 	get(func() (e error) { a.expeditedVotingPeriod, e = f.GetDuration(flagExpeditedVotingPeriod); return })
+	get(func() (e error) { a.blockMaxGas, e = f.GetInt64(flagBlockMaxGas); return })
 	var balance, bond string
 	get(func() (e error) { balance, e = f.GetString(flagValidatorBalance); return })
 	get(func() (e error) { bond, e = f.GetString(flagSelfDelegation); return })
@@ -255,6 +258,8 @@ func (a testnetArgs) validate() error {
 	case basePortAPI+a.portOffset < 1024 ||
 		basePortPrometheus+a.portOffset+portStride*(a.numValidators-1) > 65535:
 		return fmt.Errorf("--%s %d puts ports outside 1024..65535", flagPortOffset, a.portOffset)
+	case a.blockMaxGas == 0 || a.blockMaxGas < -1:
+		return fmt.Errorf("--%s must be -1 (no limit) or positive, got %d", flagBlockMaxGas, a.blockMaxGas)
 	case a.commitTimeout <= 0:
 		return fmt.Errorf("--%s must be positive, got %s", flagCommitTimeout, a.commitTimeout)
 	case a.votingPeriod <= 0 || a.expeditedVotingPeriod <= 0:
@@ -448,6 +453,9 @@ func initTestnetFiles(
 		return nil, fmt.Errorf("generated genesis is invalid: %w", err)
 	}
 	if appGenesis.AppState, err = json.MarshalIndent(genState, "", "  "); err != nil {
+		return nil, err
+	}
+	if err := setBlockMaxGas(appGenesis, args.blockMaxGas); err != nil {
 		return nil, err
 	}
 	if err := appGenesis.ValidateAndComplete(); err != nil {

@@ -176,8 +176,10 @@ type Worker struct {
 	addr    sdk.AccAddress
 	addrStr string
 	query   deferraltypes.QueryClient
-	repQ    reputationtypes.QueryClient
-	store   *Store
+	// reputation reads the worker's own profile (unresponsive mark).
+	reputation reputationtypes.QueryClient
+	repQ       reputationtypes.QueryClient
+	store      *Store
 
 	logMu sync.Mutex
 
@@ -241,6 +243,7 @@ func New(cfg Config) (*Worker, error) {
 		addr:       addr,
 		addrStr:    addr.String(),
 		query:      deferraltypes.NewQueryClient(cfg.ClientCtx),
+		reputation: reputationtypes.NewQueryClient(cfg.ClientCtx),
 		repQ:       reputationtypes.NewQueryClient(cfg.ClientCtx),
 		store:      store,
 		known:      map[key]bool{},
@@ -449,6 +452,7 @@ func (w *Worker) pollLoop(ctx context.Context) {
 // ASSIGNED ones.
 func (w *Worker) pollOnce(ctx context.Context) {
 	w.refreshHeight(ctx)
+	w.resumeIfUnresponsive(ctx)
 	var next []byte
 	for {
 		res, err := w.query.RequestsByWorker(ctx, &deferraltypes.QueryRequestsByWorkerRequest{

@@ -226,3 +226,11 @@ func sat(a, b uint64) uint64 {
 	}
 	return ^uint64(0)
 }
+
+// sat32 is a + b, saturating at the largest uint32.
+func sat32(a, b uint32) uint32 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return ^uint32(0)
+}

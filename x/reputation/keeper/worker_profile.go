@@ -78,13 +78,46 @@ func (k Keeper) GetWorkerProfile(ctx context.Context, worker sdk.AccAddress) (ty
 
 // WorkerStanding returns the worker's score, whether it may get new
 // assignments (not paused) and whether it has a profile at all; x/shard reads
-// it when a worker registers (x/shard's StandingReader). O(1).
+// it when a worker registers (x/shard's StandingKeeper). O(1).
 func (k Keeper) WorkerStanding(ctx context.Context, worker sdk.AccAddress) (scorePpm uint32, eligible, known bool, err error) {
 	w, found, err := k.GetWorkerProfile(ctx, worker)
 	if err != nil || !found {
 		return 0, true, false, err
 	}
-	return w.Score, !w.Paused, true, nil
+	return w.Score, Eligible(w), true, nil
+}
+
+// Eligible reports whether the worker may get new assignments: neither
+// paused by its score nor marked unresponsive.
+func Eligible(w types.WorkerProfile) bool {
+	return !w.Paused && !w.Unresponsive
+}
+
+// ResumeUnresponsiveWorker clears the worker's unresponsive mark and its run
+// of expiries (the worker said it is back: MsgResumeWorker of x/shard) and
+// tells x/shard, which hands it work again unless its score keeps it paused.
+// A worker that is not marked unresponsive gets ErrWorkerNotUnresponsive and
+// nothing changes. O(1).
+func (k Keeper) ResumeUnresponsiveWorker(ctx context.Context, worker sdk.AccAddress) error {
+	params, err := k.Params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	w, created, err := k.loadWorker(ctx, worker, height)
+	if err != nil {
+		return err
+	}
+	if created || !w.Unresponsive {
+		return types.ErrWorkerNotUnresponsive.Wrapf("%d consecutive expiries, unresponsive after %d", w.ConsecutiveExpiries, params.MaxConsecutiveExpiries)
+	}
+	w.Unresponsive, w.ConsecutiveExpiries = false, 0
+	w.LastUpdatedHeight = height
+	w = RefreshWorker(w, params)
+	if err := k.saveWorker(ctx, worker, w, false); err != nil {
+		return err
+	}
+	return events.Emit(ctx, &types.EventWorkerResponsive{Worker: w.Address, Score: w.Score, Paused: w.Paused})
 }
 
 // WorkerScore returns the worker's score in ppm (the neutral score without a
@@ -132,6 +165,11 @@ func (k Keeper) RecordWorkerOutcome(ctx context.Context, worker sdk.AccAddress, 
 	if err != nil {
 		return err
 	}
+	if o == outcome.WorkerExpired {
+		w.ConsecutiveExpiries = sat32(w.ConsecutiveExpiries, 1)
+	} else {
+		w.ConsecutiveExpiries = 0
+	}
 	switch o {
 	case outcome.WorkerCompleted:
 		w.Completions = sat(w.Completions, 1)
@@ -152,6 +190,12 @@ func (k Keeper) RecordWorkerOutcome(ctx context.Context, worker sdk.AccAddress, 
 	w = RefreshWorker(w, params)
 	if err := k.applyPauseRule(ctx, worker, &w, params, height); err != nil {
 		return err
+	}
+	if !w.Unresponsive && w.ConsecutiveExpiries >= params.MaxConsecutiveExpiries {
+		w.Unresponsive = true
+		if err := events.Emit(ctx, &types.EventWorkerUnresponsive{Worker: w.Address, ConsecutiveExpiries: w.ConsecutiveExpiries}); err != nil {
+			return err
+		}
 	}
 	if err := k.saveWorker(ctx, worker, w, created); err != nil {
 		return err
@@ -205,5 +249,5 @@ func (k Keeper) saveWorker(ctx context.Context, worker sdk.AccAddress, w types.W
 	if err := k.WorkerProfiles.Set(ctx, worker, storedWorker(w)); err != nil {
 		return err
 	}
-	return k.standing.SetWorkerStanding(ctx, worker, w.Score, !w.Paused)
+	return k.standing.SetWorkerStanding(ctx, worker, w.Score, Eligible(w))
 }

@@ -222,6 +222,14 @@ func TestUnknownWorkerOutcomeWritesNothing(t *testing.T) {
 
 // pauseByExpiries records expiries on w until it is paused and returns how
 // many it took; before that every standing told is eligible.
+// scoreOnly lets a test look at the score pause alone: runs of expiries of
+// any length do not mark the worker unresponsive.
+func (f fixture) scoreOnly(t *testing.T) fixture {
+	t.Helper()
+	f.setParams(t, func(p *types.Params) { p.MaxConsecutiveExpiries = types.MaxConsecutiveExpiriesLimit })
+	return f
+}
+
 func (f fixture) pauseByExpiries(t *testing.T, ctx sdk.Context, w sdk.AccAddress) int {
 	t.Helper()
 	min := f.params(t).MinWorkerScorePpm
@@ -234,7 +242,7 @@ func (f fixture) pauseByExpiries(t *testing.T, ctx sdk.Context, w sdk.AccAddress
 			return n
 		}
 		require.GreaterOrEqual(t, p.Score, min, "not paused at or above the minimum")
-		require.True(t, f.standing.last().eligible)
+		require.Equal(t, keeper.Eligible(p), f.standing.last().eligible)
 	}
 	t.Fatal("100 expiries never paused the worker")
 	return 0
@@ -245,7 +253,7 @@ func (f fixture) pauseByExpiries(t *testing.T, ctx sdk.Context, w sdk.AccAddress
 // it is not eligible; a paused worker's further bad outcomes keep its resume
 // height; good outcomes that lift it back to the minimum unpause it at once.
 func TestWorkerPausedBelowTheMinimumAndUnpausedByGoodOutcomes(t *testing.T) {
-	f := newFixture(t).withDefaults(t)
+	f := newFixture(t).withDefaults(t).scoreOnly(t)
 	params := f.params(t)
 	w := testAddr("flaky")
 	ctx := f.at(100)
@@ -291,7 +299,7 @@ func TestWorkerPausedBelowTheMinimumAndUnpausedByGoodOutcomes(t *testing.T) {
 // (rounded down) and checks again: back at the minimum it is eligible again;
 // still below it stays paused for another worker_pause_blocks. Not before.
 func TestWorkerResumeEndBlock(t *testing.T) {
-	f := newFixture(t).withDefaults(t)
+	f := newFixture(t).withDefaults(t).scoreOnly(t)
 	params := f.params(t)
 	min := params.MinWorkerScorePpm
 	recovers, stays := testAddr("recovers"), testAddr("stays")
@@ -340,7 +348,7 @@ func TestWorkerResumeEndBlock(t *testing.T) {
 // The EndBlock checks at most max_worker_resumes_per_block paused workers per
 // block, in (resume height, address) order; the rest wait for the next block.
 func TestWorkerResumesPerBlockCap(t *testing.T) {
-	f := newFixture(t).withDefaults(t)
+	f := newFixture(t).withDefaults(t).scoreOnly(t)
 	f.setParams(t, func(p *types.Params) { p.MaxWorkerResumesPerBlock = 2 })
 	params := f.params(t)
 	ctx := f.at(1)
@@ -384,7 +392,7 @@ func TestWorkerResumeFailureIsIsolated(t *testing.T) {
 	f.keeper = keeper.NewKeeper(f.cdc, s.Service, keepertest.AddressCodec(), keepertest.Authority(), noStake{}, noBonds{}, fs)
 	f.store, f.ctx, f.standing = s, s.Ctx, &fs.standingLog
 	f.msgs, f.query = keeper.NewMsgServerImpl(f.keeper), keeper.NewQueryServerImpl(f.keeper)
-	f = f.withDefaults(t)
+	f = f.withDefaults(t).scoreOnly(t)
 	params := f.params(t)
 	bad, good := testAddr("bad"), testAddr("good")
 	f.pauseByExpiries(t, f.at(1), bad)
@@ -521,7 +529,7 @@ func TestRateWorkerWeighsByTheRatersStanding(t *testing.T) {
 // Ratings alone can pause a worker (many requesters rating it 1) and lift it
 // back (ratings of 5).
 func TestRatingsPauseAndUnpause(t *testing.T) {
-	f := newFixture(t).withDefaults(t)
+	f := newFixture(t).withDefaults(t).scoreOnly(t)
 	ctx := f.at(2)
 	w := testAddr("w")
 	reqs := fakeRequests{}
@@ -561,7 +569,7 @@ func TestRatingsPauseAndUnpause(t *testing.T) {
 // an import into a fresh store byte for byte, with the score index and the
 // resume queue rebuilt.
 func TestWorkerGenesisRoundTrip(t *testing.T) {
-	f := newFixture(t).withDefaults(t)
+	f := newFixture(t).withDefaults(t).scoreOnly(t)
 	ctx := f.at(4)
 	requester, w1, w2 := testAddr("req"), testAddr("w1"), testAddr("w2")
 	f.keeper.SetRequestReader(fakeRequests{

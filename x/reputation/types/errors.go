@@ -39,4 +39,7 @@ var (
 	ErrSelfRating = errorsmod.Register(ModuleName, 18, "self-rating")
 	// ErrUnknownWorkerOutcome: RecordWorkerOutcome got an outcome it does not know.
 	ErrUnknownWorkerOutcome = errorsmod.Register(ModuleName, 19, "unknown worker outcome")
+	// ErrWorkerNotUnresponsive: MsgResumeWorker for a worker that is not
+	// marked unresponsive (nothing to resume).
+	ErrWorkerNotUnresponsive = errorsmod.Register(ModuleName, 20, "worker is not unresponsive")
 )

@@ -18,6 +18,14 @@ const MaxPowBits = 256
 // reviews): larger priors would make reviews meaningless.
 const MaxPeerPriorWeightPpm = 1_000_000 * 1_000_000
 
+// DefaultMaxConsecutiveExpiries is how many assignments in a row a worker may
+// let expire before it is marked unresponsive: one expiry can be bad luck
+// (a restart, a slow block), three in a row is a stopped daemon.
+const DefaultMaxConsecutiveExpiries = 3
+
+// MaxConsecutiveExpiriesLimit bounds max_consecutive_expiries.
+const MaxConsecutiveExpiriesLimit = 1_000
+
 // DefaultParams returns the default x/reputation parameters: a new
 // requester starts neutral (0.5) and one outcome moves the completion factor
 // only part of the way thanks to the Beta(2,2) prior.
@@ -71,6 +79,7 @@ func DefaultParams() Params {
 		MinWorkerScorePpm:          300_000,
 		WorkerPauseBlocks:          600,
 		MaxWorkerResumesPerBlock:   50,
+		MaxConsecutiveExpiries:     DefaultMaxConsecutiveExpiries,
 	}
 }
 
@@ -152,8 +161,12 @@ func (p Params) validateWorker() error {
 	if err := paramcheck.CheckAll(paramcheck.NonZero,
 		paramcheck.F("worker_pause_blocks", p.WorkerPauseBlocks),
 		paramcheck.F("max_worker_resumes_per_block", p.MaxWorkerResumesPerBlock),
+		paramcheck.F("max_consecutive_expiries", p.MaxConsecutiveExpiries),
 	); err != nil {
 		return err
+	}
+	if p.MaxConsecutiveExpiries > MaxConsecutiveExpiriesLimit {
+		return fmt.Errorf("max_consecutive_expiries must be at most %d, got %d", MaxConsecutiveExpiriesLimit, p.MaxConsecutiveExpiries)
 	}
 	return paramcheck.CheckAll(paramcheck.AtMost(paramcheck.MaxPerBlockCap),
 		paramcheck.F("max_worker_resumes_per_block", p.MaxWorkerResumesPerBlock),

@@ -78,6 +78,8 @@ func TestParamsValidateRejects(t *testing.T) {
 		{"zero worker pause", with(func(p *types.Params) { p.WorkerPauseBlocks = 0 }), "worker_pause_blocks"},
 		{"zero worker resumes", with(func(p *types.Params) { p.MaxWorkerResumesPerBlock = 0 }), "max_worker_resumes_per_block"},
 		{"unbounded worker resumes", with(func(p *types.Params) { p.MaxWorkerResumesPerBlock = paramcheck.MaxPerBlockCap + 1 }), "max_worker_resumes_per_block"},
+		{"zero consecutive expiries", with(func(p *types.Params) { p.MaxConsecutiveExpiries = 0 }), "max_consecutive_expiries"},
+		{"unbounded consecutive expiries", with(func(p *types.Params) { p.MaxConsecutiveExpiries = types.MaxConsecutiveExpiriesLimit + 1 }), "max_consecutive_expiries"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -114,10 +116,12 @@ func TestParamsValidateAcceptsBounds(t *testing.T) {
 		"all worker weight on reliability": with(func(p *types.Params) {
 			p.WorkerWeightReliabilityPpm, p.WorkerWeightRatingPpm = 1_000_000, 0
 		}),
-		"no worker pauses":            with(func(p *types.Params) { p.MinWorkerScorePpm = 0 }),
-		"min worker score of one":     with(func(p *types.Params) { p.MinWorkerScorePpm = 1_000_000 }),
-		"worker resumes at the cap":   with(func(p *types.Params) { p.MaxWorkerResumesPerBlock = paramcheck.MaxPerBlockCap }),
-		"worker rating prior maximum": with(func(p *types.Params) { p.WorkerRatingPriorWeightPpm = types.MaxPeerPriorWeightPpm }),
+		"no worker pauses":                  with(func(p *types.Params) { p.MinWorkerScorePpm = 0 }),
+		"min worker score of one":           with(func(p *types.Params) { p.MinWorkerScorePpm = 1_000_000 }),
+		"worker resumes at the cap":         with(func(p *types.Params) { p.MaxWorkerResumesPerBlock = paramcheck.MaxPerBlockCap }),
+		"one expiry marks a worker":         with(func(p *types.Params) { p.MaxConsecutiveExpiries = 1 }),
+		"consecutive expiries at the limit": with(func(p *types.Params) { p.MaxConsecutiveExpiries = types.MaxConsecutiveExpiriesLimit }),
+		"worker rating prior maximum":       with(func(p *types.Params) { p.WorkerRatingPriorWeightPpm = types.MaxPeerPriorWeightPpm }),
 	}
 	for name, p := range cases {
 		if err := p.Validate(); err != nil {

@@ -136,19 +136,19 @@ func (k Keeper) GetParams(ctx context.Context) (types.Params, error) {
 // keeperHooks holds the callbacks the app wires after construction.
 type keeperHooks struct {
 	bondRelease types.BondReleaseHook
-	standing    types.StandingReader
+	standing    types.StandingKeeper
 }
 
-// SetStandingReader registers where RegisterWorker reads the standing of a
+// SetStandingKeeper registers where RegisterWorker reads the standing of a
 // worker that registers (x/reputation, which is built after x/shard). Every
 // copy of the keeper sees it. It must be called exactly once, at wiring: it
 // panics on nil or on a second call.
-func (k Keeper) SetStandingReader(r types.StandingReader) {
+func (k Keeper) SetStandingKeeper(r types.StandingKeeper) {
 	if r == nil {
-		panic(fmt.Sprintf("x/%s: SetStandingReader(nil)", types.ModuleName))
+		panic(fmt.Sprintf("x/%s: SetStandingKeeper(nil)", types.ModuleName))
 	}
 	if k.hooks.standing != nil {
-		panic(fmt.Sprintf("x/%s: the standing reader is already set", types.ModuleName))
+		panic(fmt.Sprintf("x/%s: the standing keeper is already set", types.ModuleName))
 	}
 	k.hooks.standing = r
 }

@@ -227,6 +227,34 @@ func (m msgServer) UpdateWorker(ctx context.Context, msg *types.MsgUpdateWorker)
 // capacity index (no new assignments) and its capacity leaves the shard. Its
 // bond is returned unbonding_period_blocks after its in-flight units reach 0:
 // now if nothing is in flight, otherwise when the last assignment finishes.
+// ResumeWorker clears an ACTIVE worker's unresponsive mark where its standing
+// is kept (x/reputation); x/shard is told the new standing there and hands the
+// worker work again unless its score keeps it paused. Only the worker itself
+// can send it, so nobody can put another's stopped worker back in line.
+func (m msgServer) ResumeWorker(ctx context.Context, msg *types.MsgResumeWorker) (*types.MsgResumeWorkerResponse, error) {
+	addr, err := m.workerAddress(msg.Worker)
+	if err != nil {
+		return nil, err
+	}
+	w, err := m.getWorker(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	if w.Status != types.WorkerActive {
+		return nil, errorsmod.Wrapf(types.ErrWorkerNotActive, "worker %s is %s", msg.Worker, w.Status)
+	}
+	if m.hooks.standing == nil {
+		return nil, errorsmod.Wrap(types.ErrWorkerNotActive, "no standing keeper is wired")
+	}
+	if err := m.hooks.standing.ResumeUnresponsiveWorker(ctx, addr); err != nil {
+		return nil, err
+	}
+	if w, err = m.getWorker(ctx, addr); err != nil {
+		return nil, err
+	}
+	return &types.MsgResumeWorkerResponse{Eligible: !w.Paused}, nil
+}
+
 func (m msgServer) UnregisterWorker(ctx context.Context, msg *types.MsgUnregisterWorker) (*types.MsgUnregisterWorkerResponse, error) {
 	addr, err := m.workerAddress(msg.Worker)
 	if err != nil {

@@ -296,8 +296,8 @@ func TestRegisterReadsTheStandingOfAReturningWorker(t *testing.T) {
 	require.Equal(t, fresh, found)
 }
 
-func TestSetStandingReaderIsSetOnce(t *testing.T) {
+func TestSetStandingKeeperIsSetOnce(t *testing.T) {
 	ch := newChain(t, 1, nil)
-	require.Panics(t, func() { ch.k.SetStandingReader(nil) }, "nil reader")
-	require.Panics(t, func() { ch.k.SetStandingReader(ch.c.App.ReputationKeeper) }, "the app has set it already")
+	require.Panics(t, func() { ch.k.SetStandingKeeper(nil) }, "nil reader")
+	require.Panics(t, func() { ch.k.SetStandingKeeper(ch.c.App.ReputationKeeper) }, "the app has set it already")
 }

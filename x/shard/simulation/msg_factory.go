@@ -2,7 +2,9 @@ package simulation
 
 import (
 	"context"
+	"fmt"
 
+	errorsmod "cosmossdk.io/errors"
 	sdkmath "cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/testutil/simsx"
@@ -24,6 +26,8 @@ func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper
 	reg.Add(weights.Get("msg_update_worker_invalid", 5), MsgUpdateWorkerInvalidFactory(k))
 	reg.Add(weights.Get("msg_unregister_worker", 4), MsgUnregisterWorkerFactory(k))
 	reg.Add(weights.Get("msg_unregister_worker_invalid", 3), MsgUnregisterWorkerInvalidFactory(k))
+	reg.Add(weights.Get("msg_resume_worker", 3), MsgResumeWorkerFactory(k))
+	reg.Add(weights.Get("msg_resume_worker_invalid", 2), MsgResumeWorkerInvalidFactory(k))
 	reg.Add(weights.Get("msg_update_params_unauthorized", 2), MsgUpdateParamsUnauthorizedFactory(k))
 }
 
@@ -227,6 +231,59 @@ func MsgUnregisterWorkerInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 			return nil, nil, nil
 		}
 		return []simsx.SimAccount{acc}, &types.MsgUnregisterWorker{Worker: acc.AddressBech32}, simsutil.ExpectError(types.ErrWorkerNotFound)
+	})
+}
+
+// MsgResumeWorkerFactory resumes an ACTIVE worker that x/shard holds paused.
+// It succeeds when the pause is x/reputation's unresponsive mark; a worker
+// paused by its score alone is refused by x/reputation (its
+// ErrWorkerNotUnresponsive, told apart by codespace: x/shard does not import
+// x/reputation).
+func MsgResumeWorkerFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgResumeWorker, simsx.SimDeliveryResultHandler) {
+		var paused []types.Worker
+		for _, w := range simWorkers(ctx, k, testData, types.WorkerActive) {
+			if w.Paused {
+				paused = append(paused, w)
+			}
+		}
+		w, ok := simsutil.Pick(testData.Rand(), paused)
+		if !ok {
+			reporter.Skip("no paused worker")
+			return nil, nil, nil
+		}
+		acc := testData.GetAccount(reporter, w.Address)
+		return []simsx.SimAccount{acc}, &types.MsgResumeWorker{Worker: w.Address}, func(err error) error {
+			if err == nil {
+				return nil
+			}
+			if codespace, _, _ := errorsmod.ABCIInfo(err, false); codespace == reputationCodespace {
+				return nil
+			}
+			return fmt.Errorf("resume of a paused worker failed with an unexpected error: %w", err)
+		}
+	})
+}
+
+// reputationCodespace is x/reputation's error codespace (its module name).
+const reputationCodespace = "reputation"
+
+// MsgResumeWorkerInvalidFactory resumes an account that is not a worker, or
+// a worker that is unbonding.
+func MsgResumeWorkerInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
+	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgResumeWorker, simsx.SimDeliveryResultHandler) {
+		if w, ok := simsutil.Pick(testData.Rand(), simWorkers(ctx, k, testData, types.WorkerUnbonding)); ok && testData.Rand().Intn(2) == 0 {
+			acc := testData.GetAccount(reporter, w.Address)
+			return []simsx.SimAccount{acc}, &types.MsgResumeWorker{Worker: w.Address}, simsutil.ExpectError(types.ErrWorkerNotActive)
+		}
+		acc := testData.AnyAccount(reporter, simsx.SimAccountFilterFn(func(a simsx.SimAccount) bool {
+			has, _ := k.Workers.Has(ctx, a.Address)
+			return !has
+		}))
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		return []simsx.SimAccount{acc}, &types.MsgResumeWorker{Worker: acc.AddressBech32}, simsutil.ExpectError(types.ErrWorkerNotFound)
 	})
 }
 

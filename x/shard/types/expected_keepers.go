@@ -21,10 +21,12 @@ type BondReleaseHook interface {
 	BeforeBondRelease(ctx context.Context, worker sdk.AccAddress) (ready bool, err error)
 }
 
-// StandingReader reads a worker's standing where it is kept (x/reputation,
-// wired in app.go), so that a worker that registers again starts with the
-// score and pause it left with, not as a new worker. known is false for an
-// address that never had a worker profile.
-type StandingReader interface {
+// StandingKeeper keeps a worker's standing (x/reputation, wired in app.go).
+// RegisterWorker reads it, so that a worker that registers again starts with
+// the score and pause it left with, not as a new worker (known is false for
+// an address that never had a worker profile); ResumeWorker asks it to clear
+// the worker's unresponsive mark (an error when the worker is not marked).
+type StandingKeeper interface {
 	WorkerStanding(ctx context.Context, worker sdk.AccAddress) (scorePpm uint32, eligible, known bool, err error)
+	ResumeUnresponsiveWorker(ctx context.Context, worker sdk.AccAddress) error
 }
