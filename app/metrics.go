@@ -35,6 +35,7 @@ var (
 	keyAssignmentsExpired  = []string{nodemetrics.Prefix, "deferral", "assignments", "expired"}
 	keyItemFailures        = []string{nodemetrics.Prefix, "endblock", "item", "failures"}
 	keyWorkersPaused       = []string{nodemetrics.Prefix, "reputation", "workers", "paused"}
+	keyWorkersUnresponsive = []string{nodemetrics.Prefix, "reputation", "workers", "unresponsive"}
 	keyEpochsClosed        = []string{nodemetrics.Prefix, "rewards", "epochs", "closed"}
 	eventRequestSubmitted  = proto.MessageName(&deferraltypes.EventRequestSubmitted{})
 	eventRequestDeferred   = proto.MessageName(&deferraltypes.EventRequestDeferred{})
@@ -50,6 +51,7 @@ var (
 	eventEpochCloseFail    = proto.MessageName(&rewardstypes.EventEpochCloseFailed{})
 	eventWorkerResumeFail  = proto.MessageName(&reputationtypes.EventWorkerResumeFailed{})
 	eventWorkerPaused      = proto.MessageName(&reputationtypes.EventWorkerPaused{})
+	eventWorkerUnresponsiv = proto.MessageName(&reputationtypes.EventWorkerUnresponsive{})
 	eventEpochClosed       = proto.MessageName(&rewardstypes.EventEpochClosed{})
 )
 
@@ -97,8 +99,9 @@ type labelled map[string]uint64
 
 // blockCounts are one block's counts.
 type blockCounts struct {
-	submitted, completed, failed, expired, cancelled, assignmentsExpired, workersPaused, epochsClosed uint64
-	assigned, deferred, requeued, itemFailures                                                        labelled
+	submitted, completed, failed, expired, cancelled, assignmentsExpired uint64
+	workersPaused, workersUnresponsive, epochsClosed                     uint64
+	assigned, deferred, requeued, itemFailures                           labelled
 }
 
 func (l *labelled) incr(labels ...string) {
@@ -135,6 +138,8 @@ func (c *blockCounts) add(events []abci.Event) {
 			c.assignmentsExpired++
 		case eventWorkerPaused:
 			c.workersPaused++
+		case eventWorkerUnresponsiv:
+			c.workersUnresponsive++
 		case eventEpochClosed:
 			c.epochsClosed++
 		case eventEndBlockItemFail:
@@ -160,6 +165,7 @@ func (c *blockCounts) emit() {
 	nodemetrics.IncrCounter(keyRequestsCancelled, c.cancelled)
 	nodemetrics.IncrCounter(keyAssignmentsExpired, c.assignmentsExpired)
 	nodemetrics.IncrCounter(keyWorkersPaused, c.workersPaused)
+	nodemetrics.IncrCounter(keyWorkersUnresponsive, c.workersUnresponsive)
 	nodemetrics.IncrCounter(keyEpochsClosed, c.epochsClosed)
 	c.assigned.emit(keyRequestsAssigned)
 	c.deferred.emit(keyRequestsDeferred)

@@ -126,12 +126,12 @@ func TestNodeMetricsThroughTheApp(t *testing.T) {
 			MaxFee: sdk.NewInt64Coin(chaincfg.BondDenom, 10_000_000),
 		}
 	}
-	// 8 requests of 5 units for 20 units of capacity: some are assigned at
-	// once, the rest deferred. One more tx fails in its second message: its
-	// first (valid) submission is rolled back and must not count.
+	// 8 requests of 3 units for 2 workers of 10 units: three for each worker
+	// at once, the rest deferred. One more tx fails in its second message:
+	// its first (valid) submission is rolled back and must not count.
 	var txs [][]byte
 	for i := range 8 {
-		txs = append(txs, c.SignTx(t, requester, submit(requester, i, 5)))
+		txs = append(txs, c.SignTx(t, requester, submit(requester, i, 3)))
 	}
 	txs = append(txs, c.SignTx(t, spare, submit(spare, 100, 1), submit(spare, 101, 0)))
 	results := c.NextBlock(t, txs...)
@@ -148,7 +148,7 @@ func TestNodeMetricsThroughTheApp(t *testing.T) {
 		}
 	}
 	require.NotZero(t, results[8].Code, "the tx with a zero-unit request must fail")
-	require.NotEmpty(t, deferredByReason, "with 40 units asked of 20, some requests are deferred")
+	require.NotEmpty(t, deferredByReason, "with 24 units asked of 20, some requests are deferred")
 
 	// The shard gauges are the shard record as this block's EndBlock left it.
 	shard, err := c.App.ShardKeeper.GetShard(c.Context(), 1)
@@ -172,7 +172,6 @@ func TestNodeMetricsThroughTheApp(t *testing.T) {
 
 	// workers[0] completes what it is given; workers[1] never reports, so its
 	// assignments expire and are re-queued for workers[0].
-	silent := workers[1].Address.String()
 	blocks := 2
 	for ; blocks < 200; blocks++ {
 		ctx := c.Context()
@@ -214,7 +213,6 @@ func TestNodeMetricsThroughTheApp(t *testing.T) {
 	silentWorker, err := c.App.ShardKeeper.GetWorker(ctx, workers[1].Address)
 	require.NoError(t, err)
 	require.NotZero(t, silentWorker.Expired, "the silent worker let assignments expire")
-	_ = silent
 
 	after := gather(t, m)
 	delta := func(name string, labels ...string) float64 {
@@ -229,6 +227,11 @@ func TestNodeMetricsThroughTheApp(t *testing.T) {
 	for reason, n := range deferredByReason {
 		require.Equal(t, n, delta("repshard_deferral_requests_deferred", "reason="+reason), reason)
 	}
+	silentProfile, found, err := c.App.ReputationKeeper.GetWorkerProfile(ctx, workers[1].Address)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.True(t, silentProfile.Unresponsive, "the silent worker let %d assignments expire in a row", silentProfile.ConsecutiveExpiries)
+	require.Equal(t, 1.0, delta("repshard_reputation_workers_unresponsive"), "marked unresponsive once")
 	require.Zero(t, delta("repshard_deferral_requests_failed"))
 	require.Zero(t, delta("repshard_deferral_requests_expired"))
 

@@ -433,6 +433,14 @@ func testValidatorKill(t *testing.T, n *network) {
 	n.waitTerminal(ids)
 }
 
+// workerProfile is a worker's x/reputation profile.
+func (n *network) workerProfile(t *testing.T, addr string) reputationtypes.WorkerProfile {
+	t.Helper()
+	res, err := reputationtypes.NewQueryClient(n.grpcConn).WorkerProfile(context.Background(), &reputationtypes.QueryWorkerProfileRequest{Address: addr})
+	require.NoError(t, err)
+	return res.Profile
+}
+
 // worker is a worker's record on chain.
 func (n *network) worker(t *testing.T, addr string) shardtypes.Worker {
 	t.Helper()
@@ -454,7 +462,10 @@ func (n *network) setCapacity(t *testing.T, j int, addr string, units uint64) {
 
 // 4. SIGKILL a worker daemon while it executes assignments: they expire
 // and are re-assigned to the other worker, never back to the killed one;
-// the restarted daemon reports none of them and no request twice.
+// after max_consecutive_expiries expiries in a row the killed worker is
+// marked unresponsive and gets no new work; restarted, its daemon resumes it
+// (tx shard resume-worker), reports none of the requests it held and no
+// request twice.
 //
 // Nothing here races: the other worker (worker1) is made too small for the
 // requests while they are submitted, so they can only go to the victim
@@ -478,6 +489,14 @@ func testWorkerKill(t *testing.T, n *network) {
 		res0, err0 := shardtypes.NewQueryClient(n.grpcConn).Worker(ctx, &shardtypes.QueryWorkerRequest{Address: otherAddr})
 		res1, err1 := shardtypes.NewQueryClient(n.grpcConn).Worker(ctx, &shardtypes.QueryWorkerRequest{Address: victimAddr})
 		return err0 == nil && err1 == nil && res0.Worker.ShardId == res1.Worker.ShardId
+	})
+	// Both take work. A worker whose assignments expired while its node was
+	// down (step 3) may be marked unresponsive; its daemon resumes it at its
+	// next full poll, which comes at the latest after its resync interval
+	// (30 s, 75 blocks of 400 ms) — twice that, should the first send lose a
+	// sequence race with its reports.
+	n.waitFor(t, "both workers eligible for new work", 150, func() bool {
+		return !n.worker(t, otherAddr).Paused && !n.worker(t, victimAddr).Paused
 	})
 	otherProc := n.stop(other)
 	capacity := n.worker(t, otherAddr).CapacityUnits
@@ -541,10 +560,30 @@ func testWorkerKill(t *testing.T, n *network) {
 	require.Equal(t, expiredBefore+uint64(len(held)), n.worker(t, victimAddr).Expired, "expiries on the victim's record")
 	t.Logf("%d held assignments expired and were completed by %s", len(held), other)
 
-	// Restart the victim: it reports none of the requests it held, and
-	// nothing twice.
+	// Six expiries in a row: the victim is unresponsive and gets no new work.
+	rp, err := reputationtypes.NewQueryClient(n.grpcConn).Params(ctx, &reputationtypes.QueryParamsRequest{})
+	require.NoError(t, err)
+	maxExpiries := rp.Params.MaxConsecutiveExpiries
+	require.LessOrEqual(t, maxExpiries, uint32(len(held)), "the scenario lets max_consecutive_expiries assignments expire")
+	prof := n.workerProfile(t, victimAddr)
+	require.True(t, prof.Unresponsive, "%s after %d expiries in a row (max_consecutive_expiries %d)", victim, prof.ConsecutiveExpiries, maxExpiries)
+	require.GreaterOrEqual(t, prof.ConsecutiveExpiries, maxExpiries)
+	require.True(t, n.worker(t, victimAddr).Paused, "x/shard gives the unresponsive %s no new work", victim)
+	probes := n.submitAndWait(t, "held", addr, acc, 3)
+	for _, id := range probes {
+		r := n.request(id)
+		require.Equal(t, otherAddr, r.Worker, "request %d submitted while %s is unresponsive", id, victim)
+		require.EqualValues(t, 1, r.Attempts, "request %d", id)
+	}
+	t.Logf("%s unresponsive after %d expiries in a row; requests %v went to %s", victim, prof.ConsecutiveExpiries, probes, other)
+
+	// Restart the victim: its daemon resumes it, reports none of the
+	// requests it held, and nothing twice.
 	n.restart(p)
 	n.waitSubscribed(t, victim)
+	n.waitFor(t, victim+" resumes itself (tx shard resume-worker)", 60, func() bool {
+		return !n.workerProfile(t, victimAddr).Unresponsive && !n.worker(t, victimAddr).Paused
+	})
 	more := n.submitAndWait(t, "held", addr, acc, 10)
 	n.waitHeight(t, n.tip()+5) // any late report of the restarted daemon is in a block by now
 	reports := n.reportsOf(ctx, victimAddr)
