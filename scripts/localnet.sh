@@ -126,7 +126,7 @@ toml_set() {
 }
 
 # enable_telemetry I: node I exports its telemetry (the SDK's metrics and
-# repshard's, listed in docs/operations.md) in the Prometheus text format at
+# repshard's, listed in docs/metrics.md) in the Prometheus text format at
 # http://<its REST API address>/metrics?format=prometheus. A metric not
 # updated for prometheus-retention-time seconds leaves the scrape, so it is
 # long (one hour) for a localnet whose counters may sit still for minutes.

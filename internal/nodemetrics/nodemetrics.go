@@ -2,7 +2,8 @@
 // counters and timings through the Cosmos SDK's telemetry (go-metrics), which
 // a node serves at its API server's /metrics?format=prometheus when app.toml
 // has [telemetry] enabled = true and prometheus-retention-time > 0 (the
-// localnet's nodes do). The metric names are listed in docs/operations.md.
+// localnet's nodes do). The metrics, how they are made and what to alert on:
+// docs/metrics.md.
 //
 // Telemetry is write-only: nothing here reads state, costs gas, or returns a
 // value the state machine could act on, so it cannot make validators
