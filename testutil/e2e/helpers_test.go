@@ -380,7 +380,7 @@ func (n *network) signal(name string, sig syscall.Signal) proc {
 	require.NoError(n.t, err)
 	p.Args = strings.Split(strings.TrimSuffix(string(cmdline), "\x00"), "\x00")[1:]
 	require.NoError(n.t, syscall.Kill(p.PID, sig))
-	require.NoError(n.t, n.until(name+" exits", 1<<40, func() bool { return syscall.Kill(p.PID, 0) != nil }))
+	require.NoError(n.t, n.until(name+" exits", 60, func() bool { return syscall.Kill(p.PID, 0) != nil }))
 	return p
 }
 
