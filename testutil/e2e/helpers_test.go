@@ -28,9 +28,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -61,7 +64,56 @@ var (
 	workDir  string
 )
 
+// onInterrupt holds what must be undone even when the suite is stopped by
+// SIGINT or SIGTERM (a cancelled CI job), which skips the tests' cleanups:
+// the processes of the network, the firewall rules. Each entry runs once,
+// on a signal or on its own cleanup, whichever comes first.
+var onInterrupt struct {
+	sync.Mutex
+	undo map[int]func()
+	next int
+}
+
+// undoOnInterrupt registers f to run on SIGINT/SIGTERM; the returned
+// function runs f now (once) and unregisters it.
+func undoOnInterrupt(f func()) func() {
+	onInterrupt.Lock()
+	defer onInterrupt.Unlock()
+	if onInterrupt.undo == nil {
+		onInterrupt.undo = map[int]func(){}
+	}
+	id := onInterrupt.next
+	onInterrupt.next++
+	onInterrupt.undo[id] = f
+	return func() {
+		onInterrupt.Lock()
+		g, ok := onInterrupt.undo[id]
+		delete(onInterrupt.undo, id)
+		onInterrupt.Unlock()
+		if ok {
+			g()
+		}
+	}
+}
+
 func TestMain(m *testing.M) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		fmt.Fprintf(os.Stderr, "e2e: %s: stopping the network and removing the firewall rules\n", sig)
+		onInterrupt.Lock()
+		ids := make([]int, 0, len(onInterrupt.undo))
+		for id := range onInterrupt.undo {
+			ids = append(ids, id)
+		}
+		sort.Sort(sort.Reverse(sort.IntSlice(ids))) // last registered first
+		for _, id := range ids {
+			onInterrupt.undo[id]()
+		}
+		onInterrupt.Unlock()
+		os.Exit(2)
+	}()
 	os.Exit(runMain(m))
 }
 
@@ -210,7 +262,7 @@ func startNetwork(t *testing.T) *network {
 	t.Helper()
 	base, unlock, err := portBase()
 	require.NoError(t, err)
-	t.Cleanup(unlock)
+	t.Cleanup(undoOnInterrupt(unlock))
 	t.Logf("network on ports from %d (node0 RPC)", base)
 	n := &network{t: t, dir: filepath.Join(workDir, "net"), offset: base - rpcBase, clientH: filepath.Join(workDir, "client")}
 	n.gate, n.heldDir = filepath.Join(workDir, "gate"), filepath.Join(workDir, "held")
@@ -227,15 +279,18 @@ func startNetwork(t *testing.T) *network {
 		"LOCALNET_WORKER_ARGS=--exec "+script+" --exec-timeout 10m --concurrency 32",
 		"LOCALNET_STOP_GRACE=5",
 	)
+	stopNet := undoOnInterrupt(func() { _, _ = n.localnet("stop") })
 	out, err := n.localnet("start", strconv.Itoa(nodes))
+	if err != nil {
+		stopNet()
+	}
 	require.NoError(t, err, out)
 	t.Cleanup(func() {
 		if t.Failed() {
 			out, _ := n.localnet("status")
 			t.Log(out)
 		}
-		out, _ := n.localnet("stop")
-		t.Log(out)
+		stopNet()
 	})
 
 	tempApp := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, true, simtestutil.NewAppOptionsWithFlagHome(t.TempDir()))

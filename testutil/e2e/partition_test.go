@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,16 +39,41 @@ func newFirewall(t *testing.T) *firewall {
 			t.Fatalf("the partition scenario needs %s (and root): run scripts/e2e-prereqs.sh, or set E2E_SKIP_PARTITION=1 to skip it", tool)
 		}
 	}
-	f := &firewall{t: t, chain: fmt.Sprintf("REPSHARD-E2E-%d", os.Getpid())}
+	removeStaleChains(t)
+	f := &firewall{t: t, chain: fmt.Sprintf("%s%d", chainPrefix, os.Getpid())}
 	f.run("-N", f.chain)
-	t.Cleanup(func() {
-		// Best effort, in order: unhook, empty, delete.
-		_ = f.iptables("-D", "INPUT", "-j", f.chain)
-		_ = f.iptables("-F", f.chain)
-		_ = f.iptables("-X", f.chain)
-	})
+	t.Cleanup(undoOnInterrupt(func() { removeChain(f.chain) }))
 	f.run("-I", "INPUT", "-j", f.chain)
 	return f
+}
+
+// chainPrefix starts the name of every chain the suite creates; the rest is
+// the test process's id.
+const chainPrefix = "REPSHARD-E2E-"
+
+// removeChain unhooks, empties and deletes a chain (best effort).
+func removeChain(chain string) {
+	for _, args := range [][]string{{"-D", "INPUT", "-j", chain}, {"-F", chain}, {"-X", chain}} {
+		_ = exec.Command("iptables", append([]string{"-w"}, args...)...).Run()
+	}
+}
+
+// removeStaleChains removes the chains of suites whose process is gone
+// (killed with SIGKILL, which no cleanup survives), so a port they closed
+// does not stay closed.
+func removeStaleChains(t *testing.T) {
+	out, err := exec.Command("iptables", "-w", "-S").Output()
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(out), "\n") {
+		chain, ok := strings.CutPrefix(line, "-N "+chainPrefix)
+		if !ok {
+			continue
+		}
+		if pid, err := strconv.Atoi(chain); err == nil && syscall.Kill(pid, 0) != nil {
+			t.Logf("removing the firewall chain %s%s of a suite that is gone", chainPrefix, chain)
+			removeChain(chainPrefix + chain)
+		}
+	}
 }
 
 func (f *firewall) iptables(args ...string) error {
