@@ -66,16 +66,17 @@ func mustHex(s string) []byte {
 	return bz
 }
 
-// submitted is one request as the test sent it.
-type submitted struct {
+// submittedTx is one tx of submissions as the test sent it: one request per
+// message, in order.
+type submittedTx struct {
 	requester string
-	payload   string
+	payloads  []string
 	hash      string
-	id        uint64
-	// acc and msg are set for gRPC submissions, so one the chain refused
+	ids       []uint64
+	// acc and msgs are set for gRPC submissions, so a tx the chain refused
 	// for its sequence can be sent again.
-	acc *grpcAccount
-	msg sdk.Msg
+	acc  *grpcAccount
+	msgs []sdk.Msg
 }
 
 // 1. 4 validators, 2 workers: 500 requests from 5 requesters through the
@@ -86,9 +87,10 @@ func testLoad(t *testing.T, n *network) {
 	names := []string{"req1", "req2", "req3", "req4", "req5"}
 	addrs := n.newKeys(names...)
 	const perRequester = 100 // = max_open_requests_per_requester
-	const viaCLI = 50        // req1's first 50 go through the CLI
+	const viaCLI = 25        // req1's first 25 go through the CLI, one tx each
+	const perTx = 5          // the others through gRPC, 5 in a tx
 
-	var subs []*submitted
+	var txs []*submittedTx
 	var mu sync.Mutex
 	payload := func(r, i int) string {
 		if i%10 == 3 {
@@ -120,17 +122,18 @@ func testLoad(t *testing.T, n *network) {
 		require.NoError(t, json.Unmarshal([]byte(out), &res), out)
 		require.Zero(t, res.Code, res.RawLog)
 		seq++
-		subs = append(subs, &submitted{requester: addrs[0].String(), payload: p, hash: res.TxHash})
+		txs = append(txs, &submittedTx{requester: addrs[0].String(), payloads: []string{p}, hash: res.TxHash})
 	}
 	t.Logf("%d requests through the CLI in %s", viaCLI, time.Since(start).Round(time.Millisecond))
 	// req1 goes on through gRPC, whose client reads the committed sequence:
 	// let the CLI's txs land first (one account, one signer at a time).
-	for _, s := range subs {
+	for _, s := range txs {
 		_, err := n.waitTx(ctx, s.hash)
 		require.NoError(t, err)
 	}
 
-	// The rest through gRPC, one goroutine per requester.
+	// The rest through gRPC, one goroutine per requester, perTx requests in
+	// a tx.
 	start = time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(names))
@@ -143,25 +146,30 @@ func testLoad(t *testing.T, n *network) {
 		go func(r, first int) {
 			defer wg.Done()
 			acc := n.grpcAccount(names[r], addrs[r])
-			for i := first; i < perRequester; i++ {
-				p := payload(r, i)
-				msg := submitMsg(addrs[r], units(i), p)
-				hash, err := acc.broadcast(ctx, msg)
+			for i := first; i < perRequester; i += perTx {
+				tx := &submittedTx{requester: addrs[r].String(), acc: acc}
+				for j := i; j < min(i+perTx, perRequester); j++ {
+					p := payload(r, j)
+					tx.payloads = append(tx.payloads, p)
+					tx.msgs = append(tx.msgs, submitMsg(addrs[r], units(j), p))
+				}
+				hash, err := acc.broadcast(ctx, tx.msgs...)
 				if err != nil {
-					errs <- fmt.Errorf("%s request %d: %w", names[r], i, err)
+					errs <- fmt.Errorf("%s requests %d+: %w", names[r], i, err)
 					return
 				}
+				tx.hash = hash
 				// One tx in flight per requester, as a dApp that waits for
 				// its confirmation: a burst of pre-sequenced txs from one
 				// account can be reordered by mempool gossip on a loaded
 				// machine and its tail evicted. The five requesters still
 				// submit concurrently.
 				if _, err := n.waitTx(ctx, hash); err != nil {
-					errs <- fmt.Errorf("%s request %d: %w", names[r], i, err)
+					errs <- fmt.Errorf("%s requests %d+: %w", names[r], i, err)
 					return
 				}
 				mu.Lock()
-				subs = append(subs, &submitted{requester: addrs[r].String(), payload: p, hash: hash, acc: acc, msg: msg})
+				txs = append(txs, tx)
 				mu.Unlock()
 			}
 		}(r, first)
@@ -171,36 +179,45 @@ func testLoad(t *testing.T, n *network) {
 	for err := range errs {
 		require.NoError(t, err)
 	}
-	require.Len(t, subs, len(names)*perRequester)
-	t.Logf("%d requests through gRPC in %s", len(subs)-viaCLI, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d requests through gRPC in %s", len(names)*perRequester-viaCLI, time.Since(start).Round(time.Millisecond))
 
-	// Every accepted tx is in a block exactly once and created one request.
-	ids := make([]uint64, 0, len(subs))
+	// Every accepted tx is in a block exactly once and created its requests.
+	type sent struct {
+		requester, payload string
+		id                 uint64
+	}
+	var subs []sent
+	var ids []uint64
 	seen := map[uint64]bool{}
 	resent := 0
-	for _, s := range subs {
+	for _, s := range txs {
 		res, err := n.waitTx(ctx, s.hash)
 		require.NoError(t, err)
 		// A burst of pre-sequenced txs can reach a block out of order (CometBFT
 		// mempool gossip): the chain then refuses the later one for its
 		// sequence, executing nothing (code 32 in DeliverTx). A client sends
-		// it again with a fresh sequence; the request still counts once.
+		// it again with a fresh sequence; its requests still count once.
 		for attempt := 0; res.TxResponse.Code == 32 && s.acc != nil && attempt < 5; attempt++ {
 			s.acc.loaded = false
-			s.hash, err = s.acc.broadcast(ctx, s.msg)
+			s.hash, err = s.acc.broadcast(ctx, s.msgs...)
 			require.NoError(t, err)
 			res, err = n.waitTx(ctx, s.hash)
 			require.NoError(t, err)
 			resent++
 		}
-		s.id, err = requestIDOf(res)
+		s.ids, err = requestIDsOf(res)
 		require.NoError(t, err, "tx %s", s.hash)
-		require.False(t, seen[s.id], "request id %d twice", s.id)
-		seen[s.id] = true
-		ids = append(ids, s.id)
+		require.Len(t, s.ids, len(s.payloads), "tx %s", s.hash)
+		for k, id := range s.ids {
+			require.False(t, seen[id], "request id %d twice", id)
+			seen[id] = true
+			ids = append(ids, id)
+			subs = append(subs, sent{requester: s.requester, payload: s.payloads[k], id: id})
+		}
 	}
+	require.Len(t, subs, len(names)*perRequester)
 	if resent > 0 {
-		t.Logf("%d submission(s) refused in their block for an out-of-order sequence were sent again", resent)
+		t.Logf("%d tx(s) refused in their block for an out-of-order sequence were sent again", resent)
 	}
 
 	done := n.waitTerminal(ids)
@@ -608,19 +625,21 @@ func testWorkerKill(t *testing.T, n *network) {
 	t.Logf("%s reported %d requests in its txs, none twice and none it held; %d more requests completed after its restart", victim, len(reports), len(more))
 }
 
-// submitAndWait submits k quick requests and waits until they are finished.
+// submitAndWait submits k quick requests in one tx and waits until they
+// are finished; they must complete.
 func (n *network) submitAndWait(t *testing.T, name string, addr sdk.AccAddress, acc *grpcAccount, k int) []uint64 {
 	ctx := context.Background()
-	var ids []uint64
+	var msgs []sdk.Msg
 	for i := range k {
-		h, err := acc.broadcast(ctx, submitMsg(addr, 1, fmt.Sprintf("%s quick job %d at %d", name, i, time.Now().UnixNano())))
-		require.NoError(t, err)
-		res, err := n.waitTx(ctx, h)
-		require.NoError(t, err)
-		id, err := requestIDOf(res)
-		require.NoError(t, err)
-		ids = append(ids, id)
+		msgs = append(msgs, submitMsg(addr, 1, fmt.Sprintf("%s quick job %d at %d", name, i, time.Now().UnixNano())))
 	}
+	h, err := acc.broadcast(ctx, msgs...)
+	require.NoError(t, err)
+	res, err := n.waitTx(ctx, h)
+	require.NoError(t, err)
+	ids, err := requestIDsOf(res)
+	require.NoError(t, err)
+	require.Len(t, ids, k)
 	final := n.waitTerminal(ids)
 	for _, id := range ids {
 		require.Equal(t, deferraltypes.StatusCompleted, final[id].Status, "request %d", id)
