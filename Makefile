@@ -36,7 +36,7 @@ help:
 	@echo "make install         install $(BINARY) into \$$GOBIN"
 	@echo "make test            run the unit and integration tests"
 	@echo "make test-e2e        end-to-end tests on real processes: 4 validators, 2 worker daemons, faults, partition, metrics"
-	@echo "                     (testutil/e2e; CI; about 9 minutes on a loaded 2-core machine, build included; root for iptables)"
+	@echo "                     (testutil/e2e; CI; about 6-7 minutes on a loaded 2-core machine, build included; root for iptables)"
 	@echo "make lint            gofmt, go vet, and detcheck (no time.Now, randomness, goroutines, floats or map ranges in the state machine)"
 	@echo "make tidy-check      go.mod/go.sum (app and tools/) as 'go mod tidy' leaves them, and 'buf lint' of proto/ (CI, ~5 s warm)"
 	@echo "                     (buf breaking vs the previous release tag comes with the first tag: docs/protobuf.md)"
@@ -109,7 +109,7 @@ test-fuzz:
 # node0's RPC port instead). scripts/e2e-prereqs.sh first checks for root and
 # iptables (installs it with apt-get when missing), which the partition
 # scenario needs; E2E_SKIP_PARTITION=1 skips that scenario. In CI (.ci/run);
-# about 9 minutes on a loaded 2-core machine, the build included.
+# about 6-7 minutes on a loaded 2-core machine, the build included.
 E2E_TIMEOUT ?= 20m
 test-e2e:
 	scripts/e2e-prereqs.sh
