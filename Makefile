@@ -35,7 +35,8 @@ help:
 	@echo "make build           build $(BUILDDIR)/$(BINARY)"
 	@echo "make install         install $(BINARY) into \$$GOBIN"
 	@echo "make test            run the unit and integration tests"
-	@echo "make test-e2e        end-to-end tests on real processes: 4 validators, 2 worker daemons, faults (testutil/e2e, a few minutes)"
+	@echo "make test-e2e        end-to-end tests on real processes: 4 validators, 2 worker daemons, faults, partition, metrics"
+	@echo "                     (testutil/e2e; CI; about 6-7 minutes on a loaded 2-core machine, build included; root for iptables)"
 	@echo "make lint            gofmt, go vet, and detcheck (no time.Now, randomness, goroutines, floats or map ranges in the state machine)"
 	@echo "make tidy-check      go.mod/go.sum (app and tools/) as 'go mod tidy' leaves them, and 'buf lint' of proto/ (CI, ~5 s warm)"
 	@echo "                     (buf breaking vs the previous release tag comes with the first tag: docs/protobuf.md)"
@@ -103,11 +104,15 @@ test-fuzz:
 	  go test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
 # End-to-end tests (testutil/e2e, build tag e2e): they build repshardd
-# themselves and run a 4-validator localnet with 2 worker daemons on loopback
-# ports from E2E_PORT_BASE (default 44657, clear of the default localnet and
-# of make demo).
+# themselves and run a 4-validator localnet with 2 worker daemons on loopback,
+# on the first free port range below the ephemeral ports (E2E_PORT_BASE sets
+# node0's RPC port instead). scripts/e2e-prereqs.sh first checks for root and
+# iptables (installs it with apt-get when missing), which the partition
+# scenario needs; E2E_SKIP_PARTITION=1 skips that scenario. In CI (.ci/run);
+# about 6-7 minutes on a loaded 2-core machine, the build included.
 E2E_TIMEOUT ?= 20m
 test-e2e:
+	scripts/e2e-prereqs.sh
 	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./testutil/e2e/
 
 # Every .go file of the repo, generated code included (it is gofmt-clean).

@@ -368,6 +368,10 @@ func New(
 		panic(fmt.Errorf("proto annotations: %w", err))
 	}
 
+	// Node metrics of the request lifecycle, counted from each block's
+	// committed events (app/metrics.go); a no-op unless telemetry is on.
+	addBlockMetrics(app)
+
 	if loadLatest {
 		if err := app.LoadLatestVersion(); err != nil {
 			panic(fmt.Errorf("load latest version: %w", err))

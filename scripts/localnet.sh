@@ -32,7 +32,8 @@
 #   logs/worker<j>.log   daemon output      pids/worker<j>.pid daemon PID
 # Ports of node i: P2P 26656+100i, RPC 26657+100i, REST 1317+100i, gRPC 9090+100i,
 # all shifted by LOCALNET_PORT_BASE-26657 (see `repshardd testnet init-files --help`);
-# worker j serves Prometheus metrics on 26661+100(j-1) (shifted alike).
+# worker j serves Prometheus metrics on 26661+100(j-1) (shifted alike); node i serves
+# its own (app.toml [telemetry] enabled) at http://127.0.0.1:<REST>/metrics?format=prometheus.
 #
 # Environment: REPSHARDD (binary, default <repo>/build/repshardd; this script never
 # builds), LOCALNET_DIR, LOCALNET_NODES, LOCALNET_CHAIN_ID (repshard-local-1),
@@ -110,6 +111,33 @@ toml_value() {
     }' "$1"
 }
 
+# toml_set FILE SECTION KEY VALUE: sets KEY = VALUE (VALUE as TOML: quote
+# strings) in [SECTION] of FILE, where the key must already be (app.toml and
+# config.toml list every key).
+toml_set() {
+  local tmp
+  tmp=$(mktemp "$1.XXXXXX")
+  awk -v want="$2" -v key="$3" -v value="$4" '
+    /^[[:space:]]*\[/ { s = $0; gsub(/[][[:space:]]/, "", s); section = s }
+    section == want && !done && $0 ~ "^[[:space:]]*" key "[[:space:]]*=" { print key " = " value; done = 1; next }
+    { print }
+    END { if (!done) exit 1 }' "$1" >"$tmp" || { rm -f "$tmp"; die "$1: no key $3 in [$2]"; }
+  mv "$tmp" "$1"
+}
+
+# enable_telemetry I: node I exports its telemetry (the SDK's metrics and
+# repshard's, listed in docs/metrics.md) in the Prometheus text format at
+# http://<its REST API address>/metrics?format=prometheus. A metric not
+# updated for prometheus-retention-time seconds leaves the scrape, so it is
+# long (one hour) for a localnet whose counters may sit still for minutes.
+enable_telemetry() {
+  local app
+  app=$(node_home "$1")/config/app.toml
+  toml_set "$app" telemetry enabled true
+  toml_set "$app" telemetry prometheus-retention-time 3600
+  toml_set "$app" api enable true
+}
+
 # port_of ADDRESS: the port at the end of tcp://host:port or host:port.
 port_of() { printf '%s\n' "${1##*:}"; }
 
@@ -129,6 +157,16 @@ node_ports() {
 }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# alive PID: the process exists and has not exited (a zombie has). Right
+# after `nohup repshardd ... &` the PID may still be the shell about to exec
+# repshardd, whose command line node_pid and worker_pid do not recognise:
+# the start loops ask alive about the PIDs they started.
+alive() {
+  local stat
+  stat=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ -n $stat && $stat != Z* ]]
+}
 
 # node_pid I: the PID of node I when that process is alive and is our
 # `repshardd start --home <home>` (a stale PID file or a reused PID gives "").
@@ -208,6 +246,7 @@ cmd_start() {
       die "testnet init-files failed (see above)"
     fi
     rm -rf "$scratch"
+    for ((i = 0; i < n; i++)); do enable_telemetry "$i"; done
   else
     n=$have
     if [[ -n $want && $want != "$have" ]]; then
@@ -217,6 +256,7 @@ cmd_start() {
   mkdir -p "$LOGS" "$PIDS"
 
   local running=0 started=()
+  local -A started_pid=()
   for ((i = 0; i < n; i++)); do
     if [[ -n $(node_pid "$i") ]]; then running=$((running + 1)); fi
   done
@@ -246,6 +286,7 @@ cmd_start() {
     pid=$!
     printf '%d\n' "$pid" >"$PIDS/node$i.pid"
     started+=("$i")
+    started_pid[$i]=$pid
     say "node$i started: pid $pid, RPC $(node_rpc "$i"), log $LOGS/node$i.log"
   done
 
@@ -263,7 +304,7 @@ cmd_start() {
   while ((${#pending[@]} > 0)); do
     still=()
     for i in "${pending[@]}"; do
-      if [[ -z $(node_pid "$i") ]]; then
+      if ! alive "${started_pid[$i]:-$(node_pid "$i")}"; then
         log_hint "$i"
         die "node$i exited while starting; see $LOGS/node$i.log (stop the rest with: $0 stop)"
       fi
@@ -366,6 +407,7 @@ start_workers() {
   ((WORKERS > 0)) || return 0
   setup_workers
   local j home pid pending=() still deadline
+  local -A started_pid=()
   for ((j = 1; j <= WORKERS; j++)); do
     [[ -z $(worker_pid "$j") ]] || continue
     home=$(worker_home "$j")
@@ -377,13 +419,14 @@ start_workers() {
     pid=$!
     printf '%d\n' "$pid" >"$PIDS/worker$j.pid"
     pending+=("$j")
+    started_pid[$j]=$pid
     say "worker$j started: pid $pid, node $(node_rpc "$(worker_node "$j")"), log $LOGS/worker$j.log"
   done
   deadline=$((SECONDS + START_TIMEOUT))
   while ((${#pending[@]} > 0)); do
     still=()
     for j in "${pending[@]}"; do
-      if [[ -z $(worker_pid "$j") ]]; then
+      if ! alive "${started_pid[$j]}"; then
         tail -n 20 "$LOGS/worker$j.log" >&2 || true
         die "worker$j exited while starting; see $LOGS/worker$j.log"
       fi

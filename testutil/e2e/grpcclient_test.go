@@ -64,7 +64,7 @@ func (a *grpcAccount) broadcast(ctx context.Context, msgs ...sdk.Msg) (string, e
 			WithSignMode(signing.SignMode_SIGN_MODE_DIRECT).
 			WithAccountNumber(a.accNum).
 			WithSequence(a.seq).
-			WithGas(400_000).
+			WithGas(400_000 * uint64(len(msgs))). // a submission takes under 400,000
 			WithFees(txFees)
 		builder, err := txf.BuildUnsignedTx(msgs...)
 		if err != nil {
@@ -96,21 +96,6 @@ func (a *grpcAccount) broadcast(ctx context.Context, msgs ...sdk.Msg) (string, e
 	return "", fmt.Errorf("%s: sequence mismatch after 5 attempts", a.name)
 }
 
-// waitTx polls GetTx until the tx is in a block.
-func waitTx(ctx context.Context, conn *grpc.ClientConn, hash string, within time.Duration) (*txtypes.GetTxResponse, error) {
-	deadline := time.Now().Add(within)
-	for {
-		res, err := txtypes.NewServiceClient(conn).GetTx(ctx, &txtypes.GetTxRequest{Hash: hash})
-		if err == nil {
-			return res, nil
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("tx %s not in a block within %s: %w", hash, within, err)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
 // submitMsg is a high-priority request of units compute units.
 func submitMsg(requester sdk.AccAddress, units uint64, payload string) *deferraltypes.MsgSubmitRequest {
 	return &deferraltypes.MsgSubmitRequest{
@@ -125,19 +110,32 @@ func submitMsg(requester sdk.AccAddress, units uint64, payload string) *deferral
 
 // requestIDOf reads the request id from a submit tx's response.
 func requestIDOf(res *txtypes.GetTxResponse) (uint64, error) {
+	ids, err := requestIDsOf(res)
+	if err != nil {
+		return 0, err
+	}
+	if len(ids) != 1 {
+		return 0, fmt.Errorf("%d msg responses", len(ids))
+	}
+	return ids[0], nil
+}
+
+// requestIDsOf reads the request ids from the responses of a tx of submissions.
+func requestIDsOf(res *txtypes.GetTxResponse) ([]uint64, error) {
 	if res.TxResponse.Code != 0 {
-		return 0, fmt.Errorf("tx failed (code %d): %s", res.TxResponse.Code, res.TxResponse.RawLog)
+		return nil, fmt.Errorf("tx failed (code %d): %s", res.TxResponse.Code, res.TxResponse.RawLog)
 	}
 	var data sdk.TxMsgData
 	if err := data.Unmarshal(mustHex(res.TxResponse.Data)); err != nil {
-		return 0, err
+		return nil, err
 	}
-	if len(data.MsgResponses) != 1 {
-		return 0, fmt.Errorf("%d msg responses", len(data.MsgResponses))
+	var ids []uint64
+	for _, r := range data.MsgResponses {
+		var resp deferraltypes.MsgSubmitRequestResponse
+		if err := resp.Unmarshal(r.Value); err != nil {
+			return nil, err
+		}
+		ids = append(ids, resp.RequestId)
 	}
-	var resp deferraltypes.MsgSubmitRequestResponse
-	if err := resp.Unmarshal(data.MsgResponses[0].Value); err != nil {
-		return 0, err
-	}
-	return resp.RequestId, nil
+	return ids, nil
 }

@@ -7,8 +7,16 @@
 //
 //	make test-e2e     (go test -tags e2e ./testutil/e2e/)
 //
-// Environment: E2E_PORT_BASE (RPC port of node0, default 44657; the other
-// ports follow scripts/localnet.sh), E2E_KEEP=1 keeps the network folder.
+// Environment: E2E_PORT_BASE (RPC port of node0; by default the first free
+// one of portBases, below the kernel's ephemeral ports; the other ports
+// follow scripts/localnet.sh), E2E_KEEP=1 keeps the network folder,
+// E2E_SKIP_PARTITION=1 skips the partition scenario (it needs root and
+// iptables: scripts/e2e-prereqs.sh).
+//
+// Waits are conditions on the chain's own state, bounded in blocks, never
+// in wall time: a loaded machine makes blocks slower, not fewer per step.
+// Every wait also fails when the chain commits no block for stallLimit
+// (network.until).
 package e2e
 
 import (
@@ -17,11 +25,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -39,6 +52,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	txtypes "github.com/cosmos/cosmos-sdk/types/tx"
 
 	"github.com/repshard/repshard/app"
 	deferraltypes "github.com/repshard/repshard/x/deferral/types"
@@ -50,7 +64,56 @@ var (
 	workDir  string
 )
 
+// onInterrupt holds what must be undone even when the suite is stopped by
+// SIGINT or SIGTERM (a cancelled CI job), which skips the tests' cleanups:
+// the processes of the network, the firewall rules. Each entry runs once,
+// on a signal or on its own cleanup, whichever comes first.
+var onInterrupt struct {
+	sync.Mutex
+	undo map[int]func()
+	next int
+}
+
+// undoOnInterrupt registers f to run on SIGINT/SIGTERM; the returned
+// function runs f now (once) and unregisters it.
+func undoOnInterrupt(f func()) func() {
+	onInterrupt.Lock()
+	defer onInterrupt.Unlock()
+	if onInterrupt.undo == nil {
+		onInterrupt.undo = map[int]func(){}
+	}
+	id := onInterrupt.next
+	onInterrupt.next++
+	onInterrupt.undo[id] = f
+	return func() {
+		onInterrupt.Lock()
+		g, ok := onInterrupt.undo[id]
+		delete(onInterrupt.undo, id)
+		onInterrupt.Unlock()
+		if ok {
+			g()
+		}
+	}
+}
+
 func TestMain(m *testing.M) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		fmt.Fprintf(os.Stderr, "e2e: %s: stopping the network and removing the firewall rules\n", sig)
+		onInterrupt.Lock()
+		ids := make([]int, 0, len(onInterrupt.undo))
+		for id := range onInterrupt.undo {
+			ids = append(ids, id)
+		}
+		sort.Sort(sort.Reverse(sort.IntSlice(ids))) // last registered first
+		for _, id := range ids {
+			onInterrupt.undo[id]()
+		}
+		onInterrupt.Unlock()
+		os.Exit(2)
+	}()
 	os.Exit(runMain(m))
 }
 
@@ -107,25 +170,89 @@ type network struct {
 	cdc      client.Context
 	grpcConn *grpc.ClientConn
 	rpc      []*rpchttp.HTTP
+	// gate and heldDir are the executor's GATE file and HELD folder.
+	gate, heldDir string
+
+	// tipHeight is the highest block height any node reported, tipAt when
+	// it last grew (unix nanoseconds): trackTip keeps them.
+	tipHeight, tipAt atomic.Int64
 }
 
-func portBase() int {
-	if v := os.Getenv("E2E_PORT_BASE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err == nil {
-			return n
+// portBases are the RPC ports of node0 the suite picks from: every port of
+// a network (node i: base-1..base+4 + 100i, REST base-25340 + 100i, gRPC
+// base-17567 + 100i, for up to maxNodes nodes) stays below 32768, where
+// Linux's ephemeral ports start (ip_local_port_range), so no outgoing
+// connection of any process can hold a port a node restarts on.
+var portBases = []int{27700, 28700, 29700, 30700, 31700}
+
+// maxNodes is how many nodes a network's ports are reserved for (the 4
+// validators and room for scenarios that add nodes).
+const maxNodes = 6
+
+// networkPorts lists every port a network with RPC base port base uses.
+func networkPorts(base int) []int {
+	var ports []int
+	off := base - rpcBase
+	for i := range maxNodes {
+		for _, p := range []int{26656, 26657, 26658, 26660, 26661, 1317, 9090} {
+			ports = append(ports, p+off+100*i)
 		}
 	}
-	return 44657
+	return ports
 }
 
-// execScript is the workers' --exec program: the sha256 of the payload;
-// a payload holding FAIL fails, one holding SLOW takes 4 s.
+// portBase is E2E_PORT_BASE, or the first base of portBases (starting at
+// one chosen by the process id, so concurrent runs spread out) whose ports
+// are all free and whose lock file this process could create
+// ($TMPDIR/repshard-e2e-ports-<base>.lock, holding its pid; a lock whose
+// process is gone is taken over). The lock is removed when the suite ends.
+func portBase() (int, func(), error) {
+	if v := os.Getenv("E2E_PORT_BASE"); v != "" {
+		n, err := strconv.Atoi(v)
+		return n, func() {}, err
+	}
+	for k := range portBases {
+		base := portBases[(os.Getpid()+k)%len(portBases)]
+		lock := filepath.Join(os.TempDir(), fmt.Sprintf("repshard-e2e-ports-%d.lock", base))
+		if bz, err := os.ReadFile(lock); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(bz))); err == nil && syscall.Kill(pid, 0) == nil {
+				continue // another run holds it
+			}
+			os.Remove(lock)
+		}
+		f, err := os.OpenFile(lock, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(f, "%d\n", os.Getpid())
+		f.Close()
+		free := true
+		for _, p := range networkPorts(base) {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				free = false
+				break
+			}
+			l.Close()
+		}
+		if !free {
+			os.Remove(lock)
+			continue
+		}
+		return base, func() { os.Remove(lock) }, nil
+	}
+	return 0, nil, fmt.Errorf("no free port range among %v (set E2E_PORT_BASE)", portBases)
+}
+
+// execScript is the workers' --exec program: the sha256 of the payload; a
+// payload holding FAIL fails; one holding HOLD first creates HELD/<request
+// id>, then waits while the file GATE exists (the test opens the gate by
+// removing it).
 const execScript = `#!/bin/sh
 p=$(cat)
 case "$p" in
   *FAIL*) echo "input rejected by the e2e executor" >&2; exit 3 ;;
-  *SLOW*) sleep 4 ;;
+  *HOLD*) : >"HELD/$REPSHARD_REQUEST_ID"; while [ -e "GATE" ]; do sleep 0.1; done ;;
 esac
 printf '%s' "$p" | sha256sum | cut -c1-64
 `
@@ -133,28 +260,37 @@ printf '%s' "$p" | sha256sum | cut -c1-64
 // startNetwork starts 4 validators and 2 workers with scripts/localnet.sh.
 func startNetwork(t *testing.T) *network {
 	t.Helper()
-	base := portBase()
+	base, unlock, err := portBase()
+	require.NoError(t, err)
+	t.Cleanup(undoOnInterrupt(unlock))
+	t.Logf("network on ports from %d (node0 RPC)", base)
 	n := &network{t: t, dir: filepath.Join(workDir, "net"), offset: base - rpcBase, clientH: filepath.Join(workDir, "client")}
+	n.gate, n.heldDir = filepath.Join(workDir, "gate"), filepath.Join(workDir, "held")
+	require.NoError(t, os.MkdirAll(n.heldDir, 0o755))
 	script := filepath.Join(workDir, "exec.sh")
-	require.NoError(t, os.WriteFile(script, []byte(execScript), 0o755))
+	require.NoError(t, os.WriteFile(script, []byte(strings.NewReplacer("GATE", n.gate, "HELD", n.heldDir).Replace(execScript)), 0o755))
 	n.env = append(os.Environ(),
 		"REPSHARDD="+binary,
 		"LOCALNET_DIR="+n.dir,
 		"LOCALNET_PORT_BASE="+strconv.Itoa(base),
 		"LOCALNET_COMMIT_TIMEOUT="+timeout.String(),
 		"LOCALNET_WORKERS=2",
-		"LOCALNET_WORKER_ARGS=--exec "+script+" --exec-timeout 20s --concurrency 32",
+		// The executor's own timeout is long: a HOLD job waits for the test.
+		"LOCALNET_WORKER_ARGS=--exec "+script+" --exec-timeout 10m --concurrency 32",
 		"LOCALNET_STOP_GRACE=5",
 	)
+	stopNet := undoOnInterrupt(func() { _, _ = n.localnet("stop") })
 	out, err := n.localnet("start", strconv.Itoa(nodes))
+	if err != nil {
+		stopNet()
+	}
 	require.NoError(t, err, out)
 	t.Cleanup(func() {
 		if t.Failed() {
 			out, _ := n.localnet("status")
 			t.Log(out)
 		}
-		out, _ := n.localnet("stop")
-		t.Log(out)
+		stopNet()
 	})
 
 	tempApp := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, true, simtestutil.NewAppOptionsWithFlagHome(t.TempDir()))
@@ -170,7 +306,79 @@ func startNetwork(t *testing.T) *network {
 		require.NoError(t, err)
 		n.rpc = append(n.rpc, c)
 	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); n.trackTip(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
 	return n
+}
+
+const (
+	// stallLimit is how long the chain may go without a new block before a
+	// wait gives up: only a chain that stopped takes that long (blocks come
+	// every timeout_commit, about a second on a loaded 2-core machine).
+	stallLimit = 90 * time.Second
+	// pollInterval is how often waits look at the chain.
+	pollInterval = 200 * time.Millisecond
+	// txBlocks is how many blocks a broadcast tx may take to be committed.
+	txBlocks = 30
+)
+
+// trackTip polls the nodes' heights (one node per poll: the first that
+// answers) and keeps the highest in tipHeight, and when it grew in tipAt.
+func (n *network) trackTip(ctx context.Context) {
+	n.tipAt.Store(time.Now().UnixNano())
+	for {
+		for i := range n.rpc {
+			if h := n.height(i); h > 0 {
+				if h > n.tipHeight.Load() {
+					n.tipHeight.Store(h)
+					n.tipAt.Store(time.Now().UnixNano())
+				}
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// tip is the highest height seen on any node.
+func (n *network) tip() int64 { return n.tipHeight.Load() }
+
+// until polls cond until it holds. It returns an error when the chain has
+// committed blocks more blocks since the call without cond holding, or when
+// it committed no block at all for stallLimit. Safe from any goroutine.
+func (n *network) until(what string, blocks int64, cond func() bool) error {
+	start := n.tip()
+	for {
+		if cond() {
+			return nil
+		}
+		h := n.tip()
+		if h >= start+blocks {
+			return fmt.Errorf("%s: not within %d blocks (heights %d to %d)", what, blocks, start, h)
+		}
+		if idle := time.Since(time.Unix(0, n.tipAt.Load())); idle > stallLimit {
+			return fmt.Errorf("%s: the chain made no block for %s (height %d)", what, idle.Round(time.Second), h)
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// waitFor is until for the test goroutine: it fails the test.
+func (n *network) waitFor(t *testing.T, what string, blocks int64, cond func() bool) {
+	t.Helper()
+	require.NoError(t, n.until(what, blocks, cond))
+}
+
+// waitHeight waits until the chain is at height h or above.
+func (n *network) waitHeight(t *testing.T, h int64) {
+	t.Helper()
+	n.waitFor(t, fmt.Sprintf("height %d", h), h-n.tip()+1, func() bool { return n.tip() >= h })
 }
 
 func (n *network) rpcAddr(i int) string {
@@ -188,11 +396,13 @@ func (n *network) localnet(args ...string) (string, error) {
 	return string(out), err
 }
 
-// proc is one line of `localnet.sh status`.
+// proc is one line of `localnet.sh status`; Args is the process's command
+// line, read when it is stopped or killed.
 type proc struct {
 	Name, Role, Home, RPC string
 	PID                   int
 	Height                string
+	Args                  []string
 }
 
 func (n *network) status() map[string]proc {
@@ -211,29 +421,52 @@ func (n *network) status() map[string]proc {
 }
 
 // kill sends SIGKILL to a process of the status and waits until it is gone.
-func (n *network) kill(name string) proc {
+func (n *network) kill(name string) proc { return n.signal(name, syscall.SIGKILL) }
+
+// stop stops a process of the status the way an operator does (SIGTERM)
+// and waits until it has exited.
+func (n *network) stop(name string) proc { return n.signal(name, syscall.SIGTERM) }
+
+func (n *network) signal(name string, sig syscall.Signal) proc {
 	n.t.Helper()
 	p := n.status()[name]
 	require.NotZero(n.t, p.PID, "%s has no PID in the status", name)
-	require.NoError(n.t, syscall.Kill(p.PID, syscall.SIGKILL))
-	require.Eventually(n.t, func() bool { return syscall.Kill(p.PID, 0) != nil }, 10*time.Second, 50*time.Millisecond)
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p.PID))
+	require.NoError(n.t, err)
+	p.Args = strings.Split(strings.TrimSuffix(string(cmdline), "\x00"), "\x00")[1:]
+	require.NoError(n.t, syscall.Kill(p.PID, sig))
+	require.NoError(n.t, n.until(name+" exits", 60, func() bool { return syscall.Kill(p.PID, 0) != nil }))
 	return p
 }
 
-// restart starts a killed process again the way an operator would
-// (`repshardd start --home HOME` or `repshardd worker run --home HOME`),
-// recording its PID where localnet.sh finds it.
+// startMarker is the line restart writes into a process's log.
+const startMarker = "restarted by the e2e test"
+
+// waitSubscribed waits until worker name's log shows, after its last
+// (re)start, that it subscribed to its assignments.
+func (n *network) waitSubscribed(t *testing.T, name string) {
+	t.Helper()
+	n.waitFor(t, name+" subscribes to its assignments", 60, func() bool {
+		bz, _ := os.ReadFile(filepath.Join(n.dir, "logs", name+".log"))
+		s := string(bz)
+		if i := strings.LastIndex(s, startMarker); i >= 0 {
+			s = s[i:]
+		}
+		return strings.Contains(s, "subscribed to assignments")
+	})
+}
+
+// restart starts a stopped or killed process again the way an operator
+// would, with the command line it had (`repshardd start --home HOME`,
+// `repshardd worker run --home HOME` and its flags), recording its PID where
+// localnet.sh finds it.
 func (n *network) restart(p proc) {
 	n.t.Helper()
-	var args []string
-	if strings.HasPrefix(p.Name, "worker") {
-		args = []string{"worker", "run", "--home", p.Home}
-	} else {
-		args = []string{"start", "--home", p.Home}
-	}
+	args := p.Args
+	require.NotEmpty(n.t, args, "%s: no command line recorded", p.Name)
 	logf, err := os.OpenFile(filepath.Join(n.dir, "logs", p.Name+".log"), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
 	require.NoError(n.t, err)
-	fmt.Fprintf(logf, "\n==== %s: repshardd %s (restarted by the e2e test) ====\n", time.Now().UTC().Format(time.RFC3339), strings.Join(args, " "))
+	fmt.Fprintf(logf, "\n==== %s: repshardd %s (%s) ====\n", time.Now().UTC().Format(time.RFC3339), strings.Join(args, " "), startMarker)
 	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -264,8 +497,15 @@ func (n *network) nodeHome(i int) string {
 // and waits for the block; it returns the tx result JSON.
 func (n *network) cliTx(i int, args ...string) map[string]any {
 	n.t.Helper()
+	return n.waitTxJSON(n.cliBroadcast(n.nodeHome(i), fmt.Sprintf("node%d", i), args...))
+}
+
+// cliBroadcast runs `repshardd tx ARGS` signed by key from home's keyring
+// and returns the hash of the tx CheckTx accepted.
+func (n *network) cliBroadcast(home, key string, args ...string) string {
+	n.t.Helper()
 	full := append([]string{"tx"}, args...)
-	full = append(full, "--home", n.nodeHome(i), "--from", fmt.Sprintf("node%d", i), "--keyring-backend", "test",
+	full = append(full, "--home", home, "--from", key, "--keyring-backend", "test",
 		"--chain-id", chainID, "--node", n.rpcAddr(0), "--fees", txFees, "--gas", "500000", "-y", "-o", "json")
 	out, err := n.cli(full...)
 	require.NoError(n.t, err)
@@ -276,23 +516,36 @@ func (n *network) cliTx(i int, args ...string) map[string]any {
 	}
 	require.NoError(n.t, json.Unmarshal([]byte(out), &res), out)
 	require.Zero(n.t, res.Code, res.RawLog)
-	return n.waitTxJSON(res.TxHash)
+	return res.TxHash
 }
 
-// waitTxJSON polls `q tx HASH` until the tx is in a block; it must have succeeded.
+// waitTxJSON waits until the tx is in a block (through the gRPC tx
+// service); it must have succeeded. It returns the tx result as JSON.
 func (n *network) waitTxJSON(hash string) map[string]any {
 	n.t.Helper()
+	res, err := n.waitTx(context.Background(), hash)
+	require.NoError(n.t, err)
+	require.Zero(n.t, res.TxResponse.Code, "tx %s failed: %s", hash, res.TxResponse.RawLog)
+	bz, err := n.cdc.Codec.MarshalJSON(res.TxResponse)
+	require.NoError(n.t, err)
 	var m map[string]any
-	require.Eventually(n.t, func() bool {
-		out, err := n.cli("q", "tx", hash, "--node", n.rpcAddr(0), "-o", "json")
+	require.NoError(n.t, json.Unmarshal(bz, &m))
+	return m
+}
+
+// waitTx waits until the tx is in a block, at most txBlocks blocks, and
+// returns its result (which may be a failure). Safe from any goroutine.
+func (n *network) waitTx(ctx context.Context, hash string) (*txtypes.GetTxResponse, error) {
+	var res *txtypes.GetTxResponse
+	err := n.until("tx "+hash+" in a block", txBlocks, func() bool {
+		r, err := txtypes.NewServiceClient(n.grpcConn).GetTx(ctx, &txtypes.GetTxRequest{Hash: hash})
 		if err != nil {
 			return false
 		}
-		return json.Unmarshal([]byte(out), &m) == nil
-	}, 30*time.Second, 300*time.Millisecond, "tx %s not in a block", hash)
-	code, _ := m["code"].(float64)
-	require.Zero(n.t, code, "tx %s failed: %v", hash, m["raw_log"])
-	return m
+		res = r
+		return true
+	})
+	return res, err
 }
 
 // newKeys creates requester keys in the client keyring and funds them from node0.
@@ -386,34 +639,41 @@ func (n *network) request(id uint64) deferraltypes.Request {
 	return res.Request
 }
 
-// waitTerminal waits until every request is finished.
-func (n *network) waitTerminal(ids []uint64, within time.Duration) map[uint64]deferraltypes.Request {
+// waitTerminal waits until every request is finished. It fails when none
+// of them finished during progressBlocks blocks: long enough for an
+// assignment to expire (assignment_timeout_blocks), be re-assigned and
+// complete.
+func (n *network) waitTerminal(ids []uint64) map[uint64]deferraltypes.Request {
 	n.t.Helper()
+	params, err := n.query().Params(context.Background(), &deferraltypes.QueryParamsRequest{})
+	require.NoError(n.t, err)
+	progressBlocks := 3*int64(params.Params.AssignmentTimeoutBlocks) + 20
 	done := map[uint64]deferraltypes.Request{}
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		for _, id := range ids {
-			if _, ok := done[id]; ok {
-				continue
+	for len(done) < len(ids) {
+		before := len(done)
+		err := n.until("a request finishes", progressBlocks, func() bool {
+			for _, id := range ids {
+				if _, ok := done[id]; ok {
+					continue
+				}
+				res, err := n.query().Request(context.Background(), &deferraltypes.QueryRequestRequest{RequestId: id})
+				if err == nil && terminal(res.Request.Status) {
+					done[id] = res.Request
+				}
 			}
-			res, err := n.query().Request(context.Background(), &deferraltypes.QueryRequestRequest{RequestId: id})
-			if err == nil && terminal(res.Request.Status) {
-				done[id] = res.Request
+			return len(done) > before
+		})
+		if err != nil {
+			var open []string
+			for _, id := range ids {
+				if _, ok := done[id]; !ok {
+					open = append(open, fmt.Sprintf("%d:%s", id, n.request(id).Status))
+				}
 			}
-		}
-		if len(done) == len(ids) {
-			return done
-		}
-		time.Sleep(time.Second)
-	}
-	var open []string
-	for _, id := range ids {
-		if _, ok := done[id]; !ok {
-			open = append(open, fmt.Sprintf("%d:%s", id, n.request(id).Status))
+			n.t.Fatalf("%d of %d requests not finished, no progress: %v: %v", len(open), len(ids), err, open[:min(len(open), 20)])
 		}
 	}
-	n.t.Fatalf("%d of %d requests not finished within %s: %v", len(open), len(ids), within, open[:min(len(open), 20)])
-	return nil
+	return done
 }
 
 func terminal(s deferraltypes.RequestStatus) bool {

@@ -15,6 +15,7 @@ import (
 	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/internal/isolate"
 	"github.com/repshard/repshard/internal/keyscan"
+	"github.com/repshard/repshard/internal/nodemetrics"
 	"github.com/repshard/repshard/internal/outcome"
 	"github.com/repshard/repshard/x/deferral/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
@@ -29,10 +30,11 @@ const (
 	StepPruneFinished     = "prune_finished"
 )
 
-// endBlockStep is one bounded step of x/deferral's EndBlock.
+// endBlockStep is one bounded step of x/deferral's EndBlock. run returns
+// the number of items it processed (for the node metrics).
 type endBlockStep struct {
 	name string
-	run  func(ctx sdk.Context, params types.Params) error
+	run  func(ctx sdk.Context, params types.Params) (items uint64, err error)
 }
 
 // endBlockSteps lists the per-block steps in the order they run:
@@ -64,7 +66,10 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 		return fmt.Errorf("x/%s end block: read params: %w", types.ModuleName, err)
 	}
 	for _, step := range k.endBlockSteps() {
-		if err := step.run(sdkCtx, params); err != nil {
+		sw := nodemetrics.Start()
+		items, err := step.run(sdkCtx, params)
+		nodemetrics.EndBlockStep(types.ModuleName, step.name, sw, items)
+		if err != nil {
 			return fmt.Errorf("x/%s end block step %s: %w", types.ModuleName, step.name, err)
 		}
 	}
@@ -156,12 +161,12 @@ func (k Keeper) excludedWorkers(req types.Request) ([]sdk.AccAddress, error) {
 // are taken from their worker (who is penalised) and re-queued, or expire
 // once the request has had max_attempts; then queued requests past their
 // time to live expire. Both share max_expirations_per_block.
-func (k Keeper) expireOverdueAssignments(ctx sdk.Context, params types.Params) error {
+func (k Keeper) expireOverdueAssignments(ctx sdk.Context, params types.Params) (uint64, error) {
 	height := uint64(ctx.BlockHeight())
 	budget := uint64(params.MaxExpirationsPerBlock)
 	overdue, err := dueKeys(ctx, k.Deadlines, height, budget)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, key := range overdue {
 		id := key.K2()
@@ -171,7 +176,7 @@ func (k Keeper) expireOverdueAssignments(ctx sdk.Context, params types.Params) e
 	}
 	stale, err := dueKeys(ctx, k.QueueExpiries, height, budget-uint64(len(overdue)))
 	if err != nil {
-		return err
+		return uint64(len(overdue)), err
 	}
 	for _, key := range stale {
 		id := key.K2()
@@ -179,7 +184,7 @@ func (k Keeper) expireOverdueAssignments(ctx sdk.Context, params types.Params) e
 			return k.expireQueued(c, id)
 		})
 	}
-	return nil
+	return uint64(len(overdue) + len(stale)), nil
 }
 
 func (k Keeper) expireAssignment(ctx sdk.Context, params types.Params, id uint64) error {
@@ -310,14 +315,14 @@ func (k Keeper) refundExpired(ctx sdk.Context, req types.Request, whileQueued bo
 // drainQueues is step 2: for each ACTIVE or DRAINING shard, in round-robin
 // order so no shard is starved of the per-block cap, queued requests are
 // assigned in due order to the worker that fits them best.
-func (k Keeper) drainQueues(ctx sdk.Context, params types.Params) error {
+func (k Keeper) drainQueues(ctx sdk.Context, params types.Params) (uint64, error) {
 	shardIDs, err := k.shards.DrainableShardIDs(ctx)
 	if err != nil || len(shardIDs) == 0 {
-		return err
+		return 0, err
 	}
 	cursor, err := k.DrainCursor.Get(ctx)
 	if err != nil && !errors.Is(err, collections.ErrNotFound) {
-		return err
+		return 0, err
 	}
 	start := 0
 	for i, id := range shardIDs {
@@ -327,15 +332,17 @@ func (k Keeper) drainQueues(ctx sdk.Context, params types.Params) error {
 		}
 	}
 	budget := uint64(params.MaxAssignmentsPerBlock)
+	var total uint64
 	for i := 0; i < len(shardIDs) && budget > 0; i++ {
 		assigned, err := k.drainShard(ctx, params, shardIDs[(start+i)%len(shardIDs)], budget)
+		total += assigned
 		if err != nil {
-			return err
+			return total, err
 		}
 		budget -= assigned
 	}
 	// The next block starts from the shard after this block's first.
-	return k.DrainCursor.Set(ctx, shardIDs[(start+1)%len(shardIDs)])
+	return total, k.DrainCursor.Set(ctx, shardIDs[(start+1)%len(shardIDs)])
 }
 
 // drainShard assigns up to budget requests of one shard's queue, looking at
@@ -429,21 +436,23 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 // queue, the indexes and x/shard's queued counters in step) in its own
 // isolated context. The moves planned never exceed x/shard's
 // max_migrations_per_block together with the workers moved.
-func (k Keeper) updateShardTopology(ctx sdk.Context, _ types.Params) error {
+func (k Keeper) updateShardTopology(ctx sdk.Context, _ types.Params) (uint64, error) {
 	moves, err := k.shards.PlanTopology(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	var total uint64
 	for _, mv := range moves {
 		moved, err := k.moveQueued(ctx, mv)
+		total += moved
 		if err != nil {
-			return err
+			return total, err
 		}
 		if err := k.shards.QueueMoved(ctx, mv.FromShardId, moved); err != nil {
-			return err
+			return total, err
 		}
 	}
-	return nil
+	return total, nil
 }
 
 // moveQueued moves up to mv.Max queued requests from one shard's queue to
@@ -492,14 +501,14 @@ func (k Keeper) moveQueued(ctx sdk.Context, mv shardtypes.QueueMove) (uint64, er
 
 // pruneFinishedRecords is step 4: records finished more than
 // retention_blocks ago are deleted; their events remain for indexers.
-func (k Keeper) pruneFinishedRecords(ctx sdk.Context, params types.Params) error {
+func (k Keeper) pruneFinishedRecords(ctx sdk.Context, params types.Params) (uint64, error) {
 	height := ctx.BlockHeight() - int64(params.RetentionBlocks)
 	if height < 0 {
-		return nil
+		return 0, nil
 	}
 	old, err := dueKeys(ctx, k.Finished, uint64(height), uint64(params.MaxPrunesPerBlock))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	for _, key := range old {
 		id := key.K2()
@@ -520,7 +529,7 @@ func (k Keeper) pruneFinishedRecords(ctx sdk.Context, params types.Params) error
 			return events.Emit(c, &types.EventRequestPruned{RequestId: id, Status: req.Status})
 		})
 	}
-	return nil
+	return uint64(len(old)), nil
 }
 
 func requestItem(id uint64) string { return "request/" + strconv.FormatUint(id, 10) }

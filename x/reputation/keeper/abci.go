@@ -10,8 +10,13 @@ import (
 	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/internal/isolate"
 	"github.com/repshard/repshard/internal/keyscan"
+	"github.com/repshard/repshard/internal/nodemetrics"
 	"github.com/repshard/repshard/x/reputation/types"
 )
+
+// StepWorkerResumes names x/reputation's EndBlock in the node metrics
+// (nodemetrics.EndBlockStep): its items are the paused workers checked.
+const StepWorkerResumes = "worker_resumes"
 
 // EndBlocker checks paused workers whose resume height has come, at most
 // max_worker_resumes_per_block per block in (resume height, address) order.
@@ -27,10 +32,12 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	sw := nodemetrics.Start()
 	due, err := k.dueResumes(ctx, sdkCtx.BlockHeight(), params.MaxWorkerResumesPerBlock)
 	if err != nil {
 		return err
 	}
+	defer nodemetrics.EndBlockStep(types.ModuleName, StepWorkerResumes, sw, uint64(len(due)))
 	for _, key := range due {
 		err := isolate.Run(sdkCtx, "worker-resume/"+key.K2().String(), func(c sdk.Context) error {
 			return k.resumeWorker(c, key, params)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/internal/isolate"
+	"github.com/repshard/repshard/internal/nodemetrics"
 	"github.com/repshard/repshard/x/rewards/types"
 )
 
@@ -78,6 +79,10 @@ func EpochEndHeight(e types.EpochState, p types.Params) int64 {
 	return e.StartHeight + int64(p.EpochLengthBlocks) - 1
 }
 
+// StepEpochClose names the epoch close in the node metrics
+// (nodemetrics.EndBlockStep): one item, in the epoch's last block.
+const StepEpochClose = "epoch_close"
+
 // EndBlock closes the open epoch at its last block. The close runs on its
 // own through isolate.Run: a failure (an error or a panic) is rolled back and
 // reported with EventEpochCloseFailed; the epoch stays open, the chain goes on.
@@ -90,10 +95,13 @@ func (k Keeper) EndBlock(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	nodemetrics.SetOpenEpoch(open.Number)
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	if sdkCtx.BlockHeight() < EpochEndHeight(open, params) {
 		return nil
 	}
+	sw := nodemetrics.Start()
+	defer nodemetrics.EndBlockStep(types.ModuleName, StepEpochClose, sw, 1)
 	_ = isolate.Run(sdkCtx, "epoch/"+strconv.FormatUint(open.Number, 10), func(c sdk.Context) error {
 		return k.closeEpoch(c, params, open)
 	}, func(err error) proto.Message {

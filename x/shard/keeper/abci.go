@@ -10,7 +10,17 @@ import (
 	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/internal/isolate"
 	"github.com/repshard/repshard/internal/keyscan"
+	"github.com/repshard/repshard/internal/nodemetrics"
 	"github.com/repshard/repshard/x/shard/types"
+)
+
+// Names of x/shard's EndBlock work in the node metrics (nodemetrics.EndBlockStep).
+const (
+	// StepBondReleases is x/shard's EndBlock: the bonds returned.
+	StepBondReleases = "bond_releases"
+	// StepTopology is PlanTopology (within x/deferral's shard_topology
+	// step): its items are the shards checked.
+	StepTopology = "topology"
 )
 
 // EndBlocker returns the bonds of unbonded workers whose release height has
@@ -25,10 +35,12 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	sw := nodemetrics.Start()
 	due, err := k.dueReleases(ctx, sdkCtx.BlockHeight(), params.MaxBondReleasesPerBlock)
 	if err != nil {
 		return err
 	}
+	defer nodemetrics.EndBlockStep(types.ModuleName, StepBondReleases, sw, uint64(len(due)))
 	for _, key := range due {
 		addr := key.K2()
 		// No report here: the failure event carries the retry height, which

@@ -12,6 +12,7 @@ import (
 
 	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/internal/isolate"
+	"github.com/repshard/repshard/internal/nodemetrics"
 	"github.com/repshard/repshard/internal/ppm"
 	"github.com/repshard/repshard/x/shard/types"
 )
@@ -35,6 +36,7 @@ import (
 // with EventTopologyItemFailed.
 func (k Keeper) PlanTopology(ctx context.Context) ([]types.QueueMove, error) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	sw := nodemetrics.Start()
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return nil, err
@@ -52,6 +54,7 @@ func (k Keeper) PlanTopology(ctx context.Context) ([]types.QueueMove, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer nodemetrics.EndBlockStep(types.ModuleName, StepTopology, sw, uint64(len(checked)))
 	for _, id := range checked {
 		item := "shard/" + strconv.FormatUint(id, 10)
 		_ = isolate.Run(sdkCtx, item, func(c sdk.Context) error {
@@ -121,6 +124,7 @@ func (k Keeper) checkShard(ctx sdk.Context, params types.Params, id uint64, busy
 	}
 	switch s.Status {
 	case types.ShardDraining:
+		setShardMetrics(s)
 		return k.maybeRetire(ctx, s)
 	case types.ShardActive:
 	default:
@@ -143,6 +147,7 @@ func (k Keeper) checkShard(ctx sdk.Context, params types.Params, id uint64, busy
 	if err := k.setShard(ctx, &s, ns); err != nil {
 		return err
 	}
+	setShardMetrics(ns)
 	if busy[id] {
 		return nil
 	}
@@ -162,6 +167,17 @@ func (k Keeper) checkShard(ctx sdk.Context, params types.Params, id uint64, busy
 		return k.maybeMerge(ctx, params, ns, ids, busy)
 	}
 	return nil
+}
+
+// setShardMetrics sets the node metrics' gauges of shard s from the counters
+// its record keeps (queued, in flight, capacity, load): every checked shard
+// once per block, with the values this block's check wrote.
+func setShardMetrics(s types.Shard) {
+	nodemetrics.SetShardLoad(nodemetrics.ShardLoad{
+		ID: s.Id, Class: s.Class.String(), QueuedRequests: s.QueuedCount, QueuedUnits: s.QueuedUnits,
+		InFlightUnits: s.InFlightUnits, CapacityUnits: s.CapacityUnits, Workers: uint64(s.WorkerCount),
+		LoadPpm: uint64(s.LoadPpm), LoadEmaPpm: uint64(s.LoadEmaPpm),
+	})
 }
 
 // pastCooldown reports whether a class may change now: no split or merge in
@@ -341,6 +357,7 @@ func (k Keeper) maybeRetire(ctx sdk.Context, s types.Shard) error {
 	if err := k.setShard(ctx, &s, ns); err != nil {
 		return err
 	}
+	setShardMetrics(ns)
 	if err := k.Migrations.Remove(ctx, s.Id); err != nil {
 		return err
 	}
