@@ -48,41 +48,47 @@ func runWorkload(t *testing.T, c *apptest.Chain, blocks int) {
 	trafficBlocks(t, c, blocks)
 }
 
-// trafficBlocks: for each block, the two requesters submit a request each,
-// worker 0 completes what it was assigned a block later and worker 1 never
-// reports (its assignments expire and go back to the queue).
+// trafficBlocks runs blocks of trafficTxs.
 func trafficBlocks(t *testing.T, c *apptest.Chain, blocks int) {
 	t.Helper()
-	workers, requesters := c.Accounts[0:2], c.Accounts[2:4]
 	for block := range blocks {
-		ctx := c.Context()
-		var txs [][]byte
-		for i, r := range requesters {
-			txs = append(txs, c.SignTx(t, r, &deferraltypes.MsgSubmitRequest{
-				Requester: r.Address.String(), Class: shardtypes.ClassHighPriority, Urgency: deferraltypes.UrgencyNormal,
-				ComputeUnits: uint64(1 + (block+i)%3), Payload: []byte(fmt.Sprintf("block %d requester %d", block, i)),
-				MaxFee: sdk.NewInt64Coin(chaincfg.BondDenom, 1_000_000),
-			}))
-		}
-		var reports []sdk.Msg
-		rng := collections.NewPrefixedPairRange[sdk.AccAddress, uint64](workers[0].Address)
-		require.NoError(t, c.App.DeferralKeeper.ByWorker.Walk(ctx, rng, func(key collections.Pair[sdk.AccAddress, uint64]) (bool, error) {
-			r, err := c.App.DeferralKeeper.Requests.Get(ctx, key.K2())
-			if err != nil || r.Status != deferraltypes.StatusAssigned || r.Worker != workers[0].Address.String() {
-				return false, err
-			}
-			result := make([]byte, 32)
-			result[0] = byte(r.Id)
-			reports = append(reports, &deferraltypes.MsgCompleteRequest{Worker: r.Worker, RequestId: r.Id, ResultHash: result})
-			return false, nil
-		}))
-		if len(reports) > 0 {
-			txs = append(txs, c.SignTx(t, workers[0], reports...))
-		}
-		for i, res := range c.NextBlock(t, txs...) {
+		for i, res := range c.NextBlock(t, trafficTxs(t, c, block)...) {
 			require.Zero(t, res.Code, "block %d tx %d: %s", block, i, res.Log)
 		}
 	}
+}
+
+// trafficTxs are the txs of one block of traffic: the two requesters submit a
+// request each, worker 0 completes everything it holds, and worker 1 never
+// reports (its assignments expire and go back to the queue).
+func trafficTxs(t *testing.T, c *apptest.Chain, block int) [][]byte {
+	t.Helper()
+	workers, requesters := c.Accounts[0:2], c.Accounts[2:4]
+	ctx := c.Context()
+	var txs [][]byte
+	for i, r := range requesters {
+		txs = append(txs, c.SignTx(t, r, &deferraltypes.MsgSubmitRequest{
+			Requester: r.Address.String(), Class: shardtypes.ClassHighPriority, Urgency: deferraltypes.UrgencyNormal,
+			ComputeUnits: uint64(1 + (block+i)%3), Payload: []byte(fmt.Sprintf("block %d requester %d", block, i)),
+			MaxFee: sdk.NewInt64Coin(chaincfg.BondDenom, 1_000_000),
+		}))
+	}
+	var reports []sdk.Msg
+	rng := collections.NewPrefixedPairRange[sdk.AccAddress, uint64](workers[0].Address)
+	require.NoError(t, c.App.DeferralKeeper.ByWorker.Walk(ctx, rng, func(key collections.Pair[sdk.AccAddress, uint64]) (bool, error) {
+		r, err := c.App.DeferralKeeper.Requests.Get(ctx, key.K2())
+		if err != nil || r.Status != deferraltypes.StatusAssigned || r.Worker != workers[0].Address.String() {
+			return false, err
+		}
+		result := make([]byte, 32)
+		result[0] = byte(r.Id)
+		reports = append(reports, &deferraltypes.MsgCompleteRequest{Worker: r.Worker, RequestId: r.Id, ResultHash: result})
+		return false, nil
+	}))
+	if len(reports) > 0 {
+		txs = append(txs, c.SignTx(t, workers[0], reports...))
+	}
+	return txs
 }
 
 // chainState is what a software upgrade or a snapshot restore must keep: every
@@ -215,15 +221,5 @@ func TestUpgradeV2AtItsHeight(t *testing.T) {
 	trafficBlocks(t, c, 4)
 	later := readState(t, c, c.Committed())
 	require.Greater(t, len(later.Requests), len(upgraded.Requests))
-	require.Greater(t, completed(later), completed(upgraded))
-}
-
-func completed(s chainState) int {
-	n := 0
-	for _, r := range s.Requests {
-		if r.Status == deferraltypes.StatusCompleted {
-			n++
-		}
-	}
-	return n
+	require.Greater(t, countStatus(later, deferraltypes.StatusCompleted), countStatus(upgraded, deferraltypes.StatusCompleted))
 }
