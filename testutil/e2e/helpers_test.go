@@ -133,12 +133,27 @@ printf '%s' "$p" | sha256sum | cut -c1-64
 // startNetwork starts 4 validators and 2 workers with scripts/localnet.sh.
 func startNetwork(t *testing.T) *network {
 	t.Helper()
-	base := portBase()
-	n := &network{t: t, dir: filepath.Join(workDir, "net"), offset: base - rpcBase, clientH: filepath.Join(workDir, "client")}
+	return startNetworkWith(t, netConfig{dir: filepath.Join(workDir, "net"), clientHome: filepath.Join(workDir, "client"),
+		bin: binary, portBase: portBase()})
+}
+
+// netConfig is where a localnet lives and what runs it.
+type netConfig struct {
+	dir        string // LOCALNET_DIR
+	clientHome string // the test's keyring
+	bin        string // the repshardd of the nodes and workers
+	portBase   int    // RPC port of node0
+}
+
+// startNetworkWith starts 4 validators and 2 workers of cfg.bin with scripts/localnet.sh.
+func startNetworkWith(t *testing.T, cfg netConfig) *network {
+	t.Helper()
+	base := cfg.portBase
+	n := &network{t: t, dir: cfg.dir, offset: base - rpcBase, clientH: cfg.clientHome}
 	script := filepath.Join(workDir, "exec.sh")
 	require.NoError(t, os.WriteFile(script, []byte(execScript), 0o755))
 	n.env = append(os.Environ(),
-		"REPSHARDD="+binary,
+		"REPSHARDD="+cfg.bin,
 		"LOCALNET_DIR="+n.dir,
 		"LOCALNET_PORT_BASE="+strconv.Itoa(base),
 		"LOCALNET_COMMIT_TIMEOUT="+timeout.String(),
