@@ -36,7 +36,7 @@ const stateSyncNode = nodes
 // snapshotRe matches the line a node logs once a state sync snapshot is
 // written (cosmossdk.io/store/snapshots), colours stripped.
 var (
-	snapshotRe = regexp.MustCompile(`completed state snapshot\s+height=(\d+)`)
+	snapshotRe = regexp.MustCompile(`completed state snapshot[^\n]*?height=(\d+)`)
 	ansiRe     = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 )
 
