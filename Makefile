@@ -35,7 +35,7 @@ help:
 	@echo "make build           build $(BUILDDIR)/$(BINARY)"
 	@echo "make install         install $(BINARY) into \$$GOBIN"
 	@echo "make test            run the unit and integration tests"
-	@echo "make test-e2e        end-to-end tests on real processes: 4 validators, 2 worker daemons, faults (testutil/e2e, a few minutes)"
+	@echo "make test-e2e        end-to-end tests on real processes: 4 validators, 2 worker daemons, faults; a software upgrade and a state sync join (testutil/e2e)"
 	@echo "make lint            gofmt, go vet, and detcheck (no time.Now, randomness, goroutines, floats or map ranges in the state machine)"
 	@echo "make tidy-check      go.mod/go.sum (app and tools/) as 'go mod tidy' leaves them, and 'buf lint' of proto/ (CI, ~5 s warm)"
 	@echo "                     (buf breaking vs the previous release tag comes with the first tag: docs/protobuf.md)"
@@ -105,7 +105,10 @@ test-fuzz:
 # End-to-end tests (testutil/e2e, build tag e2e): they build repshardd
 # themselves and run a 4-validator localnet with 2 worker daemons on loopback
 # ports from E2E_PORT_BASE (default 44657, clear of the default localnet and
-# of make demo).
+# of make demo). TestUpgradeAndStateSync runs a second localnet, on
+# E2E_PORT_BASE+2000, of a binary built with -tags previous_release (the
+# release before the newest upgrade): a governance upgrade to the normal build,
+# then a new node joining by state sync.
 E2E_TIMEOUT ?= 20m
 test-e2e:
 	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./testutil/e2e/
