@@ -156,7 +156,7 @@ bench-scheduler:
 
 # The state machine: no time.Now, randomness, goroutines, floats or map
 # ranges there (tools/detcheck).
-STATE_MACHINE_PKGS = ./app $(wildcard ./x/*/keeper) $(wildcard ./x/*/types) ./internal/...
+STATE_MACHINE_PKGS = ./app/... $(wildcard ./x/*/keeper) $(wildcard ./x/*/types) ./internal/...
 
 lint:
 	@unformatted=$$(gofmt -l $(GO_FILES)); \
