@@ -3,7 +3,6 @@ package app_test
 import (
 	"path/filepath"
 	"testing"
-	"time"
 
 	"cosmossdk.io/log"
 	"cosmossdk.io/store/snapshots"
@@ -21,19 +20,19 @@ import (
 	deferraltypes "github.com/repshard/repshard/x/deferral/types"
 )
 
-const snapshotInterval = 5
-
-// newSnapshottingApp is an app that takes a state sync snapshot every
-// snapshotInterval blocks, as a node with app.toml [state-sync]
-// snapshot-interval does.
-func newSnapshottingApp(t *testing.T) *app.App {
+// newSnapshotApp is an app with a state sync snapshot store, as a node has
+// (app.toml [state-sync]). It takes no snapshot by itself (interval 0): the
+// test takes one where it wants it, with the manager a node's
+// snapshot-interval and `repshardd snapshots export` use, so no snapshot is
+// written in the background while the test runs.
+func newSnapshotApp(t *testing.T) *app.App {
 	t.Helper()
 	home := t.TempDir()
 	store, err := snapshots.NewStore(dbm.NewMemDB(), filepath.Join(home, "data", "snapshots"))
 	require.NoError(t, err)
 	return app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, true, simtestutil.NewAppOptionsWithFlagHome(home),
 		baseapp.SetChainID(chaincfg.DefaultChainID),
-		baseapp.SetSnapshot(store, snapshottypes.NewSnapshotOptions(snapshotInterval, 2)))
+		baseapp.SetSnapshot(store, snapshottypes.NewSnapshotOptions(0, 2)))
 }
 
 // A node restored from a state sync snapshot holds the same state as the node
@@ -42,31 +41,24 @@ func newSnapshottingApp(t *testing.T) *app.App {
 // and results block after block: nothing the chain depends on lives outside
 // the stores the snapshot carries (no in-memory state to rebuild).
 func TestStateSyncRestoreFollowsTheChain(t *testing.T) {
-	source := apptest.NewWithApp(t, newSnapshottingApp(t), workloadAccounts, nil)
+	source := apptest.NewWithApp(t, newSnapshotApp(t), workloadAccounts, nil)
 	runWorkload(t, source, 12)
-	for source.App.LastBlockHeight()%snapshotInterval != 0 {
-		trafficBlocks(t, source, 1)
-	}
 	height := uint64(source.App.LastBlockHeight())
-	var snapshot *abci.Snapshot
-	require.Eventually(t, func() bool { // the snapshot is written in the background after Commit
-		res, err := source.App.ListSnapshots(&abci.RequestListSnapshots{})
-		require.NoError(t, err)
-		for _, s := range res.Snapshots {
-			if s.Height == height {
-				snapshot = s
-				return true
-			}
-		}
-		return false
-	}, 30*time.Second, 20*time.Millisecond, "no snapshot at height %d", height)
+	taken, err := source.App.SnapshotManager().Create(height)
+	require.NoError(t, err)
+	abciSnapshot, err := taken.ToABCI()
+	require.NoError(t, err)
+	snapshot := &abciSnapshot
+	listed, err := source.App.ListSnapshots(&abci.RequestListSnapshots{})
+	require.NoError(t, err)
+	require.Equal(t, []*abci.Snapshot{snapshot}, listed.Snapshots, "the snapshot a node offers its peers")
 	require.Positive(t, snapshot.Chunks)
 	sourceState := readState(t, source, source.Committed())
 	requireWorkloadState(t, sourceState)
 
 	// A new node: an app that never ran InitChain, restored chunk by chunk
 	// the way CometBFT's state sync drives it.
-	restoredApp := newSnapshottingApp(t)
+	restoredApp := newSnapshotApp(t)
 	offer, err := restoredApp.OfferSnapshot(&abci.RequestOfferSnapshot{Snapshot: snapshot, AppHash: source.App.LastCommitID().Hash})
 	require.NoError(t, err)
 	require.Equal(t, abci.ResponseOfferSnapshot_ACCEPT, offer.Result)
