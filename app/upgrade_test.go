@@ -182,7 +182,10 @@ func TestEveryUpgradeIsRegistered(t *testing.T) {
 // and earnings: at the plan height the handler runs in PreBlock, the module
 // versions stored on chain become the binary's, the plan is marked done, and
 // the block's state is what an ordinary block would have left (nothing lost
-// or changed by the upgrade).
+// or changed by the upgrade). The migrations of every module whose version
+// moved run here on a chain with traffic; one that rewrites requests,
+// profiles, workers, shards, earnings or balances on purpose must say so
+// here, in the expected state.
 func TestUpgradeV2AtItsHeight(t *testing.T) {
 	c := apptest.New(t, workloadAccounts, nil)
 	runWorkload(t, c, 12)
