@@ -108,8 +108,9 @@ test-fuzz:
 # of make demo). TestUpgradeAndStateSync runs a second localnet, on
 # E2E_PORT_BASE+2000, of a binary built with -tags previous_release (the
 # release before the newest upgrade): a governance upgrade to the normal build,
-# then a new node joining by state sync.
-E2E_TIMEOUT ?= 20m
+# then a new node joining by state sync (about 6-8 minutes of the suite on a
+# loaded 2-core machine, its build included).
+E2E_TIMEOUT ?= 40m
 test-e2e:
 	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./testutil/e2e/
 

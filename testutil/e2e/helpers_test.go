@@ -133,8 +133,7 @@ printf '%s' "$p" | sha256sum | cut -c1-64
 // startNetwork starts 4 validators and 2 workers with scripts/localnet.sh.
 func startNetwork(t *testing.T) *network {
 	t.Helper()
-	return startNetworkWith(t, netConfig{dir: filepath.Join(workDir, "net"), clientHome: filepath.Join(workDir, "client"),
-		bin: binary, portBase: portBase()})
+	return startNetworkWith(t, netConfig{dir: filepath.Join(workDir, "net"), clientHome: filepath.Join(workDir, "client"), bin: binary})
 }
 
 // netConfig is where a localnet lives and what runs it.
@@ -142,13 +141,12 @@ type netConfig struct {
 	dir        string // LOCALNET_DIR
 	clientHome string // the test's keyring
 	bin        string // the repshardd of the nodes and workers
-	portBase   int    // RPC port of node0
 }
 
 // startNetworkWith starts 4 validators and 2 workers of cfg.bin with scripts/localnet.sh.
 func startNetworkWith(t *testing.T, cfg netConfig) *network {
 	t.Helper()
-	base := cfg.portBase
+	base := portBase()
 	n := &network{t: t, dir: cfg.dir, offset: base - rpcBase, clientH: cfg.clientHome}
 	script := filepath.Join(workDir, "exec.sh")
 	require.NoError(t, os.WriteFile(script, []byte(execScript), 0o755))
@@ -161,8 +159,7 @@ func startNetworkWith(t *testing.T, cfg netConfig) *network {
 		"LOCALNET_WORKER_ARGS=--exec "+script+" --exec-timeout 20s --concurrency 32",
 		"LOCALNET_STOP_GRACE=5",
 	)
-	out, err := n.localnet("start", strconv.Itoa(nodes))
-	require.NoError(t, err, out)
+	// Stopped at the end even when the start fails half way.
 	t.Cleanup(func() {
 		if t.Failed() {
 			out, _ := n.localnet("status")
@@ -171,6 +168,8 @@ func startNetworkWith(t *testing.T, cfg netConfig) *network {
 		out, _ := n.localnet("stop")
 		t.Log(out)
 	})
+	out, err := n.localnet("start", strconv.Itoa(nodes))
+	require.NoError(t, err, out)
 
 	tempApp := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, true, simtestutil.NewAppOptionsWithFlagHome(t.TempDir()))
 	n.kr, err = keyring.New(sdk.KeyringServiceName(), keyring.BackendTest, n.clientH, nil, tempApp.AppCodec())

@@ -40,14 +40,12 @@ import (
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
-// upgradeNetPortShift moves the upgrade network's ports clear of TestE2E's.
-const upgradeNetPortShift = 2000
-
 // TestUpgradeAndStateSync runs its own localnet on the binary of the
 // previous release (built from this tree with the previous_release tag: it
 // lacks the newest upgrade's handler), takes the newest upgrade through
 // governance and swaps every node to the normal build, then has a new node
-// join the upgraded chain by state sync. The steps share the network.
+// join the upgraded chain by state sync. The steps share the network, on the
+// ports of TestE2E's (stopped by then).
 func TestUpgradeAndStateSync(t *testing.T) {
 	previous := filepath.Join(workDir, "repshardd-previous-release")
 	build := exec.Command("go", "build", "-tags", "previous_release", "-o", previous, "./cmd/repshardd")
@@ -59,7 +57,6 @@ func TestUpgradeAndStateSync(t *testing.T) {
 		dir:        filepath.Join(workDir, "upgrade-net"),
 		clientHome: filepath.Join(workDir, "upgrade-client"),
 		bin:        previous,
-		portBase:   portBase() + upgradeNetPortShift,
 	})
 	steps := []struct {
 		name string
@@ -162,7 +159,6 @@ func testSoftwareUpgrade(t *testing.T, n *network) {
 	// Every node halts at H: x/upgrade writes the plan to
 	// data/upgrade-info.json (what cosmovisor watches) and stops the chain
 	// before anything of block H is committed.
-	procs := n.status()
 	for i := range nodes {
 		infoPath := filepath.Join(n.nodeHome(i), "data", upgradetypes.UpgradeInfoFilename)
 		var bz []byte
@@ -190,8 +186,7 @@ func testSoftwareUpgrade(t *testing.T, n *network) {
 
 	// The operator's swap: stop each node, start the new binary on the same home.
 	for i := range nodes {
-		p := procs[fmt.Sprintf("node%d", i)]
-		n.terminate(p)
+		p := n.stop(fmt.Sprintf("node%d", i))
 		n.restart(p) // the normal build (TestMain's binary)
 	}
 	for i := range nodes {
@@ -365,20 +360,14 @@ func (n *network) stateAt(ctx context.Context, h int64, ids []uint64, requesters
 	return s
 }
 
-// terminate stops a process of the status as an operator would (SIGTERM),
-// and waits until it is gone; SIGKILL when it does not stop within 30 s.
-func (n *network) terminate(p proc) {
+// stop stops a process of the status the way an operator does (SIGTERM)
+// and waits until it has exited.
+func (n *network) stop(name string) proc {
 	n.t.Helper()
-	require.NotZero(n.t, p.PID, "%s has no PID in the status", p.Name)
+	p := n.status()[name]
+	require.NotZero(n.t, p.PID, "%s has no PID in the status", name)
 	require.NoError(n.t, syscall.Kill(p.PID, syscall.SIGTERM))
-	gone := func() bool { return syscall.Kill(p.PID, 0) != nil }
-	deadline := time.Now().Add(30 * time.Second)
-	for !gone() && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
-	if !gone() {
-		n.t.Logf("%s (pid %d) still running 30 s after SIGTERM: SIGKILL", p.Name, p.PID)
-		require.NoError(n.t, syscall.Kill(p.PID, syscall.SIGKILL))
-		require.Eventually(n.t, gone, 10*time.Second, 50*time.Millisecond)
-	}
+	require.Eventually(n.t, func() bool { return syscall.Kill(p.PID, 0) != nil }, time.Minute, 100*time.Millisecond,
+		"%s (pid %d) did not exit after SIGTERM", name, p.PID)
+	return p
 }
