@@ -105,8 +105,8 @@ test-fuzz:
 # End-to-end tests (testutil/e2e, build tag e2e): they build repshardd
 # themselves and run a 4-validator localnet with 2 worker daemons on loopback
 # ports from E2E_PORT_BASE (default 44657, clear of the default localnet and
-# of make demo). TestUpgradeAndStateSync runs a second localnet, on
-# E2E_PORT_BASE+2000, of a binary built with -tags previous_release (the
+# of make demo). TestUpgradeAndStateSync then runs a second localnet, on the
+# same ports, of a binary built with -tags previous_release (the
 # release before the newest upgrade): a governance upgrade to the normal build,
 # then a new node joining by state sync (about 6-8 minutes of the suite on a
 # loaded 2-core machine, its build included).
