@@ -35,8 +35,8 @@ help:
 	@echo "make build           build $(BUILDDIR)/$(BINARY)"
 	@echo "make install         install $(BINARY) into \$$GOBIN"
 	@echo "make test            run the unit and integration tests"
-	@echo "make test-e2e        end-to-end tests on real processes: 4 validators, 2 worker daemons, faults, partition, metrics"
-	@echo "                     (testutil/e2e; CI; about 6-7 minutes on a loaded 2-core machine, build included; root for iptables)"
+	@echo "make test-e2e        end-to-end tests on real processes: 4 validators, 2 worker daemons, faults, partition, metrics;"
+	@echo "                     a software upgrade and a state sync join (testutil/e2e; CI; root for iptables)"
 	@echo "make lint            gofmt, go vet, and detcheck (no time.Now, randomness, goroutines, floats or map ranges in the state machine)"
 	@echo "make tidy-check      go.mod/go.sum (app and tools/) as 'go mod tidy' leaves them, and 'buf lint' of proto/ (CI, ~5 s warm)"
 	@echo "                     (buf breaking vs the previous release tag comes with the first tag: docs/protobuf.md)"
@@ -108,9 +108,12 @@ test-fuzz:
 # on the first free port range below the ephemeral ports (E2E_PORT_BASE sets
 # node0's RPC port instead). scripts/e2e-prereqs.sh first checks for root and
 # iptables (installs it with apt-get when missing), which the partition
-# scenario needs; E2E_SKIP_PARTITION=1 skips that scenario. In CI (.ci/run);
-# about 6-7 minutes on a loaded 2-core machine, the build included.
-E2E_TIMEOUT ?= 20m
+# scenario needs; E2E_SKIP_PARTITION=1 skips that scenario.
+# TestUpgradeAndStateSync then runs a second localnet, on the same ports, of a
+# binary built with -tags previous_release (the release before the newest
+# upgrade): a governance upgrade to the normal build, then a new node joining
+# by state sync. In CI (.ci/run).
+E2E_TIMEOUT ?= 40m
 test-e2e:
 	scripts/e2e-prereqs.sh
 	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./testutil/e2e/
@@ -158,7 +161,7 @@ bench-scheduler:
 
 # The state machine: no time.Now, randomness, goroutines, floats or map
 # ranges there (tools/detcheck).
-STATE_MACHINE_PKGS = ./app $(wildcard ./x/*/keeper) $(wildcard ./x/*/types) ./internal/...
+STATE_MACHINE_PKGS = ./app/... $(wildcard ./x/*/keeper) $(wildcard ./x/*/types) ./internal/...
 
 lint:
 	@unformatted=$$(gofmt -l $(GO_FILES)); \

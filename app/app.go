@@ -231,9 +231,10 @@ func New(
 	for _, h := range cast.ToIntSlice(appOpts.Get(server.FlagUnsafeSkipUpgrades)) {
 		skipUpgradeHeights[int64(h)] = true
 	}
+	homePath := cast.ToString(appOpts.Get(flags.FlagHome))
 	app.UpgradeKeeper = upgradekeeper.NewKeeper(skipUpgradeHeights,
 		runtime.NewKVStoreService(keys[upgradetypes.StoreKey]), appCodec,
-		cast.ToString(appOpts.Get(flags.FlagHome)), app.BaseApp, authority)
+		homePath, app.BaseApp, authority)
 
 	app.GovKeeper = *govkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[govtypes.StoreKey]),
 		app.AccountKeeper, app.BankKeeper, app.StakingKeeper, app.DistrKeeper, app.MsgServiceRouter(),
@@ -340,6 +341,13 @@ func New(
 	})
 	app.sm.RegisterStoreDecoders()
 
+	// The named software upgrades (app/upgrades.go): their handlers, and the
+	// store loader of the upgrade a plan halted the chain for.
+	app.setUpgrades(homePath)
+	if PreviousReleaseBuild {
+		logger.Info("previous_release build: the newest upgrade is not registered", "upgrade", Upgrades[len(Upgrades)-1].Name)
+	}
+
 	app.MountKVStores(keys)
 
 	app.SetInitChainer(app.InitChainer)
@@ -409,7 +417,7 @@ func (app *App) InitChainer(ctx sdk.Context, req *abci.RequestInitChain) (*abci.
 	if err := json.Unmarshal(req.AppStateBytes, &genesisState); err != nil {
 		return nil, fmt.Errorf("unmarshal genesis app state: %w", err)
 	}
-	if err := app.UpgradeKeeper.SetModuleVersionMap(ctx, app.ModuleManager.GetVersionMap()); err != nil {
+	if err := app.UpgradeKeeper.SetModuleVersionMap(ctx, app.genesisVersionMap()); err != nil {
 		return nil, err
 	}
 	return app.ModuleManager.InitGenesis(ctx, app.appCodec, genesisState)

@@ -45,7 +45,11 @@
 # registers for, high-priority: they share one shard), LOCALNET_WORKER_CAPACITY
 # (compute units, 100), LOCALNET_WORKER_STORAGE (storage bytes, 1 GiB: a request goes
 # only to a worker whose storage covers its data), LOCALNET_WORKER_ARGS (extra
-# `worker run` flags, e.g. --exec CMD).
+# `worker run` flags, e.g. --exec CMD), LOCALNET_SNAPSHOT_INTERVAL (a new network's nodes
+# take a state sync snapshot every this many blocks, app.toml [state-sync]
+# snapshot-interval, 20; 0 turns snapshots off), LOCALNET_SNAPSHOT_KEEP (snapshots each
+# node keeps and serves, snapshot-keep-recent, 2). A new node joins by state sync from
+# these snapshots: docs/operations.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -69,9 +73,13 @@ WORKER_CLASSES=${LOCALNET_WORKER_CLASSES:-high-priority}
 WORKER_CAPACITY=${LOCALNET_WORKER_CAPACITY:-100}
 WORKER_STORAGE=${LOCALNET_WORKER_STORAGE:-1073741824}
 WORKER_FUND=100000000urep
+SNAPSHOT_INTERVAL=${LOCALNET_SNAPSHOT_INTERVAL:-20}
+SNAPSHOT_KEEP=${LOCALNET_SNAPSHOT_KEEP:-2}
 FEES=5000urep
 [[ $PORT_BASE =~ ^[0-9]+$ ]] || { echo "localnet: LOCALNET_PORT_BASE must be a port number" >&2; exit 1; }
 [[ $WORKERS =~ ^[0-9]+$ ]] || { echo "localnet: LOCALNET_WORKERS must be a number" >&2; exit 1; }
+[[ $SNAPSHOT_INTERVAL =~ ^[0-9]+$ ]] || { echo "localnet: LOCALNET_SNAPSHOT_INTERVAL must be a number" >&2; exit 1; }
+[[ $SNAPSHOT_KEEP =~ ^[0-9]+$ ]] || { echo "localnet: LOCALNET_SNAPSHOT_KEEP must be a number" >&2; exit 1; }
 PORT_OFFSET=$((PORT_BASE - 26657))
 DAEMON_HOME=repshardd # --node-daemon-home of init-files
 LOGS=$DIR/logs
@@ -111,17 +119,19 @@ toml_value() {
     }' "$1"
 }
 
-# toml_set FILE SECTION KEY VALUE: sets KEY = VALUE (VALUE as TOML: quote
-# strings) in [SECTION] of FILE, where the key must already be (app.toml and
-# config.toml list every key).
+# toml_set FILE SECTION KEY VALUE: sets KEY (already in [SECTION]) to the raw
+# VALUE (quote strings yourself); fails when the key is not there.
 toml_set() {
   local tmp
   tmp=$(mktemp "$1.XXXXXX")
-  awk -v want="$2" -v key="$3" -v value="$4" '
+  if ! awk -v want="$2" -v key="$3" -v value="$4" '
     /^[[:space:]]*\[/ { s = $0; gsub(/[][[:space:]]/, "", s); section = s }
     section == want && !done && $0 ~ "^[[:space:]]*" key "[[:space:]]*=" { print key " = " value; done = 1; next }
     { print }
-    END { if (!done) exit 1 }' "$1" >"$tmp" || { rm -f "$tmp"; die "$1: no key $3 in [$2]"; }
+    END { exit done ? 0 : 1 }' "$1" >"$tmp"; then
+    rm -f "$tmp"
+    die "$1: no key $3 in [$2]"
+  fi
   mv "$tmp" "$1"
 }
 
@@ -136,6 +146,15 @@ enable_telemetry() {
   toml_set "$app" telemetry enabled true
   toml_set "$app" telemetry prometheus-retention-time 3600
   toml_set "$app" api enable true
+}
+
+# enable_snapshots I: node I takes a state sync snapshot every
+# SNAPSHOT_INTERVAL blocks and keeps SNAPSHOT_KEEP of them.
+enable_snapshots() {
+  local app
+  app=$(node_home "$1")/config/app.toml
+  toml_set "$app" state-sync snapshot-interval "$SNAPSHOT_INTERVAL"
+  toml_set "$app" state-sync snapshot-keep-recent "$SNAPSHOT_KEEP"
 }
 
 # port_of ADDRESS: the port at the end of tcp://host:port or host:port.
@@ -246,7 +265,7 @@ cmd_start() {
       die "testnet init-files failed (see above)"
     fi
     rm -rf "$scratch"
-    for ((i = 0; i < n; i++)); do enable_telemetry "$i"; done
+    for ((i = 0; i < n; i++)); do enable_telemetry "$i"; enable_snapshots "$i"; done
   else
     n=$have
     if [[ -n $want && $want != "$have" ]]; then

@@ -52,7 +52,13 @@ type Chain struct {
 // first committed block.
 func New(t testing.TB, n int, edit func(app.GenesisState)) *Chain {
 	t.Helper()
-	a := NewApp(t)
+	return NewWithApp(t, NewApp(t), n, edit)
+}
+
+// NewWithApp is New on an app the caller built (e.g. with baseapp options
+// such as a snapshot store); a must be fresh, before InitChain.
+func NewWithApp(t testing.TB, a *app.App, n int, edit func(app.GenesisState)) *Chain {
+	t.Helper()
 
 	pv := mock.NewPV()
 	pubKey, err := pv.GetPubKey()

@@ -94,11 +94,19 @@ func (c *Chain) DumpRepshardStores(ctx sdk.Context) map[string][]KV {
 // repshard stores nor these accounts.
 func (c *Chain) AfterEmptyBlock(t testing.TB, addrs ...sdk.AccAddress) (map[string][]KV, map[string]sdk.Coins) {
 	t.Helper()
+	ctx := c.AfterEmptyBlockContext(t)
+	return c.DumpRepshardStores(ctx), c.Balances(ctx, addrs...)
+}
+
+// AfterEmptyBlockContext is the branch AfterEmptyBlock reads: the committed
+// state after the repshard EndBlocks of the next height, never committed.
+func (c *Chain) AfterEmptyBlockContext(t testing.TB) sdk.Context {
+	t.Helper()
 	ctx := c.Branch(c.App.LastBlockHeight() + 1)
 	require.NoError(t, c.App.ShardKeeper.EndBlocker(ctx))
 	require.NoError(t, c.App.RewardsKeeper.EndBlock(ctx))
 	require.NoError(t, c.App.DeferralKeeper.EndBlocker(ctx))
-	return c.DumpRepshardStores(ctx), c.Balances(ctx, addrs...)
+	return ctx
 }
 
 // Balances returns all balances of addrs in ctx, by bech32 address.

@@ -260,17 +260,31 @@ printf '%s' "$p" | sha256sum | cut -c1-64
 // startNetwork starts 4 validators and 2 workers with scripts/localnet.sh.
 func startNetwork(t *testing.T) *network {
 	t.Helper()
+	return startNetworkWith(t, netConfig{dir: filepath.Join(workDir, "net"), clientHome: filepath.Join(workDir, "client"), bin: binary})
+}
+
+// netConfig is where a localnet lives and what runs it.
+type netConfig struct {
+	dir        string // LOCALNET_DIR
+	clientHome string // the test's keyring
+	bin        string // the repshardd of the nodes and workers
+}
+
+// startNetworkWith starts 4 validators and 2 workers of cfg.bin with
+// scripts/localnet.sh, on a free port range (portBase) held until the test ends.
+func startNetworkWith(t *testing.T, cfg netConfig) *network {
+	t.Helper()
 	base, unlock, err := portBase()
 	require.NoError(t, err)
 	t.Cleanup(undoOnInterrupt(unlock))
 	t.Logf("network on ports from %d (node0 RPC)", base)
-	n := &network{t: t, dir: filepath.Join(workDir, "net"), offset: base - rpcBase, clientH: filepath.Join(workDir, "client")}
+	n := &network{t: t, dir: cfg.dir, offset: base - rpcBase, clientH: cfg.clientHome}
 	n.gate, n.heldDir = filepath.Join(workDir, "gate"), filepath.Join(workDir, "held")
 	require.NoError(t, os.MkdirAll(n.heldDir, 0o755))
 	script := filepath.Join(workDir, "exec.sh")
 	require.NoError(t, os.WriteFile(script, []byte(strings.NewReplacer("GATE", n.gate, "HELD", n.heldDir).Replace(execScript)), 0o755))
 	n.env = append(os.Environ(),
-		"REPSHARDD="+binary,
+		"REPSHARDD="+cfg.bin,
 		"LOCALNET_DIR="+n.dir,
 		"LOCALNET_PORT_BASE="+strconv.Itoa(base),
 		"LOCALNET_COMMIT_TIMEOUT="+timeout.String(),
@@ -279,12 +293,8 @@ func startNetwork(t *testing.T) *network {
 		"LOCALNET_WORKER_ARGS=--exec "+script+" --exec-timeout 10m --concurrency 32",
 		"LOCALNET_STOP_GRACE=5",
 	)
+	// Stopped at the end (or on SIGINT/SIGTERM) even when the start fails half way.
 	stopNet := undoOnInterrupt(func() { _, _ = n.localnet("stop") })
-	out, err := n.localnet("start", strconv.Itoa(nodes))
-	if err != nil {
-		stopNet()
-	}
-	require.NoError(t, err, out)
 	t.Cleanup(func() {
 		if t.Failed() {
 			out, _ := n.localnet("status")
@@ -292,6 +302,8 @@ func startNetwork(t *testing.T) *network {
 		}
 		stopNet()
 	})
+	out, err := n.localnet("start", strconv.Itoa(nodes))
+	require.NoError(t, err, out)
 
 	tempApp := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, true, simtestutil.NewAppOptionsWithFlagHome(t.TempDir()))
 	n.kr, err = keyring.New(sdk.KeyringServiceName(), keyring.BackendTest, n.clientH, nil, tempApp.AppCodec())
@@ -435,7 +447,9 @@ func (n *network) signal(name string, sig syscall.Signal) proc {
 	require.NoError(n.t, err)
 	p.Args = strings.Split(strings.TrimSuffix(string(cmdline), "\x00"), "\x00")[1:]
 	require.NoError(n.t, syscall.Kill(p.PID, sig))
-	require.NoError(n.t, n.until(name+" exits", 60, func() bool { return syscall.Kill(p.PID, 0) != nil }))
+	// By the clock, not by blocks: the chain may be halted (an upgrade height).
+	require.Eventually(n.t, func() bool { return syscall.Kill(p.PID, 0) != nil }, time.Minute, 100*time.Millisecond,
+		"%s (pid %d) did not exit after %s", name, p.PID, sig)
 	return p
 }
 
