@@ -39,4 +39,11 @@ var (
 	ErrSelfRating = errorsmod.Register(ModuleName, 18, "self-rating")
 	// ErrUnknownWorkerOutcome: RecordWorkerOutcome got an outcome it does not know.
 	ErrUnknownWorkerOutcome = errorsmod.Register(ModuleName, 19, "unknown worker outcome")
+	// ErrQuarantinedItemNotFound: MsgRetryQuarantined or MsgDropQuarantined
+	// names no quarantined item.
+	ErrQuarantinedItemNotFound = errorsmod.Register(ModuleName, 20, "no such quarantined item")
+	// ErrQuarantineStale: the quarantined item no longer belongs in its step
+	// (e.g. the worker is no longer paused); it cannot be retried, only
+	// dropped.
+	ErrQuarantineStale = errorsmod.Register(ModuleName, 21, "quarantined item no longer belongs in its step")
 )

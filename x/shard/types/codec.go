@@ -15,12 +15,14 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgRegisterWorker{}, "repshard/x/shard/MsgRegisterWorker")
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateWorker{}, "repshard/x/shard/MsgUpdateWorker")
 	legacy.RegisterAminoMsg(cdc, &MsgUnregisterWorker{}, "repshard/x/shard/MsgUnregisterWorker")
+	legacy.RegisterAminoMsg(cdc, &MsgRetryQuarantined{}, "repshard/x/shard/MsgRetryQuarantined")
+	legacy.RegisterAminoMsg(cdc, &MsgDropQuarantined{}, "repshard/x/shard/MsgDropQuarantined")
 	cdc.RegisterConcrete(&Params{}, "repshard/x/shard/Params", nil)
 }
 
 // RegisterInterfaces registers the module's messages with the interface registry.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 	registry.RegisterImplementations((*sdk.Msg)(nil),
-		&MsgUpdateParams{}, &MsgRegisterWorker{}, &MsgUpdateWorker{}, &MsgUnregisterWorker{})
+		&MsgUpdateParams{}, &MsgRegisterWorker{}, &MsgUpdateWorker{}, &MsgUnregisterWorker{}, &MsgRetryQuarantined{}, &MsgDropQuarantined{})
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

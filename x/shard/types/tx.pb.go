@@ -447,6 +447,217 @@ func (m *MsgUnregisterWorkerResponse) GetReleaseHeight() int64 {
 	return 0
 }
 
+// MsgRetryQuarantined puts a quarantined EndBlock item back into its step.
+type MsgRetryQuarantined struct {
+	// authority is the governance module account address.
+	Authority string `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	// step is the EndBlock step of the item (Query/Quarantine lists them).
+	Step string `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
+	// item names the item within its step, e.g. "worker/rep1…".
+	Item string `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+}
+
+func (m *MsgRetryQuarantined) Reset()         { *m = MsgRetryQuarantined{} }
+func (m *MsgRetryQuarantined) String() string { return proto.CompactTextString(m) }
+func (*MsgRetryQuarantined) ProtoMessage()    {}
+func (*MsgRetryQuarantined) Descriptor() ([]byte, []int) {
+	return fileDescriptor_04dd186371fb2317, []int{8}
+}
+func (m *MsgRetryQuarantined) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRetryQuarantined) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRetryQuarantined.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRetryQuarantined) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRetryQuarantined.Merge(m, src)
+}
+func (m *MsgRetryQuarantined) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRetryQuarantined) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRetryQuarantined.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRetryQuarantined proto.InternalMessageInfo
+
+func (m *MsgRetryQuarantined) GetAuthority() string {
+	if m != nil {
+		return m.Authority
+	}
+	return ""
+}
+
+func (m *MsgRetryQuarantined) GetStep() string {
+	if m != nil {
+		return m.Step
+	}
+	return ""
+}
+
+func (m *MsgRetryQuarantined) GetItem() string {
+	if m != nil {
+		return m.Item
+	}
+	return ""
+}
+
+// MsgRetryQuarantinedResponse is the response to MsgRetryQuarantined.
+type MsgRetryQuarantinedResponse struct {
+}
+
+func (m *MsgRetryQuarantinedResponse) Reset()         { *m = MsgRetryQuarantinedResponse{} }
+func (m *MsgRetryQuarantinedResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRetryQuarantinedResponse) ProtoMessage()    {}
+func (*MsgRetryQuarantinedResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_04dd186371fb2317, []int{9}
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRetryQuarantinedResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRetryQuarantinedResponse.Merge(m, src)
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRetryQuarantinedResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRetryQuarantinedResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRetryQuarantinedResponse proto.InternalMessageInfo
+
+// MsgDropQuarantined removes a quarantined EndBlock item for good.
+type MsgDropQuarantined struct {
+	// authority is the governance module account address.
+	Authority string `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	// step is the EndBlock step of the item (Query/Quarantine lists them).
+	Step string `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
+	// item names the item within its step, e.g. "worker/rep1…".
+	Item string `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+}
+
+func (m *MsgDropQuarantined) Reset()         { *m = MsgDropQuarantined{} }
+func (m *MsgDropQuarantined) String() string { return proto.CompactTextString(m) }
+func (*MsgDropQuarantined) ProtoMessage()    {}
+func (*MsgDropQuarantined) Descriptor() ([]byte, []int) {
+	return fileDescriptor_04dd186371fb2317, []int{10}
+}
+func (m *MsgDropQuarantined) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDropQuarantined) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDropQuarantined.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDropQuarantined) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDropQuarantined.Merge(m, src)
+}
+func (m *MsgDropQuarantined) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDropQuarantined) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDropQuarantined.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDropQuarantined proto.InternalMessageInfo
+
+func (m *MsgDropQuarantined) GetAuthority() string {
+	if m != nil {
+		return m.Authority
+	}
+	return ""
+}
+
+func (m *MsgDropQuarantined) GetStep() string {
+	if m != nil {
+		return m.Step
+	}
+	return ""
+}
+
+func (m *MsgDropQuarantined) GetItem() string {
+	if m != nil {
+		return m.Item
+	}
+	return ""
+}
+
+// MsgDropQuarantinedResponse is the response to MsgDropQuarantined.
+type MsgDropQuarantinedResponse struct {
+	// outcome says what the drop did with what the item held.
+	Outcome string `protobuf:"bytes,1,opt,name=outcome,proto3" json:"outcome,omitempty"`
+}
+
+func (m *MsgDropQuarantinedResponse) Reset()         { *m = MsgDropQuarantinedResponse{} }
+func (m *MsgDropQuarantinedResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgDropQuarantinedResponse) ProtoMessage()    {}
+func (*MsgDropQuarantinedResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_04dd186371fb2317, []int{11}
+}
+func (m *MsgDropQuarantinedResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDropQuarantinedResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDropQuarantinedResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDropQuarantinedResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDropQuarantinedResponse.Merge(m, src)
+}
+func (m *MsgDropQuarantinedResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDropQuarantinedResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDropQuarantinedResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDropQuarantinedResponse proto.InternalMessageInfo
+
+func (m *MsgDropQuarantinedResponse) GetOutcome() string {
+	if m != nil {
+		return m.Outcome
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*MsgUpdateParams)(nil), "repshard.shard.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "repshard.shard.v1.MsgUpdateParamsResponse")
@@ -456,55 +667,67 @@ func init() {
 	proto.RegisterType((*MsgUpdateWorkerResponse)(nil), "repshard.shard.v1.MsgUpdateWorkerResponse")
 	proto.RegisterType((*MsgUnregisterWorker)(nil), "repshard.shard.v1.MsgUnregisterWorker")
 	proto.RegisterType((*MsgUnregisterWorkerResponse)(nil), "repshard.shard.v1.MsgUnregisterWorkerResponse")
+	proto.RegisterType((*MsgRetryQuarantined)(nil), "repshard.shard.v1.MsgRetryQuarantined")
+	proto.RegisterType((*MsgRetryQuarantinedResponse)(nil), "repshard.shard.v1.MsgRetryQuarantinedResponse")
+	proto.RegisterType((*MsgDropQuarantined)(nil), "repshard.shard.v1.MsgDropQuarantined")
+	proto.RegisterType((*MsgDropQuarantinedResponse)(nil), "repshard.shard.v1.MsgDropQuarantinedResponse")
 }
 
 func init() { proto.RegisterFile("repshard/shard/v1/tx.proto", fileDescriptor_04dd186371fb2317) }
 
 var fileDescriptor_04dd186371fb2317 = []byte{
-	// 673 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x54, 0x31, 0x6f, 0xd3, 0x40,
-	0x14, 0x8e, 0x9b, 0xb4, 0xa5, 0x47, 0x1b, 0xa8, 0xa9, 0xd4, 0xc4, 0xa8, 0x26, 0x32, 0x2d, 0x8a,
-	0x22, 0xb0, 0x9b, 0x14, 0x15, 0x14, 0xb1, 0x90, 0x76, 0x80, 0xa1, 0x12, 0x72, 0x55, 0x21, 0x31,
-	0x10, 0x5d, 0xe2, 0x93, 0x63, 0xa8, 0x7d, 0xd6, 0xdd, 0xb5, 0x34, 0x03, 0x12, 0x62, 0x64, 0xe2,
-	0x17, 0x30, 0x33, 0x76, 0x60, 0x60, 0x60, 0x61, 0xeb, 0x58, 0x31, 0x31, 0x21, 0xd4, 0x0e, 0xfd,
-	0x1b, 0xe8, 0xce, 0x67, 0xb7, 0xb1, 0x4d, 0x5b, 0xc1, 0x72, 0xba, 0x7b, 0xef, 0x7b, 0xf7, 0xbe,
-	0xef, 0xf3, 0x3b, 0x03, 0x8d, 0xa0, 0x90, 0x0e, 0x20, 0x71, 0xac, 0x68, 0xdd, 0x6d, 0x5a, 0x6c,
-	0xcf, 0x0c, 0x09, 0x66, 0x58, 0x9d, 0x8d, 0x73, 0x66, 0xb4, 0xee, 0x36, 0xb5, 0x59, 0xe8, 0x7b,
-	0x01, 0xb6, 0xc4, 0x1a, 0xa1, 0xb4, 0xf9, 0x3e, 0xa6, 0x3e, 0xa6, 0x96, 0x4f, 0x5d, 0x5e, 0xed,
-	0x53, 0x57, 0x26, 0xaa, 0x51, 0xa2, 0x2b, 0x4e, 0x56, 0x74, 0x90, 0x29, 0x5d, 0xd6, 0xf4, 0x20,
-	0x45, 0xd6, 0x6e, 0xb3, 0x87, 0x18, 0x6c, 0x5a, 0x7d, 0xec, 0x05, 0x32, 0x3f, 0xe7, 0x62, 0x17,
-	0x47, 0x75, 0x7c, 0x17, 0x57, 0x65, 0xb9, 0x86, 0x90, 0x40, 0x3f, 0xbe, 0x75, 0x21, 0x47, 0xcb,
-	0x30, 0x44, 0x32, 0x6d, 0x7c, 0x53, 0xc0, 0xb5, 0x0d, 0xea, 0x6e, 0x85, 0x0e, 0x64, 0xe8, 0x99,
-	0x28, 0x54, 0x57, 0xc1, 0x14, 0xdc, 0x61, 0x03, 0x4c, 0x3c, 0x36, 0xac, 0x28, 0x35, 0xa5, 0x3e,
-	0xd5, 0xa9, 0xfc, 0xf8, 0x72, 0x6f, 0x4e, 0xb2, 0x7d, 0xec, 0x38, 0x04, 0x51, 0xba, 0xc9, 0x88,
-	0x17, 0xb8, 0xf6, 0x29, 0x54, 0x7d, 0x04, 0x26, 0xa2, 0xd6, 0x95, 0xb1, 0x9a, 0x52, 0xbf, 0xda,
-	0xaa, 0x9a, 0x19, 0xaf, 0xcc, 0xa8, 0x45, 0x67, 0xea, 0xe0, 0xd7, 0xad, 0xc2, 0xe7, 0x93, 0xfd,
-	0x86, 0x62, 0xcb, 0x9a, 0xf6, 0xca, 0xfb, 0x93, 0xfd, 0xc6, 0xe9, 0x6d, 0x1f, 0x4e, 0xf6, 0x1b,
-	0xb5, 0x84, 0xfb, 0x9e, 0x64, 0x9f, 0xa2, 0x6a, 0x54, 0xc1, 0x7c, 0x2a, 0x64, 0x23, 0x1a, 0xe2,
-	0x80, 0x22, 0xe3, 0xeb, 0x18, 0x98, 0xdd, 0xa0, 0xae, 0x8d, 0x5c, 0x8f, 0x32, 0x44, 0x9e, 0x63,
-	0xf2, 0x1a, 0x11, 0x75, 0x19, 0x4c, 0xbc, 0x11, 0xbb, 0x0b, 0x85, 0x49, 0x9c, 0xfa, 0x00, 0x4c,
-	0xf6, 0xb7, 0x21, 0xa5, 0x88, 0xcb, 0x2a, 0xd6, 0xcb, 0xad, 0x85, 0x1c, 0x59, 0x9b, 0x7c, 0xb3,
-	0xc6, 0x61, 0x76, 0x8c, 0x56, 0x97, 0x40, 0xb9, 0x0f, 0x43, 0xd8, 0xf7, 0xd8, 0xb0, 0xbb, 0x13,
-	0x78, 0x8c, 0x56, 0x8a, 0x35, 0xa5, 0x5e, 0xb2, 0x67, 0xe2, 0xe8, 0x16, 0x0f, 0xaa, 0xb7, 0xc1,
-	0x0c, 0x65, 0x98, 0x40, 0x17, 0x75, 0x7b, 0x43, 0x86, 0x68, 0xa5, 0x24, 0x50, 0xd3, 0x32, 0xd8,
-	0xe1, 0x31, 0xf5, 0x21, 0x28, 0xf5, 0x70, 0xe0, 0x54, 0xc6, 0xa5, 0xb1, 0x92, 0x31, 0x1f, 0x15,
-	0x53, 0x8e, 0x8a, 0xb9, 0x86, 0xbd, 0xe0, 0xac, 0xb1, 0xa2, 0xa2, 0xdd, 0xe2, 0xb6, 0x4a, 0x2d,
-	0xdc, 0x53, 0x23, 0xcf, 0xd3, 0x51, 0x93, 0x8c, 0x55, 0x50, 0xcd, 0x04, 0x63, 0x5f, 0xd5, 0x2a,
-	0xb8, 0x22, 0xea, 0xba, 0x9e, 0x23, 0x3c, 0x2c, 0xd9, 0x93, 0xe2, 0xfc, 0xd4, 0x31, 0xbe, 0x9f,
-	0x1d, 0xa6, 0x7f, 0x36, 0x3c, 0xeb, 0xdb, 0xd8, 0xa5, 0x7c, 0x2b, 0x66, 0x7d, 0x6b, 0x2f, 0xa7,
-	0xd4, 0x9f, 0x33, 0x51, 0x52, 0xfb, 0xd9, 0x89, 0x1a, 0x55, 0x6e, 0xbc, 0x05, 0x37, 0x78, 0x2a,
-	0x20, 0xff, 0x39, 0x52, 0xed, 0xfb, 0x29, 0x56, 0x8b, 0xb9, 0xac, 0x52, 0x7d, 0x8c, 0x75, 0x70,
-	0x33, 0x27, 0x9c, 0x7c, 0x97, 0x25, 0x50, 0x26, 0x68, 0x1b, 0x41, 0x8a, 0xba, 0x03, 0xe4, 0xb9,
-	0x03, 0x26, 0xe8, 0x14, 0xed, 0x19, 0x19, 0x7d, 0x22, 0x82, 0xad, 0x4f, 0x45, 0x50, 0xdc, 0xa0,
-	0xae, 0xfa, 0x12, 0x4c, 0x8f, 0x3c, 0x7a, 0x23, 0x67, 0xaa, 0x53, 0x4f, 0x4b, 0x6b, 0x5c, 0x8c,
-	0x49, 0xe8, 0x38, 0xa0, 0x9c, 0x7a, 0x7a, 0x8b, 0xf9, 0xd5, 0xa3, 0x28, 0xed, 0xee, 0x65, 0x50,
-	0x49, 0x97, 0x44, 0x85, 0xec, 0x71, 0xae, 0x0a, 0xd9, 0xa1, 0x71, 0x31, 0x26, 0xb9, 0xff, 0x15,
-	0xb8, 0x9e, 0xf9, 0xde, 0x77, 0xfe, 0x52, 0x9f, 0xc2, 0x69, 0xe6, 0xe5, 0x70, 0x71, 0x2f, 0x6d,
-	0xfc, 0x1d, 0x7f, 0xb6, 0x9d, 0xf5, 0x83, 0x23, 0x5d, 0x39, 0x3c, 0xd2, 0x95, 0xdf, 0x47, 0xba,
-	0xf2, 0xf1, 0x58, 0x2f, 0x1c, 0x1e, 0xeb, 0x85, 0x9f, 0xc7, 0x7a, 0xe1, 0x45, 0xc3, 0xf5, 0xd8,
-	0x60, 0xa7, 0x67, 0xf6, 0xb1, 0x6f, 0x25, 0x13, 0x93, 0x19, 0x1d, 0xf1, 0x77, 0xef, 0x4d, 0x88,
-	0xdf, 0xfb, 0xca, 0x9f, 0x00, 0x00, 0x00, 0xff, 0xff, 0xc2, 0xfc, 0xcd, 0xa2, 0xcb, 0x06, 0x00,
-	0x00,
+	// 810 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x56, 0xcf, 0x4f, 0xdb, 0x48,
+	0x14, 0x8e, 0x49, 0x80, 0xcd, 0x2c, 0x84, 0xc5, 0x8b, 0x44, 0xe2, 0x15, 0xd9, 0xc8, 0xfc, 0x50,
+	0x14, 0x2d, 0x36, 0x09, 0xab, 0xb0, 0x8a, 0xf6, 0xd2, 0xc0, 0xa1, 0x3d, 0x44, 0x6a, 0x8d, 0x50,
+	0xa5, 0x1e, 0x1a, 0x39, 0xf1, 0xc8, 0x71, 0x8b, 0x3d, 0xd6, 0xcc, 0x84, 0x92, 0x43, 0xa5, 0xaa,
+	0xc7, 0x9e, 0xfa, 0x67, 0xf4, 0x50, 0x55, 0x1c, 0x7a, 0xe8, 0xa1, 0x97, 0xde, 0x38, 0xa2, 0x9e,
+	0x7a, 0xaa, 0x2a, 0x38, 0xf0, 0x07, 0xf4, 0x1f, 0xa8, 0x3c, 0x1e, 0x9b, 0xc4, 0x76, 0x20, 0xa2,
+	0x52, 0x2f, 0xd6, 0xcc, 0x9b, 0xef, 0xcd, 0xfb, 0xbe, 0x6f, 0xde, 0x4c, 0x02, 0x24, 0x0c, 0x5d,
+	0xd2, 0xd3, 0xb1, 0xa1, 0xfa, 0xdf, 0xa3, 0xaa, 0x4a, 0x8f, 0x15, 0x17, 0x23, 0x8a, 0xc4, 0xc5,
+	0x60, 0x4d, 0xf1, 0xbf, 0x47, 0x55, 0x69, 0x51, 0xb7, 0x2d, 0x07, 0xa9, 0xec, 0xeb, 0xa3, 0xa4,
+	0xe5, 0x2e, 0x22, 0x36, 0x22, 0xaa, 0x4d, 0x4c, 0x2f, 0xdb, 0x26, 0x26, 0x5f, 0x28, 0xf8, 0x0b,
+	0x6d, 0x36, 0x53, 0xfd, 0x09, 0x5f, 0x2a, 0xf2, 0x9c, 0x8e, 0x4e, 0xa0, 0x7a, 0x54, 0xed, 0x40,
+	0xaa, 0x57, 0xd5, 0x2e, 0xb2, 0x1c, 0xbe, 0xbe, 0x64, 0x22, 0x13, 0xf9, 0x79, 0xde, 0x28, 0xc8,
+	0x8a, 0x73, 0x75, 0x75, 0xac, 0xdb, 0xc1, 0xae, 0x2b, 0x09, 0x5a, 0x06, 0x2e, 0xe4, 0xcb, 0xf2,
+	0x47, 0x01, 0x2c, 0xb4, 0x88, 0x79, 0xe0, 0x1a, 0x3a, 0x85, 0xf7, 0x59, 0xa2, 0x58, 0x07, 0x59,
+	0xbd, 0x4f, 0x7b, 0x08, 0x5b, 0x74, 0x90, 0x17, 0x4a, 0x42, 0x39, 0xdb, 0xcc, 0x7f, 0x7e, 0xbf,
+	0xb9, 0xc4, 0xd9, 0xde, 0x31, 0x0c, 0x0c, 0x09, 0xd9, 0xa7, 0xd8, 0x72, 0x4c, 0xed, 0x0a, 0x2a,
+	0xfe, 0x0f, 0x66, 0xfc, 0xd2, 0xf9, 0xa9, 0x92, 0x50, 0xfe, 0xbd, 0x56, 0x50, 0x62, 0x5e, 0x29,
+	0x7e, 0x89, 0x66, 0xf6, 0xf4, 0xeb, 0xdf, 0xa9, 0x37, 0x97, 0x27, 0x15, 0x41, 0xe3, 0x39, 0x8d,
+	0xed, 0x97, 0x97, 0x27, 0x95, 0xab, 0xdd, 0x5e, 0x5d, 0x9e, 0x54, 0x4a, 0x21, 0xf7, 0x63, 0xce,
+	0x3e, 0x42, 0x55, 0x2e, 0x80, 0xe5, 0x48, 0x48, 0x83, 0xc4, 0x45, 0x0e, 0x81, 0xf2, 0x87, 0x29,
+	0xb0, 0xd8, 0x22, 0xa6, 0x06, 0x4d, 0x8b, 0x50, 0x88, 0x1f, 0x22, 0xfc, 0x14, 0x62, 0x71, 0x0b,
+	0xcc, 0x3c, 0x63, 0xa3, 0x1b, 0x85, 0x71, 0x9c, 0xb8, 0x03, 0x66, 0xbb, 0x87, 0x3a, 0x21, 0xd0,
+	0x93, 0x95, 0x2e, 0xe7, 0x6a, 0x2b, 0x09, 0xb2, 0xf6, 0xbd, 0xc1, 0xae, 0x07, 0xd3, 0x02, 0xb4,
+	0xb8, 0x0e, 0x72, 0x5d, 0xdd, 0xd5, 0xbb, 0x16, 0x1d, 0xb4, 0xfb, 0x8e, 0x45, 0x49, 0x3e, 0x5d,
+	0x12, 0xca, 0x19, 0x6d, 0x3e, 0x88, 0x1e, 0x78, 0x41, 0x71, 0x15, 0xcc, 0x13, 0x8a, 0xb0, 0x6e,
+	0xc2, 0x76, 0x67, 0x40, 0x21, 0xc9, 0x67, 0x18, 0x6a, 0x8e, 0x07, 0x9b, 0x5e, 0x4c, 0xfc, 0x0f,
+	0x64, 0x3a, 0xc8, 0x31, 0xf2, 0xd3, 0xdc, 0x58, 0xce, 0xd8, 0x6b, 0x15, 0x85, 0xb7, 0x8a, 0xb2,
+	0x8b, 0x2c, 0x67, 0xd8, 0x58, 0x96, 0xd1, 0xa8, 0x79, 0xb6, 0x72, 0x2d, 0x9e, 0xa7, 0x72, 0x92,
+	0xa7, 0xa3, 0x26, 0xc9, 0x75, 0x50, 0x88, 0x05, 0x03, 0x5f, 0xc5, 0x02, 0xf8, 0x8d, 0xe5, 0xb5,
+	0x2d, 0x83, 0x79, 0x98, 0xd1, 0x66, 0xd9, 0xfc, 0x9e, 0x21, 0x7f, 0x1a, 0x6e, 0xa6, 0x5b, 0x1b,
+	0x1e, 0xf7, 0x6d, 0x6a, 0x22, 0xdf, 0xd2, 0x71, 0xdf, 0x1a, 0x5b, 0x11, 0xf5, 0xd7, 0x74, 0x14,
+	0xd7, 0x3e, 0xdc, 0x51, 0xa3, 0xca, 0xe5, 0xe7, 0xe0, 0x4f, 0x6f, 0xc9, 0xc1, 0x3f, 0xd9, 0x52,
+	0x8d, 0x7f, 0x23, 0xac, 0xd6, 0x12, 0x59, 0x45, 0xea, 0xc8, 0x7b, 0xe0, 0xaf, 0x84, 0x70, 0x78,
+	0x2e, 0xeb, 0x20, 0x87, 0xe1, 0x21, 0xd4, 0x09, 0x6c, 0xf7, 0xa0, 0x65, 0xf6, 0x28, 0xa3, 0x93,
+	0xd6, 0xe6, 0x79, 0xf4, 0x2e, 0x0b, 0xca, 0xef, 0x04, 0xa6, 0x42, 0x83, 0x14, 0x0f, 0x1e, 0xf4,
+	0x75, 0xac, 0x3b, 0xd4, 0x72, 0xa0, 0x71, 0xeb, 0x4b, 0x2f, 0x82, 0x0c, 0xa1, 0xd0, 0x65, 0x67,
+	0x94, 0xd5, 0xd8, 0xd8, 0x8b, 0x59, 0x14, 0xda, 0xec, 0x44, 0xb2, 0x1a, 0x1b, 0x37, 0x76, 0xe2,
+	0xd7, 0x7b, 0x2d, 0xb9, 0x15, 0x47, 0x89, 0xc9, 0x2b, 0x4c, 0x76, 0x34, 0x1c, 0x1e, 0xca, 0x5b,
+	0x01, 0x88, 0x2d, 0x62, 0xee, 0x61, 0xe4, 0xfe, 0x4a, 0x39, 0xf5, 0xb8, 0x9c, 0xd5, 0x24, 0x39,
+	0x11, 0x5e, 0x72, 0x1d, 0x48, 0xf1, 0x68, 0x78, 0x86, 0x79, 0x30, 0x8b, 0xfa, 0xb4, 0x8b, 0x6c,
+	0xe8, 0x73, 0xd6, 0x82, 0x69, 0xed, 0x7b, 0x06, 0xa4, 0x5b, 0xc4, 0x14, 0x1f, 0x83, 0xb9, 0x91,
+	0xb7, 0x5a, 0x4e, 0x78, 0x8c, 0x22, 0x2f, 0xa2, 0x54, 0xb9, 0x19, 0x13, 0x32, 0x30, 0x40, 0x2e,
+	0xf2, 0x62, 0xae, 0x25, 0x67, 0x8f, 0xa2, 0xa4, 0x7f, 0x26, 0x41, 0x85, 0x55, 0x42, 0x15, 0xbc,
+	0xc6, 0xb5, 0x2a, 0x78, 0x85, 0xca, 0xcd, 0x98, 0x70, 0xff, 0x27, 0xe0, 0x8f, 0xd8, 0x35, 0xdd,
+	0x18, 0x93, 0x1f, 0xc1, 0x49, 0xca, 0x64, 0xb8, 0xe1, 0x5a, 0xb1, 0xcb, 0xb4, 0x31, 0xce, 0x8d,
+	0x51, 0xdc, 0xb8, 0x5a, 0xe3, 0x9a, 0x5d, 0x34, 0xc1, 0x42, 0xb4, 0xd1, 0xd7, 0x93, 0xb7, 0x88,
+	0xc0, 0xa4, 0xcd, 0x89, 0x60, 0x41, 0x21, 0x69, 0xfa, 0x85, 0xf7, 0x13, 0xd2, 0xdc, 0x3b, 0x3d,
+	0x2f, 0x0a, 0x67, 0xe7, 0x45, 0xe1, 0xdb, 0x79, 0x51, 0x78, 0x7d, 0x51, 0x4c, 0x9d, 0x5d, 0x14,
+	0x53, 0x5f, 0x2e, 0x8a, 0xa9, 0x47, 0x15, 0xd3, 0xa2, 0xbd, 0x7e, 0x47, 0xe9, 0x22, 0x5b, 0x0d,
+	0xfb, 0x3e, 0x76, 0x01, 0xd8, 0x3f, 0x8d, 0xce, 0x0c, 0xfb, 0xab, 0xb1, 0xfd, 0x23, 0x00, 0x00,
+	0xff, 0xff, 0x4c, 0x4d, 0x53, 0xc8, 0x57, 0x09, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -530,6 +753,13 @@ type MsgClient interface {
 	// UnregisterWorker starts unbonding: the worker takes no new assignments
 	// and its bond is returned unbonding_period_blocks after nothing is in flight.
 	UnregisterWorker(ctx context.Context, in *MsgUnregisterWorker, opts ...grpc.CallOption) (*MsgUnregisterWorkerResponse, error)
+	// RetryQuarantined puts a quarantined EndBlock item back into its step,
+	// with its failure count reset. Only the governance module account may
+	// send it.
+	RetryQuarantined(ctx context.Context, in *MsgRetryQuarantined, opts ...grpc.CallOption) (*MsgRetryQuarantinedResponse, error)
+	// DropQuarantined removes a quarantined EndBlock item for good and
+	// releases what it holds: an unbonding worker's bond is returned (without the x/rewards settlement that kept failing), a worker whose move keeps failing is unregistered (its bond returns after the unbonding period); a shard check holds nothing and cannot be dropped, only retried. Only the governance module account may send it.
+	DropQuarantined(ctx context.Context, in *MsgDropQuarantined, opts ...grpc.CallOption) (*MsgDropQuarantinedResponse, error)
 }
 
 type msgClient struct {
@@ -576,6 +806,24 @@ func (c *msgClient) UnregisterWorker(ctx context.Context, in *MsgUnregisterWorke
 	return out, nil
 }
 
+func (c *msgClient) RetryQuarantined(ctx context.Context, in *MsgRetryQuarantined, opts ...grpc.CallOption) (*MsgRetryQuarantinedResponse, error) {
+	out := new(MsgRetryQuarantinedResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Msg/RetryQuarantined", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) DropQuarantined(ctx context.Context, in *MsgDropQuarantined, opts ...grpc.CallOption) (*MsgDropQuarantinedResponse, error) {
+	out := new(MsgDropQuarantinedResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Msg/DropQuarantined", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UpdateParams replaces the module parameters. Only the governance module
@@ -589,6 +837,13 @@ type MsgServer interface {
 	// UnregisterWorker starts unbonding: the worker takes no new assignments
 	// and its bond is returned unbonding_period_blocks after nothing is in flight.
 	UnregisterWorker(context.Context, *MsgUnregisterWorker) (*MsgUnregisterWorkerResponse, error)
+	// RetryQuarantined puts a quarantined EndBlock item back into its step,
+	// with its failure count reset. Only the governance module account may
+	// send it.
+	RetryQuarantined(context.Context, *MsgRetryQuarantined) (*MsgRetryQuarantinedResponse, error)
+	// DropQuarantined removes a quarantined EndBlock item for good and
+	// releases what it holds: an unbonding worker's bond is returned (without the x/rewards settlement that kept failing), a worker whose move keeps failing is unregistered (its bond returns after the unbonding period); a shard check holds nothing and cannot be dropped, only retried. Only the governance module account may send it.
+	DropQuarantined(context.Context, *MsgDropQuarantined) (*MsgDropQuarantinedResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -606,6 +861,12 @@ func (*UnimplementedMsgServer) UpdateWorker(ctx context.Context, req *MsgUpdateW
 }
 func (*UnimplementedMsgServer) UnregisterWorker(ctx context.Context, req *MsgUnregisterWorker) (*MsgUnregisterWorkerResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UnregisterWorker not implemented")
+}
+func (*UnimplementedMsgServer) RetryQuarantined(ctx context.Context, req *MsgRetryQuarantined) (*MsgRetryQuarantinedResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RetryQuarantined not implemented")
+}
+func (*UnimplementedMsgServer) DropQuarantined(ctx context.Context, req *MsgDropQuarantined) (*MsgDropQuarantinedResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DropQuarantined not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -684,6 +945,42 @@ func _Msg_UnregisterWorker_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_RetryQuarantined_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRetryQuarantined)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RetryQuarantined(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Msg/RetryQuarantined",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RetryQuarantined(ctx, req.(*MsgRetryQuarantined))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_DropQuarantined_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgDropQuarantined)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).DropQuarantined(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Msg/DropQuarantined",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).DropQuarantined(ctx, req.(*MsgDropQuarantined))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.shard.v1.Msg",
@@ -704,6 +1001,14 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UnregisterWorker",
 			Handler:    _Msg_UnregisterWorker_Handler,
+		},
+		{
+			MethodName: "RetryQuarantined",
+			Handler:    _Msg_RetryQuarantined_Handler,
+		},
+		{
+			MethodName: "DropQuarantined",
+			Handler:    _Msg_DropQuarantined_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -990,6 +1295,147 @@ func (m *MsgUnregisterWorkerResponse) MarshalToSizedBuffer(dAtA []byte) (int, er
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgRetryQuarantined) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRetryQuarantined) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRetryQuarantined) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Item) > 0 {
+		i -= len(m.Item)
+		copy(dAtA[i:], m.Item)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Item)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Step) > 0 {
+		i -= len(m.Step)
+		copy(dAtA[i:], m.Step)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Step)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Authority) > 0 {
+		i -= len(m.Authority)
+		copy(dAtA[i:], m.Authority)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Authority)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRetryQuarantinedResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRetryQuarantinedResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRetryQuarantinedResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDropQuarantined) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDropQuarantined) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDropQuarantined) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Item) > 0 {
+		i -= len(m.Item)
+		copy(dAtA[i:], m.Item)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Item)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Step) > 0 {
+		i -= len(m.Step)
+		copy(dAtA[i:], m.Step)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Step)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Authority) > 0 {
+		i -= len(m.Authority)
+		copy(dAtA[i:], m.Authority)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Authority)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDropQuarantinedResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDropQuarantinedResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDropQuarantinedResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Outcome) > 0 {
+		i -= len(m.Outcome)
+		copy(dAtA[i:], m.Outcome)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Outcome)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -1114,6 +1560,70 @@ func (m *MsgUnregisterWorkerResponse) Size() (n int) {
 	_ = l
 	if m.ReleaseHeight != 0 {
 		n += 1 + sovTx(uint64(m.ReleaseHeight))
+	}
+	return n
+}
+
+func (m *MsgRetryQuarantined) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Authority)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Step)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Item)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgRetryQuarantinedResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgDropQuarantined) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Authority)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Step)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Item)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgDropQuarantinedResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Outcome)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
 	}
 	return n
 }
@@ -1880,6 +2390,430 @@ func (m *MsgUnregisterWorkerResponse) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRetryQuarantined) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRetryQuarantined: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRetryQuarantined: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Authority", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Authority = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Step", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Step = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Item", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Item = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRetryQuarantinedResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRetryQuarantinedResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRetryQuarantinedResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDropQuarantined) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDropQuarantined: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDropQuarantined: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Authority", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Authority = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Step", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Step = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Item", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Item = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDropQuarantinedResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDropQuarantinedResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDropQuarantinedResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Outcome", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Outcome = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])
