@@ -42,7 +42,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				{
 					RpcMethod: "RequestsByStatus", Use: "requests-by-status [status]",
-					Short:          "List the requests with a status (queued, assigned, completed, failed, expired, cancelled): queued in serving order, assigned by deadline, finished by finish height",
+					Short:          "List the requests with a status (queued, assigned, completed, failed, expired, cancelled, no-quorum, dropped): queued in serving order, assigned by deadline, finished by finish height",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "status"}},
 				},
 				{

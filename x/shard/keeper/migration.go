@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"fmt"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -154,7 +155,13 @@ func (k Keeper) stepMigration(ctx sdk.Context, tr *quarantine.Tracker, m types.M
 			movedWorkers++
 			continue
 		}
-		if _, err := tr.Fail(ctx, item, nil, err); err != nil {
+		// The workers-by-shard entry the move kept failing on: a drop
+		// removes it when it turns out stale.
+		entry, kerr := quarantine.EncodeKey(k.WorkersByShard.KeyCodec(), collections.Join(m.FromShardId, addr))
+		if kerr != nil {
+			return move, 0, fmt.Errorf("%w: %w", quarantine.ErrBrokenStore, kerr)
+		}
+		if _, err := tr.Fail(ctx, item, entry, err); err != nil {
 			return move, 0, err
 		}
 	}

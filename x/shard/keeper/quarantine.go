@@ -19,10 +19,10 @@ import (
 
 // The quarantine of x/shard's EndBlock items (internal/quarantine):
 //
-//	step          item               out of the step's way
-//	release_bond  worker/<address>   its unbonding-queue entry is removed
-//	move_worker   worker/<address>   migrations pass over the worker
-//	check_shard   shard/<id>         the topology rotation passes over the shard
+//	step          item               index_key                 out of the step's way
+//	release_bond  worker/<address>   unbonding-queue entry     the entry is removed
+//	move_worker   worker/<address>   workers-by-shard entry    migrations pass over the worker
+//	check_shard   shard/<id>         —                         the topology rotation passes over the shard
 //
 // A quarantined release keeps the worker UNBONDING with its bond held; a
 // quarantined move keeps the worker where it is (a DRAINING shard cannot
@@ -37,8 +37,10 @@ import (
 // worker's last epoch, and its failure-rate slash, are skipped); a move
 // unregisters the worker (its capacity leaves the shard, its bond comes back
 // through the release step after the unbonding period, which lets a
-// DRAINING shard retire); a shard check holds nothing and is refused
-// (ErrNotDroppable) — retry it.
+// DRAINING shard retire) — or, when the workers-by-shard entry the move
+// failed on is stale (no such worker, or a worker of another shard), removes
+// that entry, which is what kept the shard from retiring; a shard check
+// holds nothing and is refused (ErrNotDroppable) — retry it.
 
 // quarantined returns the quarantined item step/item, or
 // ErrQuarantinedItemNotFound.
@@ -111,7 +113,19 @@ func (k Keeper) DropQuarantined(ctx sdk.Context, step, item string) (string, err
 			return "", err
 		}
 		w, err := k.getWorker(ctx, addr)
+		var entry collections.Pair[uint64, sdk.AccAddress]
+		if q.Step == types.StepMoveWorker {
+			if entry, err = quarantine.DecodeKey(k.WorkersByShard.KeyCodec(), q.IndexKey); err != nil {
+				return "", err
+			}
+			w, err = k.getWorker(ctx, addr)
+		}
 		switch {
+		case q.Step == types.StepMoveWorker && (errors.Is(err, types.ErrWorkerNotFound) || (err == nil && w.ShardId != entry.K1())):
+			if err := k.WorkersByShard.Remove(ctx, entry); err != nil {
+				return "", err
+			}
+			outcome = fmt.Sprintf("stale entry of worker %s in shard %d removed (the worker is not there)", addr, entry.K1())
 		case errors.Is(err, types.ErrWorkerNotFound):
 			outcome = fmt.Sprintf("worker %s no longer exists; nothing to release", addr)
 		case err != nil:
