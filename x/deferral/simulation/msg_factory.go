@@ -42,6 +42,8 @@ func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper
 	reg.Add(weights.Get("msg_submit_request_with_proof", 15), MsgSubmitRequestWithProofFactory(k))
 	reg.Add(weights.Get("msg_submit_request_bad_proof", 5), MsgSubmitRequestBadProofFactory(k))
 	reg.Add(weights.Get("msg_update_params_unauthorized", 2), MsgUpdateParamsUnauthorizedFactory())
+	reg.Add(weights.Get("msg_retry_quarantined_unauthorized", 1), MsgRetryQuarantinedUnauthorizedFactory())
+	reg.Add(weights.Get("msg_drop_quarantined_unauthorized", 1), MsgDropQuarantinedUnauthorizedFactory())
 }
 
 // finishedRequests returns requests a worker completed or failed that are

@@ -52,5 +52,6 @@ func RandomParams(r *rand.Rand) types.Params {
 	p.MinWorkerScorePpm = types.WorkerTierWidthPpm * uint32(r.Intn(6)) // 0..500_000: some runs pause workers
 	p.WorkerPauseBlocks = 1 + uint64(r.Intn(50))                       // short, so a simulation sees resumes
 	p.MaxWorkerResumesPerBlock = 1 + uint32(r.Intn(20))
+	p.MaxItemFailures = 1 + uint32(r.Intn(10))
 	return p
 }

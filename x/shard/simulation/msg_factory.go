@@ -25,6 +25,8 @@ func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper
 	reg.Add(weights.Get("msg_unregister_worker", 4), MsgUnregisterWorkerFactory(k))
 	reg.Add(weights.Get("msg_unregister_worker_invalid", 3), MsgUnregisterWorkerInvalidFactory(k))
 	reg.Add(weights.Get("msg_update_params_unauthorized", 2), MsgUpdateParamsUnauthorizedFactory(k))
+	reg.Add(weights.Get("msg_retry_quarantined_unauthorized", 1), MsgRetryQuarantinedUnauthorizedFactory())
+	reg.Add(weights.Get("msg_drop_quarantined_unauthorized", 1), MsgDropQuarantinedUnauthorizedFactory())
 }
 
 // ProposalMsgs registers the governance proposals (x/gov submits each with
