@@ -459,7 +459,8 @@ func nextPowSubmission(ctx context.Context, k keeper.Keeper, requester sdk.AccAd
 }
 
 // proofSubmission is a one-unit MsgSubmitRequest to carry a proof of work;
-// its max fee covers any price the simulation sets.
+// its max fee is the quoted fee (plus a random margin), which the
+// requester's balance covers (it is skipped otherwise).
 func proofSubmission(ctx context.Context, r *simsx.XRand, k keeper.Keeper, requester simsx.SimAccount, reporter simsx.SimulationReporter) (*types.MsgSubmitRequest, bool) {
 	sum := sha256.Sum256([]byte(r.StringN(16)))
 	msg := &types.MsgSubmitRequest{
