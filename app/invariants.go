@@ -10,6 +10,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/repshard/repshard/internal/chaincfg"
+	"github.com/repshard/repshard/internal/quarantine"
 	deferraltypes "github.com/repshard/repshard/x/deferral/types"
 	shardkeeper "github.com/repshard/repshard/x/shard/keeper"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
@@ -27,7 +28,9 @@ import (
 //   - x/shard's free-capacity index holds exactly one entry per ACTIVE,
 //     unpaused worker with free units, under its score tier and free units,
 //     with its storage;
-//   - every QUEUED request is in exactly one queue entry, every queue entry points to a QUEUED request;
+//   - every QUEUED request is in exactly one queue entry — none when the
+//     drain or a shard move quarantined it (internal/quarantine) — and every
+//     queue entry points to a QUEUED request;
 //   - shard in-flight units = Σ compute units of its ASSIGNED requests, and likewise per worker;
 //     shard queued units and count = Σ of its QUEUED requests; worker in-flight ≤ capacity;
 //   - the network totals of x/shard = Σ over ACTIVE shards;
@@ -47,7 +50,7 @@ func (app *App) CheckInvariants(ctx sdk.Context) error {
 	shardLoad := map[uint64]*load{}
 	workerLoad := map[string]uint64{}
 	openFees := sdkmath.ZeroInt()
-	queued := 0
+	queued, outOfQueue := 0, 0
 	err := app.DeferralKeeper.Requests.Walk(ctx, nil, func(id uint64, r deferraltypes.Request) (bool, error) {
 		l := shardLoad[r.ShardId]
 		if l == nil {
@@ -64,7 +67,16 @@ func (app *App) CheckInvariants(ctx sdk.Context) error {
 			if err != nil {
 				return true, err
 			}
-			if !has {
+			out, err := queueQuarantined(ctx, app.DeferralKeeper.ItemQuarantine, id)
+			if err != nil {
+				return true, err
+			}
+			switch {
+			case out && has:
+				fail("queued request %d is quarantined out of its queue and still has a queue entry", id)
+			case out:
+				outOfQueue++
+			case !has:
 				fail("queued request %d has no queue entry", id)
 			}
 		case deferraltypes.StatusAssigned:
@@ -103,8 +115,8 @@ func (app *App) CheckInvariants(ctx sdk.Context) error {
 	if err != nil {
 		return err
 	}
-	if entries != queued {
-		fail("%d queue entries for %d queued requests", entries, queued)
+	if entries != queued-outOfQueue {
+		fail("%d queue entries for %d queued requests (%d quarantined out of the queue)", entries, queued, outOfQueue)
 	}
 
 	if escrow := app.RewardsKeeper.EscrowBalance(ctx); !escrow.Equal(openFees) {
@@ -311,4 +323,17 @@ func (app *App) checkTopology(ctx sdk.Context, byShard map[uint64]*attachedWorke
 		}
 		return false, nil
 	})
+}
+
+// queueQuarantined reports whether request id was quarantined by a step
+// whose index is the queue (the drain, a move between shards): it has no
+// queue entry then.
+func queueQuarantined(ctx sdk.Context, q quarantine.Store, id uint64) (bool, error) {
+	for _, step := range []string{deferraltypes.StepDrainQueues, deferraltypes.StepShardTopology} {
+		has, err := q.IsQuarantined(ctx, step, deferraltypes.RequestItem(id))
+		if err != nil || has {
+			return has, err
+		}
+	}
+	return false, nil
 }

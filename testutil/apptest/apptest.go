@@ -7,6 +7,7 @@ package apptest
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"cosmossdk.io/log"
 	sdkmath "cosmossdk.io/math"
@@ -45,6 +46,12 @@ type Chain struct {
 	// BlockEvents are the events of the last block outside its txs
 	// (BeginBlock and EndBlock).
 	BlockEvents []abci.Event
+	// BlockInterval, when set, moves BlockTime on by that much before each
+	// block, for tests that need time to pass (a governance vote); by
+	// default every block has the zero time.
+	BlockInterval time.Duration
+	// BlockTime is the time of the last block.
+	BlockTime time.Time
 }
 
 // New returns an app initialised from its default genesis (optionally edited
@@ -114,8 +121,10 @@ func (c *Chain) InitChain(genesis app.GenesisState) error {
 // result of each tx.
 func (c *Chain) NextBlock(t testing.TB, txs ...[]byte) []*abci.ExecTxResult {
 	t.Helper()
+	c.BlockTime = c.BlockTime.Add(c.BlockInterval)
 	res, err := c.App.FinalizeBlock(&abci.RequestFinalizeBlock{
 		Height:             c.App.LastBlockHeight() + 1,
+		Time:               c.BlockTime,
 		Txs:                txs,
 		NextValidatorsHash: c.ValSet.Hash(),
 	})

@@ -62,6 +62,16 @@ func (c *Chain) Branch(height int64) sdk.Context {
 // Committed returns a read context on the last committed state.
 func (c *Chain) Committed() sdk.Context { return c.Branch(c.App.LastBlockHeight()) }
 
+// Tamper returns a context at the last committed height that writes straight
+// into the app's working state: what a test writes through it (a corrupted
+// record, a message run as the governance authority) is in the state the
+// next block starts from, and is committed with that block. Events emitted
+// on it go nowhere.
+func (c *Chain) Tamper() sdk.Context {
+	return sdk.NewContext(c.App.CommitMultiStore(),
+		cmtproto.Header{Height: c.App.LastBlockHeight(), ChainID: chaincfg.DefaultChainID, Time: c.BlockTime}, false, log.NewNopLogger())
+}
+
 // KV is one key/value pair of a store.
 type KV struct{ Key, Value []byte }
 

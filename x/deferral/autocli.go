@@ -42,12 +42,18 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				},
 				{
 					RpcMethod: "RequestsByStatus", Use: "requests-by-status [status]",
-					Short:          "List the requests with a status (queued, assigned, completed, failed, expired, cancelled): queued in serving order, assigned by deadline, finished by finish height",
+					Short:          "List the requests with a status (queued, assigned, completed, failed, expired, cancelled, no-quorum, dropped): queued in serving order, assigned by deadline, finished by finish height",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "status"}},
 				},
 				{
 					RpcMethod: "ShardQueue", Use: "shard-queue [shard-id]", Short: "Show a shard's queue in serving order (due height, then request id)",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "shard_id"}},
+				},
+				{
+					RpcMethod: "Quarantine", Use: "quarantine [step]",
+					Short:          "List the EndBlock items in quarantine (failed max_item_failures blocks in a row), by step and item; a step lists only its items",
+					Example:        "repshardd q deferral quarantine\nrepshardd q deferral quarantine drain_queues",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "step", Optional: true}},
 				},
 			},
 		},
@@ -91,6 +97,18 @@ your cancel land in one block, the first of the two wins and the other fails.`,
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}},
 				},
 				{RpcMethod: "UpdateParams", Skip: true}, // client/cli: update-params-proposal (merges onto the current params)
+				{
+					RpcMethod: "RetryQuarantined", Use: "retry-quarantined [step] [item]", GovProposal: true,
+					Short:          "Propose to put a quarantined EndBlock item back into its step (its failure count starts again from zero); only governance may",
+					Example:        "repshardd tx deferral retry-quarantined drain_queues request/42 --from alice --deposit 10000000urep --title ... --summary ...",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "step"}, {ProtoField: "item"}},
+				},
+				{
+					RpcMethod: "DropQuarantined", Use: "drop-quarantined [step] [item]", GovProposal: true,
+					Short:          "Propose to remove a quarantined EndBlock item for good, releasing what it holds (x/deferral/README.md, Quarantine); only governance may",
+					Example:        "repshardd tx deferral drop-quarantined drain_queues request/42 --from alice --deposit 10000000urep --title ... --summary ...",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "step"}, {ProtoField: "item"}},
+				},
 			},
 		},
 	}

@@ -59,6 +59,12 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					RpcMethod: "WorkerRating", Use: "worker-rating [request-id]", Short: "Show the requester's rating of the worker of a request",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}},
 				},
+				{
+					RpcMethod: "Quarantine", Use: "quarantine [step]",
+					Short:          "List the EndBlock items in quarantine (failed max_item_failures blocks in a row), by step and item; a step lists only its items",
+					Example:        "repshardd q reputation quarantine\nrepshardd q reputation quarantine resume_worker",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "step", Optional: true}},
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
@@ -66,6 +72,18 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "UpdateParams", Skip: true}, // client/cli: update-params-proposal (merges onto the current params)
+				{
+					RpcMethod: "RetryQuarantined", Use: "retry-quarantined [step] [item]", GovProposal: true,
+					Short:          "Propose to put a quarantined EndBlock item back into its step (its failure count starts again from zero); only governance may",
+					Example:        "repshardd tx reputation retry-quarantined resume_worker worker/rep1... --from alice --deposit 10000000urep --title ... --summary ...",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "step"}, {ProtoField: "item"}},
+				},
+				{
+					RpcMethod: "DropQuarantined", Use: "drop-quarantined [step] [item]", GovProposal: true,
+					Short:          "Propose to remove a quarantined EndBlock item for good, releasing what it holds (x/reputation/README.md, Quarantine); only governance may",
+					Example:        "repshardd tx reputation drop-quarantined resume_worker worker/rep1... --from alice --deposit 10000000urep --title ... --summary ...",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "step"}, {ProtoField: "item"}},
+				},
 				{
 					RpcMethod: "SubmitReview", Use: "submit-review [request-id] [rating]",
 					Short: "Rate the requester of a request you processed, 1 (worst) to 5 (best) (--from is the worker)",

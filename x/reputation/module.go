@@ -86,9 +86,9 @@ func (AppModule) GetTxCmd() *cobra.Command { return cli.GetTxCmd() }
 func (am AppModule) RegisterServices(cfg module.Configurator) {
 	types.RegisterMsgServer(cfg.MsgServer(), keeper.NewMsgServerImpl(am.keeper))
 	types.RegisterQueryServer(cfg.QueryServer(), keeper.NewQueryServerImpl(am.keeper))
-	m := keeper.NewMigrator(am.keeper)
-	if err := cfg.RegisterMigration(types.ModuleName, 1, m.Migrate1to2); err != nil {
-		panic(fmt.Sprintf("x/%s: register migration 1 to 2: %v", types.ModuleName, err))
+	// Version 2 adds max_consecutive_expiries and the EndBlock quarantine (max_item_failures).
+	if err := cfg.RegisterMigration(types.ModuleName, 1, keeper.NewMigrator(am.keeper).Migrate1to2); err != nil {
+		panic(fmt.Errorf("x/%s: register migration 1 to 2: %w", types.ModuleName, err))
 	}
 }
 

@@ -41,6 +41,12 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:          "Show a worker's contribution: processed compute units and data bytes, the points earned (the protocol share of its fees, in urep), and its points, attempts and failures in its last epoch",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "address"}},
 				},
+				{
+					RpcMethod: "Quarantine", Use: "quarantine [step]",
+					Short:          "List the EndBlock items in quarantine (failed max_item_failures blocks in a row), by step and item; a step lists only its items",
+					Example:        "repshardd q rewards quarantine\nrepshardd q rewards quarantine close_epoch",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "step", Optional: true}},
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
@@ -68,6 +74,18 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "amount"}},
 				},
 				{RpcMethod: "UpdateParams", Skip: true}, // client/cli: update-params-proposal (merges onto the current params)
+				{
+					RpcMethod: "RetryQuarantined", Use: "retry-quarantined [step] [item]", GovProposal: true,
+					Short:          "Propose to put a quarantined EndBlock item back into its step (its failure count starts again from zero); only governance may",
+					Example:        "repshardd tx rewards retry-quarantined close_epoch epoch/7 --from alice --deposit 10000000urep --title ... --summary ...",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "step"}, {ProtoField: "item"}},
+				},
+				{
+					RpcMethod: "DropQuarantined", Use: "drop-quarantined [step] [item]", GovProposal: true,
+					Short:          "Propose to remove a quarantined EndBlock item for good, releasing what it holds (x/rewards/README.md, Quarantine); only governance may",
+					Example:        "repshardd tx rewards drop-quarantined close_epoch epoch/7 --from alice --deposit 10000000urep --title ... --summary ...",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "step"}, {ProtoField: "item"}},
+				},
 			},
 		},
 	}

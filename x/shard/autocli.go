@@ -60,6 +60,12 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Short:   "List the recent splits, merges, retirements and finished migrations, newest first",
 					Example: "repshardd q shard topology-changes -o json",
 				},
+				{
+					RpcMethod: "Quarantine", Use: "quarantine [step]",
+					Short:          "List the EndBlock items in quarantine (failed max_item_failures blocks in a row), by step and item; a step lists only its items",
+					Example:        "repshardd q shard quarantine\nrepshardd q shard quarantine release_bond",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "step", Optional: true}},
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
@@ -92,6 +98,18 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Example: "repshardd tx shard resume-worker --from worker1",
 				},
 				{RpcMethod: "UpdateParams", Skip: true}, // client/cli: update-params-proposal (merges onto the current params)
+				{
+					RpcMethod: "RetryQuarantined", Use: "retry-quarantined [step] [item]", GovProposal: true,
+					Short:          "Propose to put a quarantined EndBlock item back into its step (its failure count starts again from zero); only governance may",
+					Example:        "repshardd tx shard retry-quarantined release_bond worker/rep1... --from alice --deposit 10000000urep --title ... --summary ...",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "step"}, {ProtoField: "item"}},
+				},
+				{
+					RpcMethod: "DropQuarantined", Use: "drop-quarantined [step] [item]", GovProposal: true,
+					Short:          "Propose to remove a quarantined EndBlock item for good, releasing what it holds (x/shard/README.md, Quarantine); only governance may",
+					Example:        "repshardd tx shard drop-quarantined release_bond worker/rep1... --from alice --deposit 10000000urep --title ... --summary ...",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "step"}, {ProtoField: "item"}},
+				},
 			},
 		},
 	}

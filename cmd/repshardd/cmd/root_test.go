@@ -76,3 +76,32 @@ func TestStartHasOptimisticExecutionFlag(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, out, "--"+cmd.FlagOptimisticExecution)
 }
+
+// Every module with EndBlock items has `q <module> quarantine` and the
+// governance proposals retry-quarantined and drop-quarantined, which wrap
+// the msg, with the gov module account as authority, in a MsgSubmitProposal.
+func TestQuarantineCommands(t *testing.T) {
+	from := sdk.AccAddress(bytes.Repeat([]byte{7}, 20)).String()
+	gov := authtypes.NewModuleAddress(govtypes.ModuleName).String()
+	for _, m := range []struct{ module, step, item string }{
+		{"deferral", "drain_queues", "request/42"},
+		{"shard", "release_bond", "worker/" + from},
+		{"reputation", "resume_worker", "worker/" + from},
+		{"rewards", "close_epoch", "epoch/7"},
+	} {
+		out, err := run(t, "query", m.module, "quarantine", "--help")
+		require.NoError(t, err)
+		require.Contains(t, out, "quarantine [step]", "repshardd query %s quarantine", m.module)
+		for cmdName, msg := range map[string]string{"retry-quarantined": "MsgRetryQuarantined", "drop-quarantined": "MsgDropQuarantined"} {
+			out, err := run(t, "tx", m.module, cmdName, m.step, m.item,
+				"--from", from, "--generate-only", "--chain-id", "repshard-local-1",
+				"--deposit", "10000000urep", "--title", "quarantine", "--summary", "act on a quarantined item")
+			require.NoError(t, err, out)
+			require.Contains(t, out, `"@type":"/cosmos.gov.v1.MsgSubmitProposal"`)
+			require.Contains(t, out, `"@type":"/repshard.`+m.module+`.v1.`+msg+`"`)
+			require.Contains(t, out, `"authority":"`+gov+`"`)
+			require.Contains(t, out, `"step":"`+m.step+`"`)
+			require.Contains(t, out, `"item":"`+m.item+`"`)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/log"
@@ -17,17 +16,20 @@ import (
 	"github.com/repshard/repshard/internal/keyscan"
 	"github.com/repshard/repshard/internal/nodemetrics"
 	"github.com/repshard/repshard/internal/outcome"
+	"github.com/repshard/repshard/internal/quarantine"
 	"github.com/repshard/repshard/x/deferral/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
 // Names of the EndBlock steps, in the order they run (endBlockSteps). They
-// appear in EventEndBlockItemFailed.
+// appear in EventEndBlockItemFailed and name the steps of the quarantine
+// (types.QuarantineSteps); expire_queued is the second half of step 1.
 const (
-	StepExpireAssignments = "expire_assignments"
-	StepDrainQueues       = "drain_queues"
-	StepShardTopology     = "shard_topology"
-	StepPruneFinished     = "prune_finished"
+	StepExpireAssignments = types.StepExpireAssignments
+	StepExpireQueued      = types.StepExpireQueued
+	StepDrainQueues       = types.StepDrainQueues
+	StepShardTopology     = types.StepShardTopology
+	StepPruneFinished     = types.StepPruneFinished
 )
 
 // endBlockStep is one bounded step of x/deferral's EndBlock. run returns
@@ -39,15 +41,18 @@ type endBlockStep struct {
 
 // endBlockSteps lists the per-block steps in the order they run:
 //
-//  1. expire assignments past their deadline (cap: max_expirations_per_block);
+//  1. expire assignments past their deadline, then queued requests past
+//     their time to live (cap: max_expirations_per_block);
 //  2. drain the per-shard queues to workers (cap: max_assignments_per_block,
 //     drain_lookahead);
 //  3. x/shard split/merge and load update (x/shard's caps);
 //  4. prune finished records past the retention period (cap: max_prunes_per_block).
 //
-// Each step processes its items with RunIsolated (the drain, with many
+// Each step processes its items with runTracked (the drain, with many
 // items, through an itemGroup, to the same effect), so one failing item is
-// rolled back alone.
+// rolled back alone, and one that fails max_item_failures blocks in a row
+// is quarantined: taken out of the step's index, so the items behind it go
+// on (quarantine.go).
 func (k Keeper) endBlockSteps() []endBlockStep {
 	return []endBlockStep{
 		{StepExpireAssignments, k.expireOverdueAssignments},
@@ -57,20 +62,28 @@ func (k Keeper) endBlockSteps() []endBlockStep {
 	}
 }
 
-// EndBlocker runs the per-block steps. A step-level error (state that cannot
-// be read) is returned; item-level errors never are.
+// EndBlocker runs the per-block steps. It never halts the chain on the
+// module's own state: an item's error is the item's (rolled back, counted,
+// quarantined at the limit), and a step that cannot read its own state (its
+// params, an index) is reported with EventEndBlockStepFailed and skipped for
+// the block. Only a failure of the quarantine's own writes — the store
+// itself is broken — is returned.
 func (k Keeper) EndBlocker(ctx context.Context) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	params, err := k.Params.Get(ctx)
 	if err != nil {
-		return fmt.Errorf("x/%s end block: read params: %w", types.ModuleName, err)
+		quarantine.ReportStepFailure(sdkCtx, types.ModuleName, "params", err)
+		return nil
 	}
 	for _, step := range k.endBlockSteps() {
 		sw := nodemetrics.Start()
 		items, err := step.run(sdkCtx, params)
 		nodemetrics.EndBlockStep(types.ModuleName, step.name, sw, items)
 		if err != nil {
-			return fmt.Errorf("x/%s end block step %s: %w", types.ModuleName, step.name, err)
+			if errors.Is(err, quarantine.ErrBrokenStore) {
+				return fmt.Errorf("x/%s end block step %s: %w", types.ModuleName, step.name, err)
+			}
+			quarantine.ReportStepFailure(sdkCtx, types.ModuleName, step.name, err)
 		}
 	}
 	return nil
@@ -85,11 +98,48 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 // A failure is logged with the module and the step; fn's context keeps the
 // caller's logger.
 func (k Keeper) RunIsolated(ctx sdk.Context, step, item string, fn func(ctx sdk.Context) error) (ok bool) {
+	return k.runIsolated(ctx, step, item, fn) == nil
+}
+
+// runIsolated is RunIsolated returning the item's error (nil on success).
+func (k Keeper) runIsolated(ctx sdk.Context, step, item string, fn func(ctx sdk.Context) error) error {
 	logged := ctx.WithLogger(k.logger(ctx).With("step", step))
 	run := func(c sdk.Context) error { return fn(c.WithLogger(ctx.Logger())) }
 	return isolate.Run(logged, item, run, func(err error) proto.Message {
 		return &types.EventEndBlockItemFailed{Step: step, Item: item, Error: err.Error()}
-	}) == nil
+	})
+}
+
+// runTracked runs the item of request id, whose entry in its step's index
+// set is entry, through runIsolated, followed by tr: a success clears the
+// item's failure count, a failure adds to it, and the failure that reaches
+// max_item_failures quarantines the item (its entry leaves set, so the step
+// goes on with the entries behind it). It returns whether the item
+// succeeded; its error is the quarantine's own (ErrBrokenStore).
+func runTracked[K any](k Keeper, ctx sdk.Context, tr *quarantine.Tracker, set collections.KeySet[K], entry K, id uint64, fn func(ctx sdk.Context) error) (bool, error) {
+	item := requestItem(id)
+	err := k.runIsolated(ctx, tr.Step(), item, tr.Succeed(item, fn))
+	if err == nil {
+		return true, nil
+	}
+	return false, quarantineOnLimit(ctx, tr, set, entry, item, err)
+}
+
+// quarantineOnLimit counts a failure of item (entry in set) with cause, and
+// at the limit removes entry from set: the item is quarantined.
+func quarantineOnLimit[K any](ctx sdk.Context, tr *quarantine.Tracker, set collections.KeySet[K], entry K, item string, cause error) error {
+	key, err := quarantine.EncodeKey(set.KeyCodec(), entry)
+	if err != nil {
+		return fmt.Errorf("%w: %w", quarantine.ErrBrokenStore, err)
+	}
+	quarantined, err := tr.Fail(ctx, item, key, cause)
+	if err != nil || !quarantined {
+		return err
+	}
+	if err := set.Remove(ctx, entry); err != nil {
+		return fmt.Errorf("%w: %w", quarantine.ErrBrokenStore, err)
+	}
+	return nil
 }
 
 // drainGroupSize is how many drained requests share one cached context
@@ -123,10 +173,12 @@ func (k Keeper) newItemGroup(ctx sdk.Context, step string, size int, hooks isola
 	return &itemGroup{group: isolate.NewGroup(logged, size, hooks), step: step, logger: ctx.Logger()}
 }
 
-// run is RunIsolated(ctx, step, item, fn) for one item of the group; its
-// writes and events reach ctx at the latest at flush. fn gets its context
-// both as an sdk.Context and as a context.Context.
-func (g *itemGroup) run(item string, fn func(ctx sdk.Context, cc context.Context) error) (ok bool) {
+// run is runIsolated(ctx, step, item, fn) for one item of the group: nil
+// when it succeeded; its writes and events reach ctx at the latest at flush.
+// fn gets its context both as an sdk.Context and as a context.Context. After
+// a failure no cached context of the group is open: the caller may write to
+// ctx before the next item.
+func (g *itemGroup) run(item string, fn func(ctx sdk.Context, cc context.Context) error) error {
 	run := func(c sdk.Context) error {
 		c = c.WithLogger(g.logger)
 		if em := c.EventManager(); em != g.em {
@@ -136,7 +188,7 @@ func (g *itemGroup) run(item string, fn func(ctx sdk.Context, cc context.Context
 	}
 	return g.group.Run(item, run, func(err error) proto.Message {
 		return &types.EventEndBlockItemFailed{Step: g.step, Item: item, Error: err.Error()}
-	}) == nil
+	})
 }
 
 // flush commits the items run since the last commit.
@@ -168,21 +220,35 @@ func (k Keeper) expireOverdueAssignments(ctx sdk.Context, params types.Params) (
 	if err != nil {
 		return 0, err
 	}
-	for _, key := range overdue {
-		id := key.K2()
-		k.RunIsolated(ctx, StepExpireAssignments, requestItem(id), func(c sdk.Context) error {
-			return k.expireAssignment(c, params, id)
-		})
+	if len(overdue) > 0 {
+		tr, err := k.ItemQuarantine.Track(ctx, StepExpireAssignments, params.MaxItemFailures)
+		if err != nil {
+			return 0, err
+		}
+		for _, key := range overdue {
+			id := key.K2()
+			if _, err := runTracked(k, ctx, tr, k.Deadlines, key, id, func(c sdk.Context) error {
+				return k.expireAssignment(c, params, id)
+			}); err != nil {
+				return 0, err
+			}
+		}
 	}
 	stale, err := dueKeys(ctx, k.QueueExpiries, height, budget-uint64(len(overdue)))
+	if err != nil || len(stale) == 0 {
+		return uint64(len(overdue)), err
+	}
+	tr, err := k.ItemQuarantine.Track(ctx, StepExpireQueued, params.MaxItemFailures)
 	if err != nil {
 		return uint64(len(overdue)), err
 	}
 	for _, key := range stale {
 		id := key.K2()
-		k.RunIsolated(ctx, StepExpireAssignments, requestItem(id), func(c sdk.Context) error {
+		if _, err := runTracked(k, ctx, tr, k.QueueExpiries, key, id, func(c sdk.Context) error {
 			return k.expireQueued(c, id)
-		})
+		}); err != nil {
+			return uint64(len(overdue)), err
+		}
 	}
 	return uint64(len(overdue) + len(stale)), nil
 }
@@ -331,10 +397,14 @@ func (k Keeper) drainQueues(ctx sdk.Context, params types.Params) (uint64, error
 			break
 		}
 	}
+	tr, err := k.ItemQuarantine.Track(ctx, StepDrainQueues, params.MaxItemFailures)
+	if err != nil {
+		return 0, err
+	}
 	budget := uint64(params.MaxAssignmentsPerBlock)
 	var total uint64
 	for i := 0; i < len(shardIDs) && budget > 0; i++ {
-		assigned, err := k.drainShard(ctx, params, shardIDs[(start+i)%len(shardIDs)], budget)
+		assigned, err := k.drainShard(ctx, params, tr, shardIDs[(start+i)%len(shardIDs)], budget)
 		total += assigned
 		if err != nil {
 			return total, err
@@ -350,8 +420,10 @@ func (k Keeper) drainQueues(ctx sdk.Context, params types.Params) (uint64, error
 // that only an excluded worker (its requester, or one that let it expire)
 // could take is passed over without counting against the look-ahead, so
 // such requests at the head never stall the rest of the queue; the scan stays
-// within the budget + drain_lookahead entries read.
-func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget uint64) (uint64, error) {
+// within the budget + drain_lookahead entries read. A request whose drain
+// fails counts as a miss, and at max_item_failures leaves the queue for the
+// quarantine (tr).
+func (k Keeper) drainShard(ctx sdk.Context, params types.Params, tr *quarantine.Tracker, shardID, budget uint64) (uint64, error) {
 	free, err := k.shards.MaxFreeCapacity(ctx, shardID)
 	if err != nil || free == 0 {
 		return 0, err
@@ -382,7 +454,8 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 		// bad entry is reported and skipped, never a reason to halt. (The
 		// group may run the closure twice: it sets the flags alike each time.)
 		fits, onlyExcludedFit, stale := false, false, false
-		ok := items.run(requestItem(id), func(c sdk.Context, cc context.Context) error {
+		item := requestItem(id)
+		drain := func(c sdk.Context, cc context.Context) error {
 			// cc is c as a context.Context (an sdk.Context is large: it is
 			// not converted at every call that takes one).
 			req, err := k.GetRequest(cc, id)
@@ -416,7 +489,19 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 			}
 			fits = true
 			return k.assignAt(cc, c.BlockHeight(), params, &req, req, worker)
+		}
+		err := items.run(item, func(c sdk.Context, cc context.Context) error {
+			if err := drain(c, cc); err != nil {
+				return err
+			}
+			return tr.Clear(cc, item)
 		})
+		if err != nil {
+			if qerr := quarantineOnLimit(ctx, tr, k.Queue, key, item, err); qerr != nil {
+				return assigned, qerr
+			}
+		}
+		ok := err == nil
 		switch {
 		case ok && fits:
 			assigned++
@@ -436,14 +521,14 @@ func (k Keeper) drainShard(ctx sdk.Context, params types.Params, shardID, budget
 // queue, the indexes and x/shard's queued counters in step) in its own
 // isolated context. The moves planned never exceed x/shard's
 // max_migrations_per_block together with the workers moved.
-func (k Keeper) updateShardTopology(ctx sdk.Context, _ types.Params) (uint64, error) {
+func (k Keeper) updateShardTopology(ctx sdk.Context, params types.Params) (uint64, error) {
 	moves, err := k.shards.PlanTopology(ctx)
 	if err != nil {
 		return 0, err
 	}
 	var total uint64
 	for _, mv := range moves {
-		moved, err := k.moveQueued(ctx, mv)
+		moved, err := k.moveQueued(ctx, params, mv)
 		total += moved
 		if err != nil {
 			return total, err
@@ -458,8 +543,10 @@ func (k Keeper) updateShardTopology(ctx sdk.Context, _ types.Params) (uint64, er
 // moveQueued moves up to mv.Max queued requests from one shard's queue to
 // another's, keeping their due height: the first ones in due order, or every
 // other one (the 2nd, 4th, …) for a split, so both shards keep a mix of
-// urgent and patient requests. It reads at most 2·Max queue entries.
-func (k Keeper) moveQueued(ctx sdk.Context, mv shardtypes.QueueMove) (uint64, error) {
+// urgent and patient requests. It reads at most 2·Max queue entries. A move
+// that fails max_item_failures blocks in a row is quarantined (the request
+// leaves the queue it could not leave).
+func (k Keeper) moveQueued(ctx sdk.Context, params types.Params, mv shardtypes.QueueMove) (uint64, error) {
 	if mv.Max == 0 {
 		return 0, nil
 	}
@@ -468,6 +555,13 @@ func (k Keeper) moveQueued(ctx sdk.Context, mv shardtypes.QueueMove) (uint64, er
 		scan = 2 * mv.Max
 	}
 	keys, err := keyscan.First(ctx, k.Queue, shardQueueRange(mv.FromShardId), scan)
+	if err != nil {
+		return 0, err
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	tr, err := k.ItemQuarantine.Track(ctx, StepShardTopology, params.MaxItemFailures)
 	if err != nil {
 		return 0, err
 	}
@@ -481,7 +575,7 @@ func (k Keeper) moveQueued(ctx sdk.Context, mv shardtypes.QueueMove) (uint64, er
 			continue
 		}
 		id := key.K3()
-		if k.RunIsolated(ctx, StepShardTopology, requestItem(id), func(c sdk.Context) error {
+		ok, err := runTracked(k, ctx, tr, k.Queue, key, id, func(c sdk.Context) error {
 			req, err := k.GetRequest(c, id)
 			if err != nil {
 				return err
@@ -492,7 +586,11 @@ func (k Keeper) moveQueued(ctx sdk.Context, mv shardtypes.QueueMove) (uint64, er
 			moving := req
 			moving.ShardId = mv.ToShardId
 			return k.saveRequest(c, &req, moving)
-		}) {
+		})
+		if err != nil {
+			return moved, err
+		}
+		if ok {
 			moved++
 		}
 	}
@@ -507,12 +605,16 @@ func (k Keeper) pruneFinishedRecords(ctx sdk.Context, params types.Params) (uint
 		return 0, nil
 	}
 	old, err := dueKeys(ctx, k.Finished, uint64(height), uint64(params.MaxPrunesPerBlock))
+	if err != nil || len(old) == 0 {
+		return 0, err
+	}
+	tr, err := k.ItemQuarantine.Track(ctx, StepPruneFinished, params.MaxItemFailures)
 	if err != nil {
 		return 0, err
 	}
 	for _, key := range old {
 		id := key.K2()
-		k.RunIsolated(ctx, StepPruneFinished, requestItem(id), func(c sdk.Context) error {
+		if _, err := runTracked(k, ctx, tr, k.Finished, key, id, func(c sdk.Context) error {
 			req, err := k.GetRequest(c, id)
 			if err != nil {
 				return err
@@ -527,9 +629,11 @@ func (k Keeper) pruneFinishedRecords(ctx sdk.Context, params types.Params) (uint
 				return err
 			}
 			return events.Emit(c, &types.EventRequestPruned{RequestId: id, Status: req.Status})
-		})
+		}); err != nil {
+			return 0, err
+		}
 	}
 	return uint64(len(old)), nil
 }
 
-func requestItem(id uint64) string { return "request/" + strconv.FormatUint(id, 10) }
+func requestItem(id uint64) string { return types.RequestItem(id) }

@@ -93,10 +93,20 @@ func TestRunIsolatedRecoversAPanic(t *testing.T) {
 	require.Len(t, failedItemEvents(ctx), 1)
 }
 
-func TestEndBlockerNeedsParams(t *testing.T) {
+// Without params no step can run: EndBlock reports it
+// (EventEndBlockStepFailed) and skips the steps, but returns no error, which
+// would halt the chain.
+func TestEndBlockerWithoutParamsReportsAndGoesOn(t *testing.T) {
 	ctx, k := newEndBlockFixture(t)
 	require.NoError(t, k.Params.Remove(ctx))
-	require.ErrorContains(t, k.EndBlocker(ctx), "read params")
+	ctx = ctx.WithEventManager(sdk.NewEventManager())
+	require.NoError(t, k.EndBlocker(ctx))
+	evs := ctx.EventManager().Events()
+	require.Len(t, evs, 1)
+	require.Equal(t, "repshard.quarantine.v1.EventEndBlockStepFailed", evs[0].Type)
+	step, ok := evs[0].GetAttribute("step")
+	require.True(t, ok)
+	require.Equal(t, `"params"`, step.Value)
 }
 
 // The drain's item group tells its hooks of every rollback (the drain

@@ -32,7 +32,7 @@ func (k Keeper) RunItemGroupForTest(ctx sdk.Context, size int, fns []func(sdk.Co
 	defer g.flush()
 	out := make([]bool, len(fns))
 	for i, fn := range fns {
-		out[i] = g.run(requestItem(uint64(i)), func(c sdk.Context, _ context.Context) error { return fn(c) })
+		out[i] = g.run(requestItem(uint64(i)), func(c sdk.Context, _ context.Context) error { return fn(c) }) == nil
 	}
 	return out
 }

@@ -11,8 +11,9 @@ import (
 
 // InitGenesis validates gs and writes it to state. The indexes, queue entries
 // and open counts are rebuilt from the records (Requests.Set writes the
-// RequestIndexes entries, index the others); x/shard's and x/rewards' own
-// genesis carry their side of the accounting.
+// RequestIndexes entries, index the others), less the entries of the
+// quarantined items, which were out of their steps; x/shard's and x/rewards'
+// own genesis carry their side of the accounting.
 func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := gs.Validate(); err != nil {
 		return err
@@ -30,6 +31,12 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		if err := k.Requests.Set(ctx, req.Id, req); err != nil {
 			return err
 		}
+	}
+	if err := k.ItemQuarantine.Import(ctx, gs.QuarantinedItems, gs.ItemFailures); err != nil {
+		return err
+	}
+	if err := k.quarantineIndexEntries(ctx, gs.QuarantinedItems); err != nil {
+		return err
 	}
 	if err := k.RequestSeq.Set(ctx, gs.NextRequestId); err != nil {
 		return err
@@ -58,5 +65,12 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	if err != nil && !errors.Is(err, collections.ErrNotFound) {
 		return nil, err
 	}
-	return &types.GenesisState{Params: params, Requests: requests, NextRequestId: next, DrainCursor: cursor}, nil
+	items, failures, err := k.ItemQuarantine.Export(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &types.GenesisState{
+		Params: params, Requests: requests, NextRequestId: next, DrainCursor: cursor,
+		QuarantinedItems: items, ItemFailures: failures,
+	}, nil
 }

@@ -13,6 +13,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/repshard/repshard/internal/addrmemo"
+	"github.com/repshard/repshard/internal/quarantine"
 	"github.com/repshard/repshard/x/deferral/types"
 )
 
@@ -64,6 +65,9 @@ type Keeper struct {
 	OpenRequests collections.Map[sdk.AccAddress, uint64]
 	// DrainCursor is the shard the next drain starts from (round robin).
 	DrainCursor collections.Item[uint64]
+	// Quarantine holds the failure counts of EndBlock items that keep
+	// failing and the items quarantined (quarantine.go).
+	ItemQuarantine quarantine.Store
 }
 
 // NewKeeper builds the x/deferral keeper. authority is the account allowed
@@ -103,7 +107,8 @@ func NewKeeper(
 		Finished:      collections.NewKeySet(sb, types.FinishedKey, "finished", u64pair),
 		OpenRequests: collections.NewMap(sb, types.OpenRequestsKey, "open_requests", sdk.AccAddressKey,
 			collections.Uint64Value),
-		DrainCursor: collections.NewItem(sb, types.DrainCursorKey, "drain_cursor", collections.Uint64Value),
+		DrainCursor:    collections.NewItem(sb, types.DrainCursorKey, "drain_cursor", collections.Uint64Value),
+		ItemQuarantine: quarantine.NewStore(sb, types.ItemFailuresKey, types.QuarantinedItemsKey, cdc, types.ModuleName),
 		// Its own schema builder, never built: the prefix is Requests'.
 		records: collections.NewMap(collections.NewSchemaBuilder(storeService), types.RequestsKey, "requests",
 			collections.Uint64Key, codec.CollValue[types.Request](cdc)),

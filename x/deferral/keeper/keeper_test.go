@@ -70,12 +70,18 @@ func invalidParams() map[string]types.Params {
 	ppmTooBig.FailureRefundPpm = 1_000_001
 	shortTTL := changedParams()
 	shortTTL.QueueTtlBlocks = shortTTL.MaxWaitBlocks - 1
+	noQuarantine := types.DefaultParams()
+	noQuarantine.MaxItemFailures = 0
+	endlessFailures := types.DefaultParams()
+	endlessFailures.MaxItemFailures = 1_001
 	return map[string]types.Params{
-		"zero per-block cap":       zeroCap,
-		"per-block cap above max":  bigCap,
-		"ppm above one":            ppmTooBig,
-		"queue ttl below max wait": shortTTL,
-		"zero value (all zero)":    {},
+		"zero max_item_failures":       noQuarantine,
+		"max_item_failures above 1000": endlessFailures,
+		"zero per-block cap":           zeroCap,
+		"per-block cap above max":      bigCap,
+		"ppm above one":                ppmTooBig,
+		"queue ttl below max wait":     shortTTL,
+		"zero value (all zero)":        {},
 	}
 }
 

@@ -249,7 +249,8 @@ func TestQueryRequestsByStatus(t *testing.T) {
 	requirePages(t, "expired", by(types.StatusExpired), []uint64{})
 	requirePages(t, "cancelled", by(types.StatusCancelled), []uint64{2})
 	requirePages(t, "no quorum", by(types.StatusNoQuorum), []uint64{})
-	for _, s := range []types.RequestStatus{types.StatusUnspecified, 8, -1} {
+	requirePages(t, "dropped", by(types.StatusDropped), []uint64{})
+	for _, s := range []types.RequestStatus{types.StatusUnspecified, 9, -1} {
 		_, err := by(s)(nil)
 		requireCode(t, codes.InvalidArgument, err, "status %d", s)
 	}

@@ -69,5 +69,6 @@ func RandomParams(r *rand.Rand) types.Params {
 	fees := []uint32{1 + uint32(r.Intn(3_000_000)), 1 + uint32(r.Intn(3_000_000)), 1 + uint32(r.Intn(3_000_000)), 1 + uint32(r.Intn(3_000_000))}
 	slices.Sort(fees)
 	p.UrgencyFeeLowPpm, p.UrgencyFeeNormalPpm, p.UrgencyFeeHighPpm, p.UrgencyFeeCriticalPpm = fees[0], fees[1], fees[2], fees[3]
+	p.MaxItemFailures = 1 + uint32(r.Intn(10))
 	return p
 }

@@ -42,6 +42,8 @@ func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper
 	reg.Add(weights.Get("msg_submit_request_with_proof", 15), MsgSubmitRequestWithProofFactory(k))
 	reg.Add(weights.Get("msg_submit_request_bad_proof", 5), MsgSubmitRequestBadProofFactory(k))
 	reg.Add(weights.Get("msg_update_params_unauthorized", 2), MsgUpdateParamsUnauthorizedFactory())
+	reg.Add(weights.Get("msg_retry_quarantined_unauthorized", 1), MsgRetryQuarantinedUnauthorizedFactory())
+	reg.Add(weights.Get("msg_drop_quarantined_unauthorized", 1), MsgDropQuarantinedUnauthorizedFactory())
 }
 
 // finishedRequests returns requests a worker completed or failed that are
@@ -457,14 +459,26 @@ func nextPowSubmission(ctx context.Context, k keeper.Keeper, requester sdk.AccAd
 }
 
 // proofSubmission is a one-unit MsgSubmitRequest to carry a proof of work;
-// its max fee covers any price the simulation sets.
-func proofSubmission(r *simsx.XRand, requester simsx.SimAccount) *types.MsgSubmitRequest {
+// its max fee is the quoted fee (plus a random margin), which the
+// requester's balance covers (it is skipped otherwise).
+func proofSubmission(ctx context.Context, r *simsx.XRand, k keeper.Keeper, requester simsx.SimAccount, reporter simsx.SimulationReporter) (*types.MsgSubmitRequest, bool) {
 	sum := sha256.Sum256([]byte(r.StringN(16)))
-	return &types.MsgSubmitRequest{
+	msg := &types.MsgSubmitRequest{
 		Requester: requester.AddressBech32, Class: shardtypes.AllClasses[r.Intn(len(shardtypes.AllClasses))],
 		Urgency: types.UrgencyNormal, ComputeUnits: 1, PayloadHash: sum[:],
-		MaxFee: sdk.NewInt64Coin(chaincfg.BondDenom, 10_000),
 	}
+	// The max fee covers the shard's price of the moment, which congestion
+	// moves far from the floor: only the proof may decide the outcome.
+	fee, ok := withMaxFee(ctx, r, k, msg)
+	if !ok {
+		reporter.Skip("no quote")
+		return nil, false
+	}
+	if !requester.LiquidBalance().BlockAmount(fee) {
+		reporter.Skip("balance below the fee")
+		return nil, false
+	}
+	return msg, true
 }
 
 // findNonce searches an 8-byte nonce whose digest has at least bits leading
@@ -495,13 +509,15 @@ func MsgSubmitRequestWithProofFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
-		acc.LiquidBalance().BlockAmount(sdk.NewInt64Coin(chaincfg.BondDenom, 10_000))
 		submission, err := nextPowSubmission(ctx, k, acc.Address)
 		if err != nil {
 			reporter.Skip(err.Error())
 			return nil, nil, nil
 		}
-		msg := proofSubmission(r, acc)
+		msg, ok := proofSubmission(ctx, r, k, acc, reporter)
+		if !ok {
+			return nil, nil, nil
+		}
 		bits := params.PowMinDifficultyBits + uint32(r.Intn(int(maxSimPowBits-params.PowMinDifficultyBits)+1))
 		msg.PowNonce = findNonce(acc.Address, msg.PayloadHash, submission, bits)
 		return []simsx.SimAccount{acc}, msg, simsutil.ExpectSuccessOr(types.ErrTooManyOpen)
@@ -527,7 +543,10 @@ func MsgSubmitRequestBadProofFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 			reporter.Skip(err.Error())
 			return nil, nil, nil
 		}
-		msg := proofSubmission(r, acc)
+		msg, ok := proofSubmission(ctx, r, k, acc, reporter)
+		if !ok {
+			return nil, nil, nil
+		}
 		if params.PowMinDifficultyBits == 0 || r.Intn(2) == 0 {
 			msg.PowNonce = make([]byte, reputationtypes.MaxPowNonceBytes+1+r.Intn(16))
 			return []simsx.SimAccount{acc}, msg, simsutil.ExpectError(reputationtypes.ErrInvalidNonce, types.ErrTooManyOpen)

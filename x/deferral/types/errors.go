@@ -26,4 +26,10 @@ var (
 	ErrInvalidDeadline    = errorsmod.Register(ModuleName, 21, "invalid deadline")
 	ErrNotCancellable     = errorsmod.Register(ModuleName, 22, "request can no longer be cancelled")
 	ErrInvalidBatch       = errorsmod.Register(ModuleName, 23, "invalid batch of requests")
+	// ErrQuarantinedItemNotFound: MsgRetryQuarantined or MsgDropQuarantined
+	// names no quarantined item.
+	ErrQuarantinedItemNotFound = errorsmod.Register(ModuleName, 24, "no such quarantined item")
+	// ErrQuarantineStale: the quarantined item no longer belongs in its step
+	// (e.g. the request ended meanwhile); it cannot be retried, only dropped.
+	ErrQuarantineStale = errorsmod.Register(ModuleName, 25, "quarantined item no longer belongs in its step")
 )

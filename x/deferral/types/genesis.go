@@ -5,6 +5,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/internal/quarantine"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
@@ -33,6 +34,19 @@ func (gs GenesisState) Validate() error {
 		}
 		if err := r.Validate(); err != nil {
 			return fmt.Errorf("request %d: %w", r.Id, err)
+		}
+	}
+	if err := quarantine.ValidateGenesis(QuarantineSteps, gs.QuarantinedItems, gs.ItemFailures); err != nil {
+		return err
+	}
+	for _, q := range gs.QuarantinedItems {
+		if _, err := ParseRequestItem(q.Item); err != nil {
+			return fmt.Errorf("quarantined item %q/%q: %w", q.Step, q.Item, err)
+		}
+	}
+	for _, f := range gs.ItemFailures {
+		if _, err := ParseRequestItem(f.Item); err != nil {
+			return fmt.Errorf("item failures %q/%q: %w", f.Step, f.Item, err)
 		}
 	}
 	return nil

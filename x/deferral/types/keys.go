@@ -27,6 +27,13 @@ var (
 	DrainCursorKey   = collections.NewPrefix(12)
 	// Prefix 13 held an open-fee total; the escrow account's balance is that
 	// total, so it was dropped. Do not reuse 13.
+
+	// ItemFailuresKey and QuarantinedItemsKey hold the EndBlock quarantine
+	// (internal/quarantine): the consecutive failures of failing items, by
+	// (step, item), and the quarantined items. Every module with EndBlock
+	// items keeps its quarantine under this same pair of prefixes.
+	ItemFailuresKey     = collections.NewPrefix(64)
+	QuarantinedItemsKey = collections.NewPrefix(65)
 )
 
 // MaxFailureReasonBytes caps the reason of MsgFailRequest.

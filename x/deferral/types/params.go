@@ -11,6 +11,7 @@ import (
 	"github.com/repshard/repshard/internal/chaincfg"
 	"github.com/repshard/repshard/internal/paramcheck"
 	"github.com/repshard/repshard/internal/ppm"
+	"github.com/repshard/repshard/internal/quarantine"
 )
 
 // DefaultGasPerDrain is the store gas one EndBlock drain of a queued request
@@ -110,6 +111,7 @@ func DefaultParams() Params {
 		MaxDeadlineBlocks:           10_000,
 		QueueExitFeePpm:             20_000, // 2%
 		MaxBatchRequests:            100,
+		MaxItemFailures:             quarantine.DefaultMaxItemFailures,
 	}
 }
 
@@ -198,6 +200,9 @@ func (p Params) Validate() error {
 	if !(p.UrgencyValueLowPpm <= p.UrgencyValueNormalPpm && p.UrgencyValueNormalPpm <= p.UrgencyValueHighPpm &&
 		p.UrgencyValueHighPpm <= p.UrgencyValueCriticalPpm) {
 		return errors.New("urgency values must not decrease from low to normal to high to critical")
+	}
+	if err := quarantine.ValidateMaxItemFailures(p.MaxItemFailures); err != nil {
+		return err
 	}
 	if p.QueueTtlBlocks < p.MaxWaitBlocks {
 		return fmt.Errorf("queue_ttl_blocks (%d) must be at least max_wait_blocks (%d), or due requests would expire before their turn",

@@ -2,6 +2,8 @@ package keeper
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"cosmossdk.io/collections"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/repshard/repshard/internal/isolate"
 	"github.com/repshard/repshard/internal/keyscan"
 	"github.com/repshard/repshard/internal/nodemetrics"
+	"github.com/repshard/repshard/internal/quarantine"
 	"github.com/repshard/repshard/x/reputation/types"
 )
 
@@ -25,28 +28,90 @@ const StepWorkerResumes = "worker_resumes"
 // score recomputed: at or above min_worker_score_ppm the worker is eligible
 // again, otherwise it stays paused for another worker_pause_blocks. A check
 // that fails (an error or a panic) is rolled back alone, rescheduled
-// worker_pause_blocks later and reported with EventWorkerResumeFailed.
+// worker_pause_blocks later and reported with EventWorkerResumeFailed; at
+// its max_item_failures-th failure in a row it is quarantined instead: its
+// resume-queue entry leaves the queue and the worker stays paused until
+// governance retries or drops the check (quarantine.go).
+//
+// The chain never halts here: a step that cannot read its own state is
+// reported with EventEndBlockStepFailed and skipped for the block; only a
+// failure of the quarantine's own writes (a broken store) is returned.
 func (k Keeper) EndBlocker(ctx context.Context) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	if err := k.resumeDueWorkers(sdkCtx); err != nil {
+		if errors.Is(err, quarantine.ErrBrokenStore) {
+			return err
+		}
+		quarantine.ReportStepFailure(sdkCtx, types.ModuleName, types.StepResumeWorker, err)
+	}
+	return nil
+}
+
+// resumeDueWorkers is the EndBlock step of EndBlocker.
+func (k Keeper) resumeDueWorkers(ctx sdk.Context) error {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return err
 	}
+	due, err := k.dueResumes(ctx, ctx.BlockHeight(), params.MaxWorkerResumesPerBlock)
+	if err != nil || len(due) == 0 {
+		return err
+	}
 	sw := nodemetrics.Start()
-	due, err := k.dueResumes(ctx, sdkCtx.BlockHeight(), params.MaxWorkerResumesPerBlock)
+	tr, err := k.ItemQuarantine.Track(ctx, types.StepResumeWorker, params.MaxItemFailures)
 	if err != nil {
 		return err
 	}
 	defer nodemetrics.EndBlockStep(types.ModuleName, StepWorkerResumes, sw, uint64(len(due)))
 	for _, key := range due {
-		err := isolate.Run(sdkCtx, "worker-resume/"+key.K2().String(), func(c sdk.Context) error {
+		item := types.WorkerItem(key.K2())
+		err := isolate.Run(ctx, "worker-resume/"+key.K2().String(), tr.Succeed(item, func(c sdk.Context) error {
 			return k.resumeWorker(c, key, params)
-		}, nil)
-		if err != nil {
-			if err := k.rescheduleResume(ctx, key, params, err); err != nil {
-				return err
-			}
+		}), nil)
+		if err == nil {
+			continue
 		}
+		if err := k.resumeFailed(ctx, tr, key, params, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resumeFailed handles a check that failed with cause: a queue entry that
+// points at no paused profile with that resume height is dropped as stale;
+// otherwise the failure is counted, and the check is quarantined at the
+// limit or rescheduled below it. Its error is the quarantine's own
+// (ErrBrokenStore); a reschedule that fails is logged and leaves the entry
+// where it is, to be tried (and counted) again in the next block.
+func (k Keeper) resumeFailed(ctx sdk.Context, tr *quarantine.Tracker, key collections.Pair[int64, sdk.AccAddress], params types.Params, cause error) error {
+	worker := key.K2()
+	item := types.WorkerItem(worker)
+	w, err := k.WorkerProfiles.Get(ctx, worker)
+	if errors.Is(err, collections.ErrNotFound) || (err == nil && (!w.Paused || w.ResumeHeight != key.K1())) {
+		if err := k.WorkerResumeQueue.Remove(ctx, key); err != nil {
+			return fmt.Errorf("%w: %w", quarantine.ErrBrokenStore, err)
+		}
+		return tr.Clear(ctx, item)
+	}
+	raw, err := quarantine.EncodeKey(k.WorkerResumeQueue.KeyCodec(), key)
+	if err != nil {
+		return fmt.Errorf("%w: %w", quarantine.ErrBrokenStore, err)
+	}
+	quarantined, err := tr.Fail(ctx, item, raw, cause)
+	if err != nil {
+		return err
+	}
+	if quarantined {
+		if err := k.WorkerResumeQueue.Remove(ctx, key); err != nil {
+			return fmt.Errorf("%w: %w", quarantine.ErrBrokenStore, err)
+		}
+		return nil
+	}
+	if err := isolate.Run(ctx, "worker-resume-reschedule/"+worker.String(), func(c sdk.Context) error {
+		return k.rescheduleResume(c, key, params, cause)
+	}, nil); err != nil {
+		ctx.Logger().Error("reschedule a failed worker resume check", "worker", worker.String(), "err", err)
 	}
 	return nil
 }
@@ -100,12 +165,16 @@ func (k Keeper) resumeWorker(ctx sdk.Context, key collections.Pair[int64, sdk.Ac
 // rescheduleResume moves a check that failed to worker_pause_blocks later,
 // so it neither blocks the queue nor halts the chain, and reports it with
 // EventWorkerResumeFailed. A queue entry that points at no paused profile
-// with that resume height is dropped silently.
+// with that resume height is dropped silently; a profile that cannot be read
+// fails the reschedule (the entry stays, and is tried again next block).
 func (k Keeper) rescheduleResume(ctx context.Context, key collections.Pair[int64, sdk.AccAddress], params types.Params, cause error) error {
 	worker := key.K2()
 	w, err := k.WorkerProfiles.Get(ctx, worker)
-	if err != nil || !w.Paused || w.ResumeHeight != key.K1() {
+	if errors.Is(err, collections.ErrNotFound) || (err == nil && (!w.Paused || w.ResumeHeight != key.K1())) {
 		return k.WorkerResumeQueue.Remove(ctx, key)
+	}
+	if err != nil {
+		return err
 	}
 	if err := k.WorkerResumeQueue.Remove(ctx, key); err != nil {
 		return err

@@ -88,7 +88,10 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
-	return nil
+	if err := k.ItemQuarantine.Import(ctx, gs.QuarantinedItems, gs.ItemFailures); err != nil {
+		return err
+	}
+	return k.quarantineIndexEntries(ctx, gs.QuarantinedItems)
 }
 
 // ExportGenesis reads the module state into a genesis state (profiles and
@@ -126,6 +129,9 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return false, nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if gs.QuarantinedItems, gs.ItemFailures, err = k.ItemQuarantine.Export(ctx); err != nil {
 		return nil, err
 	}
 	return gs, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/internal/quarantine"
 	"github.com/repshard/repshard/x/reputation/types"
 )
 
@@ -58,6 +59,9 @@ type Keeper struct {
 	// WorkerResumeQueue holds (resume height, worker) of every paused worker;
 	// the EndBlock checks the due ones again.
 	WorkerResumeQueue collections.KeySet[collections.Pair[int64, sdk.AccAddress]]
+	// ItemQuarantine holds the failure counts of EndBlock items that keep
+	// failing and the items quarantined (quarantine.go).
+	ItemQuarantine quarantine.Store
 }
 
 type requestReaderSlot struct{ reader types.RequestReader }
@@ -111,6 +115,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, ad
 			collections.Uint64Key, codec.CollValue[types.WorkerRating](cdc)),
 		WorkerResumeQueue: collections.NewKeySet(sb, types.WorkerResumeQueueKey, "worker_resume_queue",
 			collections.PairKeyCodec(collections.Int64Key, sdk.AccAddressKey)),
+		ItemQuarantine: quarantine.NewStore(sb, types.ItemFailuresKey, types.QuarantinedItemsKey, cdc, types.ModuleName),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -80,7 +80,13 @@ func invalidParams() map[string]types.Params {
 	offTier.MinWorkerScorePpm = 123_456
 	noResumes := changedParams()
 	noResumes.MaxWorkerResumesPerBlock = 0
+	noQuarantine := types.DefaultParams()
+	noQuarantine.MaxItemFailures = 0
+	endlessFailures := types.DefaultParams()
+	endlessFailures.MaxItemFailures = 1_001
 	return map[string]types.Params{
+		"zero max_item_failures":            noQuarantine,
+		"max_item_failures above 1000":      endlessFailures,
 		"worker weights not summing to one": workerWeights,
 		"min worker score off a tier":       offTier,
 		"no worker resumes per block":       noResumes,

@@ -98,17 +98,20 @@ func TestResumeKeepsAScorePause(t *testing.T) {
 	require.False(t, keeper.Eligible(p))
 }
 
-// Version 2 adds max_consecutive_expiries: the migration sets its default on
-// a chain whose stored params lack it, and leaves the other params alone.
+// Version 2 adds max_consecutive_expiries and max_item_failures: the
+// migration sets their defaults on a chain whose stored params lack them, and
+// leaves the other params alone.
 func TestMigrate1to2SetsTheNewParams(t *testing.T) {
 	f := newFixture(t).withDefaults(t)
 	old := f.params(t)
 	old.MaxConsecutiveExpiries = 0
+	old.MaxItemFailures = 0
 	old.WorkerPauseBlocks = 777
 	require.NoError(t, f.keeper.Params.Set(f.ctx, old))
 	require.NoError(t, keeper.NewMigrator(f.keeper).Migrate1to2(f.ctx))
 	got := f.params(t)
 	require.Equal(t, types.DefaultParams().MaxConsecutiveExpiries, got.MaxConsecutiveExpiries)
+	require.Equal(t, types.DefaultParams().MaxItemFailures, got.MaxItemFailures)
 	require.Equal(t, uint64(777), got.WorkerPauseBlocks)
 	require.NoError(t, got.Validate())
 }

@@ -53,5 +53,6 @@ func RandomParams(r *rand.Rand) types.Params {
 	p.WorkerPauseBlocks = 1 + uint64(r.Intn(50))                       // short, so a simulation sees resumes
 	p.MaxWorkerResumesPerBlock = 1 + uint32(r.Intn(20))
 	p.MaxConsecutiveExpiries = 1 + uint32(r.Intn(5))
+	p.MaxItemFailures = 1 + uint32(r.Intn(10))
 	return p
 }

@@ -25,6 +25,8 @@ import (
 // ones after them), and skips when it finds none.
 func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper.Keeper) {
 	reg.Add(weights.Get("msg_update_params_unauthorized", 2), MsgUpdateParamsUnauthorizedFactory())
+	reg.Add(weights.Get("msg_retry_quarantined_unauthorized", 1), MsgRetryQuarantinedUnauthorizedFactory())
+	reg.Add(weights.Get("msg_drop_quarantined_unauthorized", 1), MsgDropQuarantinedUnauthorizedFactory())
 	reg.Add(weights.Get("msg_rate_worker", 15), MsgRateWorkerFactory(k))
 	reg.Add(weights.Get("msg_rate_worker_invalid", 5), MsgRateWorkerInvalidFactory(k))
 }

@@ -14,11 +14,15 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "repshard/x/reputation/MsgUpdateParams")
 	legacy.RegisterAminoMsg(cdc, &MsgSubmitReview{}, "repshard/x/reputation/MsgSubmitReview")
 	legacy.RegisterAminoMsg(cdc, &MsgRateWorker{}, "repshard/x/reputation/MsgRateWorker")
+	// Amino names are at most 39 characters: "repshard/x/reputation/" leaves 17,
+	// too few for these two, so they drop the "x/".
+	legacy.RegisterAminoMsg(cdc, &MsgRetryQuarantined{}, "repshard/reputation/MsgRetryQuarantined")
+	legacy.RegisterAminoMsg(cdc, &MsgDropQuarantined{}, "repshard/reputation/MsgDropQuarantined")
 	cdc.RegisterConcrete(&Params{}, "repshard/x/reputation/Params", nil)
 }
 
 // RegisterInterfaces registers the module's messages with the interface registry.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
-	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{}, &MsgSubmitReview{}, &MsgRateWorker{})
+	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{}, &MsgSubmitReview{}, &MsgRateWorker{}, &MsgRetryQuarantined{}, &MsgDropQuarantined{})
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

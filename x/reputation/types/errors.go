@@ -42,4 +42,11 @@ var (
 	// ErrWorkerNotUnresponsive: MsgResumeWorker for a worker that is not
 	// marked unresponsive (nothing to resume).
 	ErrWorkerNotUnresponsive = errorsmod.Register(ModuleName, 20, "worker is not unresponsive")
+	// ErrQuarantinedItemNotFound: MsgRetryQuarantined or MsgDropQuarantined
+	// names no quarantined item.
+	ErrQuarantinedItemNotFound = errorsmod.Register(ModuleName, 21, "no such quarantined item")
+	// ErrQuarantineStale: the quarantined item no longer belongs in its step
+	// (e.g. the worker is no longer paused); it cannot be retried, only
+	// dropped.
+	ErrQuarantineStale = errorsmod.Register(ModuleName, 22, "quarantined item no longer belongs in its step")
 )

@@ -5,6 +5,7 @@ import (
 
 	"github.com/repshard/repshard/internal/paramcheck"
 	"github.com/repshard/repshard/internal/ppm"
+	"github.com/repshard/repshard/internal/quarantine"
 )
 
 // DefaultGenesis returns the genesis state with default params and no profiles.
@@ -18,6 +19,19 @@ func DefaultGenesis() *GenesisState {
 func (gs GenesisState) Validate() error {
 	if err := gs.Params.Validate(); err != nil {
 		return err
+	}
+	if err := quarantine.ValidateGenesis(QuarantineSteps, gs.QuarantinedItems, gs.ItemFailures); err != nil {
+		return err
+	}
+	for _, q := range gs.QuarantinedItems {
+		if _, err := ParseWorkerItem(q.Item); err != nil {
+			return fmt.Errorf("quarantined item %q/%q: %w", q.Step, q.Item, err)
+		}
+	}
+	for _, f := range gs.ItemFailures {
+		if _, err := ParseWorkerItem(f.Item); err != nil {
+			return fmt.Errorf("item failures %q/%q: %w", f.Step, f.Item, err)
+		}
 	}
 	seen := make(map[string]bool, len(gs.Profiles))
 	for _, p := range gs.Profiles {

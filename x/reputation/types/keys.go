@@ -20,6 +20,13 @@ var (
 	WorkerScoreIndexKey  = collections.NewPrefix(5) // (MaxUint32 − indexed score, worker): top workers first
 	WorkerRatingsKey     = collections.NewPrefix(6) // request id → WorkerRating (one per request)
 	WorkerResumeQueueKey = collections.NewPrefix(7) // (resume height, worker) of paused workers
+
+	// ItemFailuresKey and QuarantinedItemsKey hold the EndBlock quarantine
+	// (internal/quarantine): the consecutive failures of failing items, by
+	// (step, item), and the quarantined items. Every module with EndBlock
+	// items keeps its quarantine under this same pair of prefixes.
+	ItemFailuresKey     = collections.NewPrefix(64)
+	QuarantinedItemsKey = collections.NewPrefix(65)
 )
 
 // WorkerTierWidthPpm is the width of one assignment tier of x/shard (tier =

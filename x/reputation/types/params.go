@@ -8,6 +8,7 @@ import (
 
 	"github.com/repshard/repshard/internal/paramcheck"
 	"github.com/repshard/repshard/internal/ppm"
+	"github.com/repshard/repshard/internal/quarantine"
 )
 
 // MaxPowBits is the number of bits of a sha256 digest: no proof of work can
@@ -80,11 +81,15 @@ func DefaultParams() Params {
 		WorkerPauseBlocks:          600,
 		MaxWorkerResumesPerBlock:   50,
 		MaxConsecutiveExpiries:     DefaultMaxConsecutiveExpiries,
+		MaxItemFailures:            quarantine.DefaultMaxItemFailures,
 	}
 }
 
 // Validate rejects parameters the reputation formulas cannot work with.
 func (p Params) Validate() error {
+	if err := quarantine.ValidateMaxItemFailures(p.MaxItemFailures); err != nil {
+		return err
+	}
 	if err := paramcheck.CheckAll(paramcheck.AtMost(paramcheck.MaxBlocks),
 		paramcheck.F("rate_half_life_blocks", p.RateHalfLifeBlocks),
 		paramcheck.F("rate_window_blocks", p.RateWindowBlocks),

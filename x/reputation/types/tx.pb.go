@@ -388,6 +388,217 @@ func (m *MsgRateWorkerResponse) GetPaused() bool {
 	return false
 }
 
+// MsgRetryQuarantined puts a quarantined EndBlock item back into its step.
+type MsgRetryQuarantined struct {
+	// authority is the governance module account address.
+	Authority string `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	// step is the EndBlock step of the item (Query/Quarantine lists them).
+	Step string `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
+	// item names the item within its step, e.g. "worker/rep1…".
+	Item string `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+}
+
+func (m *MsgRetryQuarantined) Reset()         { *m = MsgRetryQuarantined{} }
+func (m *MsgRetryQuarantined) String() string { return proto.CompactTextString(m) }
+func (*MsgRetryQuarantined) ProtoMessage()    {}
+func (*MsgRetryQuarantined) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c5415d8616345244, []int{6}
+}
+func (m *MsgRetryQuarantined) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRetryQuarantined) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRetryQuarantined.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRetryQuarantined) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRetryQuarantined.Merge(m, src)
+}
+func (m *MsgRetryQuarantined) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRetryQuarantined) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRetryQuarantined.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRetryQuarantined proto.InternalMessageInfo
+
+func (m *MsgRetryQuarantined) GetAuthority() string {
+	if m != nil {
+		return m.Authority
+	}
+	return ""
+}
+
+func (m *MsgRetryQuarantined) GetStep() string {
+	if m != nil {
+		return m.Step
+	}
+	return ""
+}
+
+func (m *MsgRetryQuarantined) GetItem() string {
+	if m != nil {
+		return m.Item
+	}
+	return ""
+}
+
+// MsgRetryQuarantinedResponse is the response to MsgRetryQuarantined.
+type MsgRetryQuarantinedResponse struct {
+}
+
+func (m *MsgRetryQuarantinedResponse) Reset()         { *m = MsgRetryQuarantinedResponse{} }
+func (m *MsgRetryQuarantinedResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRetryQuarantinedResponse) ProtoMessage()    {}
+func (*MsgRetryQuarantinedResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c5415d8616345244, []int{7}
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRetryQuarantinedResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRetryQuarantinedResponse.Merge(m, src)
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRetryQuarantinedResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRetryQuarantinedResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRetryQuarantinedResponse proto.InternalMessageInfo
+
+// MsgDropQuarantined removes a quarantined EndBlock item for good.
+type MsgDropQuarantined struct {
+	// authority is the governance module account address.
+	Authority string `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	// step is the EndBlock step of the item (Query/Quarantine lists them).
+	Step string `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
+	// item names the item within its step, e.g. "worker/rep1…".
+	Item string `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+}
+
+func (m *MsgDropQuarantined) Reset()         { *m = MsgDropQuarantined{} }
+func (m *MsgDropQuarantined) String() string { return proto.CompactTextString(m) }
+func (*MsgDropQuarantined) ProtoMessage()    {}
+func (*MsgDropQuarantined) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c5415d8616345244, []int{8}
+}
+func (m *MsgDropQuarantined) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDropQuarantined) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDropQuarantined.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDropQuarantined) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDropQuarantined.Merge(m, src)
+}
+func (m *MsgDropQuarantined) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDropQuarantined) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDropQuarantined.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDropQuarantined proto.InternalMessageInfo
+
+func (m *MsgDropQuarantined) GetAuthority() string {
+	if m != nil {
+		return m.Authority
+	}
+	return ""
+}
+
+func (m *MsgDropQuarantined) GetStep() string {
+	if m != nil {
+		return m.Step
+	}
+	return ""
+}
+
+func (m *MsgDropQuarantined) GetItem() string {
+	if m != nil {
+		return m.Item
+	}
+	return ""
+}
+
+// MsgDropQuarantinedResponse is the response to MsgDropQuarantined.
+type MsgDropQuarantinedResponse struct {
+	// outcome says what the drop did with what the item held.
+	Outcome string `protobuf:"bytes,1,opt,name=outcome,proto3" json:"outcome,omitempty"`
+}
+
+func (m *MsgDropQuarantinedResponse) Reset()         { *m = MsgDropQuarantinedResponse{} }
+func (m *MsgDropQuarantinedResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgDropQuarantinedResponse) ProtoMessage()    {}
+func (*MsgDropQuarantinedResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_c5415d8616345244, []int{9}
+}
+func (m *MsgDropQuarantinedResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDropQuarantinedResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDropQuarantinedResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDropQuarantinedResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDropQuarantinedResponse.Merge(m, src)
+}
+func (m *MsgDropQuarantinedResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDropQuarantinedResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDropQuarantinedResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDropQuarantinedResponse proto.InternalMessageInfo
+
+func (m *MsgDropQuarantinedResponse) GetOutcome() string {
+	if m != nil {
+		return m.Outcome
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*MsgUpdateParams)(nil), "repshard.reputation.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "repshard.reputation.v1.MsgUpdateParamsResponse")
@@ -395,49 +606,62 @@ func init() {
 	proto.RegisterType((*MsgSubmitReviewResponse)(nil), "repshard.reputation.v1.MsgSubmitReviewResponse")
 	proto.RegisterType((*MsgRateWorker)(nil), "repshard.reputation.v1.MsgRateWorker")
 	proto.RegisterType((*MsgRateWorkerResponse)(nil), "repshard.reputation.v1.MsgRateWorkerResponse")
+	proto.RegisterType((*MsgRetryQuarantined)(nil), "repshard.reputation.v1.MsgRetryQuarantined")
+	proto.RegisterType((*MsgRetryQuarantinedResponse)(nil), "repshard.reputation.v1.MsgRetryQuarantinedResponse")
+	proto.RegisterType((*MsgDropQuarantined)(nil), "repshard.reputation.v1.MsgDropQuarantined")
+	proto.RegisterType((*MsgDropQuarantinedResponse)(nil), "repshard.reputation.v1.MsgDropQuarantinedResponse")
 }
 
 func init() { proto.RegisterFile("repshard/reputation/v1/tx.proto", fileDescriptor_c5415d8616345244) }
 
 var fileDescriptor_c5415d8616345244 = []byte{
-	// 592 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x9c, 0x54, 0xcd, 0x6a, 0xdb, 0x4c,
-	0x14, 0xf5, 0xe4, 0xc7, 0x5f, 0x3c, 0x5f, 0x4c, 0xa9, 0x70, 0x13, 0xc7, 0x50, 0xc5, 0x28, 0x84,
-	0x1a, 0x43, 0xa4, 0xc6, 0x2d, 0x69, 0xc9, 0x2e, 0xde, 0x65, 0x61, 0x08, 0x0a, 0xa5, 0xd0, 0x8d,
-	0x91, 0xad, 0x61, 0xa4, 0x16, 0x79, 0xa6, 0x33, 0x23, 0x3b, 0xd9, 0x95, 0x2c, 0xbb, 0xea, 0xaa,
-	0xcf, 0xd0, 0xa5, 0x17, 0xa5, 0x7d, 0x81, 0x52, 0xb2, 0x0c, 0x5d, 0x75, 0x55, 0x8a, 0xbd, 0xf0,
-	0x6b, 0x14, 0x49, 0x63, 0x49, 0x36, 0xfe, 0x23, 0x1b, 0xa1, 0x7b, 0xee, 0x99, 0x7b, 0xcf, 0xb9,
-	0xdc, 0x19, 0xb8, 0xcf, 0x10, 0xe5, 0x8e, 0xc5, 0x6c, 0x83, 0x21, 0xea, 0x0b, 0x4b, 0xb8, 0xa4,
-	0x63, 0x74, 0x8f, 0x0d, 0x71, 0xa5, 0x53, 0x46, 0x04, 0x51, 0x76, 0xc6, 0x04, 0x3d, 0x21, 0xe8,
-	0xdd, 0xe3, 0xd2, 0x43, 0xcb, 0x73, 0x3b, 0xc4, 0x08, 0xbf, 0x11, 0xb5, 0xb4, 0xdb, 0x26, 0xdc,
-	0x23, 0xdc, 0xf0, 0x38, 0x0e, 0x4a, 0x78, 0x1c, 0xcb, 0xc4, 0x5e, 0x94, 0x68, 0x86, 0x91, 0x11,
-	0x05, 0x32, 0x55, 0xc0, 0x04, 0x93, 0x08, 0x0f, 0xfe, 0x24, 0x7a, 0x30, 0x47, 0x15, 0xb5, 0x98,
-	0xe5, 0xc9, 0xa3, 0xda, 0x4f, 0x00, 0x1f, 0x34, 0x38, 0x7e, 0x45, 0x6d, 0x4b, 0xa0, 0x8b, 0x30,
-	0xa3, 0x9c, 0xc0, 0x9c, 0xe5, 0x0b, 0x87, 0x30, 0x57, 0x5c, 0x17, 0x41, 0x19, 0x54, 0x72, 0xf5,
-	0xe2, 0xaf, 0xaf, 0x47, 0x05, 0xd9, 0xf3, 0xcc, 0xb6, 0x19, 0xe2, 0xfc, 0x52, 0x30, 0xb7, 0x83,
-	0xcd, 0x84, 0xaa, 0x9c, 0xc1, 0x6c, 0x54, 0xbb, 0xb8, 0x56, 0x06, 0x95, 0xff, 0x6b, 0xaa, 0x3e,
-	0xdb, 0xb6, 0x1e, 0xf5, 0xa9, 0xe7, 0x6e, 0xff, 0xec, 0x67, 0xbe, 0x8c, 0xfa, 0x55, 0x60, 0xca,
-	0x83, 0xa7, 0x2f, 0x6f, 0x46, 0xfd, 0x6a, 0x52, 0xf2, 0xe3, 0xa8, 0x5f, 0x3d, 0x8c, 0x6d, 0x5c,
-	0xa5, 0x8d, 0x4c, 0x89, 0xd6, 0xf6, 0xe0, 0xee, 0x14, 0x64, 0x22, 0x4e, 0x49, 0x87, 0x23, 0xed,
-	0x7b, 0xe4, 0xf1, 0xd2, 0x6f, 0x79, 0xae, 0x30, 0x51, 0xd7, 0x45, 0x3d, 0xe5, 0x39, 0xdc, 0x62,
-	0xe1, 0x1f, 0x62, 0x4b, 0x2d, 0xc6, 0x4c, 0xe5, 0x31, 0x84, 0x0c, 0xbd, 0xf7, 0x11, 0x17, 0x4d,
-	0xd7, 0x0e, 0x5d, 0x6e, 0x98, 0x39, 0x89, 0x9c, 0xdb, 0xca, 0x0e, 0xcc, 0x32, 0x4b, 0xb8, 0x1d,
-	0x5c, 0x5c, 0x2f, 0x83, 0x4a, 0xde, 0x94, 0xd1, 0xe9, 0x8b, 0xc0, 0x55, 0x5c, 0x65, 0xb1, 0xa9,
-	0xb4, 0x4a, 0xed, 0x06, 0x84, 0xae, 0xd2, 0xd8, 0xd8, 0x95, 0x52, 0x83, 0xff, 0x71, 0xbf, 0xf5,
-	0x16, 0xb5, 0xc5, 0x52, 0x03, 0x63, 0x62, 0xa0, 0xbf, 0x87, 0x5c, 0xec, 0x88, 0x26, 0xa5, 0x5e,
-	0xa8, 0x3f, 0x6f, 0xe6, 0x22, 0xe4, 0x82, 0x7a, 0x4a, 0x01, 0x6e, 0xf2, 0x36, 0x61, 0x48, 0xca,
-	0x8f, 0x02, 0xed, 0x1b, 0x80, 0xf9, 0x06, 0xc7, 0xa6, 0x25, 0xd0, 0x6b, 0xc2, 0xde, 0x21, 0x16,
-	0x2c, 0x88, 0x34, 0xbd, 0xc2, 0xf4, 0x12, 0xea, 0x7d, 0xc7, 0x77, 0x12, 0x2e, 0x45, 0x5c, 0x26,
-	0x98, 0xdf, 0xc1, 0xdc, 0xf9, 0x25, 0x32, 0xb5, 0xcf, 0x00, 0x3e, 0x9a, 0x40, 0xe2, 0xd9, 0x3d,
-	0x85, 0xd9, 0x5e, 0x88, 0x2c, 0x55, 0x2f, 0x79, 0xf7, 0x9a, 0x5c, 0x60, 0x88, 0x5a, 0x3e, 0x47,
-	0x76, 0x71, 0xa3, 0x0c, 0x2a, 0x5b, 0xa6, 0x8c, 0x6a, 0x3f, 0xd6, 0xe0, 0x7a, 0x83, 0x63, 0xc5,
-	0x81, 0xdb, 0x13, 0x17, 0xef, 0xc9, 0xbc, 0x0b, 0x33, 0xb5, 0xd9, 0x25, 0x63, 0x45, 0x62, 0x6c,
-	0xd8, 0x81, 0xdb, 0x13, 0xeb, 0xbf, 0xa8, 0x53, 0x9a, 0xb8, 0xb0, 0xd3, 0xcc, 0xb5, 0x6c, 0x41,
-	0x98, 0xda, 0x94, 0xc3, 0x05, 0xc7, 0x13, 0x5a, 0xe9, 0x68, 0x25, 0xda, 0xb8, 0x47, 0x69, 0xf3,
-	0x43, 0xf0, 0x68, 0xd4, 0xcf, 0x6f, 0x07, 0x2a, 0xb8, 0x1b, 0xa8, 0xe0, 0xef, 0x40, 0x05, 0x9f,
-	0x86, 0x6a, 0xe6, 0x6e, 0xa8, 0x66, 0x7e, 0x0f, 0xd5, 0xcc, 0x1b, 0x03, 0xbb, 0xc2, 0xf1, 0x5b,
-	0x7a, 0x9b, 0x78, 0x46, 0xfa, 0x15, 0x9c, 0xb1, 0x32, 0xe2, 0x9a, 0x22, 0xde, 0xca, 0x86, 0xaf,
-	0xe1, 0xb3, 0x7f, 0x01, 0x00, 0x00, 0xff, 0xff, 0x97, 0x7e, 0xb9, 0xc9, 0xca, 0x05, 0x00, 0x00,
+	// 728 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x55, 0x4d, 0x4f, 0xdb, 0x4a,
+	0x14, 0xcd, 0x3c, 0x42, 0xc0, 0xf7, 0x81, 0x78, 0xcf, 0xa5, 0x10, 0x5c, 0x61, 0x22, 0x23, 0x4a,
+	0x94, 0x8a, 0xb8, 0x84, 0x8a, 0xb6, 0xd9, 0x81, 0xba, 0x61, 0x11, 0x89, 0x1a, 0x55, 0x95, 0xba,
+	0x41, 0x4e, 0x3c, 0x72, 0xdc, 0xca, 0x1e, 0x33, 0x33, 0xe6, 0x63, 0x57, 0xb1, 0xec, 0xaa, 0xab,
+	0xfe, 0x86, 0x6e, 0xaa, 0x52, 0xa9, 0x6a, 0xff, 0x41, 0xc5, 0x12, 0x75, 0xd5, 0x55, 0x55, 0xc1,
+	0x82, 0xbf, 0x51, 0x79, 0xec, 0x38, 0xc1, 0xf9, 0x20, 0x65, 0xd1, 0x4d, 0x34, 0xf7, 0xcc, 0xf1,
+	0xbd, 0xe7, 0x5c, 0xdd, 0xb9, 0x81, 0x05, 0x8a, 0x7d, 0xd6, 0x34, 0xa9, 0xa5, 0x53, 0xec, 0x07,
+	0xdc, 0xe4, 0x0e, 0xf1, 0xf4, 0xfd, 0x55, 0x9d, 0x1f, 0x96, 0x7d, 0x4a, 0x38, 0x91, 0x67, 0x5a,
+	0x84, 0x72, 0x9b, 0x50, 0xde, 0x5f, 0x55, 0xfe, 0x37, 0x5d, 0xc7, 0x23, 0xba, 0xf8, 0x8d, 0xa8,
+	0xca, 0x6c, 0x83, 0x30, 0x97, 0x30, 0xdd, 0x65, 0x76, 0x98, 0xc2, 0x65, 0x76, 0x7c, 0x31, 0x17,
+	0x5d, 0xec, 0x8a, 0x48, 0x8f, 0x82, 0xf8, 0x6a, 0xda, 0x26, 0x36, 0x89, 0xf0, 0xf0, 0x14, 0xa3,
+	0x8b, 0x7d, 0x54, 0xf9, 0x26, 0x35, 0xdd, 0xf8, 0x53, 0xed, 0x1b, 0x82, 0xa9, 0x1a, 0xb3, 0x9f,
+	0xf9, 0x96, 0xc9, 0xf1, 0xb6, 0xb8, 0x91, 0xd7, 0x41, 0x32, 0x03, 0xde, 0x24, 0xd4, 0xe1, 0x47,
+	0x79, 0x54, 0x40, 0x45, 0x69, 0x33, 0xff, 0xfd, 0xf3, 0xca, 0x74, 0x5c, 0x73, 0xc3, 0xb2, 0x28,
+	0x66, 0x6c, 0x87, 0x53, 0xc7, 0xb3, 0x8d, 0x36, 0x55, 0xde, 0x80, 0x5c, 0x94, 0x3b, 0xff, 0x4f,
+	0x01, 0x15, 0xff, 0xad, 0xa8, 0xe5, 0xde, 0xb6, 0xcb, 0x51, 0x9d, 0x4d, 0xe9, 0xf4, 0xe7, 0x42,
+	0xe6, 0xfd, 0xe5, 0x49, 0x09, 0x19, 0xf1, 0x87, 0xd5, 0x47, 0xc7, 0x97, 0x27, 0xa5, 0x76, 0xca,
+	0x37, 0x97, 0x27, 0xa5, 0xa5, 0xc4, 0xc6, 0x61, 0xa7, 0x91, 0x94, 0x68, 0x6d, 0x0e, 0x66, 0x53,
+	0x90, 0x81, 0x99, 0x4f, 0x3c, 0x86, 0xb5, 0xaf, 0x91, 0xc7, 0x9d, 0xa0, 0xee, 0x3a, 0xdc, 0xc0,
+	0xfb, 0x0e, 0x3e, 0x90, 0x1f, 0xc0, 0x38, 0x15, 0x27, 0x4c, 0xaf, 0xb5, 0x98, 0x30, 0xe5, 0x79,
+	0x00, 0x8a, 0xf7, 0x02, 0xcc, 0xf8, 0xae, 0x63, 0x09, 0x97, 0x59, 0x43, 0x8a, 0x91, 0x2d, 0x4b,
+	0x9e, 0x81, 0x1c, 0x35, 0xb9, 0xe3, 0xd9, 0xf9, 0x91, 0x02, 0x2a, 0x4e, 0x1a, 0x71, 0x54, 0x7d,
+	0x18, 0xba, 0x4a, 0xb2, 0x0c, 0x36, 0xd5, 0xa9, 0x52, 0x3b, 0x46, 0xc2, 0x55, 0x27, 0xd6, 0x72,
+	0x25, 0x57, 0x60, 0x8c, 0x05, 0xf5, 0x97, 0xb8, 0xc1, 0xaf, 0x35, 0xd0, 0x22, 0x86, 0xfa, 0x0f,
+	0xb0, 0x63, 0x37, 0xf9, 0xae, 0xef, 0xbb, 0x42, 0xff, 0xa4, 0x21, 0x45, 0xc8, 0xb6, 0xef, 0xca,
+	0xd3, 0x30, 0xca, 0x1a, 0x84, 0xe2, 0x58, 0x7e, 0x14, 0x68, 0x5f, 0x10, 0x4c, 0xd6, 0x98, 0x6d,
+	0x98, 0x1c, 0x3f, 0x27, 0xf4, 0x15, 0xa6, 0xe1, 0x80, 0xc4, 0xa6, 0x87, 0xe8, 0x5e, 0x9b, 0x7a,
+	0xd3, 0xf6, 0xad, 0x8b, 0xa1, 0x48, 0xd2, 0x84, 0xfd, 0x5b, 0xec, 0xdb, 0xbf, 0xb6, 0x4c, 0xed,
+	0x1d, 0x82, 0xdb, 0x57, 0x90, 0xa4, 0x77, 0xf7, 0x21, 0x77, 0x20, 0x90, 0x6b, 0xd5, 0xc7, 0xbc,
+	0x1b, 0x75, 0x2e, 0x34, 0xe4, 0x9b, 0x01, 0xc3, 0x56, 0x3e, 0x5b, 0x40, 0xc5, 0x71, 0x23, 0x8e,
+	0xb4, 0x4f, 0x08, 0x6e, 0x85, 0xc2, 0x30, 0xa7, 0x47, 0x4f, 0x03, 0x93, 0x9a, 0x1e, 0x77, 0x3c,
+	0x6c, 0xdd, 0xf8, 0xe1, 0xc9, 0x90, 0x65, 0x1c, 0xfb, 0x42, 0x96, 0x64, 0x88, 0x73, 0x88, 0x39,
+	0x1c, 0xbb, 0x42, 0x90, 0x64, 0x88, 0x73, 0xb5, 0xda, 0xfd, 0xba, 0x96, 0x7b, 0x2d, 0x89, 0x1e,
+	0xda, 0xb4, 0x79, 0xb8, 0xd3, 0x03, 0x4e, 0xde, 0xd8, 0x47, 0x04, 0x72, 0x8d, 0xd9, 0x4f, 0x28,
+	0xf1, 0xff, 0xa6, 0xa3, 0xc7, 0xdd, 0x8e, 0xee, 0xf6, 0x71, 0x94, 0x92, 0xa6, 0xad, 0x83, 0xd2,
+	0x8d, 0x26, 0x13, 0x92, 0x87, 0x31, 0x12, 0xf0, 0x06, 0x71, 0x71, 0x24, 0xdb, 0x68, 0x85, 0x95,
+	0x0f, 0x59, 0x18, 0xa9, 0x31, 0x5b, 0x6e, 0xc2, 0xc4, 0x95, 0xad, 0xb9, 0xdc, 0x6f, 0xdb, 0xa5,
+	0xd6, 0x92, 0xa2, 0x0f, 0x49, 0x4c, 0xb4, 0x34, 0x61, 0xe2, 0xca, 0xee, 0x1a, 0x54, 0xa9, 0x93,
+	0x38, 0xb0, 0x52, 0xcf, 0x9d, 0x52, 0x07, 0xe8, 0x78, 0xe6, 0x4b, 0x03, 0x3e, 0x6f, 0xd3, 0x94,
+	0x95, 0xa1, 0x68, 0x49, 0x0d, 0x0e, 0xff, 0x75, 0x0d, 0xfe, 0xbd, 0x41, 0x29, 0x52, 0x64, 0x65,
+	0xed, 0x0f, 0xc8, 0x49, 0xd5, 0x3d, 0x98, 0x4a, 0xcf, 0x66, 0x69, 0x40, 0x9e, 0x14, 0x57, 0xa9,
+	0x0c, 0xcf, 0x6d, 0x95, 0x54, 0x46, 0x5f, 0x87, 0x7f, 0x6d, 0x9b, 0x5b, 0xa7, 0xe7, 0x2a, 0x3a,
+	0x3b, 0x57, 0xd1, 0xaf, 0x73, 0x15, 0xbd, 0xbd, 0x50, 0x33, 0x67, 0x17, 0x6a, 0xe6, 0xc7, 0x85,
+	0x9a, 0x79, 0xa1, 0xdb, 0x0e, 0x6f, 0x06, 0xf5, 0x72, 0x83, 0xb8, 0x7a, 0xe7, 0xd0, 0xf6, 0x58,
+	0x6c, 0xfc, 0xc8, 0xc7, 0xac, 0x9e, 0x13, 0xff, 0xd9, 0x6b, 0xbf, 0x03, 0x00, 0x00, 0xff, 0xff,
+	0xca, 0x51, 0x7d, 0xa7, 0x70, 0x08, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -463,6 +687,13 @@ type MsgClient interface {
 	// request's requester may send it, once per request, and never about
 	// itself.
 	RateWorker(ctx context.Context, in *MsgRateWorker, opts ...grpc.CallOption) (*MsgRateWorkerResponse, error)
+	// RetryQuarantined puts a quarantined EndBlock item back into its step,
+	// with its failure count reset. Only the governance module account may
+	// send it.
+	RetryQuarantined(ctx context.Context, in *MsgRetryQuarantined, opts ...grpc.CallOption) (*MsgRetryQuarantinedResponse, error)
+	// DropQuarantined removes a quarantined EndBlock item for good and
+	// releases what it holds: the paused worker is resumed without its check. Only the governance module account may send it.
+	DropQuarantined(ctx context.Context, in *MsgDropQuarantined, opts ...grpc.CallOption) (*MsgDropQuarantinedResponse, error)
 }
 
 type msgClient struct {
@@ -500,6 +731,24 @@ func (c *msgClient) RateWorker(ctx context.Context, in *MsgRateWorker, opts ...g
 	return out, nil
 }
 
+func (c *msgClient) RetryQuarantined(ctx context.Context, in *MsgRetryQuarantined, opts ...grpc.CallOption) (*MsgRetryQuarantinedResponse, error) {
+	out := new(MsgRetryQuarantinedResponse)
+	err := c.cc.Invoke(ctx, "/repshard.reputation.v1.Msg/RetryQuarantined", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) DropQuarantined(ctx context.Context, in *MsgDropQuarantined, opts ...grpc.CallOption) (*MsgDropQuarantinedResponse, error) {
+	out := new(MsgDropQuarantinedResponse)
+	err := c.cc.Invoke(ctx, "/repshard.reputation.v1.Msg/DropQuarantined", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UpdateParams replaces the module parameters. Only the governance module
@@ -513,6 +762,13 @@ type MsgServer interface {
 	// request's requester may send it, once per request, and never about
 	// itself.
 	RateWorker(context.Context, *MsgRateWorker) (*MsgRateWorkerResponse, error)
+	// RetryQuarantined puts a quarantined EndBlock item back into its step,
+	// with its failure count reset. Only the governance module account may
+	// send it.
+	RetryQuarantined(context.Context, *MsgRetryQuarantined) (*MsgRetryQuarantinedResponse, error)
+	// DropQuarantined removes a quarantined EndBlock item for good and
+	// releases what it holds: the paused worker is resumed without its check. Only the governance module account may send it.
+	DropQuarantined(context.Context, *MsgDropQuarantined) (*MsgDropQuarantinedResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -527,6 +783,12 @@ func (*UnimplementedMsgServer) SubmitReview(ctx context.Context, req *MsgSubmitR
 }
 func (*UnimplementedMsgServer) RateWorker(ctx context.Context, req *MsgRateWorker) (*MsgRateWorkerResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RateWorker not implemented")
+}
+func (*UnimplementedMsgServer) RetryQuarantined(ctx context.Context, req *MsgRetryQuarantined) (*MsgRetryQuarantinedResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RetryQuarantined not implemented")
+}
+func (*UnimplementedMsgServer) DropQuarantined(ctx context.Context, req *MsgDropQuarantined) (*MsgDropQuarantinedResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DropQuarantined not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -587,6 +849,42 @@ func _Msg_RateWorker_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_RetryQuarantined_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRetryQuarantined)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RetryQuarantined(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.reputation.v1.Msg/RetryQuarantined",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RetryQuarantined(ctx, req.(*MsgRetryQuarantined))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_DropQuarantined_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgDropQuarantined)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).DropQuarantined(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.reputation.v1.Msg/DropQuarantined",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).DropQuarantined(ctx, req.(*MsgDropQuarantined))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.reputation.v1.Msg",
@@ -603,6 +901,14 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RateWorker",
 			Handler:    _Msg_RateWorker_Handler,
+		},
+		{
+			MethodName: "RetryQuarantined",
+			Handler:    _Msg_RetryQuarantined_Handler,
+		},
+		{
+			MethodName: "DropQuarantined",
+			Handler:    _Msg_DropQuarantined_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -842,6 +1148,147 @@ func (m *MsgRateWorkerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgRetryQuarantined) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRetryQuarantined) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRetryQuarantined) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Item) > 0 {
+		i -= len(m.Item)
+		copy(dAtA[i:], m.Item)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Item)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Step) > 0 {
+		i -= len(m.Step)
+		copy(dAtA[i:], m.Step)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Step)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Authority) > 0 {
+		i -= len(m.Authority)
+		copy(dAtA[i:], m.Authority)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Authority)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRetryQuarantinedResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRetryQuarantinedResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRetryQuarantinedResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDropQuarantined) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDropQuarantined) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDropQuarantined) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Item) > 0 {
+		i -= len(m.Item)
+		copy(dAtA[i:], m.Item)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Item)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Step) > 0 {
+		i -= len(m.Step)
+		copy(dAtA[i:], m.Step)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Step)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Authority) > 0 {
+		i -= len(m.Authority)
+		copy(dAtA[i:], m.Authority)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Authority)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDropQuarantinedResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDropQuarantinedResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDropQuarantinedResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Outcome) > 0 {
+		i -= len(m.Outcome)
+		copy(dAtA[i:], m.Outcome)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Outcome)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -952,6 +1399,70 @@ func (m *MsgRateWorkerResponse) Size() (n int) {
 	}
 	if m.Paused {
 		n += 2
+	}
+	return n
+}
+
+func (m *MsgRetryQuarantined) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Authority)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Step)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Item)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgRetryQuarantinedResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgDropQuarantined) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Authority)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Step)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Item)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgDropQuarantinedResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Outcome)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
 	}
 	return n
 }
@@ -1606,6 +2117,430 @@ func (m *MsgRateWorkerResponse) Unmarshal(dAtA []byte) error {
 				}
 			}
 			m.Paused = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRetryQuarantined) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRetryQuarantined: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRetryQuarantined: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Authority", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Authority = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Step", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Step = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Item", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Item = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRetryQuarantinedResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRetryQuarantinedResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRetryQuarantinedResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDropQuarantined) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDropQuarantined: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDropQuarantined: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Authority", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Authority = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Step", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Step = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Item", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Item = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDropQuarantinedResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDropQuarantinedResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDropQuarantinedResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Outcome", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Outcome = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])

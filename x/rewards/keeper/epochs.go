@@ -2,7 +2,8 @@ package keeper
 
 import (
 	"context"
-	"strconv"
+	"errors"
+	"fmt"
 
 	sdkmath "cosmossdk.io/math"
 	"github.com/cosmos/gogoproto/proto"
@@ -12,6 +13,7 @@ import (
 	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/internal/isolate"
 	"github.com/repshard/repshard/internal/nodemetrics"
+	"github.com/repshard/repshard/internal/quarantine"
 	"github.com/repshard/repshard/x/rewards/types"
 )
 
@@ -85,8 +87,28 @@ const StepEpochClose = "epoch_close"
 
 // EndBlock closes the open epoch at its last block. The close runs on its
 // own through isolate.Run: a failure (an error or a panic) is rolled back and
-// reported with EventEpochCloseFailed; the epoch stays open, the chain goes on.
+// reported with EventEpochCloseFailed; the epoch stays open and the next
+// block tries again. At the max_item_failures-th failure in a row the close
+// is quarantined (step close_epoch): the epoch is closed without emission
+// (closeWithoutEmission), so the next epoch opens and the chain's epochs go
+// on; governance may retry the emission or drop it (quarantine.go).
+//
+// The chain never halts here: a step that cannot read its own state is
+// reported with EventEndBlockStepFailed and skipped for the block; only a
+// failure of the quarantine's own writes (a broken store) is returned.
 func (k Keeper) EndBlock(ctx context.Context) error {
+	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	if err := k.closeDueEpoch(sdkCtx); err != nil {
+		if errors.Is(err, quarantine.ErrBrokenStore) {
+			return err
+		}
+		quarantine.ReportStepFailure(sdkCtx, types.ModuleName, types.StepCloseEpoch, err)
+	}
+	return nil
+}
+
+// closeDueEpoch is the EndBlock step of EndBlock.
+func (k Keeper) closeDueEpoch(ctx sdk.Context) error {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return err
@@ -96,18 +118,67 @@ func (k Keeper) EndBlock(ctx context.Context) error {
 		return err
 	}
 	nodemetrics.SetOpenEpoch(open.Number)
-	sdkCtx := sdk.UnwrapSDKContext(ctx)
-	if sdkCtx.BlockHeight() < EpochEndHeight(open, params) {
+	if ctx.BlockHeight() < EpochEndHeight(open, params) {
 		return nil
 	}
 	sw := nodemetrics.Start()
 	defer nodemetrics.EndBlockStep(types.ModuleName, StepEpochClose, sw, 1)
-	_ = isolate.Run(sdkCtx, "epoch/"+strconv.FormatUint(open.Number, 10), func(c sdk.Context) error {
+	tr, err := k.ItemQuarantine.Track(ctx, types.StepCloseEpoch, params.MaxItemFailures)
+	if err != nil {
+		return err
+	}
+	item := types.EpochItem(open.Number)
+	cause := isolate.Run(ctx, item, tr.Succeed(item, func(c sdk.Context) error {
 		return k.closeEpoch(c, params, open)
-	}, func(err error) proto.Message {
+	}), func(err error) proto.Message {
 		return &types.EventEpochCloseFailed{Number: open.Number, Error: err.Error()}
 	})
+	if cause == nil {
+		return nil
+	}
+	// The quarantine and the close without emission go together: when the
+	// fallback fails too, neither happens (the count stays one below the
+	// limit, and the next block tries the close again).
+	cacheCtx, write := ctx.CacheContext()
+	quarantined, err := tr.Fail(cacheCtx, item, nil, cause)
+	if err != nil {
+		return err
+	}
+	if quarantined {
+		if err := isolate.Run(cacheCtx, item+"/without-emission", func(c sdk.Context) error {
+			return k.closeWithoutEmission(c, open, cause)
+		}, nil); err != nil {
+			return fmt.Errorf("close epoch %d without emission after %s: %w", open.Number, cause, err)
+		}
+	}
+	write()
 	return nil
+}
+
+// closeWithoutEmission closes the open epoch without taking anything from the
+// pool: a record with its points and a reward per point of zero (when it has
+// points, so its workers settle as usual, for nothing), and the next epoch
+// opens. It reads neither the pool nor the ledger, which a failing close may
+// be failing on. O(1).
+func (k Keeper) closeWithoutEmission(ctx sdk.Context, open types.EpochState, cause error) error {
+	height := ctx.BlockHeight()
+	if open.TotalPoints.IsPositive() {
+		zero := sdkmath.ZeroInt()
+		if err := k.EpochRecords.Set(ctx, open.Number, types.EpochRecord{
+			Number: open.Number, StartHeight: open.StartHeight, EndHeight: height,
+			TotalPoints: open.TotalPoints, Emitted: zero, RewardPerPoint: zero,
+			UnsettledPoints: open.TotalPoints, UnsettledAmount: zero, Scheduled: zero,
+		}); err != nil {
+			return err
+		}
+	}
+	next := types.EpochState{Number: open.Number + 1, StartHeight: height + 1, TotalPoints: sdkmath.ZeroInt()}
+	if err := k.OpenEpoch.Set(ctx, next); err != nil {
+		return err
+	}
+	return events.Emit(ctx, &types.EventEpochClosedWithoutEmission{
+		Number: open.Number, TotalPoints: open.TotalPoints, Error: quarantine.Truncate(cause.Error()),
+	})
 }
 
 // Emission is what the schedule offers from the pool at the end of an epoch
@@ -148,22 +219,7 @@ func (k Keeper) closeEpoch(ctx context.Context, params types.Params, open types.
 	}
 	if open.TotalPoints.IsPositive() {
 		// No contribution, no emission: the pool and the dust wait.
-		emitted := CappedEmission(scheduled, open.TotalPoints)
-		rec.Emitted = emitted
-		rec.RewardPerPoint = emitted.Mul(RewardPerPointScale).Quo(open.TotalPoints)
-		rec.UnsettledAmount = rec.RewardPerPoint.Mul(open.TotalPoints).Quo(RewardPerPointScale)
-		// The carried dust goes out first; the pool pays the rest of the
-		// emission and keeps what the cap withheld (dust included).
-		pool = pool.Add(ledger.Dust).Sub(emitted)
-		ledger.Dust = emitted.Sub(rec.UnsettledAmount)
-		ledger.Unsettled = ledger.Unsettled.Add(rec.UnsettledAmount)
-		if err := k.Pool.Set(ctx, pool); err != nil {
-			return err
-		}
-		if err := k.Ledger.Set(ctx, ledger); err != nil {
-			return err
-		}
-		if err := k.EpochRecords.Set(ctx, rec.Number, rec); err != nil {
+		if err := k.emit(ctx, &rec, open.TotalPoints, &pool, &ledger); err != nil {
 			return err
 		}
 	}
@@ -175,4 +231,28 @@ func (k Keeper) closeEpoch(ctx context.Context, params types.Params, open types.
 		Number: rec.Number, TotalPoints: rec.TotalPoints, Emitted: coin(rec.Emitted),
 		RewardPerPoint: rec.RewardPerPoint, Dust: coin(ledger.Dust), Pool: coin(pool), Scheduled: coin(scheduled),
 	})
+}
+
+// emit takes the emission of rec from the pool for points (an epoch's points,
+// or the points still unsettled when governance retries the emission of an
+// epoch closed without one): E = min(rec.Scheduled, points), the reward per
+// point ⌊E·1e18/points⌋, ⌊rpp·points/1e18⌋ reserved for the workers and the
+// rest of E carried as dust. The carried dust goes out first; the pool pays
+// the rest of the emission and keeps what the cap withheld (dust included).
+// It writes the pool, the ledger and rec.
+func (k Keeper) emit(ctx context.Context, rec *types.EpochRecord, points sdkmath.Int, pool *sdkmath.Int, ledger *types.Ledger) error {
+	emitted := CappedEmission(rec.Scheduled, points)
+	rec.Emitted = emitted
+	rec.RewardPerPoint = emitted.Mul(RewardPerPointScale).Quo(points)
+	rec.UnsettledAmount = rec.RewardPerPoint.Mul(points).Quo(RewardPerPointScale)
+	*pool = pool.Add(ledger.Dust).Sub(emitted)
+	ledger.Dust = emitted.Sub(rec.UnsettledAmount)
+	ledger.Unsettled = ledger.Unsettled.Add(rec.UnsettledAmount)
+	if err := k.Pool.Set(ctx, *pool); err != nil {
+		return err
+	}
+	if err := k.Ledger.Set(ctx, *ledger); err != nil {
+		return err
+	}
+	return k.EpochRecords.Set(ctx, rec.Number, *rec)
 }

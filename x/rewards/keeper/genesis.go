@@ -113,7 +113,10 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if ledger.Funded.IsZero() {
 		ledger.Funded = pool
 	}
-	return k.Ledger.Set(ctx, ledger)
+	if err := k.Ledger.Set(ctx, ledger); err != nil {
+		return err
+	}
+	return k.ItemQuarantine.Import(ctx, gs.QuarantinedItems, gs.ItemFailures)
 }
 
 // ExportGenesis reads the module state into a genesis state, in address order.
@@ -155,6 +158,9 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return nil, err
 	}
 	if gs.Ledger, err = k.GetLedger(ctx); err != nil {
+		return nil, err
+	}
+	if gs.QuarantinedItems, gs.ItemFailures, err = k.ItemQuarantine.Export(ctx); err != nil {
 		return nil, err
 	}
 	return gs, nil

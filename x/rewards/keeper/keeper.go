@@ -12,6 +12,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/internal/quarantine"
 	"github.com/repshard/repshard/x/rewards/types"
 )
 
@@ -56,6 +57,9 @@ type Keeper struct {
 	WorkerEpochs collections.Map[sdk.AccAddress, types.WorkerEpoch]
 	// Ledger is the reward pool's book.
 	Ledger collections.Item[types.Ledger]
+	// ItemQuarantine holds the failure count of an epoch close that keeps
+	// failing and the closes quarantined (quarantine.go).
+	ItemQuarantine quarantine.Store
 }
 
 // NewKeeper builds the x/rewards keeper. authority is the account allowed
@@ -69,24 +73,25 @@ func NewKeeper(
 	}
 	sb := collections.NewSchemaBuilder(storeService)
 	k := Keeper{
-		cdc:           cdc,
-		storeService:  storeService,
-		addressCodec:  addressCodec,
-		authority:     authority,
-		accounts:      accounts,
-		bank:          bank,
-		distr:         distr,
-		shards:        shards,
-		Params:        collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
-		Owed:          collections.NewMap(sb, types.OwedKey, "owed", sdk.AccAddressKey, sdk.IntValue),
-		TotalOwed:     collections.NewItem(sb, types.TotalOwedKey, "total_owed", sdk.IntValue),
-		Pool:          collections.NewItem(sb, types.PoolKey, "pool", sdk.IntValue),
-		Contributions: collections.NewMap(sb, types.ContributionsKey, "contributions", sdk.AccAddressKey, codec.CollValue[types.Contribution](cdc)),
-		Slashed:       collections.NewMap(sb, types.SlashedKey, "slashed", sdk.AccAddressKey, sdk.IntValue),
-		OpenEpoch:     collections.NewItem(sb, types.EpochKey, "open_epoch", codec.CollValue[types.EpochState](cdc)),
-		EpochRecords:  collections.NewMap(sb, types.EpochRecordsKey, "epoch_records", collections.Uint64Key, codec.CollValue[types.EpochRecord](cdc)),
-		WorkerEpochs:  collections.NewMap(sb, types.WorkerEpochsKey, "worker_epochs", sdk.AccAddressKey, codec.CollValue[types.WorkerEpoch](cdc)),
-		Ledger:        collections.NewItem(sb, types.LedgerKey, "ledger", codec.CollValue[types.Ledger](cdc)),
+		cdc:            cdc,
+		storeService:   storeService,
+		addressCodec:   addressCodec,
+		authority:      authority,
+		accounts:       accounts,
+		bank:           bank,
+		distr:          distr,
+		shards:         shards,
+		Params:         collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		Owed:           collections.NewMap(sb, types.OwedKey, "owed", sdk.AccAddressKey, sdk.IntValue),
+		TotalOwed:      collections.NewItem(sb, types.TotalOwedKey, "total_owed", sdk.IntValue),
+		Pool:           collections.NewItem(sb, types.PoolKey, "pool", sdk.IntValue),
+		Contributions:  collections.NewMap(sb, types.ContributionsKey, "contributions", sdk.AccAddressKey, codec.CollValue[types.Contribution](cdc)),
+		Slashed:        collections.NewMap(sb, types.SlashedKey, "slashed", sdk.AccAddressKey, sdk.IntValue),
+		OpenEpoch:      collections.NewItem(sb, types.EpochKey, "open_epoch", codec.CollValue[types.EpochState](cdc)),
+		EpochRecords:   collections.NewMap(sb, types.EpochRecordsKey, "epoch_records", collections.Uint64Key, codec.CollValue[types.EpochRecord](cdc)),
+		WorkerEpochs:   collections.NewMap(sb, types.WorkerEpochsKey, "worker_epochs", sdk.AccAddressKey, codec.CollValue[types.WorkerEpoch](cdc)),
+		Ledger:         collections.NewItem(sb, types.LedgerKey, "ledger", codec.CollValue[types.Ledger](cdc)),
+		ItemQuarantine: quarantine.NewStore(sb, types.ItemFailuresKey, types.QuarantinedItemsKey, cdc, types.ModuleName),
 	}
 	schema, err := sb.Build()
 	if err != nil {

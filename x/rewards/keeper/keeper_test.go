@@ -68,11 +68,17 @@ func invalidParams() map[string]types.Params {
 	ppmTooBig.ProtocolFeeSharePpm = 1_000_001
 	badCoin := changedParams()
 	badCoin.EpochEmissionFixed = sdk.Coin{Denom: chaincfg.BondDenom, Amount: sdkmath.NewInt(-1)}
+	noQuarantine := types.DefaultParams()
+	noQuarantine.MaxItemFailures = 0
+	endlessFailures := types.DefaultParams()
+	endlessFailures.MaxItemFailures = 1_001
 	return map[string]types.Params{
-		"zero epoch length":     zeroEpoch,
-		"ppm above one":         ppmTooBig,
-		"negative emission":     badCoin,
-		"zero value (all zero)": {},
+		"zero max_item_failures":       noQuarantine,
+		"max_item_failures above 1000": endlessFailures,
+		"zero epoch length":            zeroEpoch,
+		"ppm above one":                ppmTooBig,
+		"negative emission":            badCoin,
+		"zero value (all zero)":        {},
 	}
 }
 

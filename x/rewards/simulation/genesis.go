@@ -40,5 +40,6 @@ func RandomParams(r *rand.Rand) types.Params {
 	p.ExpirySlashPpm = uint32(r.Intn(1_000_001))
 	p.FailureRateThresholdPpm = uint32(r.Intn(1_000_001))
 	p.FailureSlashPpm = uint32(r.Intn(1_000_001))
+	p.MaxItemFailures = 1 + uint32(r.Intn(10))
 	return p
 }

@@ -22,6 +22,8 @@ func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper
 	reg.Add(weights.Get("msg_fund_pool", 5), MsgFundPoolFactory())
 	reg.Add(weights.Get("msg_fund_pool_invalid", 3), MsgFundPoolInvalidFactory())
 	reg.Add(weights.Get("msg_update_params_unauthorized", 2), MsgUpdateParamsUnauthorizedFactory())
+	reg.Add(weights.Get("msg_retry_quarantined_unauthorized", 1), MsgRetryQuarantinedUnauthorizedFactory())
+	reg.Add(weights.Get("msg_drop_quarantined_unauthorized", 1), MsgDropQuarantinedUnauthorizedFactory())
 }
 
 // MsgFundPoolFactory moves part of an account's balance into the reward pool.

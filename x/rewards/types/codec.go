@@ -14,11 +14,13 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateParams{}, "repshard/x/rewards/MsgUpdateParams")
 	legacy.RegisterAminoMsg(cdc, &MsgClaimRewards{}, "repshard/x/rewards/MsgClaimRewards")
 	legacy.RegisterAminoMsg(cdc, &MsgFundPool{}, "repshard/x/rewards/MsgFundPool")
+	legacy.RegisterAminoMsg(cdc, &MsgRetryQuarantined{}, "repshard/x/rewards/MsgRetryQuarantined")
+	legacy.RegisterAminoMsg(cdc, &MsgDropQuarantined{}, "repshard/x/rewards/MsgDropQuarantined")
 	cdc.RegisterConcrete(&Params{}, "repshard/x/rewards/Params", nil)
 }
 
 // RegisterInterfaces registers the module's messages with the interface registry.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
-	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{}, &MsgClaimRewards{}, &MsgFundPool{})
+	registry.RegisterImplementations((*sdk.Msg)(nil), &MsgUpdateParams{}, &MsgClaimRewards{}, &MsgFundPool{}, &MsgRetryQuarantined{}, &MsgDropQuarantined{})
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -16,4 +16,11 @@ var (
 	ErrInvalidFunding    = errorsmod.Register(ModuleName, 11, "invalid pool funding")
 	ErrFunderCannotPay   = errorsmod.Register(ModuleName, 12, "insufficient funds to fund the pool")
 	ErrAccounting        = errorsmod.Register(ModuleName, 13, "reward accounting does not balance")
+	// ErrQuarantinedItemNotFound: MsgRetryQuarantined or MsgDropQuarantined
+	// names no quarantined item.
+	ErrQuarantinedItemNotFound = errorsmod.Register(ModuleName, 14, "no such quarantined item")
+	// ErrQuarantineStale: the quarantined item has nothing left for its step
+	// (e.g. every worker of the epoch settled already); it cannot be
+	// retried, only dropped.
+	ErrQuarantineStale = errorsmod.Register(ModuleName, 15, "quarantined item no longer belongs in its step")
 )

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	sdkmath "cosmossdk.io/math"
+
+	"github.com/repshard/repshard/internal/quarantine"
 )
 
 // DefaultGenesis returns the genesis state with default params and nothing
@@ -23,6 +25,19 @@ func DefaultGenesis() *GenesisState {
 func (gs GenesisState) Validate() error {
 	if err := gs.Params.Validate(); err != nil {
 		return err
+	}
+	if err := quarantine.ValidateGenesis(QuarantineSteps, gs.QuarantinedItems, gs.ItemFailures); err != nil {
+		return err
+	}
+	for _, q := range gs.QuarantinedItems {
+		if _, err := ParseEpochItem(q.Item); err != nil {
+			return fmt.Errorf("quarantined item %q/%q: %w", q.Step, q.Item, err)
+		}
+	}
+	for _, f := range gs.ItemFailures {
+		if _, err := ParseEpochItem(f.Item); err != nil {
+			return fmt.Errorf("item failures %q/%q: %w", f.Step, f.Item, err)
+		}
 	}
 	if !gs.Pool.IsNil() && gs.Pool.IsNegative() {
 		return fmt.Errorf("pool must not be negative, got %s", gs.Pool)

@@ -24,4 +24,11 @@ var (
 	EpochRecordsKey  = collections.NewPrefix(7) // closed epoch number → record
 	WorkerEpochsKey  = collections.NewPrefix(8) // worker → last-epoch record
 	LedgerKey        = collections.NewPrefix(9) // the pool's book
+
+	// ItemFailuresKey and QuarantinedItemsKey hold the EndBlock quarantine
+	// (internal/quarantine): the consecutive failures of failing items, by
+	// (step, item), and the quarantined items. Every module with EndBlock
+	// items keeps its quarantine under this same pair of prefixes.
+	ItemFailuresKey     = collections.NewPrefix(64)
+	QuarantinedItemsKey = collections.NewPrefix(65)
 )

@@ -10,6 +10,7 @@ import (
 	"github.com/repshard/repshard/internal/chaincfg"
 	"github.com/repshard/repshard/internal/paramcheck"
 	"github.com/repshard/repshard/internal/ppm"
+	"github.com/repshard/repshard/internal/quarantine"
 )
 
 // DefaultParams returns the default x/rewards parameters: 5% of each fee to the
@@ -26,11 +27,15 @@ func DefaultParams() Params {
 		FailureRateThresholdPpm:  500_000,
 		FailureSlashPpm:          50_000,
 		FailureSlashMinAttempts:  5,
+		MaxItemFailures:          quarantine.DefaultMaxItemFailures,
 	}
 }
 
 // Validate rejects parameters the rewards accounting cannot work with.
 func (p Params) Validate() error {
+	if err := quarantine.ValidateMaxItemFailures(p.MaxItemFailures); err != nil {
+		return err
+	}
 	if err := paramcheck.CheckAll(paramcheck.AtMost(paramcheck.MaxBlocks),
 		paramcheck.F("epoch_length_blocks", p.EpochLengthBlocks),
 	); err != nil {

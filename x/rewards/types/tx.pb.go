@@ -334,6 +334,217 @@ func (m *MsgFundPoolResponse) GetPool() types.Coin {
 	return types.Coin{}
 }
 
+// MsgRetryQuarantined puts a quarantined EndBlock item back into its step.
+type MsgRetryQuarantined struct {
+	// authority is the governance module account address.
+	Authority string `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	// step is the EndBlock step of the item (Query/Quarantine lists them).
+	Step string `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
+	// item names the item within its step, e.g. "epoch/7".
+	Item string `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+}
+
+func (m *MsgRetryQuarantined) Reset()         { *m = MsgRetryQuarantined{} }
+func (m *MsgRetryQuarantined) String() string { return proto.CompactTextString(m) }
+func (*MsgRetryQuarantined) ProtoMessage()    {}
+func (*MsgRetryQuarantined) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ed5a72b9c0f23e5, []int{6}
+}
+func (m *MsgRetryQuarantined) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRetryQuarantined) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRetryQuarantined.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRetryQuarantined) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRetryQuarantined.Merge(m, src)
+}
+func (m *MsgRetryQuarantined) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRetryQuarantined) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRetryQuarantined.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRetryQuarantined proto.InternalMessageInfo
+
+func (m *MsgRetryQuarantined) GetAuthority() string {
+	if m != nil {
+		return m.Authority
+	}
+	return ""
+}
+
+func (m *MsgRetryQuarantined) GetStep() string {
+	if m != nil {
+		return m.Step
+	}
+	return ""
+}
+
+func (m *MsgRetryQuarantined) GetItem() string {
+	if m != nil {
+		return m.Item
+	}
+	return ""
+}
+
+// MsgRetryQuarantinedResponse is the response to MsgRetryQuarantined.
+type MsgRetryQuarantinedResponse struct {
+}
+
+func (m *MsgRetryQuarantinedResponse) Reset()         { *m = MsgRetryQuarantinedResponse{} }
+func (m *MsgRetryQuarantinedResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRetryQuarantinedResponse) ProtoMessage()    {}
+func (*MsgRetryQuarantinedResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ed5a72b9c0f23e5, []int{7}
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRetryQuarantinedResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRetryQuarantinedResponse.Merge(m, src)
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRetryQuarantinedResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRetryQuarantinedResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRetryQuarantinedResponse proto.InternalMessageInfo
+
+// MsgDropQuarantined removes a quarantined EndBlock item for good.
+type MsgDropQuarantined struct {
+	// authority is the governance module account address.
+	Authority string `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	// step is the EndBlock step of the item (Query/Quarantine lists them).
+	Step string `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
+	// item names the item within its step, e.g. "epoch/7".
+	Item string `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+}
+
+func (m *MsgDropQuarantined) Reset()         { *m = MsgDropQuarantined{} }
+func (m *MsgDropQuarantined) String() string { return proto.CompactTextString(m) }
+func (*MsgDropQuarantined) ProtoMessage()    {}
+func (*MsgDropQuarantined) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ed5a72b9c0f23e5, []int{8}
+}
+func (m *MsgDropQuarantined) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDropQuarantined) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDropQuarantined.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDropQuarantined) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDropQuarantined.Merge(m, src)
+}
+func (m *MsgDropQuarantined) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDropQuarantined) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDropQuarantined.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDropQuarantined proto.InternalMessageInfo
+
+func (m *MsgDropQuarantined) GetAuthority() string {
+	if m != nil {
+		return m.Authority
+	}
+	return ""
+}
+
+func (m *MsgDropQuarantined) GetStep() string {
+	if m != nil {
+		return m.Step
+	}
+	return ""
+}
+
+func (m *MsgDropQuarantined) GetItem() string {
+	if m != nil {
+		return m.Item
+	}
+	return ""
+}
+
+// MsgDropQuarantinedResponse is the response to MsgDropQuarantined.
+type MsgDropQuarantinedResponse struct {
+	// outcome says what the drop did with what the item held.
+	Outcome string `protobuf:"bytes,1,opt,name=outcome,proto3" json:"outcome,omitempty"`
+}
+
+func (m *MsgDropQuarantinedResponse) Reset()         { *m = MsgDropQuarantinedResponse{} }
+func (m *MsgDropQuarantinedResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgDropQuarantinedResponse) ProtoMessage()    {}
+func (*MsgDropQuarantinedResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_6ed5a72b9c0f23e5, []int{9}
+}
+func (m *MsgDropQuarantinedResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDropQuarantinedResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDropQuarantinedResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDropQuarantinedResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDropQuarantinedResponse.Merge(m, src)
+}
+func (m *MsgDropQuarantinedResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDropQuarantinedResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDropQuarantinedResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDropQuarantinedResponse proto.InternalMessageInfo
+
+func (m *MsgDropQuarantinedResponse) GetOutcome() string {
+	if m != nil {
+		return m.Outcome
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*MsgUpdateParams)(nil), "repshard.rewards.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "repshard.rewards.v1.MsgUpdateParamsResponse")
@@ -341,48 +552,61 @@ func init() {
 	proto.RegisterType((*MsgClaimRewardsResponse)(nil), "repshard.rewards.v1.MsgClaimRewardsResponse")
 	proto.RegisterType((*MsgFundPool)(nil), "repshard.rewards.v1.MsgFundPool")
 	proto.RegisterType((*MsgFundPoolResponse)(nil), "repshard.rewards.v1.MsgFundPoolResponse")
+	proto.RegisterType((*MsgRetryQuarantined)(nil), "repshard.rewards.v1.MsgRetryQuarantined")
+	proto.RegisterType((*MsgRetryQuarantinedResponse)(nil), "repshard.rewards.v1.MsgRetryQuarantinedResponse")
+	proto.RegisterType((*MsgDropQuarantined)(nil), "repshard.rewards.v1.MsgDropQuarantined")
+	proto.RegisterType((*MsgDropQuarantinedResponse)(nil), "repshard.rewards.v1.MsgDropQuarantinedResponse")
 }
 
 func init() { proto.RegisterFile("repshard/rewards/v1/tx.proto", fileDescriptor_6ed5a72b9c0f23e5) }
 
 var fileDescriptor_6ed5a72b9c0f23e5 = []byte{
-	// 576 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x94, 0x54, 0xc1, 0x6f, 0x12, 0x4f,
-	0x14, 0x66, 0x69, 0x7f, 0xe4, 0xc7, 0x80, 0x31, 0x6e, 0x9b, 0x14, 0xd0, 0xac, 0x64, 0xe3, 0x81,
-	0x90, 0x3a, 0x2b, 0x18, 0x4d, 0x43, 0x8c, 0x89, 0x34, 0x69, 0xe2, 0x81, 0xd8, 0x60, 0xf4, 0xe0,
-	0xa5, 0x99, 0x65, 0xa7, 0xcb, 0x46, 0x76, 0x67, 0x33, 0x33, 0x40, 0x7b, 0x33, 0x1e, 0x3d, 0xf9,
-	0x67, 0x78, 0xd0, 0x84, 0x83, 0x7f, 0x80, 0xc7, 0x1e, 0x1b, 0x4f, 0x1e, 0x8c, 0x31, 0x70, 0xe0,
-	0xdf, 0x30, 0x3b, 0x33, 0x4b, 0x17, 0x04, 0x0b, 0x17, 0xc2, 0xcc, 0xfb, 0xbe, 0xf7, 0xbe, 0xf7,
-	0xbd, 0xb7, 0x03, 0xee, 0x50, 0x1c, 0xb2, 0x2e, 0xa2, 0x8e, 0x45, 0xf1, 0x10, 0x51, 0x87, 0x59,
-	0x83, 0x9a, 0xc5, 0xcf, 0x60, 0x48, 0x09, 0x27, 0xfa, 0x4e, 0x1c, 0x85, 0x2a, 0x0a, 0x07, 0xb5,
-	0xd2, 0x2d, 0xe4, 0x7b, 0x01, 0xb1, 0xc4, 0xaf, 0xc4, 0x95, 0x8c, 0x0e, 0x61, 0x3e, 0x61, 0x96,
-	0x8d, 0x18, 0xb6, 0x06, 0x35, 0x1b, 0x73, 0x54, 0xb3, 0x3a, 0xc4, 0x0b, 0x54, 0x7c, 0x4f, 0xc5,
-	0x7d, 0xe6, 0x46, 0xf9, 0x7d, 0xe6, 0xaa, 0x40, 0x51, 0x06, 0x4e, 0xc4, 0xc9, 0x92, 0x07, 0x15,
-	0xda, 0x75, 0x89, 0x4b, 0xe4, 0x7d, 0xf4, 0x4f, 0xdd, 0x96, 0x97, 0xe9, 0x0d, 0x11, 0x45, 0xbe,
-	0xe2, 0x99, 0xdf, 0x34, 0x70, 0xb3, 0xc5, 0xdc, 0x57, 0xa1, 0x83, 0x38, 0x3e, 0x16, 0x11, 0xfd,
-	0x31, 0xc8, 0xa2, 0x3e, 0xef, 0x12, 0xea, 0xf1, 0xf3, 0x82, 0x56, 0xd6, 0x2a, 0xd9, 0x66, 0xe1,
-	0xfb, 0xd7, 0xfb, 0xbb, 0xaa, 0xe0, 0x33, 0xc7, 0xa1, 0x98, 0xb1, 0x97, 0x9c, 0x7a, 0x81, 0xdb,
-	0xbe, 0x82, 0xea, 0x4f, 0x41, 0x46, 0xe6, 0x2e, 0xa4, 0xcb, 0x5a, 0x25, 0x57, 0xbf, 0x0d, 0x97,
-	0x18, 0x02, 0x65, 0x91, 0x66, 0xf6, 0xe2, 0xd7, 0xdd, 0xd4, 0xa7, 0xe9, 0xa8, 0xaa, 0xb5, 0x15,
-	0xab, 0xf1, 0xe8, 0xfd, 0x74, 0x54, 0xbd, 0xca, 0xf7, 0x61, 0x3a, 0xaa, 0x9a, 0xb3, 0x06, 0xce,
-	0x66, 0x2d, 0x2c, 0xc8, 0x35, 0x8b, 0x60, 0x6f, 0xe1, 0xaa, 0x8d, 0x59, 0x48, 0x02, 0x86, 0xcd,
-	0xa1, 0x68, 0xee, 0xb0, 0x87, 0x3c, 0xbf, 0x2d, 0xd9, 0xfa, 0x03, 0x90, 0x19, 0x12, 0xfa, 0x16,
-	0xd3, 0x6b, 0x3b, 0x53, 0xb8, 0x46, 0x3d, 0x92, 0xa5, 0x0e, 0xff, 0xd0, 0x94, 0xac, 0x62, 0xfe,
-	0xd4, 0x84, 0xa8, 0xe4, 0x5d, 0x2c, 0x4a, 0x7f, 0x02, 0x32, 0xc8, 0x27, 0xfd, 0x80, 0x0b, 0x05,
-	0xb9, 0x7a, 0x11, 0xaa, 0xf2, 0xd1, 0x3e, 0x40, 0xb5, 0x0f, 0xf0, 0x90, 0x78, 0xc1, 0x9c, 0x49,
-	0x92, 0xa3, 0x1f, 0x80, 0xed, 0x53, 0x8c, 0x63, 0x8b, 0xd7, 0xe3, 0x0a, 0x86, 0xfe, 0x1c, 0xdc,
-	0xc0, 0x21, 0xe9, 0x74, 0x4f, 0x94, 0xe8, 0xc2, 0xd6, 0x06, 0x29, 0xf2, 0x82, 0x1a, 0xb7, 0xf7,
-	0x45, 0x03, 0xb9, 0x16, 0x73, 0x8f, 0xfa, 0x81, 0x73, 0x4c, 0x48, 0x2f, 0x32, 0xf5, 0xb4, 0x1f,
-	0x38, 0xeb, 0x98, 0x2a, 0x71, 0x09, 0x13, 0xd2, 0x9b, 0x9b, 0xd0, 0x80, 0x62, 0x24, 0x32, 0x55,
-	0x34, 0x12, 0x63, 0xf9, 0x48, 0x62, 0x7d, 0xe6, 0x0b, 0xb0, 0x93, 0x38, 0xce, 0x26, 0x71, 0x00,
-	0xb6, 0x43, 0x42, 0x7a, 0x1b, 0xcd, 0x41, 0x30, 0xea, 0x9f, 0xd3, 0x60, 0xab, 0xc5, 0x5c, 0xdd,
-	0x06, 0xf9, 0xb9, 0x4f, 0xe7, 0xde, 0xd2, 0x95, 0x5f, 0x58, 0xcf, 0xd2, 0xfe, 0x3a, 0xa8, 0x99,
-	0x4a, 0x1b, 0xe4, 0xe7, 0x36, 0x78, 0x65, 0x8d, 0x24, 0x6a, 0x75, 0x8d, 0xa5, 0x3b, 0xf9, 0x1a,
-	0xfc, 0x3f, 0x1b, 0x66, 0x79, 0x15, 0x33, 0x46, 0x94, 0x2a, 0xd7, 0x21, 0xe2, 0xbc, 0xa5, 0xff,
-	0xde, 0x45, 0xa6, 0x35, 0x8f, 0x2e, 0xc6, 0x86, 0x76, 0x39, 0x36, 0xb4, 0xdf, 0x63, 0x43, 0xfb,
-	0x38, 0x31, 0x52, 0x97, 0x13, 0x23, 0xf5, 0x63, 0x62, 0xa4, 0xde, 0xec, 0xbb, 0x1e, 0xef, 0xf6,
-	0x6d, 0xd8, 0x21, 0xbe, 0x95, 0x78, 0xac, 0xfe, 0x9a, 0x26, 0x3f, 0x0f, 0x31, 0xb3, 0x33, 0xe2,
-	0xd1, 0x7a, 0xf8, 0x27, 0x00, 0x00, 0xff, 0xff, 0x03, 0x43, 0x38, 0x76, 0x88, 0x05, 0x00, 0x00,
+	// 711 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x55, 0x4d, 0x6f, 0xd3, 0x4c,
+	0x10, 0xce, 0xb6, 0x79, 0xf3, 0x92, 0x6d, 0x51, 0xc1, 0xad, 0xd4, 0xd4, 0x05, 0x13, 0x59, 0x7c,
+	0x54, 0x55, 0xb1, 0x9b, 0x20, 0xaa, 0x12, 0x21, 0x24, 0x5a, 0x54, 0x89, 0x43, 0x44, 0x31, 0x82,
+	0x03, 0x97, 0x6a, 0x13, 0x6f, 0x1d, 0xab, 0xb5, 0xd7, 0xda, 0x5d, 0xf7, 0xe3, 0x86, 0xb8, 0xc1,
+	0x89, 0x9f, 0xc1, 0x05, 0x94, 0x03, 0x3f, 0x80, 0x63, 0x8f, 0x15, 0x27, 0x0e, 0x08, 0xa1, 0xf6,
+	0xd0, 0xbf, 0x81, 0xbc, 0x5e, 0xbb, 0xa9, 0xe3, 0xd0, 0x94, 0x03, 0x17, 0x6b, 0x77, 0xe6, 0x79,
+	0x66, 0x9e, 0x99, 0xd9, 0x5d, 0xc3, 0x6b, 0x14, 0x07, 0xac, 0x83, 0xa8, 0x6d, 0x52, 0xbc, 0x8b,
+	0xa8, 0xcd, 0xcc, 0x9d, 0x9a, 0xc9, 0xf7, 0x8c, 0x80, 0x12, 0x4e, 0x94, 0xc9, 0xc4, 0x6b, 0x48,
+	0xaf, 0xb1, 0x53, 0x53, 0xaf, 0x22, 0xcf, 0xf5, 0x89, 0x29, 0xbe, 0x31, 0x4e, 0xd5, 0xda, 0x84,
+	0x79, 0x84, 0x99, 0x2d, 0xc4, 0xb0, 0xb9, 0x53, 0x6b, 0x61, 0x8e, 0x6a, 0x66, 0x9b, 0xb8, 0xbe,
+	0xf4, 0x4f, 0x4b, 0xbf, 0xc7, 0x9c, 0x28, 0xbe, 0xc7, 0x1c, 0xe9, 0x98, 0x89, 0x1d, 0x1b, 0x62,
+	0x67, 0xc6, 0x1b, 0xe9, 0x9a, 0x72, 0x88, 0x43, 0x62, 0x7b, 0xb4, 0x92, 0xd6, 0x6a, 0x9e, 0xde,
+	0x00, 0x51, 0xe4, 0x49, 0x9e, 0xfe, 0x15, 0xc0, 0x89, 0x26, 0x73, 0x5e, 0x06, 0x36, 0xe2, 0x78,
+	0x5d, 0x78, 0x94, 0x25, 0x58, 0x46, 0x21, 0xef, 0x10, 0xea, 0xf2, 0xfd, 0x0a, 0xa8, 0x82, 0xb9,
+	0xf2, 0x4a, 0xe5, 0xdb, 0x97, 0xbb, 0x53, 0x32, 0xe1, 0x63, 0xdb, 0xa6, 0x98, 0xb1, 0x17, 0x9c,
+	0xba, 0xbe, 0x63, 0x9d, 0x42, 0x95, 0x47, 0xb0, 0x14, 0xc7, 0xae, 0x8c, 0x54, 0xc1, 0xdc, 0x58,
+	0x7d, 0xd6, 0xc8, 0x69, 0x88, 0x11, 0x27, 0x59, 0x29, 0x1f, 0xfc, 0xbc, 0x51, 0xf8, 0x78, 0xd2,
+	0x9d, 0x07, 0x96, 0x64, 0x35, 0xee, 0xbf, 0x3d, 0xe9, 0xce, 0x9f, 0xc6, 0x7b, 0x7f, 0xd2, 0x9d,
+	0xd7, 0xd3, 0x02, 0xf6, 0xd2, 0x12, 0x32, 0x72, 0xf5, 0x19, 0x38, 0x9d, 0x31, 0x59, 0x98, 0x05,
+	0xc4, 0x67, 0x58, 0xdf, 0x15, 0xc5, 0xad, 0x6e, 0x23, 0xd7, 0xb3, 0x62, 0xb6, 0xb2, 0x08, 0x4b,
+	0xbb, 0x84, 0x6e, 0x61, 0x7a, 0x6e, 0x65, 0x12, 0xd7, 0xa8, 0x47, 0xb2, 0xe4, 0xe6, 0x0f, 0x9a,
+	0x7a, 0xb3, 0xe8, 0x3f, 0x80, 0x10, 0xd5, 0x6b, 0x4b, 0x44, 0x29, 0x0f, 0x61, 0x09, 0x79, 0x24,
+	0xf4, 0xb9, 0x50, 0x30, 0x56, 0x9f, 0x31, 0x64, 0xfa, 0xe8, 0x3c, 0x18, 0xf2, 0x3c, 0x18, 0xab,
+	0xc4, 0xf5, 0xcf, 0x34, 0x29, 0xe6, 0x28, 0xcb, 0xb0, 0xb8, 0x89, 0x71, 0xd2, 0xe2, 0xe1, 0xb8,
+	0x82, 0xa1, 0x3c, 0x85, 0x97, 0x71, 0x40, 0xda, 0x9d, 0x0d, 0x29, 0xba, 0x32, 0x7a, 0x81, 0x10,
+	0xe3, 0x82, 0x9a, 0x94, 0xf7, 0x09, 0xc0, 0xb1, 0x26, 0x73, 0xd6, 0x42, 0xdf, 0x5e, 0x27, 0x64,
+	0x3b, 0x6a, 0xea, 0x66, 0xe8, 0xdb, 0xc3, 0x34, 0x35, 0xc6, 0xf5, 0x34, 0x61, 0xe4, 0xe2, 0x4d,
+	0x68, 0x18, 0x62, 0x24, 0x71, 0xa8, 0x68, 0x24, 0x5a, 0xfe, 0x48, 0x12, 0x7d, 0xfa, 0x33, 0x38,
+	0xd9, 0xb3, 0x4d, 0x27, 0xb1, 0x0c, 0x8b, 0x01, 0x21, 0xdb, 0x17, 0x9a, 0x83, 0x60, 0xe8, 0x5d,
+	0x20, 0x22, 0x5a, 0x98, 0xd3, 0xfd, 0xe7, 0x21, 0xa2, 0xc8, 0xe7, 0xae, 0x8f, 0xed, 0xbf, 0xbe,
+	0x3a, 0x0a, 0x2c, 0x32, 0x8e, 0x03, 0xd1, 0x8c, 0xb2, 0x25, 0xd6, 0x91, 0xcd, 0xe5, 0xd8, 0x13,
+	0x63, 0x2a, 0x5b, 0x62, 0xdd, 0x78, 0xd0, 0x7f, 0x45, 0x6e, 0xe7, 0xd7, 0x9e, 0x95, 0xa6, 0x5f,
+	0x87, 0xb3, 0x39, 0xe6, 0xf4, 0xaa, 0x7c, 0x06, 0x50, 0x69, 0x32, 0xe7, 0x09, 0x25, 0xc1, 0xbf,
+	0x2c, 0x68, 0xb9, 0xbf, 0xa0, 0x5b, 0xf9, 0x05, 0x65, 0x94, 0xe9, 0x4b, 0x50, 0xed, 0xb7, 0xa6,
+	0xa3, 0xad, 0xc0, 0xff, 0x49, 0xc8, 0xdb, 0xc4, 0xc3, 0xb1, 0x6a, 0x2b, 0xd9, 0xd6, 0xdf, 0x15,
+	0xe1, 0x68, 0x93, 0x39, 0x4a, 0x0b, 0x8e, 0x9f, 0x79, 0xf5, 0x6e, 0xe6, 0xbe, 0x56, 0x99, 0x97,
+	0x45, 0x5d, 0x18, 0x06, 0x95, 0xaa, 0x68, 0xc1, 0xf1, 0x33, 0x8f, 0xcf, 0xc0, 0x1c, 0xbd, 0xa8,
+	0xc1, 0x39, 0x72, 0x9f, 0x93, 0x57, 0xf0, 0x52, 0x7a, 0x0f, 0xab, 0x83, 0x98, 0x09, 0x42, 0x9d,
+	0x3b, 0x0f, 0x91, 0xc6, 0xf5, 0xe1, 0x95, 0xbe, 0xe3, 0x3d, 0x90, 0x9d, 0x45, 0xaa, 0x8b, 0xc3,
+	0x22, 0xd3, 0x7c, 0x5b, 0x70, 0x22, 0x7b, 0xf8, 0xee, 0x0c, 0x0a, 0x92, 0x01, 0xaa, 0xe6, 0x90,
+	0xc0, 0x24, 0x99, 0xfa, 0xdf, 0x9b, 0xe8, 0x32, 0xaf, 0xac, 0x1d, 0x1c, 0x69, 0xe0, 0xf0, 0x48,
+	0x03, 0xbf, 0x8e, 0x34, 0xf0, 0xe1, 0x58, 0x2b, 0x1c, 0x1e, 0x6b, 0x85, 0xef, 0xc7, 0x5a, 0xe1,
+	0xf5, 0x82, 0xe3, 0xf2, 0x4e, 0xd8, 0x32, 0xda, 0xc4, 0x33, 0x7b, 0x7e, 0xa2, 0x7d, 0x07, 0x93,
+	0xef, 0x07, 0x98, 0xb5, 0x4a, 0xe2, 0x67, 0x7a, 0xef, 0x77, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00,
+	0x39, 0x59, 0x04, 0x20, 0x08, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -408,6 +632,13 @@ type MsgClient interface {
 	// carrying MsgCommunityPoolSpend (to the gov account) and MsgFundPool
 	// (funder = the gov account).
 	FundPool(ctx context.Context, in *MsgFundPool, opts ...grpc.CallOption) (*MsgFundPoolResponse, error)
+	// RetryQuarantined puts a quarantined EndBlock item back into its step,
+	// with its failure count reset. Only the governance module account may
+	// send it.
+	RetryQuarantined(ctx context.Context, in *MsgRetryQuarantined, opts ...grpc.CallOption) (*MsgRetryQuarantinedResponse, error)
+	// DropQuarantined removes a quarantined EndBlock item for good and
+	// keeps the epoch's close without emission for good (the pool keeps what it would have emitted). Only the governance module account may send it.
+	DropQuarantined(ctx context.Context, in *MsgDropQuarantined, opts ...grpc.CallOption) (*MsgDropQuarantinedResponse, error)
 }
 
 type msgClient struct {
@@ -445,6 +676,24 @@ func (c *msgClient) FundPool(ctx context.Context, in *MsgFundPool, opts ...grpc.
 	return out, nil
 }
 
+func (c *msgClient) RetryQuarantined(ctx context.Context, in *MsgRetryQuarantined, opts ...grpc.CallOption) (*MsgRetryQuarantinedResponse, error) {
+	out := new(MsgRetryQuarantinedResponse)
+	err := c.cc.Invoke(ctx, "/repshard.rewards.v1.Msg/RetryQuarantined", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) DropQuarantined(ctx context.Context, in *MsgDropQuarantined, opts ...grpc.CallOption) (*MsgDropQuarantinedResponse, error) {
+	out := new(MsgDropQuarantinedResponse)
+	err := c.cc.Invoke(ctx, "/repshard.rewards.v1.Msg/DropQuarantined", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UpdateParams replaces the module parameters. Only the governance module
@@ -458,6 +707,13 @@ type MsgServer interface {
 	// carrying MsgCommunityPoolSpend (to the gov account) and MsgFundPool
 	// (funder = the gov account).
 	FundPool(context.Context, *MsgFundPool) (*MsgFundPoolResponse, error)
+	// RetryQuarantined puts a quarantined EndBlock item back into its step,
+	// with its failure count reset. Only the governance module account may
+	// send it.
+	RetryQuarantined(context.Context, *MsgRetryQuarantined) (*MsgRetryQuarantinedResponse, error)
+	// DropQuarantined removes a quarantined EndBlock item for good and
+	// keeps the epoch's close without emission for good (the pool keeps what it would have emitted). Only the governance module account may send it.
+	DropQuarantined(context.Context, *MsgDropQuarantined) (*MsgDropQuarantinedResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -472,6 +728,12 @@ func (*UnimplementedMsgServer) ClaimRewards(ctx context.Context, req *MsgClaimRe
 }
 func (*UnimplementedMsgServer) FundPool(ctx context.Context, req *MsgFundPool) (*MsgFundPoolResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method FundPool not implemented")
+}
+func (*UnimplementedMsgServer) RetryQuarantined(ctx context.Context, req *MsgRetryQuarantined) (*MsgRetryQuarantinedResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RetryQuarantined not implemented")
+}
+func (*UnimplementedMsgServer) DropQuarantined(ctx context.Context, req *MsgDropQuarantined) (*MsgDropQuarantinedResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DropQuarantined not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -532,6 +794,42 @@ func _Msg_FundPool_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_RetryQuarantined_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRetryQuarantined)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RetryQuarantined(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.rewards.v1.Msg/RetryQuarantined",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RetryQuarantined(ctx, req.(*MsgRetryQuarantined))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_DropQuarantined_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgDropQuarantined)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).DropQuarantined(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.rewards.v1.Msg/DropQuarantined",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).DropQuarantined(ctx, req.(*MsgDropQuarantined))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.rewards.v1.Msg",
@@ -548,6 +846,14 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FundPool",
 			Handler:    _Msg_FundPool_Handler,
+		},
+		{
+			MethodName: "RetryQuarantined",
+			Handler:    _Msg_RetryQuarantined_Handler,
+		},
+		{
+			MethodName: "DropQuarantined",
+			Handler:    _Msg_DropQuarantined_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -773,6 +1079,147 @@ func (m *MsgFundPoolResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgRetryQuarantined) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRetryQuarantined) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRetryQuarantined) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Item) > 0 {
+		i -= len(m.Item)
+		copy(dAtA[i:], m.Item)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Item)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Step) > 0 {
+		i -= len(m.Step)
+		copy(dAtA[i:], m.Step)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Step)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Authority) > 0 {
+		i -= len(m.Authority)
+		copy(dAtA[i:], m.Authority)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Authority)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRetryQuarantinedResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRetryQuarantinedResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRetryQuarantinedResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDropQuarantined) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDropQuarantined) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDropQuarantined) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Item) > 0 {
+		i -= len(m.Item)
+		copy(dAtA[i:], m.Item)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Item)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Step) > 0 {
+		i -= len(m.Step)
+		copy(dAtA[i:], m.Step)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Step)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Authority) > 0 {
+		i -= len(m.Authority)
+		copy(dAtA[i:], m.Authority)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Authority)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDropQuarantinedResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDropQuarantinedResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDropQuarantinedResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Outcome) > 0 {
+		i -= len(m.Outcome)
+		copy(dAtA[i:], m.Outcome)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Outcome)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -859,6 +1306,70 @@ func (m *MsgFundPoolResponse) Size() (n int) {
 	_ = l
 	l = m.Pool.Size()
 	n += 1 + l + sovTx(uint64(l))
+	return n
+}
+
+func (m *MsgRetryQuarantined) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Authority)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Step)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Item)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgRetryQuarantinedResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgDropQuarantined) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Authority)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Step)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Item)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgDropQuarantinedResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Outcome)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
 	return n
 }
 
@@ -1440,6 +1951,430 @@ func (m *MsgFundPoolResponse) Unmarshal(dAtA []byte) error {
 			if err := m.Pool.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
 				return err
 			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRetryQuarantined) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRetryQuarantined: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRetryQuarantined: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Authority", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Authority = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Step", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Step = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Item", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Item = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRetryQuarantinedResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRetryQuarantinedResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRetryQuarantinedResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDropQuarantined) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDropQuarantined: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDropQuarantined: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Authority", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Authority = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Step", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Step = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Item", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Item = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDropQuarantinedResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDropQuarantinedResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDropQuarantinedResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Outcome", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Outcome = string(dAtA[iNdEx:postIndex])
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

@@ -2,6 +2,8 @@ package keeper
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"cosmossdk.io/collections"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/repshard/repshard/internal/isolate"
 	"github.com/repshard/repshard/internal/keyscan"
 	"github.com/repshard/repshard/internal/nodemetrics"
+	"github.com/repshard/repshard/internal/quarantine"
 	"github.com/repshard/repshard/x/shard/types"
 )
 
@@ -28,31 +31,98 @@ const (
 // address) order, and deletes their records. Each release runs on its own
 // through isolate.Run: one that fails (an error or a panic) is rolled back
 // alone, rescheduled unbonding_period_blocks later and reported with
-// EventBondReleaseFailed (rescheduleRelease).
+// EventBondReleaseFailed (rescheduleRelease); at its max_item_failures-th
+// failure in a row it is quarantined instead: its unbonding-queue entry
+// leaves the queue and the worker keeps its bond, UNBONDING, until
+// governance retries or drops the release (quarantine.go). A release the
+// x/rewards hook postpones (ErrReleasePending) is rescheduled without
+// counting as a failure.
+//
+// The chain never halts here: a step that cannot read its own state is
+// reported with EventEndBlockStepFailed and skipped for the block; only a
+// failure of the quarantine's own writes (a broken store) is returned.
 func (k Keeper) EndBlocker(ctx context.Context) error {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
+	if err := k.releaseDueBonds(sdkCtx); err != nil {
+		if errors.Is(err, quarantine.ErrBrokenStore) {
+			return err
+		}
+		quarantine.ReportStepFailure(sdkCtx, types.ModuleName, types.StepReleaseBond, err)
+	}
+	return nil
+}
+
+// releaseDueBonds is the EndBlock step of EndBlocker.
+func (k Keeper) releaseDueBonds(ctx sdk.Context) error {
 	params, err := k.Params.Get(ctx)
 	if err != nil {
 		return err
 	}
+	due, err := k.dueReleases(ctx, ctx.BlockHeight(), params.MaxBondReleasesPerBlock)
+	if err != nil || len(due) == 0 {
+		return err
+	}
 	sw := nodemetrics.Start()
-	due, err := k.dueReleases(ctx, sdkCtx.BlockHeight(), params.MaxBondReleasesPerBlock)
+	tr, err := k.ItemQuarantine.Track(ctx, types.StepReleaseBond, params.MaxItemFailures)
 	if err != nil {
 		return err
 	}
 	defer nodemetrics.EndBlockStep(types.ModuleName, StepBondReleases, sw, uint64(len(due)))
 	for _, key := range due {
 		addr := key.K2()
+		item := types.WorkerItem(addr)
 		// No report here: the failure event carries the retry height, which
 		// rescheduleRelease sets, and a stale queue entry gets none.
-		err := isolate.Run(sdkCtx, "bond-release/"+addr.String(), func(c sdk.Context) error {
+		err := isolate.Run(ctx, "bond-release/"+addr.String(), tr.Succeed(item, func(c sdk.Context) error {
 			return k.releaseBond(c, addr)
-		}, nil)
-		if err != nil {
-			if err := k.rescheduleRelease(ctx, key, params, err); err != nil {
-				return err
-			}
+		}), nil)
+		if err == nil {
+			continue
 		}
+		if err := k.releaseFailed(ctx, tr, key, params, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseFailed handles a release that failed with cause: postponed by the
+// hook, it is rescheduled; pointing at no worker, or at a worker whose
+// release height is no longer the entry's, the stale entry is dropped;
+// otherwise the failure is counted, and the release is quarantined at the
+// limit or rescheduled below it. Its error is the quarantine's own
+// (ErrBrokenStore); a reschedule that fails is logged and leaves the entry
+// where it is, to be tried (and counted) again in the next block.
+func (k Keeper) releaseFailed(ctx sdk.Context, tr *quarantine.Tracker, key collections.Pair[int64, sdk.AccAddress], params types.Params, cause error) error {
+	addr := key.K2()
+	item := types.WorkerItem(addr)
+	if !errors.Is(cause, types.ErrReleasePending) {
+		w, err := k.getWorker(ctx, addr)
+		if errors.Is(err, types.ErrWorkerNotFound) || (err == nil && w.ReleaseHeight != key.K1()) {
+			if err := k.UnbondingQueue.Remove(ctx, key); err != nil {
+				return fmt.Errorf("%w: %w", quarantine.ErrBrokenStore, err)
+			}
+			return tr.Clear(ctx, item)
+		}
+		raw, err := quarantine.EncodeKey(k.UnbondingQueue.KeyCodec(), key)
+		if err != nil {
+			return fmt.Errorf("%w: %w", quarantine.ErrBrokenStore, err)
+		}
+		quarantined, err := tr.Fail(ctx, item, raw, cause)
+		if err != nil {
+			return err
+		}
+		if quarantined {
+			if err := k.UnbondingQueue.Remove(ctx, key); err != nil {
+				return fmt.Errorf("%w: %w", quarantine.ErrBrokenStore, err)
+			}
+			return nil
+		}
+	}
+	if err := isolate.Run(ctx, "bond-release-reschedule/"+addr.String(), func(c sdk.Context) error {
+		return k.rescheduleRelease(c, key, params, cause)
+	}, nil); err != nil {
+		ctx.Logger().Error("reschedule a failed bond release", "worker", addr.String(), "err", err)
 	}
 	return nil
 }
@@ -78,6 +148,12 @@ func (k Keeper) releaseBond(ctx context.Context, addr sdk.AccAddress) error {
 	if err != nil {
 		return err
 	}
+	return k.payOutBond(ctx, addr, w)
+}
+
+// payOutBond sends worker w's bond back to it, deletes the worker and emits
+// EventBondReturned.
+func (k Keeper) payOutBond(ctx context.Context, addr sdk.AccAddress, w types.Worker) error {
 	if w.Bond.IsPositive() {
 		if err := k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, addr, sdk.NewCoins(w.Bond)); err != nil {
 			return err
@@ -91,16 +167,20 @@ func (k Keeper) releaseBond(ctx context.Context, addr sdk.AccAddress) error {
 	})
 }
 
-// rescheduleRelease moves a release that failed to unbonding_period_blocks
-// later, so it neither blocks the queue nor halts the chain, and reports it
-// with EventBondReleaseFailed. A queue entry that points at no worker, or at
-// one whose release height is no longer the entry's, is dropped silently.
+// rescheduleRelease moves a release that failed (or was postponed) to
+// unbonding_period_blocks later, so it neither blocks the queue nor halts the
+// chain, and reports it with EventBondReleaseFailed. A queue entry that
+// points at no worker, or at one whose release height is no longer the
+// entry's, is dropped silently.
 func (k Keeper) rescheduleRelease(ctx context.Context, key collections.Pair[int64, sdk.AccAddress], params types.Params, cause error) error {
 	addr := key.K2()
 	w, err := k.getWorker(ctx, addr)
-	if err != nil || w.ReleaseHeight != key.K1() {
+	if errors.Is(err, types.ErrWorkerNotFound) || (err == nil && w.ReleaseHeight != key.K1()) {
 		// The queue entry points at no worker, or is stale: drop it.
 		return k.UnbondingQueue.Remove(ctx, key)
+	}
+	if err != nil {
+		return err // a worker that cannot be read: the entry stays, tried again next block
 	}
 	nw := w
 	nw.ReleaseHeight = releaseHeight(ctx, params)

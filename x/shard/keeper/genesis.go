@@ -76,7 +76,10 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
-	return nil
+	if err := k.ItemQuarantine.Import(ctx, gs.QuarantinedItems, gs.ItemFailures); err != nil {
+		return err
+	}
+	return k.quarantineIndexEntries(ctx, gs.QuarantinedItems)
 }
 
 // ExportGenesis reads the module state into a genesis state: params, shards
@@ -125,6 +128,9 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		gs.ClassTopology = append(gs.ClassTopology, ct)
 		return false, nil
 	}); err != nil {
+		return nil, err
+	}
+	if gs.QuarantinedItems, gs.ItemFailures, err = k.ItemQuarantine.Export(ctx); err != nil {
 		return nil, err
 	}
 	return gs, nil

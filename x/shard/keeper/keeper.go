@@ -11,6 +11,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/repshard/repshard/internal/quarantine"
 	"github.com/repshard/repshard/x/shard/types"
 )
 
@@ -72,6 +73,9 @@ type Keeper struct {
 	// TopologyCursor is the shard id the next block's topology checks start
 	// from (round robin over ACTIVE and DRAINING shards).
 	TopologyCursor collections.Item[uint64]
+	// ItemQuarantine holds the failure counts of EndBlock items that keep
+	// failing and the items quarantined (quarantine.go).
+	ItemQuarantine quarantine.Store
 }
 
 // NewKeeper builds the x/shard keeper. authority is the account allowed
@@ -116,6 +120,7 @@ func NewKeeper(cdc codec.BinaryCodec, storeService storetypes.KVStoreService, ad
 		ClassTopology: collections.NewMap(sb, types.ClassTopologyKey, "class_topology",
 			collections.Int32Key, codec.CollValue[types.ClassTopology](cdc)),
 		TopologyCursor: collections.NewItem(sb, types.TopologyCursorKey, "topology_cursor", collections.Uint64Value),
+		ItemQuarantine: quarantine.NewStore(sb, types.ItemFailuresKey, types.QuarantinedItemsKey, cdc, types.ModuleName),
 	}
 	schema, err := sb.Build()
 	if err != nil {

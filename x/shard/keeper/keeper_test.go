@@ -75,13 +75,19 @@ func invalidParams() map[string]types.Params {
 	zeroBond.MinWorkerBond = sdk.NewCoin(chaincfg.BondDenom, sdkmath.ZeroInt())
 	noCandidates := changedParams()
 	noCandidates.MaxAssignmentCandidates = 0
+	noQuarantine := types.DefaultParams()
+	noQuarantine.MaxItemFailures = 0
+	endlessFailures := types.DefaultParams()
+	endlessFailures.MaxItemFailures = 1_001
 	return map[string]types.Params{
-		"no assignment candidates": noCandidates,
-		"split not above merge":    splitBelowMerge,
-		"ppm above one":            ppmTooBig,
-		"max shards below min":     fewShards,
-		"zero min worker bond":     zeroBond,
-		"zero value (all zero)":    {},
+		"zero max_item_failures":       noQuarantine,
+		"max_item_failures above 1000": endlessFailures,
+		"no assignment candidates":     noCandidates,
+		"split not above merge":        splitBelowMerge,
+		"ppm above one":                ppmTooBig,
+		"max shards below min":         fewShards,
+		"zero min worker bond":         zeroBond,
+		"zero value (all zero)":        {},
 	}
 }
 

@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"fmt"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/repshard/repshard/internal/events"
 	"github.com/repshard/repshard/internal/isolate"
+	"github.com/repshard/repshard/internal/quarantine"
 	"github.com/repshard/repshard/x/shard/types"
 )
 
@@ -83,13 +85,20 @@ func (k Keeper) stepMigrations(ctx sdk.Context, params types.Params) ([]types.Qu
 	if err != nil {
 		return nil, err
 	}
+	if len(migrations) == 0 {
+		return nil, nil
+	}
+	tr, err := k.ItemQuarantine.Track(ctx, types.StepMoveWorker, params.MaxItemFailures)
+	if err != nil {
+		return nil, err
+	}
 	budget := uint64(params.MaxMigrationsPerBlock)
 	var moves []types.QueueMove
 	for _, m := range migrations {
 		if budget == 0 {
 			break
 		}
-		move, used, err := k.stepMigration(ctx, m, budget)
+		move, used, err := k.stepMigration(ctx, tr, m, budget)
 		if err != nil {
 			return nil, err
 		}
@@ -101,10 +110,12 @@ func (k Keeper) stepMigrations(ctx sdk.Context, params types.Params) ([]types.Qu
 
 // stepMigration moves up to budget workers of m, each in its own cached
 // context (a move that fails is rolled back alone, reported with
-// EventTopologyItemFailed, and still spends its slot), then plans up to the
-// rest of the budget of its queued requests. It returns the queue move and
-// the budget used (workers moved + requests planned).
-func (k Keeper) stepMigration(ctx sdk.Context, m types.Migration, budget uint64) (types.QueueMove, uint64, error) {
+// EventTopologyItemFailed, and still spends its slot; at max_item_failures
+// failures in a row it is quarantined, and workersToMove passes over the
+// worker), then plans up to the rest of the budget of its queued requests.
+// It returns the queue move and the budget used (workers moved + requests
+// planned).
+func (k Keeper) stepMigration(ctx sdk.Context, tr *quarantine.Tracker, m types.Migration, budget uint64) (types.QueueMove, uint64, error) {
 	move := types.QueueMove{FromShardId: m.FromShardId, ToShardId: m.ToShardId, EveryOther: m.Kind == types.MigrationSplit}
 	want := budget
 	if m.Kind == types.MigrationSplit {
@@ -136,11 +147,22 @@ func (k Keeper) stepMigration(ctx sdk.Context, m types.Migration, budget uint64)
 	}
 	var movedWorkers uint64
 	for _, addr := range addrs {
-		item := "worker/" + addr.String()
-		if isolate.Run(ctx, item, func(c sdk.Context) error {
+		item := types.WorkerItem(addr)
+		err := isolate.Run(ctx, item, tr.Succeed(item, func(c sdk.Context) error {
 			return k.moveWorker(c, addr, m.FromShardId, m.ToShardId)
-		}, topologyItemFailed(item)) == nil {
+		}), topologyItemFailed(item))
+		if err == nil {
 			movedWorkers++
+			continue
+		}
+		// The workers-by-shard entry the move kept failing on: a drop
+		// removes it when it turns out stale.
+		entry, kerr := quarantine.EncodeKey(k.WorkersByShard.KeyCodec(), collections.Join(m.FromShardId, addr))
+		if kerr != nil {
+			return move, 0, fmt.Errorf("%w: %w", quarantine.ErrBrokenStore, kerr)
+		}
+		if _, err := tr.Fail(ctx, item, entry, err); err != nil {
+			return move, 0, err
 		}
 	}
 	used := uint64(len(addrs)) // a failed move still spent its slot
@@ -164,7 +186,8 @@ func (k Keeper) stepMigration(ctx sdk.Context, m types.Migration, budget uint64)
 
 // workersToMove lists up to limit workers to move next: for a split the
 // highest addresses of ACTIVE workers still in the parent (the upper half in
-// address order), for a merge the lowest addresses left in the draining shard.
+// address order), for a merge the lowest addresses left in the draining
+// shard; a worker whose move is quarantined is passed over.
 func (k Keeper) workersToMove(ctx context.Context, m types.Migration, limit uint64) ([]sdk.AccAddress, error) {
 	if limit == 0 {
 		return nil, nil
@@ -191,6 +214,13 @@ func (k Keeper) workersToMove(ctx context.Context, m types.Migration, limit uint
 		key, err := iter.Key()
 		if err != nil {
 			return nil, err
+		}
+		quarantined, err := k.ItemQuarantine.IsQuarantined(ctx, types.StepMoveWorker, types.WorkerItem(key.K2()))
+		if err != nil {
+			return nil, err
+		}
+		if quarantined {
+			continue
 		}
 		if m.Kind == types.MigrationSplit {
 			w, err := k.getWorker(ctx, key.K2())

@@ -267,20 +267,33 @@ func (m msgServer) UnregisterWorker(ctx context.Context, msg *types.MsgUnregiste
 	if w.Status != types.WorkerActive {
 		return nil, errorsmod.Wrapf(types.ErrWorkerNotActive, "worker %s is already %s", msg.Worker, w.Status)
 	}
-	params, err := m.Params.Get(ctx)
+	release, err := m.unregister(ctx, addr, w)
 	if err != nil {
 		return nil, err
 	}
-	s, err := m.getShard(ctx, w.ShardId)
+	return &types.MsgUnregisterWorkerResponse{ReleaseHeight: release}, nil
+}
+
+// unregister puts ACTIVE worker w into UNBONDING: its capacity leaves its
+// shard, and its bond is released unbonding_period_blocks after its last
+// assignment finishes (now, when it has none in flight). It returns the
+// release height (0 while assignments are in flight) and emits
+// EventWorkerUnbonding.
+func (k Keeper) unregister(ctx context.Context, addr sdk.AccAddress, w types.Worker) (int64, error) {
+	params, err := k.Params.Get(ctx)
 	if err != nil {
-		return nil, err
+		return 0, err
+	}
+	s, err := k.getShard(ctx, w.ShardId)
+	if err != nil {
+		return 0, err
 	}
 	ns := s
 	if ns.CapacityUnits, err = subU64(s.CapacityUnits, w.CapacityUnits, "shard capacity"); err != nil {
-		return nil, err
+		return 0, err
 	}
 	if ns.WorkerCount == 0 {
-		return nil, errorsmod.Wrapf(types.ErrCounterUnderflow, "shard %d worker count", s.Id)
+		return 0, errorsmod.Wrapf(types.ErrCounterUnderflow, "shard %d worker count", s.Id)
 	}
 	ns.WorkerCount--
 
@@ -291,15 +304,14 @@ func (m msgServer) UnregisterWorker(ctx context.Context, msg *types.MsgUnregiste
 	if w.InFlightUnits == 0 {
 		nw.ReleaseHeight = releaseHeight(ctx, params)
 	}
-	if err := m.setWorker(ctx, addr, &w, nw); err != nil {
-		return nil, err
+	if err := k.setWorker(ctx, addr, &w, nw); err != nil {
+		return 0, err
 	}
-	if err := m.setShard(ctx, &s, ns); err != nil {
-		return nil, err
+	if err := k.setShard(ctx, &s, ns); err != nil {
+		return 0, err
 	}
-	return &types.MsgUnregisterWorkerResponse{ReleaseHeight: nw.ReleaseHeight},
-		events.Emit(ctx, &types.EventWorkerUnbonding{
-			Worker: msg.Worker, ShardId: w.ShardId, UnbondingHeight: height,
-			InFlightUnits: w.InFlightUnits, ReleaseHeight: nw.ReleaseHeight,
-		})
+	return nw.ReleaseHeight, events.Emit(ctx, &types.EventWorkerUnbonding{
+		Worker: w.Address, ShardId: w.ShardId, UnbondingHeight: height,
+		InFlightUnits: w.InFlightUnits, ReleaseHeight: nw.ReleaseHeight,
+	})
 }

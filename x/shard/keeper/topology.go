@@ -3,7 +3,6 @@ package keeper
 import (
 	"context"
 	"errors"
-	"strconv"
 
 	"cosmossdk.io/collections"
 	"github.com/cosmos/gogoproto/proto"
@@ -33,7 +32,9 @@ import (
 // It returns the queue moves for x/deferral to carry out; x/deferral reports
 // each back with QueueMoved. Each shard check and each worker move runs on its
 // own through isolate.Run: one that fails is rolled back alone and reported
-// with EventTopologyItemFailed.
+// with EventTopologyItemFailed, and one that fails max_item_failures blocks
+// in a row is quarantined (check_shard, move_worker): the rotation and the
+// migrations pass over it until governance retries it (quarantine.go).
 func (k Keeper) PlanTopology(ctx context.Context) ([]types.QueueMove, error) {
 	sdkCtx := sdk.UnwrapSDKContext(ctx)
 	sw := nodemetrics.Start()
@@ -55,11 +56,21 @@ func (k Keeper) PlanTopology(ctx context.Context) ([]types.QueueMove, error) {
 		return nil, err
 	}
 	defer nodemetrics.EndBlockStep(types.ModuleName, StepTopology, sw, uint64(len(checked)))
-	for _, id := range checked {
-		item := "shard/" + strconv.FormatUint(id, 10)
-		_ = isolate.Run(sdkCtx, item, func(c sdk.Context) error {
-			return k.checkShard(c, params, id, busy)
-		}, topologyItemFailed(item))
+	if len(checked) > 0 {
+		tr, err := k.ItemQuarantine.Track(ctx, types.StepCheckShard, params.MaxItemFailures)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range checked {
+			item := types.ShardItem(id)
+			if err := isolate.Run(sdkCtx, item, tr.Succeed(item, func(c sdk.Context) error {
+				return k.checkShard(c, params, id, busy)
+			}), topologyItemFailed(item)); err != nil {
+				if _, err := tr.Fail(sdkCtx, item, nil, err); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
 
 	return k.stepMigrations(sdkCtx, params)
@@ -74,7 +85,9 @@ func topologyItemFailed(item string) func(error) proto.Message {
 }
 
 // checkedShardIDs returns up to limit ACTIVE and DRAINING shard ids, starting
-// at the cursor and wrapping round, and moves the cursor past them.
+// at the cursor and wrapping round, and moves the cursor past them. A shard
+// whose check is quarantined is passed over (one read each; the drainable
+// set is bounded by the shard caps of params).
 func (k Keeper) checkedShardIDs(ctx context.Context, limit uint32) ([]uint64, error) {
 	cursor, err := k.TopologyCursor.Get(ctx)
 	if err != nil && !errors.Is(err, collections.ErrNotFound) {
@@ -91,6 +104,13 @@ func (k Keeper) checkedShardIDs(ctx context.Context, limit uint32) ([]uint64, er
 			id, err := iter.Key()
 			if err != nil {
 				return err
+			}
+			quarantined, err := k.ItemQuarantine.IsQuarantined(ctx, types.StepCheckShard, types.ShardItem(id))
+			if err != nil {
+				return err
+			}
+			if quarantined {
+				continue
 			}
 			ids = append(ids, id)
 		}

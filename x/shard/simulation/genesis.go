@@ -49,5 +49,6 @@ func RandomParams(r *rand.Rand) types.Params {
 	p.MaxBondReleasesPerBlock = 1 + uint32(r.Intn(50))
 	p.MaxAssignmentCandidates = 1 + uint32(r.Intn(32))
 	p.NewWorkerScorePpm = uint32(r.Intn(1_000_001))
+	p.MaxItemFailures = 1 + uint32(r.Intn(10))
 	return p
 }

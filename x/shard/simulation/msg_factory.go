@@ -29,6 +29,8 @@ func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper
 	reg.Add(weights.Get("msg_resume_worker", 3), MsgResumeWorkerFactory(k))
 	reg.Add(weights.Get("msg_resume_worker_invalid", 2), MsgResumeWorkerInvalidFactory(k))
 	reg.Add(weights.Get("msg_update_params_unauthorized", 2), MsgUpdateParamsUnauthorizedFactory(k))
+	reg.Add(weights.Get("msg_retry_quarantined_unauthorized", 1), MsgRetryQuarantinedUnauthorizedFactory())
+	reg.Add(weights.Get("msg_drop_quarantined_unauthorized", 1), MsgDropQuarantinedUnauthorizedFactory())
 }
 
 // ProposalMsgs registers the governance proposals (x/gov submits each with

@@ -16,12 +16,15 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgUpdateWorker{}, "repshard/x/shard/MsgUpdateWorker")
 	legacy.RegisterAminoMsg(cdc, &MsgUnregisterWorker{}, "repshard/x/shard/MsgUnregisterWorker")
 	legacy.RegisterAminoMsg(cdc, &MsgResumeWorker{}, "repshard/x/shard/MsgResumeWorker")
+	legacy.RegisterAminoMsg(cdc, &MsgRetryQuarantined{}, "repshard/x/shard/MsgRetryQuarantined")
+	legacy.RegisterAminoMsg(cdc, &MsgDropQuarantined{}, "repshard/x/shard/MsgDropQuarantined")
 	cdc.RegisterConcrete(&Params{}, "repshard/x/shard/Params", nil)
 }
 
 // RegisterInterfaces registers the module's messages with the interface registry.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 	registry.RegisterImplementations((*sdk.Msg)(nil),
-		&MsgUpdateParams{}, &MsgRegisterWorker{}, &MsgUpdateWorker{}, &MsgUnregisterWorker{}, &MsgResumeWorker{})
+		&MsgUpdateParams{}, &MsgRegisterWorker{}, &MsgUpdateWorker{}, &MsgUnregisterWorker{}, &MsgResumeWorker{},
+		&MsgRetryQuarantined{}, &MsgDropQuarantined{})
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -27,4 +27,13 @@ var (
 	ErrOverflow              = errorsmod.Register(ModuleName, 22, "counter overflow")
 	ErrReleasePending        = errorsmod.Register(ModuleName, 23, "bond release postponed until the worker's last reward epoch closes")
 	ErrInvalidScore          = errorsmod.Register(ModuleName, 24, "worker score above 1_000_000 ppm")
+	// ErrQuarantinedItemNotFound: MsgRetryQuarantined or MsgDropQuarantined
+	// names no quarantined item.
+	ErrQuarantinedItemNotFound = errorsmod.Register(ModuleName, 25, "no such quarantined item")
+	// ErrQuarantineStale: the quarantined item no longer belongs in its step
+	// (e.g. the worker left meanwhile); it cannot be retried, only dropped.
+	ErrQuarantineStale = errorsmod.Register(ModuleName, 26, "quarantined item no longer belongs in its step")
+	// ErrNotDroppable: the quarantined item holds nothing a drop could
+	// release (a shard check); it can only be retried.
+	ErrNotDroppable = errorsmod.Register(ModuleName, 27, "quarantined item cannot be dropped, only retried")
 )

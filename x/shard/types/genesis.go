@@ -7,6 +7,7 @@ import (
 
 	"github.com/repshard/repshard/internal/chaincfg"
 	"github.com/repshard/repshard/internal/ppm"
+	"github.com/repshard/repshard/internal/quarantine"
 )
 
 // DefaultGenesis returns the genesis state with default params and the
@@ -64,6 +65,19 @@ type shardSums struct {
 func (gs GenesisState) Validate() error {
 	if err := gs.Params.Validate(); err != nil {
 		return err
+	}
+	if err := quarantine.ValidateGenesis(QuarantineSteps, gs.QuarantinedItems, gs.ItemFailures); err != nil {
+		return err
+	}
+	for _, q := range gs.QuarantinedItems {
+		if err := validateQuarantineItem(q.Step, q.Item); err != nil {
+			return fmt.Errorf("quarantined item %q/%q: %w", q.Step, q.Item, err)
+		}
+	}
+	for _, f := range gs.ItemFailures {
+		if err := validateQuarantineItem(f.Step, f.Item); err != nil {
+			return fmt.Errorf("item failures %q/%q: %w", f.Step, f.Item, err)
+		}
 	}
 	if gs.HasNoTopology() {
 		return nil

@@ -49,6 +49,13 @@ var (
 	// address)]storageBytes of the ACTIVE, unpaused workers with free
 	// capacity (see the Keeper's FreeCapacity).
 	FreeCapacityKey = collections.NewPrefix(16)
+
+	// ItemFailuresKey and QuarantinedItemsKey hold the EndBlock quarantine
+	// (internal/quarantine): the consecutive failures of failing items, by
+	// (step, item), and the quarantined items. Every module with EndBlock
+	// items keeps its quarantine under this same pair of prefixes.
+	ItemFailuresKey     = collections.NewPrefix(64)
+	QuarantinedItemsKey = collections.NewPrefix(65)
 )
 
 // Worker score tiers: assignment tries the workers of the highest tier,

@@ -11,6 +11,7 @@ import (
 	"github.com/repshard/repshard/internal/chaincfg"
 	"github.com/repshard/repshard/internal/paramcheck"
 	"github.com/repshard/repshard/internal/ppm"
+	"github.com/repshard/repshard/internal/quarantine"
 )
 
 // DefaultParams returns the default x/shard parameters: a shard splits when its
@@ -47,11 +48,15 @@ func DefaultParams() Params {
 		PriceCeiling:       sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(100_000)),
 		PriceTargetLoadPpm: 500_000,
 		PriceMaxChangePpm:  125_000,
+		MaxItemFailures:    quarantine.DefaultMaxItemFailures,
 	}
 }
 
 // Validate rejects parameters the shard logic cannot work with.
 func (p Params) Validate() error {
+	if err := quarantine.ValidateMaxItemFailures(p.MaxItemFailures); err != nil {
+		return err
+	}
 	if err := paramcheck.CheckAll(paramcheck.AtMost(paramcheck.MaxBlocks),
 		paramcheck.F("unbonding_period_blocks", p.UnbondingPeriodBlocks),
 		paramcheck.F("sustain_blocks", p.SustainBlocks),

@@ -541,6 +541,217 @@ func (m *MsgResumeWorkerResponse) GetEligible() bool {
 	return false
 }
 
+// MsgRetryQuarantined puts a quarantined EndBlock item back into its step.
+type MsgRetryQuarantined struct {
+	// authority is the governance module account address.
+	Authority string `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	// step is the EndBlock step of the item (Query/Quarantine lists them).
+	Step string `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
+	// item names the item within its step, e.g. "worker/rep1…".
+	Item string `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+}
+
+func (m *MsgRetryQuarantined) Reset()         { *m = MsgRetryQuarantined{} }
+func (m *MsgRetryQuarantined) String() string { return proto.CompactTextString(m) }
+func (*MsgRetryQuarantined) ProtoMessage()    {}
+func (*MsgRetryQuarantined) Descriptor() ([]byte, []int) {
+	return fileDescriptor_04dd186371fb2317, []int{10}
+}
+func (m *MsgRetryQuarantined) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRetryQuarantined) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRetryQuarantined.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRetryQuarantined) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRetryQuarantined.Merge(m, src)
+}
+func (m *MsgRetryQuarantined) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRetryQuarantined) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRetryQuarantined.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRetryQuarantined proto.InternalMessageInfo
+
+func (m *MsgRetryQuarantined) GetAuthority() string {
+	if m != nil {
+		return m.Authority
+	}
+	return ""
+}
+
+func (m *MsgRetryQuarantined) GetStep() string {
+	if m != nil {
+		return m.Step
+	}
+	return ""
+}
+
+func (m *MsgRetryQuarantined) GetItem() string {
+	if m != nil {
+		return m.Item
+	}
+	return ""
+}
+
+// MsgRetryQuarantinedResponse is the response to MsgRetryQuarantined.
+type MsgRetryQuarantinedResponse struct {
+}
+
+func (m *MsgRetryQuarantinedResponse) Reset()         { *m = MsgRetryQuarantinedResponse{} }
+func (m *MsgRetryQuarantinedResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgRetryQuarantinedResponse) ProtoMessage()    {}
+func (*MsgRetryQuarantinedResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_04dd186371fb2317, []int{11}
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRetryQuarantinedResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRetryQuarantinedResponse.Merge(m, src)
+}
+func (m *MsgRetryQuarantinedResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRetryQuarantinedResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRetryQuarantinedResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRetryQuarantinedResponse proto.InternalMessageInfo
+
+// MsgDropQuarantined removes a quarantined EndBlock item for good.
+type MsgDropQuarantined struct {
+	// authority is the governance module account address.
+	Authority string `protobuf:"bytes,1,opt,name=authority,proto3" json:"authority,omitempty"`
+	// step is the EndBlock step of the item (Query/Quarantine lists them).
+	Step string `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
+	// item names the item within its step, e.g. "worker/rep1…".
+	Item string `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+}
+
+func (m *MsgDropQuarantined) Reset()         { *m = MsgDropQuarantined{} }
+func (m *MsgDropQuarantined) String() string { return proto.CompactTextString(m) }
+func (*MsgDropQuarantined) ProtoMessage()    {}
+func (*MsgDropQuarantined) Descriptor() ([]byte, []int) {
+	return fileDescriptor_04dd186371fb2317, []int{12}
+}
+func (m *MsgDropQuarantined) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDropQuarantined) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDropQuarantined.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDropQuarantined) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDropQuarantined.Merge(m, src)
+}
+func (m *MsgDropQuarantined) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDropQuarantined) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDropQuarantined.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDropQuarantined proto.InternalMessageInfo
+
+func (m *MsgDropQuarantined) GetAuthority() string {
+	if m != nil {
+		return m.Authority
+	}
+	return ""
+}
+
+func (m *MsgDropQuarantined) GetStep() string {
+	if m != nil {
+		return m.Step
+	}
+	return ""
+}
+
+func (m *MsgDropQuarantined) GetItem() string {
+	if m != nil {
+		return m.Item
+	}
+	return ""
+}
+
+// MsgDropQuarantinedResponse is the response to MsgDropQuarantined.
+type MsgDropQuarantinedResponse struct {
+	// outcome says what the drop did with what the item held.
+	Outcome string `protobuf:"bytes,1,opt,name=outcome,proto3" json:"outcome,omitempty"`
+}
+
+func (m *MsgDropQuarantinedResponse) Reset()         { *m = MsgDropQuarantinedResponse{} }
+func (m *MsgDropQuarantinedResponse) String() string { return proto.CompactTextString(m) }
+func (*MsgDropQuarantinedResponse) ProtoMessage()    {}
+func (*MsgDropQuarantinedResponse) Descriptor() ([]byte, []int) {
+	return fileDescriptor_04dd186371fb2317, []int{13}
+}
+func (m *MsgDropQuarantinedResponse) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgDropQuarantinedResponse) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgDropQuarantinedResponse.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgDropQuarantinedResponse) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgDropQuarantinedResponse.Merge(m, src)
+}
+func (m *MsgDropQuarantinedResponse) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgDropQuarantinedResponse) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgDropQuarantinedResponse.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgDropQuarantinedResponse proto.InternalMessageInfo
+
+func (m *MsgDropQuarantinedResponse) GetOutcome() string {
+	if m != nil {
+		return m.Outcome
+	}
+	return ""
+}
+
 func init() {
 	proto.RegisterType((*MsgUpdateParams)(nil), "repshard.shard.v1.MsgUpdateParams")
 	proto.RegisterType((*MsgUpdateParamsResponse)(nil), "repshard.shard.v1.MsgUpdateParamsResponse")
@@ -552,58 +763,70 @@ func init() {
 	proto.RegisterType((*MsgUnregisterWorkerResponse)(nil), "repshard.shard.v1.MsgUnregisterWorkerResponse")
 	proto.RegisterType((*MsgResumeWorker)(nil), "repshard.shard.v1.MsgResumeWorker")
 	proto.RegisterType((*MsgResumeWorkerResponse)(nil), "repshard.shard.v1.MsgResumeWorkerResponse")
+	proto.RegisterType((*MsgRetryQuarantined)(nil), "repshard.shard.v1.MsgRetryQuarantined")
+	proto.RegisterType((*MsgRetryQuarantinedResponse)(nil), "repshard.shard.v1.MsgRetryQuarantinedResponse")
+	proto.RegisterType((*MsgDropQuarantined)(nil), "repshard.shard.v1.MsgDropQuarantined")
+	proto.RegisterType((*MsgDropQuarantinedResponse)(nil), "repshard.shard.v1.MsgDropQuarantinedResponse")
 }
 
 func init() { proto.RegisterFile("repshard/shard/v1/tx.proto", fileDescriptor_04dd186371fb2317) }
 
 var fileDescriptor_04dd186371fb2317 = []byte{
-	// 723 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xa4, 0x55, 0xbf, 0x6f, 0xd3, 0x40,
-	0x14, 0x8e, 0x9b, 0xf4, 0xd7, 0xd1, 0x06, 0x6a, 0x2a, 0x35, 0x31, 0x6a, 0x88, 0x4c, 0x8b, 0xa2,
-	0x08, 0xec, 0x26, 0x85, 0x82, 0x22, 0x16, 0xd2, 0x0e, 0x30, 0x54, 0x42, 0xae, 0x2a, 0x24, 0x06,
-	0x22, 0x3b, 0x3e, 0x39, 0x07, 0xb1, 0xcf, 0xba, 0xbb, 0x94, 0x66, 0x40, 0x42, 0x8c, 0x4c, 0xfc,
-	0x19, 0x8c, 0x1d, 0x18, 0x18, 0x58, 0xd8, 0x3a, 0x56, 0x4c, 0x4c, 0x08, 0xb5, 0x43, 0xff, 0x0b,
-	0x84, 0x7c, 0xbe, 0xb8, 0x89, 0xed, 0xb6, 0x51, 0x59, 0xac, 0xbb, 0xf7, 0xbe, 0x77, 0xef, 0xfb,
-	0xbe, 0x7b, 0xb9, 0x00, 0x85, 0x40, 0x9f, 0x76, 0x4c, 0x62, 0xeb, 0xe1, 0x77, 0xaf, 0xa6, 0xb3,
-	0x7d, 0xcd, 0x27, 0x98, 0x61, 0x79, 0x61, 0x90, 0xd3, 0xc2, 0xef, 0x5e, 0x4d, 0x59, 0x30, 0x5d,
-	0xe4, 0x61, 0x9d, 0x7f, 0x43, 0x94, 0xb2, 0xd4, 0xc6, 0xd4, 0xc5, 0x54, 0x77, 0xa9, 0x13, 0x54,
-	0xbb, 0xd4, 0x11, 0x89, 0x62, 0x98, 0x68, 0xf1, 0x9d, 0x1e, 0x6e, 0x44, 0xaa, 0x24, 0x6a, 0x2c,
-	0x93, 0x42, 0x7d, 0xaf, 0x66, 0x41, 0x66, 0xd6, 0xf4, 0x36, 0x46, 0x9e, 0xc8, 0x2f, 0x3a, 0xd8,
-	0xc1, 0x61, 0x5d, 0xb0, 0x1a, 0x54, 0x25, 0xb9, 0xfa, 0x26, 0x31, 0xdd, 0xc1, 0xa9, 0xcb, 0x29,
-	0x5a, 0xfa, 0x3e, 0x14, 0x69, 0xf5, 0xbb, 0x04, 0xae, 0x6f, 0x53, 0x67, 0xd7, 0xb7, 0x4d, 0x06,
-	0x5f, 0xf0, 0x42, 0x79, 0x03, 0xcc, 0x9a, 0x3d, 0xd6, 0xc1, 0x04, 0xb1, 0x7e, 0x41, 0x2a, 0x4b,
-	0x95, 0xd9, 0x66, 0xe1, 0xe7, 0xd7, 0xfb, 0x8b, 0x82, 0xed, 0x53, 0xdb, 0x26, 0x90, 0xd2, 0x1d,
-	0x46, 0x90, 0xe7, 0x18, 0x67, 0x50, 0xf9, 0x09, 0x98, 0x0a, 0x5b, 0x17, 0x26, 0xca, 0x52, 0xe5,
-	0x5a, 0xbd, 0xa8, 0x25, 0xbc, 0xd2, 0xc2, 0x16, 0xcd, 0xd9, 0xc3, 0xdf, 0xb7, 0x33, 0x5f, 0x4e,
-	0x0f, 0xaa, 0x92, 0x21, 0x6a, 0x1a, 0xeb, 0x1f, 0x4f, 0x0f, 0xaa, 0x67, 0xa7, 0x7d, 0x3a, 0x3d,
-	0xa8, 0x96, 0x23, 0xee, 0xfb, 0x82, 0x7d, 0x8c, 0xaa, 0x5a, 0x04, 0x4b, 0xb1, 0x90, 0x01, 0xa9,
-	0x8f, 0x3d, 0x0a, 0xd5, 0x6f, 0x13, 0x60, 0x61, 0x9b, 0x3a, 0x06, 0x74, 0x10, 0x65, 0x90, 0xbc,
-	0xc4, 0xe4, 0x2d, 0x24, 0xf2, 0x1a, 0x98, 0x7a, 0xc7, 0x57, 0x97, 0x0a, 0x13, 0x38, 0xf9, 0x11,
-	0x98, 0x6e, 0x77, 0x4d, 0x4a, 0x61, 0x20, 0x2b, 0x5b, 0xc9, 0xd7, 0x97, 0x53, 0x64, 0xed, 0x04,
-	0x8b, 0xcd, 0x00, 0x66, 0x0c, 0xd0, 0xf2, 0x2a, 0xc8, 0xb7, 0x4d, 0xdf, 0x6c, 0x23, 0xd6, 0x6f,
-	0xf5, 0x3c, 0xc4, 0x68, 0x21, 0x5b, 0x96, 0x2a, 0x39, 0x63, 0x7e, 0x10, 0xdd, 0x0d, 0x82, 0xf2,
-	0x1d, 0x30, 0x4f, 0x19, 0x26, 0xa6, 0x03, 0x5b, 0x56, 0x9f, 0x41, 0x5a, 0xc8, 0x71, 0xd4, 0x9c,
-	0x08, 0x36, 0x83, 0x98, 0xfc, 0x18, 0xe4, 0x2c, 0xec, 0xd9, 0x85, 0x49, 0x61, 0xac, 0x60, 0x1c,
-	0x8c, 0x8a, 0x26, 0x46, 0x45, 0xdb, 0xc4, 0xc8, 0x1b, 0x36, 0x96, 0x57, 0x34, 0xea, 0x81, 0xad,
-	0x42, 0x4b, 0xe0, 0xa9, 0x9a, 0xe6, 0xe9, 0xa8, 0x49, 0xea, 0x06, 0x28, 0x26, 0x82, 0x03, 0x5f,
-	0xe5, 0x22, 0x98, 0xe1, 0x75, 0x2d, 0x64, 0x73, 0x0f, 0x73, 0xc6, 0x34, 0xdf, 0x3f, 0xb7, 0xd5,
-	0x1f, 0xc3, 0xc3, 0x74, 0x65, 0xc3, 0x93, 0xbe, 0x4d, 0x8c, 0xe5, 0x5b, 0x36, 0xe9, 0x5b, 0x63,
-	0x2d, 0xa6, 0xfe, 0x82, 0x89, 0x12, 0xda, 0x87, 0x27, 0x6a, 0x54, 0xb9, 0xfa, 0x1e, 0xdc, 0x0c,
-	0x52, 0x1e, 0xf9, 0xcf, 0x91, 0x6a, 0x3c, 0x88, 0xb1, 0x5a, 0x49, 0x65, 0x15, 0xeb, 0xa3, 0x6e,
-	0x81, 0x5b, 0x29, 0xe1, 0xe8, 0x5e, 0x56, 0x41, 0x9e, 0xc0, 0x2e, 0x34, 0x29, 0x6c, 0x75, 0x20,
-	0x72, 0x3a, 0x8c, 0xd3, 0xc9, 0x1a, 0xf3, 0x22, 0xfa, 0x8c, 0x07, 0xd5, 0x1e, 0xbf, 0x22, 0x03,
-	0xd2, 0x9e, 0x7b, 0xe5, 0x2b, 0x1a, 0xcf, 0xd6, 0xe1, 0x1e, 0xea, 0x43, 0x6e, 0xeb, 0x70, 0x28,
-	0x22, 0xae, 0x80, 0x19, 0xd8, 0x45, 0x0e, 0xb2, 0xba, 0x90, 0x13, 0x98, 0x31, 0xa2, 0x7d, 0xfd,
-	0x6f, 0x16, 0x64, 0xb7, 0xa9, 0x23, 0xbf, 0x06, 0x73, 0x23, 0x4f, 0x94, 0x9a, 0xf2, 0x1b, 0x8c,
-	0x3d, 0x04, 0x4a, 0xf5, 0x72, 0x4c, 0xc4, 0xc1, 0x06, 0xf9, 0xd8, 0x43, 0xb1, 0x92, 0x5e, 0x3d,
-	0x8a, 0x52, 0xee, 0x8d, 0x83, 0x8a, 0xba, 0x44, 0x2a, 0x44, 0x8f, 0x0b, 0x55, 0x88, 0x0e, 0xd5,
-	0xcb, 0x31, 0xd1, 0xf9, 0x6f, 0xc0, 0x8d, 0xc4, 0x74, 0xde, 0x3d, 0xa7, 0x3e, 0x86, 0x53, 0xb4,
-	0xf1, 0x70, 0xc3, 0x5a, 0x46, 0x86, 0x48, 0x3d, 0xcf, 0x89, 0x33, 0xcc, 0x79, 0x5a, 0xd2, 0xa6,
-	0x42, 0x99, 0xfc, 0x10, 0x3c, 0x62, 0xcd, 0xad, 0xc3, 0xe3, 0x92, 0x74, 0x74, 0x5c, 0x92, 0xfe,
-	0x1c, 0x97, 0xa4, 0xcf, 0x27, 0xa5, 0xcc, 0xd1, 0x49, 0x29, 0xf3, 0xeb, 0xa4, 0x94, 0x79, 0x55,
-	0x75, 0x10, 0xeb, 0xf4, 0x2c, 0xad, 0x8d, 0x5d, 0x3d, 0x1a, 0xbf, 0xc4, 0x1c, 0xf2, 0xff, 0x3a,
-	0x6b, 0x8a, 0xff, 0xd9, 0xad, 0xff, 0x0b, 0x00, 0x00, 0xff, 0xff, 0x16, 0x11, 0xda, 0x8f, 0xd9,
-	0x07, 0x00, 0x00,
+	// 863 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0xbc, 0x56, 0xbf, 0x6f, 0xdb, 0x46,
+	0x14, 0x16, 0x2d, 0xf9, 0x87, 0xae, 0xb6, 0x6c, 0xb3, 0x06, 0x2c, 0xb1, 0xb0, 0x2a, 0xd0, 0x3f,
+	0x20, 0x08, 0x35, 0x69, 0xc9, 0xad, 0x5c, 0x08, 0x5d, 0x2a, 0x7b, 0x68, 0x07, 0x01, 0x2d, 0x0d,
+	0xa3, 0x40, 0x87, 0x0a, 0x94, 0x78, 0xa0, 0xe8, 0x8a, 0x3c, 0xe2, 0xee, 0xe4, 0x5a, 0x43, 0x81,
+	0xa2, 0x63, 0xa6, 0xfc, 0x19, 0x19, 0x82, 0xc0, 0x43, 0x86, 0x0c, 0x59, 0xb2, 0x79, 0x34, 0x92,
+	0x25, 0x53, 0x10, 0xd8, 0x83, 0xff, 0x8d, 0x80, 0xc7, 0x23, 0x2d, 0x91, 0x94, 0x2d, 0x38, 0x40,
+	0x16, 0xe2, 0xee, 0xdd, 0xf7, 0xee, 0x7d, 0xdf, 0x77, 0xef, 0x4e, 0x02, 0x12, 0x86, 0x2e, 0xe9,
+	0xe9, 0xd8, 0x50, 0xfd, 0xef, 0x59, 0x55, 0xa5, 0xe7, 0x8a, 0x8b, 0x11, 0x45, 0xe2, 0x6a, 0xb0,
+	0xa6, 0xf8, 0xdf, 0xb3, 0xaa, 0xb4, 0xaa, 0xdb, 0x96, 0x83, 0x54, 0xf6, 0xf5, 0x51, 0xd2, 0x7a,
+	0x17, 0x11, 0x1b, 0x11, 0xd5, 0x26, 0xa6, 0x97, 0x6d, 0x13, 0x93, 0x2f, 0x14, 0xfc, 0x85, 0x36,
+	0x9b, 0xa9, 0xfe, 0x84, 0x2f, 0x15, 0x79, 0x4e, 0x47, 0x27, 0x50, 0x3d, 0xab, 0x76, 0x20, 0xd5,
+	0xab, 0x6a, 0x17, 0x59, 0x0e, 0x5f, 0x5f, 0x33, 0x91, 0x89, 0xfc, 0x3c, 0x6f, 0x14, 0x64, 0xc5,
+	0xb9, 0xba, 0x3a, 0xd6, 0xed, 0x60, 0xd7, 0x8d, 0x04, 0x2d, 0x43, 0x17, 0xf2, 0x65, 0xf9, 0xb5,
+	0x00, 0x96, 0x5b, 0xc4, 0x3c, 0x71, 0x0d, 0x9d, 0xc2, 0xdf, 0x58, 0xa2, 0x58, 0x07, 0x59, 0x7d,
+	0x40, 0x7b, 0x08, 0x5b, 0x74, 0x98, 0x17, 0x4a, 0x42, 0x39, 0xdb, 0xcc, 0xbf, 0x7d, 0xb9, 0xbb,
+	0xc6, 0xd9, 0xfe, 0x6c, 0x18, 0x18, 0x12, 0x72, 0x4c, 0xb1, 0xe5, 0x98, 0xda, 0x1d, 0x54, 0xfc,
+	0x09, 0xcc, 0xf9, 0xa5, 0xf3, 0x33, 0x25, 0xa1, 0xfc, 0x55, 0xad, 0xa0, 0xc4, 0xbc, 0x52, 0xfc,
+	0x12, 0xcd, 0xec, 0xe5, 0x87, 0x6f, 0x53, 0xcf, 0x6e, 0x2f, 0x2a, 0x82, 0xc6, 0x73, 0x1a, 0xfb,
+	0xff, 0xdf, 0x5e, 0x54, 0xee, 0x76, 0x7b, 0x72, 0x7b, 0x51, 0x29, 0x85, 0xdc, 0xcf, 0x39, 0xfb,
+	0x08, 0x55, 0xb9, 0x00, 0xd6, 0x23, 0x21, 0x0d, 0x12, 0x17, 0x39, 0x04, 0xca, 0xaf, 0x66, 0xc0,
+	0x6a, 0x8b, 0x98, 0x1a, 0x34, 0x2d, 0x42, 0x21, 0xfe, 0x03, 0xe1, 0xbf, 0x21, 0x16, 0xf7, 0xc0,
+	0xdc, 0x3f, 0x6c, 0xf4, 0xa0, 0x30, 0x8e, 0x13, 0x0f, 0xc0, 0x7c, 0xb7, 0xaf, 0x13, 0x02, 0x3d,
+	0x59, 0xe9, 0x72, 0xae, 0xb6, 0x91, 0x20, 0xeb, 0xd8, 0x1b, 0x1c, 0x7a, 0x30, 0x2d, 0x40, 0x8b,
+	0xdb, 0x20, 0xd7, 0xd5, 0x5d, 0xbd, 0x6b, 0xd1, 0x61, 0x7b, 0xe0, 0x58, 0x94, 0xe4, 0xd3, 0x25,
+	0xa1, 0x9c, 0xd1, 0x96, 0x82, 0xe8, 0x89, 0x17, 0x14, 0x37, 0xc1, 0x12, 0xa1, 0x08, 0xeb, 0x26,
+	0x6c, 0x77, 0x86, 0x14, 0x92, 0x7c, 0x86, 0xa1, 0x16, 0x79, 0xb0, 0xe9, 0xc5, 0xc4, 0x1f, 0x41,
+	0xa6, 0x83, 0x1c, 0x23, 0x3f, 0xcb, 0x8d, 0xe5, 0x8c, 0xbd, 0x56, 0x51, 0x78, 0xab, 0x28, 0x87,
+	0xc8, 0x72, 0x46, 0x8d, 0x65, 0x19, 0x8d, 0x9a, 0x67, 0x2b, 0xd7, 0xe2, 0x79, 0x2a, 0x27, 0x79,
+	0x3a, 0x6e, 0x92, 0x5c, 0x07, 0x85, 0x58, 0x30, 0xf0, 0x55, 0x2c, 0x80, 0x05, 0x96, 0xd7, 0xb6,
+	0x0c, 0xe6, 0x61, 0x46, 0x9b, 0x67, 0xf3, 0x5f, 0x0d, 0xf9, 0xcd, 0x68, 0x33, 0x3d, 0xda, 0xf0,
+	0xb8, 0x6f, 0x33, 0x53, 0xf9, 0x96, 0x8e, 0xfb, 0xd6, 0xd8, 0x8b, 0xa8, 0xbf, 0xa7, 0xa3, 0xb8,
+	0xf6, 0xd1, 0x8e, 0x1a, 0x57, 0x2e, 0xff, 0x0b, 0xbe, 0xf6, 0x96, 0x1c, 0xfc, 0x99, 0x2d, 0xd5,
+	0xf8, 0x3e, 0xc2, 0x6a, 0x2b, 0x91, 0x55, 0xa4, 0x8e, 0x7c, 0x04, 0xbe, 0x49, 0x08, 0x87, 0xe7,
+	0xb2, 0x0d, 0x72, 0x18, 0xf6, 0xa1, 0x4e, 0x60, 0xbb, 0x07, 0x2d, 0xb3, 0x47, 0x19, 0x9d, 0xb4,
+	0xb6, 0xc4, 0xa3, 0xbf, 0xb0, 0xa0, 0x3c, 0x60, 0x47, 0xa4, 0x41, 0x32, 0xb0, 0x1f, 0x7d, 0x44,
+	0xd3, 0xd9, 0x3a, 0x5a, 0x43, 0xfe, 0x81, 0xd9, 0x3a, 0x1a, 0x0a, 0x89, 0x4b, 0x60, 0x01, 0xf6,
+	0x2d, 0xd3, 0xea, 0xf4, 0x21, 0x23, 0xb0, 0xa0, 0x85, 0x73, 0xf9, 0x85, 0xc0, 0x3c, 0xd7, 0x20,
+	0xc5, 0xc3, 0xdf, 0x07, 0x3a, 0xd6, 0x1d, 0x6a, 0x39, 0xd0, 0x78, 0xf4, 0x13, 0x25, 0x82, 0x0c,
+	0xa1, 0xd0, 0x65, 0x1d, 0x95, 0xd5, 0xd8, 0xd8, 0x8b, 0x59, 0x14, 0xda, 0xac, 0x7f, 0xb2, 0x1a,
+	0x1b, 0x37, 0x0e, 0xe2, 0x8f, 0xd1, 0x56, 0xb2, 0xc6, 0x71, 0x62, 0xf2, 0x06, 0x3b, 0xa4, 0x68,
+	0x38, 0x6c, 0xa1, 0xe7, 0x02, 0x10, 0x5b, 0xc4, 0x3c, 0xc2, 0xc8, 0xfd, 0x92, 0x72, 0xea, 0x71,
+	0x39, 0x9b, 0x49, 0x72, 0x22, 0xbc, 0xe4, 0x3a, 0x90, 0xe2, 0xd1, 0xf0, 0xe0, 0xf2, 0x60, 0x1e,
+	0x0d, 0x68, 0x17, 0xd9, 0xfe, 0xb9, 0x65, 0xb5, 0x60, 0x5a, 0x7b, 0x37, 0x0b, 0xd2, 0x2d, 0x62,
+	0x8a, 0x7f, 0x81, 0xc5, 0xb1, 0x5f, 0x16, 0x39, 0xe1, 0xe9, 0x8c, 0xbc, 0xdf, 0x52, 0xe5, 0x61,
+	0x4c, 0xc8, 0xc0, 0x00, 0xb9, 0xc8, 0xfb, 0xbe, 0x95, 0x9c, 0x3d, 0x8e, 0x92, 0xbe, 0x9b, 0x06,
+	0x15, 0x56, 0x09, 0x55, 0xf0, 0x1a, 0xf7, 0xaa, 0xe0, 0x15, 0x2a, 0x0f, 0x63, 0xc2, 0xfd, 0x4f,
+	0xc1, 0x4a, 0xec, 0x51, 0xd9, 0x99, 0x90, 0x1f, 0xc1, 0x49, 0xca, 0x74, 0xb8, 0x51, 0x2d, 0x63,
+	0x77, 0x5f, 0x9e, 0xe4, 0xc4, 0x1d, 0x66, 0x92, 0x96, 0xc4, 0xcb, 0x7c, 0x0a, 0x56, 0x62, 0x97,
+	0x75, 0x67, 0x52, 0xfe, 0x38, 0x6e, 0x92, 0x96, 0x49, 0x97, 0x49, 0x34, 0xc1, 0x72, 0xf4, 0x22,
+	0x6d, 0x27, 0x6f, 0x11, 0x81, 0x49, 0xbb, 0x53, 0xc1, 0x82, 0x42, 0xd2, 0xec, 0x7f, 0xde, 0x0f,
+	0x6a, 0xf3, 0xe8, 0xf2, 0xba, 0x28, 0x5c, 0x5d, 0x17, 0x85, 0x8f, 0xd7, 0x45, 0xe1, 0xe9, 0x4d,
+	0x31, 0x75, 0x75, 0x53, 0x4c, 0xbd, 0xbf, 0x29, 0xa6, 0xfe, 0xac, 0x98, 0x16, 0xed, 0x0d, 0x3a,
+	0x4a, 0x17, 0xd9, 0x6a, 0x78, 0xaf, 0x62, 0x17, 0x8c, 0xfd, 0xef, 0xea, 0xcc, 0xb1, 0x3f, 0x5e,
+	0xfb, 0x9f, 0x02, 0x00, 0x00, 0xff, 0xff, 0x79, 0x0f, 0x3b, 0x28, 0x65, 0x0a, 0x00, 0x00,
 }
 
 // Reference imports to suppress errors if they are not otherwise used.
@@ -634,6 +857,17 @@ type MsgClient interface {
 	// running again: it gets new assignments again, unless its score keeps it
 	// paused.
 	ResumeWorker(ctx context.Context, in *MsgResumeWorker, opts ...grpc.CallOption) (*MsgResumeWorkerResponse, error)
+	// RetryQuarantined puts a quarantined EndBlock item back into its step,
+	// with its failure count reset. Only the governance module account may
+	// send it.
+	RetryQuarantined(ctx context.Context, in *MsgRetryQuarantined, opts ...grpc.CallOption) (*MsgRetryQuarantinedResponse, error)
+	// DropQuarantined removes a quarantined EndBlock item for good and
+	// releases what it holds: an unbonding worker's bond is returned (without
+	// the x/rewards settlement that kept failing), a worker whose move keeps
+	// failing is unregistered (its bond returns after the unbonding period); a
+	// shard check holds nothing and cannot be dropped, only retried. Only the
+	// governance module account may send it.
+	DropQuarantined(ctx context.Context, in *MsgDropQuarantined, opts ...grpc.CallOption) (*MsgDropQuarantinedResponse, error)
 }
 
 type msgClient struct {
@@ -689,6 +923,24 @@ func (c *msgClient) ResumeWorker(ctx context.Context, in *MsgResumeWorker, opts 
 	return out, nil
 }
 
+func (c *msgClient) RetryQuarantined(ctx context.Context, in *MsgRetryQuarantined, opts ...grpc.CallOption) (*MsgRetryQuarantinedResponse, error) {
+	out := new(MsgRetryQuarantinedResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Msg/RetryQuarantined", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *msgClient) DropQuarantined(ctx context.Context, in *MsgDropQuarantined, opts ...grpc.CallOption) (*MsgDropQuarantinedResponse, error) {
+	out := new(MsgDropQuarantinedResponse)
+	err := c.cc.Invoke(ctx, "/repshard.shard.v1.Msg/DropQuarantined", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MsgServer is the server API for Msg service.
 type MsgServer interface {
 	// UpdateParams replaces the module parameters. Only the governance module
@@ -707,6 +959,17 @@ type MsgServer interface {
 	// running again: it gets new assignments again, unless its score keeps it
 	// paused.
 	ResumeWorker(context.Context, *MsgResumeWorker) (*MsgResumeWorkerResponse, error)
+	// RetryQuarantined puts a quarantined EndBlock item back into its step,
+	// with its failure count reset. Only the governance module account may
+	// send it.
+	RetryQuarantined(context.Context, *MsgRetryQuarantined) (*MsgRetryQuarantinedResponse, error)
+	// DropQuarantined removes a quarantined EndBlock item for good and
+	// releases what it holds: an unbonding worker's bond is returned (without
+	// the x/rewards settlement that kept failing), a worker whose move keeps
+	// failing is unregistered (its bond returns after the unbonding period); a
+	// shard check holds nothing and cannot be dropped, only retried. Only the
+	// governance module account may send it.
+	DropQuarantined(context.Context, *MsgDropQuarantined) (*MsgDropQuarantinedResponse, error)
 }
 
 // UnimplementedMsgServer can be embedded to have forward compatible implementations.
@@ -727,6 +990,12 @@ func (*UnimplementedMsgServer) UnregisterWorker(ctx context.Context, req *MsgUnr
 }
 func (*UnimplementedMsgServer) ResumeWorker(ctx context.Context, req *MsgResumeWorker) (*MsgResumeWorkerResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ResumeWorker not implemented")
+}
+func (*UnimplementedMsgServer) RetryQuarantined(ctx context.Context, req *MsgRetryQuarantined) (*MsgRetryQuarantinedResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RetryQuarantined not implemented")
+}
+func (*UnimplementedMsgServer) DropQuarantined(ctx context.Context, req *MsgDropQuarantined) (*MsgDropQuarantinedResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DropQuarantined not implemented")
 }
 
 func RegisterMsgServer(s grpc1.Server, srv MsgServer) {
@@ -823,6 +1092,42 @@ func _Msg_ResumeWorker_Handler(srv interface{}, ctx context.Context, dec func(in
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Msg_RetryQuarantined_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgRetryQuarantined)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).RetryQuarantined(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Msg/RetryQuarantined",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).RetryQuarantined(ctx, req.(*MsgRetryQuarantined))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Msg_DropQuarantined_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MsgDropQuarantined)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MsgServer).DropQuarantined(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/repshard.shard.v1.Msg/DropQuarantined",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MsgServer).DropQuarantined(ctx, req.(*MsgDropQuarantined))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var Msg_serviceDesc = _Msg_serviceDesc
 var _Msg_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "repshard.shard.v1.Msg",
@@ -847,6 +1152,14 @@ var _Msg_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ResumeWorker",
 			Handler:    _Msg_ResumeWorker_Handler,
+		},
+		{
+			MethodName: "RetryQuarantined",
+			Handler:    _Msg_RetryQuarantined_Handler,
+		},
+		{
+			MethodName: "DropQuarantined",
+			Handler:    _Msg_DropQuarantined_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -1196,6 +1509,147 @@ func (m *MsgResumeWorkerResponse) MarshalToSizedBuffer(dAtA []byte) (int, error)
 	return len(dAtA) - i, nil
 }
 
+func (m *MsgRetryQuarantined) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRetryQuarantined) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRetryQuarantined) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Item) > 0 {
+		i -= len(m.Item)
+		copy(dAtA[i:], m.Item)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Item)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Step) > 0 {
+		i -= len(m.Step)
+		copy(dAtA[i:], m.Step)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Step)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Authority) > 0 {
+		i -= len(m.Authority)
+		copy(dAtA[i:], m.Authority)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Authority)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRetryQuarantinedResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRetryQuarantinedResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRetryQuarantinedResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDropQuarantined) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDropQuarantined) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDropQuarantined) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Item) > 0 {
+		i -= len(m.Item)
+		copy(dAtA[i:], m.Item)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Item)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Step) > 0 {
+		i -= len(m.Step)
+		copy(dAtA[i:], m.Step)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Step)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.Authority) > 0 {
+		i -= len(m.Authority)
+		copy(dAtA[i:], m.Authority)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Authority)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgDropQuarantinedResponse) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgDropQuarantinedResponse) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgDropQuarantinedResponse) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Outcome) > 0 {
+		i -= len(m.Outcome)
+		copy(dAtA[i:], m.Outcome)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Outcome)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintTx(dAtA []byte, offset int, v uint64) int {
 	offset -= sovTx(v)
 	base := offset
@@ -1345,6 +1799,70 @@ func (m *MsgResumeWorkerResponse) Size() (n int) {
 	_ = l
 	if m.Eligible {
 		n += 2
+	}
+	return n
+}
+
+func (m *MsgRetryQuarantined) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Authority)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Step)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Item)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgRetryQuarantinedResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	return n
+}
+
+func (m *MsgDropQuarantined) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Authority)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Step)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Item)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgDropQuarantinedResponse) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Outcome)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
 	}
 	return n
 }
@@ -2263,6 +2781,430 @@ func (m *MsgResumeWorkerResponse) Unmarshal(dAtA []byte) error {
 				}
 			}
 			m.Eligible = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRetryQuarantined) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRetryQuarantined: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRetryQuarantined: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Authority", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Authority = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Step", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Step = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Item", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Item = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRetryQuarantinedResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRetryQuarantinedResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRetryQuarantinedResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDropQuarantined) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDropQuarantined: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDropQuarantined: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Authority", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Authority = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Step", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Step = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Item", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Item = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgDropQuarantinedResponse) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgDropQuarantinedResponse: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgDropQuarantinedResponse: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Outcome", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Outcome = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])
