@@ -33,7 +33,12 @@ func quarantineFixture(t *testing.T) (fixture, *failingStanding, int64) {
 	f.store, f.ctx, f.standing = s, s.Ctx, &fs.standingLog
 	f.msgs, f.query = keeper.NewMsgServerImpl(f.keeper), keeper.NewQueryServerImpl(f.keeper)
 	f = f.withDefaults(t)
-	f.setParams(t, func(p *types.Params) { p.MaxItemFailures = 2 })
+	f.setParams(t, func(p *types.Params) {
+		p.MaxItemFailures = 2
+		// The workers are paused by their expiries; the unresponsive mark
+		// that many expiries in a row also set is not what these tests are about.
+		p.MaxConsecutiveExpiries = types.MaxConsecutiveExpiriesLimit
+	})
 	params := f.params(t)
 	bad, good := testAddr("bad"), testAddr("good")
 	f.pauseByExpiries(t, f.at(1), bad)
