@@ -1,0 +1,470 @@
+//go:build system_test
+
+package systemtests
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	cmthttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
+
+	"cosmossdk.io/systemtests"
+)
+
+const (
+	// fee is what every test tx pays unless it sets --fees: above the
+	// nodes' minimum gas price (0.000001urep) times any gas limit used here,
+	// and a round number, so balances can be checked to the unit.
+	fee      = 10
+	feeCoins = "10urep"
+	// repshardGas is the gas limit of the repshard txs (a submission with its
+	// routing and escrow costs more than the default 200000).
+	repshardGas = "--gas=1000000"
+)
+
+// chain is one test's view of the running test network: the framework's
+// system under test (node processes, genesis, node homes), its CLI wrapper
+// (keyring in testnet/keyring-test, node0's RPC) and a CometBFT RPC client of
+// node0 for heights and tx results.
+type chain struct {
+	t   *testing.T
+	sut *systemtests.SystemUnderTest
+	cli *systemtests.CLIWrapper
+	rpc *cmthttp.HTTP
+}
+
+// sharedChainUp says whether the network runs from the suite's standard
+// genesis (as sharedChain starts it) with nothing stopped or re-based since.
+var sharedChainUp bool
+
+// sharedChain returns the running network the tests share, starting it from
+// a fresh genesis first when it is not up: after the first test, after a
+// test that stopped or re-based it, and after a failed test (its state is
+// then suspect). Tests on the shared network use accounts of their own
+// (keys named after the test), so their checks never see another test's
+// traffic.
+func sharedChain(t *testing.T) *chain {
+	t.Helper()
+	sut := systemtests.Sut
+	if !sharedChainUp || !sut.ChainStarted {
+		sharedChainUp = false
+		sut.ResetChain(t)
+		// One account enters the genesis the way operators add accounts to a
+		// generated genesis: `genesis add-genesis-account` on every node.
+		// Only the bank test uses it.
+		genesisHolder = newChain(t).cli.AddKey(genesisHolderKey)
+		sut.ModifyGenesisCLI(t, []string{"genesis", "add-genesis-account", genesisHolder, genesisHolderCoins})
+		sut.StartChain(t)
+		sharedChainUp = true
+	}
+	c := newChain(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			sharedChainUp = false
+		}
+	})
+	return c
+}
+
+// The account the shared network's genesis adds with add-genesis-account.
+const (
+	genesisHolderKey   = "genesis-holder"
+	genesisHolderUrep  = 50_000_000
+	genesisHolderCoins = "50000000urep,77extra"
+)
+
+// genesisHolder is the address of genesisHolderKey on the running shared
+// network.
+var genesisHolder string
+
+// startChain resets the network to a fresh genesis (every node's data wiped,
+// keys the validators' only), applies the genesis edits, starts every
+// validator and returns once blocks are produced. The network is no longer
+// the shared one.
+func startChain(t *testing.T, edits ...systemtests.GenesisMutator) *chain {
+	t.Helper()
+	sharedChainUp = false
+	sut := systemtests.Sut
+	sut.ResetChain(t)
+	if len(edits) > 0 {
+		sut.ModifyGenesisJSON(t, edits...)
+	}
+	sut.StartChain(t)
+	return newChain(t)
+}
+
+// newChain wraps the network for t without touching it.
+func newChain(t *testing.T) *chain {
+	t.Helper()
+	rpc, err := cmthttp.New(nodeRPC(0), "/websocket")
+	require.NoError(t, err)
+	return &chain{
+		t: t, sut: systemtests.Sut, rpc: rpc,
+		cli: systemtests.NewCLIWrapper(t, systemtests.Sut, systemtests.Verbose),
+	}
+}
+
+// stop stops every node; the network is no longer the shared one.
+func (c *chain) stop() {
+	sharedChainUp = false
+	c.sut.StopChain()
+}
+
+// nodeRPC is node i's CometBFT RPC address.
+func nodeRPC(i int) string {
+	return fmt.Sprintf("tcp://127.0.0.1:%d", cometRPCBase+portOffset+100*i)
+}
+
+// restURL is node0's REST API address.
+func restURL() string { return systemtests.Sut.APIAddress() }
+
+// addr is the address of a key of the test keyring.
+func (c *chain) addr(key string) string { return c.cli.GetKeyAddr(key) }
+
+// valoper is the validator operator address of node i.
+func (c *chain) valoper(i int) string {
+	return c.cli.GetKeyAddrPrefix(fmt.Sprintf("node%d", i), "val")
+}
+
+// newAccounts adds a key per name to the test keyring and funds each from
+// node0's account with amount urep, in one multi-send. It returns the
+// addresses in the order of names.
+func (c *chain) newAccounts(amount int64, names ...string) []string {
+	c.t.Helper()
+	addrs := make([]string, len(names))
+	for i, n := range names {
+		addrs[i] = c.cli.AddKey(n)
+	}
+	coins := fmt.Sprintf("%d%s", amount, denom)
+	if len(addrs) == 1 {
+		c.tx("bank", "send", "node0", addrs[0], coins)
+	} else {
+		c.tx(append(append([]string{"bank", "multi-send", "node0"}, addrs...), coins)...)
+	}
+	for _, a := range addrs {
+		require.Equal(c.t, amount, c.balance(a), "funded account %s", a)
+	}
+	return addrs
+}
+
+// withFees adds the default fee unless args set --fees or --fee-payer's fee.
+func withFees(args []string) []string {
+	if slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--fees") }) {
+		return args
+	}
+	return append(args, "--fees="+feeCoins)
+}
+
+// broadcast signs and broadcasts `repshardd tx args...` (sync mode) and
+// requires CheckTx to accept it; it returns the tx hash.
+func (c *chain) broadcast(args ...string) string {
+	c.t.Helper()
+	out, _ := c.cli.WithRunErrorsIgnored().RunOnly(withFees(append([]string{"tx"}, args...))...)
+	res := lastJSON(out)
+	require.True(c.t, res.Get("txhash").Exists(), "no tx hash; `tx %s` printed: %s", strings.Join(args, " "), out)
+	require.Equal(c.t, int64(0), res.Get("code").Int(), "CheckTx refused `tx %s`: %s", strings.Join(args, " "), out)
+	return res.Get("txhash").String()
+}
+
+// lastJSON is the JSON object a command printed last: the CLI prints its
+// result as JSON (one line, or indented over several) on stdout, and may
+// print notes (gas estimates, the changes of a params proposal) before it.
+func lastJSON(out string) gjson.Result {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if !strings.HasPrefix(lines[i], "{") {
+			continue
+		}
+		if tail := strings.Join(lines[i:], "\n"); gjson.Valid(tail) {
+			return gjson.Parse(tail)
+		}
+	}
+	return gjson.Result{}
+}
+
+// waitTx waits until the tx is in a block and returns its result, with the
+// fields of the CLI's tx response: height, txhash, code, codespace, raw_log,
+// events. It polls node0's tx index, which has the tx once its block is
+// committed (CometBFT indexes after Commit), so state queries that follow
+// see the tx's effects.
+func (c *chain) waitTx(hash string) gjson.Result {
+	c.t.Helper()
+	bz, err := hex.DecodeString(hash)
+	require.NoError(c.t, err)
+	deadline := time.Now().Add(txWait)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		res, err := c.rpc.Tx(ctx, bz, false)
+		cancel()
+		if err == nil {
+			out, err := json.Marshal(map[string]any{
+				"height": res.Height, "txhash": hash, "code": res.TxResult.Code,
+				"codespace": res.TxResult.Codespace, "raw_log": res.TxResult.Log, "events": res.TxResult.Events,
+			})
+			require.NoError(c.t, err)
+			return gjson.ParseBytes(out)
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("tx %s not in a block after %s: %v", hash, txWait, err)
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// pollInterval is the pause between two polls of node0's RPC.
+const pollInterval = 200 * time.Millisecond
+
+// tx broadcasts `repshardd tx args...`, waits for its block and requires it
+// to have succeeded; it returns the tx result (code, events, raw_log, …).
+func (c *chain) tx(args ...string) gjson.Result {
+	c.t.Helper()
+	res := c.waitTx(c.broadcast(args...))
+	require.Equal(c.t, int64(0), res.Get("code").Int(), "`tx %s` failed: %s", strings.Join(args, " "), res.Get("raw_log"))
+	return res
+}
+
+// txFails broadcasts `repshardd tx args...`, which CheckTx accepts, and
+// requires it to fail in its block with a log containing wantLog.
+func (c *chain) txFails(wantLog string, args ...string) gjson.Result {
+	c.t.Helper()
+	res := c.waitTx(c.broadcast(args...))
+	require.NotEqual(c.t, int64(0), res.Get("code").Int(), "`tx %s` succeeded, want a failure", strings.Join(args, " "))
+	require.Contains(c.t, res.Get("raw_log").String(), wantLog)
+	return res
+}
+
+// txRefused runs `repshardd tx args...` and requires the command to fail
+// before inclusion (client-side validation or CheckTx), with wantOut in its
+// output.
+func (c *chain) txRefused(wantOut string, args ...string) {
+	c.t.Helper()
+	out, _ := c.cli.WithRunErrorsIgnored().RunOnly(withFees(append([]string{"tx"}, args...))...)
+	if res := lastJSON(out); res.Get("txhash").Exists() {
+		require.NotEqual(c.t, int64(0), res.Get("code").Int(), "`tx %s` was accepted, want a refusal: %s", strings.Join(args, " "), out)
+	}
+	require.Contains(c.t, out, wantOut)
+}
+
+// q runs `repshardd q args...` against node0 and returns its JSON output.
+func (c *chain) q(args ...string) gjson.Result {
+	c.t.Helper()
+	out := c.cli.CustomQuery(append([]string{"q"}, args...)...)
+	res := lastJSON(out)
+	require.True(c.t, res.Exists(), "`q %s` printed no JSON: %s", strings.Join(args, " "), out)
+	return res
+}
+
+// qAt runs `repshardd q args...` against node i.
+func (c *chain) qAt(i int, args ...string) gjson.Result {
+	c.t.Helper()
+	out := c.cli.WithNodeAddress(nodeRPC(i)).CustomQuery(append([]string{"q"}, args...)...)
+	res := lastJSON(out)
+	require.True(c.t, res.Exists(), "`q %s` on node%d printed no JSON: %s", strings.Join(args, " "), i, out)
+	return res
+}
+
+// qFails runs `repshardd q args...` and requires it to fail with wantOut in
+// its output.
+func (c *chain) qFails(wantOut string, args ...string) {
+	c.t.Helper()
+	var failed bool
+	out := c.cli.WithRunErrorMatcher(func(_ assert.TestingT, err error, _ ...any) bool {
+		failed = err != nil
+		return false
+	}).CustomQuery(append([]string{"q"}, args...)...)
+	require.True(c.t, failed, "`q %s` succeeded: %s", strings.Join(args, " "), out)
+	require.Contains(c.t, out, wantOut)
+}
+
+// run runs a repshardd command that is neither a tx nor a query (keys,
+// snapshots, export, genesis …) with the test keyring and returns its
+// output; it fails the test when the command fails.
+func (c *chain) run(args ...string) string {
+	c.t.Helper()
+	return c.cli.RunCommandWithArgs(args...)
+}
+
+// rest GETs path from node0's REST API (gRPC gateway) and requires 200 OK.
+func (c *chain) rest(path string) gjson.Result {
+	c.t.Helper()
+	return gjson.ParseBytes(systemtests.GetRequest(c.t, restURL()+path))
+}
+
+// balance is addr's balance of denom on node0 (REST: no CLI process).
+func (c *chain) balanceOf(addr, d string) int64 {
+	c.t.Helper()
+	return c.rest(fmt.Sprintf("/cosmos/bank/v1beta1/balances/%s/by_denom?denom=%s", addr, d)).Get("balance.amount").Int()
+}
+
+// balance is addr's urep balance on node0.
+func (c *chain) balance(addr string) int64 { return c.balanceOf(addr, denom) }
+
+// height is node0's latest committed height.
+func (c *chain) height() int64 {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := c.rpc.Status(ctx)
+	require.NoError(c.t, err)
+	return st.SyncInfo.LatestBlockHeight
+}
+
+// awaitHeight waits until node0 has committed height h. The bound grows
+// with the blocks to wait for, at three times the target block time each,
+// plus the wait time: a loaded machine slows blocks down, and the wait ends
+// as soon as the height is there.
+func (c *chain) awaitHeight(h int64) {
+	c.t.Helper()
+	cur := c.height()
+	deadline := time.Now().Add(time.Duration(max(h-cur, 0))*3*c.sut.BlockTime() + txWait)
+	for ; cur < h; cur = c.height() {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("height %d not reached (at %d)", h, cur)
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// awaitBlocks waits for n more blocks and returns the height reached.
+func (c *chain) awaitBlocks(n int64) int64 {
+	h := c.height() + n
+	c.awaitHeight(h)
+	return h
+}
+
+// eventually polls cond (each poll one or more CLI runs) until it holds, or
+// fails the test after timeout with what.
+func (c *chain) eventually(timeout time.Duration, what string, cond func() bool) {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// event returns the value of attribute key of the first event of type typ
+// in a tx or block result (gjson.Result{} when absent). Typed events carry
+// JSON values: a string comes back unquoted, a coin as an object.
+func event(res gjson.Result, typ, key string) gjson.Result {
+	return eventIn(res.Get("events").Array(), typ, key)
+}
+
+func eventIn(events []gjson.Result, typ, key string) gjson.Result {
+	if all := eventsIn(events, typ, key); len(all) > 0 {
+		return all[0]
+	}
+	return gjson.Result{}
+}
+
+// events returns the value of attribute key of every event of type typ in
+// a tx result, in order.
+func events(res gjson.Result, typ, key string) []gjson.Result {
+	return eventsIn(res.Get("events").Array(), typ, key)
+}
+
+func eventsIn(events []gjson.Result, typ, key string) []gjson.Result {
+	var out []gjson.Result
+	for _, e := range events {
+		if e.Get("type").String() != typ {
+			continue
+		}
+		for _, a := range e.Get("attributes").Array() {
+			if a.Get("key").String() != key {
+				continue
+			}
+			v := a.Get("value").String()
+			if gjson.Valid(v) {
+				out = append(out, gjson.Parse(v))
+			} else {
+				out = append(out, gjson.Parse(strconv.Quote(v)))
+			}
+		}
+	}
+	return out
+}
+
+// writeFile writes content to a new file in the test's temp folder.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o600))
+	return p
+}
+
+// govAddress is the gov module account, the authority of every params change.
+func (c *chain) govAddress() string {
+	c.t.Helper()
+	addr := c.q("auth", "module-account", "gov").Get("account.value.address").String()
+	require.NotEmpty(c.t, addr)
+	return addr
+}
+
+// voteYesByAllValidators has every validator vote yes on the proposal: the
+// votes are broadcast together (one signer each) and then awaited.
+func (c *chain) voteYesByAllValidators(proposalID string) {
+	c.t.Helper()
+	hashes := make([]string, c.sut.NodesCount())
+	for i := range hashes {
+		hashes[i] = c.broadcast("gov", "vote", proposalID, "yes", "--from", fmt.Sprintf("node%d", i))
+	}
+	for _, h := range hashes {
+		res := c.waitTx(h)
+		require.Equal(c.t, int64(0), res.Get("code").Int(), res.Get("raw_log").String())
+	}
+}
+
+// awaitProposalEnd waits until the proposal has left its deposit and voting
+// periods and returns its final status.
+func (c *chain) awaitProposalEnd(proposalID string) string {
+	c.t.Helper()
+	var status string
+	c.eventually(votingPeriod+txWait, "proposal "+proposalID+" to be tallied", func() bool {
+		status = c.q("gov", "proposal", proposalID).Get("proposal.status").String()
+		return status != "PROPOSAL_STATUS_VOTING_PERIOD" && status != "PROPOSAL_STATUS_DEPOSIT_PERIOD"
+	})
+	return status
+}
+
+// proposalID is the id of the proposal a submit-proposal tx created.
+func proposalID(t *testing.T, res gjson.Result) string {
+	t.Helper()
+	id := event(res, "submit_proposal", "proposal_id").String()
+	require.NotEmpty(t, id, "no submit_proposal event: %s", res.Get("events"))
+	return id
+}
+
+// signTx signs the tx in file with key (online: account number and sequence
+// come from node0) and returns the signed tx JSON, written to a new file.
+func (c *chain) signTx(file, key string, extra ...string) string {
+	c.t.Helper()
+	out, _ := c.cli.WithRunErrorsIgnored().RunOnly(append([]string{"tx", "sign", file, "--from=" + key}, extra...)...)
+	signed := lastJSON(out)
+	require.True(c.t, signed.Get("signatures").Exists(), "`tx sign %s --from %s` printed: %s", file, key, out)
+	return writeFile(c.t, "signed-"+key+".json", signed.Raw)
+}
+
+// broadcastSigned broadcasts a signed tx file (sync) and requires CheckTx to
+// accept it; it returns the tx hash.
+func (c *chain) broadcastSigned(file string) string {
+	c.t.Helper()
+	out, _ := c.cli.WithRunErrorsIgnored().RunOnly("tx", "broadcast", file)
+	res := lastJSON(out)
+	require.True(c.t, res.Get("txhash").Exists(), "`tx broadcast %s` printed: %s", file, out)
+	require.Equal(c.t, int64(0), res.Get("code").Int(), "CheckTx refused %s: %s", file, out)
+	return res.Get("txhash").String()
+}
