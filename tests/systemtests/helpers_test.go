@@ -414,19 +414,22 @@ func (c *chain) govAddress() string {
 	return addr
 }
 
-// voteYesByAllValidators has every validator vote yes on the proposal: the
+// voteByAllValidators has every validator vote option on the proposal: the
 // votes are broadcast together (one signer each) and then awaited.
-func (c *chain) voteYesByAllValidators(proposalID string) {
+func (c *chain) voteByAllValidators(proposalID, option string) {
 	c.t.Helper()
 	hashes := make([]string, c.sut.NodesCount())
 	for i := range hashes {
-		hashes[i] = c.broadcast("gov", "vote", proposalID, "yes", "--from", fmt.Sprintf("node%d", i))
+		hashes[i] = c.broadcast("gov", "vote", proposalID, option, "--from", fmt.Sprintf("node%d", i))
 	}
 	for _, h := range hashes {
 		res := c.waitTx(h)
 		require.Equal(c.t, int64(0), res.Get("code").Int(), res.Get("raw_log").String())
 	}
 }
+
+// voteYesByAllValidators has every validator vote yes on the proposal.
+func (c *chain) voteYesByAllValidators(proposalID string) { c.voteByAllValidators(proposalID, "yes") }
 
 // awaitProposalEnd waits until the proposal has left its deposit and voting
 // periods and returns its final status.

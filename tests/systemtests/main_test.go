@@ -121,9 +121,10 @@ func TestMain(m *testing.M) {
 }
 
 // votingPeriod is the gov voting period of the test network: long enough
-// for every validator's vote to land on a loaded machine, short enough for
-// a proposal test to take seconds.
-const votingPeriod = 12 * time.Second
+// for every validator's votes on two proposals to land on a loaded machine
+// (blocks then take 2 s and more), short enough for a proposal test to take
+// seconds.
+const votingPeriod = 20 * time.Second
 
 // testnetInitializer runs the framework's `testnet init-files --single-host`
 // with this suite's extra flags (later flags win over the framework's).
