@@ -359,7 +359,8 @@ func (c *chain) eventually(timeout time.Duration, what string, cond func() bool)
 
 // event returns the value of attribute key of the first event of type typ
 // in a tx or block result (gjson.Result{} when absent). Typed events carry
-// JSON values: a string comes back unquoted, a coin as an object.
+// JSON values: a string comes back unquoted, a coin as an object, a number as
+// its digits.
 func event(res gjson.Result, typ, key string) gjson.Result {
 	return eventIn(res.Get("events").Array(), typ, key)
 }
@@ -387,9 +388,12 @@ func eventsIn(events []gjson.Result, typ, key string) []gjson.Result {
 			if a.Get("key").String() != key {
 				continue
 			}
+			// a JSON string, object or array as such; anything else (plain
+			// attributes of SDK events, and numbers, whose decimals a float
+			// would round) as a string
 			v := a.Get("value").String()
-			if gjson.Valid(v) {
-				out = append(out, gjson.Parse(v))
+			if p := gjson.Parse(v); gjson.Valid(v) && (p.Type == gjson.String || p.IsObject() || p.IsArray()) {
+				out = append(out, p)
 			} else {
 				out = append(out, gjson.Parse(strconv.Quote(v)))
 			}
@@ -470,4 +474,12 @@ func (c *chain) broadcastSigned(file string) string {
 	require.True(c.t, res.Get("txhash").Exists(), "`tx broadcast %s` printed: %s", file, out)
 	require.Equal(c.t, int64(0), res.Get("code").Int(), "CheckTx refused %s: %s", file, out)
 	return res.Get("txhash").String()
+}
+
+// mustJSON is v as JSON.
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	bz, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(bz)
 }
