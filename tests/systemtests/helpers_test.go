@@ -288,12 +288,20 @@ func (c *chain) qFails(wantOut string, args ...string) {
 	require.Contains(c.t, out, wantOut)
 }
 
-// run runs a repshardd command that is neither a tx nor a query (keys,
-// snapshots, export, genesis …) with the test keyring and returns its
-// output; it fails the test when the command fails.
+// run runs a repshardd command that is neither a tx nor a query (keys …)
+// with the test keyring and returns its output; it fails the test when the
+// command fails.
 func (c *chain) run(args ...string) string {
 	c.t.Helper()
 	return c.cli.RunCommandWithArgs(args...)
+}
+
+// runNode runs a repshardd command with exactly args (export, genesis,
+// snapshots: commands on a node home, which take no keyring or node flags)
+// and returns its output; it fails the test when the command fails.
+func (c *chain) runNode(args ...string) string {
+	c.t.Helper()
+	return systemtests.MustRunShellCmd(c.t, c.sut.ExecBinary(), args...)
 }
 
 // rest GETs path from node0's REST API (gRPC gateway) and requires 200 OK.
