@@ -66,7 +66,7 @@ func sharedChain(t *testing.T) *chain {
 		// Only the bank test uses it.
 		genesisHolder = newChain(t).cli.AddKey(genesisHolderKey)
 		sut.ModifyGenesisCLI(t, []string{"genesis", "add-genesis-account", genesisHolder, genesisHolderCoins})
-		sut.StartChain(t)
+		sut.StartChain(t, snapshotFlags...)
 		sharedChainUp = true
 	}
 	c := newChain(t)
@@ -76,6 +76,16 @@ func sharedChain(t *testing.T) *chain {
 		}
 	})
 	return c
+}
+
+// snapshotInterval is the shared network's state-sync snapshot interval:
+// every node writes a snapshot of its state every snapshotInterval blocks
+// and keeps the last two, as a node serving state sync does.
+const snapshotInterval = 10
+
+var snapshotFlags = []string{
+	fmt.Sprintf("--state-sync.snapshot-interval=%d", snapshotInterval),
+	"--state-sync.snapshot-keep-recent=2",
 }
 
 // The account the shared network's genesis adds with add-genesis-account.
