@@ -10,26 +10,30 @@ import (
 )
 
 // Text proposals, the legacy content x/gov still serves: one sent with
-// `submit-legacy-proposal --type Text` and half the minimum deposit waits in
-// its deposit period until a second account deposits the rest, then is voted
-// yes by every validator and passes (its content runs through the legacy
-// router); one sent with `submit-proposal` as a MsgExecLegacyContent and the
-// full deposit is voted no and is rejected. Both deposits come back. A vote
-// on a proposal that does not exist fails.
+// `submit-legacy-proposal --type Text`, one with `submit-proposal` as a
+// MsgExecLegacyContent, each with half the minimum deposit, wait in their
+// deposit period until second accounts deposit the rest; the validators vote
+// yes on the first, which passes (its content runs through the legacy
+// router), and no on the second, which is rejected. Both deposits come back.
+// A vote on a proposal that does not exist fails.
 func TestGovTextProposalsDepositVoteTally(t *testing.T) {
 	c := sharedChain(t)
 	const funds = 100_000_000
-	addrs := c.newAccounts(funds, "gov-proposer", "gov-depositor", "gov-proposer2")
-	proposer, depositor, proposer2 := addrs[0], addrs[1], addrs[2]
+	addrs := c.newAccounts(funds, "gov-proposer", "gov-depositor", "gov-proposer2", "gov-depositor2")
+	proposer, depositor, proposer2, depositor2 := addrs[0], addrs[1], addrs[2], addrs[3]
 	minDeposit := c.q("gov", "params").Get("params.min_deposit.0.amount").Int()
 	require.Positive(t, minDeposit)
-	half := minDeposit / 2
+	half, rest := minDeposit/2, minDeposit-minDeposit/2
 
 	status := func(id string) string {
-		return c.q("gov", "proposal", id).Get("proposal.status").String()
+		return c.rest("/cosmos/gov/v1/proposals/" + id).Get("proposal.status").String()
 	}
 
-	// the v1 proposal carrying the text proposal as legacy content, full deposit
+	// the legacy text proposal, and a v1 proposal carrying a text proposal as
+	// legacy content, sent together
+	legacyTx := c.broadcast("gov", "submit-legacy-proposal", "--type=Text", "--title=Signal A",
+		"--description=a text proposal changes no state", fmt.Sprintf("--deposit=%d%s", half, denom),
+		"--from=gov-proposer", "--gas=400000")
 	prop := fmt.Sprintf(`{
   "messages": [{
     "@type": "/cosmos.gov.v1.MsgExecLegacyContent",
@@ -40,24 +44,27 @@ func TestGovTextProposalsDepositVoteTally(t *testing.T) {
   "deposit": "%d%s",
   "title": "Signal B",
   "summary": "a text proposal in a v1 proposal"
-}`, c.govAddress(), minDeposit, denom)
-	rejected := proposalID(t, c.tx("gov", "submit-proposal", writeFile(t, "proposal.json", prop),
-		"--from=gov-proposer2", "--gas=400000"))
-	require.Equal(t, "PROPOSAL_STATUS_VOTING_PERIOD", status(rejected))
-	c.voteByAllValidators(rejected, "no")
-
-	// the legacy text proposal, half the deposit
-	passed := proposalID(t, c.tx("gov", "submit-legacy-proposal", "--type=Text", "--title=Signal A",
-		"--description=a text proposal changes no state", fmt.Sprintf("--deposit=%d%s", half, denom),
-		"--from=gov-proposer", "--gas=400000"))
+}`, c.govAddress(), half, denom)
+	v1Tx := c.broadcast("gov", "submit-proposal", writeFile(t, "proposal.json", prop), "--from=gov-proposer2", "--gas=400000")
+	passed, rejected := proposalID(t, c.waitTx(legacyTx)), proposalID(t, c.waitTx(v1Tx))
 	require.Equal(t, "PROPOSAL_STATUS_DEPOSIT_PERIOD", status(passed))
-	c.tx("gov", "deposit", passed, fmt.Sprintf("%d%s", minDeposit-half, denom), "--from=gov-depositor", "--gas=400000")
+	require.Equal(t, "PROPOSAL_STATUS_DEPOSIT_PERIOD", status(rejected))
+
+	votes := c.signValidatorVotes(map[string]string{passed: "yes", rejected: "no"})
+	deposits := []string{
+		c.broadcast("gov", "deposit", passed, fmt.Sprintf("%d%s", rest, denom), "--from=gov-depositor", "--gas=400000"),
+		c.broadcast("gov", "deposit", rejected, fmt.Sprintf("%d%s", rest, denom), "--from=gov-depositor2", "--gas=400000"),
+	}
+	for _, h := range deposits {
+		require.Zero(t, c.waitTx(h).Get("code").Int())
+	}
+	c.broadcastEncoded(votes)
+
 	require.Equal(t, "PROPOSAL_STATUS_VOTING_PERIOD", status(passed))
-	deposits := c.q("gov", "deposits", passed).Get("deposits").Array()
-	require.Len(t, deposits, 2)
+	require.Len(t, c.q("gov", "deposits", passed).Get("deposits").Array(), 2)
 	require.EqualValues(t, funds-half-fee, c.balance(proposer))
-	require.EqualValues(t, funds-(minDeposit-half)-fee, c.balance(depositor))
-	c.voteYesByAllValidators(passed)
+	require.EqualValues(t, funds-rest-fee, c.balance(depositor))
+	require.Len(t, c.q("gov", "votes", passed).Get("votes").Array(), c.sut.NodesCount())
 
 	c.txFails("inactive proposal", "gov", "vote", "999999", "yes", "--from=gov-depositor")
 
@@ -74,4 +81,5 @@ func TestGovTextProposalsDepositVoteTally(t *testing.T) {
 	require.EqualValues(t, funds-fee, c.balance(proposer))
 	require.EqualValues(t, funds-2*fee, c.balance(depositor))
 	require.EqualValues(t, funds-fee, c.balance(proposer2))
+	require.EqualValues(t, funds-fee, c.balance(depositor2))
 }

@@ -4,6 +4,7 @@ package systemtests
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 
 	"cosmossdk.io/systemtests"
 )
@@ -81,7 +83,7 @@ func sharedChain(t *testing.T) *chain {
 // snapshotInterval is the shared network's state-sync snapshot interval:
 // every node writes a snapshot of its state every snapshotInterval blocks
 // and keeps the last two, as a node serving state sync does.
-const snapshotInterval = 10
+const snapshotInterval = 5
 
 var snapshotFlags = []string{
 	fmt.Sprintf("--state-sync.snapshot-interval=%d", snapshotInterval),
@@ -143,10 +145,20 @@ func restURL() string { return systemtests.Sut.APIAddress() }
 // addr is the address of a key of the test keyring.
 func (c *chain) addr(key string) string { return c.cli.GetKeyAddr(key) }
 
-// valoper is the validator operator address of node i.
+// valoper is the validator operator address of node i (looked up once: the
+// validators' keys never change).
 func (c *chain) valoper(i int) string {
-	return c.cli.GetKeyAddrPrefix(fmt.Sprintf("node%d", i), "val")
+	c.t.Helper()
+	if valopers == nil {
+		valopers = map[int]string{}
+	}
+	if _, ok := valopers[i]; !ok {
+		valopers[i] = c.cli.GetKeyAddrPrefix(fmt.Sprintf("node%d", i), "val")
+	}
+	return valopers[i]
 }
+
+var valopers map[int]string
 
 // newAccounts adds a key per name to the test keyring and funds each from
 // node0's account with amount urep, in one multi-send. It returns the
@@ -436,22 +448,74 @@ func (c *chain) govAddress() string {
 	return addr
 }
 
-// voteByAllValidators has every validator vote option on the proposal: the
-// votes are broadcast together (one signer each) and then awaited.
-func (c *chain) voteByAllValidators(proposalID, option string) {
+// validatorAddrs are the account addresses of the validators' keys
+// node0…node<n-1>: the keys never change (the testnet is written once per
+// run), so they are looked up once.
+var validatorAddrs []string
+
+func (c *chain) validators() []string {
 	c.t.Helper()
-	hashes := make([]string, c.sut.NodesCount())
-	for i := range hashes {
-		hashes[i] = c.broadcast("gov", "vote", proposalID, option, "--from", fmt.Sprintf("node%d", i))
+	for i := len(validatorAddrs); i < c.sut.NodesCount(); i++ {
+		validatorAddrs = append(validatorAddrs, c.addr(fmt.Sprintf("node%d", i)))
 	}
-	for _, h := range hashes {
-		res := c.waitTx(h)
-		require.Equal(c.t, int64(0), res.Get("code").Int(), res.Get("raw_log").String())
-	}
+	return validatorAddrs
 }
 
-// voteYesByAllValidators has every validator vote yes on the proposal.
-func (c *chain) voteYesByAllValidators(proposalID string) { c.voteByAllValidators(proposalID, "yes") }
+// signValidatorVotes builds and signs, ahead of time, one tx in which every
+// validator votes on each proposal (proposal id → yes, no, abstain or
+// no_with_veto), and returns its bytes (base64). A proposal's voting period
+// starts when its deposit is complete; with the votes signed while it is
+// still in its deposit period, they reach the chain in the next block
+// whatever the CLI's latency on a loaded machine. The tx is signed in
+// amino-JSON by each validator in turn (the first pays the fee), so no
+// validator may send another tx before it is broadcast.
+func (c *chain) signValidatorVotes(votes map[string]string) string {
+	c.t.Helper()
+	ids := make([]string, 0, len(votes))
+	for id := range votes {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	vals := c.validators()
+	var msgs []string
+	for _, id := range ids {
+		option := "VOTE_OPTION_" + strings.ToUpper(votes[id])
+		for _, v := range vals {
+			msgs = append(msgs, fmt.Sprintf(`{"@type":"/cosmos.gov.v1.MsgVote","proposal_id":%q,"voter":%q,"option":%q,"metadata":""}`,
+				id, v, option))
+		}
+	}
+	out, _ := c.cli.RunOnly("tx", "gov", "vote", ids[0], votes[ids[0]], "--from=node0", "--generate-only",
+		fmt.Sprintf("--gas=%d", 200_000*len(msgs)), "--fees="+feeCoins)
+	tx := lastJSON(out)
+	require.True(c.t, tx.Get("body.messages").Exists(), out)
+	raw, err := sjson.SetRaw(tx.Raw, "body.messages", "["+strings.Join(msgs, ",")+"]")
+	require.NoError(c.t, err)
+	file := writeFile(c.t, "votes.json", raw)
+	for i := range vals {
+		file = c.signTx(file, fmt.Sprintf("node%d", i), "--sign-mode=amino-json")
+	}
+	encoded := strings.TrimSpace(c.runNode("tx", "encode", file))
+	_, err = base64.StdEncoding.DecodeString(encoded)
+	require.NoError(c.t, err, "tx encode printed %q", encoded)
+	return encoded
+}
+
+// broadcastEncoded broadcasts a signed tx (base64) through node0's RPC,
+// requires CheckTx to accept it and it to succeed, and returns its result.
+func (c *chain) broadcastEncoded(encoded string) gjson.Result {
+	c.t.Helper()
+	bz, err := base64.StdEncoding.DecodeString(encoded)
+	require.NoError(c.t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := c.rpc.BroadcastTxSync(ctx, bz)
+	require.NoError(c.t, err)
+	require.Zero(c.t, res.Code, "CheckTx: %s", res.Log)
+	out := c.waitTx(res.Hash.String())
+	require.Zero(c.t, out.Get("code").Int(), out.Get("raw_log").String())
+	return out
+}
 
 // awaitProposalEnd waits until the proposal has left its deposit and voting
 // periods and returns its final status.
@@ -459,7 +523,7 @@ func (c *chain) awaitProposalEnd(proposalID string) string {
 	c.t.Helper()
 	var status string
 	c.eventually(votingPeriod+txWait, "proposal "+proposalID+" to be tallied", func() bool {
-		status = c.q("gov", "proposal", proposalID).Get("proposal.status").String()
+		status = c.rest("/cosmos/gov/v1/proposals/" + proposalID).Get("proposal.status").String()
 		return status != "PROPOSAL_STATUS_VOTING_PERIOD" && status != "PROPOSAL_STATUS_DEPOSIT_PERIOD"
 	})
 	return status

@@ -10,6 +10,7 @@ package systemtests
 import (
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -36,8 +37,9 @@ const (
 	// end-to-end suite (44657), and below Linux's ephemeral port range
 	// (32768-60999), so an outgoing connection never takes one of them.
 	defaultPortBase = 31657
-	cometRPCBase    = 26657 // the RPC port of init-files' node0 without --port-offset
+	cometRPCBase    = 26657 // the RPC port of init-files' node0 without --port-offset (P2P one below, ABCI one above)
 	restAPIBase     = 1317
+	grpcBase        = 9090
 )
 
 var (
@@ -69,6 +71,11 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	txWait = *waitTime
+
+	if err := portsFree(*nodesCount); err != nil {
+		fmt.Fprintf(os.Stderr, "systemtests: %v\n", err)
+		os.Exit(2)
+	}
 
 	workDir, err := os.Getwd()
 	if err != nil {
@@ -148,6 +155,25 @@ func setCometRPCAddr(sut *systemtests.SystemUnderTest, addr string) {
 		panic("systemtests.SystemUnderTest has no string field rpcAddr: the framework changed, update setCometRPCAddr")
 	}
 	reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().SetString(addr)
+}
+
+// portsFree checks that no process listens on a port of the test network
+// (another testnet, or nodes left over from a run that was killed), so a
+// collision fails here, with the port named, and not as a node that cannot
+// start or a test talking to someone else's chain.
+func portsFree(nodes int) error {
+	for i := range nodes {
+		for _, base := range []int{cometRPCBase - 1, cometRPCBase, cometRPCBase + 1, restAPIBase, grpcBase} {
+			port := base + portOffset + 100*i
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err != nil {
+				return fmt.Errorf("port %d (node%d) is taken: %v; stop what holds it (`ss -ltnp 'sport = :%d'`: "+
+					"repshardd nodes of a killed run?) or choose other ports with SYSTEMTEST_PORT_BASE", port, i, err, port)
+			}
+			_ = l.Close()
+		}
+	}
+	return nil
 }
 
 // envInt reads an integer from the environment, or def when unset.

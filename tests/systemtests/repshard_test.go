@@ -30,7 +30,7 @@ const (
 // returns the bond.
 func (c *chain) registerWorker(key, class string, capacity int) int64 {
 	c.t.Helper()
-	bond := c.q("shard", "params").Get("params.min_worker_bond.amount").Int()
+	bond := c.rest("/repshard/shard/v1/params").Get("params.min_worker_bond.amount").Int()
 	require.Positive(c.t, bond)
 	c.tx("shard", "register-worker", class, strconv.Itoa(capacity), fmt.Sprintf("%d%s", bond, denom),
 		workerStorage, "--from="+key, repshardGas)
@@ -93,7 +93,7 @@ func TestRepshardWorkerRequestLifecycle(t *testing.T) {
 	require.Equal(t, worker, req.Get("worker").String())
 	require.False(t, req.Get("deferred").Bool())
 	require.Equal(t, []string{id}, ids(c.q("deferral", "requests-by-worker", worker).Get("requests")))
-	require.EqualValues(t, 2, c.q("shard", "worker", worker).Get("worker.in_flight_units").Int())
+	require.EqualValues(t, 2, c.rest("/repshard/shard/v1/workers/"+worker).Get("worker.in_flight_units").Int())
 
 	// completion: the fee splits into the worker's earnings and the protocol share
 	workerBal := c.balance(worker)
@@ -110,7 +110,7 @@ func TestRepshardWorkerRequestLifecycle(t *testing.T) {
 	require.Equal(t, base64.StdEncoding.EncodeToString(hash), req.Get("result_hash").String())
 	require.Equal(t, workerBal-fee, c.balance(worker), "earnings wait for a claim")
 	require.Equal(t, earned, c.q("rewards", "pending-rewards", worker).Get("fees.amount").Int())
-	w = c.q("shard", "worker", worker).Get("worker")
+	w = c.rest("/repshard/shard/v1/workers/" + worker).Get("worker")
 	require.EqualValues(t, 1, w.Get("completed").Int(), w.Raw)
 	require.EqualValues(t, 0, w.Get("in_flight_units").Int())
 
@@ -189,7 +189,7 @@ func TestRepshardBatchSubmission(t *testing.T) {
 		batchIDs = append(batchIDs, s.String())
 	}
 	require.Equal(t, batchIDs, ids(c.q("deferral", "requests-by-requester", requester).Get("requests")))
-	require.EqualValues(t, 1+2+3+4+5, c.q("shard", "worker", worker).Get("worker.in_flight_units").Int())
+	require.EqualValues(t, 1+2+3+4+5, c.rest("/repshard/shard/v1/workers/"+worker).Get("worker.in_flight_units").Int())
 
 	// one bad entry (entry 1: a max fee below its price) fails the whole
 	// batch on chain; a malformed line is refused before signing
@@ -202,7 +202,7 @@ func TestRepshardBatchSubmission(t *testing.T) {
 		writeFile(t, "malformed.jsonl", lines[0]+"\n"+`{"class":"compute-intensive","compute_units":0,"max_fee":"1urep"}`+"\n"),
 		"--from=batch-requester", "--gas=3000000")
 	require.Equal(t, reqBal-fee, c.balance(requester))
-	require.Len(t, c.q("deferral", "requests-by-requester", requester).Get("requests").Array(), 5)
+	require.Len(t, c.rest("/repshard/deferral/v1/requesters/"+requester+"/requests").Get("requests").Array(), 5)
 
 	// the worker completes the five in one tx, signed offline in amino-JSON
 	unsigned, _ := c.cli.RunOnly("tx", "deferral", "complete-request", batchIDs[0], sha256Hex("batch job 0"),
@@ -224,10 +224,11 @@ func TestRepshardBatchSubmission(t *testing.T) {
 	completed := events(res, evCompleted, "request_id")
 	require.Len(t, completed, 5)
 	for _, id := range batchIDs {
-		require.Equal(t, "REQUEST_STATUS_COMPLETED", c.q("deferral", "request", id).Get("request.status").String())
+		require.Equal(t, "REQUEST_STATUS_COMPLETED", c.rest("/repshard/deferral/v1/requests/"+id).Get("request.status").String())
 	}
-	require.EqualValues(t, 0, c.q("shard", "worker", worker).Get("worker.in_flight_units").Int())
-	require.EqualValues(t, 5, c.q("shard", "worker", worker).Get("worker.completed").Int())
+	w := c.rest("/repshard/shard/v1/workers/" + worker).Get("worker")
+	require.EqualValues(t, 0, w.Get("in_flight_units").Int(), w.Raw)
+	require.EqualValues(t, 5, w.Get("completed").Int(), w.Raw)
 	require.EqualValues(t, funds-bond-2*fee, c.balance(worker))
 }
 
@@ -244,14 +245,17 @@ func TestRepshardDeferralParamsByGovernance(t *testing.T) {
 	deposit := c.q("gov", "params").Get("params.min_deposit.0")
 	require.Equal(t, denom, deposit.Get("denom").String())
 
-	propose := func(change string) string {
-		res := c.tx("deferral", "update-params-proposal", change, "--deposit="+deposit.Get("amount").String()+denom,
-			"--title=deferral params", "--summary=system test", "--from=deferral-gov", "--gas=600000")
-		return proposalID(t, res)
-	}
-	good := propose(`{"max_batch_requests": 6}`)
-	c.voteYesByAllValidators(good)
-	require.Equal(t, "PROPOSAL_STATUS_PASSED", c.awaitProposalEnd(good))
+	// proposed with half the deposit; the validators' votes are signed while
+	// it waits for the rest (see signValidatorVotes)
+	half := deposit.Get("amount").Int() / 2
+	res := c.tx("deferral", "update-params-proposal", `{"max_batch_requests": 6}`,
+		fmt.Sprintf("--deposit=%d%s", half, denom), "--title=deferral params", "--summary=system test",
+		"--from=deferral-gov", "--gas=600000")
+	id := proposalID(t, res)
+	votes := c.signValidatorVotes(map[string]string{id: "yes"})
+	c.tx("gov", "deposit", id, fmt.Sprintf("%d%s", deposit.Get("amount").Int()-half, denom), "--from=deferral-gov", "--gas=400000")
+	c.broadcastEncoded(votes)
+	require.Equal(t, "PROPOSAL_STATUS_PASSED", c.awaitProposalEnd(id))
 
 	want, err := sjson.Set(before.Raw, "max_batch_requests", 6)
 	require.NoError(t, err)

@@ -55,12 +55,17 @@ func TestStakingDelegateRedelegateUnbond(t *testing.T) {
 	require.EqualValues(t, 4_000_000, delegated(val1))
 
 	balance := c.balance(del)
-	c.tx("staking", "unbond", val1, "1000000"+denom, "--from=staking-delegator", "--gas=400000")
+	res := c.tx("staking", "unbond", val1, "1000000"+denom, "--from=staking-delegator", "--gas=400000")
 	require.EqualValues(t, 3_000_000, delegated(val1))
 	ubd := c.q("staking", "unbonding-delegation", del, val1)
 	require.EqualValues(t, 1_000_000, ubd.Get("unbond.entries.0.balance").Int(), ubd.Raw)
 	require.NotEmpty(t, ubd.Get("unbond.entries.0.completion_time").String())
-	require.Equal(t, balance-fee, c.balance(del), "unbonded coins stay locked until the unbonding time")
+	// the unbond pays out the delegation's rewards so far, not the coins
+	var rewards int64
+	for _, r := range events(res, "withdraw_rewards", "amount") {
+		rewards += coinAmount(t, r.String())
+	}
+	require.Equal(t, balance-fee+rewards, c.balance(del), "unbonded coins stay locked until the unbonding time")
 
 	c.txFails("invalid shares amount", "staking", "unbond", val1, "3000001"+denom, "--from=staking-delegator", "--gas=400000")
 	require.EqualValues(t, 3_000_000, delegated(val1))
