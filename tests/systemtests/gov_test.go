@@ -4,33 +4,43 @@ package systemtests
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/tidwall/sjson"
 )
 
-// Text proposals, the legacy content x/gov still serves: one sent with
+// Governance, three proposals voted in one window. Text proposals, the
+// legacy content x/gov still serves: one sent with
 // `submit-legacy-proposal --type Text`, one with `submit-proposal` as a
-// MsgExecLegacyContent, each with half the minimum deposit, wait in their
-// deposit period until second accounts deposit the rest; the validators vote
-// yes on the first, which passes (its content runs through the legacy
-// router), and no on the second, which is rejected. Both deposits come back.
-// A vote on a proposal that does not exist fails.
-func TestGovTextProposalsDepositVoteTally(t *testing.T) {
+// MsgExecLegacyContent; and a change of one x/deferral parameter
+// (max_batch_requests) with the module's `update-params-proposal`. Each
+// starts with half the minimum deposit and waits in its deposit period until
+// the rest comes (from a second account for the text proposals). The
+// validators vote yes on the legacy text proposal, which passes (its content
+// runs through the legacy router), no on the other, which is rejected, and
+// yes on the params change, which passes: every node then reports the new
+// value with every other parameter unchanged, and the chain enforces it (a
+// batch above it fails). Deposits come back; a vote on a proposal that does
+// not exist fails.
+func TestGovTextProposalsAndDeferralParamsChange(t *testing.T) {
 	c := sharedChain(t)
 	const funds = 100_000_000
-	addrs := c.newAccounts(funds, "gov-proposer", "gov-depositor", "gov-proposer2", "gov-depositor2")
-	proposer, depositor, proposer2, depositor2 := addrs[0], addrs[1], addrs[2], addrs[3]
-	minDeposit := c.q("gov", "params").Get("params.min_deposit.0.amount").Int()
-	require.Positive(t, minDeposit)
+	addrs := c.newAccounts(funds, "gov-proposer", "gov-depositor", "gov-proposer2", "gov-depositor2", "gov-params")
+	proposer, depositor, proposer2, depositor2, paramsProposer := addrs[0], addrs[1], addrs[2], addrs[3], addrs[4]
+	deposit := c.q("gov", "params").Get("params.min_deposit.0")
+	require.Equal(t, denom, deposit.Get("denom").String(), deposit.Raw)
+	minDeposit := deposit.Get("amount").Int()
 	half, rest := minDeposit/2, minDeposit-minDeposit/2
+	before := c.q("deferral", "params").Get("params")
+	require.NotEqualValues(t, 6, before.Get("max_batch_requests").Int())
 
 	status := func(id string) string {
 		return c.rest("/cosmos/gov/v1/proposals/" + id).Get("proposal.status").String()
 	}
 
-	// the legacy text proposal, and a v1 proposal carrying a text proposal as
-	// legacy content, sent together
+	// the three proposals, sent together
 	legacyTx := c.broadcast("gov", "submit-legacy-proposal", "--type=Text", "--title=Signal A",
 		"--description=a text proposal changes no state", fmt.Sprintf("--deposit=%d%s", half, denom),
 		"--from=gov-proposer", "--gas=400000")
@@ -46,17 +56,25 @@ func TestGovTextProposalsDepositVoteTally(t *testing.T) {
   "summary": "a text proposal in a v1 proposal"
 }`, c.govAddress(), half, denom)
 	v1Tx := c.broadcast("gov", "submit-proposal", writeFile(t, "proposal.json", prop), "--from=gov-proposer2", "--gas=400000")
-	passed, rejected := proposalID(t, c.waitTx(legacyTx)), proposalID(t, c.waitTx(v1Tx))
-	require.Equal(t, "PROPOSAL_STATUS_DEPOSIT_PERIOD", status(passed))
-	require.Equal(t, "PROPOSAL_STATUS_DEPOSIT_PERIOD", status(rejected))
+	paramsTx := c.broadcast("deferral", "update-params-proposal", `{"max_batch_requests": 6}`,
+		fmt.Sprintf("--deposit=%d%s", half, denom), "--title=deferral params", "--summary=system test",
+		"--from=gov-params", "--gas=600000")
+	passed, rejected, params := proposalID(t, c.waitTx(legacyTx)), proposalID(t, c.waitTx(v1Tx)), proposalID(t, c.waitTx(paramsTx))
+	for _, id := range []string{passed, rejected, params} {
+		require.Equal(t, "PROPOSAL_STATUS_DEPOSIT_PERIOD", status(id))
+	}
 
-	votes := c.signValidatorVotes(map[string]string{passed: "yes", rejected: "no"})
+	// the votes are signed while the proposals wait for their deposits (see
+	// signValidatorVotes), and sent once the deposits are in
+	votes := c.signValidatorVotes(map[string]string{passed: "yes", rejected: "no", params: "yes"})
 	deposits := []string{
 		c.broadcast("gov", "deposit", passed, fmt.Sprintf("%d%s", rest, denom), "--from=gov-depositor", "--gas=400000"),
 		c.broadcast("gov", "deposit", rejected, fmt.Sprintf("%d%s", rest, denom), "--from=gov-depositor2", "--gas=400000"),
+		c.broadcast("gov", "deposit", params, fmt.Sprintf("%d%s", rest, denom), "--from=gov-params", "--gas=400000"),
 	}
 	for _, h := range deposits {
-		require.Zero(t, c.waitTx(h).Get("code").Int())
+		res := c.waitTx(h)
+		require.Zero(t, res.Get("code").Int(), res.Get("raw_log").String())
 	}
 	c.broadcastEncoded(votes)
 
@@ -70,6 +88,7 @@ func TestGovTextProposalsDepositVoteTally(t *testing.T) {
 
 	require.Equal(t, "PROPOSAL_STATUS_PASSED", c.awaitProposalEnd(passed))
 	require.Equal(t, "PROPOSAL_STATUS_REJECTED", c.awaitProposalEnd(rejected))
+	require.Equal(t, "PROPOSAL_STATUS_PASSED", c.awaitProposalEnd(params))
 	tally := c.q("gov", "proposal", passed).Get("proposal.final_tally_result")
 	require.Positive(t, tally.Get("yes_count").Int(), tally.Raw)
 	require.EqualValues(t, 0, tally.Get("no_count").Int(), tally.Raw)
@@ -77,9 +96,25 @@ func TestGovTextProposalsDepositVoteTally(t *testing.T) {
 	require.Positive(t, tally.Get("no_count").Int(), tally.Raw)
 	require.EqualValues(t, 0, tally.Get("yes_count").Int(), tally.Raw)
 
-	// the deposits of both came back (neither was vetoed)
+	// the deposits came back (nothing was vetoed)
 	require.EqualValues(t, funds-fee, c.balance(proposer))
 	require.EqualValues(t, funds-2*fee, c.balance(depositor))
 	require.EqualValues(t, funds-fee, c.balance(proposer2))
 	require.EqualValues(t, funds-fee, c.balance(depositor2))
+	require.EqualValues(t, funds-2*fee, c.balance(paramsProposer))
+
+	// the params change: on every node, that field only
+	want, err := sjson.Set(before.Raw, "max_batch_requests", 6)
+	require.NoError(t, err)
+	for i := range c.sut.NodesCount() {
+		require.JSONEq(t, want, c.qAt(i, "deferral", "params").Get("params").Raw, "node%d", i)
+	}
+	// and enforced: a batch of seven is refused whole
+	var lines []string
+	for i := range 7 {
+		lines = append(lines, fmt.Sprintf(`{"class":"data-intensive","compute_units":1,"max_fee":"1000000urep","payload":"job %d"}`, i))
+	}
+	c.txFails("invalid batch", "deferral", "submit-requests", writeFile(t, "jobs.jsonl", strings.Join(lines, "\n")+"\n"),
+		"--from=gov-params", "--gas=3000000")
+	require.Empty(t, c.rest("/repshard/deferral/v1/requesters/"+paramsProposer+"/requests").Get("requests").Array())
 }

@@ -62,14 +62,22 @@ func sharedChain(t *testing.T) *chain {
 	sut := systemtests.Sut
 	if !sharedChainUp || !sut.ChainStarted {
 		sharedChainUp = false
+		start := time.Now()
 		sut.ResetChain(t)
-		// One account enters the genesis the way operators add accounts to a
-		// generated genesis: `genesis add-genesis-account` on every node.
-		// Only the bank test uses it.
-		genesisHolder = newChain(t).cli.AddKey(genesisHolderKey)
-		sut.ModifyGenesisCLI(t, []string{"genesis", "add-genesis-account", genesisHolder, genesisHolderCoins})
+		// One account enters the generated genesis the way operators add one:
+		// `genesis add-genesis-account` on node0, then the file goes to every
+		// node. Only the bank test uses it.
+		c := newChain(t)
+		genesisHolder = c.cli.AddKey(genesisHolderKey)
+		c.runNode("genesis", "add-genesis-account", genesisHolder, genesisHolderCoins, "--home="+sut.NodeDir(0))
+		genesis, err := os.ReadFile(filepath.Join(sut.NodeDir(0), "config", "genesis.json"))
+		require.NoError(t, err)
+		for i := 1; i < sut.NodesCount(); i++ {
+			require.NoError(t, os.WriteFile(filepath.Join(sut.NodeDir(i), "config", "genesis.json"), genesis, 0o600))
+		}
 		sut.StartChain(t, snapshotFlags...)
 		sharedChainUp = true
+		t.Logf("shared network (re)started in %s", time.Since(start).Round(time.Second))
 	}
 	c := newChain(t)
 	t.Cleanup(func() {
