@@ -3,6 +3,7 @@
 package systemtests
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -75,7 +76,7 @@ func sharedChain(t *testing.T) *chain {
 		for i := 1; i < sut.NodesCount(); i++ {
 			require.NoError(t, os.WriteFile(filepath.Join(sut.NodeDir(i), "config", "genesis.json"), genesis, 0o600))
 		}
-		sut.StartChain(t, snapshotFlags...)
+		startNetwork(t, snapshotFlags...)
 		sharedChainUp = true
 		t.Logf("shared network (re)started in %s", time.Since(start).Round(time.Second))
 	}
@@ -121,7 +122,7 @@ func startChain(t *testing.T, edits ...systemtests.GenesisMutator) *chain {
 	if len(edits) > 0 {
 		sut.ModifyGenesisJSON(t, edits...)
 	}
-	sut.StartChain(t)
+	startNetwork(t)
 	return newChain(t)
 }
 
@@ -130,10 +131,8 @@ func newChain(t *testing.T) *chain {
 	t.Helper()
 	rpc, err := cmthttp.New(nodeRPC(0), "/websocket")
 	require.NoError(t, err)
-	return &chain{
-		t: t, sut: systemtests.Sut, rpc: rpc,
-		cli: systemtests.NewCLIWrapper(t, systemtests.Sut, systemtests.Verbose),
-	}
+	cli := systemtests.NewCLIWrapper(t, systemtests.Sut, systemtests.Verbose).WithNodeAddress(nodeRPC(0))
+	return &chain{t: t, sut: systemtests.Sut, rpc: rpc, cli: &cli}
 }
 
 // stop stops every node; the network is no longer the shared one.
@@ -572,4 +571,21 @@ func mustJSON(t *testing.T, v any) string {
 	bz, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(bz)
+}
+
+// votingPower is node i's validator's voting power in CometBFT's current
+// validator set (0 when it is not in it).
+func (c *chain) votingPower(i int) int64 {
+	c.t.Helper()
+	pub := systemtests.LoadValidatorPubKeyForNode(c.t, c.sut, i).Bytes()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	vals, err := c.rpc.Validators(ctx, nil, nil, nil)
+	require.NoError(c.t, err)
+	for _, v := range vals.Validators {
+		if bytes.Equal(v.PubKey.Bytes(), pub) {
+			return v.VotingPower
+		}
+	}
+	return 0
 }

@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"cosmossdk.io/systemtests"
 )
 
 // A delegator delegates to validator 0, which gains the tokens and, in
@@ -29,7 +27,7 @@ func TestStakingDelegateRedelegateUnbond(t *testing.T) {
 		return res.Get("delegation_response.balance.amount").Int()
 	}
 	tokens0, tokens1 := tokens(val0), tokens(val1)
-	power0 := systemtests.QueryCometValidatorPowerForNode(t, c.sut, 0)
+	power0 := c.votingPower(0)
 
 	c.tx("staking", "delegate", val0, "10000000"+denom, "--from=staking-delegator")
 	require.EqualValues(t, 10_000_000, delegated(val0))
@@ -37,7 +35,7 @@ func TestStakingDelegateRedelegateUnbond(t *testing.T) {
 	require.EqualValues(t, 100_000_000-10_000_000-fee, c.balance(del))
 	// one unit of power per 10^6 urep; CometBFT applies it a block later
 	c.eventually(txWait, "validator 0's voting power to grow by 10", func() bool {
-		return systemtests.QueryCometValidatorPowerForNode(t, c.sut, 0) == power0+10
+		return c.votingPower(0) == power0+10
 	})
 
 	c.tx("staking", "redelegate", val0, val1, "4000000"+denom, "--from=staking-delegator", "--gas=400000")

@@ -112,7 +112,7 @@ func TestSnapshotsListExportDumpLoadRestore(t *testing.T) {
 	// state, so node0 reaching new heights means it agrees with the others;
 	// and its application reports the app hash the others put in the next
 	// block header
-	c.sut.StartChain(t, snapshotFlags...)
+	startNetwork(t, snapshotFlags...)
 	c = newChain(t)
 	c.awaitHeight(c.height() + 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -202,7 +202,7 @@ func TestExportAndReimport(t *testing.T) {
 	systemtests.MustCopyFilesInDir(keyring, saved)
 	c.sut.ModifyGenesisJSON(t, func([]byte) []byte { return genesis })
 	systemtests.MustCopyFilesInDir(saved, keyring)
-	c.sut.StartChain(t)
+	startNetwork(t)
 	c = newChain(t)
 	require.Greater(t, c.height(), lastHeight, "the chain continues after the exported height")
 
