@@ -5,10 +5,10 @@ package systemtests
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -73,7 +73,13 @@ func sharedChain(t *testing.T) *chain {
 		c.runNode("genesis", "add-genesis-account", genesisHolder, genesisHolderCoins, "--home="+sut.NodeDir(0))
 		genesis, err := os.ReadFile(filepath.Join(sut.NodeDir(0), "config", "genesis.json"))
 		require.NoError(t, err)
-		for i := 1; i < sut.NodesCount(); i++ {
+		// An assignment stays with its worker for assignmentTimeout blocks
+		// (default 20): a test on a loaded machine, where each CLI run takes
+		// seconds, must never see one expire before it completes it.
+		genesis, err = sjson.SetBytes(genesis, "app_state.deferral.params.assignment_timeout_blocks",
+			strconv.Itoa(assignmentTimeout))
+		require.NoError(t, err)
+		for i := 0; i < sut.NodesCount(); i++ {
 			require.NoError(t, os.WriteFile(filepath.Join(sut.NodeDir(i), "config", "genesis.json"), genesis, 0o600))
 		}
 		startNetwork(t, snapshotFlags...)
@@ -98,6 +104,10 @@ var snapshotFlags = []string{
 	fmt.Sprintf("--state-sync.snapshot-interval=%d", snapshotInterval),
 	"--state-sync.snapshot-keep-recent=2",
 }
+
+// assignmentTimeout is x/deferral's assignment_timeout_blocks on the shared
+// network.
+const assignmentTimeout = 500
 
 // The account the shared network's genesis adds with add-genesis-account.
 const (
@@ -345,6 +355,16 @@ func (c *chain) balanceOf(addr, d string) int64 {
 	return c.rest(fmt.Sprintf("/cosmos/bank/v1beta1/balances/%s/by_denom?denom=%s", addr, d)).Get("balance.amount").Int()
 }
 
+// balanceAt is addr's urep balance at height h (REST, with the
+// x-cosmos-block-height header).
+func (c *chain) balanceAt(addr string, h int64) int64 {
+	c.t.Helper()
+	raw := systemtests.GetRequestWithHeaders(c.t,
+		fmt.Sprintf("%s/cosmos/bank/v1beta1/balances/%s/by_denom?denom=%s", restURL(), addr, denom),
+		map[string]string{"x-cosmos-block-height": strconv.FormatInt(h, 10)}, http.StatusOK)
+	return gjson.GetBytes(raw, "balance.amount").Int()
+}
+
 // balance is addr's urep balance on node0.
 func (c *chain) balance(addr string) int64 { return c.balanceOf(addr, denom) }
 
@@ -468,60 +488,60 @@ func (c *chain) validators() []string {
 	return validatorAddrs
 }
 
-// signValidatorVotes builds and signs, ahead of time, one tx in which every
-// validator votes on each proposal (proposal id → yes, no, abstain or
-// no_with_veto), and returns its bytes (base64). A proposal's voting period
-// starts when its deposit is complete; with the votes signed while it is
-// still in its deposit period, they reach the chain in the next block
-// whatever the CLI's latency on a loaded machine. The tx is signed in
-// amino-JSON by each validator in turn (the first pays the fee), so no
-// validator may send another tx before it is broadcast.
-func (c *chain) signValidatorVotes(votes map[string]string) string {
+// deposit is one MsgDeposit: the key of the depositor, the proposal, the
+// amount of urep.
+type deposit struct {
+	from       string
+	proposalID string
+	amount     int64
+}
+
+// depositAndVote sends, in one tx, the deposits that complete proposals'
+// minimum deposits and every validator's vote on each (proposal id → yes,
+// no, abstain or no_with_veto), and returns the tx result. A proposal's
+// voting period starts when its deposit is complete; with the deposits and
+// the votes in one tx (msgs run in order: the deposit opens the vote, the
+// votes follow), every vote is in whatever the CLI's latency on a loaded
+// machine and however short the voting period. The tx is built and signed
+// in amino-JSON by each signer in turn — the depositors, then the validators
+// (the first depositor pays the fee) — and broadcast through node0's RPC.
+func (c *chain) depositAndVote(deposits []deposit, votes map[string]string) gjson.Result {
 	c.t.Helper()
+	var msgs, signers []string
+	for _, d := range deposits {
+		msgs = append(msgs, fmt.Sprintf(`{"@type":"/cosmos.gov.v1.MsgDeposit","proposal_id":%q,"depositor":%q,"amount":[{"denom":%q,"amount":"%d"}]}`,
+			d.proposalID, c.addr(d.from), denom, d.amount))
+		if !slices.Contains(signers, d.from) {
+			signers = append(signers, d.from)
+		}
+	}
 	ids := make([]string, 0, len(votes))
 	for id := range votes {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	vals := c.validators()
-	var msgs []string
 	for _, id := range ids {
 		option := "VOTE_OPTION_" + strings.ToUpper(votes[id])
-		for _, v := range vals {
+		for _, v := range c.validators() {
 			msgs = append(msgs, fmt.Sprintf(`{"@type":"/cosmos.gov.v1.MsgVote","proposal_id":%q,"voter":%q,"option":%q,"metadata":""}`,
 				id, v, option))
 		}
 	}
-	out, _ := c.cli.RunOnly("tx", "gov", "vote", ids[0], votes[ids[0]], "--from=node0", "--generate-only",
-		fmt.Sprintf("--gas=%d", 200_000*len(msgs)), "--fees="+feeCoins)
+	for i := range c.validators() {
+		signers = append(signers, fmt.Sprintf("node%d", i))
+	}
+	d := deposits[0]
+	out, _ := c.cli.RunOnly("tx", "gov", "deposit", d.proposalID, fmt.Sprintf("%d%s", d.amount, denom), "--from="+d.from,
+		"--generate-only", fmt.Sprintf("--gas=%d", 250_000*len(msgs)), "--fees="+feeCoins)
 	tx := lastJSON(out)
 	require.True(c.t, tx.Get("body.messages").Exists(), out)
 	raw, err := sjson.SetRaw(tx.Raw, "body.messages", "["+strings.Join(msgs, ",")+"]")
 	require.NoError(c.t, err)
-	file := writeFile(c.t, "votes.json", raw)
-	for i := range vals {
-		file = c.signTx(file, fmt.Sprintf("node%d", i), "--sign-mode=amino-json")
+	file := writeFile(c.t, "deposit-and-vote.json", raw)
+	for _, s := range signers { // in the order the msgs name them
+		file = c.signTx(file, s, "--sign-mode=amino-json")
 	}
-	encoded := strings.TrimSpace(c.runNode("tx", "encode", file))
-	_, err = base64.StdEncoding.DecodeString(encoded)
-	require.NoError(c.t, err, "tx encode printed %q", encoded)
-	return encoded
-}
-
-// broadcastEncoded broadcasts a signed tx (base64) through node0's RPC,
-// requires CheckTx to accept it and it to succeed, and returns its result.
-func (c *chain) broadcastEncoded(encoded string) gjson.Result {
-	c.t.Helper()
-	bz, err := base64.StdEncoding.DecodeString(encoded)
-	require.NoError(c.t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := c.rpc.BroadcastTxSync(ctx, bz)
-	require.NoError(c.t, err)
-	require.Zero(c.t, res.Code, "CheckTx: %s", res.Log)
-	out := c.waitTx(res.Hash.String())
-	require.Zero(c.t, out.Get("code").Int(), out.Get("raw_log").String())
-	return out
+	return c.waitTx(c.broadcastSigned(file))
 }
 
 // awaitProposalEnd waits until the proposal has left its deposit and voting

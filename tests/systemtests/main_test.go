@@ -127,11 +127,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// votingPeriod is the gov voting period of the test network: long enough
-// for every validator's votes on two proposals to land on a loaded machine
-// (blocks then take 2 s and more), short enough for a proposal test to take
-// seconds.
-const votingPeriod = 20 * time.Second
+// votingPeriod is the gov voting period of the test network. The tests send
+// the votes in the tx that opens the voting period (depositAndVote), so it
+// needs no margin for a slow CLI: it only makes a proposal test wait.
+const votingPeriod = 10 * time.Second
 
 // testnetInitializer runs the framework's `testnet init-files --single-host`
 // with this suite's extra flags (later flags win over the framework's).

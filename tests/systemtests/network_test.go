@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -37,7 +38,9 @@ func startNetwork(t *testing.T, args ...string) {
 		fwd.close()
 		setCometRPCAddr(systemtests.Sut, nodeRPC(0))
 	}()
+	start := time.Now()
 	systemtests.Sut.StartChain(t, args...)
+	t.Logf("nodes up and producing blocks after %s", time.Since(start).Round(100*time.Millisecond))
 }
 
 // forwarder relays TCP connections from a loopback port to target.
