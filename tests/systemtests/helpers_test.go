@@ -18,7 +18,6 @@ import (
 	"time"
 
 	cmthttp "github.com/cometbft/cometbft/rpc/client/http"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
@@ -49,7 +48,7 @@ type chain struct {
 }
 
 // sharedChainUp says whether the network runs from the suite's standard
-// genesis (as sharedChain starts it) with nothing stopped or re-based since.
+// genesis (as sharedChain starts it), not stopped or re-based since.
 var sharedChainUp bool
 
 // sharedChain returns the running network the tests share, starting it from
@@ -120,22 +119,6 @@ const (
 // network.
 var genesisHolder string
 
-// startChain resets the network to a fresh genesis (every node's data wiped,
-// keys the validators' only), applies the genesis edits, starts every
-// validator and returns once blocks are produced. The network is no longer
-// the shared one.
-func startChain(t *testing.T, edits ...systemtests.GenesisMutator) *chain {
-	t.Helper()
-	sharedChainUp = false
-	sut := systemtests.Sut
-	sut.ResetChain(t)
-	if len(edits) > 0 {
-		sut.ModifyGenesisJSON(t, edits...)
-	}
-	startNetwork(t)
-	return newChain(t)
-}
-
 // newChain wraps the network for t without touching it.
 func newChain(t *testing.T) *chain {
 	t.Helper()
@@ -198,7 +181,7 @@ func (c *chain) newAccounts(amount int64, names ...string) []string {
 	return addrs
 }
 
-// withFees adds the default fee unless args set --fees or --fee-payer's fee.
+// withFees adds the default fee unless args set --fees.
 func withFees(args []string) []string {
 	if slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--fees") }) {
 		return args
@@ -312,19 +295,6 @@ func (c *chain) qAt(i int, args ...string) gjson.Result {
 	res := lastJSON(out)
 	require.True(c.t, res.Exists(), "`q %s` on node%d printed no JSON: %s", strings.Join(args, " "), i, out)
 	return res
-}
-
-// qFails runs `repshardd q args...` and requires it to fail with wantOut in
-// its output.
-func (c *chain) qFails(wantOut string, args ...string) {
-	c.t.Helper()
-	var failed bool
-	out := c.cli.WithRunErrorMatcher(func(_ assert.TestingT, err error, _ ...any) bool {
-		failed = err != nil
-		return false
-	}).CustomQuery(append([]string{"q"}, args...)...)
-	require.True(c.t, failed, "`q %s` succeeded: %s", strings.Join(args, " "), out)
-	require.Contains(c.t, out, wantOut)
 }
 
 // run runs a repshardd command that is neither a tx nor a query (keys …)
