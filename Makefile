@@ -26,7 +26,7 @@ LOCALNET_NODES ?= 4
 
 .PHONY: all help build install test lint tidy-check tools proto-gen proto-check demo \
         localnet-start localnet-stop clean bench bench-gas bench-endblock bench-rewards test-e2e \
-        test-sim-short test-sim-long test-fuzz bench-load bench-state
+        test-sim-short test-sim-long test-fuzz bench-load bench-state test-system
 .PHONY: loadwave bench-scheduler bench-gas-profile bench-drain
 
 all: build
@@ -37,8 +37,11 @@ help:
 	@echo "make test            run the unit and integration tests"
 	@echo "make test-e2e        end-to-end tests on real processes: 4 validators, 2 worker daemons, faults, partition, metrics;"
 	@echo "                     a software upgrade and a state sync join (testutil/e2e; CI; root for iptables)"
+	@echo "make test-system     system tests on the SDK's framework (tests/systemtests): a 4-validator testnet of build/repshardd,"
+	@echo "                     bank, staking, gov, authz, signing, fee grant, distribution, mint, snapshots, export, repshard flows"
+	@echo "                     (CI; about 10 min on a loaded 2-core machine; ports from SYSTEMTEST_PORT_BASE, default 31657)"
 	@echo "make lint            gofmt, go vet, and detcheck (no time.Now, randomness, goroutines, floats or map ranges in the state machine)"
-	@echo "make tidy-check      go.mod/go.sum (app and tools/) as 'go mod tidy' leaves them, and 'buf lint' of proto/ (CI, ~5 s warm)"
+	@echo "make tidy-check      go.mod/go.sum (app, tools/, tests/systemtests/) as 'go mod tidy' leaves them, and 'buf lint' of proto/ (CI, ~5 s warm)"
 	@echo "                     (buf breaking vs the previous release tag comes with the first tag: docs/protobuf.md)"
 	@echo "make tools           build buf and the protoc plugins (tools/go.mod) into $(TOOLSDIR)"
 	@echo "make proto-gen       regenerate x/*/types/*.pb.go and *.pb.gw.go from proto/"
@@ -118,6 +121,20 @@ test-e2e:
 	scripts/e2e-prereqs.sh
 	go test -tags e2e -count=1 -timeout $(E2E_TIMEOUT) -v ./testutil/e2e/
 
+# System tests (tests/systemtests: its own go.mod, build tag system_test) on
+# the Cosmos SDK's framework cosmossdk.io/systemtests: a 4-validator testnet
+# of build/repshardd on loopback (testnet init-files --single-host), driven
+# through the CLI, REST and RPC. Node i's ports are init-files' shifted to
+# SYSTEMTEST_PORT_BASE (node0's RPC, default 31657; clear of a default
+# localnet, make demo and test-e2e). SYSTEMTEST_ARGS passes framework flags,
+# e.g. '-verbose' or '-nodes-count=4'; SYSTEMTEST_RUN selects tests.
+SYSTEMTEST_TIMEOUT ?= 40m
+SYSTEMTEST_RUN ?= .
+SYSTEMTEST_ARGS ?=
+test-system: build
+	cd tests/systemtests && go test -tags system_test -count=1 -timeout $(SYSTEMTEST_TIMEOUT) -v -run '$(SYSTEMTEST_RUN)' . \
+	  -args -binary=$(BUILDDIR)/$(BINARY) $(SYSTEMTEST_ARGS)
+
 # Every .go file of the repo, generated code included (it is gofmt-clean).
 GO_FILES = $(shell find . \( -path ./.git -o -path ./build -o -path ./.proto-deps -o -path ./.localnet \) -prune \
              -o -name '*.go' -type f -print)
@@ -171,13 +188,14 @@ lint:
 	  exit 1; \
 	fi
 	go vet ./...
+	cd tests/systemtests && go vet -tags system_test ./...
 	cd tools && go build -o $(TOOLSDIR)/detcheck ./detcheck
 	$(TOOLSDIR)/detcheck $(STATE_MACHINE_PKGS)
 
 # Tidiness, in CI (~5 s with a warm module cache and build/tools; on a fresh
 # clone `make tools` builds buf once, ~5 min on 2 cores, which proto-check then
 # reuses):
-#  - `go mod tidy -diff` for the app and for tools/: prints what tidy would
+#  - `go mod tidy -diff` for the app, tools/ and tests/systemtests/: prints what tidy would
 #    change in go.mod/go.sum and fails; it never writes them. Fix: `go mod tidy`
 #    in that directory. Needs no @latest or version-list query to the proxy.
 #  - `buf lint` of proto/ (STANDARD + COMMENTS; the exceptions and why are in
@@ -188,7 +206,7 @@ lint:
 # Both checks always run, so one CI log shows every failure.
 tidy-check: tools
 	@rc=0; \
-	for dir in . tools; do \
+	for dir in . tools tests/systemtests; do \
 	  echo "go mod tidy -diff ($$dir)"; \
 	  if ! (cd "$$dir" && go mod tidy -diff); then \
 	    echo "tidy-check: $$dir/go.mod or $$dir/go.sum is not tidy: run 'go mod tidy' in $$dir and commit the result." >&2; \
@@ -201,7 +219,7 @@ tidy-check: tools
 	  echo "tidy-check: buf lint failed: fix the proto/ file (or, for a rule that would need a rename, see buf.yaml)." >&2; \
 	  rc=1; \
 	fi; \
-	if [ "$$rc" = 0 ]; then echo "tidy-check: go.mod/go.sum tidy (app, tools), buf lint clean"; fi; \
+	if [ "$$rc" = 0 ]; then echo "tidy-check: go.mod/go.sum tidy (app, tools, tests/systemtests), buf lint clean"; fi; \
 	exit $$rc
 
 ###############################################################################

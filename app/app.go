@@ -74,6 +74,7 @@ import (
 	govclient "github.com/cosmos/cosmos-sdk/x/gov/client"
 	govkeeper "github.com/cosmos/cosmos-sdk/x/gov/keeper"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
+	govv1beta1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1beta1"
 	"github.com/cosmos/cosmos-sdk/x/mint"
 	mintkeeper "github.com/cosmos/cosmos-sdk/x/mint/keeper"
 	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
@@ -239,6 +240,13 @@ func New(
 	app.GovKeeper = *govkeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[govtypes.StoreKey]),
 		app.AccountKeeper, app.BankKeeper, app.StakingKeeper, app.DistrKeeper, app.MsgServiceRouter(),
 		govtypes.DefaultConfig(), authority)
+	// The legacy router serves proposals of legacy content (MsgExecLegacyContent,
+	// v1beta1 MsgSubmitProposal, `tx gov submit-legacy-proposal`): text
+	// proposals are the only legacy content this chain has. Without it every
+	// such proposal fails with a nil-pointer panic in the msg handler.
+	govLegacyRouter := govv1beta1.NewRouter()
+	govLegacyRouter.AddRoute(govtypes.RouterKey, govv1beta1.ProposalHandler)
+	app.GovKeeper.SetLegacyRouter(govLegacyRouter)
 
 	app.EvidenceKeeper = *evidencekeeper.NewKeeper(appCodec, runtime.NewKVStoreService(keys[evidencetypes.StoreKey]),
 		app.StakingKeeper, app.SlashingKeeper, app.AccountKeeper.AddressCodec(), runtime.ProvideCometInfoService())

@@ -630,11 +630,16 @@ func addGenesisAccounts(
 		return fmt.Errorf("bank genesis: %w", err)
 	}
 	bank.Balances = banktypes.SanitizeGenesisBalances(append(bank.Balances, balances...))
-	if !bank.Supply.Empty() {
-		for _, b := range balances {
-			bank.Supply = bank.Supply.Add(b.Coins...)
-		}
+	// The supply is written out in full, the sum of every balance. Left empty,
+	// bank would compute it at InitChain, but the next
+	// `genesis add-genesis-account` (as operators run it on a generated
+	// genesis) adds its coins to the empty supply: a partial supply, and
+	// InitChain panics with "genesis supply is incorrect".
+	supply := sdk.NewCoins()
+	for _, b := range bank.Balances {
+		supply = supply.Add(b.Coins...)
 	}
+	bank.Supply = supply
 	genState[banktypes.ModuleName], err = cdc.MarshalJSON(&bank)
 	return err
 }

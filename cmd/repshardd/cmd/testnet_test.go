@@ -12,12 +12,15 @@ import (
 	"cosmossdk.io/log"
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/p2p"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/spf13/viper"
 
 	"github.com/cosmos/cosmos-sdk/baseapp"
 	svrcmd "github.com/cosmos/cosmos-sdk/server/cmd"
 	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 	govv1 "github.com/cosmos/cosmos-sdk/x/gov/types/v1"
@@ -262,5 +265,89 @@ func TestTestnetInitFilesMultiHostAndFlags(t *testing.T) {
 		if _, err := runRepshardd(t, args...); err == nil {
 			t.Errorf("init-files %v: want an error", bad)
 		}
+	}
+}
+
+// runRepsharddAt runs the repshardd root command with args against the
+// given home folder (runRepshardd uses a throwaway one).
+func runRepsharddAt(t *testing.T, home string, args ...string) (string, error) {
+	t.Helper()
+	t.Setenv("HOME", t.TempDir())
+	root := cmd.NewRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(append(args, "--home", home))
+	err := svrcmd.Execute(root, "", home)
+	return out.String(), err
+}
+
+// The generated genesis carries the full bank supply (the sum of the
+// validators' balances), so an account added afterwards with
+// `genesis add-genesis-account` — as operators and the system tests do —
+// yields a genesis whose supply matches its balances, and InitChain accepts
+// it with the new account funded.
+func TestTestnetInitFilesSupplyAllowsAddGenesisAccount(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "net")
+	if stdout, err := runRepshardd(t, "testnet", "init-files", "-n", "2", "--single-host", "-o", out,
+		"--validator-balance", "7000000000", "--self-delegation", "1000000"); err != nil {
+		t.Fatalf("testnet init-files: %v\n%s", err, stdout)
+	}
+	home := filepath.Join(out, "node0", "repshardd")
+	genesisPath := filepath.Join(home, "config", "genesis.json")
+	a := app.New(log.NewNopLogger(), dbm.NewMemDB(), nil, true, simtestutil.NewAppOptionsWithFlagHome(t.TempDir()),
+		baseapp.SetChainID(chaincfg.DefaultChainID))
+
+	bankState := func() banktypes.GenesisState {
+		t.Helper()
+		appGen, err := genutiltypes.AppGenesisFromFile(genesisPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		genState, err := genutiltypes.GenesisStateFromAppGenesis(appGen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bank banktypes.GenesisState
+		a.AppCodec().MustUnmarshalJSON(genState[banktypes.ModuleName], &bank)
+		return bank
+	}
+	if got, want := bankState().Supply.String(), "14000000000urep"; got != want {
+		t.Fatalf("init-files supply %q, want %q (two validators of 7000000000urep)", got, want)
+	}
+
+	added := sdk.AccAddress(bytes.Repeat([]byte{7}, 20)).String()
+	if stdout, err := runRepsharddAt(t, home, "genesis", "add-genesis-account", added, "5000urep,3foo"); err != nil {
+		t.Fatalf("genesis add-genesis-account: %v\n%s", err, stdout)
+	}
+	bank := bankState()
+	if got, want := bank.Supply.String(), "3foo,14000005000urep"; got != want {
+		t.Fatalf("supply after add-genesis-account %q, want %q", got, want)
+	}
+
+	appGen, err := genutiltypes.AppGenesisFromFile(genesisPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consensusParams := appGen.Consensus.Params.ToProto()
+	if _, err := a.InitChain(&abci.RequestInitChain{
+		Time: appGen.GenesisTime, ChainId: appGen.ChainID, ConsensusParams: &consensusParams,
+		AppStateBytes: appGen.AppState, InitialHeight: appGen.InitialHeight,
+	}); err != nil {
+		t.Fatalf("InitChain after add-genesis-account: %v", err)
+	}
+	if _, err := a.FinalizeBlock(&abci.RequestFinalizeBlock{Height: appGen.InitialHeight}); err != nil {
+		t.Fatalf("first block: %v", err)
+	}
+	ctx := a.NewUncachedContext(false, cmtproto.Header{Height: appGen.InitialHeight, ChainID: appGen.ChainID})
+	addr, err := sdk.AccAddressFromBech32(added)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.BankKeeper.GetBalance(ctx, addr, "urep").Amount.Int64(); got != 5000 {
+		t.Errorf("added account holds %d urep, want 5000", got)
+	}
+	if got := a.BankKeeper.GetSupply(ctx, "foo").Amount.Int64(); got != 3 {
+		t.Errorf("supply of foo %d, want 3", got)
 	}
 }
