@@ -42,6 +42,18 @@ func (s Store) Raw(key []byte) []byte {
 	return s.Ctx.KVStore(s.Key).Get(key)
 }
 
+// Dump returns every key/value pair of the store in key order, to compare
+// the whole store before and after an operation that must change nothing.
+func (s Store) Dump() [][2][]byte {
+	it := s.Ctx.KVStore(s.Key).Iterator(nil, nil)
+	defer it.Close()
+	var out [][2][]byte
+	for ; it.Valid(); it.Next() {
+		out = append(out, [2][]byte{append([]byte(nil), it.Key()...), append([]byte(nil), it.Value()...)})
+	}
+	return out
+}
+
 // AddressCodec returns the bech32 codec of repshard account addresses.
 func AddressCodec() address.Codec {
 	return addresscodec.NewBech32Codec(chaincfg.Bech32Prefix)

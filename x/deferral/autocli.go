@@ -55,6 +55,12 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					Example:        "repshardd q deferral quarantine\nrepshardd q deferral quarantine drain_queues",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "step", Optional: true}},
 				},
+				{
+					RpcMethod: "ResultDelegate", Use: "result-delegate [requester]",
+					Short:          "Show the account a requester allows to fetch its results from the workers (NotFound: none)",
+					Example:        "repshardd q deferral result-delegate rep1...",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "requester"}},
+				},
 			},
 		},
 		Tx: &autocliv1.ServiceCommandDescriptor{
@@ -95,6 +101,17 @@ an assignment past its deadline, which EndBlock is taking back. If a report and
 your cancel land in one block, the first of the two wins and the other fails.`,
 					Example:        "repshardd tx deferral cancel-request 42 --from alice",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "request_id"}},
+				},
+				{
+					RpcMethod: "SetResultDelegate", Use: "set-result-delegate [delegate]",
+					Short: "Allow another account to fetch your results (--from is the requester) from the workers' endpoints; \"\" removes it",
+					Long: `Name the one account, besides you, that the worker daemons serve your results
+to (docs/dataplane.md) — for a requester that cannot sign a challenge itself,
+such as a contract, or a service that collects results for you. It replaces
+any delegate you had; an empty delegate ("") removes it. It gives no other
+right: the delegate cannot cancel, submit or be paid for your requests.`,
+					Example:        "repshardd tx deferral set-result-delegate rep1... --from alice\nrepshardd tx deferral set-result-delegate \"\" --from alice",
+					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "delegate"}},
 				},
 				{RpcMethod: "UpdateParams", Skip: true}, // client/cli: update-params-proposal (merges onto the current params)
 				{

@@ -77,8 +77,9 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					RpcMethod: "UpdateWorker", Use: "update-worker [capacity-units] [storage-bytes]",
 					Short: "Change the capacity and storage your worker (--from) offers",
 					Long: "Change the capacity units (concurrent compute, > 0) and storage bytes the --from worker offers. " +
-						"The capacity may not drop below the units currently in flight.",
-					Example:        "repshardd tx shard update-worker 200 2147483648 --from worker1",
+						"The capacity may not drop below the units currently in flight. --endpoint URL replaces the worker's " +
+						"public data-plane URL, --clear-endpoint removes it; without either it stays as it is.",
+					Example:        "repshardd tx shard update-worker 200 2147483648 --endpoint https://worker1.example.org:8443 --from worker1",
 					PositionalArgs: []*autocliv1.PositionalArgDescriptor{{ProtoField: "capacity_units"}, {ProtoField: "storage_bytes"}},
 				},
 				{

@@ -6,6 +6,8 @@ import (
 
 	"cosmossdk.io/collections"
 
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
 	"github.com/repshard/repshard/x/deferral/types"
 )
 
@@ -38,6 +40,19 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 	if err := k.quarantineIndexEntries(ctx, gs.QuarantinedItems); err != nil {
 		return err
 	}
+	for _, d := range gs.ResultDelegates {
+		requester, err := k.addressCodec.StringToBytes(d.Requester)
+		if err != nil {
+			return err
+		}
+		delegate, err := k.addressCodec.StringToBytes(d.Delegate)
+		if err != nil {
+			return err
+		}
+		if err := k.ResultDelegates.Set(ctx, requester, delegate); err != nil {
+			return err
+		}
+	}
 	if err := k.RequestSeq.Set(ctx, gs.NextRequestId); err != nil {
 		return err
 	}
@@ -69,8 +84,23 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	if err != nil {
 		return nil, err
 	}
+	var delegates []types.ResultDelegate
+	if err := k.ResultDelegates.Walk(ctx, nil, func(requester sdk.AccAddress, delegate []byte) (bool, error) {
+		r, err := k.addressCodec.BytesToString(requester)
+		if err != nil {
+			return true, err
+		}
+		d, err := k.addressCodec.BytesToString(delegate)
+		if err != nil {
+			return true, err
+		}
+		delegates = append(delegates, types.ResultDelegate{Requester: r, Delegate: d})
+		return false, nil
+	}); err != nil {
+		return nil, err
+	}
 	return &types.GenesisState{
 		Params: params, Requests: requests, NextRequestId: next, DrainCursor: cursor,
-		QuarantinedItems: items, ItemFailures: failures,
+		QuarantinedItems: items, ItemFailures: failures, ResultDelegates: delegates,
 	}, nil
 }

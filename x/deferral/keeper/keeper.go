@@ -68,6 +68,9 @@ type Keeper struct {
 	// Quarantine holds the failure counts of EndBlock items that keep
 	// failing and the items quarantined (quarantine.go).
 	ItemQuarantine quarantine.Store
+	// ResultDelegates holds each requester's result delegate: the account
+	// the workers' data-plane endpoints serve its results to besides itself.
+	ResultDelegates collections.Map[sdk.AccAddress, []byte]
 }
 
 // NewKeeper builds the x/deferral keeper. authority is the account allowed
@@ -109,6 +112,8 @@ func NewKeeper(
 			collections.Uint64Value),
 		DrainCursor:    collections.NewItem(sb, types.DrainCursorKey, "drain_cursor", collections.Uint64Value),
 		ItemQuarantine: quarantine.NewStore(sb, types.ItemFailuresKey, types.QuarantinedItemsKey, cdc, types.ModuleName),
+		ResultDelegates: collections.NewMap(sb, types.ResultDelegatesKey, "result_delegates", sdk.AccAddressKey,
+			collections.BytesValue),
 		// Its own schema builder, never built: the prefix is Requests'.
 		records: collections.NewMap(collections.NewSchemaBuilder(storeService), types.RequestsKey, "requests",
 			collections.Uint64Key, codec.CollValue[types.Request](cdc)),

@@ -17,6 +17,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 	legacy.RegisterAminoMsg(cdc, &MsgCompleteRequest{}, "repshard/x/deferral/MsgCompleteRequest")
 	legacy.RegisterAminoMsg(cdc, &MsgFailRequest{}, "repshard/x/deferral/MsgFailRequest")
 	legacy.RegisterAminoMsg(cdc, &MsgCancelRequest{}, "repshard/x/deferral/MsgCancelRequest")
+	legacy.RegisterAminoMsg(cdc, &MsgSetResultDelegate{}, "repshard/deferral/MsgSetResultDelegate")
 	legacy.RegisterAminoMsg(cdc, &MsgRetryQuarantined{}, "repshard/x/deferral/MsgRetryQuarantined")
 	legacy.RegisterAminoMsg(cdc, &MsgDropQuarantined{}, "repshard/x/deferral/MsgDropQuarantined")
 	cdc.RegisterConcrete(&Params{}, "repshard/x/deferral/Params", nil)
@@ -25,6 +26,7 @@ func RegisterLegacyAminoCodec(cdc *codec.LegacyAmino) {
 // RegisterInterfaces registers the module's messages with the interface registry.
 func RegisterInterfaces(registry codectypes.InterfaceRegistry) {
 	registry.RegisterImplementations((*sdk.Msg)(nil),
-		&MsgUpdateParams{}, &MsgSubmitRequest{}, &MsgSubmitRequests{}, &MsgCompleteRequest{}, &MsgFailRequest{}, &MsgCancelRequest{}, &MsgRetryQuarantined{}, &MsgDropQuarantined{})
+		&MsgUpdateParams{}, &MsgSubmitRequest{}, &MsgSubmitRequests{}, &MsgCompleteRequest{}, &MsgFailRequest{}, &MsgCancelRequest{}, &MsgRetryQuarantined{}, &MsgDropQuarantined{},
+		&MsgSetResultDelegate{})
 	msgservice.RegisterMsgServiceDesc(registry, &_Msg_serviceDesc)
 }

@@ -32,4 +32,7 @@ var (
 	// ErrQuarantineStale: the quarantined item no longer belongs in its step
 	// (e.g. the request ended meanwhile); it cannot be retried, only dropped.
 	ErrQuarantineStale = errorsmod.Register(ModuleName, 25, "quarantined item no longer belongs in its step")
+	// ErrInvalidResultDelegate: MsgSetResultDelegate names the requester
+	// itself as its delegate.
+	ErrInvalidResultDelegate = errorsmod.Register(ModuleName, 26, "invalid result delegate")
 )

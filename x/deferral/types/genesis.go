@@ -49,6 +49,24 @@ func (gs GenesisState) Validate() error {
 			return fmt.Errorf("item failures %q/%q: %w", f.Step, f.Item, err)
 		}
 	}
+	seen := make(map[string]bool, len(gs.ResultDelegates))
+	for i, d := range gs.ResultDelegates {
+		r, err := sdk.AccAddressFromBech32(d.Requester)
+		if err != nil {
+			return fmt.Errorf("result delegate %d: invalid requester: %w", i, err)
+		}
+		del, err := sdk.AccAddressFromBech32(d.Delegate)
+		if err != nil {
+			return fmt.Errorf("result delegate %d: invalid delegate: %w", i, err)
+		}
+		if r.Equals(del) {
+			return fmt.Errorf("result delegate %d: %s is its own delegate", i, d.Requester)
+		}
+		if seen[d.Requester] {
+			return fmt.Errorf("result delegate %d: requester %s listed twice", i, d.Requester)
+		}
+		seen[d.Requester] = true
+	}
 	return nil
 }
 

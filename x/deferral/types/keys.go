@@ -28,6 +28,10 @@ var (
 	// Prefix 13 held an open-fee total; the escrow account's balance is that
 	// total, so it was dropped. Do not reuse 13.
 
+	// ResultDelegatesKey holds each requester's result delegate
+	// (MsgSetResultDelegate): requester -> delegate.
+	ResultDelegatesKey = collections.NewPrefix(14)
+
 	// ItemFailuresKey and QuarantinedItemsKey hold the EndBlock quarantine
 	// (internal/quarantine): the consecutive failures of failing items, by
 	// (step, item), and the quarantined items. Every module with EndBlock

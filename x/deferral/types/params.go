@@ -57,6 +57,13 @@ const (
 	MaxUnitPrice = 1_000_000_000_000
 )
 
+// DefaultRetentionBlocks keeps a finished request's record queryable for
+// about a day (86,400 blocks of about one second): long enough for a
+// requester to read its outcome and fetch its result. Its events stay in the
+// nodes' indexes (and a history store, docs/dataplane.md) after the record is
+// pruned.
+const DefaultRetentionBlocks = 86_400
+
 // DefaultParams returns the default x/deferral parameters.
 //
 // A request is deferred when the requester's reputation is above 0.75 (a
@@ -82,7 +89,7 @@ func DefaultParams() Params {
 		QueueTtlBlocks:              500,
 		AssignmentTimeoutBlocks:     20,
 		MaxAttempts:                 3,
-		RetentionBlocks:             1_000,
+		RetentionBlocks:             DefaultRetentionBlocks,
 		MaxExpirationsPerBlock:      100,
 		MaxAssignmentsPerBlock:      DefaultMaxAssignmentsPerBlock,
 		DrainLookahead:              8,

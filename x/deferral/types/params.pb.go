@@ -55,7 +55,8 @@ type Params struct {
 	// max_attempts is how many times a request is assigned before it expires
 	// (1..100: each expired attempt excludes its worker from the request).
 	MaxAttempts uint32 `protobuf:"varint,14,opt,name=max_attempts,json=maxAttempts,proto3" json:"max_attempts,omitempty"`
-	// retention_blocks: finished records older than this are pruned.
+	// retention_blocks: finished records older than this are pruned (default
+	// 86,400, about a day).
 	RetentionBlocks uint64 `protobuf:"varint,15,opt,name=retention_blocks,json=retentionBlocks,proto3" json:"retention_blocks,omitempty"`
 	// max_expirations_per_block caps EndBlock step 1 (expire overdue assignments).
 	MaxExpirationsPerBlock uint32 `protobuf:"varint,16,opt,name=max_expirations_per_block,json=maxExpirationsPerBlock,proto3" json:"max_expirations_per_block,omitempty"`

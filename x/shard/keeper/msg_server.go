@@ -91,6 +91,9 @@ func (m msgServer) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWor
 	if err := checkCapacity(msg.CapacityUnits); err != nil {
 		return nil, err
 	}
+	if err := types.ValidateEndpoint(msg.Endpoint); err != nil {
+		return nil, err
+	}
 	params, err := m.Params.Get(ctx)
 	if err != nil {
 		return nil, err
@@ -146,6 +149,7 @@ func (m msgServer) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWor
 		Classes:       append([]types.ShardClass(nil), msg.Classes...),
 		CapacityUnits: msg.CapacityUnits,
 		StorageBytes:  msg.StorageBytes,
+		Endpoint:      msg.Endpoint,
 		ShardId:       target.Id,
 		Status:        types.WorkerActive,
 		// x/reputation tells the worker's standing at each outcome or rating
@@ -171,7 +175,7 @@ func (m msgServer) RegisterWorker(ctx context.Context, msg *types.MsgRegisterWor
 	}
 	if err := events.Emit(ctx, &types.EventWorkerRegistered{
 		Worker: msg.Worker, ShardId: target.Id, Classes: w.Classes,
-		CapacityUnits: w.CapacityUnits, StorageBytes: w.StorageBytes, Bond: w.Bond,
+		CapacityUnits: w.CapacityUnits, StorageBytes: w.StorageBytes, Bond: w.Bond, Endpoint: w.Endpoint,
 	}); err != nil {
 		return nil, err
 	}
@@ -186,6 +190,12 @@ func (m msgServer) UpdateWorker(ctx context.Context, msg *types.MsgUpdateWorker)
 		return nil, err
 	}
 	if err := checkCapacity(msg.CapacityUnits); err != nil {
+		return nil, err
+	}
+	if msg.ClearEndpoint && msg.Endpoint != "" {
+		return nil, errorsmod.Wrap(types.ErrInvalidEndpoint, "set an endpoint or clear it, not both")
+	}
+	if err := types.ValidateEndpoint(msg.Endpoint); err != nil {
 		return nil, err
 	}
 	w, err := m.getWorker(ctx, addr)
@@ -211,6 +221,12 @@ func (m msgServer) UpdateWorker(ctx context.Context, msg *types.MsgUpdateWorker)
 	}
 	nw := w
 	nw.CapacityUnits, nw.StorageBytes = msg.CapacityUnits, msg.StorageBytes
+	switch {
+	case msg.ClearEndpoint:
+		nw.Endpoint = ""
+	case msg.Endpoint != "":
+		nw.Endpoint = msg.Endpoint
+	}
 	if err := m.setWorker(ctx, addr, &w, nw); err != nil {
 		return nil, err
 	}
@@ -219,7 +235,7 @@ func (m msgServer) UpdateWorker(ctx context.Context, msg *types.MsgUpdateWorker)
 	}
 	return &types.MsgUpdateWorkerResponse{}, events.Emit(ctx, &types.EventWorkerUpdated{
 		Worker: msg.Worker, ShardId: w.ShardId, CapacityUnits: nw.CapacityUnits, StorageBytes: nw.StorageBytes,
-		PreviousCapacityUnits: w.CapacityUnits,
+		PreviousCapacityUnits: w.CapacityUnits, Endpoint: nw.Endpoint,
 	})
 }
 

@@ -36,4 +36,7 @@ var (
 	// ErrNotDroppable: the quarantined item holds nothing a drop could
 	// release (a shard check); it can only be retried.
 	ErrNotDroppable = errorsmod.Register(ModuleName, 27, "quarantined item cannot be dropped, only retried")
+	// ErrInvalidEndpoint: a worker's data-plane endpoint is not an absolute
+	// http(s) URL with a host, carries user info or a fragment, or is too long.
+	ErrInvalidEndpoint = errorsmod.Register(ModuleName, 28, "invalid worker endpoint")
 )

@@ -135,6 +135,9 @@ func (gs GenesisState) Validate() error {
 		if err := w.Bond.Validate(); err != nil {
 			return fmt.Errorf("worker %s: bond: %w", w.Address, err)
 		}
+		if err := ValidateEndpoint(w.Endpoint); err != nil {
+			return fmt.Errorf("worker %s: %w", w.Address, err)
+		}
 		if err := ValidateWorkerClasses(w.Classes); err != nil {
 			return fmt.Errorf("worker %s: %w", w.Address, err)
 		}

@@ -21,6 +21,9 @@ import (
 // FlagStorageBytes is the storage a worker offers.
 const FlagStorageBytes = "storage-bytes"
 
+// FlagEndpoint is the worker's public data-plane URL.
+const FlagEndpoint = "endpoint"
+
 // NewTxCmd returns `tx shard`, holding register-worker. AutoCLI adds the
 // generated commands (update-worker, unregister-worker,
 // update-params-proposal) to it.
@@ -54,7 +57,7 @@ func NewRegisterWorkerCmd() *cobra.Command {
 The worker joins the ACTIVE shard of its classes that has the least capacity.
 To leave, run 'repshardd tx shard unregister-worker': the bond comes back
 unbonding_period_blocks after your last assignment finishes.`, classes),
-		Example: `repshardd tx shard register-worker high-priority,compute-intensive 100 10000000urep --storage-bytes 1073741824 --from worker1`,
+		Example: `repshardd tx shard register-worker high-priority,compute-intensive 100 10000000urep --storage-bytes 1073741824 --endpoint https://worker1.example.org:8443 --from worker1`,
 		Args:    cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			clientCtx, err := client.GetClientTxContext(cmd)
@@ -70,6 +73,7 @@ unbonding_period_blocks after your last assignment finishes.`, classes),
 		},
 	}
 	cmd.Flags().Uint64(FlagStorageBytes, 0, "storage, in bytes, the worker offers for request data: a request goes only to a worker whose storage covers its data (0: requests without data only)")
+	cmd.Flags().String(FlagEndpoint, "", "the public URL (http or https) where your worker daemon serves results to their requesters (its --listen address as seen from outside; docs/dataplane.md)")
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
 }
@@ -94,7 +98,14 @@ func ParseRegisterWorker(worker, classesArg, capacityArg, bondArg string, cmd *c
 	if err != nil {
 		return nil, err
 	}
+	endpoint, err := cmd.Flags().GetString(FlagEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	if err := types.ValidateEndpoint(endpoint); err != nil {
+		return nil, err
+	}
 	return &types.MsgRegisterWorker{
-		Worker: worker, Classes: classes, CapacityUnits: capacity, StorageBytes: storage, Bond: bond,
+		Worker: worker, Classes: classes, CapacityUnits: capacity, StorageBytes: storage, Bond: bond, Endpoint: endpoint,
 	}, nil
 }
