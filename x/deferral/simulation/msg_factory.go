@@ -37,6 +37,8 @@ func WeightedOperations(weights simsx.WeightSource, reg simsx.Registry, k keeper
 	reg.Add(weights.Get("msg_fail_request_invalid", 5), MsgFailRequestInvalidFactory(k))
 	reg.Add(weights.Get("msg_cancel_request", 10), MsgCancelRequestFactory(k))
 	reg.Add(weights.Get("msg_cancel_request_invalid", 5), MsgCancelRequestInvalidFactory(k))
+	reg.Add(weights.Get("msg_set_result_delegate", 3), MsgSetResultDelegateFactory(k))
+	reg.Add(weights.Get("msg_set_result_delegate_invalid", 2), MsgSetResultDelegateInvalidFactory(k))
 	reg.Add(weights.Get("msg_submit_review", 15), MsgSubmitReviewFactory(k))
 	reg.Add(weights.Get("msg_submit_review_invalid", 5), MsgSubmitReviewInvalidFactory(k))
 	reg.Add(weights.Get("msg_submit_request_with_proof", 15), MsgSubmitRequestWithProofFactory(k))

@@ -62,6 +62,14 @@ func randomClasses(r *simsx.XRand) []types.ShardClass {
 	return out
 }
 
+// randomEndpoint is a valid data-plane endpoint, or none (half the time).
+func randomEndpoint(r *simsx.XRand) string {
+	if r.Intn(2) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("https://worker%d.example.org:%d", r.Intn(1_000), 1024+r.Intn(60_000))
+}
+
 // MsgRegisterWorkerFactory registers an account that is not a worker with a
 // bond at or above the minimum. Every shard of its classes may be full.
 func MsgRegisterWorkerFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
@@ -90,6 +98,7 @@ func MsgRegisterWorkerFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 			CapacityUnits: 1 + uint64(r.Intn(5_000)),
 			StorageBytes:  uint64(r.Intn(1 << 30)),
 			Bond:          bond,
+			Endpoint:      randomEndpoint(r),
 		}
 		return []simsx.SimAccount{acc}, msg, simsutil.ExpectSuccessOr(types.ErrNoShardAvailable)
 	})
@@ -156,17 +165,36 @@ func MsgUpdateWorkerFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 			CapacityUnits: max(w.InFlightUnits, 1) + uint64(r.Intn(5_000)),
 			StorageBytes:  uint64(r.Intn(1 << 30)),
 		}
+		switch r.Intn(3) {
+		case 0:
+			msg.Endpoint = randomEndpoint(r)
+		case 1:
+			msg.ClearEndpoint = true
+		}
 		return []simsx.SimAccount{acc}, msg, nil
 	})
 }
 
 // MsgUpdateWorkerInvalidFactory sends an update the msg server must refuse:
-// from an account that is not a worker, with zero capacity, or with a
-// capacity below the worker's units in flight.
+// from an account that is not a worker, with zero capacity, with a capacity
+// below the worker's units in flight, or with a bad endpoint (another scheme,
+// or one set and cleared at once).
 func MsgUpdateWorkerInvalidFactory(k keeper.Keeper) simsx.SimMsgFactoryX {
 	return simsx.NewSimMsgFactoryWithDeliveryResultHandler(func(ctx context.Context, testData *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgUpdateWorker, simsx.SimDeliveryResultHandler) {
 		r := testData.Rand()
-		switch r.Intn(3) {
+		switch r.Intn(4) {
+		case 3:
+			w, ok := simsutil.Pick(r, simWorkers(ctx, k, testData, types.WorkerActive))
+			if !ok {
+				reporter.Skip("no active worker")
+				return nil, nil, nil
+			}
+			acc := testData.GetAccount(reporter, w.Address)
+			msg := &types.MsgUpdateWorker{Worker: w.Address, CapacityUnits: max(w.InFlightUnits, 1), Endpoint: "ftp://worker.example.org"}
+			if r.Intn(2) == 0 {
+				msg.Endpoint, msg.ClearEndpoint = randomEndpoint(r)+"/", true
+			}
+			return []simsx.SimAccount{acc}, msg, simsutil.ExpectError(types.ErrInvalidEndpoint)
 		case 0:
 			acc := testData.AnyAccount(reporter, simsx.SimAccountFilterFn(func(a simsx.SimAccount) bool {
 				has, _ := k.Workers.Has(ctx, a.Address)
