@@ -140,6 +140,7 @@ func initRootCmd(rootCmd *cobra.Command, txConfig client.TxConfig, basicManager 
 		withBlockMaxGas(genutilcli.InitCmd(basicManager, home)),
 		NewTestnetCmd(basicManager, banktypes.GenesisBalancesIterator{}),
 		NewWorkerCmd(),
+		NewRequestCmd(),
 		debug.Cmd(),
 		confixcmd.ConfigCommand(),
 		pruning.Cmd(newApp, home),
