@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,6 +85,17 @@ type Config struct {
 	// Rating is how the worker rates the requesters (the zero value rates:
 	// 5 after a completion, 3 after a failure).
 	Rating RatingPolicy
+	// Fetch configures the downloads of payloads held at payload_uri
+	// (http, https, file), done before the executor runs.
+	Fetch FetchConfig
+	// Results, when set, keeps the result bytes of every completed request
+	// the executor produced bytes for (see ResultStore); the result server
+	// serves them from there. The daemon prunes it on a timer.
+	Results *ResultStore
+	// WorkDir is where each request gets a private directory for its
+	// fetched payload and result file (default: the result store's tmp/, so
+	// results move in by rename, else "work" beside the state file).
+	WorkDir string
 }
 
 // RatingPolicy is how the worker rates the requester of each request it
@@ -168,6 +180,13 @@ func (c *Config) setDefaults() {
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
+	if c.WorkDir == "" {
+		if c.Results != nil {
+			c.WorkDir = c.Results.TmpDir()
+		} else if c.StatePath != "" {
+			c.WorkDir = filepath.Join(filepath.Dir(c.StatePath), "work")
+		}
+	}
 }
 
 // Worker is one worker daemon.
@@ -196,8 +215,9 @@ type Worker struct {
 	subscribed atomic.Bool
 	height     atomic.Int64
 
-	tracker *tracker
-	signer  *signer
+	tracker   *tracker
+	signer    *signer
+	processor *processor
 }
 
 // outcome is an executed request, ready to be reported, or (review set) the
@@ -256,6 +276,13 @@ func New(cfg Config) (*Worker, error) {
 	}
 	w.tracker = newTracker(w)
 	w.signer = newSigner(w)
+	w.processor = &processor{
+		fetcher:  NewPayloadFetcher(cfg.Fetch),
+		executor: cfg.Executor,
+		results:  cfg.Results,
+		workDir:  cfg.WorkDir,
+		logf:     w.logf,
+	}
 	return w, nil
 }
 
@@ -319,10 +346,32 @@ func (w *Worker) Run(ctx context.Context) error {
 	if !w.cfg.Rating.Disabled {
 		run(w.reviewLoop)
 	}
+	if w.cfg.Results != nil {
+		run(w.pruneResultsLoop)
+	}
 	<-ctx.Done()
 	wg.Wait()
 	w.logf("worker %s stopped", w.addrStr)
 	return nil
+}
+
+// resultPruneInterval is how often the result store drops expired results
+// while no new result comes in to prune it.
+const resultPruneInterval = 10 * time.Minute
+
+func (w *Worker) pruneResultsLoop(ctx context.Context) {
+	t := time.NewTicker(resultPruneInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := w.cfg.Results.Prune(); err != nil {
+				w.logf("result store: %v", err)
+			}
+		}
+	}
 }
 
 // poke asks the poll loop for a full poll now.
@@ -388,14 +437,9 @@ func (w *Worker) executeLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case req := <-w.tasks:
-			result, err := w.cfg.Executor.Execute(ctx, req)
-			if ctx.Err() != nil {
+			o, ok := w.processor.process(ctx, req)
+			if !ok {
 				return
-			}
-			o := outcome{req: req, result: result}
-			if err != nil {
-				o.failed = true
-				o.reason = truncate(err.Error(), maxReasonBytes)
 			}
 			select {
 			case w.reports <- o:
