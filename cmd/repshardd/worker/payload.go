@@ -102,7 +102,6 @@ func NewPayloadFetcher(cfg FetchConfig) *PayloadFetcher {
 		Proxy:                  nil, // the address check must see the real destination
 		DialContext:            dialer.DialContext,
 		TLSHandshakeTimeout:    10 * time.Second,
-		ResponseHeaderTimeout:  cfg.Timeout,
 		MaxResponseHeaderBytes: 64 << 10,
 		// The payload is the bytes the URI serves: no transparent gzip
 		// decoding between the server and the hash check.
