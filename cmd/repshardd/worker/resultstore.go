@@ -144,6 +144,9 @@ func OpenResultStore(cfg ResultStoreConfig) (*ResultStore, error) {
 	return s, nil
 }
 
+// Dir is the store's directory.
+func (s *ResultStore) Dir() string { return s.cfg.Dir }
+
 func (s *ResultStore) objectsDir() string { return filepath.Join(s.cfg.Dir, "objects") }
 
 func (s *ResultStore) indexPath() string { return filepath.Join(s.cfg.Dir, "index.jsonl") }

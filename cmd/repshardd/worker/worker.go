@@ -289,6 +289,10 @@ func New(cfg Config) (*Worker, error) {
 // Address is the worker account.
 func (w *Worker) Address() sdk.AccAddress { return w.addr }
 
+// Logf writes one line to the daemon's log (the CLI's result server logs
+// there too).
+func (w *Worker) Logf(format string, args ...any) { w.logf(format, args...) }
+
 // logf writes one log line.
 func (w *Worker) logf(format string, args ...any) {
 	w.logMu.Lock()
@@ -306,8 +310,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	if !w.cfg.Rating.Disabled {
 		rating = fmt.Sprintf("%d after a completion, %d after a failure", w.cfg.Rating.rating("complete"), w.cfg.Rating.rating("fail"))
 	}
-	w.logf("worker %s starting: state %s, %d executor(s), up to %d reports per tx, rating requesters: %s",
-		w.addrStr, w.cfg.StatePath, w.cfg.Concurrency, w.cfg.MaxBatch, rating)
+	kept := "not kept"
+	if w.cfg.Results != nil {
+		n, size := w.cfg.Results.Usage()
+		kept = fmt.Sprintf("kept in %s (%d, %d bytes)", w.cfg.Results.Dir(), n, size)
+	}
+	w.logf("worker %s starting: state %s, %d executor(s), up to %d reports per tx, rating requesters: %s, results %s",
+		w.addrStr, w.cfg.StatePath, w.cfg.Concurrency, w.cfg.MaxBatch, rating, kept)
 
 	// Reports and reviews of a previous run whose outcome is unknown: wait
 	// for their txs.
