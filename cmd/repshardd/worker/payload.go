@@ -130,9 +130,9 @@ var errSchemeNotFetched = errors.New("scheme not fetched by the daemon")
 // errPrivateAddress refuses a download from a non-public address.
 var errPrivateAddress = errors.New("payload_uri leads to a loopback, private or link-local address, which this worker does not fetch")
 
-// Fetches tells whether the daemon fetches the payload of req itself: data
+// FetchedByDaemon tells whether the daemon fetches the payload of req itself: data
 // held at an http, https or file URI, with no inline payload.
-func Fetches(req deferraltypes.Request) bool {
+func FetchedByDaemon(req deferraltypes.Request) bool {
 	if len(req.Payload) > 0 || req.PayloadUri == "" {
 		return false
 	}
@@ -157,7 +157,7 @@ func uriScheme(uri string) string {
 // error texts are failure reasons, published on chain: they name no local
 // path and stay short.
 func (f *PayloadFetcher) Fetch(ctx context.Context, req deferraltypes.Request, dst string) error {
-	if !Fetches(req) {
+	if !FetchedByDaemon(req) {
 		return errSchemeNotFetched
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)

@@ -47,7 +47,7 @@ func (p *processor) process(ctx context.Context, req deferraltypes.Request) (o o
 	defer os.RemoveAll(dir)
 
 	job := Job{Request: req, Dir: dir}
-	if Fetches(req) {
+	if FetchedByDaemon(req) {
 		path := filepath.Join(dir, payloadFileName)
 		if err := p.fetcher.Fetch(ctx, req, path); err != nil {
 			return fail(err)

@@ -12,6 +12,13 @@
 // expire or reported it failed), and a report is only sent while the
 // assignment is still this worker's; one it lost is logged and dropped.
 //
+// Before an executor runs, a payload held at an http, https or file
+// payload_uri is fetched and checked against the request's payload_hash
+// (PayloadFetcher); the executor's result bytes are kept in a ResultStore
+// before the report goes out, and a ResultServer serves them to the
+// requester or its result delegate (docs/dataplane.md; the client is
+// package resultapi).
+//
 // It is client code, not state machine: goroutines and wall-clock time are
 // fine here. What it reported and rated is kept in a state file (Store) so
 // that a restarted daemon never reports an assignment twice nor rates a
