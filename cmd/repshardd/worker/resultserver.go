@@ -40,6 +40,9 @@ const (
 	// DefaultResultWriteTimeout bounds the sending of one answer (a large
 	// result on a slow link needs more: --listen-write-timeout).
 	DefaultResultWriteTimeout = 5 * time.Minute
+	// delegateLookupTimeout bounds the chain query of one fetch: a node that
+	// hangs must not hold a server slot until the client gives up.
+	delegateLookupTimeout = 5 * time.Second
 	// resultServerMaxHeaderBytes bounds a request's headers: the three
 	// authentication headers need under 300 bytes.
 	resultServerMaxHeaderBytes = 8 << 10
@@ -356,7 +359,9 @@ func (s *ResultServer) authorize(ctx context.Context, requestID uint64, caller s
 	if sameAccount(meta.Requester, caller) {
 		return http.StatusOK, ""
 	}
-	delegate, err := s.cfg.Delegates.ResultDelegate(ctx, meta.Requester)
+	lookupCtx, cancel := context.WithTimeout(ctx, delegateLookupTimeout)
+	defer cancel()
+	delegate, err := s.cfg.Delegates.ResultDelegate(lookupCtx, meta.Requester)
 	if err != nil {
 		s.cfg.Logf("result server: request %d: result delegate of %s: %v", requestID, meta.Requester, err)
 		return http.StatusServiceUnavailable, "cannot check the requester's result delegate on chain now; retry later"
