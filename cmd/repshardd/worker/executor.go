@@ -57,12 +57,12 @@ func (BuiltinExecutor) Execute(_ context.Context, job Job) (Result, error) {
 	}
 	payload, err := job.OpenPayload()
 	if err != nil {
-		return Result{}, fmt.Errorf("worker cannot read the payload: %w", err)
+		return Result{}, fmt.Errorf("worker cannot read the payload: %w", withoutPath(err))
 	}
 	defer payload.Close()
 	sum := sha256.New()
 	if _, err := io.Copy(sum, payload); err != nil {
-		return Result{}, fmt.Errorf("worker cannot read the payload: %w", err)
+		return Result{}, fmt.Errorf("worker cannot read the payload: %w", withoutPath(err))
 	}
 	return builtinResult(sum.Sum(nil)), nil
 }
@@ -121,14 +121,14 @@ func (e CommandExecutor) Execute(ctx context.Context, job Job) (Result, error) {
 	if dir == "" { // no job directory from the caller: a temporary one, result read into memory
 		tmp, err := os.MkdirTemp("", "repshard-exec-")
 		if err != nil {
-			return Result{}, fmt.Errorf("worker cannot create a result file: %w", err)
+			return Result{}, fmt.Errorf("worker cannot create a result file: %w", withoutPath(err))
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
 	resultPath := filepath.Join(dir, resultFileName)
 	if err := os.Remove(resultPath); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return Result{}, fmt.Errorf("worker cannot clear the result file: %w", err)
+		return Result{}, fmt.Errorf("worker cannot clear the result file: %w", withoutPath(err))
 	}
 
 	runCtx := ctx
@@ -139,7 +139,7 @@ func (e CommandExecutor) Execute(ctx context.Context, job Job) (Result, error) {
 	}
 	payload, err := job.OpenPayload()
 	if err != nil {
-		return Result{}, fmt.Errorf("worker cannot read the payload: %w", err)
+		return Result{}, fmt.Errorf("worker cannot read the payload: %w", withoutPath(err))
 	}
 	defer payload.Close()
 	cmd := exec.CommandContext(runCtx, "sh", "-c", e.Command)
@@ -176,7 +176,7 @@ func (e CommandExecutor) Execute(ctx context.Context, job Job) (Result, error) {
 		res := Result{Hash: fileHash, File: resultPath}
 		if job.Dir == "" { // the temporary directory goes away on return
 			if res.Bytes, err = os.ReadFile(resultPath); err != nil {
-				return Result{}, fmt.Errorf("worker cannot read the result file: %w", err)
+				return Result{}, fmt.Errorf("worker cannot read the result file: %w", withoutPath(err))
 			}
 			res.File = ""
 			if res.Bytes == nil {
@@ -202,19 +202,19 @@ func hashResultFile(path string) (hash []byte, wrote bool, err error) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("worker cannot read the result file: %w", err)
+		return nil, false, fmt.Errorf("worker cannot read the result file: %w", withoutPath(err))
 	}
 	if !st.Mode().IsRegular() {
 		return nil, false, errors.New("executor's REPSHARD_RESULT_FILE is not a regular file")
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, false, fmt.Errorf("worker cannot read the result file: %w", err)
+		return nil, false, fmt.Errorf("worker cannot read the result file: %w", withoutPath(err))
 	}
 	defer f.Close()
 	sum := sha256.New()
 	if _, err := io.Copy(sum, f); err != nil {
-		return nil, false, fmt.Errorf("worker cannot read the result file: %w", err)
+		return nil, false, fmt.Errorf("worker cannot read the result file: %w", withoutPath(err))
 	}
 	return sum.Sum(nil), true, nil
 }

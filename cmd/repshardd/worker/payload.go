@@ -170,7 +170,7 @@ func (f *PayloadFetcher) Fetch(ctx context.Context, req deferraltypes.Request, d
 
 	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
-		return fmt.Errorf("worker cannot store the payload: %w", err)
+		return fmt.Errorf("worker cannot store the payload: %w", withoutPath(err))
 	}
 	defer out.Close()
 	// Read one byte past the declared size: a payload that has it is larger
@@ -190,10 +190,20 @@ func (f *PayloadFetcher) Fetch(ctx context.Context, req deferraltypes.Request, d
 	if got := sum.Sum(nil); !bytes.Equal(got, req.PayloadHash) {
 		return fmt.Errorf("payload at payload_uri has sha256 %s, the request says %s", hex.EncodeToString(got), hex.EncodeToString(req.PayloadHash))
 	}
-	if err := out.Sync(); err != nil {
-		return fmt.Errorf("worker cannot store the payload: %w", err)
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("worker cannot store the payload: %w", withoutPath(err))
 	}
-	return out.Close()
+	return nil
+}
+
+// withoutPath drops the local path from a file error: failure reasons are
+// published on chain.
+func withoutPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
 
 // fetchError words a download error as a failure reason.

@@ -38,11 +38,11 @@ func (p *processor) process(ctx context.Context, req deferraltypes.Request) (o o
 		return o, true
 	}
 	if err := os.MkdirAll(p.workDir, 0o700); err != nil {
-		return fail(fmt.Errorf("worker cannot create its work directory: %w", err))
+		return fail(fmt.Errorf("worker cannot create its work directory: %w", withoutPath(err)))
 	}
 	dir, err := os.MkdirTemp(p.workDir, fmt.Sprintf("job-%d-%d-", req.Id, req.Attempts))
 	if err != nil {
-		return fail(fmt.Errorf("worker cannot create a job directory: %w", err))
+		return fail(fmt.Errorf("worker cannot create a job directory: %w", withoutPath(err)))
 	}
 	defer os.RemoveAll(dir)
 
