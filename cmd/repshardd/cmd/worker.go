@@ -39,6 +39,19 @@ const (
 	flagRateRequesters  = "rate-requesters"
 	flagRatingCompleted = "rating-completed"
 	flagRatingFailed    = "rating-failed"
+
+	// The data plane (docs/dataplane.md).
+	flagFetchTimeout        = "fetch-timeout"
+	flagFetchFileRoot       = "fetch-file-root"
+	flagFetchAllowPrivate   = "fetch-allow-private"
+	flagResultRetention     = "result-retention"
+	flagResultStoreMaxBytes = "result-store-max-bytes"
+	flagListen              = "listen"
+	flagListenTLSCert       = "listen-tls-cert"
+	flagListenTLSKey        = "listen-tls-key"
+	flagListenConcurrency   = "listen-concurrency"
+	flagListenRate          = "listen-rate"
+	flagListenWriteTimeout  = "listen-write-timeout"
 )
 
 // NewWorkerCmd returns `repshardd worker`.
@@ -85,14 +98,33 @@ It learns its assignments from the node's event subscriptions over the
 websocket (--node), and polls the requests-by-worker query when the
 subscription drops. Each assigned request runs through the executor:
 
-  built in       the result hash is the sha256 of the inline payload
+  built in       the result is the 64 hex digits of the payload's sha256
+                 and a newline; the result hash reported is its sha256
   --exec CMD     sh -c CMD with the payload on stdin and the request in the
                  environment (REPSHARD_REQUEST_ID, REPSHARD_ATTEMPT,
                  REPSHARD_REQUESTER, REPSHARD_CLASS, REPSHARD_COMPUTE_UNITS,
-                 REPSHARD_PAYLOAD_HASH, REPSHARD_PAYLOAD_URI); the first word
-                 of stdout is the result hash (64 hex digits); a non-zero
-                 exit or --exec-timeout is a failure, reported with the last
-                 line of stderr as the reason
+                 REPSHARD_PAYLOAD_HASH, REPSHARD_PAYLOAD_URI,
+                 REPSHARD_DATA_BYTES, REPSHARD_RESULT_FILE); the result is
+                 what it writes to $REPSHARD_RESULT_FILE (the hash reported
+                 is that file's sha256), or, if it writes no such file, the
+                 first word of stdout is the result hash (64 hex digits) and
+                 no result is kept; a non-zero exit or --exec-timeout is a
+                 failure, reported with the last line of stderr as the reason
+
+A payload held at an http://, https:// or file:// payload_uri is downloaded
+before the executor runs: at most the request's data_bytes, within
+--fetch-timeout, and its sha256 must be the request's payload_hash; if not,
+the request is reported failed and nothing runs. Other schemes are left to
+the --exec program (REPSHARD_PAYLOAD_URI). file:// reads only under
+--fetch-file-root, and http(s) reaches no loopback or private address unless
+--fetch-allow-private.
+
+Every result the executor produced bytes for is kept in the result store,
+<home>/results/<address>/, for --result-retention, up to
+--result-store-max-bytes in all (oldest out first). With --listen ADDR the
+daemon serves them over HTTP(S) to their requester, or the requester's result
+delegate, who signs a challenge with its key (GET /v1/challenge, then GET
+/v1/results/{request_id}; docs/dataplane.md).
 
 Results are reported with MsgCompleteRequest / MsgFailRequest, up to --batch
 per transaction, signed with KEY (gas simulated, fee from --gas-prices). An
@@ -120,7 +152,9 @@ _in_flight) at http://ADDR/metrics.`,
 		Example: `  repshardd worker run --from worker1 --keyring-backend test --node tcp://127.0.0.1:26657
   repshardd worker run --from worker1 --exec './process.sh' --exec-timeout 30s --concurrency 8 --metrics 127.0.0.1:9300
   repshardd worker run --from worker1 --rating-completed 4 --rating-failed 2
-  repshardd worker run --from worker1 --rate-requesters=false`,
+  repshardd worker run --from worker1 --rate-requesters=false
+  repshardd worker run --from worker1 --listen 0.0.0.0:9400 --listen-tls-cert cert.pem --listen-tls-key key.pem \
+    --fetch-timeout 1m --result-retention 72h --result-store-max-bytes 10737418240`,
 		Args: cobra.NoArgs,
 		RunE: runWorker,
 	}
@@ -143,6 +177,17 @@ _in_flight) at http://ADDR/metrics.`,
 	f.Bool(flagRateRequesters, true, "rate the requester of each request the worker finished (MsgSubmitReview, once per request)")
 	f.Uint32(flagRatingCompleted, worker.DefaultRatingComplete, "rating (1 worst .. 5 best) of the requester after a completed request")
 	f.Uint32(flagRatingFailed, worker.DefaultRatingFailed, "rating (1 worst .. 5 best) of the requester after a request that ended FAILED with this worker's report")
+	f.Duration(flagFetchTimeout, worker.DefaultFetchTimeout, "time limit of one payload download (http, https, file payload_uri)")
+	f.String(flagFetchFileRoot, "", "directory file:// payload URIs may point into (default: file:// payloads are refused)")
+	f.Bool(flagFetchAllowPrivate, false, "let payload downloads reach loopback, private and link-local addresses")
+	f.Duration(flagResultRetention, worker.DefaultResultRetention, "how long a result is kept for its requester")
+	f.Int64(flagResultStoreMaxBytes, worker.DefaultResultStoreMaxBytes, "most bytes of results kept; the oldest go first")
+	f.String(flagListen, "", "serve the kept results to their requesters at ADDR (host:port; default: off)")
+	f.String(flagListenTLSCert, "", "TLS certificate (PEM) of the result server; with --listen-tls-key it serves HTTPS")
+	f.String(flagListenTLSKey, "", "TLS private key (PEM) of the result server")
+	f.Int(flagListenConcurrency, worker.DefaultResultServerConcurrency, "most result-server requests handled at once (more: 503)")
+	f.Float64(flagListenRate, worker.DefaultResultServerRate, "result-server requests a second, server-wide (more: 429)")
+	f.Duration(flagListenWriteTimeout, worker.DefaultResultWriteTimeout, "time limit of sending one result-server answer")
 	return cmd
 }
 
@@ -227,6 +272,32 @@ func runWorker(cmd *cobra.Command, _ []string) error {
 		statePath = filepath.Join(clientCtx.HomeDir, "worker", addr.String()+".jsonl")
 	}
 
+	fetchTimeout, _ := f.GetDuration(flagFetchTimeout)
+	fetchFileRoot, _ := f.GetString(flagFetchFileRoot)
+	fetchAllowPrivate, _ := f.GetBool(flagFetchAllowPrivate)
+	if fetchTimeout <= 0 {
+		return fmt.Errorf("--%s must be positive", flagFetchTimeout)
+	}
+	if fetchFileRoot != "" {
+		if st, err := os.Stat(fetchFileRoot); err != nil || !st.IsDir() {
+			return fmt.Errorf("--%s %s: not a directory", flagFetchFileRoot, fetchFileRoot)
+		}
+	}
+	retention, _ := f.GetDuration(flagResultRetention)
+	storeMax, _ := f.GetInt64(flagResultStoreMaxBytes)
+	if retention <= 0 || storeMax <= 0 {
+		return fmt.Errorf("--%s and --%s must be positive", flagResultRetention, flagResultStoreMaxBytes)
+	}
+	results, err := worker.OpenResultStore(worker.ResultStoreConfig{
+		Dir:       filepath.Join(clientCtx.HomeDir, "results", addr.String()),
+		Retention: retention,
+		MaxBytes:  storeMax,
+	})
+	if err != nil {
+		return err
+	}
+	defer results.Close()
+
 	var executor worker.Executor = worker.BuiltinExecutor{}
 	if execCmd, _ := f.GetString(flagExec); execCmd != "" {
 		timeout, _ := f.GetDuration(flagExecTimeout)
@@ -265,9 +336,76 @@ func runWorker(cmd *cobra.Command, _ []string) error {
 		Log:           cmd.OutOrStdout(),
 		Metrics:       metrics,
 		Rating:        worker.RatingPolicy{Disabled: !rateRequesters, Completed: ratingCompleted, Failed: ratingFailed},
+		Fetch:         worker.FetchConfig{Timeout: fetchTimeout, FileRoot: fetchFileRoot, AllowPrivateNetworks: fetchAllowPrivate},
+		Results:       results,
 	})
 	if err != nil {
 		return err
 	}
+	if listenAddr, _ := f.GetString(flagListen); listenAddr != "" {
+		stopServer, err := startResultServer(cmd, clientCtx, results, w.Logf)
+		if err != nil {
+			return err
+		}
+		defer stopServer()
+	}
 	return w.Run(ctx)
+}
+
+// startResultServer serves the result store at --listen (HTTPS with both
+// TLS flags). Its delegate lookups go to the node through clientCtx: gRPC
+// with --grpc, else CometBFT's ABCI query.
+func startResultServer(cmd *cobra.Command, clientCtx client.Context, results *worker.ResultStore, logf func(string, ...any)) (stop func(), err error) {
+	f := cmd.Flags()
+	listenAddr, _ := f.GetString(flagListen)
+	certFile, _ := f.GetString(flagListenTLSCert)
+	keyFile, _ := f.GetString(flagListenTLSKey)
+	if (certFile == "") != (keyFile == "") {
+		return nil, fmt.Errorf("--%s and --%s go together", flagListenTLSCert, flagListenTLSKey)
+	}
+	concurrency, _ := f.GetInt(flagListenConcurrency)
+	rate, _ := f.GetFloat64(flagListenRate)
+	writeTimeout, _ := f.GetDuration(flagListenWriteTimeout)
+	if concurrency < 1 || rate <= 0 || writeTimeout <= 0 {
+		return nil, fmt.Errorf("--%s, --%s and --%s must be positive", flagListenConcurrency, flagListenRate, flagListenWriteTimeout)
+	}
+	rs, err := worker.NewResultServer(worker.ResultServerConfig{
+		ChainID:      clientCtx.ChainID,
+		Store:        results,
+		Delegates:    worker.ChainDelegates{Querier: worker.GRPCResultDelegateQuerier{Conn: clientCtx}},
+		Concurrency:  concurrency,
+		Rate:         rate,
+		Burst:        max(1, int(2*rate)),
+		WriteTimeout: writeTimeout,
+		Logf:         logf,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", listenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", flagListen, err)
+	}
+	srv := rs.HTTPServer()
+	scheme := "http"
+	if certFile != "" {
+		scheme = "https"
+	}
+	go func() {
+		var err error
+		if certFile != "" {
+			err = srv.ServeTLS(ln, certFile, keyFile)
+		} else {
+			err = srv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logf("result server: %v", err)
+		}
+	}()
+	logf("result server: serving results at %s://%s", scheme, ln.Addr())
+	return func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+	}, nil
 }

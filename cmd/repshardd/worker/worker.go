@@ -12,6 +12,13 @@
 // expire or reported it failed), and a report is only sent while the
 // assignment is still this worker's; one it lost is logged and dropped.
 //
+// Before an executor runs, a payload held at an http, https or file
+// payload_uri is fetched and checked against the request's payload_hash
+// (PayloadFetcher); the executor's result bytes are kept in a ResultStore
+// before the report goes out, and a ResultServer serves them to the
+// requester or its result delegate (docs/dataplane.md; the client is
+// package resultapi).
+//
 // It is client code, not state machine: goroutines and wall-clock time are
 // fine here. What it reported and rated is kept in a state file (Store) so
 // that a restarted daemon never reports an assignment twice nor rates a
@@ -25,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,6 +92,17 @@ type Config struct {
 	// Rating is how the worker rates the requesters (the zero value rates:
 	// 5 after a completion, 3 after a failure).
 	Rating RatingPolicy
+	// Fetch configures the downloads of payloads held at payload_uri
+	// (http, https, file), done before the executor runs.
+	Fetch FetchConfig
+	// Results, when set, keeps the result bytes of every completed request
+	// the executor produced bytes for (see ResultStore); the result server
+	// serves them from there. The daemon prunes it on a timer.
+	Results *ResultStore
+	// WorkDir is where each request gets a private directory for its
+	// fetched payload and result file (default: the result store's tmp/, so
+	// results move in by rename, else "work" beside the state file).
+	WorkDir string
 }
 
 // RatingPolicy is how the worker rates the requester of each request it
@@ -168,6 +187,13 @@ func (c *Config) setDefaults() {
 	if c.Log == nil {
 		c.Log = io.Discard
 	}
+	if c.WorkDir == "" {
+		if c.Results != nil {
+			c.WorkDir = c.Results.TmpDir()
+		} else if c.StatePath != "" {
+			c.WorkDir = filepath.Join(filepath.Dir(c.StatePath), "work")
+		}
+	}
 }
 
 // Worker is one worker daemon.
@@ -196,8 +222,9 @@ type Worker struct {
 	subscribed atomic.Bool
 	height     atomic.Int64
 
-	tracker *tracker
-	signer  *signer
+	tracker   *tracker
+	signer    *signer
+	processor *processor
 }
 
 // outcome is an executed request, ready to be reported, or (review set) the
@@ -256,11 +283,22 @@ func New(cfg Config) (*Worker, error) {
 	}
 	w.tracker = newTracker(w)
 	w.signer = newSigner(w)
+	w.processor = &processor{
+		fetcher:  NewPayloadFetcher(cfg.Fetch),
+		executor: cfg.Executor,
+		results:  cfg.Results,
+		workDir:  cfg.WorkDir,
+		logf:     w.logf,
+	}
 	return w, nil
 }
 
 // Address is the worker account.
 func (w *Worker) Address() sdk.AccAddress { return w.addr }
+
+// Logf writes one line to the daemon's log (the CLI's result server logs
+// there too).
+func (w *Worker) Logf(format string, args ...any) { w.logf(format, args...) }
 
 // logf writes one log line.
 func (w *Worker) logf(format string, args ...any) {
@@ -279,8 +317,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	if !w.cfg.Rating.Disabled {
 		rating = fmt.Sprintf("%d after a completion, %d after a failure", w.cfg.Rating.rating("complete"), w.cfg.Rating.rating("fail"))
 	}
-	w.logf("worker %s starting: state %s, %d executor(s), up to %d reports per tx, rating requesters: %s",
-		w.addrStr, w.cfg.StatePath, w.cfg.Concurrency, w.cfg.MaxBatch, rating)
+	kept := "not kept"
+	if w.cfg.Results != nil {
+		n, size := w.cfg.Results.Usage()
+		kept = fmt.Sprintf("kept in %s (%d, %d bytes)", w.cfg.Results.Dir(), n, size)
+	}
+	w.logf("worker %s starting: state %s, %d executor(s), up to %d reports per tx, rating requesters: %s, results %s",
+		w.addrStr, w.cfg.StatePath, w.cfg.Concurrency, w.cfg.MaxBatch, rating, kept)
 
 	// Reports and reviews of a previous run whose outcome is unknown: wait
 	// for their txs.
@@ -319,10 +362,32 @@ func (w *Worker) Run(ctx context.Context) error {
 	if !w.cfg.Rating.Disabled {
 		run(w.reviewLoop)
 	}
+	if w.cfg.Results != nil {
+		run(w.pruneResultsLoop)
+	}
 	<-ctx.Done()
 	wg.Wait()
 	w.logf("worker %s stopped", w.addrStr)
 	return nil
+}
+
+// resultPruneInterval is how often the result store drops expired results
+// while no new result comes in to prune it.
+const resultPruneInterval = 10 * time.Minute
+
+func (w *Worker) pruneResultsLoop(ctx context.Context) {
+	t := time.NewTicker(resultPruneInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := w.cfg.Results.Prune(); err != nil {
+				w.logf("result store: %v", err)
+			}
+		}
+	}
 }
 
 // poke asks the poll loop for a full poll now.
@@ -388,14 +453,9 @@ func (w *Worker) executeLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case req := <-w.tasks:
-			result, err := w.cfg.Executor.Execute(ctx, req)
-			if ctx.Err() != nil {
+			o, ok := w.processor.process(ctx, req)
+			if !ok {
 				return
-			}
-			o := outcome{req: req, result: result}
-			if err != nil {
-				o.failed = true
-				o.reason = truncate(err.Error(), maxReasonBytes)
 			}
 			select {
 			case w.reports <- o:

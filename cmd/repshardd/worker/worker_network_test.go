@@ -3,7 +3,6 @@ package worker_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -39,15 +38,15 @@ import (
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
 
-// failOnMarker completes with the sha256 of the payload, and fails the
+// failOnMarker completes like the built-in executor, and fails the
 // requests whose payload holds "FAIL".
 type failOnMarker struct{}
 
-func (failOnMarker) Execute(ctx context.Context, req deferraltypes.Request) ([]byte, error) {
-	if bytes.Contains(req.Payload, []byte("FAIL")) {
-		return nil, errors.New("payload marked FAIL")
+func (failOnMarker) Execute(ctx context.Context, job worker.Job) (worker.Result, error) {
+	if bytes.Contains(job.Request.Payload, []byte("FAIL")) {
+		return worker.Result{}, errors.New("payload marked FAIL")
 	}
-	return worker.BuiltinExecutor{}.Execute(ctx, req)
+	return worker.BuiltinExecutor{}.Execute(ctx, job)
 }
 
 // syncBuffer is a log the test reads while the daemon writes it.
@@ -70,7 +69,7 @@ func (s *syncBuffer) String() string {
 
 // The daemon against a real in-process validator: it learns its
 // assignments (over the websocket, or by polling), completes them with the
-// sha256 of the payload or fails them, several reports per tx, and rates the
+// built-in executor's result or fails them, several reports per tx, and rates the
 // requester of each (5 after a completion, 3 after a failure); stopped and
 // restarted on the same state file, it picks up the requests assigned while
 // it was down and never reports nor rates a request twice; with rating off
@@ -206,8 +205,7 @@ func TestWorkerDaemonOnInProcessNetwork(t *testing.T) {
 			continue
 		}
 		require.Equal(t, deferraltypes.StatusCompleted, r.Status, "request %d", id)
-		sum := sha256.Sum256([]byte(payloads[i]))
-		require.Equal(t, sum[:], r.ResultHash)
+		require.Equal(t, worker.BuiltinResult([]byte(payloads[i])).Hash, r.ResultHash)
 		require.Equal(t, workerAddr.String(), r.Worker)
 	}
 	// The requester of each is rated by the worker, on chain: 5 after a
@@ -402,8 +400,8 @@ func signAndWait(net *network.Network, cctx client.Context, name string, addr sd
 // works like failOnMarker.
 type slowOnMarker struct{ val *network.Validator }
 
-func (e slowOnMarker) Execute(ctx context.Context, req deferraltypes.Request) ([]byte, error) {
-	if bytes.Contains(req.Payload, []byte("SLOW")) {
+func (e slowOnMarker) Execute(ctx context.Context, job worker.Job) (worker.Result, error) {
+	if req := job.Request; bytes.Contains(req.Payload, []byte("SLOW")) {
 		for {
 			st, err := e.val.RPCClient.Status(ctx)
 			if err == nil && st.SyncInfo.LatestBlockHeight > req.DeadlineHeight+1 {
@@ -411,12 +409,12 @@ func (e slowOnMarker) Execute(ctx context.Context, req deferraltypes.Request) ([
 			}
 			select {
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return worker.Result{}, ctx.Err()
 			case <-time.After(200 * time.Millisecond):
 			}
 		}
 	}
-	return failOnMarker{}.Execute(ctx, req)
+	return failOnMarker{}.Execute(ctx, job)
 }
 
 // Two workers and the chain's re-assignments (default params: a failure

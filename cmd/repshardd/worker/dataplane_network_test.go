@@ -1,0 +1,180 @@
+package worker_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	sdkmath "cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/crypto/hd"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	"github.com/cosmos/cosmos-sdk/testutil/network"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+
+	"github.com/repshard/repshard/cmd/repshardd/worker"
+	"github.com/repshard/repshard/cmd/repshardd/worker/resultapi"
+	"github.com/repshard/repshard/internal/chaincfg"
+	"github.com/repshard/repshard/testutil/testnetwork"
+	deferraltypes "github.com/repshard/repshard/x/deferral/types"
+	shardtypes "github.com/repshard/repshard/x/shard/types"
+)
+
+// The data plane against a real in-process validator: the daemon fetches a
+// payload held at an http URI, checks it and completes the request with the
+// built-in executor; a payload whose hash is not the request's ends FAILED
+// with the reason, unrun; the results are kept, and the result server gives
+// them to the requester (signing with its keyring key), whose bytes hash to
+// the result hash on chain, and refuses the worker's own key (403: the node
+// has no result-delegate query yet, which counts as no delegate).
+func TestDataPlaneOnInProcessNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a CometBFT node")
+	}
+	cfg, err := testnetwork.DefaultConfig(10 * time.Second)
+	require.NoError(t, err)
+	cfg.NumValidators = 1
+	var dg deferraltypes.GenesisState // one failure report ends a request FAILED
+	require.NoError(t, cfg.Codec.UnmarshalJSON(cfg.GenesisState[deferraltypes.ModuleName], &dg))
+	dg.Params.FailureConfirmations = 1
+	cfg.GenesisState[deferraltypes.ModuleName] = cfg.Codec.MustMarshalJSON(&dg)
+	net, err := network.New(t, t.TempDir(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(net.Cleanup)
+	val := net.Validators[0]
+	_, err = net.WaitForHeightWithTimeout(2, 30*time.Second)
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	kr := val.ClientCtx.Keyring
+	rec, _, err := kr.NewMnemonic("worker", keyring.English, sdk.FullFundraiserPath, keyring.DefaultBIP39Passphrase, hd.Secp256k1)
+	require.NoError(t, err)
+	workerAddr, err := rec.GetAddress()
+	require.NoError(t, err)
+	res, err := testnetwork.BroadcastAndWait(net, val, banktypes.NewMsgSend(val.Address, workerAddr,
+		sdk.NewCoins(sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(100_000_000)))))
+	require.NoError(t, err)
+	require.Zero(t, res.Code, res.RawLog)
+	sp, err := shardtypes.NewQueryClient(val.ClientCtx).Params(ctx, &shardtypes.QueryParamsRequest{})
+	require.NoError(t, err)
+	res, err = signAndWait(net, val.ClientCtx, "worker", workerAddr, &shardtypes.MsgRegisterWorker{
+		Worker: workerAddr.String(), Classes: []shardtypes.ShardClass{shardtypes.ClassHighPriority},
+		CapacityUnits: 100, Bond: sp.Params.MinWorkerBond, StorageBytes: 1 << 30,
+	})
+	require.NoError(t, err)
+	require.Zero(t, res.Code, res.RawLog)
+
+	// The requester's data, held on a web server.
+	held := []byte("a dataset held off chain\n")
+	data := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(held) //nolint:errcheck
+	}))
+	defer data.Close()
+
+	results, err := worker.OpenResultStore(worker.ResultStoreConfig{Dir: filepath.Join(t.TempDir(), "results")})
+	require.NoError(t, err)
+	defer results.Close()
+	log := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", log)
+		}
+	})
+	w, err := worker.New(worker.Config{
+		ClientCtx: val.ClientCtx, KeyName: "worker", RPCAddress: val.RPCAddress,
+		StatePath:    filepath.Join(t.TempDir(), "worker.jsonl"),
+		GasPrices:    sdk.NewDecCoins(sdk.NewDecCoinFromDec(chaincfg.BondDenom, sdkmath.LegacyMustNewDecFromStr("0.001"))),
+		PollInterval: 500 * time.Millisecond, Log: log,
+		Rating:  worker.RatingPolicy{Disabled: true},
+		Fetch:   worker.FetchConfig{AllowPrivateNetworks: true}, // the data server is on loopback
+		Results: results,
+	})
+	require.NoError(t, err)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(runCtx) }()
+	defer func() {
+		cancel()
+		require.NoError(t, <-done)
+	}()
+
+	heldHash := sha256.Sum256(held)
+	otherHash := sha256.Sum256([]byte("not what the server holds"))
+	msg := func(payload []byte, uri string, hash []byte, dataBytes uint64) *deferraltypes.MsgSubmitRequest {
+		return &deferraltypes.MsgSubmitRequest{
+			Requester: val.Address.String(), Class: shardtypes.ClassHighPriority, Urgency: deferraltypes.UrgencyHigh,
+			// 2 units × 1_000 × 1.5 (high) at the floor price, plus 1 urep of data.
+			ComputeUnits: 2, Payload: payload, PayloadUri: uri, PayloadHash: hash, DataBytes: dataBytes,
+			MaxFee: sdk.NewCoin(chaincfg.BondDenom, sdkmath.NewInt(4_000)),
+		}
+	}
+	res, err = testnetwork.BroadcastAndWait(net, val,
+		msg([]byte("inline job"), "", nil, 0),
+		msg(nil, data.URL+"/dataset", heldHash[:], uint64(len(held))),
+		msg(nil, data.URL+"/dataset", otherHash[:], uint64(len(held))),
+	)
+	require.NoError(t, err)
+	require.Zero(t, res.Code, res.RawLog)
+	var txData sdk.TxMsgData
+	require.NoError(t, val.ClientCtx.Codec.Unmarshal(mustDecodeHex(t, res.Data), &txData))
+	var ids []uint64
+	for _, any := range txData.MsgResponses {
+		var r deferraltypes.MsgSubmitRequestResponse
+		require.NoError(t, r.Unmarshal(any.Value))
+		ids = append(ids, r.RequestId)
+	}
+	require.Len(t, ids, 3)
+	inlineID, uriID, wrongID := ids[0], ids[1], ids[2]
+
+	q := deferraltypes.NewQueryClient(val.ClientCtx)
+	final := map[uint64]deferraltypes.Request{}
+	require.Eventually(t, func() bool {
+		for _, id := range ids {
+			r, err := q.Request(ctx, &deferraltypes.QueryRequestRequest{RequestId: id})
+			if err != nil || (r.Request.Status != deferraltypes.StatusCompleted && r.Request.Status != deferraltypes.StatusFailed) {
+				return false
+			}
+			final[id] = r.Request
+		}
+		return true
+	}, 60*time.Second, 250*time.Millisecond)
+	require.Equal(t, deferraltypes.StatusCompleted, final[inlineID].Status)
+	require.Equal(t, worker.BuiltinResult([]byte("inline job")).Hash, final[inlineID].ResultHash)
+	require.Equal(t, deferraltypes.StatusCompleted, final[uriID].Status, final[uriID].FailureReason)
+	require.Equal(t, worker.BuiltinResult(held).Hash, final[uriID].ResultHash)
+	require.Equal(t, deferraltypes.StatusFailed, final[wrongID].Status)
+	require.Contains(t, final[wrongID].FailureReason, "payload at payload_uri has sha256")
+
+	// The result server: the requester downloads its results.
+	rs, err := worker.NewResultServer(worker.ResultServerConfig{
+		ChainID: val.ClientCtx.ChainID, Store: results,
+		Delegates: worker.ChainDelegates{Querier: worker.GRPCResultDelegateQuerier{Conn: val.ClientCtx}},
+	})
+	require.NoError(t, err)
+	hs := httptest.NewServer(rs.Handler())
+	defer hs.Close()
+	requester := resultapi.KeyringSigner(kr, "node0")
+	for _, id := range []uint64{inlineID, uriID} {
+		got, err := resultapi.FetchResult(ctx, hs.URL, val.ClientCtx.ChainID, id, requester, 1<<20)
+		require.NoError(t, err, "request %d", id)
+		sum := sha256.Sum256(got)
+		require.Equal(t, final[id].ResultHash, sum[:], "request %d: the bytes served are the result on chain", id)
+	}
+	got, err := resultapi.FetchResult(ctx, hs.URL, val.ClientCtx.ChainID, uriID, requester, 1<<20)
+	require.NoError(t, err)
+	require.Equal(t, worker.BuiltinResult(held).Bytes, got)
+
+	// The worker's key is not the requester, and the node knows no
+	// delegate: 403. The failed request has no result: 404.
+	_, err = resultapi.FetchResult(ctx, hs.URL, val.ClientCtx.ChainID, uriID, resultapi.KeyringSigner(kr, "worker"), 1<<20)
+	require.Equal(t, http.StatusForbidden, resultapi.StatusCode(err), "%v", err)
+	_, err = resultapi.FetchResult(ctx, hs.URL, val.ClientCtx.ChainID, wrongID, requester, 1<<20)
+	require.Equal(t, http.StatusNotFound, resultapi.StatusCode(err), "%v", err)
+}
