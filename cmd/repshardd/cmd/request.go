@@ -19,10 +19,9 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
-	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
+	"github.com/repshard/repshard/cmd/repshardd/worker/resultapi"
 	deferraltypes "github.com/repshard/repshard/x/deferral/types"
 	shardtypes "github.com/repshard/repshard/x/shard/types"
 )
@@ -220,13 +219,11 @@ func locateInHistory(ctx context.Context, clientCtx client.Context, id uint64) (
 	return src, nil
 }
 
-// signFunc signs a worker's challenge message with the --from key.
-type signFunc func(msg []byte) ([]byte, cryptotypes.PubKey, error)
-
-func keyringSigner(clientCtx client.Context, from string) (signFunc, error) {
+// keyringSigner signs a worker's challenge with the --from key (a name, or
+// an address of the keyring).
+func keyringSigner(clientCtx client.Context, from string) (resultapi.Signer, error) {
 	info, err := clientCtx.Keyring.Key(from)
 	if err != nil {
-		// an address instead of a name
 		addr, aerr := sdk.AccAddressFromBech32(from)
 		if aerr != nil {
 			return nil, fmt.Errorf("--from %s: %w", from, err)
@@ -235,21 +232,12 @@ func keyringSigner(clientCtx client.Context, from string) (signFunc, error) {
 			return nil, fmt.Errorf("--from %s: %w", from, err)
 		}
 	}
-	name := info.Name
-	return func(msg []byte) ([]byte, cryptotypes.PubKey, error) {
-		return clientCtx.Keyring.Sign(name, msg, signing.SignMode_SIGN_MODE_DIRECT)
-	}, nil
-}
-
-// downloadResult fetches request id's result from a worker's endpoint,
-// signing its challenge; at most maxBytes bytes.
-var downloadResult = func(ctx context.Context, endpoint, chainID string, id uint64, sign signFunc, maxBytes int64) ([]byte, error) {
-	return nil, errors.New("no data-plane client")
+	return resultapi.KeyringSigner(clientCtx.Keyring, info.Name), nil
 }
 
 // fetchVerified tries each worker of src in turn and returns the first
 // result whose sha256 is src.hash; report names what each worker did.
-func fetchVerified(ctx context.Context, clientCtx client.Context, src resultSource, sign signFunc, maxBytes int64) ([]byte, []string, error) {
+func fetchVerified(ctx context.Context, clientCtx client.Context, src resultSource, sign resultapi.Signer, maxBytes int64) ([]byte, []string, error) {
 	var report []string
 	shards := shardtypes.NewQueryClient(clientCtx)
 	for _, w := range src.workers {
@@ -263,7 +251,7 @@ func fetchVerified(ctx context.Context, clientCtx client.Context, src resultSour
 			report = append(report, fmt.Sprintf("worker %s publishes no endpoint", w))
 			continue
 		}
-		body, err := downloadResult(ctx, endpoint, clientCtx.ChainID, src.id, sign, maxBytes)
+		body, err := resultapi.FetchResult(ctx, endpoint, clientCtx.ChainID, src.id, sign, maxBytes)
 		if err != nil {
 			report = append(report, fmt.Sprintf("worker %s (%s): %v", w, endpoint, err))
 			continue

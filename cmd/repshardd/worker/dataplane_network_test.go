@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -15,10 +17,12 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/crypto/hd"
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	clitestutil "github.com/cosmos/cosmos-sdk/testutil/cli"
 	"github.com/cosmos/cosmos-sdk/testutil/network"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
+	repshardcmd "github.com/repshard/repshard/cmd/repshardd/cmd"
 	"github.com/repshard/repshard/cmd/repshardd/worker"
 	"github.com/repshard/repshard/cmd/repshardd/worker/resultapi"
 	"github.com/repshard/repshard/internal/chaincfg"
@@ -32,8 +36,10 @@ import (
 // built-in executor; a payload whose hash is not the request's ends FAILED
 // with the reason, unrun; the results are kept, and the result server gives
 // them to the requester (signing with its keyring key), whose bytes hash to
-// the result hash on chain, and refuses the worker's own key (403: the node
-// has no result-delegate query yet, which counts as no delegate).
+// the result hash on chain, and refuses the worker's own key (403) until the
+// requester names that account its result delegate on chain. Then
+// `request fetch-result` finds the worker's endpoint on chain and writes the
+// verified result, and refuses the bytes of a worker that serves others.
 func TestDataPlaneOnInProcessNetwork(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a CometBFT node")
@@ -177,4 +183,56 @@ func TestDataPlaneOnInProcessNetwork(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, resultapi.StatusCode(err), "%v", err)
 	_, err = resultapi.FetchResult(ctx, hs.URL, val.ClientCtx.ChainID, wrongID, requester, 1<<20)
 	require.Equal(t, http.StatusNotFound, resultapi.StatusCode(err), "%v", err)
+
+	// The requester names the worker's account its result delegate on
+	// chain: the server now serves it that account too.
+	res, err = testnetwork.BroadcastAndWait(net, val, &deferraltypes.MsgSetResultDelegate{Requester: val.Address.String(), Delegate: workerAddr.String()})
+	require.NoError(t, err)
+	require.Zero(t, res.Code, res.RawLog)
+	got, err = resultapi.FetchResult(ctx, hs.URL, val.ClientCtx.ChainID, uriID, resultapi.KeyringSigner(kr, "worker"), 1<<20)
+	require.NoError(t, err, "the delegate fetches the result")
+	require.Equal(t, worker.BuiltinResult(held).Bytes, got)
+
+	// `repshardd request fetch-result` finds the worker and its endpoint on
+	// chain, downloads and verifies the result.
+	publish := func(endpoint string) {
+		t.Helper()
+		res, err := signAndWait(net, val.ClientCtx, "worker", workerAddr, &shardtypes.MsgUpdateWorker{
+			Worker: workerAddr.String(), CapacityUnits: 100, StorageBytes: 1 << 30, Endpoint: endpoint,
+		})
+		require.NoError(t, err)
+		require.Zero(t, res.Code, res.RawLog)
+	}
+	publish(hs.URL)
+	out := filepath.Join(t.TempDir(), "result.bin")
+	fetchCLI := func(id uint64, from string) (string, error) {
+		o, err := clitestutil.ExecTestCLICmd(val.ClientCtx, repshardcmd.NewRequestCmd(), []string{
+			"fetch-result", strconv.FormatUint(id, 10), "--from", from, "--out", out, "--chain-id", val.ClientCtx.ChainID,
+		})
+		return o.String(), err
+	}
+	_, err = fetchCLI(uriID, "node0")
+	require.NoError(t, err)
+	written, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.Equal(t, worker.BuiltinResult(held).Bytes, written)
+	_, err = fetchCLI(wrongID, "node0")
+	require.ErrorContains(t, err, "only a COMPLETED request has a result")
+
+	// A worker that serves other bytes than it reported is caught, by name.
+	forged, err := worker.OpenResultStore(worker.ResultStoreConfig{Dir: filepath.Join(t.TempDir(), "forged")})
+	require.NoError(t, err)
+	defer forged.Close()
+	_, err = forged.Put(uriID, val.Address.String(), worker.BuiltinResult([]byte("something else")))
+	require.NoError(t, err)
+	frs, err := worker.NewResultServer(worker.ResultServerConfig{ChainID: val.ClientCtx.ChainID, Store: forged, Delegates: worker.NoDelegates{}})
+	require.NoError(t, err)
+	fhs := httptest.NewServer(frs.Handler())
+	defer fhs.Close()
+	publish(fhs.URL)
+	require.NoError(t, os.Remove(out))
+	_, err = fetchCLI(uriID, "node0")
+	require.ErrorContains(t, err, "no worker served a result")
+	_, statErr := os.Stat(out)
+	require.True(t, os.IsNotExist(statErr), "nothing is written when no worker served the right bytes")
 }
