@@ -44,7 +44,8 @@ func generated(t *testing.T, out string) map[string]any {
 
 func TestRegisterWorkerCommand(t *testing.T) {
 	out, err := run(t, "tx", "shard", "register-worker", "high-priority,compute-intensive", "100", "10000000urep",
-		"--storage-bytes", "1073741824", "--from", from, "--generate-only", "--chain-id", "repshard-local-1")
+		"--storage-bytes", "1073741824", "--endpoint", "https://worker1.example.org:8443",
+		"--from", from, "--generate-only", "--chain-id", "repshard-local-1")
 	require.NoError(t, err, out)
 	msg := generated(t, out)
 	require.Equal(t, map[string]any{
@@ -54,6 +55,7 @@ func TestRegisterWorkerCommand(t *testing.T) {
 		"capacity_units": "100",
 		"storage_bytes":  "1073741824",
 		"bond":           map[string]any{"denom": "urep", "amount": "10000000"},
+		"endpoint":       "https://worker1.example.org:8443",
 	}, msg)
 
 	// --storage-bytes is optional
@@ -63,6 +65,7 @@ func TestRegisterWorkerCommand(t *testing.T) {
 	msg = generated(t, out)
 	require.Equal(t, []any{"SHARD_CLASS_DATA_INTENSIVE"}, msg["classes"])
 	require.Equal(t, "0", msg["storage_bytes"])
+	require.Equal(t, "", msg["endpoint"], "--endpoint is optional")
 }
 
 func TestRegisterWorkerCommandRejects(t *testing.T) {
@@ -79,6 +82,7 @@ func TestRegisterWorkerCommandRejects(t *testing.T) {
 		"fraction":         {[]string{"low-priority", "5.5", "10000000urep"}, "capacity-units must be a positive integer"},
 		"bond sans denom":  {[]string{"low-priority", "5", "10000000"}, "bond must be an amount with its denom"},
 		"missing argument": {[]string{"low-priority", "5"}, "accepts 3 arg(s), received 2"},
+		"bad endpoint":     {[]string{"low-priority", "5", "10000000urep", "--endpoint", "ftp://w.example.org"}, "invalid worker endpoint"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -102,7 +106,7 @@ func TestShardCommandTree(t *testing.T) {
 	}
 	out, err = run(t, "tx", "shard", "register-worker", "--help")
 	require.NoError(t, err)
-	for _, s := range []string{"high-priority, low-priority, data-intensive, compute-intensive", "--storage-bytes", "min_worker_bond"} {
+	for _, s := range []string{"high-priority, low-priority, data-intensive, compute-intensive", "--storage-bytes", "--endpoint", "min_worker_bond"} {
 		require.Contains(t, out, s)
 	}
 	out, err = run(t, "query", "shard", "--help")
@@ -114,7 +118,14 @@ func TestShardCommandTree(t *testing.T) {
 	out, err = run(t, "tx", "shard", "update-worker", "200", "2048", "--from", from, "--generate-only")
 	require.NoError(t, err, out)
 	require.Equal(t, map[string]any{"@type": "/repshard.shard.v1.MsgUpdateWorker", "worker": from,
-		"capacity_units": "200", "storage_bytes": "2048"}, generated(t, out))
+		"capacity_units": "200", "storage_bytes": "2048", "endpoint": "", "clear_endpoint": false}, generated(t, out))
+	out, err = run(t, "tx", "shard", "update-worker", "200", "2048", "--endpoint", "https://w.example.org:8443", "--from", from, "--generate-only")
+	require.NoError(t, err, out)
+	require.Equal(t, map[string]any{"@type": "/repshard.shard.v1.MsgUpdateWorker", "worker": from,
+		"capacity_units": "200", "storage_bytes": "2048", "endpoint": "https://w.example.org:8443", "clear_endpoint": false}, generated(t, out))
+	out, err = run(t, "tx", "shard", "update-worker", "200", "2048", "--clear-endpoint", "--from", from, "--generate-only")
+	require.NoError(t, err, out)
+	require.Equal(t, true, generated(t, out)["clear_endpoint"])
 
 	out, err = run(t, "tx", "shard", "unregister-worker", "--from", from, "--generate-only")
 	require.NoError(t, err, out)
