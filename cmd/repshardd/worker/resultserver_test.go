@@ -37,6 +37,7 @@ import (
 
 	"github.com/repshard/repshard/cmd/repshardd/worker/resultapi"
 	"github.com/repshard/repshard/internal/chaincfg"
+	deferraltypes "github.com/repshard/repshard/x/deferral/types"
 )
 
 const testChainID = "repshard-test-1"
@@ -75,8 +76,8 @@ func (a account) headers(t testing.TB, chainID string, requestID uint64, challen
 }
 
 // delegateService is a gRPC server answering Query/ResultDelegate from a
-// map (the query itself lands on x/deferral on another branch), reached
-// through the daemon's real gRPC querier.
+// map (to control its answers and failures), reached through the daemon's
+// real gRPC querier; TestDataPlaneOnInProcessNetwork asks a real node.
 type delegateService struct {
 	mu        sync.Mutex
 	delegates map[string]string
@@ -94,7 +95,7 @@ func startDelegateService(t *testing.T, svc *delegateService) *grpc.ClientConn {
 		if method != ResultDelegateMethod {
 			return status.Errorf(codes.Unimplemented, "unknown method %s", method)
 		}
-		var req resultDelegateRequest
+		var req deferraltypes.QueryResultDelegateRequest
 		if err := stream.RecvMsg(&req); err != nil {
 			return err
 		}
@@ -114,7 +115,7 @@ func startDelegateService(t *testing.T, svc *delegateService) *grpc.ClientConn {
 		if !ok {
 			return status.Error(codes.NotFound, "no result delegate")
 		}
-		return stream.SendMsg(&resultDelegateResponse{Delegate: d})
+		return stream.SendMsg(&deferraltypes.QueryResultDelegateResponse{Delegate: d})
 	}))
 	go srv.Serve(lis) //nolint:errcheck
 	t.Cleanup(srv.Stop)
