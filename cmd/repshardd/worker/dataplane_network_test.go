@@ -50,6 +50,7 @@ func TestDataPlaneOnInProcessNetwork(t *testing.T) {
 	var dg deferraltypes.GenesisState // one failure report ends a request FAILED
 	require.NoError(t, cfg.Codec.UnmarshalJSON(cfg.GenesisState[deferraltypes.ModuleName], &dg))
 	dg.Params.FailureConfirmations = 1
+	dg.Params.RetentionBlocks = 30 // fetch-result is also tried once the record is pruned
 	cfg.GenesisState[deferraltypes.ModuleName] = cfg.Codec.MustMarshalJSON(&dg)
 	net, err := network.New(t, t.TempDir(), cfg)
 	require.NoError(t, err)
@@ -235,4 +236,17 @@ func TestDataPlaneOnInProcessNetwork(t *testing.T) {
 	require.ErrorContains(t, err, "no worker served a result")
 	_, statErr := os.Stat(out)
 	require.True(t, os.IsNotExist(statErr), "nothing is written when no worker served the right bytes")
+
+	// Once the chain has pruned the record, fetch-result finds the request's
+	// completion in the node's transaction index.
+	publish(hs.URL)
+	require.Eventually(t, func() bool {
+		_, err := q.Request(ctx, &deferraltypes.QueryRequestRequest{RequestId: uriID})
+		return err != nil
+	}, 2*time.Minute, 500*time.Millisecond, "request %d is not pruned", uriID)
+	_, err = fetchCLI(uriID, "node0")
+	require.NoError(t, err)
+	written, err = os.ReadFile(out)
+	require.NoError(t, err)
+	require.Equal(t, worker.BuiltinResult(held).Bytes, written, "fetched after pruning, from the hash in the completion event")
 }
