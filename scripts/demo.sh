@@ -28,6 +28,11 @@
 #     runs on worker1 and worker3, completes when both report the same hash
 #     (the sha256 of the payload), and the unused tie-break shares of its fee
 #     are refunded; each worker daemon runs and reports its own replica;
+#   - the data plane: alice's data sits on a local web server; her request
+#     carries only its URI, sha256 and size; the worker fetches and checks it,
+#     runs the job and keeps the result; alice fetches the result from the
+#     worker's endpoint (request fetch-result) and checks it against the hash
+#     on chain, and bob is refused;
 #   - alice rates the worker of one of her completed requests
 #     (tx reputation rate-worker): its worker profile and top-workers;
 #   - a summary: requests by status, shard queues and load, requester
@@ -42,6 +47,8 @@
 # grep (no jq).
 # Environment overrides:
 #   DEMO_RPC_PORT (36657)  DEMO_P2P_PORT (36656)  DEMO_GRPC_PORT (39090)  DEMO_API_PORT (31317)
+#   DEMO_DATA_PORT (38080: the requester's file server; the workers' result
+#   servers listen on the next three ports)
 #   (clear of the localnet's 26657+100i, 26656+100i, 9090+100i and 1317+100i)
 #   DEMO_REQUESTS (48)     requests to the served classes, at least 3 (bob's 2 low-priority ones come on top)
 #   DEMO_TIMEOUT (240)     seconds the workers may take before the demo fails
@@ -62,6 +69,7 @@ RPC_PORT=${DEMO_RPC_PORT:-36657}
 P2P_PORT=${DEMO_P2P_PORT:-36656}
 GRPC_PORT=${DEMO_GRPC_PORT:-39090}
 API_PORT=${DEMO_API_PORT:-31317}
+DATA_PORT=${DEMO_DATA_PORT:-38080}
 NODE=tcp://127.0.0.1:$RPC_PORT
 REQUESTS=${DEMO_REQUESTS:-48}
 LOOP_TIMEOUT=${DEMO_TIMEOUT:-240}
@@ -91,6 +99,7 @@ DEMO_HOME=$(mktemp -d "${TMPDIR:-/tmp}/repshard-demo.XXXXXX")
 LOG=$DEMO_HOME/node.log
 NODE_PID=
 WORKER_PIDS=()
+FILESERVER_PID=
 
 # --- helpers ----------------------------------------------------------------
 
@@ -104,8 +113,8 @@ die() {
 
 cleanup() {
   local rc=$? pid
-  for pid in "${WORKER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${WORKER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${WORKER_PIDS[@]}" $FILESERVER_PID; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${WORKER_PIDS[@]}" $FILESERVER_PID; do wait "$pid" 2>/dev/null || true; done
   if [ -n "$NODE_PID" ] && kill -0 "$NODE_PID" 2>/dev/null; then
     kill "$NODE_PID" 2>/dev/null || true
     for _ in $(seq 1 50); do
@@ -294,6 +303,7 @@ progress_done() {
 
 section "Building repshardd (make build)"
 make --no-print-directory build
+go build -o build/demo-fileserver ./scripts/demo-fileserver
 info "$("$BIN" version --long 2>/dev/null | grep -E '^(name|version|commit):' | tr '\n' ' ')"
 
 # --- 2. genesis ---------------------------------------------------------------
@@ -334,9 +344,9 @@ info "config.toml timeout_commit = 1s"
 # --- 3. start -----------------------------------------------------------------
 
 section "Starting the node (log: $LOG)"
-for port in "$RPC_PORT" "$P2P_PORT" "$GRPC_PORT" "$API_PORT"; do
+for port in "$RPC_PORT" "$P2P_PORT" "$GRPC_PORT" "$API_PORT" "$DATA_PORT" $((DATA_PORT + 1)) $((DATA_PORT + 2)) $((DATA_PORT + 3)); do
   if port_in_use "$port"; then
-    die "port $port is in use; set DEMO_RPC_PORT/DEMO_P2P_PORT/DEMO_GRPC_PORT/DEMO_API_PORT"
+    die "port $port is in use; set DEMO_RPC_PORT/DEMO_P2P_PORT/DEMO_GRPC_PORT/DEMO_API_PORT/DEMO_DATA_PORT"
   fi
 done
 # Run the binary itself (not the rsd function, which would fork a subshell) so
@@ -396,10 +406,14 @@ BOND=$BOND$DENOM
 # high-priority shard and worker2 takes the compute-intensive one.
 info "bond $BOND each (min_worker_bond), storage $WORKER_STORAGE bytes each"
 REG_HASHES=()
+declare -A ENDPOINT=()
 for i in "${!WORKERS[@]}"; do
   w=${WORKERS[$i]}
-  info "$w: register-worker ${WORKER_CLASSES[$i]} ${WORKER_CAPACITY[$i]} $BOND --storage-bytes $WORKER_STORAGE"
-  send "$w" shard register-worker "${WORKER_CLASSES[$i]}" "${WORKER_CAPACITY[$i]}" "$BOND" --storage-bytes "$WORKER_STORAGE"
+  # Its daemon serves its results there (worker run --listen, below).
+  ENDPOINT[$w]=http://127.0.0.1:$((DATA_PORT + 1 + i))
+  info "$w: register-worker ${WORKER_CLASSES[$i]} ${WORKER_CAPACITY[$i]} $BOND --storage-bytes $WORKER_STORAGE --endpoint ${ENDPOINT[$w]}"
+  send "$w" shard register-worker "${WORKER_CLASSES[$i]}" "${WORKER_CAPACITY[$i]}" "$BOND" --storage-bytes "$WORKER_STORAGE" \
+    --endpoint "${ENDPOINT[$w]}"
   REG_HASHES+=("$TX_HASH")
 done
 declare -A WORKER_SHARD=()
@@ -415,14 +429,21 @@ done
   die "worker2 joined shard ${WORKER_SHARD[worker2]} too; expected two shards with capacity"
 
 section "Worker daemons (repshardd worker run --from <worker> --exec <executor>)"
-# Every worker runs the same deterministic executor (the sha256 of the
-# payload); worker3 runs it through a wrapper that fails carol's requests.
+# Every worker runs the same deterministic executor: an echo job whose result
+# is its input, so the result hash on chain is the sha256 of the payload;
+# worker3 runs it through a wrapper that fails carol's requests. Each daemon
+# keeps its results and serves them to their requesters at its endpoint
+# (--listen); --fetch-allow-private lets it fetch payloads from the demo's
+# file server on loopback (refused by default: docs/dataplane.md).
 EXECUTOR=$DEMO_HOME/executor.sh
 PICKY_EXECUTOR=$DEMO_HOME/picky-executor.sh
 cat >"$EXECUTOR" <<'EOF'
 #!/bin/sh
-# The demo's executor: the payload on stdin, the sha256 of it on stdout.
-sha256sum | cut -c1-64
+# The demo's executor: the payload on stdin is the result (written to
+# $REPSHARD_RESULT_FILE, which the daemon keeps and serves); its sha256 on
+# stdout is the result hash reported.
+cat >"$REPSHARD_RESULT_FILE"
+sha256sum <"$REPSHARD_RESULT_FILE" | cut -c1-64
 EOF
 cat >"$PICKY_EXECUTOR" <<EOF
 #!/bin/sh
@@ -435,14 +456,14 @@ fi
 exec "$EXECUTOR"
 EOF
 chmod +x "$EXECUTOR" "$PICKY_EXECUTOR"
-info "executor.sh: the sha256 of the payload; picky-executor.sh ($PICKY): exits 1 for $FAILING's requests"
+info "executor.sh: the payload is the result, its sha256 the result hash; picky-executor.sh ($PICKY): exits 1 for $FAILING's requests"
 for w in "${WORKERS[@]}"; do
   exe=$EXECUTOR
   [ "$w" != "$PICKY" ] || exe=$PICKY_EXECUTOR
   "$BIN" worker run --home "$DEMO_HOME" --from "$w" --keyring-backend test --chain-id "$CHAIN_ID" \
-    --node "$NODE" --exec "$exe" >"$DEMO_HOME/$w.log" 2>&1 &
+    --node "$NODE" --exec "$exe" --listen "${ENDPOINT[$w]#http://}" --fetch-allow-private >"$DEMO_HOME/$w.log" 2>&1 &
   WORKER_PIDS+=("$!")
-  info "$w: pid $!, --exec ${exe##*/}, log $DEMO_HOME/$w.log, state $DEMO_HOME/worker/${ADDR[$w]}.jsonl"
+  info "$w: pid $!, --exec ${exe##*/}, results served at ${ENDPOINT[$w]}, log $DEMO_HOME/$w.log"
 done
 for w in "${WORKERS[@]}"; do
   for _ in $(seq 1 50); do
@@ -821,6 +842,63 @@ for id in "${BATCH_IDS[@]}"; do
     "$(enum_name "$(json_str class <<<"$rj")" | sed 's/^SHARD_CLASS_//')" "$(num compute_units <<<"$rj")" "$(who "$(json_str worker <<<"$rj")")"
 done
 [ "$done_n" = 5 ] || die "only $done_n of the batch's 5 requests completed within 60 s"
+
+section "The data plane: a payload held on a web server, the result fetched back (repshardd request fetch-result)"
+# alice's data does not go on chain: it sits on her own web server (here a
+# small file server on loopback, scripts/demo-fileserver). The chain records
+# its URI, its sha256 and its size; the worker fetches it, checks it against
+# the hash before running anything, runs the job and keeps the result; alice
+# downloads the result from the worker's endpoint (on chain) by signing a
+# challenge, and checks it against the result hash on chain.
+DATA_DIR=$DEMO_HOME/data
+mkdir -p "$DATA_DIR"
+for k in $(seq 1 40); do printf 'ledger line %02d: account %d moved %d urep\n' "$k" "$((k * 7 % 13))" "$((k * 1000))"; done >"$DATA_DIR/ledger.txt"
+DATA_HASH=$(sha256sum <"$DATA_DIR/ledger.txt" | cut -c1-64)
+DATA_BYTES=$(wc -c <"$DATA_DIR/ledger.txt")
+build/demo-fileserver -addr "127.0.0.1:$DATA_PORT" -dir "$DATA_DIR" 2>"$DEMO_HOME/fileserver.log" &
+FILESERVER_PID=$!
+for _ in $(seq 1 100); do
+  grep -q serving "$DEMO_HOME/fileserver.log" 2>/dev/null && break
+  sleep 0.2
+done
+grep -q serving "$DEMO_HOME/fileserver.log" || die "the demo file server did not start: $(cat "$DEMO_HOME/fileserver.log")"
+DATA_URI=http://127.0.0.1:$DATA_PORT/ledger.txt
+info "alice's data: $DATA_URI ($DATA_BYTES bytes, sha256 $(short_hex "$DATA_HASH"))"
+info "alice: tx deferral submit-request high-priority 3 ... --payload-uri $DATA_URI --payload-hash <sha256> --data-bytes $DATA_BYTES"
+wait_quiet "$HONEST" "$PICKY"
+load_account alice
+send alice deferral submit-request high-priority 3 "$((3 * MAXU + 10000))$DENOM" --urgency high \
+  --payload-uri "$DATA_URI" --payload-hash "$DATA_HASH" --data-bytes "$DATA_BYTES"
+res=$(wait_tx "$TX_HASH")
+D_ID=$(event_attr repshard.deferral.v1.EventRequestSubmitted request_id <<<"$res")
+[ -n "$D_ID" ] || die "no request id in alice's submission"
+for _ in $(seq 1 60); do
+  rj=$(q deferral request "$D_ID" -o json)
+  st=$(enum_name "$(json_str status <<<"$rj")")
+  case $st in COMPLETED | FAILED | EXPIRED | CANCELLED) break ;; esac
+  sleep 1
+done
+[ "$st" = COMPLETED ] || die "request $D_ID ended $st: $(json_str failure_reason <<<"$rj")"
+D_WORKER=$(who "$(json_str worker <<<"$rj")")
+D_RESULT=$(json_str result_hash <<<"$rj" | b64_hex)
+info "request $D_ID: COMPLETED by $D_WORKER, result_hash $(short_hex "$D_RESULT")"
+info "$D_WORKER fetched it: $(grep -c 'GET /ledger.txt' "$DEMO_HOME/fileserver.log") GET of /ledger.txt in the file server's log"
+info "$D_WORKER's endpoint on chain (q shard worker): $(q shard worker "${ADDR[$D_WORKER]}" -o json | json_str endpoint)"
+info "alice: request fetch-result $D_ID --from alice --out $DEMO_HOME/result.txt"
+rsd request fetch-result "$D_ID" --from alice --keyring-backend test --chain-id "$CHAIN_ID" --node "$NODE" \
+  --out "$DEMO_HOME/result.txt" 2>&1 | sed 's/^/    /'
+[ -s "$DEMO_HOME/result.txt" ] || die "fetch-result wrote no result"
+GOT=$(sha256sum <"$DEMO_HOME/result.txt" | cut -c1-64)
+[ "$GOT" = "$D_RESULT" ] || die "the fetched result has sha256 $GOT, not the result hash $D_RESULT on chain"
+info "the result's sha256 is the result hash on chain; the echo job's result is alice's data: $(cmp -s "$DEMO_HOME/result.txt" "$DATA_DIR/ledger.txt" && echo identical || echo DIFFERENT)"
+info "bob: request fetch-result $D_ID --from bob (not the requester, not its delegate)"
+if out=$(rsd request fetch-result "$D_ID" --from bob --keyring-backend test --chain-id "$CHAIN_ID" --node "$NODE" \
+  --out "$DEMO_HOME/bob-result.txt" 2>&1); then
+  die "bob fetched alice's result"
+fi
+printf '%s\n' "$out" | sed -n '1s/^/    /p'
+[ ! -e "$DEMO_HOME/bob-result.txt" ] || die "a result was written for bob"
+info "refused: the worker serves a result only to its requester or the requester's result delegate"
 
 section "alice rates a worker (repshardd tx reputation rate-worker)"
 # The first of alice's requests that worker1 completed on its own (else the

@@ -87,6 +87,9 @@ address; the command fails when no worker served the right bytes.`,
 			if err != nil {
 				return err
 			}
+			// From here on an error is about the request or a worker, not
+			// the command line: no usage text under it.
+			cmd.SilenceUsage = true
 			ctx := cmd.Context()
 			src, err := locateResult(ctx, clientCtx, id)
 			if err != nil {
