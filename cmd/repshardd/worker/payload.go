@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -17,6 +18,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+
+	"github.com/repshard/repshard/cmd/repshardd/worker/sealed"
 	deferraltypes "github.com/repshard/repshard/x/deferral/types"
 )
 
@@ -75,7 +79,23 @@ type FetchConfig struct {
 	// reasons. The address is checked at connect time, after DNS resolution
 	// and on every redirect.
 	AllowPrivateNetworks bool
+
+	// Private payloads (docs/dataplane.md). Worker.New fills these from the
+	// daemon's key and client context when they are empty.
+
+	// WorkerAddress replaces the placeholder {worker} in a payload_uri, so
+	// that each assigned worker downloads the copy sealed to it.
+	WorkerAddress string
+	// ChainID is bound into every sealed payload.
+	ChainID string
+	// SealKey opens payloads sealed to the worker account (its secp256k1
+	// key). Nil: a sealed payload is reported failed.
+	SealKey *secp256k1.PrivateKey
 }
+
+// WorkerPlaceholder in a payload_uri stands for the bech32 address of the
+// worker that downloads it.
+const WorkerPlaceholder = "{worker}"
 
 // PayloadFetcher downloads the payloads held at payload_uri (http, https,
 // file), bounded by the request's declared data_bytes and a timeout, and
@@ -160,13 +180,26 @@ func (f *PayloadFetcher) Fetch(ctx context.Context, req deferraltypes.Request, d
 	if !FetchedByDaemon(req) {
 		return errSchemeNotFetched
 	}
+	uri := req.PayloadUri
+	if strings.Contains(uri, WorkerPlaceholder) {
+		if f.cfg.WorkerAddress == "" {
+			return errors.New("payload_uri has a {worker} placeholder and this worker has no address to put there")
+		}
+		uri = strings.ReplaceAll(uri, WorkerPlaceholder, f.cfg.WorkerAddress)
+	}
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
-	src, err := f.open(ctx, req.PayloadUri)
+	rc, err := f.open(ctx, uri)
 	if err != nil {
 		return f.fetchError(ctx, err)
 	}
-	defer src.Close()
+	defer rc.Close()
+	// A sealed payload starts with the envelope magic; a read error here
+	// comes back on the next read.
+	src := bufio.NewReader(rc)
+	if head, _ := src.Peek(len(sealed.Magic)); sealed.IsSealed(head) {
+		return f.fetchSealed(ctx, req, src, dst)
+	}
 
 	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -191,6 +224,49 @@ func (f *PayloadFetcher) Fetch(ctx context.Context, req deferraltypes.Request, d
 		return fmt.Errorf("payload at payload_uri has sha256 %s, the request says %s", hex.EncodeToString(got), hex.EncodeToString(req.PayloadHash))
 	}
 	if err := out.Close(); err != nil {
+		return fmt.Errorf("worker cannot store the payload: %w", withoutPath(err))
+	}
+	return nil
+}
+
+// fetchSealed reads a sealed payload (at most data_bytes plus the
+// envelope's fixed overhead), opens it with the worker's key and checks the
+// plaintext against payload_hash, then writes the plaintext to dst. AES-GCM
+// authenticates the whole envelope before releasing any plaintext, so the
+// envelope is held in memory (data_bytes is bounded by the chain's params).
+func (f *PayloadFetcher) fetchSealed(ctx context.Context, req deferraltypes.Request, src io.Reader, dst string) error {
+	maxLen := uint64(1 << 62)
+	if req.DataBytes < maxLen-uint64(sealed.Overhead) {
+		maxLen = req.DataBytes + uint64(sealed.Overhead)
+	}
+	env, err := io.ReadAll(io.LimitReader(src, int64(maxLen)+1))
+	if err != nil {
+		return f.fetchError(ctx, err)
+	}
+	if uint64(len(env)) > maxLen {
+		return fmt.Errorf("sealed payload larger than its declared %d bytes plus the %d-byte envelope", req.DataBytes, sealed.Overhead)
+	}
+	if f.cfg.SealKey == nil {
+		return errors.New("payload is sealed and this worker's key cannot open it (not a local secp256k1 key in the keyring)")
+	}
+	plain, err := sealed.Open(env, f.cfg.SealKey, f.cfg.ChainID, req.Id, f.cfg.WorkerAddress)
+	if err != nil {
+		return fmt.Errorf("sealed payload: %w", err)
+	}
+	if uint64(len(plain)) > req.DataBytes {
+		return fmt.Errorf("payload larger than its declared %d bytes", req.DataBytes)
+	}
+	if got := sha256.Sum256(plain); !bytes.Equal(got[:], req.PayloadHash) {
+		return fmt.Errorf("sealed payload opened to sha256 %s, the request says %s", hex.EncodeToString(got[:]), hex.EncodeToString(req.PayloadHash))
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err == nil {
+		_, err = out.Write(plain)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("worker cannot store the payload: %w", withoutPath(err))
 	}
 	return nil
