@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/stretchr/testify/require"
@@ -167,4 +168,60 @@ func TestProcessSealedPayloads(t *testing.T) {
 	entries, err := os.ReadDir(p.workDir)
 	require.NoError(t, err)
 	require.Empty(t, entries, "no job directory (nor plaintext) is left behind")
+}
+
+// A {worker} copy uploaded after the assignment (the requester seals only
+// once the chain names the worker) is waited for, up to CopyWait; one that
+// never comes fails with the 404, and nothing runs.
+func TestProcessWaitsForWorkerCopy(t *testing.T) {
+	ctx := context.Background()
+	self, selfPub := keyringSealKey(t, "self")
+	const chainID, selfAddr = "repshard-test-1", "rep1selfworker"
+	payload := []byte("uploaded late")
+
+	var mu sync.Mutex
+	var copyBytes []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path != "/late/"+selfAddr || copyBytes == nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(copyBytes) //nolint:errcheck
+	}))
+	defer srv.Close()
+
+	marker := filepath.Join(t.TempDir(), "ran")
+	fetch := FetchConfig{AllowPrivateNetworks: true, WorkerAddress: selfAddr, ChainID: chainID, SealKey: self, CopyWait: 5 * time.Second}
+	p := newTestProcessor(t, fetch, markerExec(marker))
+	env, err := sealed.Seal(payload, selfPub, chainID, 1, selfAddr)
+	require.NoError(t, err)
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		mu.Lock()
+		copyBytes = env
+		mu.Unlock()
+	}()
+	o, ok := p.process(ctx, uriRequest(1, srv.URL+"/late/"+WorkerPlaceholder, payload))
+	require.True(t, ok)
+	require.False(t, o.failed, o.reason)
+	require.FileExists(t, marker)
+	require.NoError(t, os.Remove(marker))
+
+	fetch.CopyWait = 1200 * time.Millisecond
+	p = newTestProcessor(t, fetch, markerExec(marker))
+	start := time.Now()
+	o, ok = p.process(ctx, uriRequest(2, srv.URL+"/never/"+WorkerPlaceholder, payload))
+	require.True(t, ok)
+	require.True(t, o.failed)
+	require.Contains(t, o.reason, "HTTP 404")
+	require.GreaterOrEqual(t, time.Since(start), time.Second, "asked again for CopyWait")
+	require.NoFileExists(t, marker)
+
+	// Without the placeholder a 404 fails at once, as before.
+	start = time.Now()
+	o, _ = p.process(ctx, uriRequest(3, srv.URL+"/never/plain", payload))
+	require.True(t, o.failed)
+	require.Less(t, time.Since(start), time.Second)
 }
