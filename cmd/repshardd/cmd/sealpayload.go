@@ -52,10 +52,10 @@ request reads the sealed copy at payload_uri itself: DIR/<file>.<address>.rsp
 is to be uploaded there (a replicated request needs {worker}: each replica
 needs its own copy).
 
-Upload after the assignment and before the worker fetches: a worker fetches
-as soon as it is assigned, and a payload it cannot fetch or open is reported
-failed. Submit with a {worker} URI and a server that answers only once the
-file is there, or upload in the window your deadline allows.`,
+Upload right after the assignment: a worker daemon asks again for a {worker}
+copy that answers 404 for up to its --fetch-copy-wait (default 1m), then
+reports the request failed. A copy it cannot open (sealed to another worker,
+request or chain, or altered) is reported failed and nothing runs.`,
 		Example: `repshardd request seal-payload 42 data.bin --out-dir sealed/ --node tcp://localhost:26657`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
