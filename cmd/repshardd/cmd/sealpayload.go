@@ -126,6 +126,9 @@ func accountPubKey(clientCtx client.Context) pubKeyLookup {
 		if pk == nil {
 			return nil, fmt.Errorf("account %s has no public key on chain yet (it never signed a transaction)", worker)
 		}
+		if pk.Type() != "secp256k1" {
+			return nil, fmt.Errorf("account %s has a %s key: payloads are sealed to secp256k1 account keys only", worker, pk.Type())
+		}
 		return pk.Bytes(), nil
 	}
 }
