@@ -98,7 +98,7 @@ test-sim-long:
 # Go native fuzzing: each target runs FUZZTIME from its committed seed corpus
 # (testdata/fuzz/<target>). go test -fuzz takes one target per run.
 FUZZTIME ?= 10s
-FUZZ_TARGETS = ./app:FuzzMsgServer ./app:FuzzTxDecode ./cmd/repshardd/worker:FuzzResultAuth
+FUZZ_TARGETS = ./app:FuzzMsgServer ./app:FuzzTxDecode ./cmd/repshardd/worker:FuzzResultAuth ./cmd/repshardd/worker/sealed:FuzzOpenSealed
 
 test-fuzz:
 	@for t in $(FUZZ_TARGETS); do \

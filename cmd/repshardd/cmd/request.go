@@ -32,15 +32,15 @@ const (
 )
 
 // NewRequestCmd returns `repshardd request`: what a requester does with its
-// requests off chain (fetch-result).
+// requests off chain (fetch-result, seal-payload).
 func NewRequestCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:                        "request",
-		Short:                      "Work with your requests off chain: fetch a result from the worker that computed it",
+		Short:                      "Work with your requests off chain: seal a payload to its worker, fetch a result from the worker that computed it",
 		SuggestionsMinimumDistance: 2,
 		RunE:                       client.ValidateCmd,
 	}
-	cmd.AddCommand(newFetchResultCmd())
+	cmd.AddCommand(newFetchResultCmd(), newSealPayloadCmd())
 	return cmd
 }
 

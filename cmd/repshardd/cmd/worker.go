@@ -44,6 +44,7 @@ const (
 	flagFetchTimeout        = "fetch-timeout"
 	flagFetchFileRoot       = "fetch-file-root"
 	flagFetchAllowPrivate   = "fetch-allow-private"
+	flagFetchCopyWait       = "fetch-copy-wait"
 	flagResultRetention     = "result-retention"
 	flagResultStoreMaxBytes = "result-store-max-bytes"
 	flagListen              = "listen"
@@ -119,6 +120,18 @@ the --exec program (REPSHARD_PAYLOAD_URI). file:// reads only under
 --fetch-file-root, and http(s) reaches no loopback or private address unless
 --fetch-allow-private.
 
+Private payloads (docs/dataplane.md): a payload_uri may hold the literal
+{worker}, which the daemon replaces with KEY's address, so each assigned
+worker fetches its own copy (a {worker} copy not there yet, HTTP 404, is
+asked for again up to --fetch-copy-wait: the requester can seal only once the
+worker is known). A copy that starts with the RSP1 magic is sealed to KEY's
+account key (repshardd request seal-payload): the daemon opens it with KEY's
+private key, at most data_bytes plus the 65-byte envelope, and checks the
+plaintext's sha256 against payload_hash. A copy sealed to another worker,
+request or chain, or altered, is reported failed and nothing runs. Opening
+needs KEY's private key in the keyring (test, file, os, kwallet, pass
+backends); a Ledger or offline KEY cannot open sealed payloads.
+
 Every result the executor produced bytes for is kept in the result store,
 <home>/results/<address>/, for --result-retention, up to
 --result-store-max-bytes in all (oldest out first). With --listen ADDR the
@@ -180,6 +193,7 @@ _in_flight) at http://ADDR/metrics.`,
 	f.Duration(flagFetchTimeout, worker.DefaultFetchTimeout, "time limit of one payload download (http, https, file payload_uri)")
 	f.String(flagFetchFileRoot, "", "directory file:// payload URIs may point into (default: file:// payloads are refused)")
 	f.Bool(flagFetchAllowPrivate, false, "let payload downloads reach loopback, private and link-local addresses")
+	f.Duration(flagFetchCopyWait, worker.DefaultCopyWait, "how long a {worker} payload_uri answering 404 is asked again (the requester uploads its sealed copy after the assignment)")
 	f.Duration(flagResultRetention, worker.DefaultResultRetention, "how long a result is kept for its requester")
 	f.Int64(flagResultStoreMaxBytes, worker.DefaultResultStoreMaxBytes, "most bytes of results kept; the oldest go first")
 	f.String(flagListen, "", "serve the kept results to their requesters at ADDR (host:port; default: off)")
@@ -275,8 +289,9 @@ func runWorker(cmd *cobra.Command, _ []string) error {
 	fetchTimeout, _ := f.GetDuration(flagFetchTimeout)
 	fetchFileRoot, _ := f.GetString(flagFetchFileRoot)
 	fetchAllowPrivate, _ := f.GetBool(flagFetchAllowPrivate)
-	if fetchTimeout <= 0 {
-		return fmt.Errorf("--%s must be positive", flagFetchTimeout)
+	fetchCopyWait, _ := f.GetDuration(flagFetchCopyWait)
+	if fetchTimeout <= 0 || fetchCopyWait <= 0 {
+		return fmt.Errorf("--%s and --%s must be positive", flagFetchTimeout, flagFetchCopyWait)
 	}
 	if fetchFileRoot != "" {
 		if st, err := os.Stat(fetchFileRoot); err != nil || !st.IsDir() {
@@ -336,7 +351,7 @@ func runWorker(cmd *cobra.Command, _ []string) error {
 		Log:           cmd.OutOrStdout(),
 		Metrics:       metrics,
 		Rating:        worker.RatingPolicy{Disabled: !rateRequesters, Completed: ratingCompleted, Failed: ratingFailed},
-		Fetch:         worker.FetchConfig{Timeout: fetchTimeout, FileRoot: fetchFileRoot, AllowPrivateNetworks: fetchAllowPrivate},
+		Fetch:         worker.FetchConfig{Timeout: fetchTimeout, FileRoot: fetchFileRoot, AllowPrivateNetworks: fetchAllowPrivate, CopyWait: fetchCopyWait},
 		Results:       results,
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -17,6 +18,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+
+	"github.com/repshard/repshard/cmd/repshardd/worker/sealed"
 	deferraltypes "github.com/repshard/repshard/x/deferral/types"
 )
 
@@ -75,7 +79,34 @@ type FetchConfig struct {
 	// reasons. The address is checked at connect time, after DNS resolution
 	// and on every redirect.
 	AllowPrivateNetworks bool
+
+	// Private payloads (docs/dataplane.md). Worker.New fills these from the
+	// daemon's key and client context when they are empty.
+
+	// WorkerAddress replaces the placeholder {worker} in a payload_uri, so
+	// that each assigned worker downloads the copy sealed to it.
+	WorkerAddress string
+	// ChainID is bound into every sealed payload.
+	ChainID string
+	// SealKey opens payloads sealed to the worker account (its secp256k1
+	// key). Nil: a sealed payload is reported failed.
+	SealKey *secp256k1.PrivateKey
+	// CopyWait is how long a {worker} payload_uri that is not there yet
+	// (HTTP 404, no such file) is asked again, on top of Timeout (default
+	// DefaultCopyWait): the requester can seal a copy only once the chain
+	// has named the worker, so the copy may appear after the assignment.
+	CopyWait time.Duration
 }
+
+// DefaultCopyWait is the default FetchConfig.CopyWait (--fetch-copy-wait).
+const DefaultCopyWait = time.Minute
+
+// copyRetryInterval spaces the requests for a {worker} copy not there yet.
+const copyRetryInterval = time.Second
+
+// WorkerPlaceholder in a payload_uri stands for the bech32 address of the
+// worker that downloads it.
+const WorkerPlaceholder = "{worker}"
 
 // PayloadFetcher downloads the payloads held at payload_uri (http, https,
 // file), bounded by the request's declared data_bytes and a timeout, and
@@ -93,6 +124,9 @@ const maxRedirects = 5
 func NewPayloadFetcher(cfg FetchConfig) *PayloadFetcher {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultFetchTimeout
+	}
+	if cfg.CopyWait <= 0 {
+		cfg.CopyWait = DefaultCopyWait
 	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !cfg.AllowPrivateNetworks {
@@ -127,6 +161,15 @@ func NewPayloadFetcher(cfg FetchConfig) *PayloadFetcher {
 // an --exec program.
 var errSchemeNotFetched = errors.New("scheme not fetched by the daemon")
 
+// errPayloadNotThere marks a payload_uri with nothing at it (yet): a
+// {worker} copy the requester may still be uploading.
+var errPayloadNotThere = errors.New("payload not there")
+
+// notThere is an error that is errPayloadNotThere, with its own text.
+type notThere struct{ error }
+
+func (notThere) Is(target error) bool { return target == errPayloadNotThere }
+
 // errPrivateAddress refuses a download from a non-public address.
 var errPrivateAddress = errors.New("payload_uri leads to a loopback, private or link-local address, which this worker does not fetch")
 
@@ -160,13 +203,42 @@ func (f *PayloadFetcher) Fetch(ctx context.Context, req deferraltypes.Request, d
 	if !FetchedByDaemon(req) {
 		return errSchemeNotFetched
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
-	defer cancel()
-	src, err := f.open(ctx, req.PayloadUri)
-	if err != nil {
-		return f.fetchError(ctx, err)
+	uri := req.PayloadUri
+	perWorker := strings.Contains(uri, WorkerPlaceholder)
+	timeout := f.cfg.Timeout
+	if perWorker {
+		if f.cfg.WorkerAddress == "" {
+			return errors.New("payload_uri has a {worker} placeholder and this worker has no address to put there")
+		}
+		uri = strings.ReplaceAll(uri, WorkerPlaceholder, f.cfg.WorkerAddress)
+		timeout += f.cfg.CopyWait
 	}
-	defer src.Close()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	waitUntil := time.Now().Add(f.cfg.CopyWait)
+	rc, err := f.open(ctx, uri)
+	for perWorker && errors.Is(err, errPayloadNotThere) && time.Now().Before(waitUntil) {
+		t := time.NewTimer(copyRetryInterval)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		if ctx.Err() != nil {
+			break
+		}
+		rc, err = f.open(ctx, uri)
+	}
+	if err != nil {
+		return f.fetchError(ctx, err, timeout)
+	}
+	defer rc.Close()
+	// A sealed payload starts with the envelope magic; a read error here
+	// comes back on the next read.
+	src := bufio.NewReader(rc)
+	if head, _ := src.Peek(len(sealed.Magic)); sealed.IsSealed(head) {
+		return f.fetchSealed(ctx, req, src, dst, timeout)
+	}
 
 	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
@@ -182,7 +254,7 @@ func (f *PayloadFetcher) Fetch(ctx context.Context, req deferraltypes.Request, d
 	sum := sha256.New()
 	n, err := io.Copy(io.MultiWriter(out, sum), io.LimitReader(src, limit))
 	if err != nil {
-		return f.fetchError(ctx, err)
+		return f.fetchError(ctx, err, timeout)
 	}
 	if uint64(n) > req.DataBytes {
 		return fmt.Errorf("payload larger than its declared %d bytes", req.DataBytes)
@@ -191,6 +263,49 @@ func (f *PayloadFetcher) Fetch(ctx context.Context, req deferraltypes.Request, d
 		return fmt.Errorf("payload at payload_uri has sha256 %s, the request says %s", hex.EncodeToString(got), hex.EncodeToString(req.PayloadHash))
 	}
 	if err := out.Close(); err != nil {
+		return fmt.Errorf("worker cannot store the payload: %w", withoutPath(err))
+	}
+	return nil
+}
+
+// fetchSealed reads a sealed payload (at most data_bytes plus the
+// envelope's fixed overhead), opens it with the worker's key and checks the
+// plaintext against payload_hash, then writes the plaintext to dst. AES-GCM
+// authenticates the whole envelope before releasing any plaintext, so the
+// envelope is held in memory (data_bytes is bounded by the chain's params).
+func (f *PayloadFetcher) fetchSealed(ctx context.Context, req deferraltypes.Request, src io.Reader, dst string, timeout time.Duration) error {
+	maxLen := uint64(1 << 62)
+	if req.DataBytes < maxLen-uint64(sealed.Overhead) {
+		maxLen = req.DataBytes + uint64(sealed.Overhead)
+	}
+	env, err := io.ReadAll(io.LimitReader(src, int64(maxLen)+1))
+	if err != nil {
+		return f.fetchError(ctx, err, timeout)
+	}
+	if uint64(len(env)) > maxLen {
+		return fmt.Errorf("sealed payload larger than its declared %d bytes plus the %d-byte envelope", req.DataBytes, sealed.Overhead)
+	}
+	if f.cfg.SealKey == nil {
+		return errors.New("payload is sealed and this worker's key cannot open it (not a local secp256k1 key in the keyring)")
+	}
+	plain, err := sealed.Open(env, f.cfg.SealKey, f.cfg.ChainID, req.Id, f.cfg.WorkerAddress)
+	if err != nil {
+		return fmt.Errorf("sealed payload: %w", err)
+	}
+	if uint64(len(plain)) > req.DataBytes {
+		return fmt.Errorf("payload larger than its declared %d bytes", req.DataBytes)
+	}
+	if got := sha256.Sum256(plain); !bytes.Equal(got[:], req.PayloadHash) {
+		return fmt.Errorf("sealed payload opened to sha256 %s, the request says %s", hex.EncodeToString(got[:]), hex.EncodeToString(req.PayloadHash))
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err == nil {
+		_, err = out.Write(plain)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("worker cannot store the payload: %w", withoutPath(err))
 	}
 	return nil
@@ -207,10 +322,10 @@ func withoutPath(err error) error {
 }
 
 // fetchError words a download error as a failure reason.
-func (f *PayloadFetcher) fetchError(ctx context.Context, err error) error {
+func (f *PayloadFetcher) fetchError(ctx context.Context, err error, timeout time.Duration) error {
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("payload download timed out after %s", f.cfg.Timeout)
+		return fmt.Errorf("payload download timed out after %s", timeout)
 	case errors.Is(err, errPrivateAddress):
 		return errPrivateAddress
 	}
@@ -241,6 +356,9 @@ func (f *PayloadFetcher) open(ctx context.Context, uri string) (io.ReadCloser, e
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound {
+			return nil, notThere{fmt.Errorf("HTTP %s", resp.Status)}
+		}
 		return nil, fmt.Errorf("HTTP %s", resp.Status)
 	}
 	return resp.Body, nil
@@ -263,7 +381,7 @@ func (f *PayloadFetcher) openFile(u *url.URL) (io.ReadCloser, error) {
 	}
 	path, err := filepath.EvalSymlinks(filepath.Clean(u.Path))
 	if err != nil {
-		return nil, errors.New("no such payload file on this worker")
+		return nil, notThere{errors.New("no such payload file on this worker")}
 	}
 	if rel, err := filepath.Rel(root, path); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return nil, errors.New("file:// payload_uri outside this worker's --fetch-file-root")

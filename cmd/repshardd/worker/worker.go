@@ -283,8 +283,21 @@ func New(cfg Config) (*Worker, error) {
 	}
 	w.tracker = newTracker(w)
 	w.signer = newSigner(w)
+	if w.cfg.Fetch.WorkerAddress == "" {
+		w.cfg.Fetch.WorkerAddress = w.addrStr
+	}
+	if w.cfg.Fetch.ChainID == "" {
+		w.cfg.Fetch.ChainID = cfg.ClientCtx.ChainID
+	}
+	if w.cfg.Fetch.SealKey == nil {
+		// Not fatal: only sealed payloads need it, and they are then
+		// reported failed with this reason.
+		if w.cfg.Fetch.SealKey, err = SealKey(rec); err != nil {
+			w.logf("sealed payloads cannot be opened: %v", err)
+		}
+	}
 	w.processor = &processor{
-		fetcher:  NewPayloadFetcher(cfg.Fetch),
+		fetcher:  NewPayloadFetcher(w.cfg.Fetch),
 		executor: cfg.Executor,
 		results:  cfg.Results,
 		workDir:  cfg.WorkDir,
