@@ -237,6 +237,48 @@ func TestDataPlaneOnInProcessNetwork(t *testing.T) {
 	_, statErr := os.Stat(out)
 	require.True(t, os.IsNotExist(statErr), "nothing is written when no worker served the right bytes")
 
+	// A private payload: the request names a {worker} URI; once assigned,
+	// the requester seals the data to the assigned worker's account key with
+	// `request seal-payload` and uploads the copy; the daemon (which keeps
+	// asking for the copy) opens it, checks it against the hash and runs it.
+	secret := []byte("payroll, for the assigned worker's eyes only\n")
+	secretHash := sha256.Sum256(secret)
+	sealedDir := t.TempDir()
+	sealedSrv := httptest.NewServer(http.FileServer(http.Dir(sealedDir)))
+	defer sealedSrv.Close()
+	res, err = testnetwork.BroadcastAndWait(net, val, msg(nil, sealedSrv.URL+"/payroll.{worker}.rsp", secretHash[:], uint64(len(secret))))
+	require.NoError(t, err)
+	require.Zero(t, res.Code, res.RawLog)
+	require.NoError(t, val.ClientCtx.Codec.Unmarshal(mustDecodeHex(t, res.Data), &txData))
+	var sub deferraltypes.MsgSubmitRequestResponse
+	require.NoError(t, sub.Unmarshal(txData.MsgResponses[0].Value))
+	privateID := sub.RequestId
+	plain := filepath.Join(t.TempDir(), "payroll.txt")
+	require.NoError(t, os.WriteFile(plain, secret, 0o600))
+	require.Eventually(t, func() bool {
+		r, err := q.Request(ctx, &deferraltypes.QueryRequestRequest{RequestId: privateID})
+		return err == nil && r.Request.Status == deferraltypes.StatusAssigned
+	}, time.Minute, 250*time.Millisecond)
+	o, err := clitestutil.ExecTestCLICmd(val.ClientCtx, repshardcmd.NewRequestCmd(), []string{
+		"seal-payload", strconv.FormatUint(privateID, 10), plain, "--out-dir", sealedDir, "--chain-id", val.ClientCtx.ChainID,
+	})
+	require.NoError(t, err, o.String())
+	copyPath := filepath.Join(sealedDir, "payroll."+workerAddr.String()+".rsp")
+	sealedCopy, err := os.ReadFile(copyPath)
+	require.NoError(t, err, "seal-payload writes the copy the {worker} URI names")
+	require.NotContains(t, string(sealedCopy), "payroll", "the copy is not the plaintext")
+	var private deferraltypes.Request
+	require.Eventually(t, func() bool {
+		r, err := q.Request(ctx, &deferraltypes.QueryRequestRequest{RequestId: privateID})
+		if err != nil {
+			return false
+		}
+		private = r.Request
+		return private.Status == deferraltypes.StatusCompleted || private.Status == deferraltypes.StatusFailed
+	}, 90*time.Second, 250*time.Millisecond)
+	require.Equal(t, deferraltypes.StatusCompleted, private.Status, private.FailureReason)
+	require.Equal(t, worker.BuiltinResult(secret).Hash, private.ResultHash, "the worker ran the opened plaintext")
+
 	// Once the chain has pruned the record, fetch-result finds the request's
 	// completion in the node's transaction index.
 	publish(hs.URL)
